@@ -1,0 +1,1 @@
+"""The analyses: pure functions of a :class:`~icnet.ServiceNetwork` returning DataFrames."""

@@ -1,0 +1,1006 @@
+"""The :class:`ServiceNetwork`: who serves whom, how well and how fast.
+
+Build one with :func:`from_events` (service logs), :meth:`ServiceNetwork.from_edges`
+(an aggregated edge list, e.g. a survey matrix),
+:meth:`ServiceNetwork.from_networkx` or :func:`from_process_log` (a
+process-mining / ticketing log).
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import _shrink, _validate, io
+from .errors import EmptyNetworkError, IcnetWarning, ParameterError, SchemaError
+
+__all__ = ["ServiceNetwork", "from_events", "from_process_log", "EDGE_COLUMNS",
+           "NODE_COLUMNS"]
+
+#: Columns of :attr:`ServiceNetwork.edges`, in order.
+EDGE_COLUMNS = [
+    "provider", "client", "n_events", "satisfaction_n", "satisfaction_mean",
+    "satisfaction_sd", "satisfaction_shrunk", "satisfaction_low", "satisfaction_high",
+    "sign", "delay_n", "delay_mean", "delay_median", "delay_p90", "n_open", "sla_n",
+    "sla_breach_rate", "rework_rate", "first_at", "last_at",
+]
+#: Columns of :attr:`ServiceNetwork.nodes`, in order.
+NODE_COLUMNS = ["node", "unit", "external_facing", "in_people", "n_out", "n_in",
+                "n_clients", "n_providers"]
+
+UNKNOWN_UNIT = "(no unit)"
+_EVENT_ORDER = ["event_id", "provider", "client", "requested_at", "delivered_at",
+                "delay_hours", "satisfaction", "service", "expected_hours", "reopened"]
+
+
+class ServiceNetwork:
+    """A directed network of ``provider → client`` service relations.
+
+    Do not call the constructor directly: use :func:`icnet.from_events`,
+    :meth:`from_edges`, :meth:`from_networkx` or :func:`icnet.from_process_log`.
+
+    Attributes
+    ----------
+    events : pandas.DataFrame or None
+        Canonical events (see :func:`icnet.io.read_events`), sorted by
+        provider, client and time; ``provider``/``client`` are categoricals
+        whose categories are :attr:`node_ids` (use ``.cat.codes`` for integer
+        codes). At an aggregated level, ``provider_person``/``client_person``
+        keep the original ids. ``None`` for networks built from edges.
+    people, ratings, agreements : pandas.DataFrame or None
+        The validated tables (see :mod:`icnet.io`).
+    dropped : pandas.DataFrame
+        Every input row rejected on read, with ``table``, ``row``, ``reason``,
+        ``detail`` and its values.
+    internal : pandas.DataFrame or None
+        After :meth:`by`, the events served within one group (e.g. within a
+        unit), which are not edges of the aggregated network.
+    level : str
+        ``"person"`` or the people column the network was aggregated by.
+    scale : (float, float)
+        The satisfaction scale.
+    members : pandas.DataFrame
+        ``node`` → ``member`` (person) for aggregated networks; at person
+        level each person is its own member.
+
+    Examples
+    --------
+    >>> import icnet
+    >>> net = icnet.datasets.toy()
+    >>> net
+    <ServiceNetwork level='person': 12 nodes, 35 edges, 940 events>
+    >>> units = net.by("unit")
+    >>> int(units.edges["n_events"].sum() + len(units.internal)) == len(net.events)
+    True
+    """
+
+    def __init__(self, *, events, people=None, ratings=None, agreements=None,
+                 scale=(1, 5), level="person", dropped=None, internal=None,
+                 edges=None, node_ids=None, members=None, threshold=None):
+        self.scale = tuple(float(x) for x in scale)
+        self.level = level
+        self.people = people
+        self.ratings = ratings
+        self.agreements = agreements
+        self.dropped = io._empty_dropped() if dropped is None else dropped
+        self.internal = internal
+        self.threshold = float(np.mean(self.scale)) if threshold is None else float(threshold)
+        self._given_edges = edges
+        self.node_ids = pd.Index(node_ids, dtype=object, name="node")
+        self.events = events
+        self._members = members
+
+    # ------------------------------------------------------------------ basics
+    def __repr__(self) -> str:
+        ev = "edge list" if self.events is None else f"{len(self.events)} events"
+        return (f"<ServiceNetwork level={self.level!r}: {len(self.node_ids)} nodes, "
+                f"{len(self.edges)} edges, {ev}>")
+
+    @property
+    def has_events(self) -> bool:
+        """Whether individual events (and so time) are available."""
+        return self.events is not None
+
+    @property
+    def has_time(self) -> bool:
+        """Whether events carry request timestamps."""
+        return self.has_events and "requested_at" in self.events
+
+    @cached_property
+    def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """``(first, last)`` timestamp seen in the events (request or delivery)."""
+        self._need_time("span")
+        req = self.events["requested_at"]
+        last = req.max()
+        if "delivered_at" in self.events:
+            d = self.events["delivered_at"].max()
+            if pd.notna(d) and d > last:
+                last = d
+        return req.min(), last
+
+    def _need_time(self, what):
+        if not self.has_time:
+            raise ParameterError(
+                f"{what} needs event timestamps; this network has none. Give events a "
+                "'requested_at' column (map yours with columns={'your_col': "
+                "'requested_at'}).")
+
+    @cached_property
+    def members(self) -> pd.DataFrame:
+        """``node`` → ``member``: the people that make up each node."""
+        if self._members is not None:
+            return self._members
+        return pd.DataFrame({"node": self.node_ids.to_numpy(),
+                             "member": self.node_ids.to_numpy()})
+
+    @property
+    def unknown(self) -> list[str]:
+        """Node ids seen in events but absent from the people table."""
+        if self.people is None or self.level != "person":
+            return []
+        return sorted(set(self.node_ids) - set(self.people["person"]))
+
+    # ------------------------------------------------------------------ edges
+    @cached_property
+    def edges(self) -> pd.DataFrame:
+        """One row per ``provider → client`` relation.
+
+        Columns: ``provider``, ``client``; ``n_events``; ``satisfaction_n``
+        (rated events), ``satisfaction_mean``, ``satisfaction_sd``;
+        ``satisfaction_shrunk`` with ``satisfaction_low``/``_high`` (95 %
+        empirical-Bayes interval, see :mod:`icnet.analysis.quality`) and
+        ``sign`` (``"bad"`` when the interval lies below :attr:`threshold`,
+        ``"good"`` above, else ``"uncertain"``); ``delay_n`` (delivered
+        events), ``delay_mean``, ``delay_median``, ``delay_p90`` (hours);
+        ``n_open`` (not delivered); ``sla_n`` (events with an expected delay
+        and a known outcome), ``sla_breach_rate`` (share delivered later than
+        ``expected_hours``, counting open requests already past it);
+        ``rework_rate`` (share ``reopened``); ``first_at``, ``last_at``
+        (first and last request). Undefined numbers are NaN.
+        """
+        if self._given_edges is not None:
+            return self._given_edges
+        return _aggregate(self)
+
+    @cached_property
+    def nodes(self) -> pd.DataFrame:
+        """One row per node.
+
+        Columns: ``node``; ``unit`` (NaN when unknown); ``external_facing``
+        (serves the external customer); ``in_people`` (listed in the people
+        table); ``n_out`` (events provided), ``n_in`` (events received),
+        ``n_clients``, ``n_providers`` (distinct partners).
+        """
+        e = self.edges
+        idx = self.node_ids
+        out = pd.DataFrame({"node": idx.to_numpy()})
+        unit, ext, known = _node_attributes(self)
+        out["unit"] = unit
+        out["external_facing"] = ext
+        out["in_people"] = known
+        pc = pd.Categorical(e["provider"], categories=idx)
+        cc = pd.Categorical(e["client"], categories=idx)
+        n = len(idx)
+        w = e["n_events"].to_numpy(float)
+        out["n_out"] = np.bincount(pc.codes, weights=w, minlength=n).astype("int64")
+        out["n_in"] = np.bincount(cc.codes, weights=w, minlength=n).astype("int64")
+        out["n_clients"] = np.bincount(pc.codes, minlength=n).astype("int64")
+        out["n_providers"] = np.bincount(cc.codes, minlength=n).astype("int64")
+        return out
+
+    # ------------------------------------------------------------------ exports
+    def to_networkx(self):
+        """The network as an ``nx.DiGraph`` with node and edge attributes.
+
+        Examples
+        --------
+        >>> import icnet
+        >>> g = icnet.datasets.toy().to_networkx()
+        >>> g.number_of_edges(), "satisfaction_shrunk" in next(iter(g.edges(data=True)))[2]
+        (35, True)
+        """
+        import networkx as nx
+
+        g = nx.DiGraph(level=self.level, scale=self.scale)
+        nodes = self.nodes
+        for rec in nodes.to_dict("records"):
+            node = rec.pop("node")
+            g.add_node(node, **rec)
+        e = self.edges
+        attrs = e.drop(columns=["provider", "client"]).to_dict("records")
+        g.add_edges_from(zip(e["provider"], e["client"], attrs))
+        return g
+
+    # ------------------------------------------------------------------ levels
+    def by(self, column: str = "unit") -> "ServiceNetwork":
+        """The same network aggregated to the groups of a people column.
+
+        Events between people of one group (e.g. within a unit) are not
+        edges of the aggregated network; they are kept in ``.internal``.
+        Event counts are preserved: ``edges.n_events.sum() + len(internal)``
+        equals the person-level event count. Means are recomputed from the
+        events, never averaged from averages. People missing from the people
+        table go to the group ``"(no unit)"`` with an :class:`IcnetWarning`.
+
+        Parameters
+        ----------
+        column : str, default "unit"
+            A column of the people table.
+
+        Returns
+        -------
+        ServiceNetwork
+            ``level == column``; events keep ``provider_person`` and
+            ``client_person``; ratings keep ``rater_person`` and
+            ``provider_person``.
+
+        Raises
+        ------
+        ParameterError
+            The network is not at person level, has no people table, or the
+            column does not exist.
+
+        Examples
+        --------
+        >>> import icnet
+        >>> icnet.datasets.toy().by("unit").node_ids.tolist()
+        ['Calidad', 'Informatica', 'Mantenimiento', 'Produccion', 'Ventas']
+        """
+        if self.level == column:
+            return self
+        if self.level != "person":
+            raise ParameterError(
+                f"by() aggregates person-level networks; this one is already at level "
+                f"{self.level!r}. Aggregate the person-level network instead.")
+        if self.people is None:
+            raise ParameterError(
+                f"by({column!r}) needs a people table mapping persons to groups. Pass "
+                "people=... to icnet.from_events.")
+        if column == "person" or column not in self.people:
+            opts = [c for c in self.people.columns if c != "person"]
+            raise ParameterError(
+                f"by() needs a people column; {column!r} is not one. Use one of {opts}.")
+        return _aggregate_to(self, column)
+
+    def window(self, start=None, end=None) -> "ServiceNetwork":
+        """The network of the events requested in ``[start, end)``.
+
+        Ratings are kept when ``answered_at`` (or the start of ``period``)
+        falls in the window. Nodes are kept even when they have no event in
+        the window, so windows are comparable.
+
+        Examples
+        --------
+        >>> import icnet
+        >>> net = icnet.datasets.toy()
+        >>> len(net.window("2025-01-01", "2025-02-01").events)
+        155
+        """
+        self._need_time("window()")
+        start = None if start is None else _ts(start, "start")
+        end = None if end is None else _ts(end, "end")
+        t = self.events["requested_at"]
+        keep = np.ones(len(t), dtype=bool)
+        if start is not None:
+            keep &= (t >= start).to_numpy()
+        if end is not None:
+            keep &= (t < end).to_numpy()
+        ev = self.events.loc[keep].reset_index(drop=True)
+        internal = self.internal
+        if internal is not None and "requested_at" in internal:
+            ti = internal["requested_at"]
+            k2 = np.ones(len(ti), dtype=bool)
+            if start is not None:
+                k2 &= (ti >= start).to_numpy()
+            if end is not None:
+                k2 &= (ti < end).to_numpy()
+            internal = internal.loc[k2].reset_index(drop=True)
+        ratings = self.ratings
+        if ratings is not None:
+            rt = _rating_times(ratings)
+            if rt is not None:
+                k3 = np.ones(len(ratings), dtype=bool)
+                if start is not None:
+                    k3 &= (rt >= start).to_numpy()
+                if end is not None:
+                    k3 &= (rt < end).to_numpy()
+                ratings = ratings.loc[k3].reset_index(drop=True)
+        return self._replace(events=ev, internal=internal, ratings=ratings)
+
+    def periods(self, freq: str = "QS") -> dict:
+        """Split the network into consecutive time windows.
+
+        Parameters
+        ----------
+        freq : str, default "QS"
+            A pandas offset alias: ``"MS"`` months, ``"QS"`` quarters, ``"YS"``
+            years, ``"W"`` weeks …
+
+        Returns
+        -------
+        dict
+            ``{period_start: ServiceNetwork}`` in time order, covering the
+            whole span (empty periods included, so trends have no gaps).
+
+        Examples
+        --------
+        >>> import icnet
+        >>> [str(k.date()) for k in icnet.datasets.toy().periods("QS")]
+        ['2025-01-01', '2025-04-01']
+        """
+        self._need_time("periods()")
+        try:
+            off = pd.tseries.frequencies.to_offset(freq)
+        except (ValueError, TypeError):
+            raise ParameterError(
+                f"The 'freq' parameter must be a pandas offset alias such as 'MS', 'QS' "
+                f"or 'W'; got {freq!r}.") from None
+        req = self.events["requested_at"]
+        first, last = req.min(), req.max()
+        start = off.rollback(first.normalize()) if not off.is_on_offset(first.normalize()) \
+            else first.normalize()
+        edges = pd.date_range(start, last + off, freq=off)
+        if len(edges) < 2 or edges[-1] <= last:
+            edges = edges.append(pd.DatetimeIndex([edges[-1] + off]))
+        return {edges[i]: self.window(edges[i], edges[i + 1]) for i in range(len(edges) - 1)
+                if edges[i] <= last}
+
+    def _replace(self, **kw) -> "ServiceNetwork":
+        args = dict(events=self.events, people=self.people, ratings=self.ratings,
+                    agreements=self.agreements, scale=self.scale, level=self.level,
+                    dropped=self.dropped, internal=self.internal,
+                    edges=self._given_edges, node_ids=self.node_ids,
+                    members=self._members, threshold=self.threshold)
+        args.update(kw)
+        return ServiceNetwork(**args)
+
+    # ------------------------------------------------------------------ builders
+    @classmethod
+    def from_edges(cls, edges, *, people=None, columns=None, scale=(1, 5),
+                   level="person", threshold=None) -> "ServiceNetwork":
+        """Build a network from an aggregated edge list (no individual events).
+
+        Parameters
+        ----------
+        edges : DataFrame, dict of columns or path
+            ``provider``, ``client`` and any of ``n_events``,
+            ``satisfaction_mean``, ``satisfaction_n``, ``satisfaction_sd``,
+            ``delay_mean``, ``delay_median``, ``delay_p90``,
+            ``sla_breach_rate``, ``rework_rate``. Missing counts default to
+            ``n_events = 1`` and ``satisfaction_n = n_events`` when a mean is
+            given.
+        people : table-like, optional
+        columns : dict, optional
+            ``{"their_name": "icnet_name"}``.
+        scale : (low, high), default (1, 5)
+        level : str, default "person"
+        threshold : float, optional
+            Neutral point for the credible sign (default: middle of scale).
+
+        Returns
+        -------
+        ServiceNetwork
+            Without events: analyses that need time raise a clear error.
+
+        Examples
+        --------
+        >>> import icnet
+        >>> net = icnet.ServiceNetwork.from_edges(
+        ...     {"provider": ["IT", "Ventas"], "client": ["Ventas", "IT"],
+        ...      "satisfaction_mean": [2.1, 4.0], "satisfaction_n": [30, 12]},
+        ...     level="unit")
+        >>> net.edges[["provider", "client", "n_events"]].values.tolist()
+        [['IT', 'Ventas', 30], ['Ventas', 'IT', 12]]
+        """
+        scale = _validate.scale(scale)
+        numeric = ["n_events", "satisfaction_n", "satisfaction_mean", "satisfaction_sd",
+                   "delay_mean", "delay_median", "delay_p90", "sla_breach_rate",
+                   "rework_rate"]
+        cols = dict(columns or {})
+        raw = io.read_table(edges, "events", columns={k: v for k, v in cols.items()
+                                                      if v in io._CANONICAL})
+        raw = raw.rename(columns={k: v for k, v in cols.items() if v not in io._CANONICAL})
+        io._require(raw, "events")
+        prov, cli = io._ids(raw["provider"]), io._ids(raw["client"])
+        bad = prov.isna() | cli.isna() | (prov == cli)
+        if bad.any():
+            rows = np.flatnonzero(bad.to_numpy())[:5].tolist()
+            raise SchemaError(
+                f"edges has {int(bad.sum())} rows with an empty id or provider == client "
+                f"(rows {rows}). Remove them.")
+        e = pd.DataFrame({"provider": prov, "client": cli})
+        for c in numeric:
+            if c in raw:
+                num, _, badn = io._numbers(raw[c])
+                if badn.any():
+                    rows = np.flatnonzero(badn)[:5].tolist()
+                    raise SchemaError(
+                        f"edges column {c!r} has {int(badn.sum())} values that are not "
+                        f"numbers (rows {rows}). Use plain numbers.")
+                e[c] = num
+        if e.duplicated(["provider", "client"]).any():
+            rows = np.flatnonzero(e.duplicated(["provider", "client"]).to_numpy())[:5]
+            raise SchemaError(
+                f"edges has repeated provider→client pairs (rows {rows.tolist()}). "
+                "Aggregate them first: one row per pair.")
+        if "n_events" not in e:
+            e["n_events"] = e["satisfaction_n"] if "satisfaction_n" in e else 1.0
+        if "satisfaction_mean" in e:
+            lo, hi = scale
+            m = e["satisfaction_mean"].to_numpy()
+            out = (m < lo) | (m > hi)
+            if out.any():
+                rows = np.flatnonzero(out)[:5].tolist()
+                raise SchemaError(
+                    f"edges column 'satisfaction_mean' has {int(out.sum())} values outside "
+                    f"the scale {lo:g}..{hi:g} (rows {rows}). Pass scale=(low, high).")
+            if "satisfaction_n" not in e:
+                e["satisfaction_n"] = np.where(np.isnan(m), 0, e["n_events"])
+        e["n_events"] = e["n_events"].fillna(0).round().astype("int64")
+        ppl = None if people is None else io.read_people(people, columns=columns).data
+        ids = sorted(set(e["provider"]) | set(e["client"]) |
+                     (set(ppl["person"]) if ppl is not None and level == "person" else set()))
+        e = e.sort_values(["provider", "client"], kind="mergesort").reset_index(drop=True)
+        net = cls(events=None, people=ppl, scale=scale, level=level, node_ids=ids,
+                  threshold=threshold)
+        net._given_edges = _complete_edges(e, net)
+        return net
+
+    @classmethod
+    def from_networkx(cls, graph, *, satisfaction: str = "satisfaction",
+                      scale=(1, 5), threshold=None) -> "ServiceNetwork":
+        """Build a network from an ``nx.DiGraph`` (edges point provider → client).
+
+        Edge attributes named like :attr:`edges` columns are used;
+        ``satisfaction`` names the attribute holding mean satisfaction
+        (``satisfaction_mean`` also works). Node attribute ``unit`` and
+        ``external_facing`` are read when present.
+
+        Examples
+        --------
+        >>> import networkx as nx, icnet
+        >>> g = nx.DiGraph([("IT", "Ventas", {"satisfaction": 2.0, "n_events": 40})])
+        >>> icnet.ServiceNetwork.from_networkx(g).edges.loc[0, "satisfaction_mean"]
+        2.0
+        """
+        import networkx as nx
+
+        if not isinstance(graph, nx.DiGraph):
+            raise ParameterError(
+                f"from_networkx needs a networkx.DiGraph; got {type(graph).__name__}.")
+        if graph.number_of_edges() == 0:
+            raise EmptyNetworkError("The graph has no edges: nothing to analyse.")
+        rows = []
+        for u, v, d in graph.edges(data=True):
+            r = {"provider": u, "client": v}
+            for k, val in d.items():
+                if k == satisfaction:
+                    r["satisfaction_mean"] = val
+                elif k in EDGE_COLUMNS:
+                    r[k] = val
+            rows.append(r)
+        e = pd.DataFrame(rows)
+        e = e[[c for c in e.columns if c in ("provider", "client", "n_events",
+                                             "satisfaction_n", "satisfaction_mean",
+                                             "satisfaction_sd", "delay_mean",
+                                             "delay_median", "delay_p90",
+                                             "sla_breach_rate", "rework_rate")]]
+        people = None
+        nd = dict(graph.nodes(data=True))
+        if any("unit" in a for a in nd.values()):
+            people = pd.DataFrame({
+                "person": [str(n) for n in nd],
+                "unit": [a.get("unit", UNKNOWN_UNIT) for a in nd.values()],
+                "external_facing": [bool(a.get("external_facing", False))
+                                    for a in nd.values()]})
+        level = graph.graph.get("level", "person")
+        scale = graph.graph.get("scale", scale)
+        return cls.from_edges(e, people=people, scale=scale, level=level,
+                              threshold=threshold)
+
+
+# ---------------------------------------------------------------------- builders
+
+def from_events(events, people=None, ratings=None, agreements=None, *,
+                scale=(1, 5), level="person", columns: Mapping[str, str] | None = None,
+                errors: str = "raise", tz: str = "UTC", threshold: float | None = None
+                ) -> ServiceNetwork:
+    """Build a :class:`ServiceNetwork` from service events (and optional tables).
+
+    Parameters
+    ----------
+    events : DataFrame, dict of columns, str or path
+        One row per service interaction: ``provider``, ``client`` and any of
+        ``requested_at``, ``delivered_at``, ``delay_hours``, ``satisfaction``,
+        ``service``, ``expected_hours``, ``reopened``, ``event_id``.
+    people : table-like, optional
+        ``person``, ``unit`` and optionally ``manager``, ``role``,
+        ``external_facing``. Ids in events but not here are kept (unit NaN)
+        and listed in :attr:`ServiceNetwork.unknown` with a warning.
+    ratings : table-like, optional
+        Survey answers: ``rater``, ``provider``, ``perception`` and optionally
+        ``expectation``, ``dimension``, ``period``/``answered_at``,
+        ``recommend`` (0–10).
+    agreements : table-like, optional
+        ``provider``, ``client`` and optionally ``service``,
+        ``max_delay_hours``, ``min_satisfaction``, ``review_every``,
+        ``last_review``. When events lack ``expected_hours``, it is filled
+        from the agreement between the provider's and client's units (or the
+        two ids) for the event's service.
+    scale : (low, high), default (1, 5)
+        Satisfaction scale of events and ratings.
+    level : str, default "person"
+        What the ids in events are. ``"person"`` networks can be aggregated
+        with :meth:`~ServiceNetwork.by`; pass ``"unit"`` when the events are
+        already between units.
+    columns : dict, optional
+        ``{"their_name": "icnet_name"}``, applied to every table.
+    errors : {"raise", "drop"}, default "raise"
+        ``"drop"`` keeps going and stores each rejected row, with its
+        reason, in :attr:`ServiceNetwork.dropped`.
+    tz : str, default "UTC"
+        Time zone of naive timestamps (aware ones are converted to UTC;
+        everything is stored as naive UTC).
+    threshold : float, optional
+        Neutral satisfaction for the credible ``sign`` of edges (default: the
+        middle of the scale).
+
+    Returns
+    -------
+    ServiceNetwork
+
+    Raises
+    ------
+    SchemaError
+        A table is missing a required column, or (``errors="raise"``) holds an
+        invalid value; the message names the column, rows and the fix.
+    EmptyNetworkError
+        No usable event.
+
+    Examples
+    --------
+    >>> import icnet
+    >>> net = icnet.from_events(
+    ...     {"provider": ["IT", "IT", "Compras"], "client": ["Ventas", "Compras", "IT"],
+    ...      "satisfaction": [2, 3, 5]}, level="unit")
+    >>> net.edges[["provider", "client", "satisfaction_mean"]]
+      provider   client  satisfaction_mean
+    0  Compras       IT                5.0
+    1       IT  Compras                3.0
+    2       IT   Ventas                2.0
+    """
+    _validate.one_of("errors", errors, ["raise", "drop"])
+    scale = _validate.scale(scale)
+    if not isinstance(level, str) or not level:
+        raise ParameterError(f"The 'level' parameter must be a non-empty str; got {level!r}.")
+    if threshold is not None:
+        _validate.in_range("threshold", threshold, low=scale[0], high=scale[1])
+    ev = io.read_events(events, columns=columns, scale=scale, errors=errors, tz=tz)
+    tables = {"events": ev}
+    if people is not None:
+        tables["people"] = io.read_people(people, columns=columns, errors=errors)
+    if ratings is not None:
+        tables["ratings"] = io.read_ratings(ratings, columns=columns, scale=scale,
+                                            errors=errors, tz=tz)
+    if agreements is not None:
+        tables["agreements"] = io.read_agreements(agreements, columns=columns, scale=scale,
+                                                  errors=errors, tz=tz)
+    dropped = [t.dropped for t in tables.values() if len(t.dropped)]
+    dropped = (pd.concat(dropped, ignore_index=True) if dropped else io._empty_dropped())
+    ppl = tables["people"].data if "people" in tables else None
+    agr = tables["agreements"].data if "agreements" in tables else None
+    rat = tables["ratings"].data if "ratings" in tables else None
+    events_df = ev.data
+    if agr is not None and "expected_hours" not in events_df and \
+            "max_delay_hours" in agr:
+        events_df = _expected_from_agreements(events_df, agr, ppl)
+    ids = pd.Index(pd.unique(pd.concat([events_df["provider"], events_df["client"]],
+                                       ignore_index=True)))
+    if ppl is not None and level == "person":
+        ids = ids.union(pd.Index(ppl["person"]))
+    node_ids = np.sort(ids.to_numpy(dtype=object))
+    events_df = _canonical_events(events_df, node_ids)
+    net = ServiceNetwork(events=events_df, people=ppl, ratings=rat, agreements=agr,
+                         scale=scale, level=level, dropped=dropped, node_ids=node_ids,
+                         threshold=threshold)
+    unknown = net.unknown
+    if unknown:
+        warnings.warn(
+            f"{len(unknown)} ids in events are not in the people table "
+            f"({', '.join(unknown[:5])}{', …' if len(unknown) > 5 else ''}); they are kept "
+            "with unit NaN (see net.unknown). Add them to people to place them in a unit.",
+            IcnetWarning, stacklevel=2)
+    return net
+
+
+def _canonical_events(df: pd.DataFrame, node_ids: np.ndarray) -> pd.DataFrame:
+    """Categorical ids over ``node_ids`` and a deterministic row order."""
+    cats = pd.CategoricalDtype(node_ids)
+    prov = pd.Categorical(df["provider"], dtype=cats)
+    cli = pd.Categorical(df["client"], dtype=cats)
+    keys = []
+    for col in ("event_id", "service"):
+        if col in df:
+            keys.append(pd.util.hash_array(df[col].astype(str).to_numpy()).astype(np.uint64))
+    for col in ("reopened", "expected_hours", "satisfaction", "delay_hours"):
+        if col in df:
+            v = df[col].to_numpy(dtype=float)
+            keys.append(np.where(np.isnan(v), np.inf, v))
+    for col in ("delivered_at", "requested_at"):
+        if col in df:
+            keys.append(df[col].to_numpy().view("int64"))
+    keys += [cli.codes, prov.codes]  # np.lexsort: last key is the primary one
+    order = np.lexsort(keys)
+    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    cols = [c for c in _EVENT_ORDER if c in df] + [c for c in df if c not in _EVENT_ORDER]
+    for c in cols:
+        if c == "provider":
+            out[c] = pd.Categorical.from_codes(prov.codes[order], dtype=cats)
+        elif c == "client":
+            out[c] = pd.Categorical.from_codes(cli.codes[order], dtype=cats)
+        else:
+            out[c] = df[c].to_numpy()[order]
+    return out
+
+
+def _expected_from_agreements(ev, agr, ppl):
+    """Fill ``expected_hours`` from agreements (unit-to-unit, or id-to-id)."""
+    unit = None
+    if ppl is not None:
+        unit = pd.Series(ppl["unit"].to_numpy(), index=ppl["person"].to_numpy())
+    p = ev["provider"].map(unit) if unit is not None else ev["provider"]
+    c = ev["client"].map(unit) if unit is not None else ev["client"]
+    p = p.where(p.notna(), ev["provider"])
+    c = c.where(c.notna(), ev["client"])
+    a = agr.dropna(subset=["max_delay_hours"])
+    key = pd.DataFrame({"provider": p.to_numpy(), "client": c.to_numpy()})
+    out = ev.copy()
+    exp = np.full(len(ev), np.nan)
+    if "service" in a and "service" in ev:
+        specific = a[a["service"].notna()]
+        if len(specific):
+            k = key.assign(service=ev["service"].to_numpy())
+            m = k.merge(specific[["provider", "client", "service", "max_delay_hours"]],
+                        how="left", on=["provider", "client", "service"])
+            exp = m["max_delay_hours"].to_numpy(float)
+        a = a[a["service"].isna()]
+    if len(a):
+        m = key.merge(a[["provider", "client", "max_delay_hours"]]
+                      .drop_duplicates(["provider", "client"]), how="left",
+                      on=["provider", "client"])
+        exp = np.where(np.isnan(exp), m["max_delay_hours"].to_numpy(float), exp)
+    out["expected_hours"] = exp
+    return out
+
+
+def from_process_log(log, *, case: str = "case", activity: str = "activity",
+                     resource: str = "resource", timestamp: str = "timestamp",
+                     people=None, scale=(1, 5), errors: str = "raise", tz: str = "UTC"
+                     ) -> ServiceNetwork:
+    """Turn a process-mining or ticketing log into provider → client hand-overs.
+
+    Within each case, events are ordered by time; when step *i* is done by
+    resource *r* and the next step *i+1* by another resource *s*, *r* has
+    served *s*: one event ``provider=r, client=s`` with ``requested_at`` =
+    the time of step *i*, ``delivered_at`` = the time of step *i+1* (so the
+    delay is the waiting time between them) and ``service`` = the activity of
+    step *i*. Consecutive steps by the same resource are not hand-overs. This
+    is the hand-over-of-work relation of van der Aalst, Reijers & Song (2005)
+    without indirect succession.
+
+    Parameters
+    ----------
+    log : DataFrame or path
+    case, activity, resource, timestamp : str
+        Column names in ``log``.
+    people, scale, errors, tz
+        As in :func:`from_events`.
+
+    Returns
+    -------
+    ServiceNetwork
+        Its events have ``event_id`` = ``"<case>:<step>"``.
+
+    References
+    ----------
+    van der Aalst, W. M. P., Reijers, H. A., & Song, M. (2005). Discovering
+    social networks from event logs. *CSCW*, 14(6), 549–593.
+
+    Examples
+    --------
+    >>> import icnet
+    >>> log = {"case": [1, 1, 1, 2, 2], "activity": ["open", "fix", "close", "open", "fix"],
+    ...        "resource": ["ana", "it", "ana", "ana", "it"],
+    ...        "timestamp": ["2025-01-01 09:00", "2025-01-01 12:00", "2025-01-02 09:00",
+    ...                      "2025-01-03 09:00", "2025-01-03 10:00"]}
+    >>> icnet.from_process_log(log).edges[["provider", "client", "n_events", "delay_mean"]]
+      provider client  n_events  delay_mean
+    0      ana     it         2         2.0
+    1       it    ana         1        21.0
+    """
+    mapping = {case: "event_id", resource: "provider", timestamp: "requested_at"}
+    for name, col in (("case", case), ("activity", activity), ("resource", resource),
+                      ("timestamp", timestamp)):
+        if not isinstance(col, str):
+            raise ParameterError(f"The '{name}' parameter must be a column name (str).")
+    raw = io.read_table(log, "events")
+    missing = [c for c in (case, activity, resource, timestamp) if c not in raw]
+    if missing:
+        raise SchemaError(
+            f"process log is missing column(s) {missing}; it has {list(raw.columns)[:20]}. "
+            "Name them with case=, activity=, resource=, timestamp=.")
+    ts, miss, bad = io._timestamps(raw[timestamp], tz)
+    cs, res = io._ids(raw[case]), io._ids(raw[resource])
+    problems = [(bad, "bad_timestamp", timestamp), (miss, "missing_timestamp", timestamp),
+                (cs.isna().to_numpy(), "missing_id", case),
+                (res.isna().to_numpy(), "missing_id", resource)]
+    badrow = np.zeros(len(raw), dtype=bool)
+    for mask, reason, col in problems:
+        if mask.any():
+            if errors == "raise":
+                rows = np.flatnonzero(mask)[:5].tolist()
+                raise SchemaError(
+                    f"process log column {col!r} has {int(mask.sum())} invalid values "
+                    f"({reason}; rows {rows}). Fix them or pass errors='drop'.")
+            badrow |= mask
+    df = pd.DataFrame({"case": cs, "activity": io._ids(raw[activity]), "resource": res,
+                       "t": ts, "row": np.arange(len(raw))})[~badrow]
+    df = df.sort_values(["case", "t", "row"], kind="mergesort")
+    nxt = df.shift(-1)
+    same_case = (df["case"] == nxt["case"]).to_numpy()
+    hand = same_case & (df["resource"] != nxt["resource"]).to_numpy()
+    step = df.groupby("case", sort=False).cumcount().to_numpy()
+    ev = pd.DataFrame({
+        "event_id": (df["case"].astype(str) + ":" + step.astype(str)).to_numpy()[hand],
+        "provider": df["resource"].to_numpy()[hand],
+        "client": nxt["resource"].to_numpy()[hand],
+        "requested_at": df["t"].to_numpy()[hand],
+        "delivered_at": nxt["t"].to_numpy()[hand],
+        "service": df["activity"].to_numpy()[hand],
+    })
+    net = from_events(ev, people=people, scale=scale, errors=errors)
+    if badrow.any():
+        d = raw.loc[badrow].reset_index(drop=True)
+        reasons = np.select([m[badrow] for m, _, _ in problems],
+                            [r for _, r, _ in problems], "invalid")
+        d.insert(0, "detail", "process log row")
+        d.insert(0, "reason", reasons)
+        d.insert(0, "row", np.flatnonzero(badrow))
+        d.insert(0, "table", "process_log")
+        net.dropped = pd.concat([net.dropped, d], ignore_index=True)
+    return net
+
+
+# ---------------------------------------------------------------------- aggregation
+
+def _group_codes(net: ServiceNetwork):
+    ev = net.events
+    n = len(net.node_ids)
+    p = ev["provider"].cat.codes.to_numpy().astype(np.int64)
+    c = ev["client"].cat.codes.to_numpy().astype(np.int64)
+    key = p * n + c
+    # events are sorted by (provider, client, …): groups are contiguous runs
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else \
+        np.array([], dtype=np.int64)
+    return key, starts, p, c
+
+
+def _aggregate(net: ServiceNetwork) -> pd.DataFrame:
+    ev = net.events
+    key, starts, p, c = _group_codes(net)
+    g = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(key)]))
+    G = len(starts)
+    ids = net.node_ids.to_numpy()
+    out = pd.DataFrame({"provider": ids[p[starts]], "client": ids[c[starts]]})
+    out["n_events"] = np.bincount(g, minlength=G).astype("int64")
+
+    def grouped(values):
+        v = np.asarray(values, float)
+        ok = ~np.isnan(v)
+        cnt = np.bincount(g[ok], minlength=G)
+        s = np.bincount(g[ok], weights=v[ok], minlength=G)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = s / cnt
+            dev = np.bincount(g[ok], weights=(v[ok] - mean[g[ok]]) ** 2, minlength=G)
+            sd = np.sqrt(dev / (cnt - 1))
+        mean[cnt == 0] = np.nan
+        sd[cnt < 2] = np.nan
+        return cnt, mean, sd
+
+    nan = np.full(G, np.nan)
+    if "satisfaction" in ev:
+        cnt, mean, sd = grouped(ev["satisfaction"].to_numpy(float))
+    else:
+        cnt, mean, sd = np.zeros(G, np.int64), nan.copy(), nan.copy()
+    out["satisfaction_n"] = cnt.astype("int64")
+    out["satisfaction_mean"] = mean
+    out["satisfaction_sd"] = sd
+    if "delay_hours" in ev:
+        d = ev["delay_hours"].to_numpy(float)
+        dn, dmean, _ = grouped(d)
+        med, p90 = _group_quantiles(g, d, G, (0.5, 0.9))
+    else:
+        dn, dmean, med, p90 = np.zeros(G), nan.copy(), nan.copy(), nan.copy()
+    out["delay_n"] = dn.astype("int64")
+    out["delay_mean"], out["delay_median"], out["delay_p90"] = dmean, med, p90
+    if "delivered_at" in ev:
+        out["n_open"] = np.bincount(g, weights=ev["delivered_at"].isna().to_numpy(float),
+                                    minlength=G).astype("int64")
+    elif "delay_hours" in ev:
+        out["n_open"] = (out["n_events"] - out["delay_n"]).astype("int64")
+    else:
+        out["n_open"] = np.zeros(G, dtype="int64")
+    if "expected_hours" in ev and "delay_hours" in ev:
+        exp = ev["expected_hours"].to_numpy(float)
+        known = ~np.isnan(exp) & ~np.isnan(d)
+        breach = known & (d > exp)
+        if "delivered_at" in ev and "requested_at" in ev:
+            end = net.span[1]
+            age = (end - ev["requested_at"]).to_numpy() / np.timedelta64(1, "h")
+            open_ = ev["delivered_at"].isna().to_numpy() & ~np.isnan(exp)
+            late_open = open_ & (age > exp)
+            known |= late_open
+            breach |= late_open
+        sla_n = np.bincount(g, weights=known.astype(float), minlength=G)
+        sla_b = np.bincount(g, weights=breach.astype(float), minlength=G)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["sla_n"] = sla_n.astype("int64")
+            out["sla_breach_rate"] = np.where(sla_n > 0, sla_b / np.maximum(sla_n, 1), np.nan)
+    else:
+        out["sla_n"] = np.zeros(G, dtype="int64")
+        out["sla_breach_rate"] = nan.copy()
+    if "reopened" in ev:
+        out["rework_rate"] = np.bincount(g, weights=ev["reopened"].to_numpy(float),
+                                         minlength=G) / out["n_events"].to_numpy()
+    else:
+        out["rework_rate"] = nan.copy()
+    if "requested_at" in ev:
+        t = ev["requested_at"].to_numpy()
+        ti = t.view("int64")
+        first = np.minimum.reduceat(ti, starts) if G else np.array([], np.int64)
+        last = np.maximum.reduceat(ti, starts) if G else np.array([], np.int64)
+        out["first_at"] = first.view("datetime64[ns]")
+        out["last_at"] = last.view("datetime64[ns]")
+    else:
+        out["first_at"] = pd.NaT
+        out["last_at"] = pd.NaT
+    return _complete_edges(out, net)
+
+
+def _complete_edges(e: pd.DataFrame, net: ServiceNetwork) -> pd.DataFrame:
+    """Add shrinkage columns and the credible sign; put columns in order."""
+    e = e.copy()
+    G = len(e)
+    for c in EDGE_COLUMNS:
+        if c not in e and c not in ("satisfaction_shrunk", "satisfaction_low",
+                                    "satisfaction_high", "sign"):
+            if c in ("first_at", "last_at"):
+                e[c] = pd.Series(pd.NaT, index=e.index, dtype="datetime64[ns]")
+            elif c in ("satisfaction_n", "delay_n", "n_open", "sla_n"):
+                e[c] = np.zeros(G, dtype="int64")
+            else:
+                e[c] = np.full(G, np.nan)
+    pcode = pd.Categorical(e["provider"], categories=net.node_ids).codes.astype(np.int64)
+    sh = _shrink.shrink(e["satisfaction_n"].to_numpy(float),
+                        e["satisfaction_mean"].to_numpy(float),
+                        e["satisfaction_sd"].to_numpy(float), pcode, net.scale)
+    e["satisfaction_shrunk"] = sh["shrunk"].to_numpy()
+    e["satisfaction_low"] = sh["low"].to_numpy()
+    e["satisfaction_high"] = sh["high"].to_numpy()
+    e["sign"] = _shrink.sign(sh["low"], sh["high"], e["satisfaction_n"], net.threshold)
+    e = e[EDGE_COLUMNS + [c for c in e.columns if c not in EDGE_COLUMNS]]
+    e.attrs["shrinkage"] = dict(sh.attrs.get("components", {}))
+    return e.reset_index(drop=True)
+
+
+def _group_quantiles(g, v, G, qs):
+    """Exact per-group quantiles (numpy 'linear' rule) without a Python loop."""
+    ok = ~np.isnan(v)
+    gg, vv = g[ok], v[ok]
+    order = np.lexsort((vv, gg))
+    vv = vv[order]
+    cnt = np.bincount(gg, minlength=G)
+    start = np.r_[0, np.cumsum(cnt)[:-1]]
+    res = []
+    for q in qs:
+        out = np.full(G, np.nan)
+        has = cnt > 0
+        pos = (cnt[has] - 1) * q
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.ceil(pos).astype(np.int64)
+        a, b = vv[start[has] + lo], vv[start[has] + hi]
+        out[has] = a + (b - a) * (pos - lo)
+        res.append(out)
+    return res
+
+
+def _node_attributes(net: ServiceNetwork):
+    idx = net.node_ids
+    n = len(idx)
+    unit = np.full(n, np.nan, dtype=object)
+    ext = np.zeros(n, dtype=bool)
+    known = np.zeros(n, dtype=bool)
+    ppl = net.people
+    if ppl is not None:
+        key = "person"
+        pos = idx.get_indexer(ppl[key])
+        ok = pos >= 0
+        unit[pos[ok]] = ppl["unit"].to_numpy(dtype=object)[ok]
+        ext[pos[ok]] = ppl["external_facing"].to_numpy(dtype=bool)[ok]
+        known[pos[ok]] = True
+    return unit, ext, known
+
+
+def _aggregate_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
+    ppl = net.people
+    group = pd.Series(ppl[column].to_numpy(dtype=object), index=ppl["person"].to_numpy())
+    person_ids = net.node_ids.to_numpy()
+    g_of_node = group.reindex(person_ids).to_numpy(dtype=object)
+    missing = pd.isna(g_of_node)
+    if missing.any():
+        warnings.warn(
+            f"{int(missing.sum())} ids have no {column!r} in the people table "
+            f"({', '.join(map(str, person_ids[missing][:5]))}); they are grouped as "
+            f"{UNKNOWN_UNIT!r}.", IcnetWarning, stacklevel=3)
+        g_of_node = np.where(missing, UNKNOWN_UNIT, g_of_node)
+    groups = np.sort(pd.unique(g_of_node).astype(object))
+    gidx = pd.Index(groups)
+    node_to_g = gidx.get_indexer(g_of_node)
+    ev = net.events
+    pg = node_to_g[ev["provider"].cat.codes.to_numpy()]
+    cg = node_to_g[ev["client"].cat.codes.to_numpy()]
+    inside = pg == cg
+    base = ev.rename(columns={"provider": "provider_person", "client": "client_person"})
+    internal = base.loc[inside].reset_index(drop=True)
+    internal.insert(0, column, pd.Categorical.from_codes(pg[inside], categories=gidx))
+    cross = base.loc[~inside].reset_index(drop=True)
+    cross.insert(0, "client", groups[cg[~inside]])
+    cross.insert(0, "provider", groups[pg[~inside]])
+    events = _canonical_events(cross, groups)
+    members = pd.DataFrame({"node": groups[node_to_g], "member": person_ids})
+    members = members.sort_values(["node", "member"], kind="mergesort").reset_index(drop=True)
+    ext = pd.Series(net.nodes["external_facing"].to_numpy(), index=person_ids)
+    gp = pd.DataFrame({"person": groups, "unit": groups,
+                       "external_facing": ext.groupby(g_of_node).any().reindex(groups)
+                       .fillna(False).to_numpy(dtype=bool),
+                       "n_members": pd.Series(g_of_node).value_counts().reindex(groups)
+                       .to_numpy()})
+    ratings = net.ratings
+    if ratings is not None:
+        r = ratings.rename(columns={"rater": "rater_person",
+                                    "provider": "provider_person"})
+        rg = group.reindex(r["rater_person"].to_numpy()).to_numpy(dtype=object)
+        pgr = group.reindex(r["provider_person"].to_numpy()).to_numpy(dtype=object)
+        r.insert(0, "provider", np.where(pd.isna(pgr), UNKNOWN_UNIT, pgr))
+        r.insert(0, "rater", np.where(pd.isna(rg), UNKNOWN_UNIT, rg))
+        ratings = r
+    return ServiceNetwork(events=events, people=gp, ratings=ratings,
+                          agreements=net.agreements, scale=net.scale, level=column,
+                          dropped=net.dropped, internal=internal, node_ids=groups,
+                          members=members, threshold=net.threshold)
+
+
+def _ts(value, name) -> pd.Timestamp:
+    try:
+        t = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ParameterError(
+            f"The '{name}' parameter must be a timestamp such as '2025-01-01'; got "
+            f"{value!r}.") from None
+    if t.tzinfo is not None:
+        t = t.tz_convert("UTC").tz_localize(None)
+    return t
+
+
+def _rating_times(r: pd.DataFrame):
+    if "answered_at" in r:
+        return r["answered_at"]
+    if "period" in r:
+        uniq = pd.unique(r["period"].dropna())
+        start = {u: pd.Period(str(u)).start_time for u in uniq}
+        return r["period"].map(start)
+    return None
