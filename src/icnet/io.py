@@ -284,27 +284,61 @@ def _missing(s: pd.Series) -> np.ndarray:
     return miss
 
 
+def _int_floats(s: pd.Series) -> pd.Series:
+    """Integral floats as nullable ints (ids read as floats because of a gap)."""
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        fin = np.isfinite(v)
+        if fin.any() and np.all(v[fin] == np.round(v[fin])) and np.all(np.abs(v[fin]) < 2**53):
+            return s.astype("Int64")
+    return s
+
+
+def _clean_factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Factorise ``s`` and clean its distinct values (strip; blank → NaN).
+
+    Integral floats lose their '.0' (ids read as floats because of a gap).
+    Returns the codes (-1 = missing) and the cleaned distinct values.
+    """
+    codes, uniq = pd.factorize(_int_floats(s), use_na_sentinel=True)
+    txt = pd.Series(np.asarray(uniq, dtype=object), dtype=object).astype(str).str.strip()
+    clean = txt.to_numpy(dtype=object)
+    return np.asarray(codes, dtype=np.int64), np.where(clean == "", np.nan, clean).astype(object)
+
+
 def _ids(s: pd.Series) -> pd.Series:
-    """Ids as stripped strings; integral floats lose their '.0'; missing stays NaN.
+    """Ids as stripped strings (object); missing or blank → NaN.
 
     Works on the distinct values only (factorise, clean, take back), so it is
     fast on millions of rows with few distinct ids.
     """
-    if pd.api.types.is_float_dtype(s.dtype):
-        v = s.to_numpy()
-        fin = np.isfinite(v)
-        if fin.any() and np.all(v[fin] == np.round(v[fin])) and np.all(np.abs(v[fin]) < 2**53):
-            s = s.astype("Int64")
-    codes, uniq = pd.factorize(s, use_na_sentinel=True)
-    clean = np.array([_clean_id(u) for u in uniq] + [np.nan], dtype=object)
-    return pd.Series(clean[codes], index=s.index)  # code -1 takes the trailing NaN
+    codes, clean = _clean_factorize(s)
+    clean = np.append(clean, np.nan)
+    return pd.Series(clean[codes], index=s.index, dtype=object)  # code -1 → trailing NaN
 
 
-def _clean_id(u):
-    if isinstance(u, (float, np.floating)) and not np.isfinite(u):
-        return str(u)
-    txt = str(u).strip()
-    return txt if txt else np.nan
+def _id_codes(*cols: pd.Series, sort: bool = True) -> tuple[list[np.ndarray], np.ndarray]:
+    """Integer codes (-1 = missing) of one or more id columns over shared categories.
+
+    The categories are the cleaned (stripped, non-blank) distinct ids, sorted.
+    Only the distinct values are cleaned, so millions of rows cost one hash pass.
+    """
+    both = cols[0].reset_index(drop=True) if len(cols) == 1 else \
+        pd.concat([c.reset_index(drop=True) if len({x.dtype for x in cols}) == 1 else
+                   _int_floats(c).reset_index(drop=True).astype(object) for c in cols],
+                  ignore_index=True)
+    codes0, clean = _clean_factorize(both)
+    c2, cats = pd.factorize(pd.Series(clean, dtype=object), sort=sort, use_na_sentinel=True)
+    c2 = np.append(np.asarray(c2, dtype=np.int64), -1)
+    codes = c2[codes0]  # code -1 → the trailing -1
+    bounds = np.cumsum([0] + [len(c) for c in cols])
+    return [codes[bounds[i]:bounds[i + 1]] for i in range(len(cols))], \
+        np.asarray(cats, dtype=object)
+
+
+def _categorical(codes: np.ndarray, cats: np.ndarray, index) -> pd.Series:
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object)),
+                     index=index)
 
 
 def _numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
@@ -497,15 +531,15 @@ def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") -
     _require(raw, "events")
     p = _Problems("events", raw, errors)
     out = {}
-    prov, cli = _ids(raw["provider"]), _ids(raw["client"])
-    for col, ids in (("provider", prov), ("client", cli)):
-        p.add(ids.isna().to_numpy(), "missing_id", col, "empty ids",
+    (pc, cc), cats = _id_codes(raw["provider"], raw["client"])
+    for col, codes in (("provider", pc), ("client", cc)):
+        p.add(codes < 0, "missing_id", col, "empty ids",
               "Every event needs a provider and a client id.")
-    p.add((prov == cli).to_numpy() & prov.notna().to_numpy(), "self_service", "client",
+    p.add((pc == cc) & (pc >= 0), "self_service", "client",
           "rows where the client is the provider itself",
-          "Self-service is not an internal-customer relation: remove those rows.",
-          values=cli.to_numpy())
-    out["provider"], out["client"] = prov, cli
+          "Self-service is not an internal-customer relation: remove those rows.")
+    out["provider"] = _categorical(pc, cats, raw.index)
+    out["client"] = _categorical(cc, cats, raw.index)
     for col in ("requested_at", "delivered_at"):
         if col in raw:
             ts, miss, bad = _timestamps(raw[col], tz)
@@ -546,14 +580,23 @@ def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") -
               "Use true/false, yes/no or 1/0.")
         out["reopened"] = flag
     if "service" in raw:
-        out["service"] = _ids(raw["service"])
+        (sc,), scats = _id_codes(raw["service"])
+        out["service"] = _categorical(sc, scats, raw.index)
     if "event_id" in raw:
-        eid = _ids(raw["event_id"])
-        p.add(eid.isna().to_numpy(), "missing_id", "event_id", "empty event ids",
+        eid = _int_floats(raw["event_id"])
+        ec, uniq = pd.factorize(eid, use_na_sentinel=True)
+        ec = np.asarray(ec, dtype=np.int64)
+        txt = pd.Series(uniq).astype(str)
+        clean = txt.str.strip()
+        if (clean != txt).any() or (clean == "").any() or not pd.api.types.is_string_dtype(
+                eid.dtype):
+            (ec,), ecats = _id_codes(raw["event_id"], sort=False)  # rare: re-clean
+            eid = pd.Series(np.append(ecats, np.nan)[ec], index=raw.index, dtype=object)
+        p.add(ec < 0, "missing_id", "event_id", "empty event ids",
               "Fill them in or drop the event_id column.")
         ok = ~p.bad
         dup = np.zeros(len(raw), dtype=bool)
-        dup[ok] = eid[ok].duplicated(keep="first").to_numpy()
+        dup[ok] = pd.Series(ec[ok]).duplicated(keep="first").to_numpy()
         p.add(dup, "duplicate_event_id", "event_id", "repeated event ids",
               "Each event_id must appear once (the first occurrence is kept).")
         out["event_id"] = eid

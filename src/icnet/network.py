@@ -599,8 +599,9 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
     if agr is not None and "expected_hours" not in events_df and \
             "max_delay_hours" in agr:
         events_df = _expected_from_agreements(events_df, agr, ppl)
-    ids = pd.Index(pd.unique(pd.concat([events_df["provider"], events_df["client"]],
-                                       ignore_index=True)))
+    used = [c.cat.categories[np.unique(c.cat.codes)] for c in
+            (events_df["provider"], events_df["client"])]
+    ids = used[0].union(used[1])
     if ppl is not None and level == "person":
         ids = ids.union(pd.Index(ppl["person"]))
     node_ids = np.sort(ids.to_numpy(dtype=object))
@@ -618,53 +619,121 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
     return net
 
 
+def _node_codes(col: pd.Series, node_ids: pd.Index) -> np.ndarray:
+    """Codes of an id column (categorical or plain) over ``node_ids``."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        lut = node_ids.get_indexer(col.cat.categories)
+        return np.append(lut, -1)[col.cat.codes.to_numpy()]
+    return node_ids.get_indexer(col.to_numpy(dtype=object))
+
+
 def _canonical_events(df: pd.DataFrame, node_ids: np.ndarray) -> pd.DataFrame:
-    """Categorical ids over ``node_ids`` and a deterministic row order."""
-    cats = pd.CategoricalDtype(node_ids)
-    prov = pd.Categorical(df["provider"], dtype=cats)
-    cli = pd.Categorical(df["client"], dtype=cats)
+    """Categorical ids over ``node_ids`` and a deterministic row order.
+
+    Rows are sorted by provider, client, request and delivery time, delay,
+    satisfaction, expected delay, rework flag and service; rows equal on all
+    of these are ordered by ``event_id`` and any extra column, so the result
+    does not depend on the input row order.
+    """
+    idx = pd.Index(node_ids, dtype=object)
+    cats = pd.CategoricalDtype(idx)
+    pc = _node_codes(df["provider"], idx)
+    cc = _node_codes(df["client"], idx)
+    # primary order: provider, client, request time
+    main = [pc * len(idx) + cc]
+    if "requested_at" in df:
+        main.insert(0, df["requested_at"].to_numpy(dtype="datetime64[ns]").view("int64"))
+    order = _argsort_keys(main)
+    # rows equal on those: order by the other canonical columns, then by the rest
     keys = []
-    for col in ("event_id", "service"):
-        if col in df:
-            keys.append(pd.util.hash_array(df[col].astype(str).to_numpy()).astype(np.uint64))
+    if "service" in df:
+        svc = df["service"]
+        keys.append(svc.cat.codes.to_numpy() if isinstance(svc.dtype, pd.CategoricalDtype)
+                    else pd.factorize(svc, sort=True)[0])
     for col in ("reopened", "expected_hours", "satisfaction", "delay_hours"):
         if col in df:
             v = df[col].to_numpy(dtype=float)
             keys.append(np.where(np.isnan(v), np.inf, v))
-    for col in ("delivered_at", "requested_at"):
-        if col in df:
-            keys.append(df[col].to_numpy().view("int64"))
-    keys += [cli.codes, prov.codes]  # np.lexsort: last key is the primary one
-    order = np.lexsort(keys)
-    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    if "delivered_at" in df:
+        keys.append(df["delivered_at"].to_numpy(dtype="datetime64[ns]").view("int64"))
+    if len(order) > 1:
+        same = np.ones(len(order) - 1, dtype=bool)
+        for k in main:
+            ks = k[order]
+            same &= ks[1:] == ks[:-1]
+        if same.any():
+            tie_cols = [c for c in df.columns if c not in _EVENT_ORDER or c == "event_id"]
+            order = _break_ties(df, order, same, keys, tie_cols)
+    data = {}
     cols = [c for c in _EVENT_ORDER if c in df] + [c for c in df if c not in _EVENT_ORDER]
     for c in cols:
         if c == "provider":
-            out[c] = pd.Categorical.from_codes(prov.codes[order], dtype=cats)
+            data[c] = pd.Categorical.from_codes(pc[order], dtype=cats)
         elif c == "client":
-            out[c] = pd.Categorical.from_codes(cli.codes[order], dtype=cats)
+            data[c] = pd.Categorical.from_codes(cc[order], dtype=cats)
         else:
-            out[c] = df[c].to_numpy()[order]
-    return out
+            data[c] = df[c].take(order).reset_index(drop=True)
+    return pd.DataFrame(data)
+
+
+def _argsort_keys(keys: list[np.ndarray]) -> np.ndarray:
+    """``np.lexsort(keys)`` for non-negative-ish int64 keys, packed into one key when
+    the packed range fits in int64 (one sort instead of one pass per key).
+
+    Rows tied on every key may come out in any order; callers break ties.
+    """
+    n = len(keys[0])
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    packed = np.zeros(n, dtype=np.int64)
+    span = 1
+    for k in keys:  # keys[0] is the least significant
+        lo = int(k.min())
+        d = k - lo
+        g = int(np.gcd.reduce(d)) if len(d) else 1
+        g = g or 1
+        width = int(d.max()) // g + 1
+        if span * width >= 2**62:
+            return np.lexsort(keys)
+        packed += (d // g) * span
+        span *= width
+    return np.argsort(packed, kind="quicksort")
+
+
+def _break_ties(df, order, same, keys, tie_cols):
+    """Order runs of rows tied on the primary keys by ``keys``, then ``tie_cols``."""
+    run = np.r_[0, np.cumsum(~same)]
+    size = np.bincount(run)
+    pos = np.flatnonzero(size[run] > 1)
+    rows = order[pos]
+    sub = [k[rows] for k in keys]
+    if tie_cols:
+        sub = [pd.factorize(df[c].take(rows).astype(str).to_numpy(dtype=object),
+                            sort=True)[0] for c in reversed(tie_cols)] + sub
+    order = order.copy()
+    order[pos] = rows[np.lexsort(sub + [run[pos]])]
+    return order
 
 
 def _expected_from_agreements(ev, agr, ppl):
     """Fill ``expected_hours`` from agreements (unit-to-unit, or id-to-id)."""
-    unit = None
-    if ppl is not None:
-        unit = pd.Series(ppl["unit"].to_numpy(), index=ppl["person"].to_numpy())
-    p = ev["provider"].map(unit) if unit is not None else ev["provider"]
-    c = ev["client"].map(unit) if unit is not None else ev["client"]
-    p = p.where(p.notna(), ev["provider"])
-    c = c.where(c.notna(), ev["client"])
+
+    def side(col):
+        cat = ev[col].cat
+        names = cat.categories.to_numpy(dtype=object)
+        if ppl is not None:
+            unit = pd.Series(ppl["unit"].to_numpy(dtype=object), index=ppl["person"].to_numpy())
+            mapped = unit.reindex(names).to_numpy(dtype=object)
+            names = np.where(pd.isna(mapped), names, mapped)
+        return np.append(names, np.nan)[cat.codes.to_numpy()]
+
+    key = pd.DataFrame({"provider": side("provider"), "client": side("client")})
     a = agr.dropna(subset=["max_delay_hours"])
-    key = pd.DataFrame({"provider": p.to_numpy(), "client": c.to_numpy()})
-    out = ev.copy()
     exp = np.full(len(ev), np.nan)
     if "service" in a and "service" in ev:
         specific = a[a["service"].notna()]
         if len(specific):
-            k = key.assign(service=ev["service"].to_numpy())
+            k = key.assign(service=ev["service"].astype(object).to_numpy())
             m = k.merge(specific[["provider", "client", "service", "max_delay_hours"]],
                         how="left", on=["provider", "client", "service"])
             exp = m["max_delay_hours"].to_numpy(float)
@@ -674,6 +743,7 @@ def _expected_from_agreements(ev, agr, ppl):
                       .drop_duplicates(["provider", "client"]), how="left",
                       on=["provider", "client"])
         exp = np.where(np.isnan(exp), m["max_delay_hours"].to_numpy(float), exp)
+    out = ev.copy()
     out["expected_hours"] = exp
     return out
 
@@ -902,7 +972,9 @@ def _group_quantiles(g, v, G, qs):
     """Exact per-group quantiles (numpy 'linear' rule) without a Python loop."""
     ok = ~np.isnan(v)
     gg, vv = g[ok], v[ok]
-    order = np.lexsort((vv, gg))
+    rank = np.empty(len(vv), dtype=np.int64)
+    rank[np.argsort(vv, kind="quicksort")] = np.arange(len(vv))
+    order = _argsort_keys([rank, gg])
     vv = vv[order]
     cnt = np.bincount(gg, minlength=G)
     start = np.r_[0, np.cumsum(cnt)[:-1]]
