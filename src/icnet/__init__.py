@@ -40,9 +40,9 @@ _LAZY = {
     "health": "icnet.analysis.health",
     "actions": "icnet.analysis.actions",
     "what_if": "icnet.analysis.actions",
-    "report": "icnet.report",
+    "report": "icnet.reporting",
 }
-_SUBMODULES = {"synth", "plot", "analysis", "privacy", "cli"}
+_SUBMODULES = {"synth", "plot", "analysis", "privacy", "cli", "reporting"}
 
 __all__ = [
     "ServiceNetwork", "from_events", "from_process_log", "io", "datasets", "errors",
