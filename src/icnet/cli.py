@@ -1,19 +1,274 @@
-"""The ``icnet`` command line (filled in by the CLI work; see ``icnet --help``)."""
+"""The ``icnet`` command line.
+
+Subcommands
+-----------
+``icnet analyze EVENTS [--people F] [--ratings F] [--agreements F] [--level unit] --out DIR``
+    Read the tables, run every analysis and write ``report.html``, the result
+    tables as CSV and the figures as PNG into ``DIR``.
+``icnet demo --out DIR``
+    The same on the bundled ``planta`` sample.
+``icnet generate --people N --seed S --out DIR``
+    Write a synthetic organisation with planted patterns and its ``truth.json``.
+``icnet validate EVENTS [--people F] …``
+    Check input files and list every problem with row numbers.
+
+Exit codes
+----------
+0
+    success (``validate``: every table is valid).
+1
+    an unexpected internal error (run again with ``--debug`` for the traceback
+    and report it).
+2
+    invalid input or usage: a missing file, a bad column or value, an empty
+    table, an unknown option (``validate``: at least one problem found).
+3
+    a configured budget would be exceeded (e.g. too many permutations).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INVALID, EXIT_BUDGET = 0, 1, 2, 3
+
+_EPILOG = """\
+examples:
+  icnet demo --out icnet-demo
+  icnet analyze events.csv --people people.csv --agreements agreements.csv --out results
+  icnet analyze tickets.parquet --columns map.json --level unit --out results
+  icnet validate events.csv --people people.csv
+  icnet generate --people 500 --seed 1 --out synthetic
+
+map.json maps your column names onto icnet's, e.g. {"solicitante": "client",
+"area_que_atiende": "provider", "fecha": "requested_at"}. Exit codes: 0 ok,
+1 internal error, 2 invalid input or usage, 3 budget exceeded.
+"""
+
+
+class _Progress:
+    """Step messages on stderr, only when stderr is a terminal and not --quiet."""
+
+    def __init__(self, quiet: bool):
+        self.on = (not quiet) and sys.stderr.isatty()
+
+    @contextmanager
+    def step(self, what: str):
+        t = time.perf_counter()
+        if self.on:
+            print(f"icnet: {what} …", end="", file=sys.stderr, flush=True)
+        yield
+        if self.on:
+            print(f" done ({time.perf_counter() - t:.1f} s)", file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    import icnet
+
+    p = argparse.ArgumentParser(
+        prog="icnet", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="icnet: internal-customer network analysis (who serves whom, how well, "
+                    "how fast; bottlenecks, conflict cycles, retaliation spirals, actions).",
+        epilog=_EPILOG)
+    p.add_argument("--version", action="version", version=f"icnet {icnet.__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(sp, *, tables=True):
+        if tables:
+            sp.add_argument("--people", help="people table: person, unit, [manager, role, "
+                                             "external_facing]")
+            sp.add_argument("--ratings", help="survey ratings: rater, provider, perception, …")
+            sp.add_argument("--agreements", help="service agreements: provider, client, "
+                                                 "max_delay_hours, …")
+            sp.add_argument("--columns", metavar="MAP.json",
+                            help='JSON object mapping your column names onto icnet\'s, e.g. '
+                                 '{"solicitante": "client"}')
+            sp.add_argument("--scale", default="1,5", metavar="LOW,HIGH",
+                            help="satisfaction scale (default 1,5)")
+            sp.add_argument("--tz", default="UTC",
+                            help="time zone of naive timestamps (default UTC)")
+        sp.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+        sp.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    def outputs(sp):
+        sp.add_argument("--out", required=True, metavar="DIR", help="output folder")
+        sp.add_argument("--level", default="unit",
+                        help="level of the report: unit (default) or person")
+        sp.add_argument("--individuals", action="store_true",
+                        help="include person-level rows (off by default: privacy)")
+        sp.add_argument("--min-group-size", type=int, default=5, metavar="N",
+                        help="suppress survey figures about fewer than N raters (default 5)")
+        sp.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+    a = sub.add_parser("analyze", help="analyse your tables and write the report",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG)
+    a.add_argument("events", help="service events (CSV or Parquet): provider, client, …")
+    common(a)
+    outputs(a)
+    a.add_argument("--errors", choices=["raise", "drop"], default="raise",
+                   help="raise at the first invalid row (default) or drop invalid rows "
+                        "(listed in dropped.csv)")
+
+    d = sub.add_parser("demo", help="run the whole analysis on the bundled 'planta' sample")
+    common(d, tables=False)
+    outputs(d)
+
+    g = sub.add_parser("generate", help="write a synthetic organisation with planted patterns")
+    g.add_argument("--people", type=int, default=150, help="number of people (default 150)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--days", type=int, default=365)
+    g.add_argument("--plant", choices=["default", "none"], default="default",
+                   help="plant the default patterns, or none (pattern-free data)")
+    g.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    g.add_argument("--out", required=True, metavar="DIR")
+    g.add_argument("--quiet", "-q", action="store_true")
+    g.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    v = sub.add_parser("validate", help="check input files and list every problem")
+    v.add_argument("events", nargs="?", help="service events file")
+    common(v)
+    return p
+
+
+def _scale(text: str):
+    try:
+        low, high = (float(x) for x in text.split(","))
+    except ValueError:
+        raise _Usage(f"--scale must look like 1,5; got {text!r}") from None
+    return low, high
+
+
+def _columns(path):
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            m = json.load(fh)
+    except FileNotFoundError:
+        raise _Usage(f"--columns file {path!r} does not exist") from None
+    except json.JSONDecodeError as err:
+        raise _Usage(f"--columns file {path!r} is not valid JSON ({err})") from None
+    if not isinstance(m, dict):
+        raise _Usage(f"--columns file {path!r} must hold a JSON object "
+                     '{"your_name": "icnet_name"}')
+    return m
+
+
+class _Usage(Exception):
+    pass
+
+
+def _analyze(args, net, prog: _Progress) -> None:
+    import icnet
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with prog.step("analysing and writing the report"):
+        icnet.report(net, out / "report.html", tables=True, level=args.level,
+                     individuals=args.individuals, min_group_size=args.min_group_size,
+                     seed=args.seed)
+    if len(net.dropped):
+        net.dropped.to_csv(out / "dropped.csv", index=False, lineterminator="\n")
+    if not args.quiet:
+        print(f"icnet: wrote {out / 'report.html'} and the result tables in {out}/")
+
+
+def _run(args, prog: _Progress) -> int:
+    import icnet
+
+    if args.command == "analyze":
+        with prog.step("reading and validating the tables"):
+            net = icnet.from_events(
+                args.events, people=args.people, ratings=args.ratings,
+                agreements=args.agreements, scale=_scale(args.scale),
+                columns=_columns(args.columns), errors=args.errors, tz=args.tz)
+        _analyze(args, net, prog)
+        return EXIT_OK
+    if args.command == "demo":
+        with prog.step("loading the 'planta' sample"):
+            net = icnet.datasets.load("planta")
+        _analyze(args, net, prog)
+        return EXIT_OK
+    if args.command == "generate":
+        if args.people < 2:
+            raise _Usage("--people must be at least 2")
+        from . import synth
+
+        with prog.step(f"generating {args.people} people over {args.days} days"):
+            org = synth.organisation(n_people=args.people, days=args.days, seed=args.seed,
+                                     plant=None if args.plant == "default" else "none")
+        with prog.step(f"writing {args.format} files"):
+            synth.write(org, args.out, format=args.format, progress=prog.on)
+        if not args.quiet:
+            print(f"icnet: wrote {len(org.events)} events, {len(org.people)} people and "
+                  f"truth.json to {args.out}/")
+        return EXIT_OK
+    if args.command == "validate":
+        if not any([args.events, args.people, args.ratings, args.agreements]):
+            raise _Usage("give at least one file to validate")
+        problems = icnet.io.validate(args.events, args.people, args.ratings, args.agreements,
+                                     columns=_columns(args.columns), scale=_scale(args.scale),
+                                     tz=args.tz)
+        if problems.empty:
+            if not args.quiet:
+                print("icnet: no problems found")
+            return EXIT_OK
+        for rec in problems.itertuples():
+            print(f"{rec.table}: {rec.message}")
+        print(f"icnet: {len(problems)} problem(s) found; row numbers count data rows from 0 "
+              "(file line = row + 2)", file=sys.stderr)
+        return EXIT_INVALID
+    raise _Usage("choose a command: analyze, demo, generate or validate (see icnet --help)")
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``icnet`` command."""
-    import icnet
+    """Run the ``icnet`` command; return its exit code (see the module docstring).
 
-    parser = argparse.ArgumentParser(prog="icnet", description=icnet.__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"icnet {icnet.__version__}")
-    parser.parse_args(argv)
-    return 0
+    Examples
+    --------
+    >>> main(["validate", "--quiet"])
+    2
+    """
+    from .errors import BudgetExceededError, IcnetError
+
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help/--version (0) or usage errors (2)
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_INVALID
+    prog = _Progress(getattr(args, "quiet", False))
+    try:
+        with warnings.catch_warnings():
+            if getattr(args, "quiet", False):
+                warnings.simplefilter("ignore")
+            return _run(args, prog)
+    except _Usage as err:
+        print(f"icnet {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    except BudgetExceededError as err:
+        print(f"icnet {args.command}: {err}", file=sys.stderr)
+        return EXIT_BUDGET
+    except (IcnetError, OSError) as err:
+        if args.debug:
+            raise
+        print(f"icnet {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    except Exception as err:  # pragma: no cover - a bug of ours
+        if args.debug:
+            raise
+        print(f"icnet {args.command}: internal error ({type(err).__name__}: {err}). Run again "
+              "with --debug for details and report it.", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover
