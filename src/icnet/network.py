@@ -508,8 +508,8 @@ class ServiceNetwork:
 
 def from_events(events, people=None, ratings=None, agreements=None, *,
                 scale=(1, 5), level="person", columns: Mapping[str, str] | None = None,
-                errors: str = "raise", tz: str = "UTC", threshold: float | None = None
-                ) -> ServiceNetwork:
+                errors: str = "raise", tz: str = "UTC", threshold: float | None = None,
+                engine: str = "pandas") -> ServiceNetwork:
     """Build a :class:`ServiceNetwork` from service events (and optional tables).
 
     Parameters
@@ -549,6 +549,11 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
     threshold : float, optional
         Neutral satisfaction for the credible ``sign`` of edges (default: the
         middle of the scale).
+    engine : {"pandas", "dask"}, default "pandas"
+        ``"dask"`` reads, validates and aggregates on the Dask cluster of the
+        current ``dask.distributed.Client`` (see docs/scaling.md); it is
+        chosen automatically when ``events`` is a ``dask.dataframe.DataFrame``.
+        ``events`` may then also be a Parquet dataset path.
 
     Returns
     -------
@@ -575,7 +580,14 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
     2       IT   Ventas                2.0
     """
     _validate.one_of("errors", errors, ["raise", "drop"])
+    _validate.one_of("engine", engine, ["pandas", "dask"])
     scale = _validate.scale(scale)
+    if engine == "dask" or type(events).__module__.startswith("dask."):
+        from ._dask import from_dask  # optional dependency: the 'dask' extra
+
+        return from_dask(events, people=people, ratings=ratings, agreements=agreements,
+                         scale=scale, level=level, columns=columns, errors=errors, tz=tz,
+                         threshold=threshold)
     if not isinstance(level, str) or not level:
         raise ParameterError(f"The 'level' parameter must be a non-empty str; got {level!r}.")
     if threshold is not None:
