@@ -951,11 +951,14 @@ def _aggregate(net: ServiceNetwork) -> pd.DataFrame:
     else:
         out["first_at"] = pd.NaT
         out["last_at"] = pd.NaT
-    return _complete_edges(out, net)
+    return _complete_edges(out, net, pcode=p[starts])
 
 
-def _complete_edges(e: pd.DataFrame, net: ServiceNetwork) -> pd.DataFrame:
-    """Add shrinkage columns and the credible sign; put columns in order."""
+def _complete_edges(e: pd.DataFrame, net: ServiceNetwork, pcode=None) -> pd.DataFrame:
+    """Add shrinkage columns and the credible sign; put columns in order.
+
+    ``pcode`` (the provider's code in ``net.node_ids`` per edge) saves a lookup.
+    """
     e = e.copy()
     G = len(e)
     for c in EDGE_COLUMNS:
@@ -967,7 +970,8 @@ def _complete_edges(e: pd.DataFrame, net: ServiceNetwork) -> pd.DataFrame:
                 e[c] = np.zeros(G, dtype="int64")
             else:
                 e[c] = np.full(G, np.nan)
-    pcode = pd.Categorical(e["provider"], categories=net.node_ids).codes.astype(np.int64)
+    if pcode is None:
+        pcode = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))
     sh = _shrink.shrink(e["satisfaction_n"].to_numpy(float),
                         e["satisfaction_mean"].to_numpy(float),
                         e["satisfaction_sd"].to_numpy(float), pcode, net.scale)
