@@ -12,7 +12,10 @@ provider's mean, ``omega^2`` the excess variance of provider means around the
 organisation mean. The posterior mean of ``theta_e`` is
 ``w_e * ybar_e + (1 - w_e) * mu_p`` with ``w_e = tau^2 / (tau^2 + sigma^2/n_e)``;
 the interval is the normal posterior interval, inflated by the uncertainty of
-the provider mean it is shrunk toward.
+the provider mean it is shrunk toward. ``sigma^2`` is made provider-specific
+(pooled within the provider's edges, itself shrunk toward the organisation's
+value with 10 prior degrees of freedom) so a provider with erratic service is
+not judged with the precision of a steady one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pandas as pd
 from scipy import stats
 
 _MIN_VAR = 1e-6
+_PRIOR_DF = 10.0  # weight of the pooled variance in each provider's within-edge variance
 
 
 def components(n, mean, sd, group, scale) -> dict:
@@ -100,9 +104,16 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95) -> pd.DataFrame:
     bp = o2 / (o2 + vp)                     # 0 when the provider has no ratings
     mu = bp * pbar + (1 - bp) * m
     var_mu = 1.0 / (1.0 / o2 + np.where(np.isfinite(vp), 1.0 / vp, 0.0))
-    w = np.where(n > 0, t2 / (t2 + s2 / np.where(n > 0, n, 1)), 0.0)
+    # provider-specific within-edge variance, shrunk toward the pooled one (prior df 10)
+    sd = np.asarray(sd, float)
+    dfw = np.where((n > 1) & np.isfinite(sd), n - 1, 0.0)
+    ss_p = np.bincount(group, weights=np.where(dfw > 0, sd ** 2 * dfw, 0.0), minlength=P)
+    df_p = np.bincount(group, weights=dfw, minlength=P)
+    s2_p = (_PRIOR_DF * s2 + ss_p) / (_PRIOR_DF + df_p)
+    s2e = s2_p[group]
+    w = np.where(n > 0, t2 / (t2 + s2e / np.where(n > 0, n, 1)), 0.0)
     theta = w * mean + (1 - w) * mu[group]
-    post = np.where(n > 0, 1.0 / (1.0 / t2 + n / s2), t2) + (1 - w) ** 2 * var_mu[group]
+    post = np.where(n > 0, 1.0 / (1.0 / t2 + n / s2e), t2) + (1 - w) ** 2 * var_mu[group]
     z = stats.norm.ppf(0.5 + level / 2)
     half = z * np.sqrt(post)
     lo, hi = scale

@@ -1,0 +1,258 @@
+"""Service quality: credible satisfaction per relation, provider and unit; survey gaps; NPS.
+
+See docs/methods/quality.md for the formulas and references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .. import _shrink, _validate
+from ..privacy import MIN_GROUP_SIZE, suppress
+
+__all__ = ["QualityResult", "service_quality"]
+
+
+@dataclass(frozen=True)
+class QualityResult:
+    """The tables of :func:`service_quality`.
+
+    Attributes
+    ----------
+    edges : DataFrame
+        One row per relation: ``provider``, ``client``, ``n_events``,
+        ``satisfaction_n``, ``satisfaction_mean``, ``satisfaction_shrunk``,
+        ``satisfaction_low``, ``satisfaction_high``, ``sign``, ``weight``
+        (the data's share in the shrunk value), ``sla_breach_rate``.
+    providers : DataFrame
+        One row per provider: ``provider``, ``n_clients``, ``satisfaction_n``,
+        ``satisfaction_mean``, ``satisfaction_shrunk``, ``satisfaction_low``,
+        ``satisfaction_high``, ``sign``, ``n_bad_relations``.
+    units : DataFrame
+        The same per provider unit (from ``net.by("unit")``; empty without a
+        people table).
+    dimensions : DataFrame
+        Survey: ``provider``, ``dimension``, ``n_raters``, ``perception``,
+        ``expectation``, ``gap`` (perception − expectation), ``gap_low``,
+        ``gap_high`` (t interval), ``suppressed``.
+    nps : DataFrame
+        ``provider``, ``n_raters``, ``promoters``, ``detractors`` (shares),
+        ``nps`` (−100..100), ``nps_low``, ``nps_high``, ``suppressed``.
+    agreement : DataFrame
+        Rater agreement per provider: ``provider``, ``n_raters``, ``r_wg``
+        (James, Demaree & Wolf 1984), ``suppressed``; ``attrs["icc1"]`` holds
+        ICC(1) across providers.
+    """
+
+    edges: pd.DataFrame
+    providers: pd.DataFrame
+    units: pd.DataFrame
+    dimensions: pd.DataFrame
+    nps: pd.DataFrame
+    agreement: pd.DataFrame
+
+
+def service_quality(net, *, level: str | None = None, threshold: float | None = None,
+                    min_group_size: int = MIN_GROUP_SIZE, ci: float = 0.95) -> QualityResult:
+    """Credible satisfaction per relation, provider and unit, and survey results.
+
+    Raw means of three ratings are not evidence. Every relation's satisfaction
+    is shrunk toward its provider's mean, and every provider's toward the
+    organisation's (normal–normal empirical Bayes, Efron & Morris 1975), with
+    an interval; a relation is ``bad`` only when its whole interval lies below
+    ``threshold``.
+
+    Parameters
+    ----------
+    net : ServiceNetwork or networkx.DiGraph
+    level : str, optional
+        Aggregate first (e.g. ``"unit"``).
+    threshold : float, optional
+        Neutral satisfaction (default: the network's, the middle of the scale).
+    min_group_size : int, default 5
+        Survey figures backed by fewer distinct raters are suppressed.
+    ci : float, default 0.95
+        Interval coverage.
+
+    Returns
+    -------
+    QualityResult
+
+    See Also
+    --------
+    agreement_compliance, icnet.privacy.suppress
+
+    Notes
+    -----
+    Edge *e* of provider *p* with ratings :math:`y_{ei}`: :math:`\\hat\\theta_e =
+    w_e \\bar y_e + (1-w_e)\\hat\\mu_p`, :math:`w_e = \\tau^2/(\\tau^2+\\sigma^2/n_e)`;
+    variance components by the method of moments. NPS = %promoters (9–10) −
+    %detractors (0–6) with the multinomial variance. r_wg = 1 − s²/σ²_EU with
+    σ²_EU = (A² − 1)/12 for an A-point scale.
+
+    References
+    ----------
+    Efron, B. & Morris, C. (1975). Data analysis using Stein's estimator and its
+    generalizations. *JASA* 70, 311–319.
+    Parasuraman, A., Zeithaml, V. & Berry, L. (1988). SERVQUAL. *J. Retailing* 64, 12–40.
+    James, L. R., Demaree, R. G. & Wolf, G. (1984). Estimating within-group
+    interrater reliability. *J. Applied Psychology* 69, 85–98.
+
+    Examples
+    --------
+    >>> import icnet
+    >>> q = icnet.service_quality(icnet.datasets.toy(), level="unit")
+    >>> q.edges.query("sign == 'bad'")[["provider", "client"]].values.tolist()
+    [['Calidad', 'Produccion'], ['Produccion', 'Calidad']]
+    """
+    net = _validate.network(net)
+    net = _validate.level(net, level)
+    _validate.in_range("ci", ci, low=0.5, high=1, high_inclusive=False)
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
+    thr = net.threshold if threshold is None else \
+        _validate.in_range("threshold", threshold, low=net.scale[0], high=net.scale[1])
+    params = {"level": net.level, "threshold": thr, "min_group_size": min_group_size,
+              "ci": ci}
+    edges = _edge_quality(net.edges, net, thr, ci)
+    providers = _provider_quality(edges, net, thr, ci)
+    units = pd.DataFrame(columns=providers.columns)
+    if net.level == "person" and net.people is not None:
+        u = net.by("unit")
+        units = _provider_quality(_edge_quality(u.edges, u, thr, ci), u, thr, ci)
+    elif net.level != "person":
+        units = providers.copy()
+    dims, nps, agree = _survey(net, min_group_size, ci)
+    out = QualityResult(edges, providers, units.rename(columns={"provider": "unit"}),
+                        dims, nps, agree)
+    for df in (out.edges, out.providers, out.units, out.dimensions, out.nps, out.agreement):
+        df.attrs["params"] = params
+    return out
+
+
+def _edge_quality(e, net, thr, ci):
+    pcode = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))
+    sh = _shrink.shrink(e["satisfaction_n"].to_numpy(float), e["satisfaction_mean"].to_numpy(float),
+                        e["satisfaction_sd"].to_numpy(float), pcode, net.scale, level=ci)
+    out = e[["provider", "client", "n_events", "satisfaction_n", "satisfaction_mean"]].copy()
+    out["satisfaction_shrunk"] = sh["shrunk"].to_numpy()
+    out["satisfaction_low"] = sh["low"].to_numpy()
+    out["satisfaction_high"] = sh["high"].to_numpy()
+    out["sign"] = _shrink.sign(sh["low"], sh["high"], e["satisfaction_n"], thr)
+    out["weight"] = sh["weight"].to_numpy()
+    out["sla_breach_rate"] = e["sla_breach_rate"].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def _provider_quality(edges, net, thr, ci):
+    """Provider means shrunk toward the organisation mean (providers as one group)."""
+    e = edges
+    n = e["satisfaction_n"].to_numpy(float)
+    m = np.nan_to_num(e["satisfaction_mean"].to_numpy(float))
+    g = pd.DataFrame({"provider": e["provider"], "n": n, "s": n * m,
+                      "bad": (e["sign"] == "bad").astype(int), "k": 1})
+    agg = g.groupby("provider", sort=True).sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pm = agg["s"] / agg["n"]
+    # within-provider rating sd, pooled from the events when available
+    sd = np.full(len(agg), np.nan)
+    if net.has_events and "satisfaction" in net.events:
+        ev = net.events[["provider", "satisfaction"]].dropna()
+        s = ev.groupby("provider", observed=True)["satisfaction"].std()
+        sd = s.reindex(agg.index).to_numpy(float)
+    sh = _shrink.shrink(agg["n"].to_numpy(), pm.to_numpy(), sd, np.zeros(len(agg), np.int64),
+                        net.scale, level=ci)
+    out = pd.DataFrame({
+        "provider": agg.index.to_numpy(dtype=object), "n_clients": agg["k"].to_numpy(),
+        "satisfaction_n": agg["n"].to_numpy().astype("int64"),
+        "satisfaction_mean": pm.to_numpy(), "satisfaction_shrunk": sh["shrunk"].to_numpy(),
+        "satisfaction_low": sh["low"].to_numpy(), "satisfaction_high": sh["high"].to_numpy(),
+        "sign": _shrink.sign(sh["low"], sh["high"], agg["n"], thr),
+        "n_bad_relations": agg["bad"].to_numpy()})
+    return out.reset_index(drop=True)
+
+
+_DIM_COLS = ["provider", "dimension", "n_raters", "perception", "expectation", "gap",
+             "gap_low", "gap_high", "suppressed"]
+_NPS_COLS = ["provider", "n_raters", "promoters", "detractors", "nps", "nps_low", "nps_high",
+             "suppressed"]
+_AGREE_COLS = ["provider", "n_raters", "r_wg", "suppressed"]
+
+
+def _survey(net, min_group_size, ci):
+    r = net.ratings
+    if r is None or len(r) == 0:
+        return (pd.DataFrame(columns=_DIM_COLS), pd.DataFrame(columns=_NPS_COLS),
+                pd.DataFrame(columns=_AGREE_COLS))
+    rater = "rater_person" if "rater_person" in r else "rater"
+    r = r.copy()
+    if "dimension" not in r:
+        r["dimension"] = "overall"
+    r["dimension"] = r["dimension"].fillna("overall")
+    has_exp = "expectation" in r
+    r["gap"] = r["perception"] - r["expectation"] if has_exp else np.nan
+    # one value per rater (averaged over periods) so raters, not answers, are the unit
+    per = r.groupby(["provider", "dimension", rater], sort=True).agg(
+        perception=("perception", "mean"), expectation=(
+            "expectation" if has_exp else "perception", "mean"), gap=("gap", "mean"))
+    g = per.groupby(["provider", "dimension"], sort=True)
+    dims = g.agg(n_raters=("perception", "size"), perception=("perception", "mean"),
+                 expectation=("expectation", "mean"), gap=("gap", "mean"),
+                 gap_sd=("gap", "std")).reset_index()
+    if not has_exp:
+        dims["expectation"] = np.nan
+    t = stats.t.ppf(0.5 + ci / 2, np.maximum(dims["n_raters"] - 1, 1))
+    half = t * dims["gap_sd"] / np.sqrt(dims["n_raters"])
+    dims["gap_low"], dims["gap_high"] = dims["gap"] - half, dims["gap"] + half
+    dims = suppress(dims.drop(columns="gap_sd"), "n_raters",
+                    ["perception", "expectation", "gap", "gap_low", "gap_high"],
+                    min_group_size=min_group_size)[_DIM_COLS]
+    # NPS
+    if "recommend" in r and r["recommend"].notna().any():
+        rec = r.dropna(subset=["recommend"]).groupby(["provider", rater], sort=True)[
+            "recommend"].mean().reset_index()
+        rec["pro"] = (rec["recommend"] >= 9).astype(float)
+        rec["det"] = (rec["recommend"] <= 6).astype(float)
+        a = rec.groupby("provider", sort=True).agg(n_raters=("pro", "size"),
+                                                   promoters=("pro", "mean"),
+                                                   detractors=("det", "mean")).reset_index()
+        a["nps"] = 100 * (a["promoters"] - a["detractors"])
+        var = (a["promoters"] + a["detractors"] - (a["promoters"] - a["detractors"]) ** 2)
+        half = 100 * stats.norm.ppf(0.5 + ci / 2) * np.sqrt(var / a["n_raters"])
+        a["nps_low"] = np.maximum(a["nps"] - half, -100)
+        a["nps_high"] = np.minimum(a["nps"] + half, 100)
+        nps = suppress(a, "n_raters", ["promoters", "detractors", "nps", "nps_low",
+                                       "nps_high"], min_group_size=min_group_size)[_NPS_COLS]
+    else:
+        nps = pd.DataFrame(columns=_NPS_COLS)
+    # rater agreement r_wg on each rater's mean perception
+    lo, hi = net.scale
+    A = hi - lo + 1
+    sig_eu = (A ** 2 - 1) / 12.0
+    pr = r.groupby(["provider", rater], sort=True)["perception"].mean().reset_index()
+    ag = pr.groupby("provider", sort=True)["perception"].agg(["size", "var"]).reset_index()
+    agree = pd.DataFrame({"provider": ag["provider"], "n_raters": ag["size"],
+                          "r_wg": np.clip(1 - ag["var"] / sig_eu, 0, 1)})
+    agree = suppress(agree, "n_raters", ["r_wg"], min_group_size=min_group_size)
+    agree.attrs["icc1"] = _icc1(pr, rater)
+    return dims.reset_index(drop=True), nps.reset_index(drop=True), agree[_AGREE_COLS]
+
+
+def _icc1(pr, rater):
+    """ICC(1) of rater means across providers (one-way ANOVA; Shrout & Fleiss 1979)."""
+    g = pr.groupby("provider")["perception"]
+    k = g.size()
+    if len(k) < 2 or (k < 2).all():
+        return float("nan")
+    grand = pr["perception"].mean()
+    ssb = (k * (g.mean() - grand) ** 2).sum()
+    ssw = ((pr["perception"] - g.transform("mean")) ** 2).sum()
+    dfb, dfw = len(k) - 1, len(pr) - len(k)
+    if dfw <= 0:
+        return float("nan")
+    msb, msw = ssb / dfb, ssw / dfw
+    k0 = (len(pr) - (k ** 2).sum() / len(pr)) / dfb
+    return float((msb - msw) / (msb + (k0 - 1) * msw))
