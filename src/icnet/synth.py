@@ -407,6 +407,8 @@ def organisation(n_people: int = 150, *, n_units: int | None = None, days: int =
     sat = p_quality[ev_p] + c_leniency[ev_c] + rel_q[r_idx] + rng.normal(0, 0.7, N)
     sat -= np.where(shock, 0.8, 0.0)
     for b in bott:  # backlog builds: delay grows with time and load
+        unit_m = unit_of[ev_p] == unit_of[b]   # the whole unit is overloaded, b the most
+        delay[unit_m] *= 1 + 0.8 * frac_t[unit_m]
         m = ev_p == b
         delay[m] = p_delay[b] * 2 * (1 + 6 * frac_t[m]) * rng.lognormal(0, 0.4, m.sum())
         sat[m] -= 1.0 * frac_t[m]
