@@ -369,7 +369,7 @@ class ServiceNetwork:
         edges : DataFrame, dict of columns or path
             ``provider``, ``client`` and any of ``n_events``,
             ``satisfaction_mean``, ``satisfaction_n``, ``satisfaction_sd``,
-            ``delay_mean``, ``delay_median``, ``delay_p90``,
+            ``delay_mean``, ``delay_median``, ``delay_p90``, ``sla_n``,
             ``sla_breach_rate``, ``rework_rate``. Missing counts default to
             ``n_events = 1`` and ``satisfaction_n = n_events`` when a mean is
             given.
@@ -398,7 +398,7 @@ class ServiceNetwork:
         """
         scale = _validate.scale(scale)
         numeric = ["n_events", "satisfaction_n", "satisfaction_mean", "satisfaction_sd",
-                   "delay_mean", "delay_median", "delay_p90", "sla_breach_rate",
+                   "delay_mean", "delay_median", "delay_p90", "sla_n", "sla_breach_rate",
                    "rework_rate"]
         cols = dict(columns or {})
         raw = io.read_table(edges, "events", columns={k: v for k, v in cols.items()
@@ -441,6 +441,8 @@ class ServiceNetwork:
             if "satisfaction_n" not in e:
                 e["satisfaction_n"] = np.where(np.isnan(m), 0, e["n_events"])
         e["n_events"] = e["n_events"].fillna(0).round().astype("int64")
+        if "sla_n" in e:
+            e["sla_n"] = e["sla_n"].fillna(0).round().astype("int64")
         ppl = None if people is None else io.read_people(people, columns=columns).data
         ids = sorted(set(e["provider"]) | set(e["client"]) |
                      (set(ppl["person"]) if ppl is not None and level == "person" else set()))
