@@ -446,10 +446,13 @@ def organisation(n_people: int = 150, *, n_units: int | None = None, days: int =
         for x, y in ((init, other), (other, init)):
             m = np.flatnonzero((ev_p == x) & (ev_c == y) & ~bad_round)
             recv = times[who == y]
-            k = np.searchsorted(recv, minute[m], side="left")  # rounds received so far
-            on = minute[m] > onset_day * 1440
-            sat[m] -= np.where(on, 0.45 * k, 0.0)
-            delay[m] *= np.where(on, 1 + 0.35 * k, 1.0)
+            # decayed exposure to the bad service received (strict past, 10-day memory),
+            # weighted by the escalation level of each round
+            lev = (np.flatnonzero(who == y) + 1.0)
+            dt = (minute[m][:, None] - recv[None, :]) / 1440.0
+            expo = np.where(dt > 0, np.exp(-dt / 10.0) * (0.6 + 0.15 * lev), 0.0).sum(axis=1)
+            sat[m] -= 1.6 * expo
+            delay[m] *= 1 + 0.8 * expo
         truth.spirals.append({
             "a": pid[min(a, b)], "b": pid[max(a, b)], "initiator": pid[init],
             "onset": (t0 + pd.Timedelta(minutes=int(times[0]))).isoformat(),
