@@ -217,5 +217,5 @@ def _coverage(unit_net, ag):
     out["share_clients"] = out["n_covered"] / out["n_clients"]
     out["share_volume"] = vol.to_numpy()
     unc = e[~e.covered].groupby("provider")["client"].apply(lambda s: "; ".join(sorted(s)))
-    out["uncovered"] = out["provider"].map(unc).fillna("")
+    out["uncovered"] = [unc.get(p, "") for p in out["provider"]]
     return out

@@ -260,7 +260,7 @@ def _redundancy(net, n):
 
 def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85,
                 min_dependence: float = 0.8, min_delay_excess: float = 3.0,
-                min_delay_trend: float = 0.7, min_backlog_growth: float = 0.005,
+                min_delay_trend: float = 0.7, min_backlog_growth: float = 0.002,
                 min_events: int = 20) -> pd.DataFrame:
     """Providers the organisation waits on: dependence × slowness, every component reported.
 
@@ -278,7 +278,7 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85,
     min_delay_trend : float, default 0.7
         Log ratio of median delay, last vs first third of the data
         (0.7 ≈ delays doubled).
-    min_backlog_growth : float, default 0.005
+    min_backlog_growth : float, default 0.002
         Backlog slope per month, as a share of the monthly arrivals.
     min_events : int, default 20
         Fewer events provided: never flagged.
@@ -305,8 +305,8 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85,
     *overloaded* (delay_trend ≥ ``min_delay_trend`` and backlog_growth ≥
     ``min_backlog_growth``) or *slow* (delay_excess ≥ ``min_delay_excess``
     and median delay 1.5 times the agreed delay, delay_ratio_agreed > 1.5).
-    Score: :math:`\sqrt{r_{dep}\,(1-e^{-s/2})}\,(0.75+0.25\,r_{str})` with
-    :math:`r` percentile ranks and slowness :math:`s=\max(z/z_{min},
+    Score: :math:`\\sqrt{r_{dep}\\,(1-e^{-s/2})}\\,(0.75+0.25\\,r_{str})` with
+    :math:`r` percentile ranks and slowness :math:`s=\\max(z/z_{min},
     trend/trend_{min}, 0)` (the delay trend counts only while the backlog grows:
     backlog_growth > 0 and utilisation > 1).
 
