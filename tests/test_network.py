@@ -311,3 +311,10 @@ def test_property_drop_loses_no_row(data):
     except EmptyNetworkError:
         return
     assert int(net.edges["n_events"].sum()) + len(net.dropped) == n
+
+
+def test_dask_engine_is_refused_clearly():
+    with pytest.raises(ParameterError, match="engine='dask'.*not available"):
+        icnet.from_events({"provider": ["a"], "client": ["b"]}, engine="dask")
+    with pytest.raises(ParameterError, match="'engine' parameter must be one of"):
+        icnet.from_events({"provider": ["a"], "client": ["b"]}, engine="spark")
