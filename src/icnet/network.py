@@ -264,7 +264,10 @@ class ServiceNetwork:
             opts = [c for c in self.people.columns if c != "person"]
             raise ParameterError(
                 f"by() needs a people column; {column!r} is not one. Use one of {opts}.")
-        return _aggregate_to(self, column)
+        cache = self.__dict__.setdefault("_by_cache", {})
+        if column not in cache:   # networks are immutable: aggregate once per column
+            cache[column] = _aggregate_to(self, column)
+        return cache[column]
 
     def window(self, start=None, end=None) -> "ServiceNetwork":
         """The network of the events requested in ``[start, end)``.

@@ -136,17 +136,26 @@ def agreement_compliance(net, *, as_of=None) -> ComplianceResult:
         as_of = _ts(as_of, "as_of")
     ev = unit_net.events if unit_net.has_events else None
     edges = unit_net.edges.set_index(["provider", "client"])
+    if ev is not None:
+        # events are sorted by (provider, client): each relation is one contiguous slice
+        ids = unit_net.node_ids
+        nn = len(ids)
+        key = ev["provider"].cat.codes.to_numpy().astype(np.int64) * nn + \
+            ev["client"].cat.codes.to_numpy().astype(np.int64)
     rows = []
     for a in ag.itertuples(index=False):   # one row per agreement (a handful, not events)
         rec = a._asdict()
-        sel = None
+        n = 0
         if ev is not None:
-            sel = (ev["provider"] == a.provider) & (ev["client"] == a.client)
+            pi, ci = ids.get_indexer([a.provider])[0], ids.get_indexer([a.client])[0]
+            k = pi * nn + ci
+            lo, hi = (np.searchsorted(key, k, "left"), np.searchsorted(key, k, "right")) \
+                if pi >= 0 and ci >= 0 else (0, 0)
+            sub = ev.iloc[lo:hi]
             if "service" in ag and isinstance(getattr(a, "service", None), str) and \
                     "service" in ev:
-                sel &= ev["service"].astype(object) == a.service
-            sub = ev.loc[sel.to_numpy()]
-        n = int(sel.sum()) if sel is not None else 0
+                sub = sub[(sub["service"].astype(object) == a.service).to_numpy()]
+            n = len(sub)
         rec["n_events"] = n
         lim = getattr(a, "max_delay_hours", np.nan)
         if ev is not None and n and "delay_hours" in sub and np.isfinite(lim):
