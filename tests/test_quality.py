@@ -119,3 +119,22 @@ def test_parameter_errors():
         icnet.service_quality(net, threshold=9)
     with pytest.raises(ParameterError, match="'min_group_size' parameter must be >= 1"):
         icnet.service_quality(net, min_group_size=0)
+
+
+def test_leniency_adjustment_removes_a_harsh_rater():
+    rng = np.random.default_rng(1)
+    rows = []
+    for p in ("x", "y"):
+        for c in [f"c{i}" for i in range(6)]:
+            rows += [(p, c, float(np.clip(round(rng.normal(4, .4)), 1, 5))) for _ in range(8)]
+    # a very harsh client rates only provider y
+    rows += [("y", "harsh", 1.0) for _ in range(30)] + [("x", "harsh", 1.0) for _ in range(2)]
+    net = icnet.from_events(pd.DataFrame(rows, columns=["provider", "client", "satisfaction"]))
+    raw = icnet.service_quality(net).providers.set_index("provider")["satisfaction_shrunk"]
+    adj = icnet.service_quality(net, adjust_leniency=True).providers.set_index(
+        "provider")["satisfaction_shrunk"]
+    assert raw["y"] < raw["x"] - 0.5            # y looks worse only because of its rater
+    assert abs(adj["y"] - adj["x"]) < abs(raw["y"] - raw["x"]) / 2
+    with pytest.raises(ParameterError, match="needs events with satisfaction"):
+        icnet.service_quality(icnet.ServiceNetwork.from_edges(
+            {"provider": ["a"], "client": ["b"]}), adjust_leniency=True)

@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import _shrink, _validate
+from ..errors import ParameterError
 from ..privacy import MIN_GROUP_SIZE, suppress
 
 __all__ = ["QualityResult", "service_quality"]
@@ -57,7 +58,9 @@ class QualityResult:
 
 
 def service_quality(net, *, level: str | None = None, threshold: float | None = None,
-                    min_group_size: int = MIN_GROUP_SIZE, ci: float = 0.95) -> QualityResult:
+                    min_group_size: int = MIN_GROUP_SIZE, ci: float = 0.95,
+                    adjust_leniency: bool = False, leniency_prior: float = 10.0
+                    ) -> QualityResult:
     """Credible satisfaction per relation, provider and unit, and survey results.
 
     Raw means of three ratings are not evidence. Every relation's satisfaction
@@ -77,6 +80,14 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
         Survey figures backed by fewer distinct raters are suppressed.
     ci : float, default 0.95
         Interval coverage.
+    adjust_leniency : bool, default False
+        Remove each client's rating style first (social-relations-model style
+        client effect): :math:`y' = y - \\hat b_c`, with
+        :math:`\\hat b_c = \\frac{n_c}{n_c+k}\\,\\overline{(y - \\bar y_{p})}_c` the
+        client's mean deviation from the providers' means, shrunk with
+        ``leniency_prior`` = k pseudo-ratings. Matters when a few very harsh or
+        lenient raters dominate some providers' ratings.
+    leniency_prior : float, default 10
 
     Returns
     -------
@@ -116,7 +127,9 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     thr = net.threshold if threshold is None else \
         _validate.in_range("threshold", threshold, low=net.scale[0], high=net.scale[1])
     params = {"level": net.level, "threshold": thr, "min_group_size": min_group_size,
-              "ci": ci}
+              "ci": ci, "adjust_leniency": adjust_leniency}
+    if adjust_leniency:
+        net = _without_leniency(net, leniency_prior)
     edges = _edge_quality(net.edges, net, thr, ci)
     providers = _provider_quality(edges, net, thr, ci)
     units = pd.DataFrame(columns=providers.columns)
@@ -131,6 +144,27 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     for df in (out.edges, out.providers, out.units, out.dimensions, out.nps, out.agreement):
         df.attrs["params"] = params
     return out
+
+
+def _without_leniency(net, k):
+    """The same network with each client's mean rating deviation (shrunk) removed."""
+    _validate.in_range("leniency_prior", k, low=0)
+    if not net.has_events or "satisfaction" not in net.events:
+        raise ParameterError("adjust_leniency needs events with satisfaction ratings.")
+    ev = net.events.copy()
+    y = ev["satisfaction"].to_numpy(float)
+    ok = np.isfinite(y)
+    p = ev["provider"].cat.codes.to_numpy()
+    c = ev["client"].cat.codes.to_numpy()
+    n = len(net.node_ids)
+    pm = np.bincount(p[ok], weights=y[ok], minlength=n) / np.maximum(
+        np.bincount(p[ok], minlength=n), 1)
+    dev = np.bincount(c[ok], weights=(y - pm[p])[ok], minlength=n)
+    cnt = np.bincount(c[ok], minlength=n)
+    b = dev / np.maximum(cnt, 1) * cnt / (cnt + k) if k > 0 else dev / np.maximum(cnt, 1)
+    lo, hi = net.scale
+    ev["satisfaction"] = np.where(ok, np.clip(y - b[c], lo, hi), np.nan)
+    return net._replace(events=ev)
 
 
 def _edge_quality(e, net, thr, ci):
