@@ -95,8 +95,8 @@ def test_shrinkage_pulls_small_edges_harder():
 
 
 def test_nodes_volumes(events, people):
-    with pytest.warns(IcnetWarning, match="not in the people table") if False else \
-            warnings.catch_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IcnetWarning)   # everybody is known: no warning
         net = icnet.from_events(events, people=people)
     n = net.nodes.set_index("node")
     assert n.loc["it1", "n_out"] == 4 and n.loc["ops1", "n_in"] == 4
