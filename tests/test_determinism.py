@@ -6,12 +6,11 @@ ParameterError, never a TypeError from inside pandas).
 
 import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 
 import icnet
-from icnet.errors import IcnetError, ParameterError
+from icnet.errors import ParameterError
 
 ANALYSES = ["service_quality", "agreement_compliance", "bottlenecks", "critical_path",
             "conflict_cycles", "balance", "retaliation_spirals", "health", "actions"]

@@ -9,7 +9,6 @@ from inside pandas — and with ``errors="drop"`` rows in = rows kept + rows dro
 
 import warnings
 
-import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
-from .errors import EmptyNetworkError, IcnetWarning, ParameterError, SchemaError
+from .errors import EmptyNetworkError, ParameterError, SchemaError
 
 __all__ = [
     "SCHEMAS",
@@ -562,7 +562,7 @@ def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") -
         v = out["satisfaction"].to_numpy()
         p.add((v < low) | (v > high), "out_of_scale", "satisfaction",
               f"values outside the scale {_fmt(low)}..{_fmt(high)}",
-              f"Pass scale=(low, high) matching your survey or clean those rows.")
+              "Pass scale=(low, high) matching your survey or clean those rows.")
     if "delay_hours" not in out and "requested_at" in out and "delivered_at" in out:
         out["delay_hours"] = (out["delivered_at"] - out["requested_at"]) / pd.Timedelta(hours=1)
     if "requested_at" in out and "delivered_at" in out:

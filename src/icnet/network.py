@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -808,7 +808,6 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
     0      ana     it         2         2.0
     1       it    ana         1        21.0
     """
-    mapping = {case: "event_id", resource: "provider", timestamp: "requested_at"}
     for name, col in (("case", case), ("activity", activity), ("resource", resource),
                       ("timestamp", timestamp)):
         if not isinstance(col, str):

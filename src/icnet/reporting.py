@@ -90,8 +90,6 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
 
     from . import __version__, plot
     from .analysis.actions import actions
-    from .analysis.bottlenecks import bottlenecks
-    from .analysis.conflicts import conflict_cycles
     from .analysis.health import findings, health
 
     net = _validate.network(net)

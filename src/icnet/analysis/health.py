@@ -144,7 +144,7 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     if level == "unit":
         rows = units.nodes[["node"]].rename(columns={"node": "unit"})
         members = units.members.groupby("node")["member"].apply(list)
-        key_net, key_of = units, pd.Series(rows["unit"].to_numpy(), index=rows["unit"].to_numpy())
+        key_net = units
         group_of = unit_of
     else:
         rows = net.nodes[["node"]].rename(columns={"node": "unit"})

@@ -422,7 +422,6 @@ def _chains(D_, T_, Z_, gid, G, max_gap, chain_z, tol: float = 1.0):
     new_pair = np.r_[True, g[1:] != g[:-1]]
     gap = np.r_[np.inf, np.diff(t)]
     new_turn = new_pair | (gap > max_gap) | np.r_[True, d[1:] != d[:-1]]
-    turn = np.cumsum(new_turn) - 1
     tf = np.flatnonzero(new_turn)
     tl = np.r_[tf[1:] - 1, len(t) - 1]
     tz = np.minimum.reduceat(z, tf)
@@ -432,7 +431,6 @@ def _chains(D_, T_, Z_, gid, G, max_gap, chain_z, tol: float = 1.0):
     alternate = np.r_[False, td[1:] != td[:-1]]
     worse = np.r_[False, tz[1:] <= tz[:-1] + tol]
     cont = same_pair & close & alternate & worse
-    chain = np.cumsum(~cont) - 1
     first = np.flatnonzero(~cont)
     last = np.r_[first[1:] - 1, len(tf) - 1]
     df = pd.DataFrame({"g": tg[first], "turns": np.diff(np.r_[first, len(tf)]),
