@@ -193,3 +193,13 @@ def test_load_planta():
     assert len(net.events) > 15_000 and net.nodes["unit"].nunique() == 10
     t = icnet.datasets.load("planta", as_tables=True)
     assert t["truth"]["bottlenecks"][0]["unit"] == "Informatica"
+
+
+def test_write_with_progress_bar_gives_the_same_bytes(tmp_path, capsys):
+    org = synth.organisation(n_people=60, days=90, seed=1)
+    a = synth.write(org, tmp_path / "a")
+    b = synth.write(org, tmp_path / "b", progress=True)
+    err = capsys.readouterr().err
+    assert "events" in err and "100%" in err and "[" in err
+    for f in a.iterdir():
+        assert f.read_bytes() == (b / f.name).read_bytes(), f.name

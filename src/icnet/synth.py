@@ -561,6 +561,13 @@ def _survey(rng, events, t0, end):
         "recommend": rec.astype(int)[rep]})
 
 
+def _bar(name: str, done: int, total: int, width: int = 30) -> None:
+    frac = done / total if total else 1.0
+    fill = int(round(width * frac))
+    print(f"\ricnet: {name:<10} [{'#' * fill}{' ' * (width - fill)}] {frac:4.0%} "
+          f"({done:,}/{total:,} rows)", end="", file=sys.stderr, flush=True)
+
+
 def write(org: Organisation, out_dir, *, format: str = "csv", progress: bool = False) -> Path:
     """Write the tables and ``truth.json`` to ``out_dir``.
 
@@ -570,7 +577,8 @@ def write(org: Organisation, out_dir, *, format: str = "csv", progress: bool = F
     out_dir : str or path
     format : {"csv", "parquet"}
     progress : bool
-        Print one line per file to standard error.
+        Draw a progress bar per file on standard error (large tables are
+        written in chunks; the file's bytes do not depend on it).
 
     Returns
     -------
@@ -587,15 +595,24 @@ def write(org: Organisation, out_dir, *, format: str = "csv", progress: bool = F
     _validate.one_of("format", format, ["csv", "parquet"])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    opts = dict(index=False, lineterminator="\n", float_format="%.6g",
+                date_format="%Y-%m-%dT%H:%M:%S")
     for name in ("events", "people", "ratings", "agreements"):
         df = getattr(org, name)
         path = out / f"{name}.{format}"
         if format == "csv":
-            df.to_csv(path, index=False, lineterminator="\n", float_format="%.6g",
-                      date_format="%Y-%m-%dT%H:%M:%S")
+            # chunks, so a progress bar can follow large tables; the bytes are the same
+            step = max(len(df) // 20, 100_000) if progress else max(len(df), 1)
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                for i, lo in enumerate(range(0, max(len(df), 1), step)):
+                    df.iloc[lo:lo + step].to_csv(fh, header=(i == 0), **opts)
+                    if progress:
+                        _bar(name, min(lo + step, len(df)), len(df))
         else:
             df.to_parquet(path, index=False)
+            if progress:
+                _bar(name, len(df), len(df))
         if progress:
-            print(f"icnet: wrote {path} ({len(df):,} rows)", file=sys.stderr)
+            print(file=sys.stderr)
     (out / "truth.json").write_text(org.truth.to_json() + "\n", encoding="utf-8")
     return out
