@@ -328,6 +328,13 @@ def signed_pairs(net) -> pd.DataFrame:
     Rule: a pair is negative when either direction is credibly bad; positive
     when at least one direction is credibly good and none is bad; pairs with
     only uncertain directions are left out.
+
+    Examples
+    --------
+    >>> import icnet
+    >>> sp = signed_pairs(icnet.datasets.toy().by("unit"))
+    >>> sp.set_index(["a", "b"]).loc[("Calidad", "Produccion"), "sign"].item()
+    -1
     """
     e = net.edges
     s = e[e["sign"].isin(["good", "bad"])][["provider", "client", "sign"]]

@@ -38,6 +38,13 @@ def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
     ``compliance`` (or None), ``bottlenecks`` (person level), ``bottlenecks_unit``,
     ``cycles`` (person level), ``cycles_unit``, ``spirals`` (person level) and
     ``as_of``.
+
+    Examples
+    --------
+    >>> import icnet
+    >>> f = findings(icnet.datasets.toy(), n_perm=49)
+    >>> f["cycles_unit"].loc[0, "cycle"]
+    ('Calidad', 'Produccion')
     """
     from .agreements import agreement_compliance
     from .bottlenecks import bottlenecks
