@@ -15,69 +15,146 @@ from .health import findings, health
 
 __all__ = ["actions", "what_if", "RULES"]
 
-#: rule code → (owner role, priority)
+#: rule code → (owner role, priority 1 = first .. 3)
 RULES = {
     "bottleneck": ("area head", 1),
     "spiral": ("HR", 1),
     "chronic_conflict": ("leadership", 2),
     "conflict_cycle": ("leadership", 2),
     "low_served_quality": ("collaborator", 2),
+    "late": ("area head", 2),
     "no_agreement": ("area head", 2),
     "overdue_review": ("area head", 2),
     "idle_members": ("area head", 3),
     "declining": ("area head", 3),
+    "harsh_rater": ("collaborator", 3),
 }
 _COLUMNS = ["priority", "owner_role", "target", "action", "reason", "evidence", "rule"]
 
 
-def actions(net, *, individuals: bool = False, min_group_size: int = MIN_GROUP_SIZE,
-            as_of=None, seed=0, review_every: str = "90 days",
-            _found: dict | None = None) -> pd.DataFrame:
+def _num(fmt, x):
+    """Format a number, or an empty string when it is missing."""
+    try:
+        return fmt.format(x) if np.isfinite(x) else ""
+    except TypeError:
+        return ""
+
+
+def _join(*parts):
+    return "; ".join(p for p in parts if p)
+
+
+def actions(net, *, level: str = "unit", individuals: bool = False,
+            min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
+            review_every: str = "90 days", _found: dict | None = None) -> pd.DataFrame:
     """Recommended actions for the area heads, the collaborators, HR and leadership.
 
-    Every finding maps to one action by an explicit rule (``RULES``):
+    Every finding maps to one action by an explicit rule (:data:`RULES`):
 
-    ========================  ============  =============================================
-    finding                   owner         action
-    ========================  ============  =============================================
+    ========================  ============  ==============================================
+    rule (finding)            owner         action
+    ========================  ============  ==============================================
     bottleneck                area head     root cause and capacity; agree realistic delays
-    retaliation spiral        HR            facilitated mediation, then a reset agreement
-    chronic conflict / cycle  leadership    an interarea agreement with indicators
-    low served quality        collaborator  learn what the clients need, agree on it
-    no agreement              area head     identify clients, agree expectations/indicators
-    overdue review            area head     schedule the review
-    members serving nobody    area head     clarify their internal clients and role
-    declining quality         area head     review with the clients what changed
-    ========================  ============  =============================================
+    spiral                    HR            facilitated mediation, then a reset agreement
+    chronic_conflict          leadership    an interarea agreement with indicators
+    conflict_cycle (units)    leadership    the heads of the chain agree each hand-over
+    low_served_quality        collaborator  learn what the clients need, agree on it
+    late                      area head     root cause of late deliveries; fix or re-agree
+    no_agreement              area head     identify clients, agree expectations/indicators
+    overdue_review            area head     schedule the review (received vs delivered)
+    idle_members              area head     clarify whom they serve (their role)
+    declining                 area head     review with the clients what changed
+    harsh_rater               collaborator  state and check expectations with providers
+    ========================  ============  ==============================================
 
     Parameters
     ----------
-    net : ServiceNetwork (person level with a people table)
+    net : ServiceNetwork
+        Person level with a people table.
+    level : {"unit", "person"}, default "unit"
+        Level of the scorecard rules (``low_served_quality``, ``late``,
+        ``idle_members``, ``declining``, ``harsh_rater``); ``"person"`` needs
+        ``individuals=True``. Agreement and conflict rules stay on units.
     individuals : bool, default False
-        Name people in targets; otherwise targets are units (privacy).
+        Name people in targets and show the survey-derived numbers of
+        person-level findings; otherwise targets are units and the evidence
+        of person-level findings is limited to counts and dates (privacy).
     min_group_size : int, default 5
+        Survey figures backed by fewer distinct raters are neither shown nor
+        used to trigger a rule.
     as_of : timestamp, optional
-    seed : int
+        "Today" for agreement reviews (default: end of the data).
+    seed : int or numpy.random.Generator, default 0
+        For the spiral permutation test.
     review_every : str, default "90 days"
         Review period proposed in new agreements.
 
     Returns
     -------
     DataFrame
-        ``priority`` (1 = first), ``owner_role``, ``target``, ``action``
-        (plain language), ``reason``, ``evidence`` (numbers), ``rule``;
-        sorted by priority, then rule, then target.
+        One row per action, sorted by ``priority``, then ``target``, then
+        ``rule``: ``priority`` (int, 1 = first: harms the external customer
+        or escalates; 3 = housekeeping); ``owner_role`` (``"area head"``,
+        ``"collaborator"``, ``"HR"``, ``"leadership"``); ``target`` (a unit,
+        ``"A ⇄ B"`` for a pair, ``"A → B"`` for an agreement, ``"A → B → C"``
+        for a cycle, a person only with ``individuals=True``); ``action``
+        (plain language); ``reason``; ``evidence`` (the numbers); ``rule``
+        (the key of :data:`RULES` that produced it).
+
+    Raises
+    ------
+    ParameterError
+        As :func:`icnet.health`; ``level="person"`` without ``individuals=True``.
+
+    See Also
+    --------
+    icnet.health : the scorecard the rules read.
+    what_if : what a capacity or outsourcing decision would change.
+
+    Notes
+    -----
+    The rules are deliberately simple and auditable: a flag of
+    :func:`icnet.health` (or a finding of a detector) produces exactly one
+    action per target. Thresholds are those of the detectors and of the
+    scorecard flags (docs/methods/health.md).
+
+    References
+    ----------
+    Gremler, D. D., Bitner, M. J. & Evans, K. R. (1994). The internal service
+    encounter. *Int. J. Service Industry Management* 5(2), 34–56.
+    Marshall, G. W., Baker, J. & Finn, D. W. (1998). Exploring internal
+    customer service quality. *J. Business & Industrial Marketing* 13(4/5),
+    381–392.
 
     Examples
     --------
     >>> import icnet
-    >>> a = icnet.actions(icnet.datasets.toy())
-    >>> a.loc[0, ["owner_role", "rule"]].tolist()
-    ['leadership', 'conflict_cycle']
+    >>> a = icnet.actions(icnet.datasets.toy(), min_group_size=1)
+    >>> a[["priority", "owner_role", "target", "rule"]].head(2).values.tolist()
+    [[2, 'collaborator', 'Calidad', 'low_served_quality'], [2, 'area head', 'Calidad', 'no_agreement']]
+    >>> a.loc[0, "evidence"]
+    'served quality 2.35 [2.16, 2.54] from 4 raters'
+    >>> a.loc[a["rule"] == "overdue_review", "action"].item()
+    'Schedule the review of the agreement with Produccion (received vs delivered).'
+
+    Calidad is rated by 4 people: with the default ``min_group_size=5`` no
+    action reveals (or is triggered by) what they said:
+
+    >>> "low_served_quality" in set(icnet.actions(icnet.datasets.toy())["rule"])
+    False
     """
     net = _validate.network(net)
+    _validate.one_of("level", level, ["unit", "person"])
+    if level == "person" and not individuals:
+        raise ParameterError(
+            "Person-level actions need individuals=True: individuals are only named when "
+            "asked for (privacy by default).")
     f = _found or findings(net, min_group_size=min_group_size, as_of=as_of, seed=seed)
     h = health(net, min_group_size=min_group_size, as_of=as_of, seed=seed, _found=f)
+    hp = health(net, level="person", individuals=True, min_group_size=min_group_size,
+                as_of=as_of, seed=seed, _found=f).rename(columns={"unit": "unit_of",
+                                                                   "person": "unit"}) \
+        if level == "person" else h
     unit_of = pd.Series(net.nodes["unit"].to_numpy(dtype=object),
                         index=net.nodes["node"].to_numpy(dtype=object))
     rows = []
@@ -87,31 +164,34 @@ def actions(net, *, individuals: bool = False, min_group_size: int = MIN_GROUP_S
         rows.append((prio, owner, target, action, reason, evidence, rule))
 
     who = (lambda p: f"{p} ({unit_of.get(p)})") if individuals else (lambda p: unit_of.get(p))
-    # bottlenecks (person level flags, reported on their unit unless individuals)
+    # bottlenecks (person-level flags reported on their unit unless individuals)
     pb = f["bottlenecks"]
     done = set()
-    for r in pb[pb.is_bottleneck].itertuples():
+    for r in pb[pb["is_bottleneck"]].itertuples():
         tgt = who(r.node)
         if tgt in done:
             continue
         done.add(tgt)
+        u = unit_of.get(r.node)
         add("bottleneck", tgt,
-            f"Find the root cause of the delays in {unit_of.get(r.node)} (capacity, "
-            "priorities, dependencies); add capacity or redistribute work, and agree "
-            "realistic delays with its internal clients.",
+            f"Find the root cause of the delays in {u} (capacity, priorities, "
+            "dependencies); add capacity or redistribute work, and agree realistic delays "
+            "with its internal clients.",
             "the organisation depends on it and it is slow or overloaded",
-            f"dependence {r.dependence:.1%}; delays ×{np.exp(r.delay_trend):.1f} over the "
-            f"period; backlog growth {r.backlog_growth:+.1%}/month")
+            _join(_num("dependence {:.1%}", r.dependence),
+                  _num("delays ×{:.1f} over the period", np.exp(r.delay_trend)),
+                  _num("backlog growth {:+.1%}/month", r.backlog_growth)))
     ub = f["bottlenecks_unit"]
-    for r in ub[ub.is_bottleneck].itertuples():
+    for r in ub[ub["is_bottleneck"]].itertuples():
         if r.node not in done:
             done.add(r.node)
             add("bottleneck", r.node,
                 f"Find the root cause of the delays in {r.node}; add capacity or "
                 "redistribute work, and agree realistic delays with its internal clients.",
                 "the organisation depends on it and it is slow or overloaded",
-                f"dependence {r.dependence:.1%}; delay excess {r.delay_excess:+.1f} SD")
-    # spirals and chronic conflicts
+                _join(_num("dependence {:.1%}", r.dependence),
+                      _num("delay excess {:+.1f} SD", r.delay_excess)))
+    # spirals and chronic conflicts (person-level pairs)
     sp = f["spirals"]
     seen = set()
     for r in sp[sp["kind"] == "spiral"].itertuples():
@@ -120,50 +200,92 @@ def actions(net, *, individuals: bool = False, min_group_size: int = MIN_GROUP_S
         if key in seen:
             continue
         seen.add(key)
+        ev = f"{r.rounds} alternating rounds since {pd.Timestamp(r.start):%Y-%m-%d}"
+        if individuals:
+            ev = _join(ev, _num("coupling {:.2f} SD", r.effect), _num("q = {:.3g}", r.q),
+                       f"initiator {r.initiator}")
         add("spiral", f"{a} ⇄ {b}",
             f"Hold a facilitated mediation with both sides ({a} and {b}); close it with a "
             f"reset agreement on expectations and indicators, reviewed every {review_every}.",
-            "bad service received is being returned (retaliation spiral)",
-            f"{r.rounds} alternating rounds since {pd.Timestamp(r.start):%Y-%m-%d}; "
-            f"coupling {r.effect:.2f} SD, q = {r.q:.3g}")
+            "bad service received is being returned (retaliation spiral)", ev)
     for r in sp[sp["kind"] == "mutual_degradation"].itertuples():
         a, b = who(r.a), who(r.b)
         key = tuple(sorted((str(a), str(b))))
         if key in seen:
             continue
         seen.add(key)
+        ev = f"{r.n_ab} and {r.n_ba} services exchanged"
+        if individuals:
+            ev = f"{r.bad_ab} and {r.bad_ba} bad services out of {r.n_ab} and {r.n_ba}"
         add("chronic_conflict", f"{a} ⇄ {b}",
             f"Broker an interarea agreement between {unit_of.get(r.a)} and "
             f"{unit_of.get(r.b)}: what each needs from the other, indicators, and a review "
             f"every {review_every}.",
-            "both sides serve each other badly all the time (chronic conflict)",
-            f"{r.bad_ab} and {r.bad_ba} bad services out of {r.n_ab} and {r.n_ba}")
-    for r in f["cycles_unit"].itertuples():
-        add("conflict_cycle", " → ".join(r.cycle),
-            "Bring the heads of " + ", ".join(r.cycle) + " together to agree how each "
-            "serves the next; set indicators for every step of the chain.",
-            "every relation of this chain of areas is credibly bad",
-            f"{r.n_events} events; weakest relation {r.weakest_shortfall:.2f} below neutral")
-    # unit scorecard rules
+            "both sides serve each other badly all the time (chronic conflict)", ev)
+    cu = f["cycles_unit"]
+    if len(cu):
+        raters = _relation_raters(f["units"])
+        for r in cu.itertuples():
+            steps = list(zip(r.cycle, r.cycle[1:] + r.cycle[:1]))
+            n_min = min(raters.get(s, 0) for s in steps)
+            ev = f"{r.n_events} events"
+            if n_min >= min_group_size:
+                ev = _join(ev, _num("weakest relation {:.2f} below neutral",
+                                    r.weakest_shortfall))
+            add("conflict_cycle", " → ".join(r.cycle),
+                "Bring the heads of " + ", ".join(r.cycle) + " together to agree how each "
+                "serves the next; set indicators for every step of the chain.",
+                "every relation of this chain of areas is credibly bad", ev)
+    # scorecard rules
     comp = f["compliance"]
-    for r in h.itertuples():
+    for r in hp.itertuples():
         fl = set(r.flags.split("; ")) if r.flags else set()
+        tgt = f"{r.unit} ({r.unit_of})" if level == "person" else r.unit
         if "low_served_quality" in fl:
-            add("low_served_quality", r.unit,
+            add("low_served_quality", tgt,
                 f"Members of {r.unit}: meet your internal clients, learn what they need "
                 "and agree on it; check it with them next period.",
                 "its internal clients rate its service credibly below neutral",
                 f"served quality {r.served_quality:.2f} [{r.served_low:.2f}, "
                 f"{r.served_high:.2f}] from {r.n_raters} raters")
+        if fl & {"late", "agreement_breach"}:
+            add("late", tgt,
+                f"Find why {r.unit} delivers late (at the root: capacity, priorities, "
+                "inputs it waits for); fix it, or agree realistic delays with the clients.",
+                "many requests are delivered after the agreed delay",
+                _join(_num("{:.0%} of requests late", r.sla_breach_rate),
+                      _num("{:.0%} beyond the agreed delay", r.agreement_breach_rate)))
+        if "idle_members" in fl:
+            add("idle_members", tgt,
+                f"Clarify whom the {r.idle_members} member(s) of {r.unit} who serve no "
+                "internal client should serve (their role), and agree it with them.",
+                "everyone in an organisation serves at least one internal client",
+                f"{r.idle_members} of {r.n_members} members provided no service")
+        if "declining" in fl:
+            add("declining", tgt,
+                f"Review with the clients of {r.unit} what changed since the previous "
+                "period and correct it at the root.",
+                "served quality fell more than the organisation's",
+                f"trend {r.trend:+.2f} scale points")
+        if "harsh_rater" in fl:
+            add("harsh_rater", tgt,
+                f"Members of {r.unit}: write down what you expect from your providers and "
+                "check it with them; agree what is reasonable.",
+                "it rates its providers much lower than their other clients do",
+                f"leniency {r.client_leniency:+.2f} scale points")
+    for r in h.itertuples():
+        fl = set(r.flags.split("; ")) if r.flags else set()
         if "no_agreement" in fl and comp is not None:
             unc = comp.coverage.set_index("provider").loc[r.unit, "uncovered"]
             add("no_agreement", r.unit,
-                f"Identify your internal clients, list their expectations and agree "
-                f"indicators with {unc}; review every {review_every}.",
+                f"Identify your internal clients, list their expectations, check them with "
+                f"the clients and agree behaviour, results and indicators with {unc}; "
+                f"review every {review_every}.",
                 "it serves these clients without any agreement",
                 f"{r.share_without_agreement:.0%} of its client relations uncovered")
         if "overdue_review" in fl and comp is not None:
-            od = comp.agreements[(comp.agreements.provider == r.unit) & comp.agreements.overdue]
+            ag = comp.agreements
+            od = ag[(ag["provider"] == r.unit) & ag["overdue"]]
             for o in od.itertuples():
                 add("overdue_review", f"{r.unit} → {o.client}",
                     f"Schedule the review of the agreement with {o.client} "
@@ -171,51 +293,83 @@ def actions(net, *, individuals: bool = False, min_group_size: int = MIN_GROUP_S
                     "the agreed periodic review has not happened",
                     f"overdue by {int(o.days_overdue)} days (last review "
                     f"{pd.Timestamp(o.last_review):%Y-%m-%d})")
-        if "idle_members" in fl:
-            add("idle_members", r.unit,
-                f"Clarify whom the {r.idle_members} member(s) of {r.unit} who serve no "
-                "internal client should serve, and agree it with them.",
-                "everyone in an organisation serves at least one internal client",
-                f"{r.idle_members} of {r.n_members} members provided no service")
-        if "declining" in fl:
-            add("declining", r.unit,
-                f"Review with the clients of {r.unit} what changed since the previous "
-                "period and correct it at the root.",
-                "served quality fell", f"trend {r.trend:+.2f}")
-    out = pd.DataFrame(rows, columns=_COLUMNS)
-    out = out.sort_values(["priority", "rule", "target"], kind="mergesort") \
+    out = pd.DataFrame(rows, columns=_COLUMNS).astype({"priority": "int64"})
+    out = out.sort_values(["priority", "target", "rule"], kind="mergesort") \
         .reset_index(drop=True)
-    out.attrs["params"] = dict(individuals=individuals, min_group_size=min_group_size,
-                               review_every=review_every)
+    out.attrs["params"] = dict(level=level, individuals=individuals,
+                               min_group_size=min_group_size, review_every=review_every,
+                               as_of=str(f["as_of"]))
+    out.attrs["missing"] = list(f.get("missing", []))
     return out
+
+
+def _relation_raters(units) -> dict:
+    """(provider, client) → distinct people who rated that relation (unit level)."""
+    ev = units.events
+    if "satisfaction" not in ev:
+        return {}
+    rater = "client_person" if "client_person" in ev else "client"
+    r = ev.loc[ev["satisfaction"].notna()].groupby(["provider", "client"],
+                                                   observed=True)[rater].nunique()
+    return r.to_dict()
 
 
 def what_if(net, *, meet_agreement=None, remove=None, level: str = "unit") -> pd.DataFrame:
     """Recompute dependence, bottlenecks and lead time under a scenario.
 
+    Two decisions leadership weighs: "what if this provider met its
+    agreement?" (capacity, process fixes) and "what if this unit were
+    outsourced or removed?" (who would lose their only provider).
+
     Parameters
     ----------
     net : ServiceNetwork
-        Preferably person level with a people table: the scenario is applied to
-        the people's events and the result reported at ``level``.
-    meet_agreement : str or list, optional
+        With events; preferably person level with a people table: the
+        scenario is applied to the people's events and the result reported
+        at ``level``.
+    meet_agreement : str or list of str, optional
         Units or people whose delays are capped at their agreed delay
-        (``expected_hours``).
-    remove : str or list, optional
+        (``expected_hours``, filled from the agreements table when absent).
+    remove : str or list of str, optional
         Units or people removed (outsourced): their service disappears.
-    level : str, default "unit"
+    level : {"unit", "person"}, default "unit"
         Level of the rows of the result.
 
     Returns
     -------
     DataFrame
-        One row per node at ``level``: ``node``, ``dependence_before``,
-        ``dependence_after``, ``score_before``, ``score_after``,
-        ``bottleneck_before``, ``bottleneck_after``. ``attrs``:
-        ``lead_time_before``/``lead_time_after`` (hours on the critical path
-        of the person-level network, the finest available) and
-        ``lost_only_provider`` (DataFrame ``client``, ``service``,
-        ``provider``: clients whose only provider of a service was removed).
+        One row per node at ``level``, sorted by node: ``node``;
+        ``dependence_before``, ``dependence_after`` (share of the
+        organisation's dependence, sums to 1); ``score_before``,
+        ``score_after`` (bottleneck score 0–1, NaN when the node provides
+        nothing); ``bottleneck_before``, ``bottleneck_after`` (bool);
+        ``lost_only_provider`` (bool: the node loses its only provider of some
+        service). ``attrs``: ``lead_time_before``/``lead_time_after`` (hours
+        on the critical path to the external customer, on the person-level
+        network, the finest available); ``lost_only_provider`` (DataFrame
+        ``client``, ``service``, ``provider``: each client and service whose
+        every provider was removed); ``params``.
+
+    Raises
+    ------
+    ParameterError
+        No scenario; an unknown node or unit; ``meet_agreement`` without any
+        agreed delay; a bad ``level``; a network without events.
+
+    See Also
+    --------
+    icnet.bottlenecks, icnet.critical_path, actions
+
+    Notes
+    -----
+    Meeting the agreement replaces each of the provider's delays :math:`d`
+    by :math:`\\min(d, d_{agreed})` (delivery times move accordingly);
+    removal drops its events. Everything downstream (edges, dependence,
+    bottleneck components, critical path) is recomputed from the modified
+    events, so the comparison uses exactly the same method before and after.
+    A client loses its only provider of a service when all its events of
+    that service (between different nodes at ``level``) came from removed
+    providers.
 
     Examples
     --------
@@ -223,54 +377,67 @@ def what_if(net, *, meet_agreement=None, remove=None, level: str = "unit") -> pd
     >>> w = icnet.what_if(icnet.datasets.toy(), meet_agreement="Informatica")
     >>> bool(w.attrs["lead_time_after"] <= w.attrs["lead_time_before"])
     True
+    >>> r = icnet.what_if(icnet.datasets.toy(), remove="Mantenimiento")
+    >>> r.loc[r["lost_only_provider"], "node"].tolist()
+    ['Produccion']
     """
     from .bottlenecks import bottlenecks, critical_path
 
     net = _validate.network(net, need_events=True)
+    _validate.one_of("level", level, ["unit", "person"])
     meet = [meet_agreement] if isinstance(meet_agreement, str) else list(meet_agreement or [])
     rem = [remove] if isinstance(remove, str) else list(remove or [])
     if not meet and not rem:
         raise ParameterError("what_if needs a scenario: meet_agreement=... or remove=...")
-    units = set(net.nodes["unit"].dropna()) if net.level == "person" else set()
+    ids = net.node_ids.to_numpy(dtype=object)
+    unit_arr = net.nodes.set_index("node")["unit"].reindex(ids).to_numpy(dtype=object)
+    units = set(pd.Series(unit_arr).dropna()) if net.level == "person" else set()
     unknown = [x for x in meet + rem if x not in net.node_ids and x not in units]
     if unknown:
-        raise ParameterError(f"what_if: {unknown} are neither nodes nor units of this network.")
-    unit_of = pd.Series(net.nodes["unit"].to_numpy(dtype=object),
-                        index=net.nodes["node"].to_numpy(dtype=object))
+        raise ParameterError(f"what_if: {unknown} are neither nodes nor units of this network; "
+                             "pass node ids (net.node_ids) or unit names.")
 
-    def members(xs):
-        xs = set(xs)
-        return [n for n in net.node_ids if n in xs or unit_of.get(n) in xs]
+    def selected(xs):     # bool per node: the node, or its unit, is in xs
+        xs = list(xs)
+        return np.isin(ids, xs) | (np.isin(unit_arr, xs) if units else False)
 
-    meet_p, rem_p = members(meet), members(rem)
     ev = net.events.copy()
-    prov = ev["provider"].astype(object)
-    if meet_p:
-        if "expected_hours" not in ev:
-            raise ParameterError("meet_agreement needs agreed delays (expected_hours or an "
-                                 "agreements table).")
-        m = prov.isin(meet_p).to_numpy() & ev["expected_hours"].notna().to_numpy()
+    pc = ev["provider"].cat.codes.to_numpy()
+    if meet:
+        if "expected_hours" not in ev or not ev["expected_hours"].notna().any():
+            raise ParameterError(
+                "meet_agreement needs agreed delays: events with expected_hours, or an "
+                "agreements table with max_delay_hours (agreements=... in from_events).")
+        m = selected(meet)[pc] & ev["expected_hours"].notna().to_numpy()
         d = ev["delay_hours"].to_numpy(float).copy()
-        d[m] = np.minimum(d[m], ev["expected_hours"].to_numpy(float)[m])
+        d[m] = np.fmin(d[m], ev["expected_hours"].to_numpy(float)[m])
         ev["delay_hours"] = d
         if "delivered_at" in ev:
             ev.loc[m, "delivered_at"] = ev.loc[m, "requested_at"] + pd.to_timedelta(d[m], "h")
-    lost = pd.DataFrame(columns=["client", "service", "provider"])
-    if rem_p:
-        gone = prov.isin(rem_p).to_numpy()
-        svc = ev["service"].astype(object) if "service" in ev else pd.Series("", index=ev.index)
-        side = (lambda s: s.map(unit_of)) if (level != net.level and net.level == "person") \
-            else (lambda s: s)
-        k = pd.DataFrame({"client": side(ev["client"].astype(object)).to_numpy(),
-                          "service": svc.to_numpy(),
-                          "provider": side(prov).to_numpy(), "gone": gone})
-        k = k[k["client"] != k["provider"]]
-        per = k.groupby(["client", "service"]).agg(all_gone=("gone", "all"))
-        lost_keys = per[per.all_gone].reset_index()[["client", "service"]]
-        lost = lost_keys.merge(k[k.gone].drop_duplicates(["client", "service", "provider"]),
-                               on=["client", "service"])[["client", "service", "provider"]]
-        lost = lost[~lost["client"].isin(rem)]
-        lost = lost.sort_values(["client", "service", "provider"]).reset_index(drop=True)
+    lost = pd.DataFrame({"client": pd.Series(dtype=object), "service": pd.Series(dtype=object),
+                         "provider": pd.Series(dtype=object)})
+    if rem:
+        gone_node = selected(rem)
+        gone = gone_node[pc]
+        to_unit = level == "unit" and net.level == "person" and net.people is not None
+        side = unit_arr if to_unit else ids
+        side_codes, side_names = pd.factorize(side)
+        cc = ev["client"].cat.codes.to_numpy()
+        svc_codes, svc_names = pd.factorize(
+            ev["service"].astype(object).fillna("") if "service" in ev
+            else pd.Series("", index=ev.index))
+        k = pd.DataFrame({"client": side_codes[cc], "service": svc_codes,
+                          "provider": side_codes[pc], "gone": gone})
+        k = k[(k["client"] != k["provider"]) & ~gone_node[cc]]
+        per = k.groupby(["client", "service"])["gone"].all()
+        keys = per[per].reset_index()[["client", "service"]]
+        lk = keys.merge(k[k["gone"]].drop_duplicates(["client", "service", "provider"]),
+                        on=["client", "service"])
+        lost = pd.DataFrame({"client": side_names[lk["client"].to_numpy()],
+                             "service": svc_names[lk["service"].to_numpy()],
+                             "provider": side_names[lk["provider"].to_numpy()]})
+        lost = lost.sort_values(["client", "service", "provider"], kind="mergesort") \
+            .reset_index(drop=True)
         ev = ev.loc[~gone].reset_index(drop=True)
     after = net._replace(events=ev)
     lv0, lv1 = _validate.level(net, level), _validate.level(after, level)
@@ -278,12 +445,15 @@ def what_if(net, *, meet_agreement=None, remove=None, level: str = "unit") -> pd
     nodes = lv0.node_ids
     out = pd.DataFrame({
         "node": nodes.to_numpy(dtype=object),
-        "dependence_before": b0["dependence"].reindex(nodes).to_numpy(),
-        "dependence_after": b1["dependence"].reindex(nodes).to_numpy(),
-        "score_before": b0["score"].reindex(nodes).to_numpy(),
-        "score_after": b1["score"].reindex(nodes).to_numpy(),
-        "bottleneck_before": b0["is_bottleneck"].reindex(nodes).fillna(False).to_numpy(bool),
-        "bottleneck_after": b1["is_bottleneck"].reindex(nodes).fillna(False).to_numpy(bool)})
+        "dependence_before": b0["dependence"].reindex(nodes).to_numpy(dtype=float),
+        "dependence_after": b1["dependence"].reindex(nodes).to_numpy(dtype=float),
+        "score_before": b0["score"].reindex(nodes).to_numpy(dtype=float),
+        "score_after": b1["score"].reindex(nodes).to_numpy(dtype=float),
+        "bottleneck_before": b0["is_bottleneck"].reindex(nodes).fillna(False)
+        .to_numpy(dtype=bool),
+        "bottleneck_after": b1["is_bottleneck"].reindex(nodes).fillna(False)
+        .to_numpy(dtype=bool)})
+    out["lost_only_provider"] = out["node"].isin(set(lost["client"]))
     cp0, cp1 = critical_path(net), critical_path(after)
     out.attrs.update(lead_time_before=cp0.attrs.get("total_hours", np.nan),
                      lead_time_after=cp1.attrs.get("total_hours", np.nan),

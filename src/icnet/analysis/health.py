@@ -5,6 +5,8 @@ See docs/methods/health.md for every column and the score formula.
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pandas as pd
 
@@ -12,11 +14,13 @@ from .. import _validate
 from ..errors import ParameterError
 from ..privacy import MIN_GROUP_SIZE
 
-__all__ = ["health", "findings"]
+__all__ = ["health", "findings", "FLAGS"]
 
-_FLAG_TEXT = {
+#: flag code → what it means (the ``flags`` column holds these codes, ``"; "``-joined).
+FLAGS = {
     "low_served_quality": "its internal clients rate its service credibly below neutral",
     "late": "over 30 % of its requests with an agreed delay are late",
+    "agreement_breach": "over 30 % of the requests under its agreements break the agreed delay",
     "bottleneck": "flagged as a bottleneck",
     "conflict_cycle": "part of a conflict cycle",
     "spiral": "in a retaliation spiral",
@@ -27,17 +31,52 @@ _FLAG_TEXT = {
     "declining": "served quality fell since the previous period",
     "harsh_rater": "rates its providers much lower than others do",
 }
+_LATE = 0.3          # breach share above which "late" / "agreement_breach" is raised
+_DECLINE = -0.3      # trend (scale points) below which "declining" is raised
+_HARSH = -0.5        # leniency (scale points) below which "harsh_rater" is raised
+
+#: analysis → (module, function); findings() records the ones it could not import.
+_ANALYSES = {
+    "service_quality": ("icnet.analysis.quality", "service_quality"),
+    "agreement_compliance": ("icnet.analysis.agreements", "agreement_compliance"),
+    "bottlenecks": ("icnet.analysis.bottlenecks", "bottlenecks"),
+    "conflict_cycles": ("icnet.analysis.conflicts", "conflict_cycles"),
+    "retaliation_spirals": ("icnet.analysis.spirals", "retaliation_spirals"),
+}
+
+
+def _load(name):
+    mod, fn = _ANALYSES[name]
+    try:
+        return getattr(importlib.import_module(mod), fn)
+    except (ImportError, AttributeError):
+        return None
 
 
 def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
              n_perm: int = 499) -> dict:
     """Run every analysis once (shared by :func:`health`, :func:`icnet.actions`, the report).
 
-    Returns a dict with ``net`` (person level), ``units`` (unit level, or
-    the network itself when it has no people table), ``quality``,
-    ``compliance`` (or None), ``bottlenecks`` (person level), ``bottlenecks_unit``,
-    ``cycles`` (person level), ``cycles_unit``, ``spirals`` (person level) and
-    ``as_of``.
+    Parameters
+    ----------
+    net : ServiceNetwork or networkx.DiGraph
+    min_group_size : int, default 5
+    as_of : timestamp, optional
+        "Today" for agreement reviews (default: end of the data).
+    seed : int or numpy.random.Generator, default 0
+        For the spiral permutation test.
+    n_perm : int, default 499
+        Permutations of the spiral test.
+
+    Returns
+    -------
+    dict
+        ``net`` (person level), ``units`` (unit level, or the network itself
+        when it has no people table), ``quality``, ``compliance`` (or None),
+        ``bottlenecks`` (person level), ``bottlenecks_unit``, ``cycles``
+        (person level), ``cycles_unit``, ``spirals`` (person level),
+        ``as_of`` and ``missing`` (list of analyses that could not be
+        imported; their entries are empty tables with the documented columns).
 
     Examples
     --------
@@ -45,34 +84,41 @@ def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
     >>> f = findings(icnet.datasets.toy(), n_perm=49)
     >>> f["cycles_unit"].loc[0, "cycle"]
     ('Calidad', 'Produccion')
+    >>> f["missing"]
+    []
     """
-    from .agreements import agreement_compliance
-    from .bottlenecks import bottlenecks
-    from .conflicts import conflict_cycles
-    from .quality import service_quality
-    from .spirals import retaliation_spirals
-
     net = _validate.network(net)
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
     units = net.by("unit") if (net.level == "person" and net.people is not None) else net
-    out = {"net": net, "units": units}
-    out["quality"] = service_quality(net, min_group_size=min_group_size)
-    out["compliance"] = agreement_compliance(net, as_of=as_of) \
-        if net.agreements is not None and len(net.agreements) else None
-    out["bottlenecks"] = bottlenecks(net)
-    out["bottlenecks_unit"] = bottlenecks(units) if units is not net else out["bottlenecks"]
-    out["cycles"] = conflict_cycles(net)
-    out["cycles_unit"] = conflict_cycles(units) if units is not net else out["cycles"]
-    if net.has_time and net.has_events:
-        out["spirals"] = retaliation_spirals(net, seed=seed, n_perm=n_perm)
+    out = {"net": net, "units": units, "missing": []}
+    fn = {k: _load(k) for k in _ANALYSES}
+    out["missing"] = sorted(k for k, v in fn.items() if v is None)
+    out["quality"] = fn["service_quality"](net, min_group_size=min_group_size) \
+        if fn["service_quality"] else None
+    has_ag = net.agreements is not None and len(net.agreements)
+    out["compliance"] = fn["agreement_compliance"](net, as_of=as_of) \
+        if (has_ag and fn["agreement_compliance"]) else None
+    empty_b = pd.DataFrame({"node": pd.Series(dtype=object), "score": pd.Series(dtype=float),
+                            "is_bottleneck": pd.Series(dtype=bool),
+                            "dependence": pd.Series(dtype=float)})
+    if fn["bottlenecks"]:
+        out["bottlenecks"] = fn["bottlenecks"](net)
+        out["bottlenecks_unit"] = fn["bottlenecks"](units) if units is not net \
+            else out["bottlenecks"]
+    else:
+        out["bottlenecks"] = out["bottlenecks_unit"] = empty_b
+    empty_c = pd.DataFrame({"cycle": pd.Series(dtype=object), "length": pd.Series(dtype=int)})
+    if fn["conflict_cycles"]:
+        out["cycles"] = fn["conflict_cycles"](net)
+        out["cycles_unit"] = fn["conflict_cycles"](units) if units is not net else out["cycles"]
+    else:
+        out["cycles"] = out["cycles_unit"] = empty_c
+    if net.has_time and net.has_events and fn["retaliation_spirals"]:
+        out["spirals"] = fn["retaliation_spirals"](net, seed=seed, n_perm=n_perm)
     else:
         out["spirals"] = pd.DataFrame(columns=["a", "b", "kind"])
     out["as_of"] = as_of if as_of is not None else (net.span[1] if net.has_time else None)
     return out
-
-
-def _unit_of(net):
-    n = net.nodes
-    return pd.Series(n["unit"].to_numpy(dtype=object), index=n["node"].to_numpy(dtype=object))
 
 
 def health(net, *, level: str = "unit", individuals: bool = False,
@@ -80,43 +126,83 @@ def health(net, *, level: str = "unit", individuals: bool = False,
            _found: dict | None = None) -> pd.DataFrame:
     """A scorecard per unit: how it serves, how it is served, agreements, conflicts, trend.
 
+    What the area head monitors (how its internal clients are served, and
+    where to correct at the root) and what HR scans for (areas, and people
+    when asked, with deficiencies). Every deficiency is a short code in
+    ``flags`` with the numbers behind it in ``flag_evidence``.
+
     Parameters
     ----------
-    net : ServiceNetwork (person level, with a people table, for unit scorecards)
+    net : ServiceNetwork
+        Person level, with a people table (person → unit).
     level : {"unit", "person"}, default "unit"
         ``"person"`` rows need ``individuals=True`` (privacy by default).
     individuals : bool, default False
+        Allow person-level scorecards.
     min_group_size : int, default 5
-        Quality figures rated by fewer distinct raters are suppressed.
+        Survey-derived figures (served quality and its interval, trend,
+        client leniency) backed by fewer distinct raters are NaN.
     freq : str, default "QS"
-        Period of the trend (last complete period vs the one before).
+        Pandas offset alias of the trend periods (last complete period vs the
+        one before).
     as_of : timestamp, optional
-        "Today" for reviews (default: end of the data).
-    seed : int
+        "Today" for agreement reviews (default: the end of the data, never
+        the wall clock).
+    seed : int or numpy.random.Generator, default 0
         For the spiral permutation test.
 
     Returns
     -------
     DataFrame
-        One row per unit (or person), sorted by ``score`` ascending (the most
-        in need first), ties by name: ``unit``; ``n_members``;
-        ``served_quality``, ``served_low``, ``served_high`` (shrunk mean
-        satisfaction of the service it gives to other units, 95 % interval);
-        ``n_raters`` (distinct people who rated it); ``client_leniency`` (mean
-        of its ratings minus what the same providers get from others: < 0 a
-        harsh rater); ``delay_median`` (hours); ``sla_breach_rate``;
-        ``n_clients`` (client units); ``share_without_agreement``;
-        ``overdue_reviews``; ``bottleneck_score``; ``in_bottleneck``;
-        ``n_conflict_cycles``; ``n_spirals``; ``n_chronic``;
-        ``idle_members`` (members serving no internal client) and
-        ``idle_share``; ``trend`` (served quality, last complete period minus
-        the one before, minus the organisation's own change); ``score`` (0–100, see Notes); ``flags`` (``"; "``-joined
-        codes) and ``flag_evidence`` (the numbers behind each flag).
+        One row per unit (or per person, then with columns ``person`` and
+        ``unit``), sorted by ``score`` ascending (the most in need first),
+        ties by name:
+
+        - ``unit``; ``n_members`` (people);
+        - ``served_quality``, ``served_low``, ``served_high``: shrunk mean
+          satisfaction (scale points) of the service it gives to the other
+          units, with its 95 % interval;
+        - ``n_raters``: distinct people who rated that service;
+        - ``client_leniency``: as a client, its mean rating minus what the
+          same providers get from their other clients, event-weighted (scale
+          points; < 0 a harsh rater);
+        - ``delay_median`` (hours, median over its client relations of the
+          relation's median delay); ``sla_breach_rate`` (share of its
+          requests with an ``expected_hours`` delivered late);
+        - ``n_agreements``; ``agreement_breach_rate`` (Kaplan–Meier share of
+          requests breaking the agreed delay, event-weighted over its
+          agreements as provider);
+        - ``n_clients`` (client units or people);
+          ``share_without_agreement`` (share of its client units served
+          without any agreement); ``overdue_reviews`` (its agreements whose
+          review is overdue at ``as_of``);
+        - ``bottleneck_score`` (0–1); ``in_bottleneck`` (the unit, or one of
+          its members, is flagged);
+        - ``n_conflict_cycles``, ``n_spirals``, ``n_chronic``: person-level
+          conflict cycles, retaliation spirals and chronic mutual conflicts
+          (``mutual_degradation``) its members are part of;
+        - ``idle_members`` (members who serve no internal client, within or
+          outside the unit) and ``idle_share``;
+        - ``trend``: served quality in the last complete period minus the
+          period before, minus the organisation's own change (scale points);
+        - ``score`` (0–100, see Notes); ``flags`` (``"; "``-joined codes of
+          :data:`FLAGS`, ``""`` when none) and ``flag_evidence`` (the numbers
+          behind each flag, same order, ``"; "``-joined).
+
+        ``attrs``: ``params``; ``missing`` (analyses that could not be
+        imported and so are absent from the scorecard; normally ``[]``).
 
     Raises
     ------
     ParameterError
-        ``level="person"`` without ``individuals=True``; no people table.
+        ``level="person"`` without ``individuals=True``; no people table; a
+        bad ``level``, ``min_group_size`` or ``freq``.
+
+    See Also
+    --------
+    icnet.actions : the scorecard turned into owner-addressed actions.
+    icnet.service_quality, icnet.agreement_compliance, icnet.bottlenecks,
+    icnet.conflict_cycles, icnet.retaliation_spirals
 
     Notes
     -----
@@ -125,18 +211,44 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     punctuality :math:`1-\\text{breach}`; agreement coverage
     :math:`1-\\text{share without}`; reviews :math:`1/(1+\\text{overdue})`;
     peace :math:`1/(1+\\text{cycles}+\\text{spirals}+\\text{chronic})`;
-    engagement :math:`1-\\text{idle share}`; flow: 0 when in a bottleneck, else 1.
+    engagement :math:`1-\\text{idle share}`; flow: 0 when in a bottleneck,
+    else 1. Missing components (NaN) are left out of the mean.
+
+    Leniency of client *c*: :math:`\\ell_c = \\sum_p n_{pc}(\\bar y_{pc} -
+    \\bar y_{p,-c}) / \\sum_p n_{pc}`, where :math:`\\bar y_{p,-c}` is what
+    provider *p* gets from its other clients (cf. the rater effect of the
+    social relations model, Kenny 1994).
+
+    References
+    ----------
+    Kaplan, R. S. & Norton, D. P. (1992). The balanced scorecard. *Harvard
+    Business Review* 70(1), 71–79.
+    Gremler, D. D., Bitner, M. J. & Evans, K. R. (1994). The internal service
+    encounter. *Int. J. Service Industry Management* 5(2), 34–56.
+    Kenny, D. A. (1994). *Interpersonal Perception: A Social Relations
+    Analysis*. Guilford.
 
     Examples
     --------
     >>> import icnet
-    >>> h = icnet.health(icnet.datasets.toy())
-    >>> h.loc[0, "unit"] in {"Calidad", "Produccion", "Informatica"}
-    True
+    >>> h = icnet.health(icnet.datasets.toy(), min_group_size=1)
+    >>> h[["unit", "n_conflict_cycles", "overdue_reviews"]].head(3).values.tolist()
+    [['Calidad', 2, 0], ['Informatica', 0, 1], ['Produccion', 2, 0]]
+    >>> h.loc[0, "flags"].split("; ")
+    ['low_served_quality', 'conflict_cycle', 'no_agreement', 'harsh_rater']
+    >>> h.loc[0, "flag_evidence"].split("; ")[0]
+    'served quality 2.35 [2.16, 2.54] from 4 raters'
+
+    With the default ``min_group_size=5`` the figures rated by 4 people are
+    not shown:
+
+    >>> float(icnet.health(icnet.datasets.toy()).set_index("unit").loc["Calidad", "served_quality"])
+    nan
     """
     net = _validate.network(net)
     _validate.one_of("level", level, ["unit", "person"])
     _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
+    off = _offset(freq)
     if level == "person" and not individuals:
         raise ParameterError(
             "Person-level health needs individuals=True: scorecards of individuals are "
@@ -147,89 +259,101 @@ def health(net, *, level: str = "unit", individuals: bool = False,
             "pass people=... to icnet.from_events.")
     f = _found or findings(net, min_group_size=min_group_size, as_of=as_of, seed=seed)
     units = f["units"]
-    unit_of = _unit_of(net)
+    unit_of = pd.Series(net.nodes["unit"].to_numpy(dtype=object),
+                        index=net.nodes["node"].to_numpy(dtype=object))
     if level == "unit":
-        rows = units.nodes[["node"]].rename(columns={"node": "unit"})
-        members = units.members.groupby("node")["member"].apply(list)
-        key_net = units
-        group_of = unit_of
+        names = units.node_ids.to_numpy(dtype=object)
+        mem = units.members
+        key_net, group_of = units, unit_of
     else:
-        rows = net.nodes[["node"]].rename(columns={"node": "unit"})
-        members = pd.Series({n: [n] for n in rows["unit"]})
-        key_net, group_of = net, pd.Series(net.node_ids.to_numpy(), index=net.node_ids)
-    out = rows.copy().reset_index(drop=True)
-    names = out["unit"].to_numpy(dtype=object)
-    out["n_members"] = [len(members.get(u, [])) for u in names]
-    # served quality (provider side) from the network of this level
-    qp = f["quality"].units if level == "unit" else f["quality"].providers
-    qp = qp.set_index(qp.columns[0])
-    out["served_quality"] = qp["satisfaction_shrunk"].reindex(names).to_numpy()
-    out["served_low"] = qp["satisfaction_low"].reindex(names).to_numpy()
-    out["served_high"] = qp["satisfaction_high"].reindex(names).to_numpy()
+        names = net.node_ids.to_numpy(dtype=object)
+        mem = pd.DataFrame({"node": names, "member": names})
+        key_net = net
+        group_of = pd.Series(names, index=names)
+    out = pd.DataFrame({"unit": names})
+    out["n_members"] = mem.groupby("node")["member"].size().reindex(names) \
+        .fillna(0).astype(int).to_numpy()
+    # served quality (provider side), suppressed below min_group_size raters
+    q = f["quality"]
+    if q is not None:
+        qp = q.units if level == "unit" else q.providers
+        qp = qp.set_index(qp.columns[0])
+        for col, src in (("served_quality", "satisfaction_shrunk"),
+                         ("served_low", "satisfaction_low"),
+                         ("served_high", "satisfaction_high")):
+            out[col] = qp[src].reindex(names).to_numpy(dtype=float)
+    else:
+        out[["served_quality", "served_low", "served_high"]] = np.nan
     ev = key_net.events
     rater_col = "client_person" if "client_person" in ev else "client"
-    rated = ev[ev["satisfaction"].notna()] if "satisfaction" in ev else ev.iloc[:0]
+    rated = ev.loc[ev["satisfaction"].notna()] if "satisfaction" in ev else ev.iloc[:0]
     nr = rated.groupby("provider", observed=True)[rater_col].nunique()
     out["n_raters"] = nr.reindex(names).fillna(0).astype(int).to_numpy()
-    # leniency as a client: rating minus the provider's mean from everybody
-    if len(rated):
-        pm = rated.groupby("provider", observed=True)["satisfaction"].transform("mean")
-        dev = (rated["satisfaction"] - pm).groupby(rated["client"], observed=True).mean()
-        nc = rated.groupby("client", observed=True)[
-            "provider_person" if "provider_person" in rated else "provider"].nunique()
-        out["client_leniency"] = dev.reindex(names).to_numpy()
-        small_c = nc.reindex(names).fillna(0).to_numpy() < min_group_size
-        out.loc[small_c, "client_leniency"] = np.nan
-    else:
-        out["client_leniency"] = np.nan
     small = out["n_raters"].to_numpy() < min_group_size
     out.loc[small, ["served_quality", "served_low", "served_high"]] = np.nan
+    out["client_leniency"] = _leniency(rated, names, rater_col, min_group_size)
+    # delays and agreed delays of the service it gives
     e = key_net.edges
-    g = e.groupby("provider")
-    out["delay_median"] = g["delay_median"].median().reindex(names).to_numpy()
-    breach_w = (e["sla_breach_rate"] * e["sla_n"]).groupby(e["provider"]).sum()
-    sla_n = g["sla_n"].sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["sla_breach_rate"] = (breach_w / sla_n.where(sla_n > 0)).reindex(names).to_numpy()
+    g = e.groupby("provider", observed=True)
+    out["delay_median"] = g["delay_median"].median().reindex(names).to_numpy(dtype=float) \
+        if "delay_median" in e else np.nan
+    if "sla_n" in e:
+        bw = (e["sla_breach_rate"].fillna(0) * e["sla_n"]).groupby(e["provider"],
+                                                                   observed=True).sum()
+        sn = g["sla_n"].sum()
+        out["sla_breach_rate"] = (bw / sn.where(sn > 0)).reindex(names).to_numpy(dtype=float)
+    else:
+        out["sla_breach_rate"] = np.nan
     out["n_clients"] = g.size().reindex(names).fillna(0).astype(int).to_numpy()
     comp = f["compliance"]
     if comp is not None and level == "unit":
         cov = comp.coverage.set_index("provider")
-        out["share_without_agreement"] = (1 - cov["share_clients"]).reindex(names).to_numpy()
-        od = comp.agreements.groupby("provider")["overdue"].sum()
+        out["share_without_agreement"] = (1 - cov["share_clients"]).reindex(names) \
+            .to_numpy(dtype=float)
+        ag = comp.agreements
+        out["n_agreements"] = ag.groupby("provider").size().reindex(names).fillna(0) \
+            .astype(int).to_numpy()
+        w = ag["n_events"].astype(float).where(ag["breach_rate_km"].notna(), 0.0)
+        num = (ag["breach_rate_km"].fillna(0) * w).groupby(ag["provider"]).sum()
+        den = w.groupby(ag["provider"]).sum()
+        out["agreement_breach_rate"] = (num / den.where(den > 0)).reindex(names) \
+            .to_numpy(dtype=float)
+        od = ag.groupby("provider")["overdue"].sum()
         out["overdue_reviews"] = od.reindex(names).fillna(0).astype(int).to_numpy()
     else:
         out["share_without_agreement"] = np.nan
+        out["n_agreements"] = 0
+        out["agreement_breach_rate"] = np.nan
         out["overdue_reviews"] = 0
     # bottlenecks
-    b = f["bottlenecks_unit"] if level == "unit" else f["bottlenecks"]
-    b = b.set_index("node")
-    out["bottleneck_score"] = b["score"].reindex(names).to_numpy()
+    b = (f["bottlenecks_unit"] if level == "unit" else f["bottlenecks"]).set_index("node")
+    out["bottleneck_score"] = b["score"].reindex(names).to_numpy(dtype=float)
     flagged = b["is_bottleneck"].reindex(names).fillna(False).to_numpy(dtype=bool).copy()
     if level == "unit":   # a flagged member makes its unit part of a bottleneck
         pb = f["bottlenecks"]
-        flagged |= np.isin(names, unit_of.reindex(pb.loc[pb.is_bottleneck, "node"]).to_numpy())
+        flagged |= np.isin(names, unit_of.reindex(pb.loc[pb["is_bottleneck"], "node"])
+                           .to_numpy())
     out["in_bottleneck"] = flagged
-    # conflicts and spirals, counted on the person level and mapped to this level
-    cyc = f["cycles"]
-    out["n_conflict_cycles"] = _count(names, [set(group_of.reindex(list(c)).dropna())
-                                              for c in cyc["cycle"]])
+    # conflicts and spirals, found on the person level and mapped to this level
+    out["n_conflict_cycles"] = _count(names, group_of, list(f["cycles"]["cycle"]))
     sp = f["spirals"]
     for col, kinds in (("n_spirals", ("spiral", "one_sided")),
                        ("n_chronic", ("mutual_degradation",))):
         s = sp[sp["kind"].isin(kinds)] if len(sp) else sp
-        out[col] = _count(names, [set(group_of.reindex([a, bb]).dropna())
-                                  for a, bb in zip(s.get("a", []), s.get("b", []))])
+        out[col] = _count(names, group_of, list(zip(s.get("a", []), s.get("b", []))))
     # members who serve nobody internally (within-unit service counts)
     n_out = net.nodes.set_index("node")["n_out"]
-    idle = [[m for m in members.get(u, []) if n_out.get(m, 0) == 0] for u in names]
-    out["idle_members"] = [len(x) for x in idle]
+    idle = mem.assign(idle=n_out.reindex(mem["member"]).fillna(0).to_numpy() == 0)
+    out["idle_members"] = idle.groupby("node")["idle"].sum().reindex(names).fillna(0) \
+        .astype(int).to_numpy()
     out["idle_share"] = out["idle_members"] / out["n_members"].where(out["n_members"] > 0)
-    out["trend"] = _trend(key_net, names, freq, min_group_size, rater_col)
+    out["trend"] = _trend(key_net, names, off, min_group_size, rater_col)
     lo, hi = net.scale
+    breach = out["sla_breach_rate"].where(out["sla_breach_rate"].notna(),
+                                          out["agreement_breach_rate"])
     comps = np.vstack([
         (out["served_quality"] - lo) / (hi - lo),
-        1 - out["sla_breach_rate"],
+        1 - breach,
         1 - out["share_without_agreement"],
         1 / (1 + out["overdue_reviews"]),
         1 / (1 + out["n_conflict_cycles"] + out["n_spirals"] + out["n_chronic"]),
@@ -237,89 +361,130 @@ def health(net, *, level: str = "unit", individuals: bool = False,
         1 - out["in_bottleneck"].astype(float)]).astype(float)
     with np.errstate(invalid="ignore"):
         out["score"] = 100 * np.nanmean(comps, axis=0)
-    flags, evid = _flags(out, net)
-    out["flags"], out["flag_evidence"] = flags, evid
+    out["flags"], out["flag_evidence"] = _flags(out, net.threshold)
     out = out.sort_values(["score", "unit"], kind="mergesort").reset_index(drop=True)
     if level == "person":
         out = out.rename(columns={"unit": "person"})
         out.insert(1, "unit", unit_of.reindex(out["person"]).to_numpy())
     out.attrs["params"] = dict(level=level, individuals=individuals,
                                min_group_size=min_group_size, freq=freq,
-                               as_of=str(f["as_of"]))
+                               as_of=str(f["as_of"]), seed=seed if isinstance(seed, int)
+                               else str(seed))
+    out.attrs["missing"] = list(f.get("missing", []))
     return out
 
 
-def _count(names, groups):
-    c = pd.Series(0, index=names)
-    for gset in groups:
-        for x in gset:
-            if x in c.index:
-                c[x] += 1
-    return c.to_numpy()
+def _offset(freq):
+    try:
+        return pd.tseries.frequencies.to_offset(freq)
+    except (ValueError, TypeError):
+        raise ParameterError(
+            f"The 'freq' parameter must be a pandas offset alias such as 'MS', 'QS' or "
+            f"'W'; got {freq!r}.") from None
 
 
-def _trend(key_net, names, freq, min_group_size, rater_col):
+def _count(names, group_of, groups):
+    """How many of ``groups`` (tuples of node ids) touch each of ``names``."""
+    if not len(groups):
+        return np.zeros(len(names), dtype=int)
+    gid = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    mapped = group_of.reindex([x for g in groups for x in g]).to_numpy(dtype=object)
+    d = pd.DataFrame({"g": gid, "n": mapped}).dropna().drop_duplicates()
+    return d.groupby("n").size().reindex(names).fillna(0).astype(int).to_numpy()
+
+
+def _leniency(rated, names, rater_col, min_group_size):
+    """Client leniency: its ratings minus what the same providers get from others."""
+    if not len(rated):
+        return np.full(len(names), np.nan)
+    pc = rated.groupby(["provider", "client"], observed=True)["satisfaction"] \
+        .agg(["sum", "count"]).reset_index()
+    tot = pc.groupby("provider", observed=True)[["sum", "count"]].transform("sum")
+    n_other = tot["count"] - pc["count"]
+    ok = n_other > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev = pc["sum"] / pc["count"] - (tot["sum"] - pc["sum"]) / n_other
+    w = pc["count"].where(ok, 0).astype(float)
+    num = (dev.where(ok, 0) * w).groupby(pc["client"], observed=True).sum()
+    den = w.groupby(pc["client"], observed=True).sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        len_ = (num / den.where(den > 0)).reindex(names).to_numpy(dtype=float, copy=True)
+    # privacy: the figure describes the client's raters
+    nrat = rated.groupby("client", observed=True)[rater_col].nunique()
+    len_[nrat.reindex(names).fillna(0).to_numpy() < min_group_size] = np.nan
+    return len_
+
+
+def _trend(key_net, names, off, min_group_size, rater_col):
     """Served quality in the last complete period minus the one before, net of the
     organisation-wide change (a company-wide bad or good period moves nobody's trend)."""
     if not key_net.has_time or "satisfaction" not in key_net.events:
         return np.full(len(names), np.nan)
-    ev = key_net.events[key_net.events["satisfaction"].notna()]
-    per = ev["requested_at"].dt.to_period(freq.rstrip("S") or "Q")
-    periods = np.sort(per.unique())
-    complete = len(periods) and key_net.span[1] >= periods[-1].end_time.floor("D")
-    use = periods if complete else periods[:-1]
-    if len(use) < 2:
+    ev = key_net.events.loc[key_net.events["satisfaction"].notna()]
+    if not len(ev):
         return np.full(len(names), np.nan)
-    last, prev = use[-1], use[-2]
+    t = ev["requested_at"]
+    first = t.min().normalize()
+    start = first if off.is_on_offset(first) else off.rollback(first)
+    bounds = pd.date_range(start, t.max() + off, freq=off)
+    k = np.searchsorted(bounds.values, t.to_numpy(), side="right") - 1
+    end = key_net.span[1]
+    # a period is complete when the data reach its last day
+    last = int(k.max())
+    if end < bounds[last + 1] - pd.Timedelta(days=1):
+        last -= 1
+    if last < 1:
+        return np.full(len(names), np.nan)
 
-    def mean(pp):
-        s = ev[per == pp]
-        m = s.groupby("provider", observed=True)["satisfaction"].mean()
-        n = s.groupby("provider", observed=True)[rater_col].nunique()
-        return m.where(n >= min_group_size), s["satisfaction"].mean()
+    def mean(j):
+        s = ev.loc[k == j]
+        gp = s.groupby("provider", observed=True)
+        m = gp["satisfaction"].mean().where(gp[rater_col].nunique() >= min_group_size)
+        return m, s["satisfaction"].mean()
 
-    (m1, o1), (m0, o0) = mean(last), mean(prev)
-    return ((m1 - m0) - (o1 - o0)).reindex(names).to_numpy()
+    (m1, o1), (m0, o0) = mean(last), mean(last - 1)
+    return ((m1 - m0) - (o1 - o0)).reindex(names).to_numpy(dtype=float)
 
 
-def _flags(out, net):
-    flags, evid = [], []
-    for r in out.itertuples(index=False):
-        f, e = [], []
-        if np.isfinite(r.served_high) and r.served_high < net.threshold:
-            f.append("low_served_quality")
-            e.append(f"served quality {r.served_quality:.2f} "
-                     f"[{r.served_low:.2f}, {r.served_high:.2f}]")
-        if np.isfinite(r.sla_breach_rate) and r.sla_breach_rate > 0.3:
-            f.append("late")
-            e.append(f"{r.sla_breach_rate:.0%} late")
-        if r.in_bottleneck:
-            f.append("bottleneck")
-            e.append(f"bottleneck score {r.bottleneck_score:.2f}")
-        if r.n_conflict_cycles:
-            f.append("conflict_cycle")
-            e.append(f"{r.n_conflict_cycles} conflict cycle(s)")
-        if r.n_spirals:
-            f.append("spiral")
-            e.append(f"{r.n_spirals} retaliation spiral(s)")
-        if r.n_chronic:
-            f.append("chronic_conflict")
-            e.append(f"{r.n_chronic} chronic conflict(s)")
-        if np.isfinite(r.share_without_agreement) and r.share_without_agreement > 0:
-            f.append("no_agreement")
-            e.append(f"{r.share_without_agreement:.0%} of client relations without agreement")
-        if r.overdue_reviews:
-            f.append("overdue_review")
-            e.append(f"{r.overdue_reviews} overdue review(s)")
-        if r.idle_members:
-            f.append("idle_members")
-            e.append(f"{r.idle_members} of {r.n_members} members serve nobody")
-        if np.isfinite(r.trend) and r.trend < -0.3:
-            f.append("declining")
-            e.append(f"served quality {r.trend:+.2f} vs the previous period")
-        if np.isfinite(r.client_leniency) and r.client_leniency < -0.5:
-            f.append("harsh_rater")
-            e.append(f"rates {r.client_leniency:+.2f} below others")
-        flags.append("; ".join(f))
-        evid.append("; ".join(e))
-    return flags, evid
+def _flags(out, threshold):
+    """Flag codes and their evidence, vectorised per flag, joined per row."""
+    fin = np.isfinite
+    checks = [
+        ("low_served_quality", fin(out["served_high"]) & (out["served_high"] < threshold),
+         lambda r: f"served quality {r.served_quality:.2f} "
+                   f"[{r.served_low:.2f}, {r.served_high:.2f}] from {r.n_raters} raters"),
+        ("late", fin(out["sla_breach_rate"]) & (out["sla_breach_rate"] > _LATE),
+         lambda r: f"{r.sla_breach_rate:.0%} of requests late"),
+        ("agreement_breach", fin(out["agreement_breach_rate"])
+         & (out["agreement_breach_rate"] > _LATE),
+         lambda r: f"{r.agreement_breach_rate:.0%} beyond the agreed delay"),
+        ("bottleneck", out["in_bottleneck"].to_numpy(dtype=bool),
+         lambda r: f"bottleneck score {r.bottleneck_score:.2f}"),
+        ("conflict_cycle", out["n_conflict_cycles"] > 0,
+         lambda r: f"{r.n_conflict_cycles} conflict cycle(s)"),
+        ("spiral", out["n_spirals"] > 0, lambda r: f"{r.n_spirals} retaliation spiral(s)"),
+        ("chronic_conflict", out["n_chronic"] > 0,
+         lambda r: f"{r.n_chronic} chronic conflict(s)"),
+        ("no_agreement", fin(out["share_without_agreement"])
+         & (out["share_without_agreement"] > 0),
+         lambda r: f"{r.share_without_agreement:.0%} of client relations without agreement"),
+        ("overdue_review", out["overdue_reviews"] > 0,
+         lambda r: f"{r.overdue_reviews} overdue review(s)"),
+        ("idle_members", out["idle_members"] > 0,
+         lambda r: f"{r.idle_members} of {r.n_members} members serve nobody"),
+        ("declining", fin(out["trend"]) & (out["trend"] < _DECLINE),
+         lambda r: f"served quality {r.trend:+.2f} vs the previous period"),
+        ("harsh_rater", fin(out["client_leniency"]) & (out["client_leniency"] < _HARSH),
+         lambda r: f"rates {r.client_leniency:+.2f} below the providers' other clients"),
+    ]
+    n = len(out)
+    codes = [[] for _ in range(n)]
+    evid = [[] for _ in range(n)]
+    for code, mask, text in checks:
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if not len(idx):
+            continue
+        for i, r in zip(idx, out.iloc[idx].itertuples(index=False)):
+            codes[i].append(code)
+            evid[i].append(text(r))
+    return ["; ".join(c) for c in codes], ["; ".join(e) for e in evid]
