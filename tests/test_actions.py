@@ -1,4 +1,5 @@
-"""actions: every rule triggers on a case that has the finding and not on one that lacks it."""
+"""actions: every rule triggers on a case that has the finding and not on one that lacks it;
+what_if scenarios."""
 
 import numpy as np
 import pandas as pd
@@ -9,97 +10,251 @@ from icnet import synth
 from icnet.analysis.actions import RULES
 from icnet.errors import ParameterError
 
-
-@pytest.fixture(scope="module")
-def planta_actions():
-    return icnet.actions(icnet.datasets.load("planta"))
+UNITS = ("A", "B", "C")
 
 
-@pytest.fixture(scope="module")
-def clean_actions():
-    return icnet.actions(synth.organisation(n_people=150, seed=2, plant="none").network())
+def _org(*, low=None, late=None, idle=None, decline=None, harsh=None, uncovered=(),
+         overdue=(), n=6, seed=0):
+    """Three units of ``n`` people; everybody serves everybody in the other units once a
+    quarter (Q1 and Q2 2025), rated about 4 on 1..5, delivered in ~10 h of 24 agreed.
+    Each keyword plants one deficiency in one unit (or agreement)."""
+    rng = np.random.default_rng(seed)
+    people = [(f"{u}{i}", u) for u in UNITS for i in range(n)]
+    rows = []
+    for q, q0 in enumerate((pd.Timestamp("2025-01-06"), pd.Timestamp("2025-04-07"))):
+        for p, pu in people:
+            if idle == pu and p != f"{pu}0":
+                continue
+            for c, cu in people:
+                if cu == pu:
+                    continue
+                s = 4.0 + rng.normal(0, 0.4)
+                if low == pu:
+                    s = 1.5 + rng.normal(0, 0.4)
+                if decline == pu and q == 1:
+                    s = 2.0 + rng.normal(0, 0.4)
+                if harsh == cu:
+                    s -= 2.0
+                d = 10.0 + rng.exponential(2)
+                if late == pu and rng.random() < 0.7:
+                    d = 48.0 + rng.exponential(5)
+                t = q0 + pd.Timedelta(hours=float(rng.uniform(0, 24 * 80)))
+                rows.append((p, c, t, d, float(np.clip(round(s), 1, 5)), "document"))
+    # one dense pair, so the spiral test has a pair to test (independent bad turns)
+    for k in range(24):
+        a, b = ("A0", "B0") if k % 2 == 0 else ("B0", "A0")
+        t = pd.Timestamp("2025-01-08") + pd.Timedelta(days=7 * k)
+        bad = k in (3, 6, 11, 13, 16, 21)
+        rows.append((a, b, t, 80.0 if bad else 10.0, 1.0 if bad else 4.0, "document"))
+    ev = pd.DataFrame(rows, columns=["provider", "client", "requested_at", "delay_hours",
+                                     "satisfaction", "service"])
+    ev.loc[len(ev)] = ("A0", "B0", pd.Timestamp("2025-06-30 12:00"), 1.0, 4.0, "document")
+    pe = pd.DataFrame(people, columns=["person", "unit"])
+    ag = [(a, b, 24.0, "90D", "2025-05-01" if (a, b) not in overdue else "2024-06-01")
+          for a in UNITS for b in UNITS if a != b and (a, b) not in uncovered]
+    ag = pd.DataFrame(ag, columns=["provider", "client", "max_delay_hours", "review_every",
+                                   "last_review"])
+    return icnet.from_events(ev, people=pe, agreements=ag)
 
 
-@pytest.mark.parametrize("rule", ["bottleneck", "spiral", "chronic_conflict", "overdue_review",
-                                  "no_agreement", "idle_members"])
-def test_rule_triggers_on_planta(rule, planta_actions):
-    assert rule in set(planta_actions["rule"])
+_CACHE = {}
 
 
-@pytest.mark.parametrize("rule", ["bottleneck", "spiral", "chronic_conflict", "overdue_review",
-                                  "conflict_cycle"])
-def test_rule_silent_on_pattern_free_data(rule, clean_actions):
-    assert rule not in set(clean_actions["rule"])
+def _actions(case):
+    if case not in _CACHE:
+        if case == "planta":
+            _CACHE[case] = icnet.actions(icnet.datasets.load("planta"))
+        elif case == "clean":
+            _CACHE[case] = icnet.actions(
+                synth.organisation(n_people=150, seed=2, plant="none").network())
+        elif case == "toy":
+            _CACHE[case] = icnet.actions(icnet.datasets.toy())
+        else:
+            _CACHE[case] = icnet.actions(_org(**dict([case])))
+    return _CACHE[case]
 
 
-def test_planta_targets_and_owners(planta_actions):
-    a = planta_actions
-    row = a[a.rule == "bottleneck"].iloc[0]
-    assert row["target"] == "Informatica" and row["owner_role"] == "area head"
+# rule → (a case that must trigger it, the target it must name, cases that must not)
+CASES = {
+    "bottleneck": ("planta", "Informatica", ["clean", ("low", None)]),
+    "spiral": ("planta", "Produccion ⇄ Calidad", ["clean", ("low", None)]),
+    "chronic_conflict": ("planta", "Compras ⇄ Logistica", ["clean", ("low", None)]),
+    "conflict_cycle": ("toy", "Calidad → Produccion", ["clean", ("low", None)]),
+    "low_served_quality": (("low", "A"), "A", [("low", None), ("decline", "A")]),
+    "late": (("late", "A"), "A", [("low", None)]),
+    "no_agreement": (("uncovered", (("A", "B"),)), "A", [("low", None)]),
+    "overdue_review": (("overdue", (("A", "B"),)), "A → B", [("low", None), "clean"]),
+    "idle_members": (("idle", "A"), "A", [("low", None)]),
+    "declining": (("decline", "A"), "A", [("low", None), ("low", "A")]),
+    "harsh_rater": (("harsh", "C"), "C", [("low", None), ("low", "A")]),
+}
+
+
+def test_every_rule_has_cases():
+    assert set(CASES) == set(RULES)
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_triggers_on_its_case(rule):
+    case, target, _ = CASES[rule]
+    a = _actions(case)
+    hit = a[a["rule"] == rule]
+    assert len(hit), (rule, case)
+    assert target in set(hit["target"])
+    owner, prio = RULES[rule]
+    assert (hit["owner_role"] == owner).all() and (hit["priority"] == prio).all()
+    assert hit["evidence"].str.len().gt(0).all() and hit["reason"].str.len().gt(0).all()
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_silent_without_its_finding(rule):
+    for case in CASES[rule][2]:
+        assert rule not in set(_actions(case)["rule"]), (rule, case)
+
+
+def test_planted_cases_trigger_only_their_rule():
+    """Each planted deficiency of the small organisation produces its rule(s) and nothing
+    unrelated (a late unit may also be a bottleneck: it is slow and depended upon)."""
+    assert _actions(("low", None)).empty
+    for kw, allowed in [(("low", "A"), {"low_served_quality"}),
+                        (("idle", "A"), {"idle_members"}),
+                        (("decline", "A"), {"declining"}),
+                        (("harsh", "C"), {"harsh_rater"}),
+                        (("late", "A"), {"late", "bottleneck"}),
+                        (("uncovered", (("A", "B"),)), {"no_agreement"}),
+                        (("overdue", (("A", "B"),)), {"overdue_review"})]:
+        assert set(_actions(kw)["rule"]) <= allowed, kw
+
+
+def test_action_texts():
+    a = _actions("planta")
     row = a[a.rule == "spiral"].iloc[0]
-    assert row["target"] == "Produccion ⇄ Calidad" and row["owner_role"] == "HR"
+    assert row["owner_role"] == "HR"
     assert "mediation" in row["action"] and "reset agreement" in row["action"]
-    assert a["priority"].is_monotonic_increasing
+    row = a[a.rule == "bottleneck"].iloc[0]
+    assert "root cause" in row["action"] and "capacity" in row["action"]
+    row = _actions(("uncovered", (("A", "B"),))).iloc[0]
+    assert "agree" in row["action"] and "with B" in row["action"] and "90 days" in row["action"]
+    row = _actions(("overdue", (("A", "B"),))).iloc[0]
+    assert "Schedule the review" in row["action"] and "days" in row["evidence"]
+    row = _actions(("idle", "A")).iloc[0]
+    assert "5 of 6 members" in row["evidence"] and "role" in row["action"]
+
+
+def test_order_and_privacy_by_default():
+    a = _actions("planta")
+    assert list(a.columns) == ["priority", "owner_role", "target", "action", "reason",
+                               "evidence", "rule"]
+    key = list(zip(a["priority"], a["target"], a["rule"]))
+    assert key == sorted(key)
+    assert set(a["owner_role"]) <= {"area head", "collaborator", "HR", "leadership"}
     assert not a["target"].str.contains(r"P\d{4}").any()        # no person named by default
+    assert not a["evidence"].str.contains("coupling|bad services|initiator").any()
+    assert a.attrs["params"]["individuals"] is False
 
 
 def test_individuals_name_people():
     a = icnet.actions(icnet.datasets.load("planta"), individuals=True)
-    assert a[a.rule == "spiral"]["target"].str.contains("P0009").any()
+    sp = a[a.rule == "spiral"]
+    assert sp["target"].str.contains("P0009").any()
+    assert sp["evidence"].str.contains("coupling").all()
 
 
-def _two_units(sat_a=4.0, with_agreement=True, idle=False, overdue=False):
-    rng = np.random.default_rng(0)
-    rows = []
-    for i in range(6):
-        for j in range(6):
-            rows += [(f"a{i}", f"b{j}", float(np.clip(round(rng.normal(sat_a, .5)), 1, 5)))] * 2
-            if not (idle and j > 0):
-                rows += [(f"b{j}", f"a{i}", float(np.clip(round(rng.normal(4, .5)), 1, 5)))] * 2
-    ev = pd.DataFrame(rows, columns=["provider", "client", "satisfaction"])
-    ev["requested_at"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(len(ev)), "h")
-    people = pd.DataFrame({"person": [f"a{i}" for i in range(6)] + [f"b{j}" for j in range(6)],
-                           "unit": ["A"] * 6 + ["B"] * 6})
-    ag = pd.DataFrame({"provider": ["A", "B"], "client": ["B", "A"], "review_every": ["90D"] * 2,
-                       "last_review": ["2024-01-01" if overdue else "2025-01-01"] * 2})
-    return icnet.from_events(ev, people=people, agreements=ag if with_agreement else None)
-
-
-def test_low_quality_rule():
-    assert "low_served_quality" in set(icnet.actions(_two_units(sat_a=1.6))["rule"])
-    assert "low_served_quality" not in set(icnet.actions(_two_units(sat_a=4.2))["rule"])
-
-
-def test_agreement_rules():
-    assert "overdue_review" in set(icnet.actions(_two_units(overdue=True))["rule"])
-    assert "overdue_review" not in set(icnet.actions(_two_units())["rule"])
-    assert "no_agreement" not in set(icnet.actions(_two_units())["rule"])
-
-
-def test_idle_rule():
-    assert "idle_members" in set(icnet.actions(_two_units(idle=True))["rule"])
-    assert "idle_members" not in set(icnet.actions(_two_units())["rule"])
-
-
-def test_conflict_cycle_rule():
-    assert "conflict_cycle" in set(icnet.actions(icnet.datasets.toy())["rule"])
+def test_person_level_scorecard_rules():
+    a = icnet.actions(_org(low="A"), level="person", individuals=True)
+    low = a[a.rule == "low_served_quality"]
+    assert set(low["target"]) == {f"A{i} (A)" for i in range(6)}
 
 
 def test_every_rule_has_an_owner():
     assert {o for o, _ in RULES.values()} == {"area head", "HR", "leadership", "collaborator"}
 
 
-def test_what_if():
-    net = icnet.datasets.load("planta")
-    w = icnet.what_if(net, meet_agreement="Informatica")
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(level="person"), "individuals=True"),
+    (dict(level="division"), "'level' parameter must be one of"),
+    (dict(min_group_size=0), "'min_group_size' parameter must be"),
+])
+def test_actions_errors(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        icnet.actions(icnet.datasets.toy(), **kwargs)
+
+
+# ---- what_if -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def planta():
+    return icnet.datasets.load("planta")
+
+
+def test_what_if_meet_agreement(planta):
+    w = icnet.what_if(planta, meet_agreement="Informatica")
+    assert list(w.columns) == ["node", "dependence_before", "dependence_after", "score_before",
+                               "score_after", "bottleneck_before", "bottleneck_after",
+                               "lost_only_provider"]
     assert w.attrs["lead_time_after"] <= w.attrs["lead_time_before"]
     info = w.set_index("node").loc["Informatica"]
-    assert info["score_after"] <= info["score_before"]
-    r = icnet.what_if(net, remove="Mantenimiento")
+    assert info["bottleneck_before"] and info["score_after"] < info["score_before"]
+    assert w["dependence_after"].sum() == pytest.approx(1)
+    assert not w["lost_only_provider"].any()
+
+
+def test_what_if_remove(planta):
+    r = icnet.what_if(planta, remove="Mantenimiento")
     lost = r.attrs["lost_only_provider"]
     assert set(lost["service"]) == {"maintenance"} and "Produccion" in set(lost["client"])
+    assert set(lost["provider"]) == {"Mantenimiento"}
+    assert set(r.loc[r["lost_only_provider"], "node"]) == set(lost["client"])
     assert np.isnan(r.set_index("node").loc["Mantenimiento", "score_after"])
-    with pytest.raises(ParameterError, match="needs a scenario"):
-        icnet.what_if(net)
-    with pytest.raises(ParameterError, match="neither nodes nor units"):
-        icnet.what_if(net, remove="Marte")
+
+
+def test_what_if_remove_by_hand():
+    # c1 gets "it" only from x1 (unit X) and "doc" from y1 and x2: removing X takes c1's
+    # only IT provider, not its documents; removing y1 takes only x1's documents.
+    ev = pd.DataFrame({"provider": ["x1", "x1", "x2", "y1", "y1"],
+                       "client": ["c1", "c1", "c1", "c1", "x1"],
+                       "service": ["it", "it", "doc", "doc", "doc"],
+                       "requested_at": pd.to_datetime(["2025-01-01", "2025-01-02",
+                                                       "2025-01-03", "2025-01-04",
+                                                       "2025-01-05"]),
+                       "delay_hours": [5.0, 7.0, 2.0, 3.0, 1.0]})
+    people = pd.DataFrame({"person": ["x1", "x2", "y1", "c1"], "unit": ["X", "X", "Y", "C"],
+                           "external_facing": [False, False, False, True]})
+    net = icnet.from_events(ev, people=people)
+    lost = icnet.what_if(net, remove="X").attrs["lost_only_provider"]
+    assert lost.values.tolist() == [["C", "it", "X"]]
+    lost_p = icnet.what_if(net, remove="X", level="person").attrs["lost_only_provider"]
+    assert lost_p.values.tolist() == [["c1", "it", "x1"]]
+    lost_y = icnet.what_if(net, remove="y1", level="person").attrs["lost_only_provider"]
+    assert lost_y.values.tolist() == [["x1", "doc", "y1"]]      # c1 still has x2 for documents
+
+
+def test_what_if_does_not_mutate(planta):
+    before = planta.events.copy()
+    icnet.what_if(planta, meet_agreement="Informatica", remove="Mantenimiento")
+    pd.testing.assert_frame_equal(planta.events, before)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({}, "needs a scenario"),
+    (dict(remove="Marte"), "neither nodes nor units"),
+    (dict(remove="Informatica", level="division"), "'level' parameter must be one of"),
+])
+def test_what_if_errors(planta, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        icnet.what_if(planta, **kwargs)
+
+
+def test_what_if_needs_agreed_delays():
+    net = icnet.from_events({"provider": ["a", "b"], "client": ["b", "a"],
+                             "requested_at": ["2025-01-01", "2025-01-02"],
+                             "delay_hours": [3.0, 4.0]})
+    with pytest.raises(ParameterError, match="meet_agreement needs agreed delays"):
+        icnet.what_if(net, meet_agreement="a", level="person")
+
+
+def test_what_if_needs_events():
+    net = icnet.ServiceNetwork.from_edges(pd.DataFrame({"provider": ["a"], "client": ["b"]}))
+    with pytest.raises(ParameterError, match="needs the individual service events"):
+        icnet.what_if(net, remove="a")

@@ -342,7 +342,9 @@ def what_if(net, *, meet_agreement=None, remove=None, level: str = "unit") -> pd
         ``dependence_before``, ``dependence_after`` (share of the
         organisation's dependence, sums to 1); ``score_before``,
         ``score_after`` (bottleneck score 0–1, NaN when the node provides
-        nothing); ``bottleneck_before``, ``bottleneck_after`` (bool);
+        nothing); ``bottleneck_before``, ``bottleneck_after`` (bool; at unit
+        level also true when one of its members is flagged, as in
+        :func:`icnet.health`);
         ``lost_only_provider`` (bool: the node loses its only provider of some
         service). ``attrs``: ``lead_time_before``/``lead_time_after`` (hours
         on the critical path to the external customer, on the person-level
@@ -453,6 +455,12 @@ def what_if(net, *, meet_agreement=None, remove=None, level: str = "unit") -> pd
         .to_numpy(dtype=bool),
         "bottleneck_after": b1["is_bottleneck"].reindex(nodes).fillna(False)
         .to_numpy(dtype=bool)})
+    if lv0 is not net:    # as in health: a flagged member puts its unit in a bottleneck
+        for col, nw in (("bottleneck_before", net), ("bottleneck_after", after)):
+            pb = bottlenecks(nw)
+            hit = set(pd.Series(pb.loc[pb["is_bottleneck"], "node"]).map(
+                dict(zip(ids, unit_arr))).dropna())
+            out[col] = out[col].to_numpy() | out["node"].isin(hit).to_numpy()
     out["lost_only_provider"] = out["node"].isin(set(lost["client"]))
     cp0, cp1 = critical_path(net), critical_path(after)
     out.attrs.update(lead_time_before=cp0.attrs.get("total_hours", np.nan),
