@@ -130,8 +130,10 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
     --------
     >>> import icnet
     >>> a = icnet.actions(icnet.datasets.toy(), min_group_size=1)
-    >>> a[["priority", "owner_role", "target", "rule"]].head(2).values.tolist()
-    [[2, 'collaborator', 'Calidad', 'low_served_quality'], [2, 'area head', 'Calidad', 'no_agreement']]
+    >>> for row in a[["priority", "owner_role", "target", "rule"]].head(2).values:
+    ...     print(*row, sep=" | ")
+    2 | collaborator | Calidad | low_served_quality
+    2 | area head | Calidad | no_agreement
     >>> a.loc[0, "evidence"]
     'served quality 2.35 [2.16, 2.54] from 4 raters'
     >>> a.loc[a["rule"] == "overdue_review", "action"].item()

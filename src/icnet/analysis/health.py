@@ -242,7 +242,8 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     With the default ``min_group_size=5`` the figures rated by 4 people are
     not shown:
 
-    >>> float(icnet.health(icnet.datasets.toy()).set_index("unit").loc["Calidad", "served_quality"])
+    >>> h5 = icnet.health(icnet.datasets.toy()).set_index("unit")
+    >>> float(h5.loc["Calidad", "served_quality"])
     nan
     """
     net = _validate.network(net)
