@@ -1,7 +1,8 @@
-"""conflict_cycles, bad_edges, dyad_census and balance."""
+"""conflict_cycles, bad_edges, dyad_census, signed_pairs and balance."""
 
 import itertools
 import time
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -10,8 +11,11 @@ import pytest
 
 import icnet
 from icnet import synth
-from icnet.analysis.conflicts import balance, bad_edges, dyad_census, signed_pairs
+from icnet.analysis.conflicts import (BalanceResult, bad_edges, balance, dyad_census,
+                                      signed_pairs)
 from icnet.errors import ParameterError
+
+REF = Path(__file__).parent / "reference"
 
 
 def _edges(pairs, sat=1.5, n=20):
@@ -20,13 +24,67 @@ def _edges(pairs, sat=1.5, n=20):
     return icnet.ServiceNetwork.from_edges(pd.DataFrame(rows))
 
 
+def _rot(c):
+    c = tuple(c)
+    i = c.index(min(c))
+    return c[i:] + c[:i]
+
+
+# ------------------------------------------------------------------ bad edges
+
+def test_bad_edges_by_satisfaction_and_by_delay():
+    rows = [{"provider": a, "client": b, "satisfaction_mean": 4.0, "satisfaction_n": 40,
+             "satisfaction_sd": .5, "n_events": 40, "sla_n": 40, "sla_breach_rate": 0.9}
+            for a, b in (("a", "b"), ("b", "a"))]
+    net = icnet.ServiceNetwork.from_edges(pd.DataFrame(rows))
+    b = bad_edges(net)
+    assert b["why"].tolist() == ["delay", "delay"]
+    # Wilson lower bound of 36/40 by hand: 0.7695
+    assert b["breach_low"].iloc[0] == pytest.approx(0.76951, abs=1e-4)
+    assert b["shortfall"].iloc[0] == pytest.approx(0.76951 - 0.5, abs=1e-4)
+    assert icnet.conflict_cycles(net).loc[0, "cycle"] == ("a", "b")
+    # 22/40 late: lower bound 0.3953 < 0.5, not credibly late
+    ok = icnet.ServiceNetwork.from_edges(pd.DataFrame(rows).assign(sla_breach_rate=0.55))
+    assert bad_edges(ok).empty and icnet.conflict_cycles(ok).empty
+    assert len(bad_edges(ok, max_breach=0.3)) == 2
+
+
+def test_bad_edges_does_not_mutate_and_keeps_edge_columns():
+    net = icnet.datasets.toy()
+    before = net.edges.copy()
+    b = bad_edges(net)
+    pd.testing.assert_frame_equal(net.edges, before)
+    assert list(b.columns[:len(before.columns)]) == list(before.columns)
+    assert (b["shortfall"] > 0).all()
+
+
+# ------------------------------------------------------------------ cycles
+
 def test_cycles_by_hand_rotated_and_unique():
-    net = _edges([("b", "a"), ("a", "b"), ("c", "d"), ("d", "e"), ("e", "c"), ("a", "c")])
+    pairs = [("b", "a"), ("a", "b"), ("c", "d"), ("d", "e"), ("e", "c"), ("a", "c")]
+    rows = [{"provider": a, "client": b, "satisfaction_mean": m, "satisfaction_n": 20,
+             "satisfaction_sd": 0.5, "n_events": 20}
+            for (a, b), m in zip(pairs, [1.5, 1.5, 1.2, 2.4, 1.8, 1.5])]
+    net = icnet.ServiceNetwork.from_edges(pd.DataFrame(rows))
     c = icnet.conflict_cycles(net)
     assert sorted(c["cycle"]) == [("a", "b"), ("c", "d", "e")]
     row = c.set_index("length").loc[3]
     assert row["edges"] == (("c", "d"), ("d", "e"), ("e", "c")) and row["n_events"] == 60
-    assert c.attrs["truncated"] is False
+    assert c.attrs["truncated"] is False and c.attrs["truncated_by"] is None
+    assert c.attrs["components"] == 2 and c.attrs["n_bad_edges"] == 6
+    # severity = weakest shortfall x log(1 + events), by hand from the edge table
+    b = bad_edges(net).set_index(["provider", "client"])
+    w = [b.loc[e, "shortfall"] for e in row["edges"]]
+    assert max(w) > min(w) + 0.05
+    assert row["weakest_shortfall"] == pytest.approx(min(w))
+    assert row["severity"] == pytest.approx(min(w) * np.log1p(60))
+    assert c["severity"].is_monotonic_decreasing
+
+
+def test_direction_matters():
+    # a → b → c → a is a cycle; a → b, a → c, c → b is not
+    assert len(icnet.conflict_cycles(_edges([("a", "b"), ("b", "c"), ("c", "a")]))) == 1
+    assert icnet.conflict_cycles(_edges([("a", "b"), ("a", "c"), ("c", "b")])).empty
 
 
 def test_good_or_thin_edges_break_cycles():
@@ -37,68 +95,162 @@ def test_good_or_thin_edges_break_cycles():
     assert icnet.conflict_cycles(icnet.ServiceNetwork.from_edges(pd.DataFrame(good))).empty
     thin = _edges([("a", "b"), ("b", "a")], n=3)
     assert icnet.conflict_cycles(thin, min_events=5).empty
+    assert len(icnet.conflict_cycles(thin, min_events=3)) == 1
 
 
-def test_late_relations_count_as_bad():
-    rows = [{"provider": a, "client": b, "satisfaction_mean": 4.0, "satisfaction_n": 40,
-             "satisfaction_sd": .5, "n_events": 40, "sla_n": 40, "sla_breach_rate": late}
-            for a, b in (("a", "b"), ("b", "a")) for late in [0.9]]
-    net = icnet.ServiceNetwork.from_edges(pd.DataFrame(rows))
-    assert bad_edges(net)["why"].tolist() == ["delay", "delay"]
-    assert icnet.conflict_cycles(net).loc[0, "cycle"] == ("a", "b")
-    ok = icnet.ServiceNetwork.from_edges(pd.DataFrame(rows).assign(sla_breach_rate=0.55))
-    assert icnet.conflict_cycles(ok).empty   # Wilson lower bound of 22/40 is below 0.5
+def test_matches_networkx_reference_cycles():
+    # tests/reference/conflicts_gnp_cycles.csv: nx.simple_cycles(length_bound=5)
+    e = pd.read_csv(REF / "conflicts_gnp_edges.csv")
+    ref = pd.read_csv(REF / "conflicts_gnp_cycles.csv")
+    c = icnet.conflict_cycles(_edges(list(e.itertuples(index=False))), max_length=5)
+    assert sorted(" ".join(x) for x in c["cycle"]) == ref["cycle"].tolist()
+    assert c["length"].value_counts().sort_index().tolist() == \
+        ref["length"].value_counts().sort_index().tolist()
+    c3 = icnet.conflict_cycles(_edges(list(e.itertuples(index=False))), max_length=3)
+    assert sorted(" ".join(x) for x in c3["cycle"]) == \
+        ref.loc[ref["length"] <= 3, "cycle"].tolist()
 
 
-def test_matches_networkx_simple_cycles():
-    g = nx.gnp_random_graph(30, 0.12, seed=4, directed=True)
-    pairs = [(f"n{u:02d}", f"n{v:02d}") for u, v in g.edges]
-    ours = {frozenset(zip(c, c[1:] + c[:1])) for c in icnet.conflict_cycles(
-        _edges(pairs), max_length=4)["cycle"]}
-    G = nx.DiGraph(pairs)
-    ref = {frozenset(zip(c, c[1:] + c[:1])) for c in nx.simple_cycles(G, length_bound=4)
-           if len(c) >= 2}
-    assert ours == ref
+def test_matches_networkx_simple_cycles_random():
+    for seed in (4, 5):
+        g = nx.gnp_random_graph(30, 0.12, seed=seed, directed=True)
+        pairs = [(f"n{u:02d}", f"n{v:02d}") for u, v in g.edges]
+        ours = set(icnet.conflict_cycles(_edges(pairs), max_length=4)["cycle"])
+        ref = {_rot(c) for c in nx.simple_cycles(nx.DiGraph(pairs), length_bound=4)
+               if len(c) >= 2}
+        assert ours == ref
 
 
 def test_dense_adversarial_graph_is_bounded_and_fast():
     nodes = [f"n{i:03d}" for i in range(120)]
-    net = _edges(list(itertools.permutations(nodes, 2)), n=10)   # 14,280 bad edges
+    net = _edges(list(itertools.permutations(nodes, 2)), n=10)   # 14,280 bad relations
+    net.edges
     t = time.perf_counter()
-    c = icnet.conflict_cycles(net, max_cycles=2000)
-    assert time.perf_counter() - t < 60        # generous: the point is it terminates
-    assert len(c) == 2000 and c.attrs["truncated"] is True
+    c = icnet.conflict_cycles(net)                 # default bound 5000
+    assert time.perf_counter() - t < 10            # about 0.1 s; 4-cycles alone are ~5e7
+    assert len(c) == 5000 and c.attrs["truncated"] is True
+    assert c.attrs["truncated_by"] == "max_cycles"
+    assert (c["length"] == 2).all()                # shorter cycles come first
+    # the work bound alone also stops it
+    c = icnet.conflict_cycles(net, max_cycles=10**9, max_paths=200_000)
+    assert c.attrs["truncated_by"] == "max_paths" and c.attrs["n_paths"] <= 200_000
+    assert (c.loc[c["length"] == 2].shape[0]) == 120 * 119 // 2
 
 
-def test_unit_level_lists_person_cycles():
-    c = icnet.conflict_cycles(icnet.datasets.toy(), level="unit")
+def test_exactly_max_cycles_is_not_truncated():
+    net = _edges([("a", "b"), ("b", "a"), ("c", "d"), ("d", "c")])
+    c = icnet.conflict_cycles(net, max_cycles=2)
+    assert len(c) == 2 and c.attrs["truncated"] is False
+    c = icnet.conflict_cycles(net, max_cycles=1)
+    assert len(c) == 1 and c.attrs["truncated"] is True
+
+
+def test_max_length_two_gives_dyads_only():
+    net = _edges([("a", "b"), ("b", "a"), ("b", "c"), ("c", "a")])
+    assert icnet.conflict_cycles(net, max_length=2)["cycle"].tolist() == [("a", "b")]
+    assert len(icnet.conflict_cycles(net, max_length=3)) == 2
+
+
+def test_empty_result_has_the_columns():
+    c = icnet.conflict_cycles(_edges([("a", "b")]))
+    assert c.empty and list(c.columns) == ["cycle", "length", "severity",
+                                           "weakest_shortfall", "n_events", "edges",
+                                           "satisfaction_mean"]
+    assert c.attrs["params"]["max_length"] == 4
+
+
+def test_order_of_rows_and_node_relabelling():
+    pairs = [("a", "b"), ("b", "a"), ("c", "d"), ("d", "c"), ("e", "f"), ("f", "g"),
+             ("g", "e")]
+    c1 = icnet.conflict_cycles(_edges(pairs))
+    c2 = icnet.conflict_cycles(_edges(pairs[::-1]))
+    pd.testing.assert_frame_equal(c1, c2)
+    m = {"a": "z", "b": "y", "c": "x", "d": "w", "e": "v", "f": "u", "g": "t"}
+    c3 = icnet.conflict_cycles(_edges([(m[a], m[b]) for a, b in pairs]))
+    assert {frozenset(x) for x in c3["cycle"]} == \
+        {frozenset(m[v] for v in x) for x in c1["cycle"]}
+
+
+def test_unit_level_lists_person_edges_and_cycles():
+    net = icnet.datasets.toy()
+    c = icnet.conflict_cycles(net, level="unit")
     assert c.loc[0, "cycle"] == ("Calidad", "Produccion")
     assert ("dario", "ana") in c.loc[0, "person_edges"]
+    unit = net.nodes.set_index("node")["unit"]
+    for pe, cyc in zip(c["person_edges"], c["edges"]):
+        assert {(unit[a], unit[b]) for a, b in pe} <= set(cyc)
+    person = set(icnet.conflict_cycles(net)["cycle"])
+    for pcs, cyc in zip(c["person_cycles"], c["cycle"]):
+        assert set(pcs) <= person
+        for pc in pcs:
+            assert {unit[x] for x in pc} == set(cyc)
+    # the unit network given directly: same cycles, no person columns
+    cu = icnet.conflict_cycles(net.by("unit"))
+    assert cu["cycle"].tolist() == c["cycle"].tolist() and "person_edges" not in cu
+
+
+def _unit_events(dilute=False):
+    """Units A, B, C; a1 ⇄ b1 and the chain a2 → b2 → c1 → a2 are served badly."""
+    rng = np.random.default_rng(0)
+    rel = [("a1", "b1", 1.5), ("b1", "a1", 1.5), ("a2", "b2", 1.5), ("b2", "c1", 1.5),
+           ("c1", "a2", 1.5), ("a1", "c1", 4.5), ("a1", "a2", 4.5)]
+    rel += [("b2", "a1", 4.5)] if dilute else []
+    rows = [{"provider": p, "client": c, "satisfaction": float(np.clip(q + rng.normal(0, .4),
+                                                                       1, 5)),
+             "requested_at": pd.Timestamp("2025-01-01") + pd.Timedelta(hours=int(k))}
+            for p, c, q in rel for k in rng.integers(0, 5000, 25)]
+    people = pd.DataFrame({"person": ["a1", "a2", "b1", "b2", "c1"],
+                           "unit": ["A", "A", "B", "B", "C"]})
+    return icnet.from_events(pd.DataFrame(rows), people=people)
+
+
+def test_unit_level_composition_by_hand():
+    net = _unit_events()
+    assert set(icnet.conflict_cycles(net)["cycle"]) == {("a1", "b1"), ("a2", "b2", "c1")}
+    c = icnet.conflict_cycles(net, level="unit").set_index("cycle")
+    # A serves B badly through a1 and a2, B serves A badly through b1
+    assert c.loc[[("A", "B")], "person_edges"].iloc[0] == (("a1", "b1"), ("a2", "b2"),
+                                                         ("b1", "a1"))
+    assert c.loc[[("A", "B")], "person_cycles"].iloc[0] == (("a1", "b1"),)
+    assert c.loc[[("A", "B", "C")], "person_cycles"].iloc[0] == (("a2", "b2", "c1"),)
+    # b2 serving a1 well makes B → A uncertain as a whole: the unit dyad disappears
+    # while the person-level conflict a1 ⇄ b1 stays
+    d = _unit_events(dilute=True)
+    assert ("a1", "b1") in set(icnet.conflict_cycles(d)["cycle"])
+    assert icnet.conflict_cycles(d, level="unit")["cycle"].tolist() == [("A", "B", "C")]
 
 
 def test_accepts_a_digraph():
     g = nx.DiGraph()
     g.add_edge("a", "b", satisfaction=1.2, n_events=30)
     g.add_edge("b", "a", satisfaction=1.4, n_events=30)
-    assert icnet.conflict_cycles(g).loc[0, "cycle"] == ("a", "b")
+    g.add_edge("b", "c", satisfaction=4.6, n_events=30)
+    assert icnet.conflict_cycles(g)["cycle"].tolist() == [("a", "b")]
+    assert len(g.edges) == 3                       # not mutated
 
 
 def test_acceptance_on_planted_organisations():
+    """Recall >= 0.9, precision >= 0.8 over 10 seeds; chronic conflicts found; clean data quiet.
+
+    Measured (this code, default parameters): recall 0.90 (18/20), precision 1.00,
+    chronic conflicts found in 9/10 seeds, pattern-free data empty in 9/10 seeds. The two
+    misses are planted relations whose mean satisfaction stays near neutral (2.6-2.7 on
+    1..5; see the report on synth.py), so their interval is not credibly below it.
+    """
     tp = fn = fp = 0
     chronic = clean = 0
-    canon = lambda cyc: tuple(sorted(cyc))  # noqa: E731
     for seed in range(10):
         org = synth.organisation(n_people=150, seed=seed)
         t = org.truth
-        found = {canon(x) for x in icnet.conflict_cycles(org.network())["cycle"]}
-        planted = {canon(x) for x in t.conflict_cycles}
-        # spiral and chronic pairs are mutually dissatisfied too: true conflicts
-        allowed = planted | {canon(x) for x in t.chronic} | \
-            {canon((s["a"], s["b"])) for s in t.spirals}
+        found = set(icnet.conflict_cycles(org.network())["cycle"])
+        planted = {_rot(x) for x in t.conflict_cycles}
+        # chronic conflicts and spiral pairs are planted mutual dissatisfaction too
+        allowed = planted | {_rot(x) for x in t.chronic} | \
+            {_rot((s["a"], s["b"])) for s in t.spirals}
         tp += len(planted & found)
         fn += len(planted - found)
         fp += len(found - allowed)
-        chronic += all(canon(x) in found for x in t.chronic)
+        chronic += all(_rot(x) in found for x in t.chronic)
         clean_net = synth.organisation(n_people=150, seed=seed, plant="none").network()
         clean += icnet.conflict_cycles(clean_net).empty
     assert tp / (tp + fn) >= 0.9
@@ -106,15 +258,66 @@ def test_acceptance_on_planted_organisations():
     assert chronic >= 8 and clean >= 8
 
 
+# ------------------------------------------------------------------ dyads
+
 def test_dyad_census_against_null():
     # 6 mutual pairs among 12 nodes plus 4 one-way edges: far more mutual than chance
     pairs = [(f"a{i}", f"b{i}") for i in range(6)] + [(f"b{i}", f"a{i}") for i in range(6)]
     pairs += [("a0", "a1"), ("a2", "a3"), ("b4", "b5"), ("b1", "a3")]
     d = dyad_census(_edges(pairs), n_null=100, seed=1).set_index("dyad")
     assert d.loc["mutual", "observed"] == 6 and d.loc["asymmetric", "observed"] == 4
-    assert d.loc["mutual", "z"] > 2 and d.loc["mutual", "p"] < 0.05
-    n = 12
-    assert d["observed"].sum() == n * (n - 1) // 2
+    assert d.loc["mutual", "z"] > 2 and d.loc["mutual", "p_greater"] < 0.05
+    assert d.loc["asymmetric", "p_less"] < 0.05
+    assert d["observed"].sum() == 12 * 11 // 2
+    assert d["expected"].sum() == pytest.approx(12 * 11 // 2)
+    assert d.attrs["n_bad_edges"] == 16 and 0 < d.attrs["swap_acceptance"] <= 1
+
+
+def test_dyad_null_matches_networkx_edge_swaps():
+    # tests/reference/conflicts_dyad_null.csv: 1000 graphs by nx.directed_edge_swap
+    e = pd.read_csv(REF / "conflicts_dyad_edges.csv")
+    ref = pd.read_csv(REF / "conflicts_dyad_null.csv").set_index("statistic")["value"]
+    d = dyad_census(_edges(list(e.itertuples(index=False))), n_null=400, seed=0)
+    m = d.set_index("dyad").loc["mutual"]
+    assert m["observed"] == ref["observed_mutual"]
+    assert abs(m["expected"] - ref["null_mean_mutual"]) < 0.35
+    assert abs(m["sd"] - ref["null_sd_mutual"]) < 0.35
+
+
+def test_dyad_null_keeps_degrees_and_is_seeded():
+    rng = np.random.default_rng(0)
+    src = rng.integers(0, 20, 60)
+    dst = (src + rng.integers(1, 20, 60)) % 20
+    key = np.unique(src * 20 + dst)
+    src, dst = key // 20, key % 20
+    a = dyad_census(_edges([(f"v{u:02d}", f"v{v:02d}") for u, v in zip(src, dst)]), seed=3)
+    b = dyad_census(_edges([(f"v{u:02d}", f"v{v:02d}") for u, v in zip(src, dst)]), seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    # the swap chain itself: degrees kept, no self-relations, no duplicates, it moves
+    from icnet.analysis.conflicts import _swap
+    S, D, acc = _swap(np.tile(src, (5, 1)), np.tile(dst, (5, 1)), 20,
+                      np.random.default_rng(1), 20)
+    assert 0 < acc <= 1
+    for r in range(5):
+        assert (S[r] == src).all()
+        assert (np.bincount(D[r], minlength=20) == np.bincount(dst, minlength=20)).all()
+        assert (S[r] != D[r]).all() and len(np.unique(S[r] * 20 + D[r])) == len(src)
+        assert not (D[r] == dst).all()
+
+
+# ------------------------------------------------------------------ balance
+
+def test_highland_tribes_frustration_index_is_7():
+    # Read (1954) / Hage & Harary (1983); KONECT ucidata-gama (see reference README)
+    e = pd.read_csv(REF / "highland_tribes.csv")
+    assert len(e) == 58 and (e["sign"] > 0).sum() == 29
+    r = balance(None, edges=e, method="exact")
+    assert r.frustration == 7 and r.optimal and r.lower_bound == 7
+    assert len(r.frustrated) == 7
+    camp = r.camps.set_index("node")["camp"]
+    assert sorted(camp[camp == camp[1]].index) == [1, 2, 15, 16]   # Gavev, Kotun, Nagad, Gama
+    h = balance(None, edges=e, method="heuristic")
+    assert h.frustration == 7 and not h.optimal and h.method == "heuristic"
 
 
 def test_balance_exact_and_heuristic():
@@ -122,39 +325,104 @@ def test_balance_exact_and_heuristic():
     e = pd.DataFrame({"a": ["a", "c", "a", "a", "b", "b"], "b": ["b", "d", "c", "d", "c", "d"],
                       "sign": [1, 1, -1, -1, -1, 1]})
     r = balance(None, edges=e)
+    assert isinstance(r, BalanceResult)
     assert r.frustration == 1 and r.optimal and r.method == "exact"
     camp = r.camps.set_index("node")["camp"]
-    assert camp["a"] == camp["b"] != camp["c"] == camp["d"]
+    assert camp["a"] == camp["b"] == 1 and camp["c"] == camp["d"] == 0
     h = balance(None, edges=e, method="heuristic")
-    assert h.frustration >= 1 and h.method == "heuristic"
-    # an odd all-negative triangle cannot be balanced
+    assert h.frustration == 1 and h.method == "heuristic"
     tri = pd.DataFrame({"a": ["x", "x", "y"], "b": ["y", "z", "z"], "sign": [-1, -1, -1]})
     assert balance(None, edges=tri).frustration == 1
 
 
 def test_balance_exact_matches_brute_force():
     rng = np.random.default_rng(2)
-    for _ in range(5):
-        pairs = [(i, j) for i in range(8) for j in range(i + 1, 8) if rng.random() < 0.5]
+    for _ in range(12):
+        pairs = [(i, j) for i in range(9) for j in range(i + 1, 9)
+                 if rng.random() < rng.uniform(0.15, 0.6)]
         e = pd.DataFrame({"a": [f"v{i}" for i, _ in pairs], "b": [f"v{j}" for _, j in pairs],
                           "sign": rng.choice([-1, 1], len(pairs))})
         best = min(sum((x[i] == x[j]) != (s > 0) for (i, j), s in zip(pairs, e.sign))
-                   for x in itertools.product([0, 1], repeat=8))
-        assert balance(None, edges=e).frustration == best
+                   for x in itertools.product([0, 1], repeat=9))
+        r = balance(None, edges=e)
+        assert r.frustration == best and r.optimal
+        assert balance(None, edges=e, method="heuristic").frustration >= best
+        camp = r.camps.set_index("node")["camp"]
+        assert sum((camp[a] == camp[b]) != (s > 0) for a, b, s in
+                   e.itertuples(index=False)) == best
+
+
+def test_balance_duplicates_and_leaves():
+    # a negative and a positive record of one pair: negative wins; leaves never frustrate
+    e = pd.DataFrame({"a": ["x", "y", "x", "z", "w"], "b": ["y", "x", "z", "y", "z"],
+                      "sign": [1, -1, -1, -1, 1]})
+    r = balance(None, edges=e)
+    assert r.params["n_relations"] == 4 and r.frustration == 1
+
+
+def test_balance_time_limit_falls_back_and_reports_a_bound():
+    rng = np.random.default_rng(1)
+    n, m = 150, 1000
+    a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+    keep = a != b
+    camp = rng.integers(0, 2, n)
+    s = np.where(camp[a] == camp[b], 1, -1) * np.where(rng.random(m) < 0.1, -1, 1)
+    e = pd.DataFrame({"a": a[keep], "b": b[keep], "sign": s[keep]})
+    t = time.perf_counter()
+    r = balance(None, edges=e, time_limit=1.0)
+    assert time.perf_counter() - t < 8
+    h = balance(None, edges=e, method="heuristic", time_limit=1.0)
+    assert r.frustration <= h.frustration + 2
+    assert r.lower_bound <= r.frustration and r.frustration <= 0.12 * len(e)
+    if not r.optimal:
+        assert r.method == "exact" and r.lower_bound < r.frustration
 
 
 def test_balance_on_a_network():
-    r = balance(icnet.datasets.toy(), level="unit")
-    assert set(r.camps["node"]) <= set(icnet.datasets.toy().by("unit").node_ids)
-    sp = signed_pairs(icnet.datasets.toy().by("unit"))
-    assert (sp.set_index(["a", "b"]).loc[("Calidad", "Produccion"), "sign"] == -1)
+    net = icnet.datasets.toy()
+    r = balance(net, level="unit")
+    assert set(r.camps["node"]) <= set(net.by("unit").node_ids)
+    assert r.frustration == 1 and r.frustrated.values.tolist() == [["Calidad", "Ventas", 1]]
+    assert r.camps.attrs["params"]["level"] == "unit"
+    sp = signed_pairs(net, level="unit")
+    assert sp.set_index(["a", "b"]).loc[("Calidad", "Produccion"), "sign"] == -1
+    assert (sp["a"] < sp["b"]).all()
+    assert balance(net).frustration >= 0
 
+
+# ------------------------------------------------------------------ errors
 
 def test_parameter_errors():
     net = icnet.datasets.toy()
     with pytest.raises(ParameterError, match="'max_length' parameter must be >= 2"):
         icnet.conflict_cycles(net, max_length=1)
+    with pytest.raises(ParameterError, match="'max_cycles' parameter must be >= 1"):
+        icnet.conflict_cycles(net, max_cycles=0)
+    with pytest.raises(ParameterError, match="'max_paths' parameter must be an int"):
+        icnet.conflict_cycles(net, max_paths=1.5)
+    with pytest.raises(ParameterError, match="'min_events' parameter must be >= 1"):
+        bad_edges(net, min_events=0)
+    with pytest.raises(ParameterError, match="'max_breach' parameter must be <= 1"):
+        icnet.conflict_cycles(net, max_breach=2)
+    with pytest.raises(ParameterError, match="Expected an icnet.ServiceNetwork"):
+        icnet.conflict_cycles(pd.DataFrame())
+    with pytest.raises(ParameterError, match="by\\(\\) needs a people column"):
+        icnet.conflict_cycles(net, level="floor")
+    with pytest.raises(ParameterError, match="'n_null' parameter must be >= 1"):
+        dyad_census(net, n_null=0)
+    with pytest.raises(ParameterError, match="'seed' parameter must be"):
+        dyad_census(net, seed="x")
     with pytest.raises(ParameterError, match="'method' parameter must be one of"):
         balance(net, method="magic")
+    with pytest.raises(ParameterError, match="'time_limit' parameter must be > 0"):
+        balance(net, time_limit=0)
+    with pytest.raises(ParameterError, match="balance needs a network"):
+        balance(None)
     with pytest.raises(ParameterError, match="needs columns a, b, sign"):
         balance(None, edges=pd.DataFrame({"a": [1]}))
+    with pytest.raises(ParameterError, match="'edges' must be a DataFrame"):
+        balance(None, edges=[("a", "b", 1)])
+    with pytest.raises(ParameterError, match="must be \\+1 or -1; 1 rows are not"):
+        balance(None, edges=pd.DataFrame({"a": ["x", "y"], "b": ["y", "z"], "sign": [1, 0]}))
+    with pytest.raises(ParameterError, match="1 self-relations"):
+        balance(None, edges=pd.DataFrame({"a": ["x", "y"], "b": ["x", "z"], "sign": [1, -1]}))

@@ -1,11 +1,21 @@
 """Conflict cycles, the mutual-dissatisfaction dyad census, and structural balance.
 
-See docs/methods/conflicts.md.
+Three views of the same question — *who serves whom badly, both ways?*
+
+- :func:`conflict_cycles`: directed cycles of credibly bad relations
+  (A serves B badly, B serves C badly, …, back to A), bounded enumeration.
+- :func:`dyad_census`: are mutual dissatisfactions (length-2 cycles) more
+  common than chance, given how many bad relations each node gives and gets?
+- :func:`balance`: the signed network's frustration index (line index of
+  imbalance) and its two camps, exactly with HiGHS or heuristically.
+
+See docs/methods/conflicts.md for the formulas.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -15,287 +25,576 @@ from scipy.sparse import csgraph
 from .. import _validate
 from ..errors import ParameterError
 
-__all__ = ["conflict_cycles", "bad_edges", "dyad_census", "balance", "BalanceResult"]
+__all__ = ["conflict_cycles", "bad_edges", "dyad_census", "signed_pairs", "balance",
+           "BalanceResult"]
 
 _COLUMNS = ["cycle", "length", "severity", "weakest_shortfall", "n_events", "edges",
             "satisfaction_mean"]
+_Z95 = 1.959963984540054
+_MAX_ROWS = 1_000_000      # open paths held at once while enumerating (memory guard)
 
 
-def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5) -> pd.DataFrame:
+# --------------------------------------------------------------------------- bad edges
+
+def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
+              level: str | None = None) -> pd.DataFrame:
     """The credibly bad relations: what conflict cycles are made of.
-
-    A relation is credibly bad when it has at least ``min_events`` events and
-    either its shrunk satisfaction interval lies below the neutral point
-    (``sign == "bad"``) or the Wilson 95 % lower bound of its SLA breach rate
-    exceeds ``max_breach``.
-
-    Returns
-    -------
-    DataFrame
-        The rows of ``net.edges`` that are bad, with ``shortfall`` (how far
-        below neutral, in scale units, or the breach excess) and ``why``
-        (``"satisfaction"`` or ``"delay"``).
-
-    Examples
-    --------
-    >>> import icnet
-    >>> bad_edges(icnet.datasets.toy().by("unit"))[["provider", "client", "why"]].values.tolist()
-    [['Calidad', 'Produccion', 'satisfaction'], ['Informatica', 'Produccion', 'delay'], ['Produccion', 'Calidad', 'satisfaction']]
-    """
-    e = net.edges
-    enough = e["n_events"].to_numpy() >= min_events
-    sat_bad = (e["sign"] == "bad").to_numpy() & enough
-    n = e["sla_n"].to_numpy(float)
-    p = e["sla_breach_rate"].to_numpy(float)
-    z = 1.959964
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        wilson_low = centre - half
-    late_bad = (n >= min_events) & (np.nan_to_num(wilson_low, nan=0) > max_breach) & enough
-    bad = sat_bad | late_bad
-    out = e.loc[bad].copy()
-    scale = net.scale[1] - net.scale[0]
-    sat_short = (net.threshold - out["satisfaction_high"].to_numpy(float)) / scale
-    late_short = np.nan_to_num(wilson_low[bad], nan=0) - max_breach
-    out["shortfall"] = np.where(sat_bad[bad], sat_short, late_short)
-    out["why"] = np.where(sat_bad[bad], "satisfaction", "delay")
-    return out.reset_index(drop=True)
-
-
-def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
-                    min_events: int = 5, max_breach: float = 0.5, max_cycles: int = 5000,
-                    max_paths: int = 2_000_000) -> pd.DataFrame:
-    """Directed cycles of service relations that are credibly bad in every step.
 
     Parameters
     ----------
     net : ServiceNetwork or networkx.DiGraph
         A DiGraph needs a ``satisfaction`` edge attribute (mean) and ideally
         ``n_events``/``satisfaction_n``.
-    max_length : int, default 4
-        Longest cycle (2 = mutual-dissatisfaction dyads).
-    level : str, optional
-        Aggregate first (``"unit"``); unit-level cycles then list the
-        person-level bad relations behind each step (``person_edges``).
     min_events : int, default 5
-        Evidence needed for a relation to count as bad.
+        A relation needs at least this many events to be called bad.
     max_breach : float, default 0.5
-        A relation also counts as bad when the Wilson lower bound of its SLA
-        breach rate exceeds this.
-    max_cycles : int, default 5000
-        Hard bound on cycles reported; ``attrs["truncated"]`` says if hit.
-    max_paths : int, default 2,000,000
-        Hard bound on open paths held while enumerating (memory guard).
+        A relation is also bad when the Wilson 95 % lower bound of its SLA
+        breach rate exceeds this (more than half of its requests late,
+        credibly).
+    level : str, optional
+        Aggregate first (e.g. ``"unit"``).
 
     Returns
     -------
     DataFrame
-        One row per cycle, sorted by ``severity`` (descending, ties by cycle):
-        ``cycle`` (tuple of nodes, rotated so the smallest id comes first);
-        ``length``; ``severity`` = weakest_shortfall × log(1 + n_events);
-        ``weakest_shortfall`` (the smallest shortfall of its edges, see
-        :func:`bad_edges`); ``n_events`` (all events on its edges); ``edges``
-        (tuple of (provider, client)); ``satisfaction_mean`` (mean of the
-        edges' shrunk satisfaction); plus ``person_edges`` at an aggregated
-        level. ``attrs``: ``params``, ``truncated``, ``n_bad_edges``,
-        ``components`` (strongly connected components of the bad-edge graph
-        that were searched).
+        The rows of ``net.edges`` that are credibly bad (same columns, same
+        order), plus ``breach_low`` (Wilson 95 % lower bound of the SLA breach
+        rate, fraction; NaN without agreed delays), ``shortfall`` (fraction of
+        the scale range by which the upper satisfaction bound lies below
+        neutral, or by which ``breach_low`` exceeds ``max_breach`` for
+        delay-only relations; > 0) and ``why`` (``"satisfaction"`` or
+        ``"delay"``).
+
+    Raises
+    ------
+    ParameterError
+        ``min_events`` < 1 or ``max_breach`` outside [0, 1]; ``net`` is not a
+        network.
+
+    See Also
+    --------
+    conflict_cycles, icnet.service_quality
 
     Notes
     -----
-    Cycles are enumerated one strongly connected component of the bad-edge
-    graph at a time (a cycle never leaves its component), starting from each
-    node *u* and extending paths only through nodes with a larger id, so each
-    cycle is found exactly once; every step is vectorised over the open
-    paths and the enumeration stops at ``max_cycles``/``max_paths``.
+    Bad when :math:`n \\ge` ``min_events`` and either ``sign == "bad"`` — the
+    95 % empirical-Bayes interval of the shrunk satisfaction lies entirely
+    below ``net.threshold`` — or
+
+    .. math:: \\frac{\\hat p + \\frac{z^2}{2n} - z\\sqrt{\\frac{\\hat p(1-\\hat p)}{n}
+              + \\frac{z^2}{4n^2}}}{1 + z^2/n} > \\text{max\\_breach},
+
+    the Wilson lower bound of the breach rate :math:`\\hat p` over the
+    :math:`n` requests with an agreed delay (``sla_n``). Satisfaction takes
+    precedence in ``why`` when both hold.
 
     References
     ----------
-    Johnson, D. B. (1975). Finding all the elementary circuits of a directed
-    graph. *SIAM J. Computing* 4, 77–84.
-    Tarjan, R. (1972). Depth-first search and linear graph algorithms. *SIAM J.
-    Computing* 1, 146–160.
+    Wilson, E. B. (1927). Probable inference, the law of succession, and
+    statistical inference. *JASA* 22, 209–212.
 
     Examples
     --------
     >>> import icnet
-    >>> icnet.conflict_cycles(icnet.datasets.toy(), level="unit").loc[0, "cycle"]
-    ('Calidad', 'Produccion')
+    >>> b = bad_edges(icnet.datasets.toy(), level="unit")
+    >>> b[["provider", "client", "why"]].values.tolist()
+    [['Calidad', 'Produccion', 'satisfaction'], ['Informatica', 'Produccion', 'delay'], ['Produccion', 'Calidad', 'satisfaction']]
+    """
+    net = _validate.level(_validate.network(net), level)
+    _validate.in_range("min_events", min_events, low=1, integer=True)
+    _validate.in_range("max_breach", max_breach, low=0, high=1)
+    return _bad_edges(net, min_events, max_breach)
+
+
+def _bad_edges(net, min_events, max_breach):
+    e = net.edges
+    enough = e["n_events"].to_numpy(float) >= min_events
+    sat_bad = (e["sign"] == "bad").to_numpy() & enough
+    n = e["sla_n"].to_numpy(float) if "sla_n" in e else np.zeros(len(e))
+    p = e["sla_breach_rate"].to_numpy(float) if "sla_breach_rate" in e \
+        else np.full(len(e), np.nan)
+    low = _wilson_low(p, n)
+    late_bad = enough & (n >= min_events) & (np.nan_to_num(low, nan=-1.0) > max_breach)
+    bad = sat_bad | late_bad
+    out = e.loc[bad].copy()
+    out["breach_low"] = low[bad]
+    width = net.scale[1] - net.scale[0]
+    sat_short = (net.threshold - out["satisfaction_high"].to_numpy(float)) / width
+    late_short = low[bad] - max_breach
+    out["shortfall"] = np.where(sat_bad[bad], sat_short, late_short)
+    out["why"] = np.where(sat_bad[bad], "satisfaction", "delay")
+    return out.reset_index(drop=True)
+
+
+def _wilson_low(p, n, z=_Z95):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        low = centre - half
+    return np.where(n > 0, low, np.nan)
+
+
+# --------------------------------------------------------------------------- cycles
+
+def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
+                    min_events: int = 5, max_breach: float = 0.5, max_cycles: int = 5000,
+                    max_paths: int = 20_000_000) -> pd.DataFrame:
+    """Directed cycles of service relations that are credibly bad in every step.
+
+    A serves B badly, B serves C badly, C serves A badly: nobody in the loop
+    can fix their own input. Length-2 cycles are mutual-dissatisfaction dyads.
+
+    Parameters
+    ----------
+    net : ServiceNetwork or networkx.DiGraph
+        A DiGraph needs a ``satisfaction`` edge attribute (mean) and ideally
+        ``n_events``/``satisfaction_n`` (edges point provider → client).
+    max_length : int, default 4
+        Longest cycle searched (2 = only mutual-dissatisfaction dyads).
+    level : str, optional
+        Aggregate first (``"unit"``). From a person-level network the result
+        also says which person-level relations and cycles make up each
+        unit-level cycle (``person_edges``, ``person_cycles``).
+    min_events : int, default 5
+        Evidence a relation needs to count as bad (see :func:`bad_edges`).
+    max_breach : float, default 0.5
+        A relation also counts as bad when the Wilson lower bound of its SLA
+        breach rate exceeds this.
+    max_cycles : int, default 5000
+        Hard bound on the cycles reported. Shorter cycles are enumerated
+        first, so when the bound is hit all shorter lengths are complete;
+        ``attrs["truncated"]`` says so.
+    max_paths : int, default 20,000,000
+        Hard bound on the open paths created in total while enumerating (the
+        work bound: a dense bad-relation graph stops here instead of running
+        for hours); ``attrs["truncated"]`` says when it was hit.
+
+    Returns
+    -------
+    DataFrame
+        One row per cycle, sorted by ``severity`` (descending; ties by the
+        cycle's node ids):
+
+        - ``cycle``: tuple of node ids in service order (each serves the
+          next, the last serves the first), rotated so the smallest id comes
+          first;
+        - ``length``: number of relations (2..max_length);
+        - ``severity``: ``weakest_shortfall × log(1 + n_events)``
+          (dimensionless; ≥ 0);
+        - ``weakest_shortfall``: the smallest ``shortfall`` of its relations
+          (fraction of the scale range, see :func:`bad_edges`): how credibly
+          bad the *least* bad step is;
+        - ``n_events``: events on all its relations (count);
+        - ``edges``: tuple of ``(provider, client)`` pairs;
+        - ``satisfaction_mean``: mean shrunk satisfaction of its relations
+          (scale units; NaN when none is rated);
+        - at an aggregated level from a person-level network:
+          ``person_edges`` (tuple of the person-level bad relations behind
+          its steps) and ``person_cycles`` (tuple of the person-level
+          conflict cycles whose units, consecutive repeats merged, trace
+          this cycle).
+
+        ``attrs``: ``params``; ``truncated`` (bool: a bound was hit);
+        ``truncated_by`` (``"max_cycles"``, ``"max_paths"`` or None);
+        ``n_bad_edges``; ``components`` (strongly connected components of
+        the bad-relation graph with a cycle: the parts searched);
+        ``n_paths`` (open paths created).
+
+    Raises
+    ------
+    ParameterError
+        A parameter out of range, an unknown ``level``, or ``net`` not a
+        network.
+
+    See Also
+    --------
+    bad_edges, dyad_census, balance, icnet.retaliation_spirals
+
+    Notes
+    -----
+    A cycle never leaves a strongly connected component (SCC) of the
+    bad-relation graph, so only relations inside an SCC with more than one
+    node are kept (Tarjan 1972; computed with
+    ``scipy.sparse.csgraph.connected_components``) and every path stays in
+    its component. Cycles of each length :math:`L` are found as paths
+    :math:`u \\to v_2 \\to \\dots \\to v_L` with all :math:`v_k > u`, distinct,
+    and a relation :math:`v_L \\to u`: each cycle is found exactly once,
+    already rotated to its smallest id (the canonical start of Johnson
+    1975). Each extension step is vectorised over all open paths of a block
+    of start nodes (blocks split when they would hold more than a million
+    paths); lengths are processed in increasing order.
+
+    .. math:: \\text{severity}(C) = \\min_{e \\in C} s_e \\times \\log\\Bigl(1 + \\sum_{e \\in C} n_e\\Bigr)
+
+    with :math:`s_e` the shortfall and :math:`n_e` the events of relation
+    :math:`e`: a cycle is as credible as its weakest link, and matters more
+    the more service flows around it.
+
+    References
+    ----------
+    Tarjan, R. (1972). Depth-first search and linear graph algorithms. *SIAM
+    J. Computing* 1, 146–160.
+    Johnson, D. B. (1975). Finding all the elementary circuits of a directed
+    graph. *SIAM J. Computing* 4, 77–84.
+
+    Examples
+    --------
+    >>> import icnet
+    >>> net = icnet.datasets.toy()
+    >>> c = icnet.conflict_cycles(net, level="unit")
+    >>> c.loc[0, "cycle"], int(c.loc[0, "length"])
+    (('Calidad', 'Produccion'), 2)
+    >>> ("dario", "ana") in c.loc[0, "person_edges"]
+    True
     """
     net = _validate.network(net)
     base = net
     net = _validate.level(net, level)
     _validate.in_range("max_length", max_length, low=2, integer=True)
     _validate.in_range("min_events", min_events, low=1, integer=True)
+    _validate.in_range("max_breach", max_breach, low=0, high=1)
     _validate.in_range("max_cycles", max_cycles, low=1, integer=True)
     _validate.in_range("max_paths", max_paths, low=1, integer=True)
-    _validate.in_range("max_breach", max_breach, low=0, high=1)
     params = dict(max_length=max_length, level=net.level, min_events=min_events,
                   max_breach=max_breach, max_cycles=max_cycles, max_paths=max_paths)
-    bad = bad_edges(net, min_events=min_events, max_breach=max_breach)
-    ids = net.node_ids
-    p = ids.get_indexer(bad["provider"].to_numpy(dtype=object))
-    c = ids.get_indexer(bad["client"].to_numpy(dtype=object))
-    n = len(ids)
-    cycles, truncated, n_comp = _enumerate(p, c, n, max_length, max_cycles, max_paths)
-    key = p.astype(np.int64) * n + c
-    order = np.argsort(key)
-    key_sorted = key[order]
-    rows = []
-    names = ids.to_numpy(dtype=object)
-    short = bad["shortfall"].to_numpy(float)
-    nev = bad["n_events"].to_numpy(float)
-    shr = bad["satisfaction_shrunk"].to_numpy(float)
-    for cyc in cycles:
-        a = np.asarray(cyc, dtype=np.int64)
-        k = a * n + np.roll(a, -1)
-        pos = order[np.searchsorted(key_sorted, k)]
-        weakest = float(short[pos].min())
-        tot = float(nev[pos].sum())
-        rows.append({"cycle": tuple(names[a]), "length": len(a),
-                     "severity": weakest * np.log1p(tot), "weakest_shortfall": weakest,
-                     "n_events": int(tot),
-                     "edges": tuple(zip(names[a], names[np.roll(a, -1)])),
-                     "satisfaction_mean": float(np.nanmean(shr[pos]))
-                     if np.isfinite(shr[pos]).any() else np.nan})
-    out = pd.DataFrame(rows, columns=_COLUMNS)
-    if len(out):
-        out["_k"] = out["cycle"].map(lambda t: "\x00".join(t))
-        out = out.sort_values(["severity", "_k"], ascending=[False, True], kind="mergesort")
-        out = out.drop(columns="_k").reset_index(drop=True)
-    if net is not base and net.level != "person" and base.level == "person":
-        out["person_edges"] = _person_edges(base, net, out, min_events, max_breach) \
-            if len(out) else pd.Series([], dtype=object)
-    out.attrs.update(params=params, truncated=truncated, n_bad_edges=len(bad),
-                     components=n_comp)
+    composed = net is not base and base.level == "person"
+    out, info = _cycles(net, max_length, min_events, max_breach, max_cycles, max_paths)
+    if composed:
+        pc, _ = _cycles(base, max_length, min_events, max_breach, max_cycles, max_paths)
+        out["person_edges"], out["person_cycles"] = _composition(
+            base, net, out, pc, min_events, max_breach)
+    out.attrs.update(params=params, **info)
     return out
 
 
+def _cycles(net, max_length, min_events, max_breach, max_cycles, max_paths):
+    bad = _bad_edges(net, min_events, max_breach)
+    ids = net.node_ids
+    n = len(ids)
+    p = ids.get_indexer(bad["provider"].to_numpy(dtype=object)).astype(np.int64)
+    c = ids.get_indexer(bad["client"].to_numpy(dtype=object)).astype(np.int64)
+    found, info = _enumerate(p, c, n, max_length, max_cycles, max_paths)
+    info["n_bad_edges"] = len(bad)
+    key = p * n + c
+    order = np.argsort(key, kind="stable")
+    key_sorted = key[order]
+    short = bad["shortfall"].to_numpy(float)
+    nev = bad["n_events"].to_numpy(float)
+    shr = bad["satisfaction_shrunk"].to_numpy(float)
+    names = ids.to_numpy(dtype=object)
+    parts = []
+    for cyc in found:                         # one array per length (≤ max_length − 1)
+        nxt = np.roll(cyc, -1, axis=1)
+        pos = order[np.searchsorted(key_sorted, cyc * n + nxt)]
+        weakest = short[pos].min(axis=1)
+        tot = nev[pos].sum(axis=1)
+        rated = np.isfinite(shr[pos])
+        with np.errstate(invalid="ignore"):
+            smean = np.where(rated.any(axis=1), np.nansum(shr[pos], axis=1) /
+                             np.maximum(rated.sum(axis=1), 1), np.nan)
+        cn, nn = names[cyc], names[nxt]
+        parts.append(pd.DataFrame({
+            "cycle": [tuple(r) for r in cn],
+            "length": np.full(len(cyc), cyc.shape[1], dtype=np.int64),
+            "severity": weakest * np.log1p(tot),
+            "weakest_shortfall": weakest,
+            "n_events": tot.astype(np.int64),
+            "edges": [tuple(zip(a, b)) for a, b in zip(cn, nn)],
+            "satisfaction_mean": smean}))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        {k: pd.Series(dtype=t) for k, t in zip(
+            _COLUMNS, [object, "int64", float, float, "int64", object, float])})
+    if len(out):
+        tie = out["cycle"].map("\x00".join)
+        out = out.iloc[np.lexsort((tie.to_numpy(dtype=object).astype(str),
+                                   -out["severity"].to_numpy()))].reset_index(drop=True)
+    return out[_COLUMNS], info
+
+
 def _enumerate(p, c, n, max_length, max_cycles, max_paths):
-    """Elementary cycles of length 2..max_length with the smallest node first."""
+    """Elementary cycles of length 2..max_length, smallest node first, bounded.
+
+    Returns a list of int arrays (one per length, shape (k, L)) and an info dict.
+    """
+    info = dict(truncated=False, truncated_by=None, components=0, n_paths=0)
     if len(p) == 0:
-        return [], False, 0
+        return [], info
     A = sparse.csr_matrix((np.ones(len(p)), (p, c)), shape=(n, n))
-    A.sum_duplicates()
     n_comp, lab = csgraph.connected_components(A, directed=True, connection="strong")
-    same = lab[p] == lab[c]
-    size = np.bincount(lab)
-    keep = same & (size[lab[p]] > 1)
-    A = sparse.csr_matrix((np.ones(keep.sum()), (p[keep], c[keep])), shape=(n, n))
-    indptr, indices = A.indptr, A.indices
-    edge_key = np.sort(p[keep].astype(np.int64) * n + c[keep])
-    starts = np.unique(p[keep])
-    cycles: list = []
-    truncated = False
-    searched = len(np.unique(lab[p[keep]])) if keep.any() else 0
-    for u in starts:                      # loop over nodes, vectorised over paths
-        paths = np.array([[u]], dtype=np.int64)
-        for length in range(2, max_length + 1):
+    size = np.bincount(lab, minlength=n_comp)
+    keep = (lab[p] == lab[c]) & (size[lab[p]] > 1) & (p != c)
+    if not keep.any():
+        return [], info
+    pk, ck = p[keep], c[keep]
+    info["components"] = int(len(np.unique(lab[pk])))
+    A = sparse.csr_matrix((np.ones(len(pk)), (pk, ck)), shape=(n, n))
+    A.sum_duplicates()
+    A.sort_indices()
+    indptr, indices = A.indptr.astype(np.int64), A.indices.astype(np.int64)
+    edge_key = np.unique(pk * n + ck)
+    # start nodes one component after the other (paths never leave a component)
+    starts = np.unique(pk)
+    starts = starts[np.lexsort((starts, lab[starts]))]
+    budget = [int(max_paths)]
+    found, total = [], 0
+    for L in range(2, max_length + 1):
+        # one more than the room left: finding it proves the bound was binding
+        cyc, ok = _cycles_of_length(L, starts, indptr, indices, n, edge_key, budget,
+                                    max_cycles - total + 1)
+        info["n_paths"] = int(max_paths - budget[0])
+        if total + len(cyc) > max_cycles:
+            cyc = cyc[:max_cycles - total]
+            info.update(truncated=True, truncated_by="max_cycles")
+        if len(cyc):
+            found.append(cyc)
+            total += len(cyc)
+        if not ok and not info["truncated"]:
+            info.update(truncated=True, truncated_by="max_paths")
+        if info["truncated"]:
+            break
+    return found, info
+
+
+def _cycles_of_length(L, starts, indptr, indices, n, edge_key, budget, need):
+    """Cycles u → v2 → … → vL → u with every v > u, vectorised per block of starts.
+
+    Stops once ``need`` cycles are found; ``ok`` is False when a block was
+    skipped because the path budget (or the per-block memory guard) was hit.
+    """
+    out, ok, got = [], True, 0
+    blocks = [starts[i:i + 4096] for i in range(0, len(starts), 4096)]
+    while blocks and got < need:
+        block = blocks.pop(0)
+        paths = block[:, None]
+        split = False
+        for _ in range(L - 1):
             last = paths[:, -1]
             deg = indptr[last + 1] - indptr[last]
-            if deg.sum() > max_paths:
-                truncated = True
+            tot = int(deg.sum())
+            if tot > _MAX_ROWS and len(block) > 1:
+                h = len(block) // 2
+                blocks[0:0] = [block[:h], block[h:]]
+                split = True
                 break
+            if tot > budget[0] or tot > 20 * _MAX_ROWS:
+                ok = False             # this block is beyond the work bound: skip it
+                split = True
+                break
+            budget[0] -= tot
             rep = np.repeat(np.arange(len(paths)), deg)
-            first = np.repeat(indptr[last] - (np.cumsum(deg) - deg), deg)
-            nxt = indices[np.arange(deg.sum()) + first]
-            ext = nxt > u
-            ext &= ~(paths[rep] == nxt[:, None]).any(axis=1)
-            paths = np.hstack([paths[rep[ext]], nxt[ext, None]])
+            offs = np.arange(tot) - np.repeat(np.cumsum(deg) - deg, deg)
+            nxt = indices[np.repeat(indptr[last], deg) + offs]
+            sel = nxt > paths[rep, 0]
+            sel &= ~(paths[rep] == nxt[:, None]).any(axis=1)
+            paths = np.hstack([paths[rep[sel]], nxt[sel, None]])
             if len(paths) == 0:
                 break
-            # close the cycle: an edge back to u
-            k = paths[:, -1] * n + u
-            hit = np.isin(k, edge_key)
-            for row in paths[hit]:
-                cycles.append(tuple(int(x) for x in row))
-                if len(cycles) >= max_cycles:
-                    return cycles, True, searched
-        if truncated:
-            break
-    return cycles, truncated, searched
+        if split or len(paths) == 0 or paths.shape[1] < L:
+            continue
+        closes = np.isin(paths[:, -1] * n + paths[:, 0], edge_key)
+        if closes.any():
+            out.append(paths[closes])
+            got += int(closes.sum())
+    if not out:
+        return np.empty((0, L), dtype=np.int64), ok
+    return np.vstack(out), ok
 
 
-def _person_edges(base, net, out, min_events, max_breach):
-    """For each unit-level cycle, the person-level bad relations behind its steps."""
-    pb = bad_edges(base, min_events=min_events, max_breach=max_breach)
-    unit = base.nodes.set_index("node")["unit"]
-    pb = pb.assign(pu=pb["provider"].map(unit).to_numpy(), cu=pb["client"].map(unit).to_numpy())
+def _composition(base, net, out, person_cycles, min_events, max_breach):
+    """Person-level bad relations and cycles behind each aggregated cycle."""
+    if not len(out):
+        empty = pd.Series([], dtype=object)
+        return empty, empty
+    pb = _bad_edges(base, min_events, max_breach)
+    group = net.members.set_index("member")["node"]
+    pb = pb.assign(pu=group.reindex(pb["provider"]).to_numpy(),
+                   cu=group.reindex(pb["client"]).to_numpy())
     by_pair = {k: tuple(zip(g["provider"], g["client"]))
                for k, g in pb.groupby(["pu", "cu"], sort=True)}
-    return [tuple(x for step in edges for x in by_pair.get(step, ())) for edges in out["edges"]]
+    edges = [tuple(x for step in e for x in by_pair.get(step, ())) for e in out["edges"]]
+    by_cycle: dict = {}
+    for cyc in person_cycles["cycle"]:        # at most max_cycles
+        units = [group.get(x) for x in cyc]
+        trace = [u for i, u in enumerate(units) if u != units[i - 1]]
+        if len(trace) >= 2 and len(set(trace)) == len(trace):
+            i = trace.index(min(trace))
+            by_cycle.setdefault(tuple(trace[i:] + trace[:i]), []).append(cyc)
+    cycles = [tuple(sorted(by_cycle.get(c, ()))) for c in out["cycle"]]
+    return edges, cycles
 
+
+# --------------------------------------------------------------------------- dyads
 
 def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: int = 200,
                 seed=0, level: str | None = None) -> pd.DataFrame:
-    """Mutual, asymmetric and null dyads of the bad-edge graph, against a degree-preserving null.
+    """Mutual, asymmetric and null dyads of the bad-relation graph against a degree-preserving null.
+
+    Is mutual dissatisfaction (A serves B badly *and* B serves A badly) more
+    common than chance, given how many bad relations each node gives and
+    receives?
 
     Parameters
     ----------
     net : ServiceNetwork or networkx.DiGraph
+    min_events, max_breach
+        What counts as a bad relation (see :func:`bad_edges`).
     n_null : int, default 200
-        Randomised graphs (directed edge swaps keeping every node's in- and
-        out-degree; ``10 × edges`` swaps each).
-    seed : int or Generator
+        Randomised graphs: each keeps every node's bad out- and in-degree
+        (directed double-edge swaps, about 10 swap attempts per relation).
+    seed : int or numpy Generator, default 0
+    level : str, optional
+        Aggregate first (e.g. ``"unit"``).
 
     Returns
     -------
     DataFrame
-        One row per dyad type (``mutual``, ``asymmetric``, ``null``):
-        ``observed``, ``expected`` (null mean), ``sd``, ``z``, ``p`` (upper
-        tail, ``(1 + #null ≥ observed)/(1 + n_null)``).
+        One row per dyad type, ``dyad`` in (``mutual``, ``asymmetric``,
+        ``null``) — unordered node pairs with bad relations both ways, one
+        way, or none; the three add up to :math:`n(n-1)/2`:
+        ``observed`` (pairs), ``expected`` (mean over the null graphs),
+        ``sd`` (their standard deviation), ``z`` ((observed − expected)/sd;
+        NaN when sd = 0), ``ratio`` (observed/expected; NaN when expected =
+        0), ``p_greater`` and ``p_less`` (one-sided permutation p-values,
+        :math:`(1 + \\#\\{\\text{null} \\ge \\text{obs}\\})/(1 + n_{null})` and
+        likewise with ≤). ``attrs``: ``params``, ``n_bad_edges``,
+        ``swap_acceptance`` (fraction of attempted swaps accepted).
+
+    Raises
+    ------
+    ParameterError
+        ``n_null`` < 1, a bad ``seed`` or other parameter.
+
+    See Also
+    --------
+    conflict_cycles, bad_edges
+
+    Notes
+    -----
+    With :math:`M` mutual and :math:`A` asymmetric pairs among :math:`m`
+    bad relations, :math:`2M + A = m`, so the three rows carry one degree of
+    freedom: more mutual pairs means fewer asymmetric and more null pairs.
+    The null swaps targets of two relations :math:`(a \\to b, c \\to d) \\to
+    (a \\to d, c \\to b)` when that creates neither a self-relation nor a
+    duplicate; swaps are drawn in rounds of disjoint pairs, vectorised over
+    all null graphs at once, and a round only applies swaps that are valid
+    together (equivalent to applying them one after the other). Double-edge
+    swaps keep both degree sequences exactly but cannot reverse a directed
+    triangle, so the chain does not reach every graph with those degrees
+    (Rao, Jana & Bandyopadhyay 1996); for reciprocity the effect is small.
 
     References
     ----------
     Holland, P. W. & Leinhardt, S. (1970). A method for detecting structure in
     sociometric data. *Am. J. Sociology* 76, 492–513.
+    Milo, R. et al. (2002). Network motifs: simple building blocks of complex
+    networks. *Science* 298, 824–827.
+    Rao, A. R., Jana, R. & Bandyopadhyay, S. (1996). A Markov chain Monte
+    Carlo method for generating random (0, 1)-matrices with given marginals.
+    *Sankhyā A* 58, 225–242.
 
     Examples
     --------
     >>> import icnet
-    >>> d = dyad_census(icnet.datasets.toy(), n_null=20)
-    >>> int(d.set_index("dyad").loc["mutual", "observed"])
-    2
+    >>> d = dyad_census(icnet.datasets.toy(), n_null=50).set_index("dyad")
+    >>> int(d.loc["mutual", "observed"]), int(d.loc["asymmetric", "observed"])
+    (2, 3)
     """
-    import networkx as nx
-
     net = _validate.level(_validate.network(net), level)
+    _validate.in_range("min_events", min_events, low=1, integer=True)
+    _validate.in_range("max_breach", max_breach, low=0, high=1)
     _validate.in_range("n_null", n_null, low=1, integer=True)
     rng = _validate.rng(seed)
-    bad = bad_edges(net, min_events=min_events, max_breach=max_breach)
-    n = len(net.node_ids)
-    pairs = set(zip(bad["provider"], bad["client"]))
+    bad = _bad_edges(net, min_events, max_breach)
+    ids = net.node_ids
+    n = len(ids)
+    src = ids.get_indexer(bad["provider"].to_numpy(dtype=object)).astype(np.int64)
+    dst = ids.get_indexer(bad["client"].to_numpy(dtype=object)).astype(np.int64)
+    m = len(src)
+    pairs = n * (n - 1) // 2
 
-    def census(edge_set):
-        m = sum(1 for (a, b) in edge_set if (b, a) in edge_set) // 2
-        a = len(edge_set) - 2 * m
-        return m, a, n * (n - 1) // 2 - m - a
+    def census(mutual):
+        mutual = np.asarray(mutual, dtype=float)
+        return np.stack([mutual, m - 2 * mutual, pairs - m + mutual], axis=-1)
 
-    obs = census(pairs)
-    null = np.zeros((n_null, 3))
-    if len(pairs) >= 2:
-        g = nx.DiGraph(list(pairs))
-        for i in range(n_null):
-            h = g.copy()
-            try:
-                nx.directed_edge_swap(h, nswap=10 * len(pairs), max_tries=100 * len(pairs),
-                                      seed=int(rng.integers(2**31)))
-            except (nx.NetworkXError, nx.NetworkXAlgorithmError):
-                pass  # too few swappable edges: the graph stays as it is
-            null[i] = census(set(h.edges()))
-    else:
-        null[:] = obs
-    exp, sd = null.mean(axis=0), null.std(axis=0, ddof=1) if n_null > 1 else np.zeros(3)
+    obs = census(_mutual(src[None], dst[None], n))[0]
+    mut, acc = _swap_null(src, dst, n, n_null, rng)
+    null = census(mut)
+    exp = null.mean(axis=0)
+    sd = null.std(axis=0, ddof=1) if n_null > 1 else np.zeros(3)
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(sd > 0, (np.array(obs) - exp) / sd, np.nan)
-    pv = (1 + (null >= np.array(obs)).sum(axis=0)) / (1 + n_null)
-    out = pd.DataFrame({"dyad": ["mutual", "asymmetric", "null"], "observed": obs,
-                        "expected": exp, "sd": sd, "z": z, "p": pv})
-    out.attrs["params"] = dict(min_events=min_events, max_breach=max_breach, n_null=n_null,
-                               level=net.level)
+        z = np.where(sd > 0, (obs - exp) / np.where(sd > 0, sd, 1), np.nan)
+        ratio = np.where(exp > 0, obs / np.where(exp > 0, exp, 1), np.nan)
+    out = pd.DataFrame({
+        "dyad": ["mutual", "asymmetric", "null"],
+        "observed": obs.astype(np.int64), "expected": exp, "sd": sd, "z": z,
+        "ratio": ratio,
+        "p_greater": (1 + (null >= obs).sum(axis=0)) / (1 + n_null),
+        "p_less": (1 + (null <= obs).sum(axis=0)) / (1 + n_null)})
+    out.attrs.update(params=dict(min_events=min_events, max_breach=max_breach,
+                                 n_null=n_null, level=net.level,
+                                 seed=seed if isinstance(seed, (int, type(None))) else "Generator"),
+                     n_bad_edges=m, swap_acceptance=acc)
     return out
 
+
+def _mutual(src, dst, n):
+    """Mutual pairs per row of (R, m) arrays of relations."""
+    R = src.shape[0]
+    off = (np.arange(R, dtype=np.int64) * n * n)[:, None]
+    key = (off + src * n + dst).ravel()
+    rev = (off + dst * n + src).ravel()
+    hit = np.isin(rev, key).reshape(src.shape)
+    return hit.sum(axis=1) // 2
+
+
+def _swap_null(src, dst, n, R, rng, attempts_per_edge: int = 10):
+    """Mutual counts of R degree-preserving randomisations, and the swap acceptance."""
+    m = len(src)
+    if m < 2:
+        return np.repeat(_mutual(src[None], dst[None], n), R), 0.0
+    S, D, acc = _swap(np.tile(src, (R, 1)), np.tile(dst, (R, 1)), n, rng,
+                      int(np.ceil(attempts_per_edge * m / (m // 2))))
+    return _mutual(S, D, n), acc
+
+
+def _swap(S, D, n, rng, rounds):
+    """Directed double-edge swaps on R graphs at once (rows of S → D); returns S, D, acceptance."""
+    R, m = S.shape
+    D = D.copy()
+    off = (np.arange(R, dtype=np.int64) * n * n)[:, None]
+    h = m // 2
+    tried = accepted = 0
+    for _ in range(rounds):
+        perm = np.argsort(rng.random((R, m)), axis=1)
+        i, j = perm[:, :h], perm[:, h:2 * h]
+        si, di = np.take_along_axis(S, i, 1), np.take_along_axis(D, i, 1)
+        sj, dj = np.take_along_axis(S, j, 1), np.take_along_axis(D, j, 1)
+        k1 = off + si * n + dj                  # new relations si → dj and sj → di
+        k2 = off + sj * n + di
+        cur = np.sort((off + S * n + D).ravel())
+        ok = (si != dj) & (sj != di)
+        ok &= ~_member(k1, cur) & ~_member(k2, cur)
+        # two swaps of one round must not create the same relation
+        cand = np.r_[k1[ok], k2[ok]]
+        uniq, cnt = np.unique(cand, return_counts=True)
+        dup = uniq[cnt > 1]
+        if len(dup):
+            ok &= ~_member(k1, dup) & ~_member(k2, dup)
+        tried += ok.size
+        accepted += int(ok.sum())
+        r, col = np.nonzero(ok)
+        a, b = i[r, col], j[r, col]
+        D[r, a], D[r, b] = dj[r, col], di[r, col]
+    return S, D, accepted / max(tried, 1)
+
+
+def _member(x, sorted_keys):
+    pos = np.searchsorted(sorted_keys, x)
+    pos = np.minimum(pos, len(sorted_keys) - 1)
+    return sorted_keys[pos] == x if len(sorted_keys) else np.zeros(x.shape, bool)
+
+
+# --------------------------------------------------------------------------- balance
 
 @dataclass(frozen=True)
 class BalanceResult:
@@ -304,15 +603,23 @@ class BalanceResult:
     Attributes
     ----------
     camps : DataFrame
-        ``node``, ``camp`` (0 or 1).
+        ``node``, ``camp`` (0 or 1; the camp of the smallest id is 1), sorted
+        by node; only nodes with a signed relation.
     frustrated : DataFrame
-        The signed relations that violate balance: ``a``, ``b``, ``sign``.
+        The signed relations that violate balance — negative inside a camp or
+        positive across: ``a``, ``b`` (a < b), ``sign`` (±1).
     frustration : int
-        The line index of imbalance (number of frustrated relations).
+        The line index of imbalance: the number of frustrated relations.
     optimal : bool
-        Proven optimal (exact MILP finished within the time limit).
+        Proven minimal (exact solver finished within the time limit).
     method : str
-        ``"exact"`` or ``"heuristic"``.
+        ``"exact"`` (HiGHS; may be unproven if the time limit hit) or
+        ``"heuristic"``.
+    lower_bound : float
+        A proven lower bound on the index (equals ``frustration`` when
+        optimal; from the solver's dual bound, 0 for the heuristic).
+    params : dict
+        The parameters used, plus ``n_nodes`` and ``n_relations``.
     """
 
     camps: pd.DataFrame
@@ -320,112 +627,304 @@ class BalanceResult:
     frustration: int
     optimal: bool
     method: str
+    lower_bound: float = 0.0
+    params: dict = field(default_factory=dict)
 
 
-def signed_pairs(net) -> pd.DataFrame:
+def signed_pairs(net, *, level: str | None = None) -> pd.DataFrame:
     """Undirected signed relations from the credible sign of each direction.
-
-    Rule: a pair is negative when either direction is credibly bad; positive
-    when at least one direction is credibly good and none is bad; pairs with
-    only uncertain directions are left out.
-
-    Examples
-    --------
-    >>> import icnet
-    >>> sp = signed_pairs(icnet.datasets.toy().by("unit"))
-    >>> sp.set_index(["a", "b"]).loc[("Calidad", "Produccion"), "sign"].item()
-    -1
-    """
-    e = net.edges
-    s = e[e["sign"].isin(["good", "bad"])][["provider", "client", "sign"]]
-    a = np.where(s["provider"] < s["client"], s["provider"], s["client"])
-    b = np.where(s["provider"] < s["client"], s["client"], s["provider"])
-    d = pd.DataFrame({"a": a, "b": b, "neg": (s["sign"] == "bad").to_numpy()})
-    g = d.groupby(["a", "b"], sort=True)["neg"].any().reset_index()
-    g["sign"] = np.where(g["neg"], -1, 1)
-    return g[["a", "b", "sign"]]
-
-
-def balance(net, *, level: str | None = None, time_limit: float = 10.0,
-            method: str = "auto", max_exact_edges: int = 3000, seed=0,
-            edges: pd.DataFrame | None = None) -> BalanceResult:
-    """Frustration index (line index of imbalance) and the two camps of the signed network.
 
     Parameters
     ----------
     net : ServiceNetwork or networkx.DiGraph
     level : str, optional
+        Aggregate first (e.g. ``"unit"``).
+
+    Returns
+    -------
+    DataFrame
+        ``a``, ``b`` (node ids, a < b), ``sign`` (+1 or −1), sorted by
+        (a, b).
+
+    Raises
+    ------
+    ParameterError
+        ``net`` is not a network or ``level`` is unknown.
+
+    See Also
+    --------
+    balance
+
+    Notes
+    -----
+    A direction's credible sign is ``net.edges["sign"]`` (its 95 % interval
+    entirely below or above the neutral point). A pair is negative when
+    either direction is credibly bad — one side served badly is a conflict
+    whatever the other side gets — positive when at least one direction is
+    credibly good and none is bad; pairs with only uncertain directions are
+    left out.
+
+    Examples
+    --------
+    >>> import icnet
+    >>> sp = signed_pairs(icnet.datasets.toy(), level="unit")
+    >>> sp.set_index(["a", "b"]).loc[("Calidad", "Produccion"), "sign"].item()
+    -1
+    """
+    net = _validate.level(_validate.network(net), level)
+    e = net.edges
+    s = e[e["sign"].isin(["good", "bad"])]
+    pv = s["provider"].to_numpy(dtype=object)
+    cv = s["client"].to_numpy(dtype=object)
+    lo = pv < cv
+    d = pd.DataFrame({"a": np.where(lo, pv, cv), "b": np.where(lo, cv, pv),
+                      "sign": np.where((s["sign"] == "bad").to_numpy(), -1, 1)})
+    g = d.groupby(["a", "b"], sort=True)["sign"].min().reset_index()
+    return g.astype({"sign": "int64"})
+
+
+def balance(net, *, level: str | None = None, time_limit: float = 10.0,
+            method: str = "auto", max_exact_edges: int = 5000, seed=0,
+            edges: pd.DataFrame | None = None) -> BalanceResult:
+    """Frustration index (line index of imbalance) and the two camps of the signed network.
+
+    A signed network is balanced when its nodes split into two camps with
+    only positive relations inside and only negative relations across
+    (Harary 1953). The frustration index is the fewest relations that
+    violate such a split: 0 for a balanced organisation, larger the more
+    the conflicts cut across any two-camp reading.
+
+    Parameters
+    ----------
+    net : ServiceNetwork or networkx.DiGraph or None
+        Signs come from :func:`signed_pairs`. None when ``edges`` is given.
+    level : str, optional
+        Aggregate first (e.g. ``"unit"``).
     time_limit : float, default 10
-        Seconds for the exact solver (HiGHS via ``scipy.optimize.milp``).
-    method : {"auto", "exact", "heuristic"}
-        ``"auto"`` solves exactly up to ``max_exact_edges`` signed relations,
-        otherwise uses the heuristic.
-    seed : int or Generator
+        Seconds for the exact solver (HiGHS via ``scipy.optimize.milp``),
+        and for the heuristic's restarts.
+    method : {"auto", "exact", "heuristic"}, default "auto"
+        ``"auto"`` solves exactly up to ``max_exact_edges`` signed relations
+        and uses the heuristic above.
+    max_exact_edges : int, default 5000
+    seed : int or numpy Generator, default 0
         For the heuristic's random restarts.
     edges : DataFrame, optional
         A signed edge list ``a``, ``b``, ``sign`` (±1) to use instead of the
         network's credible signs (e.g. a published signed network).
+        Duplicate pairs are merged (negative wins), as in
+        :func:`signed_pairs`.
 
     Returns
     -------
     BalanceResult
+        ``camps`` (node, camp), ``frustrated`` (a, b, sign), ``frustration``
+        (count of relations), ``optimal``, ``method``, ``lower_bound``,
+        ``params``.
+
+    Raises
+    ------
+    ParameterError
+        Unknown ``method``; ``time_limit`` ≤ 0; neither ``net`` nor
+        ``edges``; an ``edges`` table without columns a, b, sign, with signs
+        other than ±1, or with a self-relation.
+
+    See Also
+    --------
+    signed_pairs, conflict_cycles
 
     Notes
     -----
-    Binary camp :math:`x_i` per node and frustration :math:`f_{ij}` per
-    relation; minimise :math:`\\sum f_{ij}` subject to
-    :math:`f_{ij}\\ge x_i-x_j,\\ f_{ij}\\ge x_j-x_i` for positive and
-    :math:`f_{ij}\\ge x_i+x_j-1,\\ f_{ij}\\ge 1-x_i-x_j` for negative
-    relations (Aref, Mason & Wilson 2018), one node fixed to break the
-    symmetry. The heuristic is a multi-start greedy local search (move the
-    node whose switch removes most frustration until no move helps), an
-    upper bound on the index.
+    Exact: binary camp :math:`x_i` per node and :math:`f_{ij}` per relation;
+
+    .. math:: \\min \\sum_{ij} f_{ij} \\quad \\text{s.t.} \\quad
+        \\begin{cases} f_{ij} \\ge x_i - x_j,\\; f_{ij} \\ge x_j - x_i & \\sigma_{ij} = +1 \\\\
+        f_{ij} \\ge x_i + x_j - 1,\\; f_{ij} \\ge 1 - x_i - x_j & \\sigma_{ij} = -1
+        \\end{cases}
+
+    (Aref, Mason & Wilson 2018). Before solving, nodes with one relation are
+    peeled off repeatedly (a leaf can always agree with its neighbour, so it
+    never adds frustration) and each connected part of what remains (the
+    2-core) is solved on its own with one node fixed to break the two-camp
+    symmetry; the leaves are then put back. If the time limit stops HiGHS on
+    a part, the better of its best solution and the heuristic's is kept,
+    ``optimal`` is False and ``lower_bound`` adds up the solver's dual
+    bounds. The plain formulation's LP relaxation is weak: expect proofs
+    within seconds up to a few hundred relations in the 2-core, unproven
+    (but usually heuristic-equal) results above. Camps are labelled so that
+    the smallest node of each connected part is in camp 1.
+
+    Heuristic (``optimal=False``, an upper bound): steepest-descent single
+    node moves — move the node whose switch removes most frustrated
+    relations, until none helps (a local optimum) — from the signs of the
+    leading eigenvector of the signed adjacency matrix (exact for a
+    balanced graph) and from random camps, keeping the best, until
+    ``time_limit`` or 50 starts.
 
     References
     ----------
     Harary, F. (1953). On the notion of balance of a signed graph. *Michigan
     Math. J.* 2, 143–146.
     Aref, S., Mason, A. J. & Wilson, M. C. (2018). Computing the line index of
-    balance using integer programming optimisation. *Optimization Problems in
-    Graph Theory*, 65–84.
+    balance using integer programming optimisation. In *Optimization
+    Problems in Graph Theory*, Springer, 65–84.
+    Hage, P. & Harary, F. (1983). *Structural Models in Anthropology*.
+    Cambridge University Press (Read's Highland tribes: index 7).
 
     Examples
     --------
     >>> import pandas as pd
     >>> tri = pd.DataFrame({"a": ["x", "x", "y"], "b": ["y", "z", "z"], "sign": [-1, -1, -1]})
-    >>> balance(None, edges=tri).frustration
-    1
+    >>> r = balance(None, edges=tri)
+    >>> r.frustration, r.optimal
+    (1, True)
+    >>> import icnet
+    >>> u = balance(icnet.datasets.toy(), level="unit")
+    >>> u.frustration, u.frustrated.values.tolist()
+    (1, [['Calidad', 'Ventas', 1]])
     """
     _validate.one_of("method", method, ["auto", "exact", "heuristic"])
     _validate.in_range("time_limit", time_limit, low=0, low_inclusive=False)
+    _validate.in_range("max_exact_edges", max_exact_edges, low=0, integer=True)
     rng = _validate.rng(seed)
     if edges is None:
+        if net is None:
+            raise ParameterError("balance needs a network (net=...) or a signed edge list "
+                                 "(edges=DataFrame with columns a, b, sign).")
         net = _validate.level(_validate.network(net), level)
         edges = signed_pairs(net)
+        lvl = net.level
     else:
-        miss = [c for c in ("a", "b", "sign") if c not in edges]
-        if miss:
-            raise ParameterError(f"balance: the edges table needs columns a, b, sign; "
-                                 f"missing {miss}.")
-    nodes = np.unique(np.r_[edges["a"].to_numpy(dtype=object), edges["b"].to_numpy(dtype=object)])
+        edges = _check_signed(edges)
+        lvl = None
+    params = dict(level=lvl, time_limit=time_limit, method=method,
+                  max_exact_edges=max_exact_edges,
+                  seed=seed if isinstance(seed, (int, type(None))) else "Generator")
+    nodes = np.unique(np.r_[edges["a"].to_numpy(dtype=object),
+                            edges["b"].to_numpy(dtype=object)])
     idx = pd.Index(nodes)
     a = idx.get_indexer(edges["a"].to_numpy(dtype=object))
     b = idx.get_indexer(edges["b"].to_numpy(dtype=object))
-    s = np.sign(edges["sign"].to_numpy(float)).astype(int)
+    s = edges["sign"].to_numpy(dtype=np.int64)
+    params.update(n_nodes=len(nodes), n_relations=len(s))
     if len(nodes) == 0:
-        return BalanceResult(pd.DataFrame(columns=["node", "camp"]),
-                             pd.DataFrame(columns=["a", "b", "sign"]), 0, True, "exact")
+        return BalanceResult(pd.DataFrame({"node": pd.Series([], dtype=object),
+                                           "camp": pd.Series([], dtype="int64")}),
+                             edges.iloc[:0].reset_index(drop=True), 0, True, "exact",
+                             0.0, params)
     use_exact = method == "exact" or (method == "auto" and len(s) <= max_exact_edges)
-    x, optimal, used = None, False, "heuristic"
-    if use_exact:
-        x, optimal = _milp(len(nodes), a, b, s, time_limit)
-        used = "exact" if x is not None else "heuristic"
-    if x is None:
-        x = _local_search(len(nodes), a, b, s, rng)
+    x, optimal, used, bound = _solve(len(nodes), a, b, s, use_exact, time_limit, rng)
     frus = _frustrated(x, a, b, s)
-    camps = pd.DataFrame({"node": nodes, "camp": x.astype(int)})
+    camps = pd.DataFrame({"node": nodes, "camp": x.astype(np.int64)})
+    camps.attrs["params"] = params
     fr = edges.loc[frus, ["a", "b", "sign"]].reset_index(drop=True)
-    return BalanceResult(camps, fr, int(frus.sum()), bool(optimal), used)
+    L = int(frus.sum())
+    return BalanceResult(camps, fr, L, bool(optimal),
+                         used, float(L) if optimal else float(bound), params)
+
+
+def _check_signed(edges):
+    if not isinstance(edges, pd.DataFrame):
+        raise ParameterError("balance: 'edges' must be a DataFrame with columns a, b, sign; "
+                             f"got {type(edges).__name__}.")
+    miss = [c for c in ("a", "b", "sign") if c not in edges]
+    if miss:
+        raise ParameterError(f"balance: the edges table needs columns a, b, sign; "
+                             f"missing {miss}.")
+    sign = pd.to_numeric(edges["sign"], errors="coerce").to_numpy(float)
+    wrong = ~np.isin(sign, [-1.0, 1.0])
+    if wrong.any():
+        rows = np.flatnonzero(wrong)[:5].tolist()
+        raise ParameterError(
+            f"balance: edges column 'sign' must be +1 or -1; {int(wrong.sum())} rows are not "
+            f"(rows {rows}: {edges['sign'].iloc[rows].tolist()}). Drop neutral relations.")
+    av = edges["a"].to_numpy(dtype=object)
+    bv = edges["b"].to_numpy(dtype=object)
+    try:
+        lo = av < bv
+    except TypeError:              # mixed id types: compare as text
+        av, bv = av.astype(str), bv.astype(str)
+        lo = av < bv
+    loop = av == bv
+    if loop.any():
+        rows = np.flatnonzero(loop)[:5].tolist()
+        raise ParameterError(f"balance: the edges table has {int(loop.sum())} self-relations "
+                             f"(rows {rows}); a node cannot be in conflict with itself.")
+    d = pd.DataFrame({"a": np.where(lo, av, bv), "b": np.where(lo, bv, av),
+                      "sign": sign.astype(np.int64)})
+    return d.groupby(["a", "b"], sort=True)["sign"].min().reset_index()
+
+
+def _solve(n, a, b, s, use_exact, time_limit, rng):
+    """Prune leaves, solve each component of the 2-core, put the leaves back."""
+    t0 = time.perf_counter()
+    core, peeled = _peel(n, a, b)
+    ek = core[a] & core[b]
+    x = np.zeros(n, dtype=np.int64)
+    optimal, used, bound = True, "exact" if use_exact else "heuristic", 0.0
+    if ek.any():
+        ca, cb, cs = a[ek], b[ek], s[ek]
+        G = sparse.csr_matrix((np.ones(len(ca)), (ca, cb)), shape=(n, n))
+        _, lab = csgraph.connected_components(G, directed=False)
+        xh = None
+        if use_exact:
+            comps = np.unique(lab[ca])
+            sizes = np.bincount(lab[ca], minlength=lab.max() + 1)[comps]
+            for comp in comps[np.argsort(-sizes, kind="stable")]:
+                left = time_limit - (time.perf_counter() - t0)
+                m_e = ek.copy()
+                m_e[ek] = lab[ca] == comp
+                ids = np.unique(np.r_[a[m_e], b[m_e]])
+                loc = pd.Index(ids)
+                la, lb = loc.get_indexer(a[m_e]), loc.get_indexer(b[m_e])
+                xc, opt, bd = _milp(len(ids), la, lb, s[m_e], max(left, 0.01)) \
+                    if left > 0 else (None, False, 0.0)
+                if not opt:
+                    if xh is None:
+                        rest = max(time_limit - (time.perf_counter() - t0), 0.05 * time_limit)
+                        xh = _local_search(n, ca, cb, cs, rng, rest)
+                    if xc is None or _frustrated(xh[ids], la, lb, s[m_e]).sum() < \
+                            _frustrated(xc, la, lb, s[m_e]).sum():
+                        xc = xh[ids]
+                    optimal = False
+                x[ids] = xc
+                bound += bd
+        else:
+            x = _local_search(n, ca, cb, cs, rng, time_limit)
+            optimal = False
+    for v, u, k in reversed(peeled):           # a leaf can always agree with its neighbour
+        x[v] = x[u] if s[k] > 0 else 1 - x[u]
+    # label camps so that the smallest node of each connected part is in camp 1
+    G = sparse.csr_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    _, part = csgraph.connected_components(G, directed=False)
+    first = np.full(part.max() + 1, n)
+    np.minimum.at(first, part, np.arange(n))
+    flip = x[first[part]] == 0
+    x = np.where(flip, 1 - x, x)
+    return x, optimal, used, bound
+
+
+def _peel(n, a, b):
+    """Remove degree-1 nodes until none is left: the 2-core mask and [(leaf, neighbour, edge)]."""
+    alive = np.ones(len(a), bool)
+    core = np.ones(n, bool)
+    peeled = []
+    while True:
+        deg = np.bincount(a[alive], minlength=n) + np.bincount(b[alive], minlength=n)
+        leaves = core & (deg == 1)
+        if not leaves.any():
+            break
+        for k in np.flatnonzero(alive & (leaves[a] | leaves[b])):
+            if not alive[k]:
+                continue
+            v, u = (a[k], b[k]) if leaves[a[k]] else (b[k], a[k])
+            peeled.append((v, u, k))
+            alive[k] = False
+            core[v] = False
+            if leaves[u]:              # an isolated pair: keep u as the root
+                leaves[u] = False
+    core &= (np.bincount(a[alive], minlength=n) + np.bincount(b[alive], minlength=n)) > 0
+    return core, peeled
 
 
 def _frustrated(x, a, b, s):
@@ -437,46 +936,76 @@ def _milp(n, a, b, s, time_limit):
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     m = len(s)
-    # variables: x (n), f (m)
-    cobj = np.r_[np.zeros(n), np.ones(m)]
-    rows, cols, vals, lo, hi = [], [], [], [], []
-    r = 0
-    for k in range(m):
-        i, j = a[k], b[k]
-        if s[k] > 0:   # f >= x_i - x_j  and  f >= x_j - x_i
-            for (si, sj) in ((1, -1), (-1, 1)):
-                rows += [r, r, r]; cols += [n + k, i, j]; vals += [1, -si, -sj]
-                lo.append(0); hi.append(np.inf); r += 1
-        else:          # f >= x_i + x_j - 1  and  f >= 1 - x_i - x_j
-            rows += [r, r, r]; cols += [n + k, i, j]; vals += [1, -1, -1]
-            lo.append(-1); hi.append(np.inf); r += 1
-            rows += [r, r, r]; cols += [n + k, i, j]; vals += [1, 1, 1]
-            lo.append(1); hi.append(np.inf); r += 1
-    A = sparse.csr_matrix((vals, (rows, cols)), shape=(r, n + m))
-    lb = np.zeros(n + m)
-    ub = np.ones(n + m)
-    lb[0] = ub[0] = 1  # break the symmetry
-    res = milp(cobj, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(n + m),
-               bounds=Bounds(lb, ub), options={"time_limit": float(time_limit)})
+    k = np.arange(m)
+    pos = s > 0
+    # two rows per relation: columns (f_k, x_a, x_b)
+    #   positive: f - x_a + x_b >= 0 ;  f + x_a - x_b >= 0
+    #   negative: f - x_a - x_b >= -1;  f + x_a + x_b >= 1
+    va1, va2 = -np.ones(m), np.ones(m)
+    vb1 = np.where(pos, 1.0, -1.0)
+    vb2 = -vb1
+    rows = np.r_[np.repeat(2 * k, 3), np.repeat(2 * k + 1, 3)]
+    cols = np.r_[np.c_[n + k, a, b].ravel(), np.c_[n + k, a, b].ravel()]
+    vals = np.r_[np.c_[np.ones(m), va1, vb1].ravel(), np.c_[np.ones(m), va2, vb2].ravel()]
+    lo = np.empty(2 * m)
+    lo[0::2] = np.where(pos, 0.0, -1.0)
+    lo[1::2] = np.where(pos, 0.0, 1.0)
+    A = sparse.csr_matrix((vals, (rows, cols)), shape=(2 * m, n + m))
+    lb, ub = np.zeros(n + m), np.ones(n + m)
+    lb[0] = 1                      # symmetry: the first node is in camp 1
+    res = milp(np.r_[np.zeros(n), np.ones(m)],
+               constraints=LinearConstraint(A, lo, np.inf),
+               integrality=np.ones(n + m), bounds=Bounds(lb, ub),
+               options={"time_limit": float(time_limit)})
+    bound = float(getattr(res, "mip_dual_bound", np.nan) or 0.0)
     if res.x is None:
-        return None, False
-    return np.round(res.x[:n]).astype(int), res.status == 0
+        return None, False, max(bound, 0.0) if np.isfinite(bound) else 0.0
+    bound = np.ceil(bound - 1e-6) if np.isfinite(bound) else 0.0
+    return np.round(res.x[:n]).astype(np.int64), res.status == 0, max(bound, 0.0)
 
 
-def _local_search(n, a, b, s, rng, restarts: int = 20):
+def _local_search(n, a, b, s, rng, time_limit, max_starts: int = 50):
+    """Steepest single-node moves from a spectral start and random starts."""
+    W = sparse.csr_matrix((np.r_[s, s].astype(float), (np.r_[a, b], np.r_[b, a])),
+                          shape=(n, n))
+    indptr, indices, w = W.indptr, W.indices, W.data
+    starts = [_spectral(W, n)]
     best, best_f = None, np.inf
-    for _ in range(restarts):
-        x = rng.integers(0, 2, n)
+    t0 = time.perf_counter()
+    while True:
+        x = starts.pop() if starts else rng.integers(0, 2, n)
+        sg = 1.0 - 2.0 * x                     # spins ±1
+        h = sg * (W @ sg)                      # satisfied − frustrated incident relations
         while True:
-            frus = _frustrated(x, a, b, s)
-            # gain of flipping node v: frustrated incident edges − satisfied incident edges
-            inc = np.bincount(a, weights=np.where(frus, 1, -1), minlength=n) + \
-                np.bincount(b, weights=np.where(frus, 1, -1), minlength=n)
-            v = int(np.argmax(inc))
-            if inc[v] <= 0:
+            v = int(np.argmin(h))
+            if h[v] >= 0:
                 break
-            x[v] = 1 - x[v]
-        f = _frustrated(x, a, b, s).sum()
+            lo, hi = indptr[v], indptr[v + 1]
+            nb = indices[lo:hi]
+            h[nb] -= 2.0 * w[lo:hi] * sg[nb] * sg[v]
+            sg[v] = -sg[v]
+            h[v] = -h[v]
+        xs = (sg < 0).astype(np.int64)
+        f = int(_frustrated(xs, a, b, s).sum())
         if f < best_f:
-            best, best_f = x.copy(), f
-    return best
+            best, best_f = xs, f
+        max_starts -= 1
+        if best_f == 0 or max_starts <= 0 or time.perf_counter() - t0 > time_limit:
+            return best
+
+
+def _spectral(W, n):
+    """Camps from the signs of the leading eigenvector of the signed adjacency."""
+    if n <= 2:
+        return np.zeros(n, dtype=np.int64)
+    try:
+        if n <= 400:
+            vals, vecs = np.linalg.eigh(W.toarray())
+            v = vecs[:, -1]
+        else:
+            from scipy.sparse.linalg import eigsh
+            vals, vecs = eigsh(W, k=1, which="LA", v0=np.ones(n), maxiter=20 * n)
+            v = vecs[:, 0]
+    except Exception:  # noqa: BLE001 - a failed start just means random starts
+        return np.zeros(n, dtype=np.int64)
+    return (v < 0).astype(np.int64)
