@@ -373,6 +373,9 @@ def test_balance_time_limit_falls_back_and_reports_a_bound():
     assert time.perf_counter() - t < 8
     h = balance(None, edges=e, method="heuristic", time_limit=1.0)
     assert r.frustration <= h.frustration + 2
+    h2 = balance(None, edges=e, method="heuristic", time_limit=60, seed=3)
+    h3 = balance(None, edges=e, method="heuristic", time_limit=60, seed=3)
+    pd.testing.assert_frame_equal(h2.camps, h3.camps)     # seeded, not time-dependent
     assert r.lower_bound <= r.frustration and r.frustration <= 0.12 * len(e)
     if not r.optimal:
         assert r.method == "exact" and r.lower_bound < r.frustration

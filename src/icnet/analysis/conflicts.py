@@ -758,8 +758,10 @@ def balance(net, *, level: str | None = None, time_limit: float = 10.0,
     node moves — move the node whose switch removes most frustrated
     relations, until none helps (a local optimum) — from the signs of the
     leading eigenvector of the signed adjacency matrix (exact for a
-    balanced graph) and from random camps, keeping the best, until
-    ``time_limit`` or 50 starts.
+    balanced graph) and from random camps, keeping the best: 20 starts,
+    fewer only if ``time_limit`` runs out first (then, as when the exact
+    solver's time limit binds, the result can depend on the machine's
+    speed; otherwise the same input and seed give the same camps).
 
     References
     ----------
@@ -964,7 +966,7 @@ def _milp(n, a, b, s, time_limit):
     return np.round(res.x[:n]).astype(np.int64), res.status == 0, max(bound, 0.0)
 
 
-def _local_search(n, a, b, s, rng, time_limit, max_starts: int = 50):
+def _local_search(n, a, b, s, rng, time_limit, max_starts: int = 20):
     """Steepest single-node moves from a spectral start and random starts."""
     W = sparse.csr_matrix((np.r_[s, s].astype(float), (np.r_[a, b], np.r_[b, a])),
                           shape=(n, n))
