@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .. import _validate
 from ..errors import BudgetExceededError, ParameterError
@@ -92,14 +91,94 @@ def _backfit(y, groups, n_iter):
     return r
 
 
+def _segment_cumsum(x, group):
+    """Inclusive cumulative sum restarted at each run of equal ``group`` (rows sorted by group).
+
+    Done per group (pandas' grouped cumsum), never as one running sum minus the group's
+    base: the decayed sums below carry factors up to exp(λ·span), and subtracting a base
+    accumulated over other groups would lose every digit of a small group's sum.
+    """
+    if len(x) == 0:
+        return np.zeros(0)
+    return pd.Series(x).groupby(group, sort=False).cumsum().to_numpy()
+
+
 def _exclusive_decayed(t, flag, group, lam):
-    """For rows sorted by (group, t): Σ_{earlier rows of the group} flag·exp(-λ(t − t'))."""
-    x = flag * np.exp(lam * t)
-    cs = np.cumsum(x)
-    start = np.r_[0, np.flatnonzero(np.diff(group)) + 1]
-    size = np.diff(np.r_[start, len(group)])
-    base = np.repeat(np.r_[0.0, cs[start[1:] - 1]], size)
-    return (cs - x - base) * np.exp(-lam * t)
+    """For rows sorted by (group, t): Σ_{rows of the group with t' < t} flag·exp(-λ(t − t')).
+
+    Strict past: rows at the same time as the current one are excluded. Times are taken
+    relative to each group's first row, so exp(λ·(t − t_first)) must stay finite (the
+    caller checks λ·span < 700).
+    """
+    if len(t) == 0:
+        return np.zeros(0)
+    new_g = np.r_[True, group[1:] != group[:-1]]
+    gstart = np.flatnonzero(new_g)
+    size = np.diff(np.r_[gstart, len(t)])
+    rel = t - np.repeat(t[gstart], size)
+    x = flag * np.exp(lam * rel)
+    cs = _segment_cumsum(x, np.cumsum(new_g))
+    # first row of each run of equal (group, t): the sum before it is the strict past
+    run = np.flatnonzero(new_g | np.r_[True, t[1:] != t[:-1]])
+    rsize = np.diff(np.r_[run, len(t)])
+    first = np.repeat(run, rsize)
+    return (cs[first] - x[first]) * np.exp(-lam * rel)
+
+
+def _shifted_exposure(u, sg, srel, ss, rg, rrel, W, lam, G):
+    """Decayed exposure of response rows to stimulus events shifted circularly in time.
+
+    ``u`` (B, G): one offset per permutation and pair; stimulus event j of pair sg[j] at
+    relative time srel[j] (days since the pair's first event) moves to
+    (srel + u) mod W[sg]. Returns X (B, n_response): Σ over shifted stimulus events
+    strictly before each response row of ss·exp(-λ Δt). All permutations of a batch are
+    handled at once: keys ``perm·G + pair + time/W`` sort them into contiguous blocks.
+    """
+    B = u.shape[0]
+    Ws = W[sg]
+    tau = srel[None, :] + u[:, sg]
+    tau = np.where(tau >= Ws, tau - Ws, tau)
+    off = (np.arange(B) * G)[:, None]
+    key = (off + sg[None, :] + tau / Ws).ravel()
+    o = np.argsort(key, kind="stable")
+    ks = key[o]
+    blk = (off + sg[None, :]).ravel()[o]
+    a = (np.broadcast_to(ss, tau.shape).ravel() * np.exp(lam * tau.ravel()))[o]
+    cs = _segment_cumsum(a, blk)
+    rk = (off + rg[None, :] + rrel[None, :] / W[rg][None, :]).ravel()
+    hi = np.searchsorted(ks, rk, side="left")
+    lo = np.searchsorted(ks, (off + rg[None, :]).ravel().astype(float), side="left")
+    X = np.where(hi > lo, cs[np.maximum(hi - 1, 0)], 0.0)
+    return X.reshape(B, -1) * np.exp(-lam * rrel)[None, :]
+
+
+def _gpd_tail(v, null, n_exc):
+    """Tail p-value of ``v`` from a generalised Pareto fit to the top ``n_exc`` null values.
+
+    Knijnenburg et al. (2009): threshold halfway between the n_exc-th and (n_exc+1)-th
+    largest null values, probability-weighted-moment estimates (Hosking & Wallis 1987)
+    of the exceedances, p = n_exc/N · S(v − threshold). Light (bounded) tails are
+    replaced by the exponential one, so the approximation errs on the conservative side.
+    ``null`` is (N, G); returns (G,) (NaN where the fit is degenerate).
+    """
+    N = null.shape[0]
+    top = -np.sort(-null, axis=0)[: n_exc + 1]
+    thr = 0.5 * (top[n_exc - 1] + top[n_exc])
+    y = np.sort(top[:n_exc] - thr, axis=0)                     # ascending exceedances
+    w = (n_exc - np.arange(1, n_exc + 1)) / (n_exc - 1)
+    a0 = y.mean(axis=0)
+    a1 = (y * w[:, None]).mean(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        den = a0 - 2 * a1
+        k = a0 / den - 2
+        sig = 2 * a0 * a1 / den
+        expo = ~(k < 0) | ~np.isfinite(k) | ~(sig > 0)
+        sig = np.where(expo, a0, sig)
+        x = np.maximum(v - thr, 0)
+        surv = np.where(expo, np.exp(-x / sig),
+                        np.power(np.maximum(1 - k * x / sig, 0), 1 / np.where(expo, 1, k)))
+        p = n_exc / N * surv
+    return np.where((a0 > 0) & np.isfinite(p), p, np.nan)
 
 
 def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 499,
@@ -119,7 +198,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     seed : int or Generator
         For the permutation null.
     n_perm : int, default 499
-        Circular shifts per pair (p-value resolution 1/(n_perm+1)).
+        Circular time shifts per pair and direction (count resolution
+        1/(n_perm+1); beyond it a fitted tail, see Notes).
     half_life_days : float, default 7
         Memory of the exposure to the partner's bad service.
     bad_z : float, default 1.5
@@ -148,46 +228,81 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     -------
     DataFrame
         One row per reciprocal pair (``a`` < ``b``), sorted by ``q`` then
-        ``effect`` (descending): ``kind`` (``spiral``, ``one_sided``,
-        ``mutual_degradation``, ``none``, ``insufficient``); ``initiator``
-        (who delivered the first bad service of the first escalating chain);
-        ``start`` (onset), ``end``; ``rounds`` (alternating bad turns in that
-        chain); ``effect`` (the pair's coupling: the smaller of the two
-        directions' effects for a spiral, else the larger; SD of quality lost
-        per SD of exposure); ``p``, ``q`` (intersection–union for spirals:
-        the larger of the two; else the smaller); per direction ``effect_ab``
-        (b's response to a's bad service), ``effect_ba``, ``p_ab``, ``p_ba``,
-        ``q_ab``, ``q_ba`` (Benjamini–Hochberg over all tested directions),
-        ``n_ab``, ``n_ba`` (events a→b, b→a with a quality), ``bad_ab``,
-        ``bad_ba``.
+        ``effect`` (descending), then ``a``, ``b``; untested pairs last:
+
+        - ``kind``: ``spiral``, ``one_sided``, ``mutual_degradation``,
+          ``none`` (tested, nothing found) or ``insufficient`` (below
+          ``min_events``/``min_bad`` in a direction: not tested, numbers NaN);
+        - ``initiator``: who delivered the first bad service of the first
+          escalating chain (None when the pair has no chain);
+        - ``start``, ``end``: onset (that first bad service) and last turn of
+          the chain (datetime64, NaT without a chain);
+        - ``rounds``: alternating bad turns in that chain (int);
+        - ``effect``: coupling in SD of quality lost per SD of exposure
+          (positive = retaliation): the smaller of the two directions when
+          both are significant, else the larger;
+        - ``p``, ``q``: for a pair where both directions are significant the
+          intersection–union p (the larger of ``p_ab``, ``p_ba``) and its
+          Benjamini–Hochberg q over the tested pairs; otherwise the Simes p of
+          "at least one direction", min(2·min, max), and its BH q;
+        - per direction: ``effect_ab`` (b's response to a's bad service),
+          ``effect_ba``; ``p_ab``, ``p_ba`` (circular-shift p-values);
+          ``q_ab``, ``q_ba`` (BH over all tested directions, descriptive);
+          ``n_ab``, ``n_ba`` (events a→b, b→a with a quality; int);
+          ``bad_ab``, ``bad_ba`` (bad events; int).
+
+        ``attrs["params"]`` holds the parameters, ``attrs["n_tested"]`` the
+        number of tested pairs.
 
     Raises
     ------
+    ParameterError
+        A parameter out of range; ``half_life_days`` too short for the span
+        of the data (the decay factors would overflow); a network without
+        events or timestamps.
     BudgetExceededError
-        The permutation test would exceed ``max_work``.
+        The permutation test would exceed ``max_work`` events × permutations.
+
+    See Also
+    --------
+    spiral_timeline : the exchanges of one pair, for plotting.
+    icnet.conflict_cycles : chronic bad relations without dynamics.
 
     Notes
     -----
-    For the response of *B* to *A*, every event *e* of B→A at time *t* gets
-    the exposure :math:`X_e=\\sum_{A\\to B,\\ t'<t} s_{e'}\\,
-    e^{-\\lambda(t-t')}` (strict past, :math:`\\lambda=\\ln 2/h`), where the
-    severity :math:`s=\\max(0,-z-z_{bad})` is how far an event fell below the
-    bad threshold, and the
-    controls :math:`C_1` (the same sum over B's own bad service to A) and
-    :math:`C_2` (over B's bad service to others). The coupling is the OLS
-    coefficient of X in :math:`z_e \\sim 1 + X + C_1 + C_2`, scaled to SD
-    units and signed so that positive = retaliation. The null rotates the
-    bad flags of A's sequence of events to B by a random offset (a circular
-    shift: A's own clustering is kept, its alignment with B is broken), 
-    recomputes the coefficient, and gives :math:`p=(1+\\#\\{\\beta^*\\ge
-    \\beta\\})/(1+n_{perm})`; when fewer than 10 shifts reach the observed
-    value, that count has no resolution for false-discovery control across
-    many pairs, and the tail of a normal fitted to the same permutation
-    distribution is used instead (if smaller). Spiral = both directions significant after
-    Benjamini–Hochberg (intersection–union test), or one significant with a
-    chain of at least four alternating bad turns; one-sided = one direction
-    significant; mutual degradation = neither, but both directions credibly
-    bad (``sign == "bad"`` in ``net.edges``): a chronic conflict, not a spiral.
+    Quality: each event's satisfaction and log(1 + delay) are residualised
+    for provider, client and period effects (:func:`event_quality`); ``z``
+    is their standardised mean (low = worse). For the response of *B* to
+    *A*, every event *e* of B→A at time *t* gets the exposure
+    :math:`X_e=\\sum_{A\\to B,\\ t'<t} s_{e'}\\,e^{-\\lambda(t-t')}` (strict
+    past, :math:`\\lambda=\\ln 2/h`), with the severity
+    :math:`s=\\max(0,-z-z_{bad})`, and the controls :math:`C_1` (the same sum
+    over B's own bad service to A) and :math:`C_2` (over B's bad service to
+    everybody else). The coupling is the OLS coefficient of X in
+    :math:`z_e \\sim 1 + X + C_1 + C_2`, batched over all pairs.
+
+    Null: A's events to B are shifted in time by an offset drawn uniformly on
+    the pair's observation window (first to last exchange) and wrapped round
+    it — A's clustering is kept, its alignment with B's responses broken —
+    and the coefficient recomputed (all pairs and a batch of shifts at once);
+    :math:`p=(1+\\#\\{\\beta^*\\le\\beta\\})/(1+n_{perm})`. When fewer than
+    10 shifts reach the observed value, that count has no resolution for
+    false-discovery control, and the tail of a generalised Pareto
+    distribution fitted to the top 10 % of the same shifts gives p
+    (Knijnenburg et al. 2009; light tails are replaced by the exponential
+    one, which errs on the conservative side).
+
+    Classification: spiral = both directions significant (intersection–union
+    test, BH over pairs at ``alpha``), or at least one (Simes, BH) and a
+    locked-in escalation chain of four or more alternating bad turns;
+    one-sided = at least one direction significant otherwise; mutual
+    degradation = neither, but both directions credibly bad
+    (``sign == "bad"`` in ``net.edges``): a chronic conflict, not a spiral.
+
+    Power: a circular shift of a few days keeps a short episode aligned, so
+    a single episode of length *d* in a window *W* cannot reach p much below
+    about (lag scale)/*W*; single month-long spirals in a year of data give
+    p of 0.005–0.05 per direction (see docs/methods/spirals.md).
 
     References
     ----------
@@ -199,6 +314,12 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     by step: statistical analysis of dyadic event data. *ASONAM*, 200–205.
     Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate.
     *JRSS B* 57, 289–300.
+    Knijnenburg, T. A., Wessels, L. F. A., Reinders, M. J. T. & Shmulevich, I.
+    (2009). Fewer permutations, more accurate P-values. *Bioinformatics* 25,
+    i161–i168.
+    Hosking, J. R. M. & Wallis, J. R. (1987). Parameter and quantile
+    estimation for the generalized Pareto distribution. *Technometrics* 29,
+    339–349.
 
     Examples
     --------
@@ -233,6 +354,12 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     has = np.isfinite(z)
     bad = has & (z < -bad_z)
     lam = np.log(2) / half_life_days
+    span = float(np.nanmax(t)) if len(t) else 0.0
+    if lam * span > 700:
+        raise ParameterError(
+            f"The 'half_life_days' parameter ({half_life_days!r}) is too short for a span "
+            f"of {span:.0f} days (the decay factors would overflow). Use half_life_days >= "
+            f"{span * np.log(2) / 700:.3g} or analyse a window (net.window(...)).")
     # provider-level decayed bad service (for the "service to others" control)
     order_p = np.lexsort((t, p))
     prov_bad = np.empty(len(t))
@@ -271,45 +398,44 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     G = len(tested)
     own = {k: _exclusive_decayed(T_, B_ * (D_ == k), P_, lam) for k in (0, 1)}
     others = prov_bad[o] - np.where(D_ == 0, own[0], own[1])
+    # each pair's observation window: its first to its last exchange (+1 minute)
+    gfirst = np.r_[0, np.flatnonzero(np.diff(gid)) + 1] if G else np.zeros(0, np.int64)
+    Ts = T_[gfirst]
+    W = T_[np.r_[gfirst[1:] - 1, len(T_) - 1]] - Ts + 1.0 / 1440 if G else np.zeros(0)
+    R_ = T_ - Ts[gid]
+    n_exc = max(10, n_perm // 10)
+    batch = max(1, min(n_perm, int(4e6 // max(len(T_), 1))))
     # response of the b-side (rows d=1, b→a) to a's bad service (d=0), and vice versa
     res = {}
     for resp, stim in ((1, 0), (0, 1)):   # resp=1: b responds to a ("ab")
         rows = (D_ == resp) & H_
-        Xs = own[stim][rows]
-        C1 = own[resp][rows] if "own" in controls else np.zeros(rows.sum())
-        C2 = others[rows] if "others" in controls else np.zeros(rows.sum())
-        y = Z_[rows]
-        g = gid[rows]
-        beta, sdx = _coef(y, Xs, C1, C2, g, G)
-        # null: rotate the stimulus direction's bad flags within each pair
-        stim_rows = D_ == stim
-        sidx = np.flatnonzero(stim_rows)
-        sg = gid[stim_rows]
-        start = np.r_[0, np.flatnonzero(np.diff(sg)) + 1]
-        size = np.diff(np.r_[start, len(sg)])
-        pos = np.arange(len(sg)) - np.repeat(start, size)
-        ge = 0
-        s1 = np.zeros(G)
-        s2 = np.zeros(G)
-        Bs = B_[stim_rows]
-        for _ in range(n_perm):
-            k = rng.integers(1, np.maximum(size, 2))          # offset per pair
-            src = np.repeat(start, size) + (pos + np.repeat(k, size)) % np.repeat(size, size)
-            Bn = np.zeros_like(B_)
-            Bn[sidx] = Bs[src]
-            Xn = _exclusive_decayed(T_, Bn, P_, lam)[rows]
-            bn, _ = _coef(y, Xn, C1, C2, g, G)
-            ge = ge + (bn <= beta)          # retaliation: more exposure, lower z (β < 0)
-            s1 += bn
-            s2 += bn * bn
+        zero = np.zeros(int(rows.sum()))
+        C1 = own[resp][rows] if "own" in controls else zero
+        C2 = others[rows] if "others" in controls else zero
+        y, g, rrel = Z_[rows], gid[rows], R_[rows]
+        srow = (D_ == stim) & (B_ > 0)
+        sg, srel, ss = gid[srow], R_[srow], B_[srow]
+        fixed = _moments(y, C1, C2, g, G)
+        X = own[stim][rows]
+        beta, sdx = _coef(fixed, X[None, :], y, C1, C2, g, G)
+        beta, sdx = beta[0], sdx[0]
+        # null: circular time shifts of the stimulus side's bad service within each pair's
+        # window (its clustering kept, its alignment with the responses broken)
+        null = np.empty((n_perm, G))
+        for b0 in range(0, n_perm, batch):
+            nb = min(batch, n_perm - b0)
+            u = rng.random((nb, G)) * W[None, :]
+            Xn = _shifted_exposure(u, sg, srel, ss, g, rrel, W, lam, G)
+            null[b0:b0 + nb] = _coef(fixed, Xn, y, C1, C2, g, G)[0]
+        # retaliation: more exposure, lower quality (β < 0); test statistic v = −β
+        v, vn = -beta, -null
+        ge = (vn >= v[None, :]).sum(axis=0)
         p_perm = (1 + ge) / (1 + n_perm)
-        mu = s1 / n_perm
-        sd = np.sqrt(np.maximum(s2 / n_perm - mu ** 2, 0) * n_perm / (n_perm - 1))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p_norm = stats.norm.cdf((beta - mu) / sd)
-        # in the far tail the permutation count has no resolution: use the moment-matched
-        # normal approximation of the same permutation distribution there
-        pval = np.where((ge < 10) & np.isfinite(p_norm), np.minimum(p_perm, p_norm), p_perm)
+        # in the far tail the count has no resolution for false-discovery control over many
+        # pairs: a generalised Pareto tail fitted to the same shifts gives the p-value there
+        p_tail = _gpd_tail(v, vn, n_exc)
+        pval = np.where((ge < 10) & np.isfinite(p_tail), p_tail, p_perm)
+        pval = np.where(np.isfinite(beta), pval, np.nan)
         res[resp] = (-beta * sdx, pval)
     eff_ab, p_ab = res[1]
     eff_ba, p_ba = res[0]
@@ -320,10 +446,19 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     _first_move(chains, D_, T_, Z_, gid, bad_z=1.0, within=7.0)
     a_ids = net.node_ids.to_numpy(dtype=object)[tested // n]
     b_ids = net.node_ids.to_numpy(dtype=object)[tested % n]
-    sig_ab, sig_ba = q_ab <= alpha, q_ba <= alpha
+    # pair-level tests, BH over the G tested pairs: "both directions" is an
+    # intersection–union test (p = the larger p); "at least one" a Simes combination
+    pa, pb = np.nan_to_num(p_ab, nan=1.0), np.nan_to_num(p_ba, nan=1.0)
+    p_both = np.maximum(pa, pb)
+    p_any = np.minimum(np.minimum(2 * np.minimum(pa, pb), np.maximum(pa, pb)), 1.0)
+    q_both, q_any = _bh(p_both), _bh(p_any)
     rounds = chains["rounds"]
-    spiral = (sig_ab & sig_ba) | ((sig_ab | sig_ba) & (rounds >= 4))
-    one = (sig_ab | sig_ba) & ~spiral
+    both = q_both <= alpha
+    anyd = q_any <= alpha
+    # a spiral: both directions couple, or one does and a locked-in alternating
+    # escalation (at least four turns) follows its onset
+    spiral = both | (anyd & (rounds >= 4))
+    one = anyd & ~spiral
     # chronic: both directions credibly bad (the quality layer's sign), no dynamics
     sign = net.edges.set_index(["provider", "client"])["sign"]
     a_all = net.node_ids.to_numpy(dtype=object)[tested // n]
@@ -334,10 +469,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     kind = np.where(spiral, "spiral", np.where(one, "one_sided",
                                                np.where(chronic, "mutual_degradation",
                                                         "none")))
-    both = sig_ab & sig_ba
-    pp = np.where(both, np.maximum(p_ab, p_ba), np.minimum(p_ab, p_ba))
-    qq = np.where(both, np.maximum(q_ab, q_ba), np.minimum(q_ab, q_ba))
-    effect = np.where(both, np.minimum(eff_ab, eff_ba), np.maximum(eff_ab, eff_ba))
+    pp = np.where(both, p_both, p_any)
+    qq = np.where(both, q_both, q_any)
+    effect = np.where(both, np.fmin(eff_ab, eff_ba), np.fmax(eff_ab, eff_ba))
     init = np.where(chains["first_dir"] == 0, a_ids, b_ids)
     init = np.where(chains["rounds"] > 0, init, None)
     t_start = t0 + pd.to_timedelta(chains["start"], unit="D")
@@ -373,24 +507,50 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     return out
 
 
-def _coef(y, X, C1, C2, g, G):
-    """Per-group OLS coefficient of X in y ~ 1 + X + C1 + C2 (batched normal equations)."""
-    V = np.vstack([np.ones_like(X), X, C1, C2])
-    k = V.shape[0]
-    M = np.zeros((G, k, k))
-    for i in range(k):
-        for j in range(i, k):
-            s = np.bincount(g, weights=V[i] * V[j], minlength=G)
-            M[:, i, j] = s
-            M[:, j, i] = s
-    v = np.stack([np.bincount(g, weights=V[i] * y, minlength=G) for i in range(k)], axis=1)
-    ridge = 1e-8 * np.maximum(np.trace(M, axis1=1, axis2=2), 1.0)
-    M = M + ridge[:, None, None] * np.eye(k)
-    beta = np.linalg.solve(M, v[..., None])[:, 1, 0]
-    n = M[:, 0, 0]
-    mx = M[:, 0, 1] / np.maximum(n, 1)
-    sdx = np.sqrt(np.maximum(M[:, 1, 1] / np.maximum(n, 1) - mx ** 2, 0))
-    return beta, sdx
+def _moments(y, C1, C2, g, G):
+    """Per-pair cross-products of (1, C1, C2) and y (the part of the normal equations the
+    permutations do not change)."""
+    V = [np.ones_like(y), C1, C2]
+    M = np.zeros((G, 3, 3))
+    for i in range(3):
+        for j in range(i, 3):
+            M[:, i, j] = M[:, j, i] = np.bincount(g, weights=V[i] * V[j], minlength=G)
+    v = np.stack([np.bincount(g, weights=V[i] * y, minlength=G) for i in range(3)], axis=1)
+    return M, v
+
+
+def _coef(fixed, X, y, C1, C2, g, G):
+    """Per-pair OLS coefficient of X in y ~ 1 + X + C1 + C2, for B exposures at once.
+
+    ``X`` is (B, n); returns β (B, G) and sd(X) (B, G) from batched 4×4 normal equations.
+    Pairs where X does not vary get NaN.
+    """
+    M3, v3 = fixed
+    B = X.shape[0]
+    idx = (np.arange(B)[:, None] * G + g[None, :]).ravel()
+
+    def s(w):
+        return np.bincount(idx, weights=w.ravel(), minlength=B * G).reshape(B, G)
+
+    sx, sxx = s(X), s(X * X)
+    sx1, sx2, sxy = s(X * C1[None, :]), s(X * C2[None, :]), s(X * y[None, :])
+    M = np.zeros((B, G, 4, 4))
+    # order of the regressors: 1, X, C1, C2
+    M[..., 0, 0], M[..., 0, 2], M[..., 0, 3] = M3[:, 0, 0], M3[:, 0, 1], M3[:, 0, 2]
+    M[..., 2, 2], M[..., 2, 3], M[..., 3, 3] = M3[:, 1, 1], M3[:, 1, 2], M3[:, 2, 2]
+    M[..., 0, 1], M[..., 1, 1], M[..., 1, 2], M[..., 1, 3] = sx, sxx, sx1, sx2
+    iu = np.triu_indices(4, 1)
+    M[..., iu[1], iu[0]] = M[..., iu[0], iu[1]]
+    rhs = np.zeros((B, G, 4))
+    rhs[..., 0], rhs[..., 1], rhs[..., 2], rhs[..., 3] = v3[:, 0], sxy, v3[:, 1], v3[:, 2]
+    n = np.maximum(M3[:, 0, 0], 1)
+    varx = np.maximum(sxx / n - (sx / n) ** 2, 0)
+    # a tiny ridge keeps collinear controls (e.g. an all-zero control) solvable
+    ridge = 1e-9 * np.maximum(np.trace(M, axis1=-2, axis2=-1), 1.0)
+    M = M + ridge[..., None, None] * np.eye(4)
+    beta = np.linalg.solve(M, rhs[..., None])[..., 1, 0]
+    ok = varx > 1e-12 * np.maximum(sxx / n, 1e-300)
+    return np.where(ok, beta, np.nan), np.sqrt(varx)
 
 
 def _bh(p):
@@ -479,15 +639,35 @@ def spiral_timeline(net, a, b, *, half_life_days: float = 7.0, bad_z: float = 1.
                     period: str = "W") -> pd.DataFrame:
     """The exchanges of one pair, with quality residuals and exposures, for plotting.
 
+    Parameters
+    ----------
+    net : ServiceNetwork
+        With timestamps and satisfaction and/or delays.
+    a, b : str
+        The two nodes (in either order; ``direction`` is relative to them).
+    half_life_days, bad_z, max_gap_days, level, period
+        As in :func:`retaliation_spirals` (use the same values to see what it saw).
+
     Returns
     -------
     DataFrame
         One row per event between ``a`` and ``b`` in time order:
-        ``requested_at``, ``direction`` (``"a→b"`` or ``"b→a"``), ``provider``,
-        ``client``, ``satisfaction``, ``delay_hours``, ``z`` (quality
-        residual, SD), ``is_bad``, ``exposure`` (decayed sum of the partner's
-        recent bad service), ``turn`` (number of the alternating bad turn
-        within the pair's chains, 0 when not bad).
+        ``requested_at`` (datetime64), ``direction`` (``"a→b"`` or ``"b→a"``),
+        ``provider``, ``client``, ``satisfaction`` (scale units),
+        ``delay_hours`` (hours), ``z`` (quality residual, SD; low = worse),
+        ``is_bad`` (z < −bad_z), ``exposure`` (decayed sum of the severity
+        of the partner's bad service in the strict past — the regressor of the
+        test), ``turn`` (number of the alternating bad turn within the pair's
+        chains, 0 when not bad).
+
+    Raises
+    ------
+    ParameterError
+        ``a`` or ``b`` is not a node of the network.
+
+    See Also
+    --------
+    retaliation_spirals, icnet.plot.spiral_timeline
 
     Examples
     --------
@@ -515,7 +695,8 @@ def spiral_timeline(net, a, b, *, half_life_days: float = 7.0, bad_z: float = 1.
     lam = np.log(2) / half_life_days
     grp = np.zeros(len(sub), np.int64)
     dirn = (sub["direction"] == "b→a").to_numpy()
-    badf = sub["is_bad"].to_numpy(float)
+    # severity, as in the test: how far below the bad threshold the event fell
+    badf = np.where(sub["is_bad"].to_numpy(), -sub["z"].to_numpy(float) - bad_z, 0.0)
     own0 = _exclusive_decayed(t, badf * ~dirn, grp, lam) if len(t) else np.zeros(0)
     own1 = _exclusive_decayed(t, badf * dirn, grp, lam) if len(t) else np.zeros(0)
     sub["exposure"] = np.where(dirn, own0, own1)
