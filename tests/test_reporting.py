@@ -2,54 +2,127 @@
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import icnet
+from test_plot import four_raters
+
+SECTIONS = ("Executive summary", "Who serves whom", "Bottlenecks", "Conflict cycles",
+            "Retaliation spirals and chronic conflicts", "Unit health", "Recommended actions")
+
+
+def _text(html):
+    """The visible text of the page, images removed."""
+    html = re.sub(r"base64,[A-Za-z0-9+/=]+", "", html)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _row(html, first_cell):
+    """The cells of the first table row whose first cell is ``first_cell``."""
+    for tr in re.findall(r"<tr>(.*?)</tr>", html, flags=re.S):
+        cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", tr, flags=re.S)]
+        if cells and cells[0] == first_cell:
+            return cells
+    raise AssertionError(f"no row {first_cell!r}")
 
 
 @pytest.fixture(scope="module")
-def html(tmp_path_factory):
+def planta():
+    return icnet.datasets.load("planta")
+
+
+@pytest.fixture(scope="module")
+def html(planta, tmp_path_factory):
     d = tmp_path_factory.mktemp("rep")
-    p = icnet.report(icnet.datasets.load("planta"), d / "report.html", tables=True)
+    p = icnet.report(planta, d / "report.html", tables=True)
     return p, p.read_text(encoding="utf-8")
 
 
 def test_sections_and_story(html):
     _, text = html
-    for h in ("Executive summary", "Bottlenecks", "Conflict cycles", "Retaliation spirals",
-              "Unit health", "Recommended actions"):
-        assert f"<h2>{h}" in text
-    assert "Informatica is the main bottleneck" in text
-    assert "Produccion and Calidad are in a retaliation spiral" in text
-    assert text.count("data:image/png;base64,") >= 4
+    for h in SECTIONS:
+        assert re.search(rf"<h2[^>]*>{h}</h2>", text)
+    summary = _text(text.split('<h2 id="map">')[0])
+    assert "Informatica is the main bottleneck: 22% of the service reaching the external " \
+           "customer depends on it" in summary
+    assert "Produccion and Calidad are in a retaliation spiral" in summary
+    assert "starting 1 May 2025" in summary and "Calidad moved first" in summary
+    assert "Compras and Logistica serve each other badly all the time" in summary
+    assert "Produccion → Mantenimiento → Compras → Produccion" in summary
+    assert text.count("data:image/png;base64,") == 5     # 4 figures and the spiral
+    assert 'class="unavailable"' not in text             # every analysis has landed
 
 
 def test_no_external_request(html):
     _, text = html
-    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', text)
-    assert "<script" not in text
+    assert not re.search(r'(src|href)\s*=\s*"(?!data:)', text)
+    assert "http://" not in text and "https://" not in text
+    assert "<script" not in text and "<link" not in text and "@import" not in text
 
 
-def test_people_not_named_by_default(html):
+def test_people_not_named_by_default(html, planta):
     _, text = html
-    text = re.sub(r"base64,[A-Za-z0-9+/=]+", "", text)
-    assert not re.search(r"P0\d{3}", text)
+    assert not re.search(r"P0\d{3}", _text(text))
+    assert not (set(planta.node_ids) & set(re.findall(r"\w+", _text(text))))
 
 
-def test_tables_written(html):
+def test_tables_and_figures_written(html):
     p, _ = html
     names = {f.name for f in p.parent.iterdir()}
-    assert {"edges.csv", "bottlenecks.csv", "conflict_cycles.csv", "spirals.csv",
-            "health.csv", "actions.csv", "network_map.png"} <= names
+    assert {f"{t}.csv" for t in ("edges", "nodes", "bottlenecks", "conflict_cycles", "spirals",
+                                 "health", "actions")} <= names
+    assert {"network_map.png", "satisfaction_heatmap.png", "bottleneck_components.png",
+            "health_trend.png", "spiral_Produccion_Calidad.png"} <= names
     assert len(pd.read_csv(p.parent / "health.csv")) == 10
+    b = pd.read_csv(p.parent / "bottlenecks.csv")
+    assert b.loc[0, "node"] == "Informatica" and b.loc[0, "is_bottleneck"]
+    e = pd.read_csv(p.parent / "edges.csv")
+    assert (e["suppressed"] == (e["n_raters"] < 5)).all()
+    assert e.loc[e["suppressed"], "satisfaction_mean"].isna().all()
+    s = pd.read_csv(p.parent / "spirals.csv")
+    assert not s["a"].str.match(r"P\d").any()
+
+
+def test_individuals_names_people(planta, tmp_path):
+    p = icnet.report(planta, tmp_path / "r.html", individuals=True, tables=True)
+    text = _text(p.read_text(encoding="utf-8"))
+    assert "P0009 and P0070 are in a retaliation spiral" in text
+    assert (tmp_path / "spiral_P0009_P0070.png").exists()
+
+
+def test_small_group_figures_absent(tmp_path):
+    net = four_raters()
+    p5 = icnet.report(net, tmp_path / "a" / "r.html", tables=True, min_group_size=5)
+    p4 = icnet.report(net, tmp_path / "b" / "r.html", tables=True, min_group_size=4)
+    h5, h4 = (pd.read_csv(p.parent / "health.csv").set_index("unit") for p in (p5, p4))
+    assert np.isnan(h5.loc["Four", "served_quality"])           # rated by 4 people
+    assert np.isfinite(h4.loc["Four", "served_quality"])
+    assert np.isfinite(h5.loc["Hub", "served_quality"])         # 10 raters
+    # its row in the HTML has an empty served_quality cell; with 4 allowed it shows
+    cols = ["unit", "score", "flags", "served_quality"]
+    r5, r4 = (dict(zip(cols, _row(p.read_text(encoding="utf-8").split('id="health"')[1],
+                                  "Four"))) for p in (p5, p4))
+    assert r5["served_quality"] == "" and r4["served_quality"] == \
+        f"{h4.loc['Four', 'served_quality']:.3g}"
+    e5 = pd.read_csv(p5.parent / "edges.csv").set_index(["provider", "client"])
+    e4 = pd.read_csv(p4.parent / "edges.csv").set_index(["provider", "client"])
+    for pair in [("Hub", "Four"), ("Four", "Hub"), ("Six", "Four")]:
+        assert e5.loc[pair, "n_raters"] == 4 and e5.loc[pair, "sign"] == "suppressed"
+        assert e5.loc[pair, ["satisfaction_mean", "satisfaction_shrunk", "satisfaction_low",
+                             "satisfaction_high", "satisfaction_sd"]].isna().all()
+        assert np.isfinite(e4.loc[pair, "satisfaction_mean"])
+    assert np.isfinite(e5.loc[("Hub", "Six"), "satisfaction_mean"])
 
 
 def test_byte_identical(tmp_path):
     net = icnet.datasets.toy()
-    a = icnet.report(net, tmp_path / "a.html", min_group_size=1).read_bytes()
-    b = icnet.report(net, tmp_path / "b.html", min_group_size=1).read_bytes()
-    assert a == b
+    pa = icnet.report(net, tmp_path / "a" / "r.html", min_group_size=1, tables=True)
+    pb = icnet.report(net, tmp_path / "b" / "r.html", min_group_size=1, tables=True)
+    assert pa.read_bytes() == pb.read_bytes()
+    for f in sorted(pa.parent.iterdir()):
+        assert f.read_bytes() == (pb.parent / f.name).read_bytes(), f.name
 
 
 def test_escapes_user_strings(tmp_path):
@@ -58,10 +131,37 @@ def test_escapes_user_strings(tmp_path):
                        "satisfaction": [2, 3] * 10})
     people = pd.DataFrame({"person": ["<script>x</script>", "b"], "unit": ["<b>U</b>", "V"]})
     text = icnet.report(icnet.from_events(ev, people=people), tmp_path / "r.html",
+                        min_group_size=1, title="<i>T</i>").read_text(encoding="utf-8")
+    assert "<script>" not in text and "<b>U</b>" not in text and "<i>T</i>" not in text
+    assert "&lt;b&gt;U&lt;/b&gt;" in text and "&lt;i&gt;T&lt;/i&gt;" in text
+
+
+def test_without_people_table_sections_say_so(tmp_path):
+    ev = pd.DataFrame({"provider": ["a", "b", "c"] * 10, "client": ["b", "c", "a"] * 10,
+                       "satisfaction": [1, 2, 1] * 10,
+                       "requested_at": pd.date_range("2025-01-01", periods=30, freq="D")})
+    text = icnet.report(icnet.from_events(ev), tmp_path / "r.html",
                         min_group_size=1).read_text(encoding="utf-8")
-    assert "<script>x</script>" not in text and "&lt;" in text
+    for h in SECTIONS:
+        assert re.search(rf"<h2[^>]*>{h}</h2>", text)
+    assert "The unit scorecard needs a people table" in text
+    assert "The actions need a people table" in text
 
 
-def test_person_level_needs_individuals(tmp_path):
-    with pytest.raises(icnet.ParameterError, match="individuals=True"):
-        icnet.report(icnet.datasets.toy(), tmp_path / "r.html", level="person")
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(level="person"), r"individuals=True"),
+    (dict(level="team"), "'level' parameter must be one of 'unit', 'person'"),
+    (dict(min_group_size=0), "'min_group_size' parameter must be >= 1"),
+    (dict(title=3), "'title' parameter must be a str or None"),
+    (dict(seed="x"), "'seed' parameter must be an int"),
+])
+def test_error_messages(tmp_path, kwargs, match):
+    with pytest.raises(icnet.ParameterError, match=match):
+        icnet.report(icnet.datasets.toy(), tmp_path / "r.html", **kwargs)
+
+
+def test_path_and_network_errors():
+    with pytest.raises(icnet.ParameterError, match="'path' parameter must be a file path"):
+        icnet.report(icnet.datasets.toy(), 3)
+    with pytest.raises(icnet.ParameterError, match="Expected an icnet.ServiceNetwork"):
+        icnet.report("net", "r.html")

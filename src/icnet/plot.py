@@ -1,8 +1,13 @@
 """Figures: the unit map, the satisfaction matrix, bottleneck components, a spiral, trends.
 
 Every function returns the matplotlib Axes it drew on, takes ``ax=`` to draw
-into an existing figure, and never calls ``plt.show()``. ``import icnet``
-does not import this module (nor matplotlib); ``icnet.plot`` does on first use.
+into an existing figure (a new figure is made only when ``ax`` is None), never
+sets a backend and never calls ``plt.show()``. ``import icnet`` does not import
+this module (nor matplotlib); ``icnet.plot`` does on first use.
+
+Survey-derived colours and numbers (satisfaction) are hidden for relations
+rated by fewer than ``min_group_size`` distinct people, as everywhere in icnet
+(:func:`icnet.privacy.suppress`).
 
 Examples
 --------
@@ -20,10 +25,14 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
-from .privacy import MIN_GROUP_SIZE
+from .errors import ParameterError
+from .privacy import MIN_GROUP_SIZE, suppress
 
 __all__ = ["network_map", "satisfaction_heatmap", "bottleneck_components", "spiral_timeline",
            "health_trend"]
+
+_SURVEY_COLUMNS = ["satisfaction_mean", "satisfaction_sd", "satisfaction_shrunk",
+                   "satisfaction_low", "satisfaction_high"]
 
 
 def _axes(ax, size=(7, 5)):
@@ -34,9 +43,51 @@ def _axes(ax, size=(7, 5)):
     return ax
 
 
-def _unit_net(net, level):
+def _at_level(net, level):
     net = _validate.network(net)
-    return _validate.level(net, level) if level else net
+    return _validate.level(net, level)
+
+
+def _raters(net) -> pd.Series:
+    """Distinct raters behind each relation's satisfaction, indexed by (provider, client).
+
+    At unit level the raters are the client people; at person level the client
+    itself (one rater). A network built from an edge list has no rater ids: the
+    number of ratings (``satisfaction_n``) stands in for it.
+    """
+    e = net.edges
+    idx = pd.MultiIndex.from_arrays([e["provider"].astype(object), e["client"].astype(object)])
+    ev = net.events
+    if ev is None or "satisfaction" not in ev:
+        return pd.Series(e["satisfaction_n"].fillna(0).to_numpy(float), index=idx)
+    rated = ev[ev["satisfaction"].notna()]
+    col = "client_person" if "client_person" in rated else "client"
+    n = rated.groupby(["provider", "client"], observed=True)[col].nunique()
+    n.index = pd.MultiIndex.from_arrays([n.index.get_level_values(0).astype(object),
+                                         n.index.get_level_values(1).astype(object)])
+    return n.reindex(idx).fillna(0).astype(float)
+
+
+def suppressed_edges(net, *, min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFrame:
+    """``net.edges`` with its survey figures blanked where fewer than ``min_group_size`` rated.
+
+    Adds ``n_raters`` (distinct client people who rated the relation) and
+    ``suppressed`` (bool); ``sign`` becomes ``"suppressed"`` on those rows.
+    Used by the map, the matrix and the report's ``edges.csv``.
+
+    Examples
+    --------
+    >>> import icnet
+    >>> e = suppressed_edges(icnet.datasets.toy().by("unit"), min_group_size=3)
+    >>> int(e["suppressed"].sum()), bool(e.loc[e.suppressed, "satisfaction_mean"].isna().all())
+    (8, True)
+    """
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
+    e = net.edges.copy()
+    e["n_raters"] = _raters(net).to_numpy()
+    out = suppress(e, "n_raters", _SURVEY_COLUMNS, min_group_size=min_group_size)
+    out["sign"] = out["sign"].astype(object).where(~out["suppressed"], "suppressed")
+    return out
 
 
 def _layout(nodes, edges, seed):
@@ -44,91 +95,167 @@ def _layout(nodes, edges, seed):
 
     g = nx.Graph()
     g.add_nodes_from(nodes)
-    g.add_weighted_edges_from((p, c, 1.0) for p, c in edges)
-    if len(nodes) <= 40 and g.number_of_edges():
-        start = nx.circular_layout(sorted(nodes))
-        return nx.spring_layout(g, pos=start, seed=seed, k=2.0 / np.sqrt(max(len(nodes), 1)),
-                                iterations=200)
-    return nx.circular_layout(sorted(nodes))
+    g.add_edges_from(edges)
+    start = nx.circular_layout(sorted(nodes))
+    if g.number_of_edges() == 0 or len(nodes) < 3:
+        return start
+    return nx.spring_layout(g, pos=start, seed=seed, k=2.2 / np.sqrt(len(nodes)),
+                            iterations=200)
+
+
+def _check_table(name, df, columns):
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError(f"The '{name}' parameter must be a DataFrame; "
+                             f"got {type(df).__name__}.")
+    missing = [c for c in columns if c not in df]
+    if missing:
+        raise ParameterError(f"The '{name}' table lacks column(s) {missing}; pass the table "
+                             f"returned by icnet.{name} (or icnet.conflict_cycles).")
 
 
 def network_map(net, *, level: str | None = "unit", bottlenecks=None, cycles=None, ax=None,
-                seed: int = 0, min_events: int = 1):
-    """The map of who serves whom: nodes sized by demand, edges coloured by satisfaction.
+                seed: int = 0, min_events: int = 1, min_group_size: int = MIN_GROUP_SIZE,
+                max_edges: int = 400):
+    """The map of who serves whom: nodes sized by demand, relations coloured by satisfaction.
 
     Parameters
     ----------
-    net : ServiceNetwork
+    net : ServiceNetwork or networkx.DiGraph
     level : str or None, default "unit"
+        Aggregate to this level first (None keeps the network's level).
     bottlenecks : DataFrame, optional
-        From :func:`icnet.bottlenecks` (same level); flagged nodes get a red ring.
+        From :func:`icnet.bottlenecks` at the same level (columns ``node``,
+        ``is_bottleneck``); flagged nodes get a thick red ring.
     cycles : DataFrame, optional
-        From :func:`icnet.conflict_cycles` (same level); their edges are drawn dashed.
+        From :func:`icnet.conflict_cycles` at the same level (column ``edges``,
+        tuples of ``(provider, client)``); those relations are drawn dashed.
+        Pairs that are not relations of the map are ignored.
     ax : matplotlib Axes, optional
-    seed : int
-        Layout seed (deterministic).
+    seed : int, default 0
+        Seed of the spring layout (same seed → same picture).
     min_events : int, default 1
-        Hide relations with fewer events.
+        Relations with fewer events are not drawn.
+    min_group_size : int, default 5
+        Relations rated by fewer distinct people are drawn grey (satisfaction
+        suppressed).
+    max_edges : int, default 400
+        Draw at most this many relations, the busiest first (a bounded picture
+        for person-level maps).
 
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax.collections[0]`` holds one marker per node; one arrow patch per
-        relation is in ``ax.patches``.
+        ``ax.collections[0]`` holds one marker per node (its area ∝ √demand);
+        one arrow patch per drawn relation is in ``ax.patches`` (width ∝
+        √events, colour = shrunk satisfaction on the rating scale, grey when
+        suppressed or unrated); one text label per node; a colour bar and a
+        legend of the highlights.
+
+    Raises
+    ------
+    ParameterError
+        Not a network; bad ``min_events``, ``min_group_size`` or ``max_edges``;
+        ``bottlenecks``/``cycles`` not the tables of those functions.
+
+    See Also
+    --------
+    icnet.bottlenecks, icnet.conflict_cycles, satisfaction_heatmap
+
+    Notes
+    -----
+    Demand of node *i* is :math:`n^{in}_i + n^{out}_i` (events received and
+    given); marker area :math:`200 + 1800\\sqrt{d_i/\\max d}` pt². Arrow width
+    :math:`0.8 + 5\\sqrt{n_{ij}/\\max n}`. The layout is a Fruchterman–Reingold
+    spring layout started from the circular layout of the sorted node ids, so
+    it depends only on the relations and ``seed``. The colour scale is
+    diverging around ``net.threshold`` (red below, green above).
+
+    References
+    ----------
+    Fruchterman, T. M. J. & Reingold, E. M. (1991). Graph drawing by
+    force-directed placement. *Software: Practice and Experience* 21(11),
+    1129–1164.
 
     Examples
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import icnet
-    >>> ax = network_map(icnet.datasets.toy())
+    >>> ax = network_map(icnet.datasets.toy(), min_group_size=1)
     >>> len(ax.collections[0].get_offsets()), len(ax.patches)
     (5, 10)
     """
     import matplotlib as mpl
+    from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch
 
-    u = _unit_net(net, level)
-    e = u.edges[u.edges["n_events"] >= min_events]
-    nodes = list(u.node_ids)
-    pos = _layout(nodes, zip(e["provider"], e["client"]), seed)
-    ax = _axes(ax, (8, 6.5))
-    vol = u.nodes.set_index("node")[["n_in", "n_out"]].sum(axis=1).reindex(nodes).fillna(0)
-    size = 200 + 1800 * (vol / max(vol.max(), 1)) ** 0.5
+    u = _at_level(net, level)
+    _validate.in_range("min_events", min_events, low=1, integer=True)
+    _validate.in_range("max_edges", max_edges, low=1, integer=True)
+    _validate.in_range("seed", seed, low=0, integer=True)
+    e = suppressed_edges(u, min_group_size=min_group_size)
+    e = e[e["n_events"] >= min_events]
+    n_hidden = max(len(e) - max_edges, 0)
+    if n_hidden:
+        e = e.sort_values(["n_events", "provider", "client"], ascending=[False, True, True],
+                          kind="mergesort").head(max_edges)
     flagged = set()
-    if bottlenecks is not None and len(bottlenecks):
-        flagged = set(bottlenecks.loc[bottlenecks["is_bottleneck"], "node"])
-    xy = np.array([pos[n] for n in nodes])
-    ax.scatter(xy[:, 0], xy[:, 1], s=size.to_numpy(), c="#dfe6ee", zorder=3,
-               edgecolors=["#c62828" if n in flagged else "#455a64" for n in nodes],
-               linewidths=[3.5 if n in flagged else 1.0 for n in nodes])
+    if bottlenecks is not None:
+        _check_table("bottlenecks", bottlenecks, ["node", "is_bottleneck"])
+        flagged = set(bottlenecks.loc[bottlenecks["is_bottleneck"].astype(bool), "node"])
     cyc_edges = set()
-    if cycles is not None and len(cycles):
-        for edges in cycles["edges"]:
-            cyc_edges |= set(edges)
+    if cycles is not None:
+        _check_table("conflict_cycles", cycles, ["edges"])
+        for edges in cycles["edges"]:     # a handful of cycles
+            cyc_edges |= {tuple(x) for x in edges}
+
+    nodes = [str(n) for n in u.node_ids]
+    prov, cli = e["provider"].astype(str).to_numpy(), e["client"].astype(str).to_numpy()
+    pos = _layout(nodes, zip(prov, cli), seed)
+    ax = _axes(ax, (9, 7))
+    vol = u.nodes.set_index("node")[["n_in", "n_out"]].sum(axis=1)
+    vol.index = vol.index.astype(str)
+    vol = vol.reindex(nodes).fillna(0).to_numpy(float)
+    size = 200 + 1800 * np.sqrt(vol / max(vol.max(), 1))
+    radius = dict(zip(nodes, np.sqrt(size) / 2))          # points
+    xy = np.array([pos[n] for n in nodes])
+    ring = np.array([n in flagged for n in nodes])
+    ax.scatter(xy[:, 0], xy[:, 1], s=size, c="#e3e9ef", zorder=3,
+               edgecolors=np.where(ring, "#c62828", "#455a64").tolist(),
+               linewidths=np.where(ring, 3.5, 1.0))
+
     lo, hi = u.scale
+    thr = u.threshold if lo < u.threshold < hi else (lo + hi) / 2
     cmap = mpl.colormaps["RdYlGn"]
-    norm = mpl.colors.Normalize(lo, hi)
-    wmax = max(e["n_events"].max(), 1) if len(e) else 1
-    for r in e.itertuples():
-        s = r.satisfaction_shrunk
-        color = cmap(norm(s)) if np.isfinite(s) else (0.6, 0.6, 0.6, 1)
-        arrow = FancyArrowPatch(pos[r.provider], pos[r.client], arrowstyle="-|>",
-                                mutation_scale=12, connectionstyle="arc3,rad=0.12",
-                                lw=0.8 + 5 * np.sqrt(r.n_events / wmax), color=color,
-                                linestyle="--" if (r.provider, r.client) in cyc_edges else "-",
-                                shrinkA=14, shrinkB=14, zorder=2, alpha=0.9)
-        ax.add_patch(arrow)
+    norm = mpl.colors.TwoSlopeNorm(vcenter=thr, vmin=lo, vmax=hi)
+    s = e["satisfaction_shrunk"].to_numpy(float)
+    colors = np.where(np.isfinite(s)[:, None], cmap(norm(np.nan_to_num(s, nan=thr))),
+                      np.array([0.62, 0.62, 0.62, 1.0]))
+    width = 0.8 + 5 * np.sqrt(e["n_events"].to_numpy(float) / max(e["n_events"].max(), 1)) \
+        if len(e) else np.zeros(0)
+    dashed = np.array([(p, c) in cyc_edges for p, c in zip(prov, cli)], dtype=bool)
+    for k in range(len(e)):               # one artist per relation (bounded by max_edges)
+        ax.add_patch(FancyArrowPatch(
+            pos[prov[k]], pos[cli[k]], arrowstyle="-|>", mutation_scale=11,
+            connectionstyle="arc3,rad=0.13", lw=width[k], color=colors[k],
+            linestyle="--" if dashed[k] else "-", shrinkA=radius[prov[k]] + 1,
+            shrinkB=radius[cli[k]] + 2, zorder=2, alpha=0.9))
     for n, (x, y) in zip(nodes, xy):
-        ax.text(x, y, str(n), ha="center", va="center", fontsize=8, zorder=4)
+        ax.annotate(n, (x, y), xytext=(0, -radius[n] - 2), textcoords="offset points",
+                    ha="center", va="top", fontsize=8, zorder=5,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
     sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
-    ax.figure.colorbar(sm, ax=ax, fraction=0.04, pad=0.02, label="satisfaction (shrunk)")
-    handles = [mpl.lines.Line2D([], [], marker="o", ls="", mfc="#dfe6ee", mec="#c62828",
-                                mew=3, ms=10, label="bottleneck"),
-               mpl.lines.Line2D([], [], color="k", ls="--", label="conflict cycle")]
-    ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
-    ax.set_title(f"Who serves whom ({u.level} level): size = demand, colour = satisfaction")
+    ax.figure.colorbar(sm, ax=ax, fraction=0.035, pad=0.01,
+                       label="satisfaction received (shrunk); grey = too few raters")
+    handles = [Line2D([], [], marker="o", ls="", mfc="#e3e9ef", mec="#c62828", mew=3, ms=10,
+                      label="bottleneck"),
+               Line2D([], [], color="k", ls="--", label="conflict cycle")]
+    ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
+    title = f"Who serves whom ({u.level} level): node size = demand, arrow width = volume"
+    if n_hidden:
+        title += f"\n(the {max_edges} busiest relations; {n_hidden} smaller ones not drawn)"
+    ax.set_title(title, fontsize=10)
     ax.set_axis_off()
-    ax.margins(0.12)
+    ax.margins(0.1)
     return ax
 
 
@@ -138,8 +265,9 @@ def satisfaction_heatmap(net, *, level: str | None = "unit",
 
     Parameters
     ----------
-    net : ServiceNetwork
+    net : ServiceNetwork or networkx.DiGraph
     level : str or None, default "unit"
+        Aggregate to this level first (None keeps the network's level).
     min_group_size : int, default 5
         Cells rated by fewer distinct people are blanked and marked "×".
     ax : matplotlib Axes, optional
@@ -147,8 +275,34 @@ def satisfaction_heatmap(net, *, level: str | None = "unit",
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax.images[0]`` holds the matrix (a masked array: suppressed and
-        empty cells are masked); suppressed cells carry an "×" text.
+        ``ax.images[0]`` holds the *n* × *n* matrix (rows = providers, columns
+        = clients, sorted node ids) as a masked array: suppressed cells and
+        pairs without a rated relation are masked. Suppressed cells carry an
+        "×" text; shown cells their value (one decimal) up to 25 nodes. Tick
+        labels are the node ids.
+
+    Raises
+    ------
+    ParameterError
+        Not a network; bad ``min_group_size``.
+
+    See Also
+    --------
+    network_map, icnet.service_quality, icnet.privacy.suppress
+
+    Notes
+    -----
+    Cell :math:`(i, j)` is :math:`\\hat\\theta_{ij}`, the empirical-Bayes shrunk
+    mean satisfaction of the service *i* gives *j* (``net.edges``,
+    ``satisfaction_shrunk``). It is shown only when
+    :math:`r_{ij} \\ge` ``min_group_size``, :math:`r_{ij}` the number of
+    distinct people who rated it. Colours are diverging around
+    ``net.threshold``. The diagonal (work within a unit) is not shown.
+
+    References
+    ----------
+    Sweeney, L. (2002). k-anonymity: a model for protecting privacy.
+    *Int. J. Uncertainty, Fuzziness and Knowledge-Based Systems* 10(5), 557–570.
 
     Examples
     --------
@@ -160,37 +314,37 @@ def satisfaction_heatmap(net, *, level: str | None = "unit",
     """
     import matplotlib as mpl
 
-    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
-    u = _unit_net(net, level)
-    e = u.edges
-    ids = list(u.node_ids)
+    u = _at_level(net, level)
+    e = suppressed_edges(u, min_group_size=min_group_size)
+    ids = [str(n) for n in u.node_ids]
+    e = e.assign(provider=e["provider"].astype(str), client=e["client"].astype(str))
     M = e.pivot(index="provider", columns="client", values="satisfaction_shrunk") \
-        .reindex(index=ids, columns=ids)
-    ev = u.events
-    rater = "client_person" if ev is not None and "client_person" in ev else "client"
-    if ev is not None and "satisfaction" in ev:
-        r = ev[ev["satisfaction"].notna()]
-        nr = r.groupby(["provider", "client"], observed=True)[rater].nunique()
-        N = nr.unstack().reindex(index=ids, columns=ids).fillna(0)
-    else:
-        N = pd.DataFrame(np.inf, index=ids, columns=ids)
-    small = (N.to_numpy() < min_group_size) & M.notna().to_numpy()
-    data = np.ma.masked_array(M.to_numpy(float), mask=~np.isfinite(M.to_numpy(float)) | small)
-    ax = _axes(ax, (1.2 + 0.55 * len(ids), 1 + 0.5 * len(ids)))
+        .reindex(index=ids, columns=ids).to_numpy(float)
+    S = e.assign(suppressed=e["suppressed"].astype(float)) \
+        .pivot(index="provider", columns="client", values="suppressed") \
+        .reindex(index=ids, columns=ids).fillna(0).to_numpy(float) > 0
+    small = S & (e.pivot(index="provider", columns="client", values="satisfaction_n")
+                 .reindex(index=ids, columns=ids).fillna(0).to_numpy(float) > 0)
+    data = np.ma.masked_array(M, mask=~np.isfinite(M) | S)
+    n = len(ids)
+    ax = _axes(ax, (2.2 + 0.5 * n, 1.6 + 0.45 * n))
     lo, hi = u.scale
-    im = ax.imshow(data, cmap=mpl.colormaps["RdYlGn"], vmin=lo, vmax=hi)
-    for i in range(len(ids)):
-        for j in range(len(ids)):
-            if small[i, j]:
-                ax.text(j, i, "×", ha="center", va="center", color="0.4", fontsize=9)
-            elif not data.mask[i, j]:
-                ax.text(j, i, f"{data[i, j]:.1f}", ha="center", va="center", fontsize=7)
-    ax.set_xticks(range(len(ids)), ids, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(len(ids)), ids, fontsize=8)
+    thr = u.threshold if lo < u.threshold < hi else (lo + hi) / 2
+    im = ax.imshow(data, cmap=mpl.colormaps["RdYlGn"],
+                   norm=mpl.colors.TwoSlopeNorm(vcenter=thr, vmin=lo, vmax=hi))
+    fs = 8 if n <= 15 else 6
+    for i, j in zip(*np.nonzero(small)):
+        ax.text(j, i, "×", ha="center", va="center", color="0.45", fontsize=fs + 1)
+    if n <= 25:
+        for i, j in zip(*np.nonzero(~data.mask)):
+            ax.text(j, i, f"{data[i, j]:.1f}", ha="center", va="center", fontsize=fs - 1)
+    ax.set_xticks(range(n), ids, rotation=60, ha="right", fontsize=fs)
+    ax.set_yticks(range(n), ids, fontsize=fs)
     ax.set_xlabel("client")
     ax.set_ylabel("provider")
-    ax.set_title(f"Satisfaction, provider → client (× = fewer than {min_group_size} raters)")
-    ax.figure.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
+    ax.set_title(f"Satisfaction, provider → client\n(× = fewer than {min_group_size} raters, "
+                 "not shown)", fontsize=10)
+    ax.figure.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="shrunk mean satisfaction")
     return ax
 
 
@@ -199,19 +353,45 @@ _COMPONENTS = ["dependence", "structural", "delay_excess", "delay_trend", "backl
 
 
 def bottleneck_components(data, *, top: int = 10, level: str | None = "unit", ax=None):
-    """Each bottleneck component (as a percentile rank) for the top providers.
+    """Each bottleneck component, as a percentile rank, for the top providers.
 
     Parameters
     ----------
-    data : DataFrame from :func:`icnet.bottlenecks`, or a ServiceNetwork
+    data : DataFrame or ServiceNetwork
+        The table of :func:`icnet.bottlenecks` (in its order), or a network
+        (then ``icnet.bottlenecks(data, level=level)`` is run).
     top : int, default 10
-    level : str, default "unit" (when ``data`` is a network)
+        Number of providers shown (the first rows of the table).
+    level : str or None, default "unit"
+        Only used when ``data`` is a network.
     ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
-        One bar container per component (``ax.containers``), ``top`` bars each.
+        One bar container per component (``ax.containers``, in the order
+        dependence, structural, delay excess, delay trend, backlog growth,
+        waiting share), each with ``min(top, rows)`` bars; y tick labels are
+        the providers, "⚑" marking the flagged ones.
+
+    Raises
+    ------
+    ParameterError
+        Bad ``top``; a table without the component columns.
+
+    See Also
+    --------
+    icnet.bottlenecks, network_map
+
+    Notes
+    -----
+    Components have different units (share, events, robust z, log ratio, …),
+    so each is shown as its percentile rank among all providers of the table:
+    :math:`r_k(i) = \\operatorname{rank}(x_{ik}) / n` (average ties; NaN → 0).
+
+    References
+    ----------
+    See :func:`icnet.bottlenecks`.
 
     Examples
     --------
@@ -226,9 +406,10 @@ def bottleneck_components(data, *, top: int = 10, level: str | None = "unit", ax
 
         data = bottlenecks(data, level=level)
     _validate.in_range("top", top, low=1, integer=True)
+    _check_table("bottlenecks", data, ["node", "is_bottleneck"] + _COMPONENTS)
     b = data.head(top)
     ranks = data[_COMPONENTS].rank(pct=True).loc[b.index].fillna(0)
-    ax = _axes(ax, (8, 0.5 + 0.45 * len(b) * 1.6))
+    ax = _axes(ax, (8, 1.2 + 0.75 * len(b)))
     y = np.arange(len(b))
     h = 0.8 / len(_COMPONENTS)
     for k, comp in enumerate(_COMPONENTS):
@@ -237,20 +418,64 @@ def bottleneck_components(data, *, top: int = 10, level: str | None = "unit", ax
                                     zip(b["node"], b["is_bottleneck"])], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("percentile rank among providers (1 = most)")
-    ax.set_title("Bottleneck components (⚑ = flagged)")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_xlabel("percentile rank among providers (1 = highest)")
+    ax.set_title("Bottleneck components (⚑ = flagged)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return ax
 
 
-def spiral_timeline(net, a, b, *, ax=None, level: str | None = None):
-    """Both directions' service quality over time, bad turns and the onset marked.
+def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
+                    window_days: float = 14.0, ax=None):
+    """Both directions' service quality over time, bad services, the chain and its onset.
+
+    Parameters
+    ----------
+    net : ServiceNetwork
+        With events.
+    a, b : str
+        The two nodes (at ``level``).
+    level : str, optional
+        Aggregate first (``"unit"``: all exchanges between two units).
+    onset : timestamp, optional
+        Where to draw the onset line (e.g. ``start`` of
+        :func:`icnet.retaliation_spirals`); default: the first bad service of
+        the longest alternating chain.
+    window_days : float, default 14
+        Width of the centred rolling mean drawn for each direction.
+    ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
-        Two scatter collections (one per direction); bad events drawn again as
-        crosses; a vertical line at the onset (first alternating bad turn).
+        One scatter per direction (each event's quality residual), a rolling
+        mean line per direction, bad services as crosses in the colour of the
+        side that gave them, the longest escalation chain as a red line, and a
+        dotted vertical line at the onset. Legend labels:
+        ``"a → b"``, ``"b → a"``, ``"bad service"``, ``"escalation chain (k
+        turns)"``, ``"onset"`` (the last two only when there is a chain).
+
+    Raises
+    ------
+    ParameterError
+        No events; ``a`` or ``b`` not a node; bad ``window_days``.
+
+    See Also
+    --------
+    icnet.spiral_timeline : the table drawn here.
+    icnet.retaliation_spirals
+
+    Notes
+    -----
+    The residual :math:`z` removes the provider's, the client's and the
+    period's usual quality (see :func:`icnet.retaliation_spirals`); a service
+    is bad when :math:`z < -1.5`. Bad services of the two sides separated by
+    at most 21 days form a chain; its turns count the changes of side.
+
+    References
+    ----------
+    Andersson, L. M. & Pearson, C. M. (1999). Tit for tat? The spiraling
+    effect of incivility in the workplace. *Academy of Management Review*
+    24(3), 452–471.
 
     Examples
     --------
@@ -260,43 +485,126 @@ def spiral_timeline(net, a, b, *, ax=None, level: str | None = None):
     >>> [t.get_text() for t in ax.get_legend().get_texts()][:2]
     ['ana → dario', 'dario → ana']
     """
+    from matplotlib.lines import Line2D
+
     from .analysis.spirals import spiral_timeline as table
 
+    _validate.in_range("window_days", window_days, low=0, low_inclusive=False)
     tl = table(net, a, b, level=level)
-    ax = _axes(ax, (9, 4))
+    ax = _axes(ax, (10, 4.2))
     colors = {"a→b": "#1565c0", "b→a": "#ef6c00"}
     names = {"a→b": f"{a} → {b}", "b→a": f"{b} → {a}"}
+    dense = len(tl) > 400
+    handles = []
     for d in ("a→b", "b→a"):
         s = tl[tl["direction"] == d]
-        ax.scatter(s["requested_at"], s["z"], s=12, color=colors[d], alpha=0.6, label=names[d])
+        ax.scatter(s["requested_at"], s["z"], s=5 if dense else 12, color=colors[d],
+                   alpha=0.25 if dense else 0.5, linewidths=0)
+        if len(s) > 1:
+            roll = s.set_index("requested_at")["z"].rolling(f"{window_days}D", center=True,
+                                                            min_periods=3).mean()
+            ax.plot(roll.index, roll.to_numpy(), color=colors[d], lw=1.8)
+        handles.append(Line2D([], [], color=colors[d], marker="o", ms=4, lw=1.8,
+                              label=names[d]))
     bad = tl[tl["is_bad"]]
-    ax.scatter(bad["requested_at"], bad["z"], marker="x", s=40, color="#b71c1c",
-               label="bad service")
+    ax.scatter(bad["requested_at"], bad["z"], marker="x", s=36, linewidths=1.6,
+               color=bad["direction"].map(colors).tolist(), zorder=4)
+    handles.append(Line2D([], [], color="0.2", marker="x", ls="", ms=6, label="bad service"))
     turns = tl[tl["turn"] > 0]
+    chain_start = None
     if len(turns):
-        ax.plot(turns["requested_at"], turns["z"], color="#b71c1c", lw=0.8, alpha=0.5)
-        onset = turns.loc[turns["turn"] == 1, "requested_at"]
-        chain = turns[turns["turn"] >= 3]
-        if len(chain):
-            onset = turns.loc[(turns["turn"] == 1) &
-                              (turns["requested_at"] <= chain["requested_at"].iloc[0]),
-                              "requested_at"]
-        if len(onset):
-            ax.axvline(onset.iloc[-1], color="k", ls=":", lw=1.2, label="onset")
+        chain_id = (turns["turn"] == 1).cumsum()
+        longest = turns.groupby(chain_id)["turn"].transform("max")
+        best = chain_id[longest == longest.max()].iloc[0]     # first of the longest
+        ch = turns[chain_id == best]
+        if ch["turn"].max() >= 2:
+            ax.plot(ch["requested_at"], ch["z"], color="#b71c1c", lw=1.0, alpha=0.8, zorder=3)
+            handles.append(Line2D([], [], color="#b71c1c", lw=1.0,
+                                  label=f"escalation chain ({int(ch['turn'].max())} turns)"))
+            chain_start = ch["requested_at"].iloc[0]
+    onset = chain_start if onset is None else pd.Timestamp(onset)
+    if onset is not None:
+        ax.axvline(onset, color="k", ls=":", lw=1.3)
+        handles.append(Line2D([], [], color="k", ls=":", lw=1.3, label="onset"))
     ax.axhline(0, color="0.7", lw=0.6)
     ax.set_ylabel("service quality residual (SD)")
-    ax.set_title(f"Exchanges between {a} and {b}")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(f"Exchanges between {a} and {b}", fontsize=10)
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1),
+              frameon=False)
     return ax
 
 
+def _period_bins(times: pd.Series, freq: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """Period index of each time and the period starts (``freq`` a pandas offset alias)."""
+    try:
+        off = pd.tseries.frequencies.to_offset(freq)
+    except (TypeError, ValueError):
+        raise ParameterError(f"The 'freq' parameter must be a pandas offset alias such as "
+                             f"'QS', 'MS' or 'W-MON'; got {freq!r}.") from None
+    first, last = times.min(), times.max()
+    start = off.rollback(first.normalize()) if hasattr(off, "rollback") else first
+    starts = pd.date_range(start, last, freq=off)
+    if len(starts) == 0 or starts[0] > first:
+        starts = pd.DatetimeIndex([first.normalize()]).append(starts)
+    k = np.searchsorted(starts.to_numpy(), times.to_numpy(), side="right") - 1
+    return k, starts
+
+
+def _period_label(t: pd.Timestamp, freq: str) -> str:
+    f = freq.upper()
+    if f.startswith("Q"):
+        return f"{t.year} Q{t.quarter}"
+    if f.startswith("M"):
+        return f"{t:%Y-%m}"
+    if f.startswith(("Y", "A")):
+        return f"{t.year}"
+    return f"{t:%Y-%m-%d}"
+
+
 def health_trend(net, *, freq: str = "QS", ax=None, min_group_size: int = MIN_GROUP_SIZE):
-    """Served satisfaction per unit over periods (suppressed where too few raters).
+    """Served quality per unit and period: the survey component of unit health, over time.
+
+    Parameters
+    ----------
+    net : ServiceNetwork
+        With dated, rated events. A person-level network with a people table
+        is aggregated to units; otherwise its own nodes are drawn.
+    freq : str, default "QS"
+        Pandas offset alias of the periods (``"QS"`` quarters, ``"MS"``
+        months, ``"W-MON"`` weeks…).
+    ax : matplotlib Axes, optional
+    min_group_size : int, default 5
+        A unit's point is left out for a period in which fewer distinct people
+        rated its service.
 
     Returns
     -------
     matplotlib.axes.Axes
-        One line per unit (``ax.get_lines()``), labelled by unit.
+        One line per unit (``ax.get_lines()``, labelled by unit, in sorted
+        order), x tick labels the periods (``"2025 Q1"``, ``"2025-01"``…).
+        Without dated ratings: no line and a title saying so.
+
+    Raises
+    ------
+    ParameterError
+        Not a network; bad ``freq`` or ``min_group_size``.
+
+    See Also
+    --------
+    icnet.health : the scorecard (its ``trend`` column is the change between
+        the last two periods, corrected for the organisation's own change).
+
+    Notes
+    -----
+    Point :math:`(u, t)` is :math:`\\bar y_{ut}`, the mean satisfaction of
+    the service unit *u* gave to other units in period *t* (work within a
+    unit excluded), shown when :math:`r_{ut} \\ge` ``min_group_size``
+    distinct raters.
+
+    References
+    ----------
+    Kaplan, R. S. & Norton, D. P. (1992). The balanced scorecard. *Harvard
+    Business Review* 70(1), 71–79.
 
     Examples
     --------
@@ -306,20 +614,36 @@ def health_trend(net, *, freq: str = "QS", ax=None, min_group_size: int = MIN_GR
     >>> len(ax.get_lines())
     5
     """
-    u = _unit_net(net, "unit")
+    net = _validate.network(net)
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
+    if not isinstance(freq, str):
+        raise ParameterError(f"The 'freq' parameter must be a pandas offset alias such as "
+                             f"'QS', 'MS' or 'W-MON'; got {freq!r}.")
+    u = net.by("unit") if net.level == "person" and net.people is not None else net
     ev = u.events
-    ax = _axes(ax, (8, 4.5))
-    if ev is None or "satisfaction" not in ev or "requested_at" not in ev:
-        ax.set_title("no dated satisfaction data: no trend to show")
+    ax = _axes(ax, (9, 4.5))
+    if ev is None or "satisfaction" not in ev or "requested_at" not in ev \
+            or ev["satisfaction"].notna().sum() == 0:
+        _period_bins(pd.Series(pd.to_datetime(["2000-01-01"])), freq)   # still check freq
+        ax.set_title("No dated satisfaction ratings: no trend to show", fontsize=10)
         return ax
-    r = ev[ev["satisfaction"].notna()]
-    per = r["requested_at"].dt.to_period(freq.rstrip("S") or "Q").dt.start_time
+    r = ev[ev["satisfaction"].notna() & ev["requested_at"].notna()]
+    k, starts = _period_bins(r["requested_at"], freq)
     rater = "client_person" if "client_person" in r else "client"
-    g = r.groupby([per.rename("period"), r["provider"].astype(object).rename("unit")])
-    m = g["satisfaction"].mean().where(g[rater].nunique() >= min_group_size).unstack()
-    for unit in m.columns:
-        ax.plot(m.index, m[unit], marker="o", ms=3, label=str(unit))
+    t = pd.DataFrame({"period": k, "unit": r["provider"].astype(str).to_numpy(),
+                      "y": r["satisfaction"].to_numpy(float),
+                      "rater": r[rater].astype(str).to_numpy()})
+    g = t.groupby(["period", "unit"])
+    m = pd.DataFrame({"y": g["y"].mean(), "n": g["rater"].nunique()}).reset_index()
+    m = suppress(m, "n", ["y"], min_group_size=min_group_size)
+    M = m.pivot(index="period", columns="unit", values="y").reindex(range(len(starts)))
+    for unit in sorted(M.columns):
+        ax.plot(M.index, M[unit].to_numpy(), marker="o", ms=3.5, label=unit)
+    step = max(1, len(starts) // 12)
+    ax.set_xticks(range(0, len(starts), step),
+                  [_period_label(s, freq) for s in starts[::step]], fontsize=8)
     ax.set_ylabel("mean satisfaction of the service given")
-    ax.set_title("Served quality per unit")
-    ax.legend(fontsize=7, ncol=2, loc="lower left")
+    ax.set_title(f"Served quality per unit and period (gaps: fewer than {min_group_size} "
+                 "raters)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return ax

@@ -1,13 +1,15 @@
 """The self-contained HTML report (figures embedded, no external request).
 
-``icnet.report`` is :func:`report` (the module is called ``reporting`` so it
-does not shadow the function).
+``icnet.report`` is :func:`report` (the module is called ``reporting`` so that
+it does not shadow the function).
 """
 
 from __future__ import annotations
 
 import base64
 import io as _io
+import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -15,11 +17,18 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
-from .privacy import MIN_GROUP_SIZE
+from .errors import ParameterError
+from .privacy import MIN_GROUP_SIZE, suppress
 
 __all__ = ["report"]
 
-_FIGURES = ["network_map", "satisfaction_heatmap", "bottleneck_components", "health_trend"]
+#: Files written beside the HTML with ``tables=True`` (plus ``spiral_<a>_<b>.png``).
+TABLES = ["edges", "nodes", "bottlenecks", "conflict_cycles", "spirals", "health", "actions"]
+FIGURES = ["network_map", "satisfaction_heatmap", "bottleneck_components", "health_trend"]
+
+_SPIRAL_KINDS = ["spiral", "one_sided", "mutual_degradation"]
+_KIND_WORDS = {"spiral": "retaliation spiral", "one_sided": "one-sided retaliation",
+               "mutual_degradation": "chronic mutual conflict"}
 
 
 def _png(fig) -> bytes:
@@ -32,17 +41,32 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def _table(df: pd.DataFrame, max_rows: int = 30) -> str:
-    if df is None or len(df) == 0:
-        return '<p class="empty">Nothing to report.</p>'
+def _html_table(df: pd.DataFrame, max_rows: int = 30) -> str:
     shown = df.head(max_rows).copy()
     for c in shown.columns:
-        if pd.api.types.is_float_dtype(shown[c]):
-            shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
+        col = shown[c]
+        if pd.api.types.is_float_dtype(col):
+            shown[c] = col.map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
+        elif pd.api.types.is_datetime64_any_dtype(col):
+            shown[c] = col.dt.strftime("%Y-%m-%d").fillna("")
+        elif col.dtype == object:
+            shown[c] = col.map(lambda v: " → ".join(map(str, v)) if isinstance(v, tuple)
+                               else ("" if v is None or (isinstance(v, float) and np.isnan(v))
+                                     else v))
     html = shown.to_html(index=False, escape=True, border=0, na_rep="")
     if len(df) > max_rows:
-        html += f'<p class="note">{len(df) - max_rows} more rows in the CSV tables.</p>'
+        html += (f'<p class="note">{len(df) - max_rows} more rows: write the tables with '
+                 'tables=True.</p>')
     return html
+
+
+def _fname(x) -> str:
+    return re.sub(r"[^0-9A-Za-z_-]+", "-", str(x)).strip("-") or "x"
+
+
+def _date(t) -> str:
+    t = pd.Timestamp(t)
+    return f"{t.day} {t:%B %Y}"
 
 
 def report(net, path, *, level: str = "unit", tables: bool = False, individuals: bool = False,
@@ -52,8 +76,10 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
 
     Parameters
     ----------
-    net : ServiceNetwork (person level with a people table gives every section)
-    path : str or path
+    net : ServiceNetwork
+        Person level with a people table gives every section; without one, the
+        unit health and actions sections say they need it.
+    path : str or path-like
         The HTML file to write (its folder is created).
     level : {"unit", "person"}, default "unit"
         Level of the map, the matrix and the tables. ``"person"`` needs
@@ -62,20 +88,47 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
         Also write the result tables as CSV and the figures as PNG beside the
         HTML: ``edges.csv``, ``nodes.csv``, ``bottlenecks.csv``,
         ``conflict_cycles.csv``, ``spirals.csv``, ``health.csv``,
-        ``actions.csv`` and ``<figure>.png``.
+        ``actions.csv``, ``network_map.png``, ``satisfaction_heatmap.png``,
+        ``bottleneck_components.png``, ``health_trend.png`` and
+        ``spiral_<a>_<b>.png`` for the top spiral (when it can be shown).
     individuals : bool, default False
-        Name people (person-level spirals, cycles, actions); off by default.
+        Name people (person-level spirals, cycles, actions and the timeline of
+        the top spiral); off by default, then findings about people are
+        reported by their units.
     min_group_size : int, default 5
-        Survey-derived figures about fewer raters are suppressed.
-    seed : int
+        Survey figures (satisfaction) backed by fewer distinct raters are
+        suppressed everywhere: the map, the matrix, the tables and the CSVs.
+    seed : int, default 0
+        Layout and permutation-test seed.
     title : str, optional
     as_of : timestamp, optional
-        "Today" for review deadlines (default: end of the data).
+        "Today" for agreement reviews (default: the end of the data).
 
     Returns
     -------
     pathlib.Path
-        The HTML file. Same input and seed → byte-identical file.
+        The HTML file. Same input and seed → byte-identical file (and CSVs).
+
+    Raises
+    ------
+    ParameterError
+        Not a network; bad ``level``, ``min_group_size``, ``title`` or
+        ``path``; ``level="person"`` without ``individuals=True``.
+
+    See Also
+    --------
+    icnet.health.findings : every analysis run once (what the report shows).
+    icnet.plot : the figures.
+    icnet.privacy.suppress : the small-group rule.
+
+    Notes
+    -----
+    Sections: executive summary (sentences generated from the numbers), who
+    serves whom (map and matrix), bottlenecks, conflict cycles, retaliation
+    spirals and chronic conflicts, unit health, recommended actions. Figures
+    are PNG embedded as ``data:`` URIs; the page loads nothing from elsewhere
+    and runs no script; every user string is HTML-escaped (jinja2
+    autoescape).
 
     Examples
     --------
@@ -90,129 +143,255 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
 
     from . import __version__, plot
     from .analysis.actions import actions
-    from .analysis.health import findings, health
+    from .analysis.health import FLAGS, findings, health
 
     net = _validate.network(net)
     _validate.one_of("level", level, ["unit", "person"])
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
+    _validate.rng(seed)
+    if not isinstance(path, (str, os.PathLike)):
+        raise ParameterError(f"The 'path' parameter must be a file path (str or Path); "
+                             f"got {type(path).__name__}.")
+    if title is not None and not isinstance(title, str):
+        raise ParameterError(f"The 'title' parameter must be a str or None; got {title!r}.")
     if level == "person" and not individuals:
-        from .errors import ParameterError
-        raise ParameterError("A person-level report needs individuals=True (privacy).")
+        raise ParameterError("A person-level report names people: pass individuals=True "
+                             "(privacy), or use level='unit'.")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+
     f = findings(net, min_group_size=min_group_size, as_of=as_of, seed=seed)
-    has_people = net.people is not None and net.level == "person"
-    h = health(net, min_group_size=min_group_size, as_of=as_of, seed=seed, _found=f) \
-        if has_people else pd.DataFrame()
-    act = actions(net, individuals=individuals, min_group_size=min_group_size, as_of=as_of,
-                  seed=seed, _found=f) if has_people else pd.DataFrame()
+    missing = list(f.get("missing", []))
+    has_people = net.level == "person" and net.people is not None
+    by_unit = level == "unit" and has_people and f["units"] is not f["net"]
+    unit_of = net.nodes.set_index("node")["unit"] if by_unit else None
+    if has_people:
+        h = health(net, min_group_size=min_group_size, as_of=as_of, seed=seed, _found=f,
+                   level=level, individuals=individuals)
+        act = actions(net, min_group_size=min_group_size, as_of=as_of, seed=seed, _found=f,
+                      level=level, individuals=individuals)
+    else:
+        h = act = pd.DataFrame()
     view = f["units"] if level == "unit" else f["net"]
-    b_view = f["bottlenecks_unit"] if level == "unit" else f["bottlenecks"]
-    b_view = b_view.copy()
-    if level == "unit" and has_people:   # a unit with a flagged member is marked too
-        unit_of = net.nodes.set_index("node")["unit"]
-        pf = set(unit_of.reindex(f["bottlenecks"].loc[f["bottlenecks"].is_bottleneck, "node"]))
-        b_view["is_bottleneck"] = b_view["is_bottleneck"] | b_view["node"].isin(pf)
-    c_view = f["cycles_unit"] if level == "unit" else f["cycles"]
-    spir = f["spirals"]
-    spir = spir[spir["kind"].isin(["spiral", "one_sided", "mutual_degradation"])] \
-        if len(spir) else spir
-    if not individuals and len(spir) and has_people:
-        unit_of = net.nodes.set_index("node")["unit"]
-        spir = spir.assign(a=spir["a"].map(unit_of), b=spir["b"].map(unit_of),
-                           initiator=spir["initiator"].map(unit_of))
-    spir_cols = [c for c in ["a", "b", "kind", "initiator", "start", "end", "rounds", "effect",
-                             "q"] if c in spir]
-    figures = {}
+
+    # bottlenecks: a unit with a flagged member is flagged too
+    b_view = (f["bottlenecks_unit"] if level == "unit" else f["bottlenecks"]).copy()
+    member_flag = pd.DataFrame()
+    if by_unit and len(f["bottlenecks"]):
+        pb = f["bottlenecks"]
+        member_flag = pb[pb["is_bottleneck"]].assign(unit=lambda d: d["node"].map(unit_of))
+        first = member_flag.drop_duplicates("unit").set_index("unit")["reason"]
+        by_member = b_view["node"].isin(first.index) & ~b_view["is_bottleneck"]
+        b_view["is_bottleneck"] = b_view["is_bottleneck"] | by_member
+        because = "one of its people: " + b_view["node"].map(first).astype(object).fillna("")
+        b_view["reason"] = b_view["reason"].astype(object).where(~by_member, because)
+        b_view = b_view.sort_values(["is_bottleneck", "score", "node"],
+                                    ascending=[False, False, True], kind="mergesort")
+        b_view = b_view.reset_index(drop=True)
+
+    cyc = _cycles(view, f, unit_of, by_unit, individuals, min_group_size)
+    spir = _spirals(f["spirals"], unit_of, by_unit and not individuals)
+
+    edges = plot.suppressed_edges(view, min_group_size=min_group_size)
+    figures, spiral_note = {}, ""
     with matplotlib.rc_context({"svg.hashsalt": "icnet", "figure.max_open_warning": 0}):
-        figures["network_map"] = _png(plot.network_map(view, level=None, bottlenecks=b_view,
-                                                       cycles=c_view, seed=seed).figure)
+        figures["network_map"] = _png(plot.network_map(
+            view, level=None, bottlenecks=b_view, cycles=cyc, seed=seed,
+            min_group_size=min_group_size).figure)
         figures["satisfaction_heatmap"] = _png(plot.satisfaction_heatmap(
             view, level=None, min_group_size=min_group_size).figure)
-        figures["bottleneck_components"] = _png(plot.bottleneck_components(b_view).figure)
-        figures["health_trend"] = _png(plot.health_trend(
-            net, min_group_size=min_group_size).figure) if has_people else b""
-        sp_all = f["spirals"]
-        sp_top = sp_all[sp_all["kind"] == "spiral"] if len(sp_all) else sp_all
-        if individuals and len(sp_top):
-            r = sp_top.iloc[0]
-            figures["spiral"] = _png(plot.spiral_timeline(net, r["a"], r["b"]).figure)
-    tbl = {
-        "bottlenecks": _table(b_view[["node", "unit", "score", "is_bottleneck", "reason",
-                                      "dependence", "delay_excess", "delay_trend",
-                                      "backlog_growth", "redundancy"]].head(10)),
-        "cycles": _table(c_view.drop(columns=[c for c in ("person_edges",) if c in c_view
-                                              and not individuals])),
-        "spirals": _table(spir[spir_cols]),
-        "health": _table(h.drop(columns=[c for c in ("flag_evidence",) if c in h])),
-        "actions": _table(act.drop(columns=["rule"]) if len(act) else act, max_rows=50),
+        if len(b_view):
+            figures["bottleneck_components"] = _png(plot.bottleneck_components(b_view).figure)
+        if net.has_events and net.has_time:
+            figures["health_trend"] = _png(plot.health_trend(
+                net, min_group_size=min_group_size).figure)
+        top = spir[spir["kind"].isin(["spiral", "one_sided"])] if len(spir) else spir
+        if len(top) and net.has_events and net.has_time:
+            r = top.iloc[0]
+            if individuals or not by_unit:
+                a, b, lvl = r["a"], r["b"], None
+                spiral_note = (f"Every exchange between {a} and {b}; the dotted line is the "
+                               "onset of the spiral.")
+            else:
+                a, b, lvl = r["a"], r["b"], "unit"
+                n = edges.set_index(["provider", "client"])["n_raters"]
+                ok = a != b and min(n.get((a, b), 0), n.get((b, a), 0)) >= min_group_size
+                spiral_note = (f"All exchanges between {a} and {b} (people not named); the "
+                               "dotted line is the onset of the spiral between two of their "
+                               "members." if ok else
+                               f"The timeline of {a} and {b} is not shown: fewer than "
+                               f"{min_group_size} people rate one of the two directions.")
+                if not ok:
+                    a = None
+            if a is not None:
+                figures[f"spiral_{_fname(a)}_{_fname(b)}"] = _png(plot.spiral_timeline(
+                    net, a, b, level=lvl, onset=r["start"]).figure)
+
+    h_cols = [c for c in ["person", "unit", "score", "flags", "served_quality", "n_raters",
+                          "trend", "delay_median", "sla_breach_rate", "agreement_breach_rate",
+                          "n_agreements", "overdue_reviews", "share_without_agreement",
+                          "in_bottleneck", "idle_members"] if c in h]
+    b_cols = [c for c in ["node"] + (["unit"] if level == "person" else []) + [ "score", "is_bottleneck", "reason", "dependence",
+                          "delay_excess", "delay_ratio_agreed", "delay_trend",
+                          "backlog_growth", "redundancy", "n_events"] if c in b_view]
+    html_tables = {
+        "bottlenecks": _html_table(b_view[b_cols], max_rows=10) if len(b_view) else "",
+        "cycles": _html_table(cyc.drop(columns=["edges"])) if len(cyc) else "",
+        "spirals": _html_table(spir) if len(spir) else "",
+        "health": _html_table(h[h_cols]) if len(h) else "",
+        "actions": _html_table(act.drop(columns=["rule"], errors="ignore"), max_rows=50)
+        if len(act) else "",
     }
-    summary = _summary(net, f, b_view, c_view, spir, h, act, individuals)
-    first, last = (net.span if net.has_time else (None, None))
-    meta = (f"{len(net.events) if net.has_events else net.edges['n_events'].sum():,} service "
-            f"events between {len(net.node_ids)} people" if net.level == "person" else
-            f"{len(net.node_ids)} nodes")
-    if first is not None:
-        meta += f", {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    used_flags = sorted({x for fl in (h["flags"] if len(h) else []) for x in fl.split("; ") if x})
+    meta = _meta(net)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     tpl = env.from_string((resources.files("icnet") / "templates" / "report.html.j2")
                           .read_text(encoding="utf-8"))
     html = tpl.render(
-        title=title or "Internal-customer network report", meta=meta, summary=summary,
+        title=title or "Internal-customer network report", meta=meta,
+        summary=_summary(b_view, member_flag, cyc, spir, h, act, individuals, FLAGS),
         figures={k: base64.b64encode(v).decode() for k, v in figures.items()},
-        tables=tbl, min_group_size=min_group_size, individuals=individuals,
-        version=__version__,
-        has={"cycles": len(c_view) > 0, "spirals": len(spir) > 0, "actions": len(act) > 0})
+        spiral_figure=next((k for k in figures if k.startswith("spiral_")), None),
+        spiral_note=spiral_note, tables=html_tables, min_group_size=min_group_size,
+        individuals=individuals, version=__version__, missing=missing,
+        has_people=has_people, level=level,
+        flags=[(k, FLAGS.get(k, "")) for k in used_flags])
     path.write_text(html, encoding="utf-8")
     if tables:
         out = path.parent
         opts = dict(index=False, lineterminator="\n")
-        view.edges.to_csv(out / "edges.csv", **opts)
-        view.nodes.to_csv(out / "nodes.csv", **opts)
-        b_view.to_csv(out / "bottlenecks.csv", **opts)
-        c_view.to_csv(out / "conflict_cycles.csv", **opts)
-        spir.to_csv(out / "spirals.csv", **opts)
-        h.to_csv(out / "health.csv", **opts)
-        act.to_csv(out / "actions.csv", **opts)
+        results = {"edges": edges, "nodes": view.nodes, "bottlenecks": b_view,
+                   "conflict_cycles": cyc, "spirals": spir, "health": h, "actions": act}
+        for name in TABLES:
+            results[name].to_csv(out / f"{name}.csv", **opts)
         for k, v in figures.items():
-            if v:
-                (out / f"{k}.png").write_bytes(v)
+            (out / f"{k}.png").write_bytes(v)
     return path
 
 
-def _summary(net, f, b, c, spir, h, act, individuals):
+def _meta(net) -> str:
+    n_ev = len(net.events) if net.has_events else int(net.edges["n_events"].sum())
+    who = "people" if net.level == "person" else f"{net.level}s"
+    text = f"{n_ev:,} service events between {len(net.node_ids)} {who}"
+    if net.level == "person" and net.people is not None and "unit" in net.people:
+        text += f" in {net.people['unit'].nunique()} units"
+    if net.has_time:
+        first, last = net.span
+        text += f", {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    return text
+
+
+def _cycles(view, f, unit_of, by_unit, individuals, min_group_size) -> pd.DataFrame:
+    """Conflict cycles of the view; at unit level also the people's cycles, by unit."""
+    cols = ["cycle", "between", "length", "severity", "n_events", "satisfaction_mean",
+            "edges"]
+    parts = []
+    from .plot import suppressed_edges
+
+    cu = f["cycles_unit"] if view is f["units"] else f["cycles"]
+    if len(cu):
+        nr = suppressed_edges(view, min_group_size=1).set_index(["provider", "client"])
+        raters = [min(nr["n_raters"].get(tuple(x), 0) for x in edges) for edges in cu["edges"]]
+        parts.append(cu.assign(between="people" if view.level == "person"
+                               else f"{view.level}s", n_raters=raters))
+    if by_unit and len(f["cycles"]):
+        pc = f["cycles"]
+        mapped = pc.assign(between="people", n_raters=pc["length"])
+        if not individuals:
+            mapped = mapped.assign(
+                cycle=[tuple(unit_of.get(x, x) for x in c) for c in pc["cycle"]],
+                edges=[tuple((unit_of.get(p, p), unit_of.get(c, c)) for p, c in es
+                             if unit_of.get(p, p) != unit_of.get(c, c))
+                       for es in pc["edges"]])
+        parts.append(mapped)
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("cycle", "between", "edges")
+                                          else float) for c in cols})
+    out = pd.concat([p.reindex(columns=cols + ["n_raters"]) for p in parts], ignore_index=True)
+    out = suppress(out, "n_raters", ["satisfaction_mean"], min_group_size=min_group_size)
+    out = out.sort_values(["severity", "between"], ascending=[False, False], kind="mergesort")
+    return out.drop(columns=["n_raters", "suppressed"]).reset_index(drop=True)[cols]
+
+
+def _spirals(sp, unit_of, by_unit) -> pd.DataFrame:
+    cols = ["a", "b", "kind", "initiator", "start", "end", "rounds", "effect", "q"]
+    if not len(sp):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    sp = sp[sp["kind"].isin(_SPIRAL_KINDS)].copy()
+    if by_unit and unit_of is not None:
+        for c in ("a", "b", "initiator"):
+            if c in sp:
+                sp[c] = sp[c].map(lambda x: unit_of.get(x, x) if isinstance(x, str) else x)
+    order = sp["kind"].map({k: i for i, k in enumerate(_SPIRAL_KINDS)})
+    sp = sp.assign(_o=order).sort_values(["_o", "q", "a", "b"], kind="mergesort")
+    return sp.reindex(columns=cols).reset_index(drop=True)
+
+
+def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list[str]:
+    """Plain sentences generated from the numbers, most important first."""
     lines = []
-    flagged = b[b["is_bottleneck"]]
+    flagged = b[b["is_bottleneck"]] if len(b) else b
     if len(flagged):
         r = flagged.iloc[0]
-        lines.append(
-            f"{r['node']} is the main bottleneck: {r['dependence']:.0%} of the dependence of "
-            f"the units that serve the external customer reaches it, and its delays are "
-            f"{np.exp(r['delay_trend']) if np.isfinite(r['delay_trend']) else 1:.1f}× longer "
-            "at the end of the period than at the start.")
+        m = member_flag[member_flag["unit"] == r["node"]] if len(member_flag) else member_flag
+        src = m.iloc[0] if len(m) else r
+        ratio = src.get("delay_ratio_agreed", np.nan)
+        trend = src.get("delay_trend", np.nan)
+        whose = "whose" if len(m) else "its"
+        parts = []
+        if np.isfinite(ratio) and ratio > 1:
+            parts.append(f"{whose} requests take {ratio:.1f}× the agreed time")
+        if np.isfinite(trend) and trend > 0.2:
+            parts.append(f"{whose if not parts else 'and its'} delays grew "
+                         f"{np.exp(trend):.1f}× from the first to the last third of the period")
+        text = (f"{r['node']} is the main bottleneck: {r['dependence']:.0%} of the service "
+                "reaching the external customer depends on it")
+        if len(m):
+            text += "; one of its people is the bottleneck" + (", " if parts else "")
+        elif parts:
+            text += ", and "
+        text += " ".join(parts)
+        lines.append(text + ".")
+        if len(flagged) > 1:
+            lines.append("Also flagged as bottleneck(s): "
+                         + ", ".join(map(str, flagged["node"].iloc[1:4])) + ".")
     else:
-        lines.append("No provider is both heavily depended on and slow or overloaded.")
-    sp = spir[spir["kind"] == "spiral"] if len(spir) else spir
-    if len(sp):
-        r = sp.iloc[0]
+        lines.append("No provider is both heavily depended on and slow or overloaded: "
+                     "no bottleneck.")
+    def names(r):
+        return f"{r['a']} and {r['b']}"
+
+    for r in spir[spir["kind"] == "spiral"].head(2).to_dict("records"):
         lines.append(
-            f"{r['a']} and {r['b']} are in a retaliation spiral: since "
-            f"{pd.Timestamp(r['start']):%d %B %Y} they have taken {r['rounds']} alternating "
-            "turns of bad service, each side answering the other's.")
-    ch = spir[spir["kind"] == "mutual_degradation"] if len(spir) else spir
-    for r in ch.head(2).itertuples():
-        lines.append(f"{r.a} and {r.b} serve each other badly all the time: a chronic "
+            f"{names(r)} are in a retaliation spiral"
+            f"{'' if individuals else ' (between two of their people)'}: starting "
+            f"{_date(r['start'])}, they took {int(r['rounds'])} alternating turns of bad "
+            f"service until {_date(r['end'])}, each answering the other's; "
+            f"{r['initiator']} moved first.")
+    for r in spir[spir["kind"] == "one_sided"].head(1).to_dict("records"):
+        lines.append(f"{names(r)}: one side answers bad service with bad service "
+                     f"(from {_date(r['start'])}).")
+    for r in spir[spir["kind"] == "mutual_degradation"].head(2).to_dict("records"):
+        lines.append(f"{names(r)} serve each other badly all the time"
+                     f"{'' if individuals else ' (two of their people)'}: a chronic "
                      "conflict, not an escalation.")
-    if len(c):
-        lines.append(f"{len(c)} chain(s) of areas serve each other badly at every step, the "
-                     f"worst {' → '.join(map(str, c.iloc[0]['cycle']))}.")
+    if len(cyc):
+        c = cyc.iloc[0]
+        chain = " → ".join(map(str, tuple(c["cycle"]) + (c["cycle"][0],)))
+        lines.append(f"{len(cyc)} chain(s) of service are bad at every step; the worst: "
+                     f"{chain}" + (" (between people of these units)."
+                                   if c["between"] == "people" and not individuals else "."))
     if len(h):
-        worst = h.iloc[0]
-        lines.append(f"The unit most in need of attention is {worst['unit']} (health "
-                     f"{worst['score']:.0f}/100: {worst['flags'] or 'no flag'}).")
-        od = int(h["overdue_reviews"].sum())
+        w = h.iloc[0]
+        fl = [flag_words.get(x, x) for x in str(w["flags"]).split("; ") if x]
+        name = w["person"] if "person" in h else w["unit"]
+        lines.append(f"Most in need of attention: {name} (health {w['score']:.0f}/100"
+                     + (": " + "; ".join(fl[:3]) if fl else "") + ").")
+        od = int(h["overdue_reviews"].sum()) if "overdue_reviews" in h else 0
         if od:
             lines.append(f"{od} agreement review(s) are overdue.")
     if len(act):
-        lines.append(f"{len(act)} actions are recommended, {int((act['priority'] == 1).sum())} "
-                     "of them first priority (see the last table).")
+        lines.append(f"{len(act)} action(s) are recommended, "
+                     f"{int((act['priority'] == 1).sum())} of them first priority "
+                     "(see the last table).")
     return lines
