@@ -86,6 +86,8 @@ def test_network_map_greys_small_groups_and_is_deterministic():
     ax2 = plot.network_map(net, min_group_size=50)          # nobody has 50 raters
     assert all(np.allclose(p.get_edgecolor()[:3], grey[:3]) for p in ax2.patches)
     assert np.allclose(xy, ax2.collections[0].get_offsets())  # same seed, same layout
+    ax3 = plot.network_map(net, min_group_size=1, seed=1)
+    assert not np.allclose(xy, ax3.collections[0].get_offsets())
 
 
 def test_network_map_bounds_edges_and_min_events():

@@ -99,6 +99,9 @@ def _layout(nodes, edges, seed):
     start = nx.circular_layout(sorted(nodes))
     if g.number_of_edges() == 0 or len(nodes) < 3:
         return start
+    rng = np.random.default_rng(seed)
+    jitter = rng.normal(0.0, 0.05, size=(len(start), 2))
+    start = {n: p + j for (n, p), j in zip(sorted(start.items()), jitter)}
     return nx.spring_layout(g, pos=start, seed=seed, k=2.2 / np.sqrt(len(nodes)),
                             iterations=200)
 
@@ -115,7 +118,7 @@ def _check_table(name, df, columns):
 
 def network_map(net, *, level: str | None = "unit", bottlenecks=None, cycles=None, ax=None,
                 seed: int = 0, min_events: int = 1, min_group_size: int = MIN_GROUP_SIZE,
-                max_edges: int = 400):
+                max_edges: int | None = None):
     """The map of who serves whom: nodes sized by demand, relations coloured by satisfaction.
 
     Parameters
@@ -138,9 +141,10 @@ def network_map(net, *, level: str | None = "unit", bottlenecks=None, cycles=Non
     min_group_size : int, default 5
         Relations rated by fewer distinct people are drawn grey (satisfaction
         suppressed).
-    max_edges : int, default 400
-        Draw at most this many relations, the busiest first (a bounded picture
-        for person-level maps).
+    max_edges : int, optional
+        Draw at most this many relations, the busiest first (default
+        :math:`\\max(80, 6n)` for *n* nodes, at most 400: a bounded, readable
+        picture).
 
     Returns
     -------
@@ -164,10 +168,12 @@ def network_map(net, *, level: str | None = "unit", bottlenecks=None, cycles=Non
     Notes
     -----
     Demand of node *i* is :math:`n^{in}_i + n^{out}_i` (events received and
-    given); marker area :math:`200 + 1800\\sqrt{d_i/\\max d}` pt². Arrow width
+    given); marker area :math:`f\\,(200 + 1800\\sqrt{d_i/\\max d})` pt² with
+    :math:`f=\\min(1, 15/n)`. Arrow width
     :math:`0.8 + 5\\sqrt{n_{ij}/\\max n}`. The layout is a Fruchterman–Reingold
-    spring layout started from the circular layout of the sorted node ids, so
-    it depends only on the relations and ``seed``. The colour scale is
+    spring layout started from the circular layout of the sorted node ids
+    jittered by ``numpy.random.default_rng(seed)`` (SD 0.05), so it depends
+    only on the relations and ``seed``. The colour scale is
     diverging around ``net.threshold`` (red below, green above).
 
     References
@@ -190,10 +196,13 @@ def network_map(net, *, level: str | None = "unit", bottlenecks=None, cycles=Non
 
     u = _at_level(net, level)
     _validate.in_range("min_events", min_events, low=1, integer=True)
-    _validate.in_range("max_edges", max_edges, low=1, integer=True)
+    if max_edges is not None:
+        _validate.in_range("max_edges", max_edges, low=1, integer=True)
     _validate.in_range("seed", seed, low=0, integer=True)
     e = suppressed_edges(u, min_group_size=min_group_size)
     e = e[e["n_events"] >= min_events]
+    if max_edges is None:
+        max_edges = min(400, max(80, 6 * len(u.node_ids)))
     n_hidden = max(len(e) - max_edges, 0)
     if n_hidden:
         e = e.sort_values(["n_events", "provider", "client"], ascending=[False, True, True],
@@ -211,11 +220,13 @@ def network_map(net, *, level: str | None = "unit", bottlenecks=None, cycles=Non
     nodes = [str(n) for n in u.node_ids]
     prov, cli = e["provider"].astype(str).to_numpy(), e["client"].astype(str).to_numpy()
     pos = _layout(nodes, zip(prov, cli), seed)
-    ax = _axes(ax, (9, 7))
+    n = len(nodes)
+    ax = _axes(ax, (9, 7) if n <= 15 else (12, 9.5))
     vol = u.nodes.set_index("node")[["n_in", "n_out"]].sum(axis=1)
     vol.index = vol.index.astype(str)
     vol = vol.reindex(nodes).fillna(0).to_numpy(float)
-    size = 200 + 1800 * np.sqrt(vol / max(vol.max(), 1))
+    f = min(1.0, 15 / max(n, 1))                          # smaller markers for many nodes
+    size = f * (200 + 1800 * np.sqrt(vol / max(vol.max(), 1)))
     radius = dict(zip(nodes, np.sqrt(size) / 2))          # points
     xy = np.array([pos[n] for n in nodes])
     ring = np.array([n in flagged for n in nodes])
