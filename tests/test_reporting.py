@@ -92,6 +92,15 @@ def test_individuals_names_people(planta, tmp_path):
     assert (tmp_path / "spiral_P0009_P0070.png").exists()
 
 
+def test_person_level_report(tmp_path):
+    p = icnet.report(icnet.datasets.toy(), tmp_path / "r.html", level="person",
+                     individuals=True, tables=True, min_group_size=1)
+    h = pd.read_csv(tmp_path / "health.csv")
+    assert {"person", "unit"} <= set(h.columns) and len(h) == 12
+    assert len(pd.read_csv(tmp_path / "edges.csv")) == len(icnet.datasets.toy().edges)
+    assert "Each circle is a unit" in p.read_text(encoding="utf-8")     # map stays by unit
+
+
 def test_small_group_figures_absent(tmp_path):
     net = four_raters()
     p5 = icnet.report(net, tmp_path / "a" / "r.html", tables=True, min_group_size=5)

@@ -102,8 +102,9 @@ def _layout(nodes, edges, seed):
     rng = np.random.default_rng(seed)
     jitter = rng.normal(0.0, 0.05, size=(len(start), 2))
     start = {n: p + j for (n, p), j in zip(sorted(start.items()), jitter)}
-    return nx.spring_layout(g, pos=start, seed=seed, k=2.2 / np.sqrt(len(nodes)),
-                            iterations=200)
+    alone = sorted(n for n in nodes if g.degree(n) == 0)   # kept on the circle, not flung out
+    return nx.spring_layout(g, pos=start, fixed=alone or None, seed=seed,
+                            k=2.2 / np.sqrt(len(nodes)), iterations=200)
 
 
 def _check_table(name, df, columns):
@@ -152,8 +153,10 @@ def network_map(net, *, level: str | None = "unit", bottlenecks=None, cycles=Non
         ``ax.collections[0]`` holds one marker per node (its area ∝ √demand);
         one arrow patch per drawn relation is in ``ax.patches`` (width ∝
         √events, colour = shrunk satisfaction on the rating scale, grey when
-        suppressed or unrated); one text label per node; a colour bar and a
-        legend of the highlights.
+        suppressed or unrated); one text label per node (beyond 40 nodes only
+        the flagged and the 20 busiest); a colour bar and a legend of the
+        highlights. The layout uses every relation with ``min_events``, drawn
+        or not; nodes without any stay on the starting circle.
 
     Raises
     ------
@@ -200,7 +203,7 @@ def network_map(net, *, level: str | None = "unit", bottlenecks=None, cycles=Non
         _validate.in_range("max_edges", max_edges, low=1, integer=True)
     _validate.in_range("seed", seed, low=0, integer=True)
     e = suppressed_edges(u, min_group_size=min_group_size)
-    e = e[e["n_events"] >= min_events]
+    e = e_all = e[e["n_events"] >= min_events]
     if max_edges is None:
         max_edges = min(400, max(80, 6 * len(u.node_ids)))
     n_hidden = max(len(e) - max_edges, 0)
@@ -219,7 +222,8 @@ def network_map(net, *, level: str | None = "unit", bottlenecks=None, cycles=Non
 
     nodes = [str(n) for n in u.node_ids]
     prov, cli = e["provider"].astype(str).to_numpy(), e["client"].astype(str).to_numpy()
-    pos = _layout(nodes, zip(prov, cli), seed)
+    every = e_all[["provider", "client"]].astype(str).to_numpy()
+    pos = _layout(nodes, map(tuple, every), seed)          # all relations shape the layout
     n = len(nodes)
     ax = _axes(ax, (9, 7) if n <= 15 else (12, 9.5))
     vol = u.nodes.set_index("node")[["n_in", "n_out"]].sum(axis=1)
@@ -250,7 +254,13 @@ def network_map(net, *, level: str | None = "unit", bottlenecks=None, cycles=Non
             connectionstyle="arc3,rad=0.13", lw=width[k], color=colors[k],
             linestyle="--" if dashed[k] else "-", shrinkA=radius[prov[k]] + 1,
             shrinkB=radius[cli[k]] + 2, zorder=2, alpha=0.9))
+    labelled = set(nodes)
+    if n > 40:                  # label the flagged and the 20 busiest nodes only
+        busiest = np.argsort(-vol, kind="stable")[:20]
+        labelled = flagged | {nodes[i] for i in busiest}
     for n, (x, y) in zip(nodes, xy):
+        if n not in labelled:
+            continue
         ax.annotate(n, (x, y), xytext=(0, -radius[n] - 2), textcoords="offset points",
                     ha="center", va="top", fontsize=8, zorder=5,
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
@@ -288,9 +298,11 @@ def satisfaction_heatmap(net, *, level: str | None = "unit",
     matplotlib.axes.Axes
         ``ax.images[0]`` holds the *n* × *n* matrix (rows = providers, columns
         = clients, sorted node ids) as a masked array: suppressed cells and
-        pairs without a rated relation are masked. Suppressed cells carry an
-        "×" text; shown cells their value (one decimal) up to 25 nodes. Tick
-        labels are the node ids.
+        pairs without a rated relation are masked. Up to 40 nodes suppressed
+        cells carry an "×" text (beyond, a light-grey layer, ``ax.images[1]``);
+        shown cells their value (one decimal) up to 25 nodes. Tick labels are
+        the node ids (every k-th beyond 60 nodes). The figure is at most
+        13 × 11.5 inches.
 
     Raises
     ------
@@ -338,23 +350,30 @@ def satisfaction_heatmap(net, *, level: str | None = "unit",
                  .reindex(index=ids, columns=ids).fillna(0).to_numpy(float) > 0)
     data = np.ma.masked_array(M, mask=~np.isfinite(M) | S)
     n = len(ids)
-    ax = _axes(ax, (2.2 + 0.5 * n, 1.6 + 0.45 * n))
+    ax = _axes(ax, (min(2.2 + 0.5 * n, 13), min(1.6 + 0.45 * n, 11.5)))
     lo, hi = u.scale
     thr = u.threshold if lo < u.threshold < hi else (lo + hi) / 2
     im = ax.imshow(data, cmap=mpl.colormaps["RdYlGn"],
                    norm=mpl.colors.TwoSlopeNorm(vcenter=thr, vmin=lo, vmax=hi))
     fs = 8 if n <= 15 else 6
-    for i, j in zip(*np.nonzero(small)):
-        ax.text(j, i, "×", ha="center", va="center", color="0.45", fontsize=fs + 1)
+    if n <= 40:
+        for i, j in zip(*np.nonzero(small)):
+            ax.text(j, i, "×", ha="center", va="center", color="0.45", fontsize=fs + 1)
+    else:                       # too many cells for marks: suppressed cells in light grey
+        ax.imshow(np.ma.masked_array(np.ones(small.shape), mask=~small),
+                  cmap=mpl.colors.ListedColormap(["#d5d5d5"]), zorder=0)
     if n <= 25:
         for i, j in zip(*np.nonzero(~data.mask)):
             ax.text(j, i, f"{data[i, j]:.1f}", ha="center", va="center", fontsize=fs - 1)
-    ax.set_xticks(range(n), ids, rotation=60, ha="right", fontsize=fs)
-    ax.set_yticks(range(n), ids, fontsize=fs)
+    step = 1 if n <= 60 else int(np.ceil(n / 60))
+    ax.set_xticks(range(0, n, step), ids[::step], rotation=60, ha="right",
+                  fontsize=fs if n <= 40 else 4)
+    ax.set_yticks(range(0, n, step), ids[::step], fontsize=fs if n <= 40 else 4)
     ax.set_xlabel("client")
     ax.set_ylabel("provider")
-    ax.set_title(f"Satisfaction, provider → client\n(× = fewer than {min_group_size} raters, "
-                 "not shown)", fontsize=10)
+    mark = "×" if n <= 40 else "grey"
+    ax.set_title(f"Satisfaction, provider → client\n({mark} = fewer than {min_group_size} "
+                 "raters, not shown)", fontsize=10)
     ax.figure.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="shrunk mean satisfaction")
     return ax
 

@@ -163,8 +163,9 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
     f = findings(net, min_group_size=min_group_size, as_of=as_of, seed=seed)
     missing = list(f.get("missing", []))
     has_people = net.level == "person" and net.people is not None
-    by_unit = level == "unit" and has_people and f["units"] is not f["net"]
-    unit_of = net.nodes.set_index("node")["unit"] if by_unit else None
+    units_ok = has_people and f["units"] is not f["net"]
+    by_unit = level == "unit" and units_ok
+    unit_of = net.nodes.set_index("node")["unit"] if units_ok else None
     if has_people:
         h = health(net, min_group_size=min_group_size, as_of=as_of, seed=seed, _found=f,
                    level=level, individuals=individuals)
@@ -175,31 +176,39 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
     view = f["units"] if level == "unit" else f["net"]
 
     # bottlenecks: a unit with a flagged member is flagged too
-    b_view = (f["bottlenecks_unit"] if level == "unit" else f["bottlenecks"]).copy()
+    b_unit = f["bottlenecks_unit"].copy()
     member_flag = pd.DataFrame()
-    if by_unit and len(f["bottlenecks"]):
+    if units_ok and len(f["bottlenecks"]):
         pb = f["bottlenecks"]
         member_flag = pb[pb["is_bottleneck"]].assign(unit=lambda d: d["node"].map(unit_of))
         first = member_flag.drop_duplicates("unit").set_index("unit")["reason"]
-        by_member = b_view["node"].isin(first.index) & ~b_view["is_bottleneck"]
-        b_view["is_bottleneck"] = b_view["is_bottleneck"] | by_member
-        because = "one of its people: " + b_view["node"].map(first).astype(object).fillna("")
-        b_view["reason"] = b_view["reason"].astype(object).where(~by_member, because)
-        b_view = b_view.sort_values(["is_bottleneck", "score", "node"],
+        by_member = b_unit["node"].isin(first.index) & ~b_unit["is_bottleneck"]
+        b_unit["is_bottleneck"] = b_unit["is_bottleneck"] | by_member
+        because = "one of its people: " + b_unit["node"].map(first).astype(object).fillna("")
+        b_unit["reason"] = b_unit["reason"].astype(object).where(~by_member, because)
+        b_unit = b_unit.sort_values(["is_bottleneck", "score", "node"],
                                     ascending=[False, False, True], kind="mergesort")
-        b_view = b_view.reset_index(drop=True)
+        b_unit = b_unit.reset_index(drop=True)
+    b_view = b_unit if level == "unit" else f["bottlenecks"]
+    if level != "unit":
+        member_flag = pd.DataFrame()
 
     cyc = _cycles(view, f, unit_of, by_unit, individuals, min_group_size)
+    # the map and the matrix are drawn by unit whenever there are units: readable
+    fig_view = f["units"] if units_ok else view
+    cyc_map = cyc if fig_view is view else _cycles(fig_view, f, unit_of, True, individuals,
+                                                   min_group_size)
+    b_map = b_unit if fig_view is f["units"] else b_view
     spir = _spirals(f["spirals"], unit_of, by_unit and not individuals)
 
     edges = plot.suppressed_edges(view, min_group_size=min_group_size)
     figures, spiral_note = {}, ""
     with matplotlib.rc_context({"svg.hashsalt": "icnet", "figure.max_open_warning": 0}):
         figures["network_map"] = _png(plot.network_map(
-            view, level=None, bottlenecks=b_view, cycles=cyc, seed=seed,
+            fig_view, level=None, bottlenecks=b_map, cycles=cyc_map, seed=seed,
             min_group_size=min_group_size).figure)
         figures["satisfaction_heatmap"] = _png(plot.satisfaction_heatmap(
-            view, level=None, min_group_size=min_group_size).figure)
+            fig_view, level=None, min_group_size=min_group_size).figure)
         if len(b_view):
             figures["bottleneck_components"] = _png(plot.bottleneck_components(b_view).figure)
         if net.has_events and net.has_time:
@@ -255,6 +264,7 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
         spiral_note=spiral_note, tables=html_tables, min_group_size=min_group_size,
         individuals=individuals, version=__version__, missing=missing,
         has_people=has_people, level=level,
+        map_level="unit" if fig_view is f["units"] and units_ok else view.level,
         flags=[(k, FLAGS.get(k, "")) for k in used_flags])
     path.write_text(html, encoding="utf-8")
     if tables:
@@ -296,13 +306,13 @@ def _cycles(view, f, unit_of, by_unit, individuals, min_group_size) -> pd.DataFr
                                else f"{view.level}s", n_raters=raters))
     if by_unit and len(f["cycles"]):
         pc = f["cycles"]
-        mapped = pc.assign(between="people", n_raters=pc["length"])
+        mapped = pc.assign(between="people", n_raters=pc["length"],   # edges: for the map
+                           edges=[tuple((unit_of.get(p, p), unit_of.get(c, c)) for p, c in es
+                                        if unit_of.get(p, p) != unit_of.get(c, c))
+                                  for es in pc["edges"]])
         if not individuals:
             mapped = mapped.assign(
-                cycle=[tuple(unit_of.get(x, x) for x in c) for c in pc["cycle"]],
-                edges=[tuple((unit_of.get(p, p), unit_of.get(c, c)) for p, c in es
-                             if unit_of.get(p, p) != unit_of.get(c, c))
-                       for es in pc["edges"]])
+                cycle=[tuple(unit_of.get(x, x) for x in c) for c in pc["cycle"]])
         parts.append(mapped)
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object if c in ("cycle", "between", "edges")
