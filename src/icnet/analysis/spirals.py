@@ -183,7 +183,7 @@ def _gpd_tail(v, null, n_exc):
 
 def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 499,
                         half_life_days: float = 7.0, bad_z: float = 1.5,
-                        min_events: int = 10, min_bad: int = 3, alpha: float = 0.05,
+                        min_events: int = 10, min_bad: int = 3, alpha: float = 0.10,
                         max_gap_days: float = 21.0, period: str = "W",
                         controls=("own", "others"), chain_z: float = 1.5,
                         max_work: float = 2e9) -> pd.DataFrame:
@@ -207,8 +207,14 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     min_events, min_bad : int
         Evidence needed per direction (events with a quality, bad events);
         pairs below it are reported as ``insufficient``, not tested.
-    alpha : float, default 0.05
-        False-discovery rate for the classification.
+    alpha : float, default 0.10
+        False-discovery rate (Benjamini–Hochberg, over the tested pairs) at
+        which ``kind`` is decided: among the pairs called ``spiral`` or
+        ``one_sided`` the expected share of false ones is at most ``alpha``.
+        ``q`` is reported whatever ``alpha`` is; filter ``q <= 0.05`` for a
+        stricter list. The default trades a 10 % false-discovery rate for
+        power: a circular shift of a single short episode cannot give p much
+        below (lag scale)/(window), see Notes.
     max_gap_days : float, default 21
         Bad turns further apart than this do not belong to one chain.
     period : str, default "W"
