@@ -102,3 +102,23 @@ def test_conflict_cycles_match_networkx_simple_cycles(org_net, level):
     assert set(ours["cycle"]) == theirs
     if level == "person":
         assert len(theirs) >= 1                         # planted conflicts are there
+
+
+def test_conflict_cycles_match_networkx_on_a_dense_bad_graph():
+    # many overlapping bad relations: hundreds of cycles of every length 2..4
+    rng = np.random.default_rng(7)
+    g = nx.gnp_random_graph(40, 0.2, seed=7, directed=True)
+    e = pd.DataFrame([(f"n{u:02d}", f"n{v:02d}") for u, v in g.edges],
+                     columns=["provider", "client"])
+    e["satisfaction_mean"] = np.where(rng.random(len(e)) < 0.7, 1.5, 4.5)
+    e["satisfaction_n"] = 40
+    net = icnet.ServiceNetwork.from_edges(e)
+    ours = icnet.conflict_cycles(net, max_length=4, max_cycles=10**6)
+    bad = bad_edges(net)
+    G = nx.DiGraph(zip(bad["provider"], bad["client"]))
+    theirs = set()
+    for cyc in nx.simple_cycles(G, length_bound=4):
+        i = cyc.index(min(cyc))
+        theirs.add(tuple(cyc[i:] + cyc[:i]))
+    assert set(ours["length"]) == {2, 3, 4} and len(theirs) > 100
+    assert set(ours["cycle"]) == theirs and len(ours) == len(theirs)
