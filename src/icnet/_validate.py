@@ -79,6 +79,8 @@ def network(net, *, need_events: bool = False):
             raise ParameterError(
                 "Expected an icnet.ServiceNetwork (from icnet.from_events) or a "
                 f"networkx.DiGraph; got {type(net).__name__}.")
+    if hasattr(out, "_in_memory"):  # built on a Dask cluster: see icnet._dask
+        out = out._in_memory()
     if need_events and not out.has_events:
         raise ParameterError(
             "This analysis needs the individual service events (with timestamps); the "

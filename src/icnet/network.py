@@ -555,9 +555,14 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
         Neutral satisfaction for the credible ``sign`` of edges (default: the
         middle of the scale).
     engine : {"pandas", "dask"}, default "pandas"
-        Only ``"pandas"`` is available in this version; ``"dask"`` (and a
-        ``dask.dataframe.DataFrame`` as ``events``) raises a ParameterError
-        that says what to do instead (see docs/scaling.md).
+        ``"dask"`` (implied when ``events`` is a ``dask.dataframe.DataFrame``)
+        reads, validates and aggregates the events on the active Dask
+        scheduler (a ``dask.distributed.Client`` when one is running), for
+        logs that do not fit one machine; ``events`` may then also be a
+        Parquet dataset (a directory) or CSV path. Edges and nodes are the
+        same as with pandas; ``net.events`` stays a Dask frame. Needs
+        ``pip install "icnet[dask]"``; see :mod:`icnet._dask` and
+        docs/scaling.md.
 
     Returns
     -------
@@ -586,15 +591,16 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
     _validate.one_of("errors", errors, ["raise", "drop"])
     _validate.one_of("engine", engine, ["pandas", "dask"])
     scale = _validate.scale(scale)
-    if engine == "dask" or type(events).__module__.startswith("dask."):
-        raise ParameterError(
-            "engine='dask' (aggregation on a Dask cluster) is not available in this version. "
-            "Compute the frame first (events.compute()) or read a Parquet file with the "
-            "pandas engine; 5 M events fit one machine (about 10 s, 2 GiB).")
     if not isinstance(level, str) or not level:
         raise ParameterError(f"The 'level' parameter must be a non-empty str; got {level!r}.")
     if threshold is not None:
         _validate.in_range("threshold", threshold, low=scale[0], high=scale[1])
+    if engine == "dask" or type(events).__module__.startswith("dask."):
+        from . import _dask  # lazy: dask is optional
+
+        return _dask.from_events(events, people=people, ratings=ratings,
+                                 agreements=agreements, scale=scale, level=level,
+                                 columns=columns, errors=errors, tz=tz, threshold=threshold)
     ev = io.read_events(events, columns=columns, scale=scale, errors=errors, tz=tz)
     tables = {"events": ev}
     if people is not None:
@@ -862,9 +868,8 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
 
 # ---------------------------------------------------------------------- aggregation
 
-def _group_codes(net: ServiceNetwork):
-    ev = net.events
-    n = len(net.node_ids)
+def _group_codes(ev: pd.DataFrame, node_ids):
+    n = len(node_ids)
     p = ev["provider"].cat.codes.to_numpy().astype(np.int64)
     c = ev["client"].cat.codes.to_numpy().astype(np.int64)
     key = p * n + c
@@ -875,11 +880,21 @@ def _group_codes(net: ServiceNetwork):
 
 
 def _aggregate(net: ServiceNetwork) -> pd.DataFrame:
-    ev = net.events
-    key, starts, p, c = _group_codes(net)
+    out, pcode = _edge_stats(net.events, net.node_ids, lambda: net.span[1])
+    return _complete_edges(out, net, pcode=pcode)
+
+
+def _edge_stats(ev: pd.DataFrame, node_ids, end) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per-edge statistics of canonically sorted events (before shrinkage).
+
+    ``end()`` gives the end of the whole log's span (open requests older than
+    their expected delay count as breaches). Shared with the Dask path, which
+    calls it on each partition of complete provider→client groups.
+    """
+    key, starts, p, c = _group_codes(ev, node_ids)
     g = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(key)]))
     G = len(starts)
-    ids = net.node_ids.to_numpy()
+    ids = np.asarray(node_ids, dtype=object)
     out = pd.DataFrame({"provider": ids[p[starts]], "client": ids[c[starts]]})
     out["n_events"] = np.bincount(g, minlength=G).astype("int64")
 
@@ -924,8 +939,7 @@ def _aggregate(net: ServiceNetwork) -> pd.DataFrame:
         known = ~np.isnan(exp) & ~np.isnan(d)
         breach = known & (d > exp)
         if "delivered_at" in ev and "requested_at" in ev:
-            end = net.span[1]
-            age = (end - ev["requested_at"]).to_numpy() / np.timedelta64(1, "h")
+            age = (end() - ev["requested_at"]).to_numpy() / np.timedelta64(1, "h")
             open_ = ev["delivered_at"].isna().to_numpy() & ~np.isnan(exp)
             late_open = open_ & (age > exp)
             known |= late_open
@@ -953,7 +967,7 @@ def _aggregate(net: ServiceNetwork) -> pd.DataFrame:
     else:
         out["first_at"] = pd.NaT
         out["last_at"] = pd.NaT
-    return _complete_edges(out, net, pcode=p[starts])
+    return out, p[starts]
 
 
 def _complete_edges(e: pd.DataFrame, net: ServiceNetwork, pcode=None) -> pd.DataFrame:

@@ -1,0 +1,715 @@
+"""Build a :class:`~icnet.ServiceNetwork` on a Dask cluster (``engine="dask"``).
+
+For event logs that do not fit one machine. The events are read, validated and
+aggregated to ``provider → client`` edges on the active Dask scheduler (the
+``dask.distributed.Client`` you started, or Dask's local threads); only small
+results come back: validation counts and the first offending rows, the node
+ids, and the edge table. The edges and nodes are then finished in pandas by
+the same code as the pandas path, so they are identical to
+``icnet.from_events(events.compute())``.
+
+What runs where
+---------------
+1. *Validation* (cluster, one task per partition): each partition goes
+   through :func:`icnet.io.read_events` with ``errors="drop"``; the driver
+   receives per-check counts, the dropped rows, the ids and services used and
+   a hash of every ``event_id``. Repeated event ids across partitions are
+   found by bucketing those hashes on the cluster; only candidates come back
+   and are checked exactly. ``errors="raise"`` raises the same
+   :class:`~icnet.errors.SchemaError` as pandas would (same check order,
+   total count, first offending rows with their values, the fix).
+2. *Aggregation* (cluster): validated events are coded over the global node
+   ids, shuffled by ``provider → client`` pair so that every pair lands whole
+   in one partition, sorted there in the canonical event order and reduced
+   by :func:`icnet.network._edge_stats` (the pandas path's own code: counts,
+   means, two-pass standard deviations, exact delay medians and 90th
+   percentiles, SLA breaches, rework, first/last request). Because each
+   pair's events are summed in the same order as pandas sums them, the
+   floating-point results are bit-for-bit equal.
+3. *Finishing* (driver): empirical-Bayes shrinkage, credible signs and node
+   volumes on the small edge table, by the pandas code.
+
+The returned network keeps ``net.events`` as the validated Dask frame
+(canonical columns; ``provider``/``client`` categoricals over
+``net.node_ids``; not sorted). Edge-based analyses (``conflict_cycles``,
+``dependence``, ``to_networkx`` …) never touch it. Analyses that read
+individual events (``service_quality``, ``bottlenecks``,
+``retaliation_spirals``, ``health`` …) and ``by``/``window``/``periods``
+compute the events into memory once (:meth:`DaskServiceNetwork.compute`),
+canonically sorted exactly like the pandas path, and give identical results;
+they need the memory the pandas path needs.
+
+Examples
+--------
+>>> import dask, dask.dataframe as dd, icnet
+>>> ev = icnet.datasets.load("planta").events
+>>> with dask.config.set(scheduler="synchronous"):
+...     net = icnet.from_events(dd.from_pandas(ev, npartitions=3), level="unit")
+...     ref = icnet.from_events(ev, level="unit")
+...     same = net.edges.equals(ref.edges)
+>>> net                                                   # doctest: +ELLIPSIS
+<ServiceNetwork level='unit': ... nodes, ... edges, ... events (Dask)>
+>>> same
+True
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import io
+from . import network as _net
+from .errors import EmptyNetworkError, ParameterError, SchemaError
+
+__all__ = ["from_events", "DaskServiceNetwork"]
+
+_INSTALL = 'pip install "icnet[dask]"'
+_ROWS_PER_PARTITION = 1_000_000       # when a pandas frame is handed to engine="dask"
+_N_BUCKETS = 64                         # hash buckets for the repeated-event-id check
+_SENTINEL_IDS = ("\x00icnet-sentinel-a", "\x00icnet-sentinel-b")
+_DEFAULT_STR = pd.Series(["a"]).dtype   # pandas' own string dtype (str or object)
+
+
+def _dask():
+    try:
+        import dask
+        import dask.dataframe as dd
+    except ImportError:
+        raise ParameterError(
+            "engine='dask' needs the optional packages dask[dataframe] and distributed. "
+            f"Install them with: {_INSTALL}") from None
+    return dask, dd
+
+
+# --------------------------------------------------------------------------- loading
+
+def _load(events, dd, dask):
+    """A Dask frame from a Dask frame, a pandas table or a CSV/Parquet path."""
+    if type(events).__module__.startswith("dask"):
+        if not hasattr(events, "map_partitions") or not hasattr(events, "columns"):
+            raise ParameterError(
+                "With engine='dask', 'events' must be a dask.dataframe.DataFrame, a pandas "
+                f"DataFrame or a CSV/Parquet path; got {type(events).__name__}.")
+        return events
+    with dask.config.set({"dataframe.convert-string": False}):
+        if isinstance(events, (str, os.PathLike)):
+            path = os.fspath(events)
+            if not os.path.exists(path):
+                raise SchemaError(f"events: file {path!r} does not exist. Check the path.")
+            low = path.lower()
+            try:
+                if low.endswith((".parquet", ".pq")) or os.path.isdir(path):
+                    return dd.read_parquet(path)
+                sep = "\t" if low.endswith((".tsv", ".tsv.gz", ".tab")) else ","
+                return dd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                                   na_values=[""], encoding="utf-8-sig",
+                                   blocksize=None if low.endswith(".gz") else "64MB")
+            except ImportError as err:
+                raise SchemaError(
+                    f"events: reading {path!r} needs an optional package ({err}). Install "
+                    "it with: python -m pip install pyarrow") from None
+            except (OSError, ValueError) as err:
+                raise SchemaError(
+                    f"events: could not read {path!r} ({type(err).__name__}: {err}). Give "
+                    "a Parquet dataset or a UTF-8 CSV with a header row.") from None
+        df = io.read_table(events, "events")     # dict / DataFrame, checked as pandas does
+        n = max(1, -(-len(df) // _ROWS_PER_PARTITION))
+        return dd.from_pandas(df, npartitions=n, sort=False)
+
+
+def _small(table):
+    """People/ratings/agreements are small: bring a Dask frame into memory."""
+    if table is not None and type(table).__module__.startswith("dask") and \
+            hasattr(table, "compute"):
+        return table.compute()
+    return table
+
+
+# --------------------------------------------------------------------------- partitions
+
+def _plain_strings(df: pd.DataFrame) -> pd.DataFrame:
+    """Dask's ``string[pyarrow]`` (missing = NA) → pandas' default string dtype."""
+    for c in df.columns:
+        dt = df[c].dtype
+        if isinstance(dt, pd.StringDtype) and dt != _DEFAULT_STR and dt.na_value is pd.NA:
+            if _DEFAULT_STR == object:  # pragma: no cover - pandas 2
+                df[c] = df[c].astype(object).where(df[c].notna(), np.nan)
+            else:
+                df[c] = df[c].astype(_DEFAULT_STR)
+    return df
+
+
+def _sentinel(raw: pd.DataFrame) -> pd.DataFrame:
+    """One valid event in ``raw``'s dtypes, so a partition whose rows are all
+    rejected still yields its dropped rows (read_events refuses empty results)."""
+    row = {}
+    for c in raw.columns:
+        dt = raw[c].dtype
+        if c == "provider":
+            v = _SENTINEL_IDS[0]
+        elif c == "client":
+            v = _SENTINEL_IDS[1]
+        elif c == "event_id":
+            v = "\x00icnet-sentinel"
+        elif c == "requested_at":
+            v = pd.Timestamp("2000-01-01", tz="UTC" if isinstance(dt, pd.DatetimeTZDtype)
+                             else None)
+            if not pd.api.types.is_datetime64_any_dtype(dt):
+                v = "2000-01-01"
+        else:
+            v = None
+        row[c] = [v]
+    s = pd.DataFrame(row)
+    for c in raw.columns:
+        if s[c].isna().all():
+            try:
+                s[c] = s[c].astype(raw[c].dtype)
+            except (TypeError, ValueError):
+                pass
+    return s
+
+
+def _read_part(part: pd.DataFrame, columns, scale, tz):
+    """``io.read_events(errors="drop")`` on one partition: (raw, data, dropped)."""
+    raw = _plain_strings(io.read_table(part, "events", columns=columns))
+    try:
+        t = io.read_events(raw, scale=scale, errors="drop", tz=tz)
+        return raw, t.data, t.dropped, t.problems
+    except EmptyNetworkError:
+        pass
+    both = pd.concat([raw, _sentinel(raw)], ignore_index=True)
+    t = io.read_events(both, scale=scale, errors="drop", tz=tz)
+    return raw, t.data.iloc[:-1].reset_index(drop=True), t.dropped, t.problems
+
+
+def _kept_rows(n: int, dropped: pd.DataFrame) -> np.ndarray:
+    keep = np.ones(n, dtype=bool)
+    keep[dropped["row"].to_numpy(dtype=np.int64)] = False
+    return np.flatnonzero(keep)
+
+
+def _id_hash(values) -> np.ndarray:
+    s = pd.Series(values)
+    return pd.util.hash_array(s.astype(str).to_numpy(dtype=object)
+                              if s.dtype != object else s.to_numpy(dtype=object))
+
+
+def _summary(part, columns, scale, tz, n_buckets):
+    """Pass 1 on one partition: everything the driver needs, all small, plus the
+    ``event_id`` hashes split into buckets (they stay on the cluster)."""
+    raw, data, dropped, problems = _read_part(part, columns, scale, tz)
+    used = {}
+    for col in ("provider", "client"):
+        cat = data[col].cat
+        cnt = np.bincount(cat.codes.to_numpy(), minlength=len(cat.categories))
+        used[col] = pd.Series(cnt, index=cat.categories.to_numpy(dtype=object))
+    ids = used["provider"].add(used["client"], fill_value=0)
+    ids = ids[ids > 0].astype("int64")
+    ids = ids[~ids.index.isin(_SENTINEL_IDS)]
+    out = {"n": len(raw), "dropped": dropped, "ids": ids, "problems": problems,
+           "services": (data["service"].cat.categories.to_numpy(dtype=object)
+                        if "service" in data else None)}
+    buckets = None
+    if "event_id" in data:
+        rows = _kept_rows(len(raw), dropped)
+        h = _id_hash(data["event_id"])
+        b = (h % np.uint64(n_buckets)).astype(np.int64)
+        order = np.argsort(b, kind="stable")
+        bounds = np.searchsorted(b[order], np.arange(n_buckets + 1))
+        buckets = [(h[order[bounds[i]:bounds[i + 1]]], rows[order[bounds[i]:bounds[i + 1]]])
+                   for i in range(n_buckets)]
+    # the first offending rows of each check, with the values shown in messages
+    first = {}
+    if len(dropped):
+        for detail, grp in dropped.groupby("detail", sort=False):
+            first[detail] = grp.head(6)
+    out["first"] = first
+    return out, buckets
+
+
+def _piece(res, b):
+    """Bucket ``b`` of one partition's event_id hashes."""
+    return res[1][b]
+
+
+def _bucket_candidates(*pieces):
+    """Rows whose event_id hash occurs in more than one partition (one bucket)."""
+    hs, parts, rows = [], [], []
+    for number, (h, r) in enumerate(pieces):
+        hs.append(h)
+        rows.append(r)
+        parts.append(np.full(len(h), number, dtype=np.int64))
+    if not hs:
+        return np.zeros((0, 2), dtype=np.int64)
+    h = np.concatenate(hs)
+    s = pd.Series(h)
+    dup = s.duplicated(keep=False).to_numpy()
+    return np.c_[np.concatenate(parts)[dup], np.concatenate(rows)[dup]]
+
+
+def _first(res):
+    return res[0]
+
+
+def _take_rows(part, rows, columns):
+    raw = _plain_strings(io.read_table(part, "events", columns=columns))
+    return raw.iloc[np.asarray(rows, dtype=np.int64)]
+
+
+def _events_part(part, columns, scale, tz, node_ids, services, remove, agr, ppl,
+                 partition_info=None):  # noqa: D417
+    """Pass 2 on one partition: the validated, globally coded events."""
+    raw, data, dropped, _ = _read_part(part, columns, scale, tz)
+    number = partition_info["number"] if partition_info else -1
+    if remove and number in remove:
+        rows = _kept_rows(len(raw), dropped)
+        data = data.loc[~np.isin(rows, remove[number])].reset_index(drop=True)
+    if agr is not None and "expected_hours" not in data and "max_delay_hours" in agr:
+        data = _net._expected_from_agreements(data, agr, ppl)
+    idx = pd.Index(node_ids, dtype=object)
+    cats = pd.CategoricalDtype(idx)
+    for col in ("provider", "client"):
+        codes = _net._node_codes(data[col], idx)
+        data[col] = pd.Categorical.from_codes(codes, dtype=cats)
+    if services is not None and "service" in data:
+        data["service"] = pd.Categorical(data["service"].astype(object),
+                                         categories=pd.Index(services, dtype=object))
+    return data
+
+
+_STAT_COLS = ["requested_at", "delivered_at", "delay_hours", "satisfaction", "expected_hours",
+              "reopened"]
+
+
+def _stats_input(ev: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The columns the edge statistics need, with the pair key to shuffle on."""
+    key = ev["provider"].cat.codes.to_numpy().astype(np.int64) * n + \
+        ev["client"].cat.codes.to_numpy().astype(np.int64)
+    out = pd.DataFrame({"key": key})
+    for c in _STAT_COLS:
+        if c in ev:
+            out[c] = ev[c].to_numpy()
+    return out
+
+
+def _reduce_part(df: pd.DataFrame, node_ids, req_max, dlv_max) -> pd.DataFrame:
+    """Edge statistics of complete pairs, by the pandas path's own code.
+
+    Rows are sorted like the pandas path sorts events (pair, request time,
+    then delivery, delay, satisfaction, expected delay, rework), so each
+    pair's values are summed in the same order: identical floats.
+    """
+    n = len(node_ids)
+    end = dlv_max if pd.notna(dlv_max) and dlv_max > req_max else req_max
+    keys = []
+    for c in ("reopened", "expected_hours", "satisfaction", "delay_hours"):
+        if c in df:
+            v = df[c].to_numpy(dtype=float)
+            keys.append(np.where(np.isnan(v), np.inf, v))
+    for c in ("delivered_at", "requested_at"):
+        if c in df:
+            keys.append(df[c].to_numpy(dtype="datetime64[ns]").view("int64"))
+    keys.append(df["key"].to_numpy())
+    order = np.lexsort(keys) if len(df) else np.zeros(0, dtype=np.int64)
+    df = df.take(order).reset_index(drop=True)
+    key = df["key"].to_numpy()
+    cats = pd.CategoricalDtype(pd.Index(node_ids, dtype=object))
+    ev = pd.DataFrame({"provider": pd.Categorical.from_codes(key // n, dtype=cats),
+                       "client": pd.Categorical.from_codes(key % n, dtype=cats)})
+    for c in _STAT_COLS:
+        if c in df:
+            ev[c] = df[c].to_numpy()
+    out, pcode = _net._edge_stats(ev, node_ids, lambda: end)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else \
+        np.zeros(0, dtype=np.int64)
+    out["_key"] = key[starts].astype(np.int64)
+    out["_pcode"] = np.asarray(pcode, dtype=np.int64)
+    return out
+
+
+# --------------------------------------------------------------------------- messages
+
+_MSG = re.compile(r"^events column '(?P<col>.*?)' has (?P<n>\d+) ")
+
+
+def _shown(rows, vals) -> str:
+    s = ", ".join(str(r) for r in rows)
+    if vals is not None:
+        s += ": " + ", ".join(repr(io._plain(v)) for v in vals)
+    return s
+
+
+def _values_for(detail: str, sub: pd.DataFrame, tz):
+    """The values a message shows for the rows of one check (as io does)."""
+    col = detail.split(":", 1)[0]
+    if detail.startswith("delivered_at: deliveries before"):
+        return io._timestamps(sub["delivered_at"], tz)[0].to_numpy()
+    return sub[col].to_numpy() if col in sub else None
+
+
+def _raw_of_dropped(d: pd.DataFrame) -> pd.DataFrame:
+    """The input values of dropped rows, under their input column names."""
+    vals = d.iloc[:, 4:]
+    vals.columns = [c[6:] if c in ("input_table", "input_row", "input_reason",
+                                   "input_detail") else c for c in vals.columns]
+    return vals.reset_index(drop=True)
+
+
+def _raise_first(summaries, offsets, cross, cross_problems, tz, scale):
+    """Raise the SchemaError pandas would raise, from the partitions' results.
+
+    In ``errors="raise"`` mode pandas raises at the first check (in its own
+    order) that any row fails; the rows failing it then have it as their first
+    problem, so its count and first rows come from the dropped rows' reasons.
+    """
+    firsts: dict[str, list] = {}
+    for s, off in zip(summaries, offsets):
+        for detail, grp in s["first"].items():
+            firsts.setdefault(detail, []).append(grp.assign(row=grp["row"] + off))
+    if cross is not None and len(cross):
+        firsts.setdefault(_DUP, []).append(cross)
+    if not firsts:
+        return
+    firsts = {d: pd.concat(g, ignore_index=True).sort_values("row", kind="mergesort")
+              for d, g in firsts.items()}
+    # which check comes first: let pandas decide on one row of each candidate
+    detail = _DUP
+    others = [_raw_of_dropped(g.head(1)) for d, g in firsts.items() if d != _DUP]
+    if others:
+        try:
+            io.read_events(pd.concat(others, ignore_index=True), scale=scale,
+                           errors="raise", tz=tz)
+        except SchemaError as err:
+            msg = str(err)
+            m = _MSG.match(msg)
+            detail = f"{m.group('col')}: {msg[m.end():].split(' (rows ', 1)[0]}"
+    col, what = detail.split(": ", 1)
+    n = sum(int((s["dropped"]["detail"] == detail).sum()) for s in summaries if
+            len(s["dropped"]))
+    if detail == _DUP and cross is not None:
+        n += len(cross)
+    fix = ""
+    for problems in [s["problems"] for s in summaries] + [cross_problems]:
+        for _, pcol, cnt, msg in problems:
+            if pcol == col and msg.startswith(f"events column '{col}' has {cnt} {what} (rows "):
+                fix = _fix_of(msg, col)
+                break
+        if fix:
+            break
+    g = firsts[detail].head(io._N_SHOW)
+    vals = _values_for(detail, _raw_of_dropped(g), tz)
+    more = "" if n <= io._N_SHOW else ", …"
+    raise SchemaError(f"events column '{col}' has {n} {what} "
+                      f"(rows {_shown(g['row'].to_numpy(), vals)}{more}). {fix} "
+                      f"{io._DROP_HINT}")
+
+
+_DUP = "event_id: repeated event ids"
+
+
+def _fix_of(msg: str, col: str) -> str:
+    """The fix sentence of an io message (after the rows list)."""
+    body = msg[:-len(io._DROP_HINT)].rstrip() if msg.endswith(io._DROP_HINT) else msg
+    head = f"events column '{col}' has "
+    rest = body[len(head):]
+    # the rows list ends at the last "). " before the fix; fixes never contain one
+    i = rest.rfind("). ")
+    return rest[i + 3:] if i >= 0 else ""
+
+
+# --------------------------------------------------------------------------- network
+
+class DaskServiceNetwork(_net.ServiceNetwork):
+    """A :class:`~icnet.ServiceNetwork` whose events live on a Dask cluster.
+
+    Built by ``icnet.from_events(..., engine="dask")``. ``edges``, ``nodes``,
+    ``dropped``, ``node_ids`` and the small tables are in memory and equal to
+    the pandas path's; ``events`` is the validated Dask frame (not sorted).
+    Analyses that need individual events work on :meth:`compute` (called for
+    them automatically).
+    """
+
+    def __init__(self, *, n_events: int, span, **kw):
+        super().__init__(**kw)
+        self._n_events = int(n_events)
+        self._span = span
+        self._local = None
+
+    def __repr__(self) -> str:
+        return (f"<ServiceNetwork level={self.level!r}: {len(self.node_ids)} nodes, "
+                f"{len(self.edges)} edges, {self._n_events} events (Dask)>")
+
+    @property
+    def has_time(self) -> bool:
+        return "requested_at" in self.events.columns
+
+    @property
+    def span(self):
+        self._need_time("span")
+        return self._span
+
+    @property
+    def n_events(self) -> int:
+        """Number of valid events (known without touching the cluster)."""
+        return self._n_events
+
+    def compute(self) -> _net.ServiceNetwork:
+        """The same network with its events in memory (pandas), computed once.
+
+        The events are canonically sorted exactly as the pandas path sorts
+        them, so every analysis gives the pandas path's result. Needs the
+        memory the pandas path needs for these events.
+
+        Examples
+        --------
+        >>> import dask, dask.dataframe as dd, icnet
+        >>> ev = icnet.datasets.load("planta").events
+        >>> with dask.config.set(scheduler="synchronous"):
+        ...     local = icnet.from_events(dd.from_pandas(ev, npartitions=2)).compute()
+        >>> local.events.equals(icnet.from_events(ev).events)
+        True
+        """
+        if self._local is None:
+            ev = _net._canonical_events(self.events.compute(), self.node_ids.to_numpy())
+            local = _net.ServiceNetwork(
+                events=ev, people=self.people, ratings=self.ratings,
+                agreements=self.agreements, scale=self.scale, level=self.level,
+                dropped=self.dropped, internal=self.internal, edges=self.edges,
+                node_ids=self.node_ids, members=self._members, threshold=self.threshold)
+            local.__dict__["nodes"] = self.nodes
+            self._local = local
+        return self._local
+
+    def _in_memory(self) -> _net.ServiceNetwork:
+        """What analyses see: a network whose events are computed on first use."""
+        return _LazyEvents(self)
+
+    def by(self, column: str = "unit"):
+        return self.compute().by(column)
+
+    def window(self, start=None, end=None):
+        return self.compute().window(start, end)
+
+    def periods(self, freq: str = "QS"):
+        return self.compute().periods(freq)
+
+    by.__doc__ = _net.ServiceNetwork.by.__doc__
+    window.__doc__ = _net.ServiceNetwork.window.__doc__
+    periods.__doc__ = _net.ServiceNetwork.periods.__doc__
+
+
+class _LazyEvents(_net.ServiceNetwork):
+    """A view of a :class:`DaskServiceNetwork` for analyses: ``events`` is the
+    in-memory frame, computed only when an analysis reads it."""
+
+    def __init__(self, source: DaskServiceNetwork):
+        self.__dict__["_source"] = source
+        super().__init__(events=None, people=source.people, ratings=source.ratings,
+                         agreements=source.agreements, scale=source.scale,
+                         level=source.level, dropped=source.dropped,
+                         internal=source.internal, edges=source.edges,
+                         node_ids=source.node_ids, members=source._members,
+                         threshold=source.threshold)
+        self.__dict__["nodes"] = source.nodes
+
+    @property
+    def events(self):
+        return self._source.compute().events
+
+    @events.setter
+    def events(self, value):  # set by ServiceNetwork.__init__; the source holds them
+        pass
+
+    def __repr__(self) -> str:
+        return repr(self._source)
+
+    @property
+    def has_events(self) -> bool:
+        return True
+
+    @property
+    def has_time(self) -> bool:
+        return self._source.has_time
+
+    @property
+    def span(self):
+        return self._source.span
+
+    def by(self, column: str = "unit"):
+        return self._source.by(column)
+
+    def window(self, start=None, end=None):
+        return self._source.window(start, end)
+
+    def periods(self, freq: str = "QS"):
+        return self._source.periods(freq)
+
+
+# --------------------------------------------------------------------------- builder
+
+def from_events(events, people=None, ratings=None, agreements=None, *, scale=(1, 5),
+                level="person", columns=None, errors="raise", tz="UTC",
+                threshold=None) -> DaskServiceNetwork:
+    """:func:`icnet.from_events` on a Dask cluster (called for ``engine="dask"``).
+
+    Arguments are those of :func:`icnet.from_events` (already checked there);
+    ``events`` is a ``dask.dataframe.DataFrame``, a Parquet dataset/CSV path
+    (read with Dask) or an in-memory table (split into partitions of 1 M rows).
+    The computation runs on the active scheduler: start a
+    ``dask.distributed.Client`` first to use a cluster.
+
+    Returns
+    -------
+    DaskServiceNetwork
+        A :class:`~icnet.ServiceNetwork`; see the module docstring.
+    """
+    dask, dd = _dask()
+    ddf = _load(events, dd, dask)
+    meta = io.read_table(ddf._meta, "events", columns=columns)   # name checks, as pandas
+    io._require(meta, "events")
+    if "requested_at" in meta and (pd.api.types.is_numeric_dtype(meta["requested_at"].dtype)
+                                   or pd.api.types.is_bool_dtype(meta["requested_at"].dtype)):
+        raise SchemaError(
+            "events column 'requested_at' holds numbers, which are not timestamps (seconds? "
+            "days?). Use ISO 8601 text such as 2025-03-01T14:30:00 or datetime values.")
+    mapping = dict(columns) if columns else None
+
+    # ---- pass 1: validation summaries (+ repeated event ids across partitions)
+    parts = ddf.to_delayed()
+    delayed = dask.delayed
+    res = [delayed(_summary, pure=True)(p, mapping, scale, tz, _N_BUCKETS) for p in parts]
+    summ = [delayed(_first, pure=True)(r) for r in res]
+    if "event_id" in meta:
+        cand = [delayed(_bucket_candidates, pure=True)(
+            *[delayed(_piece, pure=True)(r, b) for r in res]) for b in range(_N_BUCKETS)]
+        summaries, cands = dask.compute(summ, cand)
+    else:
+        summaries, = dask.compute(summ)
+        cands = []
+    lens = np.array([s["n"] for s in summaries], dtype=np.int64)
+    offsets = np.r_[0, np.cumsum(lens)[:-1]].astype(np.int64)
+    n_in = int(lens.sum())
+
+    # exact check of the candidate repeated ids (hash matches across partitions)
+    cross = None
+    cross_problems = []
+    remove: dict[int, np.ndarray] = {}
+    cand = np.concatenate([c for c in cands if len(c)]) if any(len(c) for c in cands) else \
+        np.zeros((0, 2), dtype=np.int64)
+    cross_ids = pd.Series(dtype="int64")
+    if len(cand):
+        cand = cand[np.lexsort([cand[:, 1], cand[:, 0]])]
+        grows = offsets[cand[:, 0]] + cand[:, 1]
+        got = []
+        for number in np.unique(cand[:, 0]):
+            rows = cand[cand[:, 0] == number, 1]
+            got.append(delayed(_take_rows)(parts[number], rows, mapping))
+        raw_c = pd.concat(dask.compute(*got), ignore_index=True)
+        t = io.read_events(raw_c, scale=scale, errors="drop", tz=tz)
+        dup = t.dropped
+        cross_problems = t.problems
+        if len(dup):
+            loc = dup["row"].to_numpy()
+            cross = dup.assign(row=grows[loc])
+            for number in np.unique(cand[loc, 0]):
+                remove[int(number)] = cand[loc, 1][cand[loc, 0] == number]
+            # the ids of those rows no longer count as used
+            ids_d = io.read_events(raw_c.iloc[loc].drop(columns="event_id"),
+                                   scale=scale, errors="drop", tz=tz).data
+            cross_ids = pd.concat([ids_d["provider"].astype(object),
+                                   ids_d["client"].astype(object)]).value_counts()
+
+    # ---- errors: raise what pandas would raise, or collect the dropped rows
+    if errors == "raise":
+        _raise_first(summaries, offsets, cross, cross_problems, tz, scale)
+    drops = [s["dropped"].assign(row=s["dropped"]["row"] + off)
+             for s, off in zip(summaries, offsets) if len(s["dropped"])]
+    if cross is not None:
+        drops.append(cross)
+    ev_dropped = (pd.concat(drops, ignore_index=True).sort_values("row", kind="mergesort")
+                  .reset_index(drop=True) if drops else io._empty_dropped())
+    n_events = n_in - len(ev_dropped)
+    if n_events == 0:
+        why = ("the table has no rows" if n_in == 0 else
+               f"all {n_in} rows were rejected (first reasons: "
+               f"{sorted(set(ev_dropped['reason']))})")
+        raise EmptyNetworkError(
+            f"events: no usable rows: {why}. Pass a table with at least one valid "
+            "provider→client event; see net.dropped or icnet.io.validate for details.")
+
+    # ---- the small tables, as the pandas path reads them
+    kw = {"columns": columns, "errors": errors}
+    tables = []
+    ppl = agr = rat = None
+    if people is not None:
+        t = io.read_people(_small(people), **kw)
+        ppl, tables = t.data, tables + [t]
+    if ratings is not None:
+        t = io.read_ratings(_small(ratings), scale=scale, tz=tz, **kw)
+        rat, tables = t.data, tables + [t]
+    if agreements is not None:
+        t = io.read_agreements(_small(agreements), scale=scale, tz=tz, **kw)
+        agr, tables = t.data, tables + [t]
+    dropped = [ev_dropped] if len(ev_dropped) else []
+    dropped += [t.dropped for t in tables if len(t.dropped)]
+    dropped = pd.concat(dropped, ignore_index=True) if dropped else io._empty_dropped()
+
+    # ---- node ids (ids of kept events, plus people at person level)
+    counts = pd.concat([s["ids"] for s in summaries]).groupby(level=0).sum()
+    if len(cross_ids):
+        counts = counts.sub(cross_ids.reindex(counts.index, fill_value=0))
+    ids = pd.Index(counts.index[counts.to_numpy() > 0], dtype=object)
+    if ppl is not None and level == "person":
+        ids = ids.union(pd.Index(ppl["person"]))
+    node_ids = np.sort(ids.to_numpy(dtype=object))
+    services = None
+    if summaries[0]["services"] is not None:
+        services = np.sort(pd.unique(np.concatenate(
+            [s["services"] for s in summaries]).astype(object)))
+
+    # ---- pass 2: validated events on the cluster, shuffled by pair, reduced
+    args = (mapping, scale, tz, node_ids, services, remove, agr, ppl)
+    meta_ev = _events_part(ddf._meta, *args)
+    ev = dd.from_delayed([delayed(_events_part, pure=True)(p, *args,
+                                                           partition_info={"number": i})
+                          for i, p in enumerate(parts)], meta=meta_ev, verify_meta=False)
+    n = len(node_ids)
+    stats_in = ev.map_partitions(_stats_input, n, meta=_stats_input(meta_ev, n))
+    lims = []
+    if "requested_at" in meta_ev:
+        lims = [ev["requested_at"].min(), ev["requested_at"].max()]
+        lims.append(ev["delivered_at"].max() if "delivered_at" in meta_ev else lims[1])
+    shuffled = stats_in.shuffle(on="key", npartitions=max(1, len(parts)))
+    meta_out = _reduce_part(_stats_input(meta_ev, n), node_ids, pd.NaT, pd.NaT)
+    stats = shuffled.map_partitions(_reduce_part, node_ids, *(lims[1:] or [None, None]),
+                                    meta=meta_out, enforce_metadata=False)
+    got = dask.compute(stats, *lims)
+    raw_edges = got[0]
+    span = None
+    if lims:
+        first, last, dlv = got[1], got[2], got[3]
+        span = (pd.Timestamp(first),
+                pd.Timestamp(dlv if pd.notna(dlv) and dlv > last else last))
+    raw_edges = raw_edges.sort_values("_key", kind="mergesort").reset_index(drop=True)
+    pcode = raw_edges.pop("_pcode").to_numpy()
+    raw_edges = raw_edges.drop(columns="_key")
+    net = DaskServiceNetwork(events=ev, people=ppl, ratings=rat, agreements=agr, scale=scale,
+                             level=level, dropped=dropped, node_ids=node_ids,
+                             threshold=threshold, n_events=n_events, span=span)
+    net._given_edges = _net._complete_edges(raw_edges, net, pcode=pcode)
+    unknown = net.unknown
+    if unknown:
+        import warnings
+
+        from .errors import IcnetWarning
+        warnings.warn(
+            f"{len(unknown)} ids in events are not in the people table "
+            f"({', '.join(unknown[:5])}{', …' if len(unknown) > 5 else ''}); they are kept "
+            "with unit NaN (see net.unknown). Add them to people to place them in a unit.",
+            IcnetWarning, stacklevel=3)
+    return net
