@@ -69,3 +69,27 @@ def test_planta_finds_the_planted_gaps():
 def test_needs_agreements():
     with pytest.raises(ParameterError, match="needs an agreements table"):
         icnet.agreement_compliance(icnet.from_events({"provider": ["a"], "client": ["b"]}))
+
+
+def test_every_agreement_finds_its_own_events():
+    # each agreement counts the events of its own relation and service (the second and
+    # later agreements too: a loop variable once overwrote the lookup keys)
+    net = icnet.datasets.load("planta")
+    c = icnet.agreement_compliance(net).agreements
+    ev = net.by("unit").events
+    n = ev.groupby(["provider", "client", "service"], observed=True).size()
+    expect = [int(n.get((p, cl, sv), 0)) for p, cl, sv in zip(c.provider, c.client, c.service)]
+    assert len(c) > 2 and sum(x > 0 for x in expect) > 2
+    assert c["n_events"].tolist() == expect
+
+
+def test_small_rater_groups_are_suppressed():
+    net = icnet.datasets.toy()
+    c5 = icnet.agreement_compliance(net).agreements
+    c1 = icnet.agreement_compliance(net, min_group_size=1).agreements
+    assert (c5["n_raters"] < 5).all() and c5["suppressed"].all()
+    assert c5[["satisfaction_mean", "satisfaction_shrunk", "satisfaction_high"]].isna().all().all()
+    assert not c5["satisfaction_breach"].any()
+    assert c1["satisfaction_mean"].notna().any() and not c1["suppressed"].any()
+    with pytest.raises(icnet.errors.ParameterError, match="min_group_size"):
+        icnet.agreement_compliance(net, min_group_size=0)

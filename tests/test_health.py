@@ -214,10 +214,6 @@ def test_four_raters_never_revealed_by_health_and_actions(four_raters, tmp_path)
         assert not np.any(np.isclose(_numbers(t), SECRET, atol=0.15)), f
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "service_quality(...).units/.providers/.edges and agreement_compliance(...)"
-    ".agreements report satisfaction of groups with fewer than min_group_size raters "
-    "(owned by src/icnet/analysis/quality.py and agreements.py; see the issue-8 report)"))
 @pytest.mark.parametrize("table", ["quality_units", "compliance"])
 def test_four_raters_never_revealed_by_quality_tables(four_raters, table):
     if table == "quality_units":

@@ -37,8 +37,12 @@ def test_one_rating_does_not_outrank_two_hundred():
     assert e.loc["one", "satisfaction_mean"] > e.loc["big", "satisfaction_mean"]
     assert e.loc["one", "satisfaction_shrunk"] < e.loc["big", "satisfaction_shrunk"]
     assert e.loc["one", "sign"] == "uncertain" and e.loc["big", "sign"] == "good"
-    p = icnet.service_quality(net).providers.set_index("provider")
+    # x is rated by one client only: shown with min_group_size=1, suppressed by default
+    p = icnet.service_quality(net, min_group_size=1).providers.set_index("provider")
     assert p.loc["x", "satisfaction_shrunk"] > p.loc["y", "satisfaction_shrunk"]
+    p5 = icnet.service_quality(net).providers.set_index("provider")
+    assert p5.loc["x", "suppressed"] and np.isnan(p5.loc["x", "satisfaction_shrunk"])
+    assert p5.loc["y", "n_raters"] == 6 and not p5.loc["y", "suppressed"]
 
 
 def test_interval_coverage_close_to_nominal():
@@ -63,12 +67,13 @@ def test_interval_coverage_close_to_nominal():
 
 
 def test_toy_conflict_is_bad_and_threshold_option():
-    net = icnet.datasets.toy()
-    q = icnet.service_quality(net, level="unit")
+    net = icnet.datasets.toy()          # units of 2-3 people: below the default group size
+    assert (icnet.service_quality(net, level="unit").edges.sign == "suppressed").all()
+    q = icnet.service_quality(net, level="unit", min_group_size=1)
     bad = q.edges[q.edges.sign == "bad"]
     assert set(zip(bad.provider, bad.client)) == {("Calidad", "Produccion"),
                                                    ("Produccion", "Calidad")}
-    strict = icnet.service_quality(net, level="unit", threshold=4.5)
+    strict = icnet.service_quality(net, level="unit", threshold=4.5, min_group_size=1)
     assert (strict.edges.sign == "bad").sum() > len(bad)
     assert strict.edges.attrs["params"]["threshold"] == 4.5
     # consistent with net.edges at the default threshold

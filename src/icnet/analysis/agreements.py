@@ -12,6 +12,8 @@ import pandas as pd
 
 from .. import _validate
 from ..errors import ParameterError
+from ..privacy import MIN_GROUP_SIZE
+from .quality import _raters
 
 __all__ = ["ComplianceResult", "agreement_compliance", "km_breach"]
 
@@ -28,7 +30,9 @@ class ComplianceResult:
         (Kaplan–Meier S(max_delay_hours), the probability of still waiting
         when the agreed delay is over, open requests censored at ``as_of``), ``breach_rate_closed`` (delivered requests only),
         ``min_satisfaction``, ``satisfaction_mean``, ``satisfaction_shrunk``,
-        ``satisfaction_high``, ``satisfaction_breach`` (the whole interval
+        ``satisfaction_high``, ``n_raters`` (distinct people who rated the
+        relation), ``suppressed`` (fewer than ``min_group_size``: the three
+        satisfaction columns blank), ``satisfaction_breach`` (the whole interval
         below the agreed minimum), ``last_review``, ``review_every``,
         ``next_review``, ``days_overdue`` (≥ 0), ``overdue``.
     coverage : DataFrame
@@ -81,7 +85,8 @@ def km_breach(durations, observed, limit: float) -> float:
     return float(np.prod(1 - deaths / at_risk))
 
 
-def agreement_compliance(net, *, as_of=None) -> ComplianceResult:
+def agreement_compliance(net, *, as_of=None,
+                         min_group_size: int = MIN_GROUP_SIZE) -> ComplianceResult:
     """How each service agreement is kept, reviewed, and how much of the service it covers.
 
     Parameters
@@ -92,6 +97,9 @@ def agreement_compliance(net, *, as_of=None) -> ComplianceResult:
     as_of : timestamp, optional
         "Today" for open requests and review deadlines; default the end of
         the data (never the wall clock, so results are reproducible).
+    min_group_size : int, default 5
+        A relation rated by fewer distinct people has its satisfaction columns
+        blanked (``suppressed = True``) and no ``satisfaction_breach``.
 
     Returns
     -------
@@ -123,6 +131,7 @@ def agreement_compliance(net, *, as_of=None) -> ComplianceResult:
     [['Informatica', 'Produccion', True], ['Mantenimiento', 'Produccion', False], ['Produccion', 'Ventas', False]]
     """
     net = _validate.network(net)
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
     if net.agreements is None or len(net.agreements) == 0:
         raise ParameterError(
             "agreement_compliance needs an agreements table: pass agreements=... to "
@@ -142,6 +151,8 @@ def agreement_compliance(net, *, as_of=None) -> ComplianceResult:
         nn = len(ids)
         key = ev["provider"].cat.codes.to_numpy().astype(np.int64) * nn + \
             ev["client"].cat.codes.to_numpy().astype(np.int64)
+    r = _raters(unit_net, "relation")
+    raters = {} if r is None else r.to_dict()
     rows = []
     for a in ag.itertuples(index=False):   # one row per agreement (a handful, not events)
         rec = a._asdict()
@@ -171,15 +182,20 @@ def agreement_compliance(net, *, as_of=None) -> ComplianceResult:
         else:
             rec["n_open"] = 0
             rec["breach_rate_km"] = rec["breach_rate_closed"] = np.nan
-        key = (a.provider, a.client)
-        if key in edges.index:
-            e = edges.loc[key]
+        pair = (a.provider, a.client)
+        if pair in edges.index:
+            e = edges.loc[pair]
             rec["satisfaction_mean"] = e["satisfaction_mean"]
             rec["satisfaction_shrunk"] = e["satisfaction_shrunk"]
             rec["satisfaction_high"] = e["satisfaction_high"]
         else:
             rec["satisfaction_mean"] = rec["satisfaction_shrunk"] = np.nan
             rec["satisfaction_high"] = np.nan
+        rec["n_raters"] = int(raters.get(pair, 0))
+        if rec["n_raters"] < min_group_size:       # privacy: too few raters to show
+            rec["satisfaction_mean"] = rec["satisfaction_shrunk"] = np.nan
+            rec["satisfaction_high"] = np.nan
+        rec["suppressed"] = rec["n_raters"] < min_group_size
         ms = getattr(a, "min_satisfaction", np.nan)
         rec["satisfaction_breach"] = bool(np.isfinite(ms) and
                                           rec["satisfaction_high"] < ms)
@@ -200,12 +216,13 @@ def agreement_compliance(net, *, as_of=None) -> ComplianceResult:
         out["overdue"] = False
     cols = ["provider", "client", "service", "n_events", "n_open", "max_delay_hours",
             "breach_rate_km", "breach_rate_closed", "min_satisfaction", "satisfaction_mean",
-            "satisfaction_shrunk", "satisfaction_high", "satisfaction_breach", "last_review",
+            "satisfaction_shrunk", "satisfaction_high", "n_raters", "suppressed",
+            "satisfaction_breach", "last_review",
             "review_every", "next_review", "days_overdue", "overdue"]
     out = out[cols].sort_values(["provider", "client", "service"], kind="mergesort",
                                 na_position="first").reset_index(drop=True)
     cov = _coverage(unit_net, ag)
-    params = {"as_of": str(as_of)}
+    params = {"as_of": str(as_of), "min_group_size": min_group_size}
     out.attrs["params"] = params
     cov.attrs["params"] = params
     return ComplianceResult(out, cov)

@@ -28,11 +28,16 @@ class QualityResult:
         One row per relation: ``provider``, ``client``, ``n_events``,
         ``satisfaction_n``, ``satisfaction_mean``, ``satisfaction_shrunk``,
         ``satisfaction_low``, ``satisfaction_high``, ``sign``, ``weight``
-        (the data's share in the shrunk value), ``sla_breach_rate``.
+        (the data's share in the shrunk value), ``sla_breach_rate``,
+        ``n_raters`` (distinct people who rated it). Above person level,
+        relations rated by fewer than ``min_group_size`` people have their
+        satisfaction columns blanked, ``sign = "suppressed"`` and
+        ``suppressed = True``.
     providers : DataFrame
         One row per provider: ``provider``, ``n_clients``, ``satisfaction_n``,
         ``satisfaction_mean``, ``satisfaction_shrunk``, ``satisfaction_low``,
-        ``satisfaction_high``, ``sign``, ``n_bad_relations``.
+        ``satisfaction_high``, ``sign``, ``n_bad_relations``, ``n_raters``,
+        ``suppressed`` (the same blanking below ``min_group_size`` raters).
     units : DataFrame
         The same per provider unit (from ``net.by("unit")``; empty without a
         people table).
@@ -116,9 +121,13 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     Examples
     --------
     >>> import icnet
-    >>> q = icnet.service_quality(icnet.datasets.toy(), level="unit")
+    >>> net = icnet.datasets.toy()          # 12 people: units of 2 or 3
+    >>> q = icnet.service_quality(net, level="unit", min_group_size=2)
     >>> q.edges.query("sign == 'bad'")[["provider", "client"]].values.tolist()
     [['Calidad', 'Produccion'], ['Produccion', 'Calidad']]
+    >>> q5 = icnet.service_quality(net, level="unit")     # default: 5 raters at least
+    >>> int(q5.units["suppressed"].sum()), int(q5.edges["suppressed"].sum())
+    (3, 10)
     """
     net = _validate.network(net)
     net = _validate.level(net, level)
@@ -138,6 +147,13 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
         units = _provider_quality(_edge_quality(u.edges, u, thr, ci), u, thr, ci)
     elif net.level != "person":
         units = providers.copy()
+    # privacy: figures of a group rated by fewer than min_group_size distinct people are
+    # blanked (a person-level relation is one person's own rating: individual data)
+    if net.level != "person":
+        edges = _suppress(edges, min_group_size)
+    providers = _suppress(providers, min_group_size)
+    if len(units):
+        units = _suppress(units, min_group_size)
     dims, nps, agree = _survey(net, min_group_size, ci)
     out = QualityResult(edges, providers, units.rename(columns={"provider": "unit"}),
                         dims, nps, agree)
@@ -167,6 +183,36 @@ def _without_leniency(net, k):
     return net._replace(events=ev)
 
 
+_SAT_COLS = ["satisfaction_mean", "satisfaction_shrunk", "satisfaction_low",
+             "satisfaction_high"]
+
+
+def _suppress(df, min_group_size):
+    out = suppress(df, "n_raters", _SAT_COLS, min_group_size=min_group_size)
+    out["sign"] = out["sign"].astype(object).where(~out["suppressed"], "suppressed")
+    return out
+
+
+def _raters(net, by):
+    """Distinct rating people behind each provider (``by="provider"``) or relation."""
+    ev = net.events if net.has_events else None
+    keys = ["provider"] if by == "provider" else ["provider", "client"]
+    if ev is None or "satisfaction" not in ev:
+        return None
+    col = "client_person" if "client_person" in ev else "client"
+    rated = ev.loc[ev["satisfaction"].notna(), list(dict.fromkeys(keys + [col]))]
+    if col in keys:                      # the client itself is the rater
+        rated = rated.assign(_rater=rated[col])
+        col = "_rater"
+    n = rated.groupby(keys, observed=True)[col].nunique()
+    if by == "provider":
+        n.index = n.index.astype(object)
+    else:
+        n.index = pd.MultiIndex.from_arrays([n.index.get_level_values(0).astype(object),
+                                             n.index.get_level_values(1).astype(object)])
+    return n
+
+
 def _edge_quality(e, net, thr, ci):
     pcode = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))
     sh = _shrink.shrink(e["satisfaction_n"].to_numpy(float), e["satisfaction_mean"].to_numpy(float),
@@ -178,6 +224,12 @@ def _edge_quality(e, net, thr, ci):
     out["sign"] = _shrink.sign(sh["low"], sh["high"], e["satisfaction_n"], thr)
     out["weight"] = sh["weight"].to_numpy()
     out["sla_breach_rate"] = e["sla_breach_rate"].to_numpy()
+    r = _raters(net, "relation")
+    out["n_raters"] = (e["satisfaction_n"].fillna(0).to_numpy().astype("int64") if r is None
+                       else r.reindex(pd.MultiIndex.from_arrays(
+                           [e["provider"].to_numpy(dtype=object),
+                            e["client"].to_numpy(dtype=object)])).fillna(0)
+                       .to_numpy().astype("int64"))
     return out.reset_index(drop=True)
 
 
@@ -206,6 +258,10 @@ def _provider_quality(edges, net, thr, ci):
         "satisfaction_low": sh["low"].to_numpy(), "satisfaction_high": sh["high"].to_numpy(),
         "sign": _shrink.sign(sh["low"], sh["high"], agg["n"], thr),
         "n_bad_relations": agg["bad"].to_numpy()})
+    r = _raters(net, "provider")
+    if r is None:       # edge lists: the relations' raters (an upper bound) stand in
+        r = edges.groupby("provider", sort=True)["n_raters"].sum()
+    out["n_raters"] = r.reindex(out["provider"]).fillna(0).to_numpy().astype("int64")
     return out.reset_index(drop=True)
 
 
