@@ -73,6 +73,8 @@ def _child(conn, fn):
         t = time.perf_counter()
         out = fn()
         conn.send(("ok", time.perf_counter() - t, out))
+    except TimeoutError as exc:                        # a baseline's own deadline
+        conn.send(("capped", time.perf_counter() - t, str(exc)))
     except BaseException as exc:                       # report anything to the parent
         conn.send(("error", 0.0, f"{type(exc).__name__}: {exc}"))
     finally:
@@ -80,18 +82,24 @@ def _child(conn, fn):
 
 
 def in_child(fn, cap):
-    """Run ``fn()`` in a forked child; (seconds, result), or raise Capped after ``cap`` s."""
+    """Run ``fn()`` in a forked child; (seconds, result), or raise Capped after ``cap`` s.
+
+    A baseline may stop itself at its own deadline (TimeoutError with a progress note);
+    otherwise the child is killed ``cap`` + 30 s after the start.
+    """
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, fn))
     proc.start()
     child.close()
-    if not parent.poll(cap):
+    if not parent.poll(cap + 30):
         proc.kill()
         proc.join()
-        raise Capped(f"> {cap:.0f} s")
+        raise Capped("")
     status, seconds, out = parent.recv()
     proc.join()
+    if status == "capped":
+        raise Capped(out)
     if status != "ok":
         raise RuntimeError(out)
     return seconds, out
@@ -303,9 +311,12 @@ def nx_structural(e, ext, weighted=True, deadline=None):
     else:
         groups = {1.0: [x for x in G if x != SINK]}
     out = dict.fromkeys(G, 0.0)
-    for wt, members in groups.items():
-        if deadline is not None and time.perf_counter() > deadline:
-            raise TimeoutError
+    t0 = time.perf_counter()
+    for i, (wt, members) in enumerate(groups.items()):
+        now = time.perf_counter()
+        if deadline is not None and now > deadline:
+            raise TimeoutError(f"{i:,} of {len(groups):,} calls in {now - t0:.0f} s: about "
+                               f"{(now - t0) * len(groups) / max(i, 1):,.0f} s for all")
         b = nx.betweenness_centrality_subset(G, [SINK], list(members), normalized=False,
                                              weight="length")
         for k, v in b.items():
@@ -368,9 +379,9 @@ def run_measures(org_label, level, net, repeat, cap):
     def baseline(fn):
         try:
             s, n, out = timed(fn, repeat, cap=cap)
-            return (s, n), out
-        except Capped:
-            return (None, 0), None
+            return (s, n, ""), out
+        except Capped as exc:
+            return (None, 0, str(exc)), None
 
     # betweenness toward the sink, demand-weighted (icnet's default)
     s, n, b_ic = timed(lambda: structural_betweenness(net), repeat)
@@ -382,7 +393,7 @@ def run_measures(org_label, level, net, repeat, cap):
         check = f"max rel diff {rel:.1e}"
         ok = rel <= 1e-9
     else:
-        check, ok = "not checked (baseline stopped)", None
+        check, ok = f"not checked (baseline stopped: {nxr[2] or 'killed'})", None
     add(f"structural_betweenness ({n_groups:,} subset calls)", (s, n), nxr, check, ok)
 
     # the same with unit source weights: one networkx call
@@ -480,7 +491,7 @@ def section(hand_rows, meas_rows, args):
             out.append(
                 f"| {r['events']:,} | {r['cases']:,} | {r['resources']:,} | "
                 f"{_fmt_s(r['icnet'])} | {pm} | {_fmt_s(r['pm4py_format'])} | "
-                f"{_ratio(r['pm4py'], r['icnet'])} | "
+                f"{_ratio(r['pm4py'], r['icnet']) if not r['capped'] else '> ' + _ratio(args.pm4py_cap, r['icnet'])} | "
                 f"{'—' if c is None else format(c['edges'], ',')} | "
                 f"{'—' if c is None else format(c['handovers'], ',')} | "
                 f"{'—' if c is None else format(c['self_pairs'], ',')} | {agree} |")
@@ -500,9 +511,11 @@ def section(hand_rows, meas_rows, args):
                 "|---|---|---:|---:|---|---:|---:|---:|---|"]
         for r in meas_rows:
             nxs = f"> cap ({args.cap:.0f})" if r["capped"] else _fmt_s(r["nx"])
+            ratio = (f"> {args.cap / r['icnet']:,.0f}×" if r["capped"]
+                     else _ratio(r["nx"], r["icnet"]))
             out.append(f"| {r['org']} | {r['level']} | {r['nodes']:,} | {r['edges']:,} | "
-                       f"{r['measure']} | {_fmt_s(r['icnet'])} | {nxs} | "
-                       f"{_ratio(r['nx'], r['icnet'])} | {r['check']} |")
+                       f"{r['measure']} | {_fmt_s(r['icnet'])} | {nxs} | {ratio} | "
+                       f"{r['check']} |")
         out.append("")
     return "\n".join(out)
 
