@@ -429,3 +429,18 @@ def test_parameter_errors():
         balance(None, edges=pd.DataFrame({"a": ["x", "y"], "b": ["y", "z"], "sign": [1, 0]}))
     with pytest.raises(ParameterError, match="1 self-relations"):
         balance(None, edges=pd.DataFrame({"a": ["x", "y"], "b": ["x", "z"], "sign": [1, -1]}))
+
+
+def test_dyad_census_of_all_relations_matches_networkx():
+    net = synth.organisation(n_people=60, seed=3).network()
+    d = icnet.dyad_census(net, relations="all", n_null=20).set_index("dyad")
+    g = net.to_networkx()
+    g.remove_edges_from(list(nx.selfloop_edges(g)))
+    n, e = g.number_of_nodes(), g.number_of_edges()
+    mutual = sum(g.has_edge(v, u) for u, v in g.edges) // 2
+    assert d["observed"].tolist() == [mutual, e - 2 * mutual, n * (n - 1) // 2 - e + mutual]
+    assert d.attrs["params"]["relations"] == "all" and d.attrs["n_bad_edges"] == e
+    # the bad-relation census is a sub-census
+    assert icnet.dyad_census(net, n_null=20).set_index("dyad").loc["mutual", "observed"] <= mutual
+    with pytest.raises(ParameterError, match="relations"):
+        icnet.dyad_census(net, relations="good")

@@ -55,6 +55,10 @@ def test_advice_dyad_census_is_45_100_65(advice_net):
     assert _census(advice_net) == (45, 100, 65)
     g = advice_net.to_networkx()
     assert round(nx.reciprocity(g) * g.number_of_edges() / 2) == 45
+    # icnet's own census of every relation, against the degree-preserving null
+    d = icnet.dyad_census(advice_net, relations="all", n_null=200, seed=0).set_index("dyad")
+    assert d["observed"].tolist() == [45, 100, 65]
+    assert d.loc["mutual", "expected"] < 45 and d.loc["mutual", "p_greater"] < 0.05
 
 
 def test_advice_is_reversed_to_provider_client(advice_net):

@@ -21,6 +21,9 @@ from . import datasets, errors, io
 from .errors import EmptyNetworkError, IcnetError, IcnetWarning, ParameterError, SchemaError
 from .network import ServiceNetwork, from_events, from_process_log
 
+from_edges = ServiceNetwork.from_edges
+from_networkx = ServiceNetwork.from_networkx
+
 try:
     __version__ = _version("icnet")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
@@ -35,6 +38,7 @@ _LAZY = {
     "critical_path": "icnet.analysis.bottlenecks",
     "conflict_cycles": "icnet.analysis.conflicts",
     "balance": "icnet.analysis.conflicts",
+    "dyad_census": "icnet.analysis.conflicts",
     "retaliation_spirals": "icnet.analysis.spirals",
     "spiral_timeline": "icnet.analysis.spirals",
     "health": "icnet.analysis.health",
@@ -45,7 +49,7 @@ _LAZY = {
 _SUBMODULES = {"synth", "plot", "analysis", "privacy", "cli", "reporting"}
 
 __all__ = [
-    "ServiceNetwork", "from_events", "from_process_log", "io", "datasets", "errors",
+    "ServiceNetwork", "from_events", "from_edges", "from_networkx", "from_process_log", "io", "datasets", "errors",
     "IcnetError", "SchemaError", "EmptyNetworkError", "ParameterError", "IcnetWarning",
     "__version__", *sorted(_LAZY), *sorted(_SUBMODULES),
 ]

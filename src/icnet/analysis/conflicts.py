@@ -426,12 +426,14 @@ def _composition(base, net, out, person_cycles, min_events, max_breach):
 # --------------------------------------------------------------------------- dyads
 
 def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: int = 200,
-                seed=0, level: str | None = None) -> pd.DataFrame:
+                seed=0, level: str | None = None, relations: str = "bad") -> pd.DataFrame:
     """Mutual, asymmetric and null dyads of the bad-relation graph against a degree-preserving null.
 
     Is mutual dissatisfaction (A serves B badly *and* B serves A badly) more
     common than chance, given how many bad relations each node gives and
-    receives?
+    receives? With ``relations="all"`` the same census and null for every
+    relation of the network: is service reciprocated more than chance (the
+    MAN census of Holland & Leinhardt, e.g. of an advice network)?
 
     Parameters
     ----------
@@ -444,12 +446,16 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     seed : int or numpy Generator, default 0
     level : str, optional
         Aggregate first (e.g. ``"unit"``).
+    relations : {"bad", "all"}, default "bad"
+        ``"bad"``: credibly bad relations (see :func:`bad_edges`); ``"all"``:
+        every relation in ``net.edges`` (``min_events`` and ``max_breach``
+        are then not used).
 
     Returns
     -------
     DataFrame
         One row per dyad type, ``dyad`` in (``mutual``, ``asymmetric``,
-        ``null``) — unordered node pairs with bad relations both ways, one
+        ``null``) — unordered node pairs with (bad) relations both ways, one
         way, or none; the three add up to :math:`n(n-1)/2`:
         ``observed`` (pairs), ``expected`` (mean over the null graphs),
         ``sd`` (their standard deviation), ``z`` ((observed − expected)/sd;
@@ -498,13 +504,18 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     >>> d = dyad_census(icnet.datasets.toy(), n_null=50).set_index("dyad")
     >>> int(d.loc["mutual", "observed"]), int(d.loc["asymmetric", "observed"])
     (2, 3)
+    >>> a = dyad_census(icnet.datasets.toy(), relations="all", n_null=50).set_index("dyad")
+    >>> a["observed"].tolist()
+    [5, 16, 45]
     """
     net = _validate.level(_validate.network(net), level)
     _validate.in_range("min_events", min_events, low=1, integer=True)
     _validate.in_range("max_breach", max_breach, low=0, high=1)
     _validate.in_range("n_null", n_null, low=1, integer=True)
+    _validate.one_of("relations", relations, ["bad", "all"])
     rng = _validate.rng(seed)
-    bad = _bad_edges(net, min_events, max_breach)
+    bad = _bad_edges(net, min_events, max_breach) if relations == "bad" else \
+        net.edges[net.edges["provider"] != net.edges["client"]]
     ids = net.node_ids
     n = len(ids)
     src = ids.get_indexer(bad["provider"].to_numpy(dtype=object)).astype(np.int64)
@@ -531,7 +542,7 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         "p_greater": (1 + (null >= obs).sum(axis=0)) / (1 + n_null),
         "p_less": (1 + (null <= obs).sum(axis=0)) / (1 + n_null)})
     out.attrs.update(params=dict(min_events=min_events, max_breach=max_breach,
-                                 n_null=n_null, level=net.level,
+                                 n_null=n_null, level=net.level, relations=relations,
                                  seed=seed if isinstance(seed, (int, type(None))) else "Generator"),
                      n_bad_edges=m, swap_acceptance=acc)
     return out
