@@ -479,8 +479,10 @@ class DaskServiceNetwork(_net.ServiceNetwork):
             local = _net.ServiceNetwork(
                 events=ev, people=self.people, ratings=self.ratings,
                 agreements=self.agreements, scale=self.scale, level=self.level,
-                dropped=self.dropped, internal=self.internal, edges=self.edges,
-                node_ids=self.node_ids, members=self._members, threshold=self.threshold)
+                dropped=self.dropped, internal=self.internal, node_ids=self.node_ids,
+                members=self._members, threshold=self.threshold)
+            # cached, not given: window()/_replace() recompute edges from their events
+            local.__dict__["edges"] = self.edges
             local.__dict__["nodes"] = self.nodes
             self._local = local
         return self._local
@@ -512,9 +514,9 @@ class _LazyEvents(_net.ServiceNetwork):
         super().__init__(events=None, people=source.people, ratings=source.ratings,
                          agreements=source.agreements, scale=source.scale,
                          level=source.level, dropped=source.dropped,
-                         internal=source.internal, edges=source.edges,
-                         node_ids=source.node_ids, members=source._members,
-                         threshold=source.threshold)
+                         internal=source.internal, node_ids=source.node_ids,
+                         members=source._members, threshold=source.threshold)
+        self.__dict__["edges"] = source.edges
         self.__dict__["nodes"] = source.nodes
 
     @property

@@ -1,0 +1,260 @@
+"""icnet.from_events on a Dask cluster gives the pandas path's network.
+
+A LocalCluster (2 workers, 1 thread each, in-process) runs every Dask test;
+dask is in the ``test`` extra, so these tests run (they never skip).
+Edges, nodes, dropped rows and the events are compared exactly: the Dask path
+sums each pair's values in the pandas path's order (see icnet._dask).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import icnet
+from icnet import synth
+from icnet.errors import EmptyNetworkError, ParameterError, SchemaError
+
+dd = pytest.importorskip("dask.dataframe", reason="dask is in the test extra")  # never skips in CI
+distributed = pytest.importorskip("distributed", reason="distributed is in the test extra")
+
+from icnet import _dask  # noqa: E402  (after the dask import above)
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       dashboard_address=None)
+    cl = distributed.Client(cluster)
+    yield cl
+    cl.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def planta():
+    return icnet.datasets.load("planta")
+
+
+def _raw(net) -> pd.DataFrame:
+    """Plain input columns (strings, floats, timestamps) from a network's events.
+
+    Text columns get pandas' own string dtype, as ``pd.read_parquet`` gives them:
+    Dask turns object columns into ``string[pyarrow]``, which icnet reads back as
+    that dtype, so dropped rows then show identical values (missing = nan).
+    """
+    ev = net.events.copy()
+    for c in ("provider", "client", "service"):
+        ev[c] = ev[c].astype(object).astype(_STR)
+    return ev
+
+
+_STR = pd.Series(["a"]).dtype
+
+
+def _same_network(a, b):
+    pd.testing.assert_frame_equal(a.edges, b.edges)
+    pd.testing.assert_frame_equal(a.nodes, b.nodes)
+    pd.testing.assert_frame_equal(a.dropped, b.dropped)
+    assert list(a.node_ids) == list(b.node_ids)
+
+
+def test_dask_is_exported_as_documented():
+    assert "engine" in icnet.from_events.__doc__ and "dask" in icnet.from_events.__doc__
+
+
+def test_planta_with_every_table_is_identical(client, planta):
+    ev = _raw(planta)
+    kw = dict(people=planta.people, ratings=planta.ratings, agreements=planta.agreements)
+    ref = icnet.from_events(ev, **kw)
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=4), **kw)
+    assert isinstance(net, icnet.ServiceNetwork)
+    _same_network(net, ref)
+    assert net.n_events == len(ref.events) == len(net.events)
+    assert repr(net).endswith(f"{len(ref.events)} events (Dask)>")
+    assert net.span == ref.span
+    # the Dask frame holds the validated events; computed, they are the pandas events
+    assert isinstance(net.events, dd.DataFrame)
+    pd.testing.assert_frame_equal(net.compute().events, ref.events)
+
+
+def test_edge_and_event_analyses_are_identical(client, planta):
+    ev = _raw(planta)
+    kw = dict(people=planta.people, ratings=planta.ratings, agreements=planta.agreements)
+    ref = icnet.from_events(ev, **kw)
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=3), **kw)
+    pd.testing.assert_frame_equal(icnet.conflict_cycles(net), icnet.conflict_cycles(ref))
+    pd.testing.assert_frame_equal(icnet.bottlenecks(net), icnet.bottlenecks(ref))
+    a, b = icnet.service_quality(net), icnet.service_quality(ref)
+    for name in ("edges", "providers", "units", "dimensions", "nps", "agreement"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    pd.testing.assert_frame_equal(net.by("unit").edges, ref.by("unit").edges)
+    w = net.window("2025-03-01", "2025-06-01")
+    pd.testing.assert_frame_equal(w.edges, ref.window("2025-03-01", "2025-06-01").edges)
+
+
+def test_conflict_cycles_does_not_compute_the_events(client, planta):
+    net = icnet.from_events(dd.from_pandas(_raw(planta), npartitions=2),
+                            people=planta.people)
+    icnet.conflict_cycles(net)
+    assert net._local is None       # edge-based: the events stayed on the cluster
+
+
+def test_generated_org_is_identical(client):
+    org = synth.organisation(n_people=300, days=120, seed=3)
+    ref = org.network()
+    net = icnet.from_events(dd.from_pandas(org.events, npartitions=5), people=org.people,
+                            ratings=org.ratings, agreements=org.agreements)
+    _same_network(net, ref)
+    unit = icnet.from_events(dd.from_pandas(org.events, npartitions=5),
+                             people=org.people).by("unit")
+    pd.testing.assert_frame_equal(unit.edges, ref.by("unit").edges)
+
+
+def test_parquet_dataset_path(client, tmp_path):
+    org = synth.organisation(n_people=120, days=90, seed=5)
+    path = tmp_path / "events"
+    path.mkdir()
+    ev = org.events
+    for i, chunk in enumerate(np.array_split(np.arange(len(ev)), 4)):
+        ev.iloc[chunk].to_parquet(path / f"part-{i}.parquet", index=False)
+    ref = icnet.from_events(path, people=org.people)
+    net = icnet.from_events(path, people=org.people, engine="dask")
+    assert net.events.npartitions == 4
+    _same_network(net, ref)
+
+
+def test_csv_path(client, tmp_path):
+    org = synth.organisation(n_people=60, days=60, seed=2)
+    path = tmp_path / "events.csv"
+    org.events.to_csv(path, index=False)
+    _same_network(icnet.from_events(path, engine="dask"), icnet.from_events(path))
+
+
+def test_pandas_frame_with_engine_dask(client, planta):
+    ev = _raw(planta)
+    _same_network(icnet.from_events(ev, engine="dask"), icnet.from_events(ev))
+
+
+# ---------------------------------------------------------------------------- errors
+
+def _messy(planta) -> pd.DataFrame:
+    ev = _raw(planta).iloc[:4000].reset_index(drop=True)
+    ev["satisfaction"] = ev["satisfaction"].astype(object)
+    ev.loc[[5, 1500, 3100, 3101, 3102, 3900], "satisfaction"] = 9       # out of scale
+    ev.loc[[2200], "satisfaction"] = "good"                               # not a number
+    ev.loc[[700], "provider"] = None                                      # missing id
+    ev.loc[[2600], "client"] = ev.loc[2600, "provider"]                   # self service
+    ev.loc[[1200], "delivered_at"] = ev.loc[1200, "requested_at"] - pd.Timedelta(hours=3)
+    ev.loc[[3500, 800], "event_id"] = ev.loc[[10, 2100], "event_id"].to_numpy()  # repeats
+    ev["satisfaction"] = ev["satisfaction"].astype(str).replace("nan", "").astype(_STR)
+    for c in ("provider", "client"):
+        ev[c] = ev[c].astype(_STR)
+    return ev
+
+
+def _both(ev, nparts=4, **kw):
+    errs = []
+    for data in (ev, dd.from_pandas(ev, npartitions=nparts)):
+        with pytest.raises((SchemaError, EmptyNetworkError)) as info:
+            icnet.from_events(data, **kw)
+        errs.append(info.value)
+    assert type(errs[0]) is type(errs[1])
+    return str(errs[0]), str(errs[1])
+
+
+def test_raise_gives_the_pandas_message(client, planta):
+    ev = _messy(planta)
+    a, b = _both(ev)
+    assert a == b and "'provider' has 1 empty ids (rows 700" in b
+    ev.loc[700, "provider"] = "P0001" if ev.loc[700, "client"] != "P0001" else "P0002"
+    a, b = _both(ev)
+    assert a == b and "client is the provider itself" in b
+    ev.loc[2600, "client"] = "P0003" if ev.loc[2600, "provider"] != "P0003" else "P0004"
+    a, b = _both(ev)
+    assert a == b and "1 values that are not finite numbers (rows 2200: 'good')" in b
+    ev.loc[2200, "satisfaction"] = "3"
+    a, b = _both(ev)   # six rows over three partitions: the first five and ", …"
+    assert a == b and "has 6 values outside the scale 1..5 (rows 5, 1500, 3100, 3101, " \
+        "3102: '9', '9', '9', '9', '9', …)" in b
+    ev.loc[[5, 1500, 3100, 3101, 3102, 3900], "satisfaction"] = "4"
+    a, b = _both(ev)   # delivered before requested: values are the parsed timestamps
+    assert a == b and "deliveries before their request (rows 1200" in b
+    ev.loc[1200, "delivered_at"] = pd.NaT
+    a, b = _both(ev)   # repeated event ids, across partitions
+    assert a == b and "has 2 repeated event ids (rows 2100, 3500:" in b
+
+
+def test_drop_keeps_every_row_with_its_reason(client, planta):
+    ev = _messy(planta)
+    ref = icnet.from_events(ev, errors="drop")
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=4), errors="drop")
+    _same_network(net, ref)
+    assert net.n_events + len(net.dropped) == len(ev)
+    assert net.dropped["reason"].value_counts().to_dict() == {
+        "out_of_scale": 6, "duplicate_event_id": 2, "missing_id": 1, "self_service": 1,
+        "negative_delay": 1, "not_a_number": 1}
+    pd.testing.assert_frame_equal(net.compute().events, ref.events)
+
+
+def test_a_partition_with_no_valid_row(client, planta):
+    ev = _raw(planta).iloc[:300].reset_index(drop=True)
+    ev.loc[:99, "client"] = ev.loc[:99, "provider"]          # the whole first partition
+    ref = icnet.from_events(ev, errors="drop")
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=3), errors="drop")
+    _same_network(net, ref)
+    assert len(net.dropped) == 100
+
+
+def test_no_valid_row_at_all(client):
+    ev = pd.DataFrame({"provider": ["a", "b", "c", "d"], "client": ["a", "b", "c", "d"]})
+    a, b = _both(ev, nparts=2, errors="drop")
+    assert a == b and "all 4 rows were rejected" in b
+
+
+def test_missing_and_clashing_columns(client, planta):
+    ev = _raw(planta).iloc[:200]
+    a, b = _both(ev.drop(columns="client"))
+    assert a == b and "missing required column(s) ['client']" in b
+    a, b = _both(ev.rename(columns={"provider": "from"}), columns={"from": "provider",
+                                                                    "client": "provider"})
+    assert a == b and "several columns are called ['provider']" in b
+    with pytest.raises(SchemaError, match="does not exist"):
+        icnet.from_events("/no/such/dataset", engine="dask")
+
+
+def test_column_mapping(client, planta):
+    ev = _raw(planta).rename(columns={"provider": "de", "client": "para",
+                                      "satisfaction": "nota"})
+    cols = {"de": "provider", "para": "client", "nota": "satisfaction"}
+    _same_network(icnet.from_events(dd.from_pandas(ev, npartitions=3), columns=cols),
+                  icnet.from_events(ev, columns=cols))
+
+
+def test_unknown_people_warn_as_in_pandas(client, planta):
+    ev = _raw(planta)
+    people = planta.people.iloc[5:]
+    with pytest.warns(icnet.errors.IcnetWarning, match="not in the people table"):
+        net = icnet.from_events(dd.from_pandas(ev, npartitions=2), people=people)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = icnet.from_events(ev, people=people)
+    _same_network(net, ref)
+    assert net.unknown == ref.unknown
+
+
+def test_missing_dask_names_the_install_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask", None)
+    with pytest.raises(ParameterError, match=r'pip install "icnet\[dask\]"'):
+        _dask._dask()
+
+
+def test_bad_engine_and_bad_input_type():
+    with pytest.raises(ParameterError, match="'engine' parameter must be one of"):
+        icnet.from_events({"provider": ["a"], "client": ["b"]}, engine="spark")
+    with pytest.raises(ParameterError, match="must be a pandas DataFrame"):
+        icnet.from_events(42, engine="dask")
