@@ -316,3 +316,31 @@ def test_property_drop_loses_no_row(data):
 def test_unknown_engine_is_refused_clearly():  # engine="dask": tests/test_dask.py
     with pytest.raises(ParameterError, match="'engine' parameter must be one of"):
         icnet.from_events({"provider": ["a"], "client": ["b"]}, engine="spark")
+
+
+def test_by_on_an_edge_list_matches_the_event_path():
+    # an edge-only network aggregates by summing counts and weighting means
+    toy = icnet.datasets.toy()
+    e = icnet.from_edges(toy.edges, people=toy.people)
+    got = e.by("unit")
+    want = toy.by("unit")
+    g = got.edges.set_index(["provider", "client"])
+    w = want.edges.set_index(["provider", "client"]).loc[g.index]
+    assert list(g.index) == list(want.edges.set_index(["provider", "client"]).index)
+    for c in ["n_events", "satisfaction_n", "satisfaction_mean", "satisfaction_sd",
+              "delay_mean", "sla_n", "sla_breach_rate", "rework_rate"]:
+        np.testing.assert_allclose(g[c].astype(float), w[c].astype(float), rtol=1e-9,
+                                   equal_nan=True, err_msg=c)
+    assert g["delay_median"].isna().all()          # medians do not combine from summaries
+    # counts preserved: relations inside a unit are kept in .internal
+    assert got.edges["n_events"].sum() + got.internal["n_events"].sum() == \
+        toy.edges["n_events"].sum()
+    assert got.level == "unit" and set(got.members["member"]) == set(toy.node_ids)
+    assert icnet.bottlenecks(e, level="unit")["node"].tolist()   # runs on the edge list
+
+
+def test_from_networkx_keeps_sla_n():
+    toy = icnet.datasets.toy()
+    back = icnet.from_networkx(toy.to_networkx())
+    pd.testing.assert_series_equal(back.edges["sla_n"].reset_index(drop=True),
+                                   toy.edges["sla_n"].reset_index(drop=True))

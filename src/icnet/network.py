@@ -225,6 +225,10 @@ class ServiceNetwork:
         equals the person-level event count. Means are recomputed from the
         events, never averaged from averages. People missing from the people
         table go to the group ``"(no unit)"`` with an :class:`IcnetWarning`.
+        A network built from an edge list (no events) is aggregated from its
+        edges: counts add up, means are weighted by their counts, SDs pooled,
+        medians and quantiles are NaN, and ``internal`` holds the relations
+        inside a group (with their ``n_events``).
 
         Parameters
         ----------
@@ -266,7 +270,8 @@ class ServiceNetwork:
                 f"by() needs a people column; {column!r} is not one. Use one of {opts}.")
         cache = self.__dict__.setdefault("_by_cache", {})
         if column not in cache:   # networks are immutable: aggregate once per column
-            cache[column] = _aggregate_to(self, column)
+            cache[column] = _aggregate_to(self, column) if self.has_events else \
+                _aggregate_edges_to(self, column)
         return cache[column]
 
     def window(self, start=None, end=None) -> "ServiceNetwork":
@@ -492,7 +497,7 @@ class ServiceNetwork:
         e = e[[c for c in e.columns if c in ("provider", "client", "n_events",
                                              "satisfaction_n", "satisfaction_mean",
                                              "satisfaction_sd", "delay_mean",
-                                             "delay_median", "delay_p90",
+                                             "delay_median", "delay_p90", "sla_n",
                                              "sla_breach_rate", "rework_rate")]]
         people = None
         nd = dict(graph.nodes(data=True))
@@ -1087,6 +1092,79 @@ def _aggregate_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
                           agreements=net.agreements, scale=net.scale, level=column,
                           dropped=net.dropped, internal=internal, node_ids=groups,
                           members=members, threshold=net.threshold)
+
+
+def _aggregate_edges_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
+    """``by()`` for a network built from an edge list: counts add up, means are weighted.
+
+    ``n_events``, ``satisfaction_n`` and ``sla_n`` are summed; ``satisfaction_mean``
+    is the mean weighted by ``satisfaction_n``, ``satisfaction_sd`` the pooled SD
+    (within + between relations), ``delay_mean`` weighted by ``n_events``, rates by
+    their counts. Medians and quantiles cannot be combined from summaries: NaN.
+    Relations inside a group go to ``internal`` (a table of edges).
+    """
+    ppl = net.people
+    group = pd.Series(ppl[column].to_numpy(dtype=object), index=ppl["person"].to_numpy())
+    e = net.edges
+    pg = group.reindex(e["provider"].to_numpy(dtype=object)).to_numpy(dtype=object)
+    cg = group.reindex(e["client"].to_numpy(dtype=object)).to_numpy(dtype=object)
+    missing = pd.isna(pg) | pd.isna(cg)
+    if missing.any():
+        ids = pd.unique(np.r_[e["provider"].to_numpy(dtype=object)[pd.isna(pg)],
+                              e["client"].to_numpy(dtype=object)[pd.isna(cg)]])
+        warnings.warn(
+            f"{len(ids)} ids have no {column!r} in the people table "
+            f"({', '.join(map(str, ids[:5]))}); they are grouped as {UNKNOWN_UNIT!r}.",
+            IcnetWarning, stacklevel=3)
+        pg = np.where(pd.isna(pg), UNKNOWN_UNIT, pg)
+        cg = np.where(pd.isna(cg), UNKNOWN_UNIT, cg)
+    inside = pg == cg
+    internal = e.loc[inside].rename(columns={"provider": "provider_person",
+                                             "client": "client_person"})
+    internal.insert(0, column, pg[inside])
+    x = e.loc[~inside].assign(provider=pg[~inside], client=cg[~inside])
+    num = lambda c: x[c].astype(float) if c in x else pd.Series(np.nan, index=x.index)  # noqa: E731
+    sn = num("satisfaction_n").fillna(0)
+    sm, sd = num("satisfaction_mean"), num("satisfaction_sd")
+    ok = sm.notna() & (sn > 0)
+    w = x.assign(_sn=sn.where(ok, 0), _s1=(sn * sm).where(ok, 0),
+                 _s2=(sn * (sd.fillna(0) ** 2 * np.where(sn > 1, (sn - 1) / sn.clip(lower=1),
+                                                         0) + sm ** 2)).where(ok, 0),
+                 _n=num("n_events").fillna(0),
+                 _d=(num("delay_mean") * num("n_events")).fillna(0),
+                 _dn=num("n_events").where(num("delay_mean").notna(), 0),
+                 _sl=num("sla_n").fillna(0) if "sla_n" in x else 0.0,
+                 _sb=(num("sla_breach_rate") * num("sla_n")).fillna(0) if "sla_n" in x else 0.0,
+                 _rw=(num("rework_rate") * num("n_events")).fillna(0),
+                 _rn=num("n_events").where(num("rework_rate").notna(), 0))
+    a = w.groupby(["provider", "client"], sort=True)[
+        ["_n", "_sn", "_s1", "_s2", "_d", "_dn", "_sl", "_sb", "_rw", "_rn"]].sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = a["_s1"] / a["_sn"]
+        var = (a["_s2"] - a["_sn"] * mean ** 2) / (a["_sn"] - 1)
+        out = pd.DataFrame({
+            "provider": a.index.get_level_values(0).astype(object),
+            "client": a.index.get_level_values(1).astype(object),
+            "n_events": a["_n"].round().to_numpy().astype("int64"),
+            "satisfaction_n": a["_sn"].to_numpy(),
+            "satisfaction_mean": mean.where(a["_sn"] > 0).to_numpy(),
+            "satisfaction_sd": np.sqrt(var.clip(lower=0)).where(a["_sn"] > 1).to_numpy(),
+            "delay_mean": (a["_d"] / a["_dn"]).where(a["_dn"] > 0).to_numpy(),
+            "sla_n": a["_sl"].round().to_numpy().astype("int64"),
+            "sla_breach_rate": (a["_sb"] / a["_sl"]).where(a["_sl"] > 0).to_numpy(),
+            "rework_rate": (a["_rw"] / a["_rn"]).where(a["_rn"] > 0).to_numpy()})
+    groups = np.sort(pd.unique(np.r_[pd.unique(group.to_numpy(dtype=object)), pg, cg]
+                               .astype(object)))
+    gp = pd.DataFrame({"person": groups, "unit": groups})
+    agg = ServiceNetwork.from_edges(out, people=gp, scale=net.scale, level=column,
+                                    threshold=net.threshold)
+    agg.internal = internal.reset_index(drop=True)
+    person_ids = net.node_ids.to_numpy(dtype=object)
+    g_all = group.reindex(person_ids).to_numpy(dtype=object)
+    agg._members = pd.DataFrame({"node": np.where(pd.isna(g_all), UNKNOWN_UNIT, g_all),
+                                 "member": person_ids}).sort_values(
+        ["node", "member"], kind="mergesort").reset_index(drop=True)
+    return agg
 
 
 def _ts(value, name) -> pd.Timestamp:
