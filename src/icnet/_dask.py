@@ -70,7 +70,7 @@ __all__ = ["from_events", "DaskServiceNetwork"]
 
 _INSTALL = 'pip install "icnet[dask]"'
 _ROWS_PER_PARTITION = 1_000_000       # when a pandas frame is handed to engine="dask"
-_N_BUCKETS = 64                         # hash buckets for the repeated-event-id check
+_N_BUCKETS = 16                         # hash buckets for the repeated-event-id check
 _SENTINEL_IDS = ("\x00icnet-sentinel-a", "\x00icnet-sentinel-b")
 _DEFAULT_STR = pd.Series(["a"]).dtype   # pandas' own string dtype (str or object)
 
@@ -297,14 +297,14 @@ def _stats_input(ev: pd.DataFrame, n: int) -> pd.DataFrame:
     return out
 
 
-def _reduce_part(df: pd.DataFrame, node_ids, req_max, dlv_max) -> pd.DataFrame:
+def _reduce_part(df: pd.DataFrame, n: int, req_max, dlv_max) -> pd.DataFrame:
     """Edge statistics of complete pairs, by the pandas path's own code.
 
     Rows are sorted like the pandas path sorts events (pair, request time,
     then delivery, delay, satisfaction, expected delay, rework), so each
     pair's values are summed in the same order: identical floats.
     """
-    n = len(node_ids)
+    node_ids = np.arange(n)      # codes stand in for ids (named on the driver)
     end = dlv_max if pd.notna(dlv_max) and dlv_max > req_max else req_max
     keys = []
     for c in ("reopened", "expected_hours", "satisfaction", "delay_hours"):
@@ -318,7 +318,7 @@ def _reduce_part(df: pd.DataFrame, node_ids, req_max, dlv_max) -> pd.DataFrame:
     order = np.lexsort(keys) if len(df) else np.zeros(0, dtype=np.int64)
     df = df.take(order).reset_index(drop=True)
     key = df["key"].to_numpy()
-    cats = pd.CategoricalDtype(pd.Index(node_ids, dtype=object))
+    cats = pd.CategoricalDtype(pd.RangeIndex(n))
     ev = pd.DataFrame({"provider": pd.Categorical.from_codes(key // n, dtype=cats),
                        "client": pd.Categorical.from_codes(key % n, dtype=cats)})
     for c in _STAT_COLS:
@@ -677,7 +677,9 @@ def from_events(events, people=None, ratings=None, agreements=None, *, scale=(1,
     # ---- pass 2: validated events on the cluster, shuffled by pair, reduced
     args = (mapping, scale, tz, node_ids, services, remove, agr, ppl)
     meta_ev = _events_part(ddf._meta, *args)
-    ev = dd.from_delayed([delayed(_events_part, pure=True)(p, *args,
+    shared = [delayed(a, pure=True) if isinstance(a, (np.ndarray, pd.DataFrame, dict))
+              else a for a in args]     # one copy per worker, not one per task
+    ev = dd.from_delayed([delayed(_events_part, pure=True)(p, *shared,
                                                            partition_info={"number": i})
                           for i, p in enumerate(parts)], meta=meta_ev, verify_meta=False)
     n = len(node_ids)
@@ -687,8 +689,8 @@ def from_events(events, people=None, ratings=None, agreements=None, *, scale=(1,
         lims = [ev["requested_at"].min(), ev["requested_at"].max()]
         lims.append(ev["delivered_at"].max() if "delivered_at" in meta_ev else lims[1])
     shuffled = stats_in.shuffle(on="key", npartitions=max(1, len(parts)))
-    meta_out = _reduce_part(_stats_input(meta_ev, n), node_ids, pd.NaT, pd.NaT)
-    stats = shuffled.map_partitions(_reduce_part, node_ids, *(lims[1:] or [None, None]),
+    meta_out = _reduce_part(_stats_input(meta_ev, n), n, pd.NaT, pd.NaT)
+    stats = shuffled.map_partitions(_reduce_part, n, *(lims[1:] or [None, None]),
                                     meta=meta_out, enforce_metadata=False)
     got = dask.compute(stats, *lims)
     raw_edges = got[0]
@@ -699,7 +701,10 @@ def from_events(events, people=None, ratings=None, agreements=None, *, scale=(1,
                 pd.Timestamp(dlv if pd.notna(dlv) and dlv > last else last))
     raw_edges = raw_edges.sort_values("_key", kind="mergesort").reset_index(drop=True)
     pcode = raw_edges.pop("_pcode").to_numpy()
-    raw_edges = raw_edges.drop(columns="_key")
+    key = raw_edges.pop("_key").to_numpy()
+    ids = np.asarray(node_ids, dtype=object)     # as _edge_stats names them
+    head = pd.DataFrame({"provider": ids[key // n], "client": ids[key % n]})
+    raw_edges = pd.concat([head, raw_edges.drop(columns=["provider", "client"])], axis=1)
     net = DaskServiceNetwork(events=ev, people=ppl, ratings=rat, agreements=agr, scale=scale,
                              level=level, dropped=dropped, node_ids=node_ids,
                              threshold=threshold, n_events=n_events, span=span)

@@ -1,0 +1,231 @@
+"""Benchmark: ``icnet.from_events(engine="dask")`` on a 200,000-person, ~50 M-event log.
+
+Run: ``python benchmarks/bench_dask.py [--divisions 10] [--people 20000] [--data DIR]``.
+
+1. Generates a group of ``--divisions`` companies with ``icnet.synth.organisation``
+   (``--people`` each, ``events_per_person=250``, seed = division number), one at a
+   time so generation never holds more than one division (~5 M events) in memory.
+   Ids, units and event ids get a ``D<k>-`` prefix (200,000 distinct people). Each
+   division is written as 5 Parquet files of ~1 M rows into one dataset directory.
+2. Builds the network from the whole dataset with ``engine="dask"`` on a
+   ``LocalCluster(n_workers=2, threads_per_worker=1)`` (worker processes), with
+   the people table, and times it; then ``conflict_cycles`` on the result.
+3. Compares Dask with pandas on the first division alone (~5 M events, 20,000
+   people): ``from_events`` + edges, median of ``--repeat`` runs each, and checks
+   that the edge tables are identical.
+
+Memory: peak RSS of this process plus every child process (the cluster's nanny and
+worker processes), sampled every 0.1 s. Appends (or replaces) the "Dask" section
+of ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+
+import icnet
+from icnet import synth
+
+HEADER = "## Dask: logs that do not fit one machine (`benchmarks/bench_dask.py`)"
+
+
+class PeakRSS:
+    """Peak of (this process + all its children) RSS, sampled in a thread."""
+
+    def __init__(self, every: float = 0.1):
+        self.every, self.peak, self._stop = every, 0, threading.Event()
+        self.driver_peak = 0
+
+    def _sample(self):
+        me = psutil.Process()
+        while not self._stop.is_set():
+            try:
+                drv = me.memory_info().rss
+                tot = drv + sum(c.memory_info().rss for c in me.children(recursive=True))
+            except psutil.Error:
+                continue
+            self.peak, self.driver_peak = max(self.peak, tot), max(self.driver_peak, drv)
+            time.sleep(self.every)
+
+    def __enter__(self):
+        self.peak = self.driver_peak = 0
+        self._stop.clear()
+        self._t = threading.Thread(target=self._sample, daemon=True)
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+
+
+def generate(data: Path, divisions: int, people: int) -> tuple[int, pd.DataFrame]:
+    """Write the divisions as one Parquet dataset; return (n events, people table)."""
+    if data.exists():
+        shutil.rmtree(data)
+    (data / "events").mkdir(parents=True)
+    n, ppl = 0, []
+    for k in range(divisions):
+        t = time.perf_counter()
+        org = synth.organisation(n_people=people, seed=k, events_per_person=250)
+        pre = f"D{k}-"
+        ev = org.events
+        for c in ("provider", "client", "event_id"):
+            ev[c] = pre + ev[c].astype(str)
+        p = org.people.copy()
+        for c in ("person", "unit", "manager"):
+            p[c] = np.where(p[c].isna(), None, pre + p[c].astype(str)).astype(object)
+        ppl.append(p)
+        for i, rows in enumerate(np.array_split(np.arange(len(ev)), 5)):
+            ev.iloc[rows].to_parquet(data / "events" / f"d{k:02d}-{i}.parquet", index=False)
+        n += len(ev)
+        print(f"division {k}: {len(ev):,} events in {time.perf_counter() - t:.1f} s "
+              f"(total {n:,})", flush=True)
+        del org, ev
+    people_df = pd.concat(ppl, ignore_index=True)
+    people_df.to_parquet(data / "people.parquet", index=False)
+    return n, people_df
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--divisions", type=int, default=10)
+    ap.add_argument("--people", type=int, default=20000, help="people per division")
+    ap.add_argument("--data", default="/tmp/icnet_bench_dask")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--reuse", action="store_true", help="reuse an existing dataset")
+    ap.add_argument("--out", default="benchmarks/RESULTS.md")
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    import logging
+
+    import dask
+    import distributed
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+
+    data = Path(args.data)
+    t = time.perf_counter()
+    if args.reuse and (data / "people.parquet").exists():
+        people = pd.read_parquet(data / "people.parquet")
+        n_events = None
+        gen_s = float("nan")
+    else:
+        n_events, people = generate(data, args.divisions, args.people)
+        gen_s = time.perf_counter() - t
+    size_gib = sum(f.stat().st_size for f in (data / "events").iterdir()) / 2**30
+    rows = {}
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+    client = distributed.Client(cluster)
+    try:
+        # ---- the whole log through Dask
+        with PeakRSS() as mem:
+            t = time.perf_counter()
+            net = icnet.from_events(data / "events", people=people, engine="dask")
+            build = time.perf_counter() - t
+        n_events = net.n_events
+        print(f"dask build: {n_events:,} events, {len(net.node_ids):,} nodes, "
+              f"{len(net.edges):,} edges in {build:.1f} s; peak RSS driver "
+              f"{mem.driver_peak / 2**30:.2f} GiB, driver+workers {mem.peak / 2**30:.2f} GiB",
+              flush=True)
+        rows["big"] = dict(events=n_events, nodes=len(net.node_ids), edges=len(net.edges),
+                           partitions=net.events.npartitions, seconds=build,
+                           driver=mem.driver_peak / 2**30, total=mem.peak / 2**30)
+        t = time.perf_counter()
+        cyc = icnet.conflict_cycles(net)
+        rows["cycles"] = (time.perf_counter() - t, len(cyc))
+        print(f"conflict_cycles: {len(cyc)} cycles in {rows['cycles'][0]:.2f} s", flush=True)
+        del net, cyc
+
+        # ---- one division (~5 M events): Dask vs pandas
+        d0 = data / "d0"
+        if d0.exists():
+            shutil.rmtree(d0)
+        d0.mkdir()
+        for f in sorted((data / "events").glob("d00-*.parquet")):
+            os.link(f, d0 / f.name)
+        ppl0 = people[people["person"].str.startswith("D0-")].reset_index(drop=True)
+        times = {"dask": [], "pandas": []}
+        peaks = {"dask": 0.0, "pandas": 0.0}
+        edges = {}
+        for _ in range(args.repeat):
+            for eng in ("pandas", "dask"):
+                with PeakRSS() as mem:
+                    t = time.perf_counter()
+                    n = icnet.from_events(d0, people=ppl0, engine=eng)
+                    e = n.edges
+                    times[eng].append(time.perf_counter() - t)
+                peaks[eng] = max(peaks[eng], mem.peak / 2**30)
+                edges[eng] = e
+                n5 = len(n.events) if eng == "pandas" else n.n_events
+                print(f"one division, {eng}: {times[eng][-1]:.1f} s", flush=True)
+                del n, e
+        pd.testing.assert_frame_equal(edges["pandas"], edges["dask"])
+        rows["small"] = dict(events=n5, **{f"{k}_s": statistics.median(v)
+                                          for k, v in times.items()},
+                             **{f"{k}_gib": v for k, v in peaks.items()})
+    finally:
+        client.close()
+        cluster.close()
+
+    b, s = rows["big"], rows["small"]
+    mem_total = psutil.virtual_memory().total / 2**30
+    text = f"""{HEADER}
+
+Machine: {os.cpu_count()} cores, {mem_total:.0f} GiB; Python {platform.python_version()},
+pandas {pd.__version__}, dask {dask.__version__}, distributed {distributed.__version__}.
+Cluster: `LocalCluster(n_workers=2, threads_per_worker=1)` (worker processes) on the same
+machine. Generated by `python benchmarks/bench_dask.py` (one run for the big log; shared,
+noisy machine). Memory = peak RSS of the driver process plus its nanny and worker
+processes, sampled every 0.1 s.
+
+Data: {args.divisions} divisions generated by `icnet.synth.organisation` ({args.people:,}
+people each, `events_per_person=250`, seeds 0..{args.divisions - 1}, ids prefixed per
+division), one division at a time, written as one Parquet dataset of
+{b['partitions']} files ({size_gib:.1f} GiB on disk); generation took {gen_s:.0f} s.
+
+| step | events | people / nodes | edges | seconds | peak RSS driver (GiB) | peak RSS driver + workers (GiB) |
+|---|---:|---:|---:|---:|---:|---:|
+| `from_events(path, people=..., engine="dask")` | {b['events']:,} | {b['nodes']:,} | {b['edges']:,} | {b['seconds']:.1f} | {b['driver']:.2f} | {b['total']:.2f} |
+| `conflict_cycles` on that network (edge-based) | | | {rows['cycles'][1]:,} cycles | {rows['cycles'][0]:.2f} | | |
+
+One division ({s['events']:,} events, {args.people:,} people), Parquet dataset of 5 files, read +
+validate + aggregate (`from_events(...).edges`), median of {args.repeat}:
+
+| engine | seconds | peak RSS incl. workers (GiB) |
+|---|---:|---:|
+| pandas | {s['pandas_s']:.1f} | {s['pandas_gib']:.2f} |
+| dask (2 worker processes) | {s['dask_s']:.1f} | {s['dask_gib']:.2f} |
+
+Dask / pandas time ratio at {s['events'] / 1e6:.1f} M events: {s['dask_s'] / s['pandas_s']:.2f}. The edge tables
+are identical (checked with `assert_frame_equal`). Dask reads and validates the log twice
+(once for the counts and ids, once to aggregate) and shuffles it by pair; it is worth it
+only when the log does not fit one machine's memory.
+"""
+    out = Path(args.out)
+    old = out.read_text(encoding="utf-8") if out.exists() else "# Benchmark results\n"
+    if HEADER in old:
+        head, _, rest = old.partition(HEADER)
+        nxt = rest.find("\n## ")
+        old = head.rstrip() + ("\n" + rest[nxt:] if nxt >= 0 else "")
+    out.write_text(old.rstrip() + "\n\n" + text, encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
