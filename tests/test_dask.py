@@ -97,6 +97,16 @@ def test_edge_and_event_analyses_are_identical(client, planta):
     pd.testing.assert_frame_equal(w.edges, ref.window("2025-03-01", "2025-06-01").edges)
 
 
+def test_temporal_analyses_run_on_the_computed_events(client, planta):
+    ev = _raw(planta)
+    kw = dict(people=planta.people, ratings=planta.ratings, agreements=planta.agreements)
+    ref = icnet.from_events(ev, **kw)
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=3), **kw)
+    pd.testing.assert_frame_equal(icnet.retaliation_spirals(net, n_perm=99),
+                                  icnet.retaliation_spirals(ref, n_perm=99))
+    pd.testing.assert_frame_equal(icnet.health(net), icnet.health(ref))
+
+
 def test_conflict_cycles_does_not_compute_the_events(client, planta):
     net = icnet.from_events(dd.from_pandas(_raw(planta), npartitions=2),
                             people=planta.people)

@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
 
 import numpy as np
 import pandas as pd
