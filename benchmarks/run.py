@@ -134,7 +134,7 @@ def write_section(path, text):
         new = pat.sub(lambda m: text.rstrip("\n") + "\n\n", old, count=1)
     else:
         head, _, rest = old.partition("\n\n")
-        new = head + "\n\n" + text.rstrip("\n") + "\n\n" + rest
+        new = head.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n\n" + rest
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(new.rstrip("\n") + "\n")
 
