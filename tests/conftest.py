@@ -4,8 +4,15 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 matplotlib.use("Agg")
+
+# property tests draw the same examples on every run (CI must not depend on luck); run
+# `pytest --hypothesis-profile=explore` to search with fresh random examples
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("ci")
 
 
 @pytest.fixture

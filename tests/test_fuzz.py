@@ -9,6 +9,7 @@ from inside pandas — and with ``errors="drop"`` rows in = rows kept + rows dro
 
 import warnings
 
+import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -124,3 +125,14 @@ def test_csv_with_messy_values_round_trips(tmp_path):
     net = icnet.from_events(f, errors="drop")
     assert sorted(net.node_ids) == ["a", "b", "Ñoño", "部门"]
     assert net.dropped["row"].tolist() == [2]
+
+
+def test_float_ids_with_infinity_are_kept_as_read():
+    # found by the fuzzer: a float id column with inf crashed converting ids to integers
+    df = pd.DataFrame({"rater": [np.nan, "a"], "provider": [0.0, np.inf], "perception": [0, 0],
+                       "answered_at": ["2025-01-01", "2025-01-01"]})
+    t = io.read_ratings(df, errors="drop")
+    assert len(t.data) + len(t.dropped) == 2
+    assert io._ids(pd.Series([0.0, np.inf])).tolist() == ["0.0", "inf"]
+    ids = io._ids(pd.Series([1.0, 2.0, np.nan]))
+    assert ids.tolist()[:2] == ["1", "2"] and pd.isna(ids.iloc[2])    # integral floats: no ".0"

@@ -289,7 +289,8 @@ def _int_floats(s: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(s.dtype):
         v = s.to_numpy(dtype=float, na_value=np.nan)
         fin = np.isfinite(v)
-        if fin.any() and np.all(v[fin] == np.round(v[fin])) and np.all(np.abs(v[fin]) < 2**53):
+        if fin.any() and not np.isinf(v).any() and np.all(v[fin] == np.round(v[fin])) and \
+                np.all(np.abs(v[fin]) < 2**53):      # ±inf cannot be an int: ids stay as read
             return s.astype("Int64")
     return s
 
