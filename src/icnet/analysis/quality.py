@@ -29,7 +29,9 @@ class QualityResult:
         ``satisfaction_n``, ``satisfaction_mean``, ``satisfaction_shrunk``,
         ``satisfaction_low``, ``satisfaction_high``, ``sign``, ``weight``
         (the data's share in the shrunk value), ``sla_breach_rate``,
-        ``n_raters`` (distinct people who rated it). Above person level,
+        ``n_raters`` (distinct people who rated it; for a network built from
+        an edge list, which has no raters, its ``satisfaction_n``: an upper
+        bound). Above person level,
         relations rated by fewer than ``min_group_size`` people have their
         satisfaction columns blanked, ``sign = "suppressed"`` and
         ``suppressed = True``.
