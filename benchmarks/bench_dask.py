@@ -14,6 +14,11 @@ Run: ``python benchmarks/bench_dask.py [--divisions 10] [--people 20000] [--data
    people): ``from_events`` + edges, median of ``--repeat`` runs each, and checks
    that the edge tables are identical.
 
+With ``--spirals`` it only measures ``retaliation_spirals`` on one division (generated
+alone if the dataset is not there): the pandas path (events in memory) against the Dask
+path (per partition of pairs on the cluster, events never on the driver), time and peak
+RSS of the driver, and writes the "Dask: retaliation spirals" section.
+
 Memory: peak RSS of this process plus every child process (the cluster's nanny and
 worker processes), sampled every 0.1 s. Appends (or replaces) the "Dask" section
 of ``benchmarks/RESULTS.md``.
@@ -100,6 +105,100 @@ def generate(data: Path, divisions: int, people: int) -> tuple[int, pd.DataFrame
     return n, people_df
 
 
+SPIRALS_HEADER = ("## Dask: retaliation spirals per partition of pairs "
+                  "(`benchmarks/bench_dask.py --spirals`)")
+
+
+def spirals(args) -> int:
+    """``retaliation_spirals`` on one division: pandas vs Dask (time, driver memory)."""
+    import logging
+
+    import dask
+    import distributed
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    data = Path(args.data)
+    d0 = data / "d0"
+    if not d0.exists() or not any(d0.glob("*.parquet")):
+        if not (data / "events").exists() or not any((data / "events").glob("d00-*")):
+            generate(data, 1, args.people)
+        d0.mkdir(exist_ok=True)
+        for f in sorted((data / "events").glob("d00-*.parquet")):
+            os.link(f, d0 / f.name)
+    people = pd.read_parquet(data / "people.parquet")
+    ppl0 = people[people["person"].str.startswith("D0-")].reset_index(drop=True)
+    res = {}
+    with PeakRSS() as mem:
+        t = time.perf_counter()
+        net = icnet.from_events(d0, people=ppl0)
+        build = time.perf_counter() - t
+        t = time.perf_counter()
+        ref = icnet.retaliation_spirals(net, n_perm=args.n_perm)
+        res["pandas"] = (len(net.events), build, time.perf_counter() - t,
+                         mem.driver_peak / 2**30, mem.peak / 2**30)
+    print(f"pandas: build {build:.1f} s, spirals {res['pandas'][2]:.1f} s, "
+          f"driver peak {res['pandas'][3]:.2f} GiB", flush=True)
+    del net
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+    client = distributed.Client(cluster)
+    try:
+        with PeakRSS() as mem:
+            t = time.perf_counter()
+            net = icnet.from_events(d0, people=ppl0, engine="dask")
+            build = time.perf_counter() - t
+            t = time.perf_counter()
+            got = icnet.retaliation_spirals(net, n_perm=args.n_perm)
+            res["dask"] = (net.n_events, build, time.perf_counter() - t,
+                           mem.driver_peak / 2**30, mem.peak / 2**30)
+        assert net._local is None           # the events never reached the driver
+    finally:
+        client.close()
+        cluster.close()
+    print(f"dask: build {build:.1f} s, spirals {res['dask'][2]:.1f} s, driver peak "
+          f"{res['dask'][3]:.2f} GiB, with workers {res['dask'][4]:.2f} GiB", flush=True)
+    key = ["a", "b"]
+    a = ref.sort_values(key).reset_index(drop=True)
+    b = got.sort_values(key).reset_index(drop=True)
+    same = ["a", "b", "n_ab", "n_ba", "bad_ab", "bad_ba", "rounds", "start", "initiator"]
+    pd.testing.assert_frame_equal(a[same], b[same])
+    d_eff = float(np.nanmax(np.abs(np.r_[a.effect_ab - b.effect_ab,
+                                         a.effect_ba - b.effect_ba]), initial=0.0))
+    dp = np.abs(np.r_[a.p_ab - b.p_ab, a.p_ba - b.p_ba])
+    dp = dp[np.isfinite(dp)]
+    agree = float((a.kind == b.kind).mean())
+    n_t = ref.attrs["n_tested"]
+    rows = "\n".join(
+        f"| {eng} | {r[0]:,} | {r[1]:.1f} | {r[2]:.1f} | {r[3]:.2f} | {r[4]:.2f} |"
+        for eng, r in res.items())
+    text = f"""{SPIRALS_HEADER}
+
+Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; dask
+{dask.__version__}. One division ({args.people:,} people, `events_per_person=250`, seed 0,
+5 Parquet files); `retaliation_spirals(net, n_perm={args.n_perm})` after `from_events`, pandas
+(events in the driver) and Dask (`LocalCluster(n_workers=2, threads_per_worker=1)`, worker
+processes; per partition of pairs, events never computed to the driver). Peak RSS sampled
+every 0.1 s over build + spirals. One run each.
+
+| engine | events | build (s) | spirals (s) | peak RSS driver (GiB) | driver + workers (GiB) |
+|---|---:|---:|---:|---:|---:|
+{rows}
+
+{n_t:,} tested pairs. Same pairs, counts, rounds, onsets and initiators; largest
+difference of `effect_ab`/`effect_ba` {d_eff:.1e}; p-values are another Monte Carlo draw
+(mean |Δp| {dp.mean():.3f}, largest {dp.max():.3f}); `kind` agrees on {agree:.1%} of the pairs.
+"""
+    out = Path(args.out)
+    old = out.read_text(encoding="utf-8") if out.exists() else "# Benchmark results\n"
+    if SPIRALS_HEADER in old:
+        head, _, rest = old.partition(SPIRALS_HEADER)
+        nxt = rest.find("\n## ")
+        old = head.rstrip() + ("\n" + rest[nxt:] if nxt >= 0 else "")
+    out.write_text(old.rstrip() + "\n\n" + text, encoding="utf-8")
+    print(text)
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--divisions", type=int, default=10)
@@ -108,8 +207,13 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--reuse", action="store_true", help="reuse an existing dataset")
     ap.add_argument("--out", default="benchmarks/RESULTS.md")
+    ap.add_argument("--spirals", action="store_true",
+                    help="only retaliation_spirals on one division, pandas vs Dask")
+    ap.add_argument("--n-perm", type=int, default=499)
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
+    if args.spirals:
+        return spirals(args)
     import logging
 
     import dask

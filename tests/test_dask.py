@@ -102,9 +102,75 @@ def test_temporal_analyses_run_on_the_computed_events(client, planta):
     kw = dict(people=planta.people, ratings=planta.ratings, agreements=planta.agreements)
     ref = icnet.from_events(ev, **kw)
     net = icnet.from_events(dd.from_pandas(ev, npartitions=3), **kw)
-    pd.testing.assert_frame_equal(icnet.retaliation_spirals(net, n_perm=99),
-                                  icnet.retaliation_spirals(ref, n_perm=99))
     pd.testing.assert_frame_equal(icnet.health(net), icnet.health(ref))
+    # at another level, spirals run on the computed (aggregated) events: identical
+    pd.testing.assert_frame_equal(icnet.retaliation_spirals(net, n_perm=99, level="unit"),
+                                  icnet.retaliation_spirals(ref, n_perm=99, level="unit"))
+
+
+# ---------------------------------------------------------------------------- spirals
+
+_SAME = ["a", "b", "initiator", "start", "end", "rounds", "effect_ab", "effect_ba", "n_ab",
+         "n_ba", "bad_ab", "bad_ba"]
+
+
+def _no_event_compute(monkeypatch):
+    def refuse(*a, **k):
+        raise AssertionError("the events were computed to the driver")
+    monkeypatch.setattr(_dask.DaskServiceNetwork, "compute", refuse)
+    monkeypatch.setattr(_dask.DaskServiceNetwork, "_in_memory", refuse)
+
+
+def test_spirals_run_per_partition_of_pairs(client, monkeypatch):
+    """Dask spirals: the pandas path's pairs, counts, effects and chains; p-values from
+    another Monte Carlo draw (per-pair generators), the same whatever the partitioning;
+    the events never reach the driver."""
+    org = synth.organisation(n_people=150, seed=2)
+    kw = dict(seed=2, n_perm=199, min_events=5, min_bad=1)   # many tested pairs
+    ref = icnet.retaliation_spirals(org.network(), **kw)
+    nets = {k: icnet.from_events(dd.from_pandas(org.events, npartitions=k),
+                                 people=org.people) for k in (3, 7)}
+    _no_event_compute(monkeypatch)
+    got = {k: icnet.retaliation_spirals(net, **kw) for k, net in nets.items()}
+    assert all(net._local is None for net in nets.values())
+    pd.testing.assert_frame_equal(got[3], got[7])          # independent of the partitioning
+    s = got[3]
+    assert list(s.columns) == list(ref.columns) and (s.dtypes == ref.dtypes).all()
+    assert s.attrs == ref.attrs and ref.attrs["n_tested"] > 20
+    key = ["a", "b"]
+    a = ref.sort_values(key).reset_index(drop=True)
+    b = s.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a[_SAME], b[_SAME], rtol=1e-9, atol=1e-9)
+    assert (a.kind == "insufficient").equals(b.kind == "insufficient")
+    # `effect` picks a direction by the (random) significance: one of the two, exactly
+    ok = np.isclose(b.effect, np.fmin(b.effect_ab, b.effect_ba), rtol=1e-9) | \
+        np.isclose(b.effect, np.fmax(b.effect_ab, b.effect_ba), rtol=1e-9)
+    assert ok[b.kind != "insufficient"].all()
+    # p-values: two Monte Carlo draws of the same null, within their sampling error
+    pa, pb = np.r_[a.p_ab, a.p_ba], np.r_[b.p_ab, b.p_ba]
+    fin = np.isfinite(pa)
+    assert (fin == np.isfinite(pb)).all() and fin.sum() > 40
+    pa, pb = pa[fin], pb[fin]
+    pm = (pa + pb) / 2
+    se = np.sqrt(2 * pm * (1 - pm) / (199 + 1)) + 1e-3
+    assert np.abs(pa - pb).mean() < 0.05 and (np.abs(pa - pb) / se).max() < 4.5
+    clear = (a.q < 0.01) | (a.p > 0.5)
+    assert clear.sum() > 10 and (a.kind[clear] == b.kind[clear]).all()
+
+
+def test_spirals_on_planta_tell_the_same_story(client, planta, monkeypatch):
+    net = icnet.from_events(dd.from_pandas(_raw(planta), npartitions=4),
+                            people=planta.people)
+    _no_event_compute(monkeypatch)
+    s = icnet.retaliation_spirals(net, n_perm=199)
+    truth = icnet.datasets.load("planta", as_tables=True)["truth"]
+    sp = truth["spirals"][0]
+    row = s[(s.a == sp["a"]) & (s.b == sp["b"])].iloc[0]
+    assert row["kind"] == "spiral" and row["initiator"] == sp["initiator"]
+    a, b = sorted(truth["chronic"][0])
+    assert s[(s.a == a) & (s.b == b)]["kind"].item() == "mutual_degradation"
+    with pytest.raises(icnet.errors.BudgetExceededError, match="max_work"):
+        icnet.retaliation_spirals(net, n_perm=99, max_work=1e3)
 
 
 def test_conflict_cycles_does_not_compute_the_events(client, planta):

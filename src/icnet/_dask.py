@@ -32,12 +32,15 @@ What runs where
 The returned network keeps ``net.events`` as the validated Dask frame
 (canonical columns; ``provider``/``client`` categoricals over
 ``net.node_ids``; not sorted). Edge-based analyses (``conflict_cycles``,
-``dependence``, ``to_networkx`` …) never touch it. Analyses that read
-individual events (``service_quality``, ``bottlenecks``,
-``retaliation_spirals``, ``health`` …) and ``by``/``window``/``periods``
-compute the events into memory once (:meth:`DaskServiceNetwork.compute`),
-canonically sorted exactly like the pandas path, and give identical results;
-they need the memory the pandas path needs.
+``dependence``, ``to_networkx`` …) never touch it. ``retaliation_spirals``
+runs on the cluster per partition of pairs (:func:`spiral_table`): same
+pairs, counts, effects and chains as the pandas path, p-values from another
+Monte Carlo draw. The other analyses that read individual events
+(``service_quality``, ``bottlenecks``, ``health`` …) and
+``by``/``window``/``periods`` compute the events into memory once
+(:meth:`DaskServiceNetwork.compute`), canonically sorted exactly like the
+pandas path, and give identical results; they need the memory the pandas
+path needs.
 
 Examples
 --------
@@ -719,3 +722,260 @@ def from_events(events, people=None, ratings=None, agreements=None, *, scale=(1,
             "with unit NaN (see net.unknown). Add them to people to place them in a unit.",
             IcnetWarning, stacklevel=3)
     return net
+
+
+# --------------------------------------------------------------------------- spirals
+
+def _quality_input(ev: pd.DataFrame, n: int, t0, period: str) -> pd.DataFrame:
+    """Per event, what the retaliation analysis needs (codes, times, outcomes)."""
+    p = ev["provider"].cat.codes.to_numpy().astype(np.int64)
+    c = ev["client"].cat.codes.to_numpy().astype(np.int64)
+    out = pd.DataFrame({"p": p, "c": c})
+    out["w"] = ev["requested_at"].dt.to_period(period).array.asi8.astype(np.int64)
+    out["t"] = ((ev["requested_at"] - t0) / pd.Timedelta(days=1)).to_numpy(float)
+    out["dlv"] = (ev["delivered_at"].to_numpy(dtype="datetime64[ns]").view("int64")
+                  if "delivered_at" in ev else np.zeros(len(ev), np.int64))
+    out["ys"] = (ev["satisfaction"].to_numpy(float) if "satisfaction" in ev
+                 else np.full(len(ev), np.nan))
+    out["yd"] = (np.log1p(ev["delay_hours"].to_numpy(float)) if "delay_hours" in ev
+                 else np.full(len(ev), np.nan))
+    return out
+
+
+def _q_first(df):
+    """Backfitting, pass 0: sums and counts of the outcomes, range of periods and times."""
+    out = {}
+    for y in ("ys", "yd"):
+        v = df[y].to_numpy()
+        ok = np.isfinite(v)
+        out[y] = (float(v[ok].sum()), int(ok.sum()))
+    w = df["w"].to_numpy()
+    out["w"] = (int(w.min()), int(w.max())) if len(w) else None
+    out["t"] = float(df["t"].max()) if len(df) else -np.inf
+    return out
+
+
+_GROUPS = ("p", "c", "w")
+
+
+def _q_step(df, state, k):
+    """One backfitting update of group ``k`` (one partition's share): per-group sums of
+    the partial residual y − μ − Σ_{l≠k} effect_l, and counts."""
+    out = {}
+    for y in ("ys", "yd"):
+        mu, eff = state[y]
+        v = df[y].to_numpy()
+        ok = np.isfinite(v)
+        r = v[ok] - mu
+        for j, col in enumerate(_GROUPS):
+            if j != k:
+                r = r - eff[j][_gcodes(df, col, state)[ok]]
+        g = _gcodes(df, _GROUPS[k], state)[ok]
+        size = len(eff[k])
+        out[y] = (np.bincount(g, weights=r, minlength=size), np.bincount(g, minlength=size))
+    return out
+
+
+def _gcodes(df, col, state):
+    v = df[col].to_numpy()
+    return v - state["w0"] if col == "w" else v
+
+
+def _q_update(state, k, *pieces):
+    """Combine the partitions' sums into the new effects of group ``k``."""
+    new = {"w0": state["w0"]}
+    for y in ("ys", "yd"):
+        mu, eff = state[y]
+        s = sum(pc[y][0] for pc in pieces)
+        cnt = sum(pc[y][1] for pc in pieces)
+        eff = list(eff)
+        eff[k] = np.where(cnt > 0, s / np.maximum(cnt, 1), 0.0)
+        new[y] = (mu, eff)
+    return new
+
+
+def _q_resid(df, state):
+    """Residuals y − μ − Σ effects (NaN where y is missing)."""
+    out = {}
+    for y in ("ys", "yd"):
+        mu, eff = state[y]
+        v = df[y].to_numpy()
+        r = v - mu
+        for j, col in enumerate(_GROUPS):
+            r = r - eff[j][_gcodes(df, col, state)]
+        out[y] = np.where(np.isfinite(v), r, np.nan)
+    return out
+
+
+def _q_moment(df, state, means):
+    """Sums of the residuals (``means`` None) or of their squared deviations."""
+    r = _q_resid(df, state)
+    out = {}
+    for y in ("ys", "yd"):
+        v = r[y][np.isfinite(r[y])]
+        out[y] = (float(v.sum() if means is None else ((v - means[y]) ** 2).sum()), len(v))
+    return out
+
+
+def _q_mean(*pieces):
+    out = {}
+    for y in ("ys", "yd"):
+        s = sum(pc[y][0] for pc in pieces)
+        cnt = sum(pc[y][1] for pc in pieces)
+        out[y] = s / cnt if cnt else np.nan
+    return out
+
+
+def _q_z(df, state, sd, bad_z):
+    """z per event (as :func:`icnet.analysis.spirals.event_quality`), severity, pair key."""
+    r = _q_resid(df, state)
+    zs = r["ys"] / sd["ys"] if sd["ys"] > 0 else r["ys"]
+    zd = -(r["yd"] / sd["yd"] if sd["yd"] > 0 else r["yd"])
+    with np.errstate(invalid="ignore"):
+        both = np.vstack([zs, zd])
+        cnt = np.isfinite(both).sum(axis=0)
+        z = np.where(cnt > 0, np.nansum(both, axis=0) / np.maximum(cnt, 1), np.nan)
+    out = df[["p", "c", "t", "dlv", "ys", "yd"]].copy()
+    out["z"] = z
+    return out
+
+
+def _nan_last(v):
+    return np.where(np.isnan(v), np.inf, v)
+
+
+def _provider_part(df, lam, bad_z, decayed):
+    """Whole providers: each event's provider's decayed bad service before it."""
+    p, t = df["p"].to_numpy(), df["t"].to_numpy()
+    order = np.lexsort([_nan_last(df["ys"].to_numpy()), _nan_last(df["yd"].to_numpy()),
+                        df["dlv"].to_numpy(), df["c"].to_numpy(), t, p])
+    df = df.take(order).reset_index(drop=True)
+    z = df["z"].to_numpy()
+    bad = np.isfinite(z) & (z < -bad_z)
+    sev = np.where(bad, -z - bad_z, 0.0)
+    out = df.copy()
+    out["prov_bad"] = decayed(df["t"].to_numpy(), sev, df["p"].to_numpy(), lam) \
+        if len(df) else np.zeros(0)
+    return out
+
+
+def _pair_key(df, n):
+    p, c = df["p"].to_numpy(), df["c"].to_numpy()
+    out = df.copy()
+    out["pair"] = np.minimum(p, c) * n + np.maximum(p, c)
+    return out
+
+
+def _pair_arrays(df, bad_z):
+    p, c = df["p"].to_numpy(), df["c"].to_numpy()
+    d = (p > c).astype(np.int64)
+    # the pandas path's order: pair, time, then its canonical order (direction first)
+    order = np.lexsort([_nan_last(df["ys"].to_numpy()), _nan_last(df["yd"].to_numpy()),
+                        df["dlv"].to_numpy(), d, df["t"].to_numpy(), df["pair"].to_numpy()])
+    z = df["z"].to_numpy()[order]
+    has = np.isfinite(z)
+    return dict(pair=df["pair"].to_numpy()[order], d=d[order], t=df["t"].to_numpy()[order],
+                z=z, has=has, bad=has & (z < -bad_z), prov_bad=df["prov_bad"].to_numpy()[order])
+
+
+def _pair_work(df, bad_z, min_events, min_bad, pair_counts):
+    a = _pair_arrays(df, bad_z)
+    if not len(a["pair"]):
+        return 0
+    counts, enough = pair_counts(a["pair"], a["d"], a["has"], a["bad"], min_events, min_bad)
+    return int(np.isin(a["pair"], counts.index.to_numpy()[enough]).sum())
+
+
+def _pair_part(df, bad_z, min_events, min_bad, n_perm, base, fns, kw):
+    """Whole pairs: their counts and tests, by the pandas path's functions; the shifts
+    of each pair come from a generator seeded by (seed, pair code)."""
+    pair_counts, pair_tests, pair_table = fns
+    a = _pair_arrays(df, bad_z)
+    if not len(a["pair"]):
+        return None
+    counts, enough = pair_counts(a["pair"], a["d"], a["has"], a["bad"], min_events, min_bad)
+    if counts.empty:
+        return None
+    tested = counts.index.to_numpy()[enough]
+    G = len(tested)
+    U = {1: np.empty((n_perm, G)), 0: np.empty((n_perm, G))}
+    for j, code in enumerate(tested):
+        u = np.random.default_rng([base, int(code)]).random((2, n_perm))
+        U[1][:, j], U[0][:, j] = u[0], u[1]
+    tests = pair_tests(a["pair"], a["d"], a["t"], a["z"], a["bad"], a["prov_bad"], tested,
+                       draw=lambda resp, b0, nb: U[resp][b0:b0 + nb], n_perm=n_perm, **kw)
+    return pair_table(counts, enough, tests)
+
+
+def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, min_bad,
+                 max_work, kw, fns):
+    """The per-pair table of :func:`icnet.retaliation_spirals` computed on the cluster.
+
+    ``fns`` are spirals.py's own functions (``_exclusive_decayed``, ``_pair_counts``,
+    ``_pair_tests``, ``_pair_table``, ``_check_span``, ``_check_work``), passed in so
+    that this lower layer does not import the analysis layer.
+
+    1. Quality residuals: the additive provider/client/period model of
+       ``event_quality`` fitted by the same backfitting, each update one reduction of
+       per-group sums over the partitions (the effect arrays are small and travel with
+       the tasks); the residual SDs by two more reductions. One graph, one compute.
+    2. Shuffle by provider; per partition, time-sorted, each provider's decayed bad
+       service to everybody (the "others" control).
+    3. Shuffle by unordered pair; per partition, the pandas path's pair-level code.
+    Returns (table sorted by pair code, t0); only per-pair rows reach the driver.
+    """
+    dask, dd = _dask()
+    decayed, pair_counts, pair_tests, pair_table, check_span, check_work = fns
+    delayed = dask.delayed
+    n = len(net.node_ids)
+    t0 = net.span[0]
+    ev = net.events
+    base_in = ev.map_partitions(_quality_input, n, t0, period,
+                                meta=_quality_input(ev._meta, n, t0, period))
+    base_in = base_in.persist()
+    parts = base_in.to_delayed()
+    first = dask.compute(*[delayed(_q_first)(pt) for pt in parts])
+    check_span(max(f["t"] for f in first), lam, kw["half_life_days"])
+    ws = [f["w"] for f in first if f["w"] is not None]
+    w0, w1 = min(w[0] for w in ws), max(w[1] for w in ws)
+    sizes = (n, n, w1 - w0 + 1)
+    state = {"w0": w0}
+    for y in ("ys", "yd"):
+        s = sum(f[y][0] for f in first)
+        cnt = sum(f[y][1] for f in first)
+        state[y] = (s / cnt if cnt else 0.0, [np.zeros(m) for m in sizes])
+    st = delayed(state)
+    for _ in range(n_iter):
+        for k in range(len(_GROUPS)):
+            st = delayed(_q_update)(st, k, *[delayed(_q_step)(pt, st, k) for pt in parts])
+    means = delayed(_q_mean)(*[delayed(_q_moment)(pt, st, None) for pt in parts])
+    sums = [delayed(_q_moment)(pt, st, means) for pt in parts]
+    state, sq = dask.compute(st, sums)
+    sd = {}
+    for y in ("ys", "yd"):
+        cnt = sum(s[y][1] for s in sq)
+        sd[y] = np.sqrt(sum(s[y][0] for s in sq) / cnt) if cnt else np.nan
+    meta_z = _q_z(base_in._meta, state, {"ys": 1.0, "yd": 1.0}, bad_z)
+    zf = base_in.map_partitions(_q_z, state, sd, bad_z, meta=meta_z)
+    nparts = max(1, ev.npartitions)
+    meta_p = _provider_part(meta_z, lam, bad_z, decayed)
+    prov = zf.shuffle(on="p", npartitions=nparts).map_partitions(
+        _provider_part, lam, bad_z, decayed, meta=meta_p)
+    pairs = prov.map_partitions(_pair_key, n, meta=_pair_key(meta_p, n)) \
+        .shuffle(on="pair", npartitions=nparts).persist()
+    del base_in, parts
+    pparts = pairs.to_delayed()
+    work = dask.compute(*[delayed(_pair_work)(pt, bad_z, min_events, min_bad, pair_counts)
+                          for pt in pparts])
+    check_work(float(sum(work)) * (n_perm + 1), max_work)
+    test_kw = {k: v for k, v in kw.items() if k != "half_life_days"}
+    test_kw["lam"] = lam
+    fn3 = (pair_counts, pair_tests, pair_table)
+    got = dask.compute(*[delayed(_pair_part)(pt, bad_z, min_events, min_bad, n_perm, base,
+                                             fn3, test_kw) for pt in pparts])
+    got = [g for g in got if g is not None and len(g)]
+    if not got:
+        return None, t0
+    table = pd.concat(got, ignore_index=True).sort_values("pair", kind="mergesort") \
+        .reset_index(drop=True)
+    return table, t0

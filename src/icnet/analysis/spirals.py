@@ -310,6 +310,13 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     about (lag scale)/*W*; single month-long spirals in a year of data give
     p of 0.005–0.05 per direction (see docs/methods/spirals.md).
 
+    On a network built with Dask (``engine="dask"``, at its own level) the
+    analysis runs per partition of pairs on the cluster and the events never
+    reach the driver; each pair's shifts then come from a generator seeded by
+    (``seed``, the pair), so the p-values are another Monte Carlo draw than
+    this in-memory path's, while the effects, counts and chains are the same
+    (docs/scaling.md).
+
     References
     ----------
     Andersson, L. M. & Pearson, C. M. (1999). Tit for tat? The spiraling effect
@@ -334,21 +341,19 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     >>> s.loc[0, ["a", "b", "kind"]].tolist()
     ['P0009', 'P0070', 'spiral']
     """
+    if hasattr(net, "_in_memory") and (level is None or level == net.level):
+        # built on a Dask cluster: the events stay there (see _spirals_dask)
+        return _spirals_dask(net, seed=seed, n_perm=n_perm, half_life_days=half_life_days,
+                             bad_z=bad_z, min_events=min_events, min_bad=min_bad,
+                             alpha=alpha, max_gap_days=max_gap_days, period=period,
+                             controls=controls, chain_z=chain_z, max_work=max_work)
     net = _validate.network(net, need_events=True)
     net = _validate.level(net, level)
     net._need_time("retaliation_spirals")
-    _validate.in_range("n_perm", n_perm, low=19, integer=True)
-    _validate.in_range("half_life_days", half_life_days, low=0, low_inclusive=False)
-    _validate.in_range("bad_z", bad_z, low=0)
-    _validate.in_range("min_events", min_events, low=2, integer=True)
-    _validate.in_range("min_bad", min_bad, low=1, integer=True)
-    _validate.in_range("alpha", alpha, low=0, high=1, low_inclusive=False)
-    _validate.in_range("max_gap_days", max_gap_days, low=0, low_inclusive=False)
+    _check_params(n_perm, half_life_days, bad_z, min_events, min_bad, alpha, max_gap_days)
     rng = _validate.rng(seed)
-    params = dict(level=net.level, seed=seed if isinstance(seed, int) else None,
-                  n_perm=n_perm, half_life_days=half_life_days, bad_z=bad_z,
-                  min_events=min_events, min_bad=min_bad, alpha=alpha,
-                  max_gap_days=max_gap_days, period=period)
+    params = _params(net, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
+                     max_gap_days, period)
     ev = net.events
     q = event_quality(net, period=period)
     n = len(net.node_ids)
@@ -360,40 +365,128 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     has = np.isfinite(z)
     bad = has & (z < -bad_z)
     lam = np.log(2) / half_life_days
-    span = float(np.nanmax(t)) if len(t) else 0.0
+    _check_span(float(np.nanmax(t)) if len(t) else 0.0, lam, half_life_days)
+    # provider-level decayed bad service (for the "service to others" control)
+    prov_bad = _provider_bad(t, p, z, bad, bad_z, lam)
+    # reciprocal pairs
+    lo, hi = np.minimum(p, c), np.maximum(p, c)
+    pair = lo * n + hi
+    d = (p > c).astype(np.int64)          # 0: a→b (a < b), 1: b→a
+    counts, enough = _pair_counts(pair, d, has, bad, min_events, min_bad)
+    if counts.empty:
+        out = pd.DataFrame(columns=_COLUMNS)
+        out.attrs["params"] = params
+        return out
+    tested = counts.index.to_numpy()[enough]
+    _check_work(float(np.isin(pair, tested).sum()) * (n_perm + 1), max_work)
+    G = len(tested)
+    tests = _pair_tests(pair, d, t, z, bad, prov_bad, tested,
+                        draw=lambda resp, b0, nb: rng.random((nb, G)), n_perm=n_perm,
+                        lam=lam, bad_z=bad_z, controls=controls,
+                        max_gap_days=max_gap_days, chain_z=chain_z)
+    return _finish(net, _pair_table(counts, enough, tests), t0, alpha, params)
+
+
+def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
+                  max_gap_days, period, controls, chain_z, max_work):
+    """:func:`retaliation_spirals` on a network built on a Dask cluster, per partition
+    of pairs (see :func:`icnet._dask.spiral_table`); the events never reach the driver.
+
+    The pair-level code is the pandas path's; each pair's circular shifts come from a
+    generator seeded by (``seed``, the pair's code), so the result does not depend on
+    the partitioning, but the p-values are a different Monte Carlo draw than the pandas
+    path's (observed effects, counts and chains are the same).
+    """
+    from .. import _dask
+
+    net._need_time("retaliation_spirals")
+    _check_params(n_perm, half_life_days, bad_z, min_events, min_bad, alpha, max_gap_days)
+    rng = _validate.rng(seed)
+    params = _params(net, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
+                     max_gap_days, period)
+    lam = np.log(2) / half_life_days
+    table, t0 = _dask.spiral_table(
+        net, period=period, n_iter=20, bad_z=bad_z, lam=lam, n_perm=n_perm,
+        base=int(rng.integers(2 ** 63)), min_events=min_events, min_bad=min_bad,
+        max_work=max_work,
+        kw=dict(half_life_days=half_life_days, bad_z=bad_z, controls=controls,
+                max_gap_days=max_gap_days, chain_z=chain_z),
+        fns=(_exclusive_decayed, _pair_counts, _pair_tests, _pair_table, _check_span,
+             _check_work))
+    if table is None:
+        out = pd.DataFrame(columns=_COLUMNS)
+        out.attrs["params"] = params
+        return out
+    return _finish(net, table, t0, alpha, params)
+
+
+def _check_params(n_perm, half_life_days, bad_z, min_events, min_bad, alpha, max_gap_days):
+    _validate.in_range("n_perm", n_perm, low=19, integer=True)
+    _validate.in_range("half_life_days", half_life_days, low=0, low_inclusive=False)
+    _validate.in_range("bad_z", bad_z, low=0)
+    _validate.in_range("min_events", min_events, low=2, integer=True)
+    _validate.in_range("min_bad", min_bad, low=1, integer=True)
+    _validate.in_range("alpha", alpha, low=0, high=1, low_inclusive=False)
+    _validate.in_range("max_gap_days", max_gap_days, low=0, low_inclusive=False)
+
+
+def _params(net, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
+            max_gap_days, period):
+    return dict(level=net.level, seed=seed if isinstance(seed, int) else None,
+                n_perm=n_perm, half_life_days=half_life_days, bad_z=bad_z,
+                min_events=min_events, min_bad=min_bad, alpha=alpha,
+                max_gap_days=max_gap_days, period=period)
+
+
+def _check_span(span, lam, half_life_days):
     if lam * span > 700:
         raise ParameterError(
             f"The 'half_life_days' parameter ({half_life_days!r}) is too short for a span "
             f"of {span:.0f} days (the decay factors would overflow). Use half_life_days >= "
             f"{span * np.log(2) / 700:.3g} or analyse a window (net.window(...)).")
-    # provider-level decayed bad service (for the "service to others" control)
-    order_p = np.lexsort((t, p))
-    prov_bad = np.empty(len(t))
-    sev = np.where(bad, -z - bad_z, 0.0)
-    prov_bad[order_p] = _exclusive_decayed(t[order_p], sev[order_p], p[order_p], lam)
-    # reciprocal pairs
-    lo, hi = np.minimum(p, c), np.maximum(p, c)
-    pair = lo * n + hi
-    d = (p > c).astype(np.int64)          # 0: a→b (a < b), 1: b→a
-    counts = pd.DataFrame({"pair": pair, "d": d, "has": has, "bad": bad}).groupby(
-        ["pair", "d"]).agg(n=("has", "sum"), nb=("bad", "sum")).unstack(fill_value=0)
-    counts = counts[(counts[("n", 0)] > 0) & (counts[("n", 1)] > 0)]
-    if counts.empty:
-        out = pd.DataFrame(columns=_COLUMNS)
-        out.attrs["params"] = params
-        return out
-    enough = ((counts[("n", 0)] >= min_events) & (counts[("n", 1)] >= min_events) &
-              (counts[("nb", 0)] >= min_bad) & (counts[("nb", 1)] >= min_bad)).to_numpy()
-    pairs_all = counts.index.to_numpy()
-    tested = pairs_all[enough]
-    sel = np.isin(pair, tested)
-    idx = np.flatnonzero(sel)
-    work = float(sel.sum()) * (n_perm + 1)
+
+
+def _check_work(work, max_work):
     if work > max_work:
         raise BudgetExceededError(
             f"retaliation_spirals would process {work:.3g} event-permutations (budget "
             f"max_work={max_work:.3g}). Lower n_perm, raise min_events, or analyse a "
             "window (net.window(...)).")
+
+
+def _provider_bad(t, p, z, bad, bad_z, lam):
+    """Per event: its provider's decayed bad service before it (to everybody)."""
+    order_p = np.lexsort((t, p))
+    prov_bad = np.empty(len(t))
+    sev = np.where(bad, -z - bad_z, 0.0)
+    prov_bad[order_p] = _exclusive_decayed(t[order_p], sev[order_p], p[order_p], lam)
+    return prov_bad
+
+
+_COUNT_COLS = pd.MultiIndex.from_product([["n", "nb"], [0, 1]])
+
+
+def _pair_counts(pair, d, has, bad, min_events, min_bad):
+    """Per reciprocal pair (sorted by code): events with a quality and bad events per
+    direction, and whether the pair has enough evidence to be tested."""
+    counts = pd.DataFrame({"pair": pair, "d": d, "has": has, "bad": bad}).groupby(
+        ["pair", "d"]).agg(n=("has", "sum"), nb=("bad", "sum")).unstack(fill_value=0)
+    counts = counts.reindex(columns=_COUNT_COLS, fill_value=0)
+    counts = counts[(counts[("n", 0)] > 0) & (counts[("n", 1)] > 0)]
+    enough = ((counts[("n", 0)] >= min_events) & (counts[("n", 1)] >= min_events) &
+              (counts[("nb", 0)] >= min_bad) & (counts[("nb", 1)] >= min_bad)).to_numpy()
+    return counts, enough
+
+
+def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
+                controls, max_gap_days, chain_z):
+    """The pair-level test of the ``tested`` pairs (sorted codes), from every event of
+    those pairs (other rows are ignored): effects, circular-shift p-values and chains.
+
+    ``draw(resp, b0, nb)`` gives the (nb, G) uniforms of the shifts b0..b0+nb of the
+    responding direction ``resp`` (called for resp=1 then 0, batches in order).
+    """
+    idx = np.flatnonzero(np.isin(pair, tested))
     # rows of tested pairs sorted by (pair, t)
     o = idx[np.lexsort((t[idx], pair[idx]))]
     P_, D_, T_, Z_ = pair[o], d[o], t[o], z[o]
@@ -430,7 +523,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         null = np.empty((n_perm, G))
         for b0 in range(0, n_perm, batch):
             nb = min(batch, n_perm - b0)
-            u = rng.random((nb, G)) * W[None, :]
+            u = draw(resp, b0, nb) * W[None, :]
             Xn = _shifted_exposure(u, sg, srel, ss, g, rrel, W, lam, G)
             null[b0:b0 + nb] = _coef(fixed, Xn, y, C1, C2, g, G)[0]
         # retaliation: more exposure, lower quality (β < 0); test statistic v = −β
@@ -443,22 +536,58 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         pval = np.where((ge < 10) & np.isfinite(p_tail), p_tail, p_perm)
         pval = np.where(np.isfinite(beta), pval, np.nan)
         res[resp] = (-beta * sdx, pval)
-    eff_ab, p_ab = res[1]
-    eff_ba, p_ba = res[0]
+    chains = _chains(D_, T_, Z_, gid, G, max_gap_days, chain_z)
+    _first_move(chains, D_, T_, Z_, gid, bad_z=1.0, within=7.0)
+    return {"effect_ab": res[1][0], "p_ab": res[1][1], "effect_ba": res[0][0],
+            "p_ba": res[0][1], "rounds": chains["rounds"], "start": chains["start"],
+            "end": chains["end"], "first_dir": chains["first_dir"]}
+
+
+_TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba", "effect_ab", "effect_ba",
+          "p_ab", "p_ba", "rounds", "start", "end", "first_dir"]
+
+
+def _pair_table(counts, enough, tests) -> pd.DataFrame:
+    """One row per reciprocal pair (sorted by code): counts and, for tested pairs, the
+    results of :func:`_pair_tests` (days since t0 for start/end)."""
+    pairs = counts.index.to_numpy().astype(np.int64)
+    out = pd.DataFrame({"pair": pairs, "tested": enough,
+                        "n_ab": counts[("n", 0)].to_numpy(np.int64),
+                        "n_ba": counts[("n", 1)].to_numpy(np.int64),
+                        "bad_ab": counts[("nb", 0)].to_numpy(np.int64),
+                        "bad_ba": counts[("nb", 1)].to_numpy(np.int64)})
+    for col in _TABLE[6:]:
+        fill = 0 if col == "rounds" else -1 if col == "first_dir" else np.nan
+        v = np.full(len(out), fill, dtype=np.int64 if col in ("rounds", "first_dir")
+                    else float)
+        if tests is not None:
+            v[enough] = tests[col]
+        out[col] = v
+    return out
+
+
+def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
+    """From the per-pair table (sorted by pair code) to the result: false-discovery
+    control over the tested pairs, classification, names, order."""
+    n = len(net.node_ids)
+    ids = net.node_ids.to_numpy(dtype=object)
+    tab = table[table["tested"].to_numpy()]
+    tested = tab["pair"].to_numpy()
+    G = len(tested)
+    eff_ab, eff_ba = tab["effect_ab"].to_numpy(), tab["effect_ba"].to_numpy()
+    p_ab, p_ba = tab["p_ab"].to_numpy(), tab["p_ba"].to_numpy()
     pv = np.r_[p_ab, p_ba]
     qv = _bh(pv)
     q_ab, q_ba = qv[:G], qv[G:]
-    chains = _chains(D_, T_, Z_, gid, G, max_gap_days, chain_z)
-    _first_move(chains, D_, T_, Z_, gid, bad_z=1.0, within=7.0)
-    a_ids = net.node_ids.to_numpy(dtype=object)[tested // n]
-    b_ids = net.node_ids.to_numpy(dtype=object)[tested % n]
+    a_ids = ids[tested // n]
+    b_ids = ids[tested % n]
     # pair-level tests, BH over the G tested pairs: "both directions" is an
     # intersection–union test (p = the larger p); "at least one" a Simes combination
     pa, pb = np.nan_to_num(p_ab, nan=1.0), np.nan_to_num(p_ba, nan=1.0)
     p_both = np.maximum(pa, pb)
     p_any = np.minimum(np.minimum(2 * np.minimum(pa, pb), np.maximum(pa, pb)), 1.0)
     q_both, q_any = _bh(p_both), _bh(p_any)
-    rounds = chains["rounds"]
+    rounds = tab["rounds"].to_numpy()
     both = q_both <= alpha
     anyd = q_any <= alpha
     # a spiral: both directions couple, or one does and a locked-in alternating
@@ -467,10 +596,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     one = anyd & ~spiral
     # chronic: both directions credibly bad (the quality layer's sign), no dynamics
     sign = net.edges.set_index(["provider", "client"])["sign"]
-    a_all = net.node_ids.to_numpy(dtype=object)[tested // n]
-    b_all = net.node_ids.to_numpy(dtype=object)[tested % n]
-    bad_ab_sign = sign.reindex(pd.MultiIndex.from_arrays([a_all, b_all])).to_numpy() == "bad"
-    bad_ba_sign = sign.reindex(pd.MultiIndex.from_arrays([b_all, a_all])).to_numpy() == "bad"
+    bad_ab_sign = sign.reindex(pd.MultiIndex.from_arrays([a_ids, b_ids])).to_numpy() == "bad"
+    bad_ba_sign = sign.reindex(pd.MultiIndex.from_arrays([b_ids, a_ids])).to_numpy() == "bad"
     chronic = ~spiral & ~one & bad_ab_sign & bad_ba_sign
     kind = np.where(spiral, "spiral", np.where(one, "one_sided",
                                                np.where(chronic, "mutual_degradation",
@@ -478,29 +605,27 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     pp = np.where(both, p_both, p_any)
     qq = np.where(both, q_both, q_any)
     effect = np.where(both, np.fmin(eff_ab, eff_ba), np.fmax(eff_ab, eff_ba))
-    init = np.where(chains["first_dir"] == 0, a_ids, b_ids)
-    init = np.where(chains["rounds"] > 0, init, None)
-    t_start = t0 + pd.to_timedelta(chains["start"], unit="D")
-    t_end = t0 + pd.to_timedelta(chains["end"], unit="D")
+    init = np.where(tab["first_dir"].to_numpy() == 0, a_ids, b_ids)
+    init = np.where(rounds > 0, init, None)
+    t_start = t0 + pd.to_timedelta(tab["start"].to_numpy(), unit="D")
+    t_end = t0 + pd.to_timedelta(tab["end"].to_numpy(), unit="D")
     out = pd.DataFrame({
         "a": a_ids, "b": b_ids, "kind": kind, "initiator": init,
         "start": t_start.round("s"), "end": t_end.round("s"),
         "rounds": rounds.astype("int64"), "effect": effect, "p": pp, "q": qq,
         "effect_ab": eff_ab, "effect_ba": eff_ba, "p_ab": p_ab, "p_ba": p_ba,
         "q_ab": q_ab, "q_ba": q_ba,
-        "n_ab": counts.loc[tested, ("n", 0)].to_numpy(), "n_ba": counts.loc[tested, ("n", 1)].to_numpy(),
-        "bad_ab": counts.loc[tested, ("nb", 0)].to_numpy(),
-        "bad_ba": counts.loc[tested, ("nb", 1)].to_numpy()})
+        "n_ab": tab["n_ab"].to_numpy(), "n_ba": tab["n_ba"].to_numpy(),
+        "bad_ab": tab["bad_ab"].to_numpy(), "bad_ba": tab["bad_ba"].to_numpy()})
     out.loc[out["rounds"] == 0, ["start", "end"]] = pd.NaT
-    rest = pairs_all[~enough]
+    rest = table[~table["tested"].to_numpy()]
     if len(rest):
+        rp = rest["pair"].to_numpy()
         ins = pd.DataFrame({
-            "a": net.node_ids.to_numpy(dtype=object)[rest // n],
-            "b": net.node_ids.to_numpy(dtype=object)[rest % n], "kind": "insufficient",
-            "n_ab": counts.loc[rest, ("n", 0)].to_numpy(),
-            "n_ba": counts.loc[rest, ("n", 1)].to_numpy(),
-            "bad_ab": counts.loc[rest, ("nb", 0)].to_numpy(),
-            "bad_ba": counts.loc[rest, ("nb", 1)].to_numpy(), "rounds": 0})
+            "a": ids[rp // n], "b": ids[rp % n], "kind": "insufficient",
+            "n_ab": rest["n_ab"].to_numpy(), "n_ba": rest["n_ba"].to_numpy(),
+            "bad_ab": rest["bad_ab"].to_numpy(), "bad_ba": rest["bad_ba"].to_numpy(),
+            "rounds": 0})
         out = pd.concat([out, ins], ignore_index=True) if len(out) else ins
     out = out.reindex(columns=_COLUMNS)
     out["rounds"] = out["rounds"].fillna(0).astype("int64")
