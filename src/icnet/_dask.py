@@ -711,16 +711,7 @@ def from_events(events, people=None, ratings=None, agreements=None, *, scale=(1,
                              level=level, dropped=dropped, node_ids=node_ids,
                              threshold=threshold, n_events=n_events, span=span)
     net._given_edges = _net._complete_edges(raw_edges, net, pcode=pcode)
-    unknown = net.unknown
-    if unknown:
-        import warnings
-
-        from .errors import IcnetWarning
-        warnings.warn(
-            f"{len(unknown)} ids in events are not in the people table "
-            f"({', '.join(unknown[:5])}{', …' if len(unknown) > 5 else ''}); they are kept "
-            "with unit NaN (see net.unknown). Add them to people to place them in a unit.",
-            IcnetWarning, stacklevel=3)
+    _net._warn_unknown(net, stacklevel=4)
     return net
 
 

@@ -635,14 +635,19 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
     net = ServiceNetwork(events=events_df, people=ppl, ratings=rat, agreements=agr,
                          scale=scale, level=level, dropped=dropped, node_ids=node_ids,
                          threshold=threshold)
+    _warn_unknown(net, stacklevel=3)
+    return net
+
+
+def _warn_unknown(net: ServiceNetwork, stacklevel: int) -> None:
+    """Warn about event ids missing from the people table (both engines)."""
     unknown = net.unknown
     if unknown:
         warnings.warn(
             f"{len(unknown)} ids in events are not in the people table "
             f"({', '.join(unknown[:5])}{', …' if len(unknown) > 5 else ''}); they are kept "
             "with unit NaN (see net.unknown). Add them to people to place them in a unit.",
-            IcnetWarning, stacklevel=2)
-    return net
+            IcnetWarning, stacklevel=stacklevel)
 
 
 def _node_codes(col: pd.Series, node_ids: pd.Index) -> np.ndarray:
