@@ -180,6 +180,36 @@ def test_conflict_cycles_does_not_compute_the_events(client, planta):
     assert net._local is None       # edge-based: the events stayed on the cluster
 
 
+def test_window_stays_on_the_cluster(client, planta, monkeypatch):
+    """window() filters on the cluster and re-aggregates with the build's code: the
+    pandas window's edges, nodes, ratings and span; the events never reach the driver."""
+    ev = _raw(planta)
+    kw = dict(people=planta.people, ratings=planta.ratings, agreements=planta.agreements)
+    ref = icnet.from_events(ev, **kw)
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=3), **kw)
+    _no_event_compute(monkeypatch)
+    spans = [("2025-03-01", "2025-06-01"), (None, "2025-02-01"),
+             ("2025-05-01T12:00", None), ("2030-01-01", None)]
+    got = {s: net.window(*s) for s in spans}
+    nested = got[spans[0]].window("2025-04-01", None)
+    monkeypatch.undo()
+    for s, w in got.items():
+        r = ref.window(*s)
+        assert isinstance(w, _dask.DaskServiceNetwork) and w._local is None
+        _same_network(w, r)
+        pd.testing.assert_frame_equal(w.ratings, r.ratings)
+        assert w.n_events == len(r.events) and w.level == r.level
+        if len(r.events):
+            assert w.span == r.span
+    assert got[spans[-1]].n_events == 0 and got[spans[-1]].edges.empty
+    r = ref.window("2025-03-01", "2025-06-01").window("2025-04-01", None)
+    _same_network(nested, r)
+    pd.testing.assert_frame_equal(nested.compute().events, r.events)
+    # analyses on a window see the pandas window
+    pd.testing.assert_frame_equal(icnet.bottlenecks(got[spans[0]]),
+                                  icnet.bottlenecks(ref.window(*spans[0])))
+
+
 def test_generated_org_is_identical(client):
     org = synth.organisation(n_people=300, days=120, seed=3)
     ref = org.network()

@@ -35,9 +35,11 @@ The returned network keeps ``net.events`` as the validated Dask frame
 ``dependence``, ``to_networkx`` …) never touch it. ``retaliation_spirals``
 runs on the cluster per partition of pairs (:func:`spiral_table`): same
 pairs, counts, effects and chains as the pandas path, p-values from another
-Monte Carlo draw. The other analyses that read individual events
+Monte Carlo draw. ``window`` filters the events per partition and
+recomputes the edges by the aggregation of step 2 (a Dask-built network
+again). The other analyses that read individual events
 (``service_quality``, ``bottlenecks``, ``health`` …) and
-``by``/``window``/``periods`` compute the events into memory once
+``by``/``periods`` compute the events into memory once
 (:meth:`DaskServiceNetwork.compute`), canonically sorted exactly like the
 pandas path, and give identical results; they need the memory the pandas
 path needs.
@@ -334,6 +336,45 @@ def _reduce_part(df: pd.DataFrame, n: int, req_max, dlv_max) -> pd.DataFrame:
     return out
 
 
+# --------------------------------------------------------------------------- aggregation
+
+def _edges_on_cluster(ev, node_ids, nparts):
+    """Edge statistics of the coded Dask events ``ev`` (before shrinkage) and their span.
+
+    The one aggregation of the Dask path (build, ``window``, ``by``): the events are
+    shuffled by ``provider → client`` pair and each partition is reduced by
+    :func:`_reduce_part` (the pandas path's :func:`icnet.network._edge_stats`).
+    Returns ``(raw_edges, pcode, span)``; ``span`` is None without timestamps and
+    ``(NaT, NaT)`` when there is no event.
+    """
+    dask, _ = _dask()
+    meta_ev = ev._meta
+    n = len(node_ids)
+    stats_in = ev.map_partitions(_stats_input, n, meta=_stats_input(meta_ev, n))
+    lims = []
+    if "requested_at" in meta_ev:
+        lims = [ev["requested_at"].min(), ev["requested_at"].max()]
+        lims.append(ev["delivered_at"].max() if "delivered_at" in meta_ev else lims[1])
+    shuffled = stats_in.shuffle(on="key", npartitions=max(1, nparts))
+    meta_out = _reduce_part(_stats_input(meta_ev, n), n, pd.NaT, pd.NaT)
+    stats = shuffled.map_partitions(_reduce_part, n, *(lims[1:] or [None, None]),
+                                    meta=meta_out, enforce_metadata=False)
+    got = dask.compute(stats, *lims)
+    raw_edges = got[0]
+    span = None
+    if lims:
+        first, last, dlv = got[1], got[2], got[3]
+        span = (pd.Timestamp(first),
+                pd.Timestamp(dlv if pd.notna(dlv) and dlv > last else last))
+    raw_edges = raw_edges.sort_values("_key", kind="mergesort").reset_index(drop=True)
+    pcode = raw_edges.pop("_pcode").to_numpy()
+    key = raw_edges.pop("_key").to_numpy()
+    ids = np.asarray(node_ids, dtype=object)     # as _edge_stats names them
+    head = pd.DataFrame({"provider": ids[key // n], "client": ids[key % n]})
+    raw_edges = pd.concat([head, raw_edges.drop(columns=["provider", "client"])], axis=1)
+    return raw_edges, pcode, span
+
+
 # --------------------------------------------------------------------------- messages
 
 _MSG = re.compile(r"^events column '(?P<col>.*?)' has (?P<n>\d+) ")
@@ -497,14 +538,62 @@ class DaskServiceNetwork(_net.ServiceNetwork):
         return self.compute().by(column)
 
     def window(self, start=None, end=None):
-        return self.compute().window(start, end)
+        """The network of the events requested in ``[start, end)``, on the cluster.
+
+        As :meth:`icnet.ServiceNetwork.window`: the events (and ``internal``)
+        are filtered per partition, the edges recomputed by the build's
+        aggregation (:func:`_edges_on_cluster`), so ``edges`` and ``nodes``
+        equal the pandas path's; ratings (small) are filtered in memory.
+        Returns a :class:`DaskServiceNetwork`; the events stay on the cluster.
+        """
+        self._need_time("window()")
+        start = None if start is None else _net._ts(start, "start")
+        end = None if end is None else _net._ts(end, "end")
+        ev = self.events.map_partitions(_window_part, start, end, meta=self.events._meta)
+        internal = self.internal
+        if internal is not None and "requested_at" in internal.columns:
+            internal = internal.map_partitions(_window_part, start, end,
+                                               meta=internal._meta)
+        ratings = self.ratings
+        if ratings is not None:
+            rt = _net._rating_times(ratings)
+            if rt is not None:
+                keep = _in_window(rt, start, end)
+                ratings = ratings.loc[keep].reset_index(drop=True)
+        return self._derived(ev, internal=internal, ratings=ratings)
+
+    def _derived(self, events, **kw) -> "DaskServiceNetwork":
+        """A network like this one with other (Dask) events: edges on the cluster."""
+        args = dict(people=self.people, ratings=self.ratings, agreements=self.agreements,
+                    scale=self.scale, level=self.level, dropped=self.dropped,
+                    internal=self.internal, node_ids=self.node_ids,
+                    members=self._members, threshold=self.threshold)
+        args.update(kw)
+        raw, pcode, span = _edges_on_cluster(events, args["node_ids"], events.npartitions)
+        net = DaskServiceNetwork(events=events, n_events=int(raw["n_events"].sum()),
+                                 span=span, **args)
+        net._given_edges = _net._complete_edges(raw, net, pcode=pcode)
+        return net
 
     def periods(self, freq: str = "QS"):
         return self.compute().periods(freq)
 
     by.__doc__ = _net.ServiceNetwork.by.__doc__
-    window.__doc__ = _net.ServiceNetwork.window.__doc__
     periods.__doc__ = _net.ServiceNetwork.periods.__doc__
+
+
+def _in_window(t: pd.Series, start, end) -> np.ndarray:
+    keep = np.ones(len(t), dtype=bool)
+    if start is not None:
+        keep &= (t >= start).to_numpy()
+    if end is not None:
+        keep &= (t < end).to_numpy()
+    return keep
+
+
+def _window_part(df: pd.DataFrame, start, end) -> pd.DataFrame:
+    """One partition's events requested in ``[start, end)`` (as ``window`` keeps them)."""
+    return df.loc[_in_window(df["requested_at"], start, end)].reset_index(drop=True)
 
 
 class _LazyEvents(_net.ServiceNetwork):
@@ -548,7 +637,7 @@ class _LazyEvents(_net.ServiceNetwork):
         return self._source.by(column)
 
     def window(self, start=None, end=None):
-        return self._source.window(start, end)
+        return self._source.window(start, end)._in_memory()
 
     def periods(self, freq: str = "QS"):
         return self._source.periods(freq)
@@ -684,29 +773,7 @@ def from_events(events, people=None, ratings=None, agreements=None, *, scale=(1,
     ev = dd.from_delayed([delayed(_events_part, pure=True)(p, *shared,
                                                            partition_info={"number": i})
                           for i, p in enumerate(parts)], meta=meta_ev, verify_meta=False)
-    n = len(node_ids)
-    stats_in = ev.map_partitions(_stats_input, n, meta=_stats_input(meta_ev, n))
-    lims = []
-    if "requested_at" in meta_ev:
-        lims = [ev["requested_at"].min(), ev["requested_at"].max()]
-        lims.append(ev["delivered_at"].max() if "delivered_at" in meta_ev else lims[1])
-    shuffled = stats_in.shuffle(on="key", npartitions=max(1, len(parts)))
-    meta_out = _reduce_part(_stats_input(meta_ev, n), n, pd.NaT, pd.NaT)
-    stats = shuffled.map_partitions(_reduce_part, n, *(lims[1:] or [None, None]),
-                                    meta=meta_out, enforce_metadata=False)
-    got = dask.compute(stats, *lims)
-    raw_edges = got[0]
-    span = None
-    if lims:
-        first, last, dlv = got[1], got[2], got[3]
-        span = (pd.Timestamp(first),
-                pd.Timestamp(dlv if pd.notna(dlv) and dlv > last else last))
-    raw_edges = raw_edges.sort_values("_key", kind="mergesort").reset_index(drop=True)
-    pcode = raw_edges.pop("_pcode").to_numpy()
-    key = raw_edges.pop("_key").to_numpy()
-    ids = np.asarray(node_ids, dtype=object)     # as _edge_stats names them
-    head = pd.DataFrame({"provider": ids[key // n], "client": ids[key % n]})
-    raw_edges = pd.concat([head, raw_edges.drop(columns=["provider", "client"])], axis=1)
+    raw_edges, pcode, span = _edges_on_cluster(ev, node_ids, len(parts))
     net = DaskServiceNetwork(events=ev, people=ppl, ratings=rat, agreements=agr, scale=scale,
                              level=level, dropped=dropped, node_ids=node_ids,
                              threshold=threshold, n_events=n_events, span=span)
