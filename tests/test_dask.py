@@ -103,9 +103,8 @@ def test_temporal_analyses_run_on_the_computed_events(client, planta):
     ref = icnet.from_events(ev, **kw)
     net = icnet.from_events(dd.from_pandas(ev, npartitions=3), **kw)
     pd.testing.assert_frame_equal(icnet.health(net), icnet.health(ref))
-    # at another level, spirals run on the computed (aggregated) events: identical
-    pd.testing.assert_frame_equal(icnet.retaliation_spirals(net, n_perm=99, level="unit"),
-                                  icnet.retaliation_spirals(ref, n_perm=99, level="unit"))
+    pd.testing.assert_frame_equal(icnet.health(net, level="unit"),
+                                  icnet.health(ref, level="unit"))
 
 
 # ---------------------------------------------------------------------------- spirals
@@ -208,6 +207,70 @@ def test_window_stays_on_the_cluster(client, planta, monkeypatch):
     # analyses on a window see the pandas window
     pd.testing.assert_frame_equal(icnet.bottlenecks(got[spans[0]]),
                                   icnet.bottlenecks(ref.window(*spans[0])))
+
+
+def test_by_aggregates_on_the_cluster(client, planta, monkeypatch):
+    """by() maps people to groups on the cluster and re-aggregates with the build's
+    code: the pandas by()'s edges, nodes, members, people, ratings; ``internal`` stays
+    a Dask frame; computed, events and internal are the pandas ones."""
+    ev = _raw(planta)
+    kw = dict(people=planta.people, ratings=planta.ratings, agreements=planta.agreements)
+    ref = icnet.from_events(ev, **kw)
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=3), **kw)
+    _no_event_compute(monkeypatch)
+    u = net.by("unit")
+    w = u.window("2025-03-01", "2025-06-01")
+    monkeypatch.undo()
+    r = ref.by("unit")
+    assert isinstance(u, _dask.DaskServiceNetwork) and u.level == "unit"
+    assert net.by("unit") is u and u.by("unit") is u
+    assert isinstance(u.internal, dd.DataFrame) and isinstance(u.events, dd.DataFrame)
+    _same_network(u, r)
+    for name in ("members", "people", "ratings"):
+        pd.testing.assert_frame_equal(getattr(u, name), getattr(r, name))
+    assert u.n_events == len(r.events) and u.span == r.span
+    rw = r.window("2025-03-01", "2025-06-01")
+    _same_network(w, rw)
+    local = u.compute()
+    pd.testing.assert_frame_equal(local.events, r.events)
+    pd.testing.assert_frame_equal(local.internal, r.internal)
+    pd.testing.assert_frame_equal(w.compute().internal, rw.internal)
+    with pytest.raises(ParameterError, match="already at level"):
+        u.by("manager")
+    with pytest.raises(ParameterError, match="is not one"):
+        net.by("nope")
+
+
+def test_by_with_unknown_people_warns_as_in_pandas(client):
+    org = synth.organisation(n_people=120, days=60, seed=7)
+    people = org.people.iloc[5:]
+    with pytest.warns(icnet.IcnetWarning):
+        ref = icnet.from_events(org.events, people=people)
+    with pytest.warns(icnet.IcnetWarning):
+        net = icnet.from_events(dd.from_pandas(org.events, npartitions=3), people=people)
+    with pytest.warns(icnet.IcnetWarning, match="grouped as") as rec:
+        u = net.by("unit")
+    assert rec[0].filename == __file__
+    with pytest.warns(icnet.IcnetWarning, match="grouped as"):
+        r = ref.by("unit")
+    _same_network(u, r)
+    pd.testing.assert_frame_equal(u.members, r.members)
+
+
+def test_spirals_at_unit_level_run_per_partition_of_pairs(client, monkeypatch):
+    org = synth.organisation(n_people=200, seed=4)
+    kw = dict(seed=1, n_perm=199, min_events=5, min_bad=1, level="unit")
+    ref = icnet.retaliation_spirals(org.network(), **kw)
+    net = icnet.from_events(dd.from_pandas(org.events, npartitions=4), people=org.people)
+    _no_event_compute(monkeypatch)
+    s = icnet.retaliation_spirals(net, **kw)
+    assert net.by("unit")._local is None
+    assert list(s.columns) == list(ref.columns) and s.attrs == ref.attrs
+    a = ref.sort_values(["a", "b"]).reset_index(drop=True)
+    b = s.sort_values(["a", "b"]).reset_index(drop=True)
+    assert len(a) > 5
+    pd.testing.assert_frame_equal(a[_SAME], b[_SAME], rtol=1e-9, atol=1e-9)
+    assert (a.kind == "insufficient").equals(b.kind == "insufficient")
 
 
 def test_generated_org_is_identical(client):

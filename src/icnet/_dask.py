@@ -35,11 +35,13 @@ The returned network keeps ``net.events`` as the validated Dask frame
 ``dependence``, ``to_networkx`` …) never touch it. ``retaliation_spirals``
 runs on the cluster per partition of pairs (:func:`spiral_table`): same
 pairs, counts, effects and chains as the pandas path, p-values from another
-Monte Carlo draw. ``window`` filters the events per partition and
-recomputes the edges by the aggregation of step 2 (a Dask-built network
-again). The other analyses that read individual events
-(``service_quality``, ``bottlenecks``, ``health`` …) and
-``by``/``periods`` compute the events into memory once
+Monte Carlo draw (also at another ``level``). ``window`` filters the
+events per partition and ``by`` maps people to groups per partition (the
+within-group events become ``internal``, a Dask frame); both recompute the
+edges by the aggregation of step 2 and return a Dask-built network. The
+other analyses that read individual events (``service_quality``,
+``bottlenecks``, ``health`` …) and ``periods`` compute the events into
+memory once
 (:meth:`DaskServiceNetwork.compute`), canonically sorted exactly like the
 pandas path, and give identical results; they need the memory the pandas
 path needs.
@@ -518,11 +520,18 @@ class DaskServiceNetwork(_net.ServiceNetwork):
         True
         """
         if self._local is None:
-            ev = _net._canonical_events(self.events.compute(), self.node_ids.to_numpy())
+            internal = self.internal
+            if internal is not None and hasattr(internal, "map_partitions"):
+                ev, internal = _dask()[0].compute(self.events, internal)
+                persons = internal["provider_person"].cat.categories.to_numpy(dtype=object)
+                internal = _canonical_internal(internal, self.level, persons)
+            else:
+                ev = self.events.compute()
+            ev = _net._canonical_events(ev, self.node_ids.to_numpy())
             local = _net.ServiceNetwork(
                 events=ev, people=self.people, ratings=self.ratings,
                 agreements=self.agreements, scale=self.scale, level=self.level,
-                dropped=self.dropped, internal=self.internal, node_ids=self.node_ids,
+                dropped=self.dropped, internal=internal, node_ids=self.node_ids,
                 members=self._members, threshold=self.threshold)
             # cached, not given: window()/_replace() recompute edges from their events
             local.__dict__["edges"] = self.edges
@@ -534,8 +543,26 @@ class DaskServiceNetwork(_net.ServiceNetwork):
         """What analyses see: a network whose events are computed on first use."""
         return _LazyEvents(self)
 
-    def by(self, column: str = "unit"):
-        return self.compute().by(column)
+    def _aggregated(self, column: str) -> "DaskServiceNetwork":
+        """``by(column)`` on the cluster (after :meth:`icnet.ServiceNetwork.by`'s checks).
+
+        The people table is small: each node's group code travels with the tasks;
+        every partition maps its events to groups, keeps the events between groups
+        (``events``, ``provider_person``/``client_person`` kept) and, separately,
+        those within one group (``internal``, a Dask frame); the edges are
+        recomputed by the build's aggregation (:func:`_edges_on_cluster`). People,
+        members and ratings are built by the pandas path's own code
+        (:func:`icnet.network._group_tables`), so ``edges``, ``nodes`` and
+        ``members`` equal the pandas ``by()``'s.
+        """
+        groups, node_to_g, small = _net._group_tables(self, column, stacklevel=4)
+        ev = self.events
+        args = (np.asarray(node_to_g, dtype=np.int64), groups, column)
+        cross = ev.map_partitions(_by_part, *args, False,
+                                  meta=_by_part(ev._meta, *args, False))
+        internal = ev.map_partitions(_by_part, *args, True,
+                                     meta=_by_part(ev._meta, *args, True))
+        return self._derived(cross, internal=internal, node_ids=groups, **small)
 
     def window(self, start=None, end=None):
         """The network of the events requested in ``[start, end)``, on the cluster.
@@ -578,8 +605,40 @@ class DaskServiceNetwork(_net.ServiceNetwork):
     def periods(self, freq: str = "QS"):
         return self.compute().periods(freq)
 
-    by.__doc__ = _net.ServiceNetwork.by.__doc__
     periods.__doc__ = _net.ServiceNetwork.periods.__doc__
+
+
+def _by_part(df: pd.DataFrame, node_to_g, groups, column, inside: bool) -> pd.DataFrame:
+    """One partition's events between groups (``inside`` False: provider/client are the
+    groups) or within one group (``inside`` True: ``column`` first), with the columns the
+    pandas ``by()`` gives them."""
+    cols = [c for c in _net._EVENT_ORDER if c in df] + \
+        [c for c in df.columns if c not in _net._EVENT_ORDER]
+    pg = node_to_g[df["provider"].cat.codes.to_numpy()]
+    cg = node_to_g[df["client"].cat.codes.to_numpy()]
+    keep = (pg == cg) if inside else (pg != cg)
+    out = df[cols].rename(columns={"provider": "provider_person",
+                                   "client": "client_person"})
+    out = out.loc[keep].reset_index(drop=True)
+    if inside:
+        out.insert(0, column, pd.Categorical.from_codes(pg[keep], categories=pd.Index(groups)))
+    else:
+        cats = pd.CategoricalDtype(pd.Index(groups, dtype=object))
+        out.insert(0, "client", pd.Categorical.from_codes(cg[keep], dtype=cats))
+        out.insert(0, "provider", pd.Categorical.from_codes(pg[keep], dtype=cats))
+    return out
+
+
+def _canonical_internal(df: pd.DataFrame, column: str, person_ids) -> pd.DataFrame:
+    """Computed within-group events in the pandas ``by()``'s order and columns."""
+    grp = df[column]
+    base = df.drop(columns=column).rename(columns={"provider_person": "provider",
+                                                   "client_person": "client"})
+    out = _net._canonical_events(base.assign(_g=grp.cat.codes.to_numpy()), person_ids)
+    codes = out.pop("_g").to_numpy()
+    out = out.rename(columns={"provider": "provider_person", "client": "client_person"})
+    out.insert(0, column, pd.Categorical.from_codes(codes, dtype=grp.dtype))
+    return out
 
 
 def _in_window(t: pd.Series, start, end) -> np.ndarray:
@@ -634,7 +693,8 @@ class _LazyEvents(_net.ServiceNetwork):
         return self._source.span
 
     def by(self, column: str = "unit"):
-        return self._source.by(column)
+        out = self._source.by(column)
+        return self if out is self._source else out._in_memory()
 
     def window(self, start=None, end=None):
         return self._source.window(start, end)._in_memory()

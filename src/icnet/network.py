@@ -270,9 +270,13 @@ class ServiceNetwork:
                 f"by() needs a people column; {column!r} is not one. Use one of {opts}.")
         cache = self.__dict__.setdefault("_by_cache", {})
         if column not in cache:   # networks are immutable: aggregate once per column
-            cache[column] = _aggregate_to(self, column) if self.has_events else \
-                _aggregate_edges_to(self, column)
+            cache[column] = self._aggregated(column)
         return cache[column]
+
+    def _aggregated(self, column: str) -> "ServiceNetwork":
+        """``by(column)`` after its checks (the Dask network aggregates on its cluster)."""
+        return _aggregate_to(self, column) if self.has_events else \
+            _aggregate_edges_to(self, column)
 
     def window(self, start=None, end=None) -> "ServiceNetwork":
         """The network of the events requested in ``[start, end)``.
@@ -1051,20 +1055,8 @@ def _node_attributes(net: ServiceNetwork):
 
 
 def _aggregate_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
-    ppl = net.people
-    group = pd.Series(ppl[column].to_numpy(dtype=object), index=ppl["person"].to_numpy())
-    person_ids = net.node_ids.to_numpy()
-    g_of_node = group.reindex(person_ids).to_numpy(dtype=object)
-    missing = pd.isna(g_of_node)
-    if missing.any():
-        warnings.warn(
-            f"{int(missing.sum())} ids have no {column!r} in the people table "
-            f"({', '.join(map(str, person_ids[missing][:5]))}); they are grouped as "
-            f"{UNKNOWN_UNIT!r}.", IcnetWarning, stacklevel=3)
-        g_of_node = np.where(missing, UNKNOWN_UNIT, g_of_node)
-    groups = np.sort(pd.unique(g_of_node).astype(object))
+    groups, node_to_g, small = _group_tables(net, column, stacklevel=5)
     gidx = pd.Index(groups)
-    node_to_g = gidx.get_indexer(g_of_node)
     ev = net.events
     pg = node_to_g[ev["provider"].cat.codes.to_numpy()]
     cg = node_to_g[ev["client"].cat.codes.to_numpy()]
@@ -1076,6 +1068,30 @@ def _aggregate_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
     cross.insert(0, "client", groups[cg[~inside]])
     cross.insert(0, "provider", groups[pg[~inside]])
     events = _canonical_events(cross, groups)
+    return ServiceNetwork(events=events, internal=internal, node_ids=groups, **small)
+
+
+def _group_tables(net: ServiceNetwork, column: str, stacklevel: int):
+    """What ``by(column)`` needs besides the events (shared with the Dask path).
+
+    Returns ``(groups, node_to_g, small)``: the sorted group ids, each node's
+    group code, and the keyword arguments of the aggregated network other than
+    ``events``, ``internal`` and ``node_ids`` (people, ratings, members …).
+    """
+    ppl = net.people
+    group = pd.Series(ppl[column].to_numpy(dtype=object), index=ppl["person"].to_numpy())
+    person_ids = net.node_ids.to_numpy()
+    g_of_node = group.reindex(person_ids).to_numpy(dtype=object)
+    missing = pd.isna(g_of_node)
+    if missing.any():
+        warnings.warn(
+            f"{int(missing.sum())} ids have no {column!r} in the people table "
+            f"({', '.join(map(str, person_ids[missing][:5]))}); they are grouped as "
+            f"{UNKNOWN_UNIT!r}.", IcnetWarning, stacklevel=stacklevel)
+        g_of_node = np.where(missing, UNKNOWN_UNIT, g_of_node)
+    groups = np.sort(pd.unique(g_of_node).astype(object))
+    gidx = pd.Index(groups)
+    node_to_g = gidx.get_indexer(g_of_node)
     members = pd.DataFrame({"node": groups[node_to_g], "member": person_ids})
     members = members.sort_values(["node", "member"], kind="mergesort").reset_index(drop=True)
     ext = pd.Series(net.nodes["external_facing"].to_numpy(), index=person_ids)
@@ -1093,10 +1109,9 @@ def _aggregate_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
         r.insert(0, "provider", np.where(pd.isna(pgr), UNKNOWN_UNIT, pgr))
         r.insert(0, "rater", np.where(pd.isna(rg), UNKNOWN_UNIT, rg))
         ratings = r
-    return ServiceNetwork(events=events, people=gp, ratings=ratings,
-                          agreements=net.agreements, scale=net.scale, level=column,
-                          dropped=net.dropped, internal=internal, node_ids=groups,
-                          members=members, threshold=net.threshold)
+    return groups, node_to_g, dict(people=gp, ratings=ratings, agreements=net.agreements,
+                                   scale=net.scale, level=column, dropped=net.dropped,
+                                   members=members, threshold=net.threshold)
 
 
 def _aggregate_edges_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
@@ -1120,7 +1135,7 @@ def _aggregate_edges_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
         warnings.warn(
             f"{len(ids)} ids have no {column!r} in the people table "
             f"({', '.join(map(str, ids[:5]))}); they are grouped as {UNKNOWN_UNIT!r}.",
-            IcnetWarning, stacklevel=3)
+            IcnetWarning, stacklevel=4)
         pg = np.where(pd.isna(pg), UNKNOWN_UNIT, pg)
         cg = np.where(pd.isna(cg), UNKNOWN_UNIT, cg)
     inside = pg == cg

@@ -310,10 +310,10 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     about (lag scale)/*W*; single month-long spirals in a year of data give
     p of 0.005–0.05 per direction (see docs/methods/spirals.md).
 
-    On a network built with Dask (``engine="dask"``, at its own level) the
-    analysis runs per partition of pairs on the cluster and the events never
-    reach the driver; each pair's shifts then come from a generator seeded by
-    (``seed``, the pair), so the p-values are another Monte Carlo draw than
+    On a network built with Dask (``engine="dask"``; with ``level``, aggregated
+    by ``net.by(level)`` on the cluster) the analysis runs per partition of
+    pairs on the cluster and the events never reach the driver; each pair's
+    shifts then come from a generator seeded by (``seed``, the pair), so the p-values are another Monte Carlo draw than
     this in-memory path's, while the effects, counts and chains are the same
     (docs/scaling.md).
 
@@ -341,8 +341,11 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     >>> s.loc[0, ["a", "b", "kind"]].tolist()
     ['P0009', 'P0070', 'spiral']
     """
-    if hasattr(net, "_in_memory") and (level is None or level == net.level):
-        # built on a Dask cluster: the events stay there (see _spirals_dask)
+    if hasattr(net, "_in_memory"):
+        # built on a Dask cluster: the events stay there (see _spirals_dask); by()
+        # aggregates on the cluster too
+        if level is not None and level != net.level:
+            net = net.by(level)
         return _spirals_dask(net, seed=seed, n_perm=n_perm, half_life_days=half_life_days,
                              bad_z=bad_z, min_events=min_events, min_bad=min_bad,
                              alpha=alpha, max_gap_days=max_gap_days, period=period,
