@@ -273,6 +273,36 @@ def test_spirals_at_unit_level_run_per_partition_of_pairs(client, monkeypatch):
     assert (a.kind == "insufficient").equals(b.kind == "insufficient")
 
 
+def _same_compliance(a, b):
+    pd.testing.assert_frame_equal(a.agreements, b.agreements)
+    pd.testing.assert_frame_equal(a.coverage, b.coverage)
+    assert a.agreements.attrs == b.agreements.attrs
+
+
+def test_agreement_compliance_computes_only_the_agreed_relations(client, planta,
+                                                                monkeypatch):
+    ev = _raw(planta)
+    kw = dict(people=planta.people, ratings=planta.ratings, agreements=planta.agreements)
+    ref = icnet.from_events(ev, **kw)
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=3), **kw)
+    unit = icnet.from_events(dd.from_pandas(ref.by("unit").events.drop(
+        columns=["provider_person", "client_person"]).astype(
+        {"provider": object, "client": object}), npartitions=2), level="unit",
+        agreements=planta.agreements)
+    ref_unit = unit.compute()
+    _no_event_compute(monkeypatch)
+    got = icnet.agreement_compliance(net)
+    got2 = icnet.agreement_compliance(net, as_of="2025-09-01", min_group_size=2)
+    got_unit = icnet.agreement_compliance(unit)
+    monkeypatch.undo()
+    assert net._local is None and net.by("unit")._local is None
+    _same_compliance(got, icnet.agreement_compliance(ref))
+    _same_compliance(got2, icnet.agreement_compliance(ref, as_of="2025-09-01",
+                                                      min_group_size=2))
+    _same_compliance(got_unit, icnet.agreement_compliance(ref_unit))
+    assert got.agreements["n_events"].sum() > 0
+
+
 def test_generated_org_is_identical(client):
     org = synth.organisation(n_people=300, days=120, seed=3)
     ref = org.network()

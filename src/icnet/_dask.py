@@ -38,7 +38,9 @@ pairs, counts, effects and chains as the pandas path, p-values from another
 Monte Carlo draw (also at another ``level``). ``window`` filters the
 events per partition and ``by`` maps people to groups per partition (the
 within-group events become ``internal``, a Dask frame); both recompute the
-edges by the aggregation of step 2 and return a Dask-built network. The
+edges by the aggregation of step 2 and return a Dask-built network.
+``agreement_compliance`` computes only the events of the relations that
+have an agreement (:meth:`DaskServiceNetwork._with_pairs`). The
 other analyses that read individual events (``service_quality``,
 ``bottlenecks``, ``health`` …) and ``periods`` compute the events into
 memory once
@@ -605,6 +607,33 @@ class DaskServiceNetwork(_net.ServiceNetwork):
     def periods(self, freq: str = "QS"):
         return self.compute().periods(freq)
 
+    def _with_pairs(self, providers, clients) -> _net.ServiceNetwork:
+        """This network with only the events of the given ``provider → client``
+        relations in memory (filtered on the cluster, canonically sorted).
+
+        ``edges``, ``nodes`` and the small tables are the whole network's; only
+        ``events`` is the subset (so each relation's events are exactly the
+        pandas path's slice). For analyses that read a few relations, such as
+        :func:`icnet.agreement_compliance`.
+        """
+        n = len(self.node_ids)
+        p = self.node_ids.get_indexer(pd.Index(providers, dtype=object))
+        c = self.node_ids.get_indexer(pd.Index(clients, dtype=object))
+        ok = (p >= 0) & (c >= 0)
+        keys = np.unique(p[ok].astype(np.int64) * n + c[ok].astype(np.int64))
+        sub = self.events.map_partitions(_pairs_part, keys, n, meta=self.events._meta)
+        ev = _net._canonical_events(sub.compute(), self.node_ids.to_numpy())
+        local = _net.ServiceNetwork(
+            events=ev, people=self.people, ratings=self.ratings,
+            agreements=self.agreements, scale=self.scale, level=self.level,
+            dropped=self.dropped, internal=None, node_ids=self.node_ids,
+            members=self._members, threshold=self.threshold)
+        local.__dict__["edges"] = self.edges
+        local.__dict__["nodes"] = self.nodes
+        if self.has_time:
+            local.__dict__["span"] = self.span      # the whole network's, as pandas'
+        return local
+
     periods.__doc__ = _net.ServiceNetwork.periods.__doc__
 
 
@@ -639,6 +668,13 @@ def _canonical_internal(df: pd.DataFrame, column: str, person_ids) -> pd.DataFra
     out = out.rename(columns={"provider": "provider_person", "client": "client_person"})
     out.insert(0, column, pd.Categorical.from_codes(codes, dtype=grp.dtype))
     return out
+
+
+def _pairs_part(df: pd.DataFrame, keys: np.ndarray, n: int) -> pd.DataFrame:
+    """One partition's events whose ``provider * n + client`` code is in ``keys``."""
+    key = df["provider"].cat.codes.to_numpy().astype(np.int64) * n + \
+        df["client"].cat.codes.to_numpy().astype(np.int64)
+    return df.loc[np.isin(key, keys)].reset_index(drop=True)
 
 
 def _in_window(t: pd.Series, start, end) -> np.ndarray:
@@ -701,6 +737,9 @@ class _LazyEvents(_net.ServiceNetwork):
 
     def periods(self, freq: str = "QS"):
         return self._source.periods(freq)
+
+    def _with_pairs(self, providers, clients):
+        return self._source._with_pairs(providers, clients)
 
 
 # --------------------------------------------------------------------------- builder

@@ -112,6 +112,10 @@ def agreement_compliance(net, *, as_of=None,
 
     Notes
     -----
+    On a network built with Dask (``engine="dask"``) only the events of the
+    relations with an agreement are brought into memory (filtered on the
+    cluster, after ``net.by("unit")`` there); the results are the same.
+
     Requests still open at ``as_of`` are right-censored at their age; the
     breach rate is :math:`\\hat S(d_{max})` (still waiting at the agreed delay) with the Kaplan–Meier estimator
     :math:`\\hat S(t)=\\prod_{t_i\\le t}(1-d_i/n_i)` (Kaplan & Meier 1958), so
@@ -130,7 +134,8 @@ def agreement_compliance(net, *, as_of=None,
     >>> c.agreements[["provider", "client", "overdue"]].values.tolist()
     [['Informatica', 'Produccion', True], ['Mantenimiento', 'Produccion', False], ['Produccion', 'Ventas', False]]
     """
-    net = _validate.network(net)
+    if not hasattr(net, "_in_memory"):   # a Dask-built network stays one (see Notes)
+        net = _validate.network(net)
     _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
     if net.agreements is None or len(net.agreements) == 0:
         raise ParameterError(
@@ -143,6 +148,9 @@ def agreement_compliance(net, *, as_of=None,
     else:
         from ..network import _ts
         as_of = _ts(as_of, "as_of")
+    if hasattr(unit_net, "_with_pairs"):
+        # built on a Dask cluster: only the agreed relations' events leave it
+        unit_net = unit_net._with_pairs(ag["provider"], ag["client"])
     ev = unit_net.events if unit_net.has_events else None
     edges = unit_net.edges.set_index(["provider", "client"])
     if ev is not None:

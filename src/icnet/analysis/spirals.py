@@ -313,9 +313,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     On a network built with Dask (``engine="dask"``; with ``level``, aggregated
     by ``net.by(level)`` on the cluster) the analysis runs per partition of
     pairs on the cluster and the events never reach the driver; each pair's
-    shifts then come from a generator seeded by (``seed``, the pair), so the p-values are another Monte Carlo draw than
-    this in-memory path's, while the effects, counts and chains are the same
-    (docs/scaling.md).
+    shifts then come from a generator seeded by (``seed``, the pair), so the
+    p-values are another Monte Carlo draw than this in-memory path's, while
+    the effects, counts and chains are the same (docs/scaling.md).
 
     References
     ----------
