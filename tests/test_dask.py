@@ -303,6 +303,26 @@ def test_agreement_compliance_computes_only_the_agreed_relations(client, planta,
     assert got.agreements["n_events"].sum() > 0
 
 
+def test_spiral_timeline_brings_only_the_pair(client, planta, monkeypatch):
+    ev = _raw(planta)
+    ref = icnet.from_events(ev, people=planta.people)
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=3), people=planta.people)
+    sp = icnet.datasets.load("planta", as_tables=True)["truth"]["spirals"][0]
+    units = ref.by("unit").edges.iloc[0][["provider", "client"]].tolist()
+    calls = [((sp["a"], sp["b"]), {}), ((sp["b"], sp["a"]), dict(period="M", bad_z=1.0)),
+             (tuple(units), dict(level="unit"))]
+    _no_event_compute(monkeypatch)
+    got = [icnet.spiral_timeline(net, *ab, **kw) for ab, kw in calls]
+    with pytest.raises(ParameterError, match="not a node"):
+        icnet.spiral_timeline(net, sp["a"], "nobody")
+    monkeypatch.undo()
+    for g, (ab, kw) in zip(got, calls):
+        r = icnet.spiral_timeline(ref, *ab, **kw)
+        assert len(r) > 10
+        pd.testing.assert_frame_equal(g, r, rtol=1e-9, atol=1e-9)
+    assert got[0]["is_bad"].any() and got[0]["turn"].max() >= 2
+
+
 def test_generated_org_is_identical(client):
     org = synth.organisation(n_people=300, days=120, seed=3)
     ref = org.network()

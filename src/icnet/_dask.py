@@ -40,7 +40,8 @@ events per partition and ``by`` maps people to groups per partition (the
 within-group events become ``internal``, a Dask frame); both recompute the
 edges by the aggregation of step 2 and return a Dask-built network.
 ``agreement_compliance`` computes only the events of the relations that
-have an agreement (:meth:`DaskServiceNetwork._with_pairs`). The
+have an agreement (:meth:`DaskServiceNetwork._with_pairs`),
+``spiral_timeline`` only the pair's (:func:`pair_events`). The
 other analyses that read individual events (``service_quality``,
 ``bottlenecks``, ``health`` …) and ``periods`` compute the events into
 memory once
@@ -1064,6 +1065,50 @@ def _pair_part(df, bad_z, min_events, min_bad, n_perm, base, fns, kw):
     return pair_table(counts, enough, tests)
 
 
+def _quality_fit(net, period, n_iter, check=None):
+    """``event_quality``'s additive provider/client/period model fitted on the cluster.
+
+    The backfitting of :func:`icnet.analysis.spirals.event_quality`, each update one
+    reduction of per-group sums over the partitions (the effect arrays are small and
+    travel with the tasks), and the residual SDs by two more reductions; one compute.
+    ``check(t_max)`` (optional) sees the span in days before the fit. Returns
+    ``(base_in, state, sd, t0)``: the persisted per-event inputs
+    (:func:`_quality_input`), the fitted effects and the SDs, for :func:`_q_z`.
+    """
+    dask, _ = _dask()
+    delayed = dask.delayed
+    n = len(net.node_ids)
+    t0 = net.span[0]
+    ev = net.events
+    base_in = ev.map_partitions(_quality_input, n, t0, period,
+                                meta=_quality_input(ev._meta, n, t0, period))
+    base_in = base_in.persist()
+    parts = base_in.to_delayed()
+    first = dask.compute(*[delayed(_q_first)(pt) for pt in parts])
+    if check is not None:
+        check(max(f["t"] for f in first))
+    ws = [f["w"] for f in first if f["w"] is not None]
+    w0, w1 = min(w[0] for w in ws), max(w[1] for w in ws)
+    sizes = (n, n, w1 - w0 + 1)
+    state = {"w0": w0}
+    for y in ("ys", "yd"):
+        s = sum(f[y][0] for f in first)
+        cnt = sum(f[y][1] for f in first)
+        state[y] = (s / cnt if cnt else 0.0, [np.zeros(m) for m in sizes])
+    st = delayed(state)
+    for _ in range(n_iter):
+        for k in range(len(_GROUPS)):
+            st = delayed(_q_update)(st, k, *[delayed(_q_step)(pt, st, k) for pt in parts])
+    means = delayed(_q_mean)(*[delayed(_q_moment)(pt, st, None) for pt in parts])
+    sums = [delayed(_q_moment)(pt, st, means) for pt in parts]
+    state, sq = dask.compute(st, sums)
+    sd = {}
+    for y in ("ys", "yd"):
+        cnt = sum(s[y][1] for s in sq)
+        sd[y] = np.sqrt(sum(s[y][0] for s in sq) / cnt) if cnt else np.nan
+    return base_in, state, sd, t0
+
+
 def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, min_bad,
                  max_work, kw, fns):
     """The per-pair table of :func:`icnet.retaliation_spirals` computed on the cluster.
@@ -1085,33 +1130,9 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
     decayed, pair_counts, pair_tests, pair_table, check_span, check_work = fns
     delayed = dask.delayed
     n = len(net.node_ids)
-    t0 = net.span[0]
     ev = net.events
-    base_in = ev.map_partitions(_quality_input, n, t0, period,
-                                meta=_quality_input(ev._meta, n, t0, period))
-    base_in = base_in.persist()
-    parts = base_in.to_delayed()
-    first = dask.compute(*[delayed(_q_first)(pt) for pt in parts])
-    check_span(max(f["t"] for f in first), lam, kw["half_life_days"])
-    ws = [f["w"] for f in first if f["w"] is not None]
-    w0, w1 = min(w[0] for w in ws), max(w[1] for w in ws)
-    sizes = (n, n, w1 - w0 + 1)
-    state = {"w0": w0}
-    for y in ("ys", "yd"):
-        s = sum(f[y][0] for f in first)
-        cnt = sum(f[y][1] for f in first)
-        state[y] = (s / cnt if cnt else 0.0, [np.zeros(m) for m in sizes])
-    st = delayed(state)
-    for _ in range(n_iter):
-        for k in range(len(_GROUPS)):
-            st = delayed(_q_update)(st, k, *[delayed(_q_step)(pt, st, k) for pt in parts])
-    means = delayed(_q_mean)(*[delayed(_q_moment)(pt, st, None) for pt in parts])
-    sums = [delayed(_q_moment)(pt, st, means) for pt in parts]
-    state, sq = dask.compute(st, sums)
-    sd = {}
-    for y in ("ys", "yd"):
-        cnt = sum(s[y][1] for s in sq)
-        sd[y] = np.sqrt(sum(s[y][0] for s in sq) / cnt) if cnt else np.nan
+    base_in, state, sd, t0 = _quality_fit(
+        net, period, n_iter, lambda tmax: check_span(tmax, lam, kw["half_life_days"]))
     meta_z = _q_z(base_in._meta, state, {"ys": 1.0, "yd": 1.0}, bad_z)
     zf = base_in.map_partitions(_q_z, state, sd, bad_z, meta=meta_z)
     nparts = max(1, ev.npartitions)
@@ -1120,7 +1141,7 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
         _provider_part, lam, bad_z, decayed, meta=meta_p)
     pairs = prov.map_partitions(_pair_key, n, meta=_pair_key(meta_p, n)) \
         .shuffle(on="pair", npartitions=nparts).persist()
-    del base_in, parts
+    del base_in
     pparts = pairs.to_delayed()
     work = dask.compute(*[delayed(_pair_work)(pt, bad_z, min_events, min_bad, pair_counts)
                           for pt in pparts])
@@ -1136,3 +1157,23 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
     table = pd.concat(got, ignore_index=True).sort_values("pair", kind="mergesort") \
         .reset_index(drop=True)
     return table, t0
+
+
+def pair_events(net, a, b, *, period, n_iter=20):
+    """The events between ``a`` and ``b`` (both directions), canonically sorted, with
+    the quality residual ``z`` of :func:`icnet.analysis.spirals.event_quality`.
+
+    The model is fitted over all events on the cluster (:func:`_quality_fit`); only
+    the pair's events (filtered per partition) and the small effect arrays reach the
+    driver, where ``z`` is computed by :func:`_q_z`. For
+    :func:`icnet.spiral_timeline`; ``z`` equals the in-memory one to rounding.
+    """
+    n = len(net.node_ids)
+    ia, ib = (int(net.node_ids.get_loc(x)) for x in (a, b))
+    keys = np.unique(np.array([ia * n + ib, ib * n + ia], dtype=np.int64))
+    base_in, state, sd, t0 = _quality_fit(net, period, n_iter)
+    del base_in
+    sub = net.events.map_partitions(_pairs_part, keys, n, meta=net.events._meta).compute()
+    sub = _net._canonical_events(sub, net.node_ids.to_numpy())
+    z = _q_z(_quality_input(sub, n, t0, period), state, sd, 0.0)["z"].to_numpy()
+    return sub.assign(z=z)

@@ -799,6 +799,13 @@ def spiral_timeline(net, a, b, *, half_life_days: float = 7.0, bad_z: float = 1.
     ParameterError
         ``a`` or ``b`` is not a node of the network.
 
+    Notes
+    -----
+    On a network built with Dask (``engine="dask"``) the quality model is
+    fitted on the cluster and only the pair's events reach the driver; ``z``
+    and ``exposure`` then equal this in-memory path's to rounding (the
+    residuals are summed in another order).
+
     See Also
     --------
     retaliation_spirals, icnet.plot.spiral_timeline
@@ -810,18 +817,26 @@ def spiral_timeline(net, a, b, *, half_life_days: float = 7.0, bad_z: float = 1.
     >>> sorted(tl["direction"].unique())
     ['a→b', 'b→a']
     """
-    net = _validate.network(net, need_events=True)
+    dask_net = hasattr(net, "_in_memory")   # built on a Dask cluster: events stay there
+    if not dask_net:
+        net = _validate.network(net, need_events=True)
     net = _validate.level(net, level)
     for x in (a, b):
         if x not in net.node_ids:
             raise ParameterError(f"{x!r} is not a node of this network.")
-    ev = net.events
-    q = event_quality(net, period=period)
-    pr = ev["provider"].astype(object)
-    cl = ev["client"].astype(object)
-    m = ((pr == a) & (cl == b)) | ((pr == b) & (cl == a))
-    sub = ev.loc[m.to_numpy()].copy()
-    sub["z"] = q.loc[m.to_numpy(), "z"].to_numpy()
+    if dask_net:
+        from .. import _dask
+
+        net._need_time("retaliation analysis")
+        sub = _dask.pair_events(net, a, b, period=period)
+    else:
+        ev = net.events
+        q = event_quality(net, period=period)
+        pr = ev["provider"].astype(object)
+        cl = ev["client"].astype(object)
+        m = ((pr == a) & (cl == b)) | ((pr == b) & (cl == a))
+        sub = ev.loc[m.to_numpy()].copy()
+        sub["z"] = q.loc[m.to_numpy(), "z"].to_numpy()
     sub = sub.sort_values(["requested_at"], kind="mergesort").reset_index(drop=True)
     sub["direction"] = np.where(sub["provider"].astype(object) == a, "a→b", "b→a")
     sub["is_bad"] = sub["z"] < -bad_z
