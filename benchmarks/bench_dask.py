@@ -82,7 +82,7 @@ def generate(data: Path, divisions: int, people: int) -> tuple[int, pd.DataFrame
     if data.exists():
         shutil.rmtree(data)
     (data / "events").mkdir(parents=True)
-    n, ppl = 0, []
+    n, ppl, agr = 0, [], []
     for k in range(divisions):
         t = time.perf_counter()
         org = synth.organisation(n_people=people, seed=k, events_per_person=250)
@@ -94,6 +94,11 @@ def generate(data: Path, divisions: int, people: int) -> tuple[int, pd.DataFrame
         for c in ("person", "unit", "manager"):
             p[c] = np.where(p[c].isna(), None, pre + p[c].astype(str)).astype(object)
         ppl.append(p)
+        if org.agreements is not None:
+            a = org.agreements.copy()
+            for c in ("provider", "client"):
+                a[c] = pre + a[c].astype(str)
+            agr.append(a)
         for i, rows in enumerate(np.array_split(np.arange(len(ev)), 5)):
             ev.iloc[rows].to_parquet(data / "events" / f"d{k:02d}-{i}.parquet", index=False)
         n += len(ev)
@@ -102,6 +107,8 @@ def generate(data: Path, divisions: int, people: int) -> tuple[int, pd.DataFrame
         del org, ev
     people_df = pd.concat(ppl, ignore_index=True)
     people_df.to_parquet(data / "people.parquet", index=False)
+    if agr:
+        pd.concat(agr, ignore_index=True).to_parquet(data / "agreements.parquet", index=False)
     return n, people_df
 
 
@@ -239,7 +246,10 @@ def main(argv=None) -> int:
         # ---- the whole log through Dask
         with PeakRSS() as mem:
             t = time.perf_counter()
-            net = icnet.from_events(data / "events", people=people, engine="dask")
+            agreements = (pd.read_parquet(data / "agreements.parquet")
+                          if (data / "agreements.parquet").exists() else None)
+            net = icnet.from_events(data / "events", people=people, agreements=agreements,
+                                    engine="dask")
             build = time.perf_counter() - t
         n_events = net.n_events
         print(f"dask build: {n_events:,} events, {len(net.node_ids):,} nodes, "
@@ -253,6 +263,26 @@ def main(argv=None) -> int:
         cyc = icnet.conflict_cycles(net)
         rows["cycles"] = (time.perf_counter() - t, len(cyc))
         print(f"conflict_cycles: {len(cyc)} cycles in {rows['cycles'][0]:.2f} s", flush=True)
+        # analyses that keep the events on the cluster (they never reach the driver)
+        rows["kept"] = []
+        for name, fn in (
+                ('`net.by("unit")` + its edges', lambda x: len(x.by("unit").edges)),
+                ("`agreement_compliance`", lambda x: len(icnet.agreement_compliance(x)
+                                                        .agreements)),
+                (f"`retaliation_spirals(n_perm={args.n_perm})`",
+                 lambda x: len(icnet.retaliation_spirals(x, n_perm=args.n_perm)))):
+            with PeakRSS() as mem:
+                t = time.perf_counter()
+                try:
+                    out_n, err = fn(net), ""
+                except Exception as exc:          # report it rather than lose the run
+                    out_n, err = 0, f"failed: {type(exc).__name__}: {exc}"[:200]
+                sec = time.perf_counter() - t
+            rows["kept"].append((name, out_n, sec, mem.driver_peak / 2**30, mem.peak / 2**30,
+                                 err))
+            print(f"{name}: {out_n:,} rows in {sec:.1f} s; driver peak "
+                  f"{mem.driver_peak / 2**30:.2f} GiB {err}", flush=True)
+        rows["local"] = net._local is None
         del net, cyc
 
         # ---- one division (~5 M events): Dask vs pandas
@@ -287,6 +317,9 @@ def main(argv=None) -> int:
         cluster.close()
 
     b, s = rows["big"], rows["small"]
+    kept = "\n".join(f"| {name} on that network | | | {n:,} rows{' — ' + err if err else ''} | "
+                     f"{sec:.1f} | {drv:.2f} | {tot:.2f} |"
+                     for name, n, sec, drv, tot, err in rows["kept"])
     mem_total = psutil.virtual_memory().total / 2**30
     text = f"""{HEADER}
 
@@ -306,6 +339,9 @@ division), one division at a time, written as one Parquet dataset of
 |---|---:|---:|---:|---:|---:|---:|
 | `from_events(path, people=..., engine="dask")` | {b['events']:,} | {b['nodes']:,} | {b['edges']:,} | {b['seconds']:.1f} | {b['driver']:.2f} | {b['total']:.2f} |
 | `conflict_cycles` on that network (edge-based) | | | {rows['cycles'][1]:,} cycles | {rows['cycles'][0]:.2f} | | |
+{kept}
+
+Events computed to the driver during these steps: {"never" if rows["local"] else "yes"}.
 
 One division ({s['events']:,} events, {args.people:,} people), Parquet dataset of 5 files, read +
 validate + aggregate (`from_events(...).edges`), median of {args.repeat}:
