@@ -623,7 +623,12 @@ class DaskServiceNetwork(_net.ServiceNetwork):
         ok = (p >= 0) & (c >= 0)
         keys = np.unique(p[ok].astype(np.int64) * n + c[ok].astype(np.int64))
         sub = self.events.map_partitions(_pairs_part, keys, n, meta=self.events._meta)
-        ev = _net._canonical_events(sub.compute(), self.node_ids.to_numpy())
+        # partitions come back one by one and are joined here: sub.compute() would first
+        # join them on one worker, which then holds (and ships) the whole subset
+        import dask
+        parts = dask.compute(*sub.to_delayed())
+        whole = pd.concat(parts, ignore_index=True) if parts else sub._meta
+        ev = _net._canonical_events(whole, self.node_ids.to_numpy())
         local = _net.ServiceNetwork(
             events=ev, people=self.people, ratings=self.ratings,
             agreements=self.agreements, scale=self.scale, level=self.level,
