@@ -131,6 +131,16 @@ def _load(events, dd, dask):
         return dd.from_pandas(df, npartitions=n, sort=False)
 
 
+def _gather(*frames) -> tuple:
+    """Dask frames into pandas, their partitions brought back one by one and joined on
+    the driver (``frame.compute()`` joins them on one worker first, which must then hold
+    and ship the whole frame: at 50 M events that worker ran out of memory)."""
+    dask = _dask()[0]
+    parts = dask.compute(*[f.to_delayed() for f in frames])
+    return tuple(pd.concat(p, ignore_index=True) if len(p) else f._meta
+                 for f, p in zip(frames, parts))
+
+
 def _small(table):
     """People/ratings/agreements are small: bring a Dask frame into memory."""
     if table is not None and type(table).__module__.startswith("dask") and \
@@ -525,22 +535,27 @@ class DaskServiceNetwork(_net.ServiceNetwork):
         if self._local is None:
             internal = self.internal
             if internal is not None and hasattr(internal, "map_partitions"):
-                ev, internal = _dask()[0].compute(self.events, internal)
+                ev, internal = _gather(self.events, internal)
                 persons = internal["provider_person"].cat.categories.to_numpy(dtype=object)
                 internal = _canonical_internal(internal, self.level, persons)
             else:
-                ev = self.events.compute()
-            ev = _net._canonical_events(ev, self.node_ids.to_numpy())
-            local = _net.ServiceNetwork(
-                events=ev, people=self.people, ratings=self.ratings,
-                agreements=self.agreements, scale=self.scale, level=self.level,
-                dropped=self.dropped, internal=internal, node_ids=self.node_ids,
-                members=self._members, threshold=self.threshold)
-            # cached, not given: window()/_replace() recompute edges from their events
-            local.__dict__["edges"] = self.edges
-            local.__dict__["nodes"] = self.nodes
-            self._local = local
+                ev, = _gather(self.events)
+            self._local = self._local_with(ev, internal)
         return self._local
+
+    def _local_with(self, events, internal) -> _net.ServiceNetwork:
+        """An in-memory network with ``events`` (canonically sorted here) and this
+        network's small tables, edges and nodes (cached, not given: window() and
+        _replace() recompute edges from their events)."""
+        ev = _net._canonical_events(events, self.node_ids.to_numpy())
+        local = _net.ServiceNetwork(
+            events=ev, people=self.people, ratings=self.ratings,
+            agreements=self.agreements, scale=self.scale, level=self.level,
+            dropped=self.dropped, internal=internal, node_ids=self.node_ids,
+            members=self._members, threshold=self.threshold)
+        local.__dict__["edges"] = self.edges
+        local.__dict__["nodes"] = self.nodes
+        return local
 
     def _in_memory(self) -> _net.ServiceNetwork:
         """What analyses see: a network whose events are computed on first use."""
@@ -623,19 +638,7 @@ class DaskServiceNetwork(_net.ServiceNetwork):
         ok = (p >= 0) & (c >= 0)
         keys = np.unique(p[ok].astype(np.int64) * n + c[ok].astype(np.int64))
         sub = self.events.map_partitions(_pairs_part, keys, n, meta=self.events._meta)
-        # partitions come back one by one and are joined here: sub.compute() would first
-        # join them on one worker, which then holds (and ships) the whole subset
-        import dask
-        parts = dask.compute(*sub.to_delayed())
-        whole = pd.concat(parts, ignore_index=True) if parts else sub._meta
-        ev = _net._canonical_events(whole, self.node_ids.to_numpy())
-        local = _net.ServiceNetwork(
-            events=ev, people=self.people, ratings=self.ratings,
-            agreements=self.agreements, scale=self.scale, level=self.level,
-            dropped=self.dropped, internal=None, node_ids=self.node_ids,
-            members=self._members, threshold=self.threshold)
-        local.__dict__["edges"] = self.edges
-        local.__dict__["nodes"] = self.nodes
+        local = self._local_with(_gather(sub)[0], None)
         if self.has_time:
             local.__dict__["span"] = self.span      # the whole network's, as pandas'
         return local
@@ -1178,7 +1181,7 @@ def pair_events(net, a, b, *, period, n_iter=20):
     keys = np.unique(np.array([ia * n + ib, ib * n + ia], dtype=np.int64))
     base_in, state, sd, t0 = _quality_fit(net, period, n_iter)
     del base_in
-    sub = net.events.map_partitions(_pairs_part, keys, n, meta=net.events._meta).compute()
+    sub, = _gather(net.events.map_partitions(_pairs_part, keys, n, meta=net.events._meta))
     sub = _net._canonical_events(sub, net.node_ids.to_numpy())
     z = _q_z(_quality_input(sub, n, t0, period), state, sd, 0.0)["z"].to_numpy()
     return sub.assign(z=z)
