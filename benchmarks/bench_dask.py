@@ -42,6 +42,7 @@ import pandas as pd
 import psutil
 
 import icnet
+from _results import write_section
 from icnet import synth
 
 HEADER = "## Dask: logs that do not fit one machine (`benchmarks/bench_dask.py`)"
@@ -195,12 +196,7 @@ difference of `effect_ab`/`effect_ba` {d_eff:.1e}; p-values are another Monte Ca
 (mean |Δp| {dp.mean():.3f}, largest {dp.max():.3f}); `kind` agrees on {agree:.1%} of the pairs.
 """
     out = Path(args.out)
-    old = out.read_text(encoding="utf-8") if out.exists() else "# Benchmark results\n"
-    if SPIRALS_HEADER in old:
-        head, _, rest = old.partition(SPIRALS_HEADER)
-        nxt = rest.find("\n## ")
-        old = head.rstrip() + ("\n" + rest[nxt:] if nxt >= 0 else "")
-    out.write_text(old.rstrip() + "\n\n" + text, encoding="utf-8")
+    write_section(out, text)
     print(text)
     print(f"wrote {out}")
     return 0
@@ -359,12 +355,7 @@ are identical (checked with `assert_frame_equal`). Dask reads and validates the 
 only when the log does not fit one machine's memory.
 """
     out = Path(args.out)
-    old = out.read_text(encoding="utf-8") if out.exists() else "# Benchmark results\n"
-    if HEADER in old:
-        head, _, rest = old.partition(HEADER)
-        nxt = rest.find("\n## ")
-        old = head.rstrip() + ("\n" + rest[nxt:] if nxt >= 0 else "")
-    out.write_text(old.rstrip() + "\n\n" + text, encoding="utf-8")
+    write_section(out, text)
     print(f"wrote {out}")
     return 0
 

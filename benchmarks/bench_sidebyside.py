@@ -43,7 +43,6 @@ import io
 import multiprocessing as mp
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -54,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 import icnet
+from _results import write_section
 from icnet import synth
 from icnet.analysis.bottlenecks import dependence, structural_betweenness
 from icnet.analysis.conflicts import bad_edges
@@ -575,18 +575,6 @@ def section(hand_rows, meas_rows, args, notes=()):
                        f"{r['check']} |")
         out.append("")
     return "\n".join(out)
-
-
-def write_section(path, text):
-    """Replace the '## Side by side' section of ``path`` (up to the next '## ' heading)."""
-    old = open(path, encoding="utf-8").read() if os.path.exists(path) else "# Benchmark results\n"
-    pat = re.compile(r"^## Side by side\n.*?(?=^## |\Z)", re.S | re.M)
-    if pat.search(old):
-        new = pat.sub(lambda m: text.rstrip("\n") + "\n\n", old, count=1)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(new.rstrip("\n") + "\n")
 
 
 def main(argv=None) -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import resource
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 import icnet
+from _results import write_section
 from icnet import synth
 
 
@@ -125,21 +125,6 @@ def main(argv=None) -> int:
     write_section(args.out, "\n".join(lines) + "\n")
     print(f"wrote {args.out}")
     return 0
-
-
-def write_section(path, text):
-    """Replace the '## Every analysis' section of ``path`` (up to the next '## ' heading)."""
-    old = open(path, encoding="utf-8").read() if os.path.exists(path) else "# Benchmark results\n"
-    old = re.sub(r"^# Benchmark results\n\nMachine:.*?(?=^## |\Z)", "# Benchmark results\n\n",
-                 old, count=1, flags=re.S | re.M)        # the layout before sections
-    pat = re.compile(r"^## Every analysis\n.*?(?=^## |\Z)", re.S | re.M)
-    if pat.search(old):
-        new = pat.sub(lambda m: text.rstrip("\n") + "\n\n", old, count=1)
-    else:
-        head, _, rest = old.partition("\n\n")
-        new = head.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n\n" + rest
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(new.rstrip("\n") + "\n")
 
 
 if __name__ == "__main__":
