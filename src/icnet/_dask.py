@@ -359,8 +359,8 @@ def _edges_on_cluster(ev, node_ids, nparts):
     The one aggregation of the Dask path (build, ``window``, ``by``): the events are
     shuffled by ``provider → client`` pair and each partition is reduced by
     :func:`_reduce_part` (the pandas path's :func:`icnet.network._edge_stats`).
-    Returns ``(raw_edges, pcode, span)``; ``span`` is None without timestamps and
-    ``(NaT, NaT)`` when there is no event.
+    Returns ``(raw_edges, pcode, span, last_request)``; ``span`` (and the last request
+    time) is None without timestamps and ``(NaT, NaT)`` when there is no event.
     """
     dask, _ = _dask()
     meta_ev = ev._meta
@@ -376,18 +376,19 @@ def _edges_on_cluster(ev, node_ids, nparts):
                                     meta=meta_out, enforce_metadata=False)
     got = dask.compute(stats, *lims)
     raw_edges = got[0]
-    span = None
+    span = last_request = None
     if lims:
         first, last, dlv = got[1], got[2], got[3]
         span = (pd.Timestamp(first),
                 pd.Timestamp(dlv if pd.notna(dlv) and dlv > last else last))
+        last_request = pd.Timestamp(last)
     raw_edges = raw_edges.sort_values("_key", kind="mergesort").reset_index(drop=True)
     pcode = raw_edges.pop("_pcode").to_numpy()
     key = raw_edges.pop("_key").to_numpy()
     ids = np.asarray(node_ids, dtype=object)     # as _edge_stats names them
     head = pd.DataFrame({"provider": ids[key // n], "client": ids[key % n]})
     raw_edges = pd.concat([head, raw_edges.drop(columns=["provider", "client"])], axis=1)
-    return raw_edges, pcode, span
+    return raw_edges, pcode, span, last_request
 
 
 # --------------------------------------------------------------------------- messages
@@ -492,11 +493,13 @@ class DaskServiceNetwork(_net.ServiceNetwork):
     them automatically).
     """
 
-    def __init__(self, *, n_events: int, span, **kw):
+    def __init__(self, *, n_events: int, span, last_request=None, **kw):
         super().__init__(**kw)
         self._n_events = int(n_events)
         self._span = span
+        self._last_request = last_request
         self._local = None
+        self._summaries = {}
 
     def __repr__(self) -> str:
         return (f"<ServiceNetwork level={self.level!r}: {len(self.node_ids)} nodes, "
@@ -515,6 +518,23 @@ class DaskServiceNetwork(_net.ServiceNetwork):
     def n_events(self) -> int:
         """Number of valid events (known without touching the cluster)."""
         return self._n_events
+
+    @property
+    def event_columns(self) -> tuple:
+        return tuple(self.events.columns)
+
+    def _request_range(self):
+        self._need_time("the request times")
+        return self._span[0], self._last_request
+
+    def _per_provider(self, fn, columns, **kw):
+        """:meth:`icnet.ServiceNetwork._per_provider` on the cluster (see
+        :func:`per_provider`); results are kept, so analyses that need the same
+        summary (``fn`` and ``kw``) share one pass over the events."""
+        key = (fn.__module__, fn.__qualname__, tuple(columns), repr(sorted(kw.items())))
+        if key not in self._summaries:
+            self._summaries[key] = per_provider(self, fn, columns, kw)
+        return self._summaries[key]
 
     def compute(self) -> _net.ServiceNetwork:
         """The same network with its events in memory (pandas), computed once.
@@ -614,9 +634,10 @@ class DaskServiceNetwork(_net.ServiceNetwork):
                     internal=self.internal, node_ids=self.node_ids,
                     members=self._members, threshold=self.threshold)
         args.update(kw)
-        raw, pcode, span = _edges_on_cluster(events, args["node_ids"], events.npartitions)
+        raw, pcode, span, last = _edges_on_cluster(events, args["node_ids"],
+                                                   events.npartitions)
         net = DaskServiceNetwork(events=events, n_events=int(raw["n_events"].sum()),
-                                 span=span, **args)
+                                 span=span, last_request=last, **args)
         net._given_edges = _net._complete_edges(raw, net, pcode=pcode)
         return net
 
@@ -750,6 +771,60 @@ class _LazyEvents(_net.ServiceNetwork):
     def _with_pairs(self, providers, clients):
         return self._source._with_pairs(providers, clients)
 
+    @property
+    def event_columns(self) -> tuple:
+        return self._source.event_columns
+
+    def _request_range(self):
+        return self._source._request_range()
+
+    def _per_provider(self, fn, columns, **kw):
+        return self._source._per_provider(fn, columns, **kw)
+
+
+# --------------------------------------------------------------------------- per provider
+
+def _whole_providers(df: pd.DataFrame, fn, node_ids, kw):
+    """One partition of events shuffled by provider: canonical order, then ``fn``."""
+    if not len(df):
+        return None
+    df = _net._canonical_events(df.drop(columns="_p"), node_ids)
+    return fn(df, **kw)
+
+
+def _concat(outs):
+    if isinstance(outs[0], tuple):
+        return tuple(_concat([o[i] for o in outs]) for i in range(len(outs[0])))
+    return pd.concat(outs) if len(outs) > 1 else outs[0]
+
+
+def per_provider(net, fn, columns, kw):
+    """``fn(events, **kw)`` per partition of whole providers, results concatenated.
+
+    The events' ``columns`` (with the columns of the canonical order, so that each
+    provider's events come in exactly the pandas path's order and sums, medians and
+    modes are the same to the last bit) are shuffled by provider; every partition is
+    canonically sorted and given to ``fn``; only ``fn``'s outputs (per-provider
+    summaries: small) reach the driver. With no event, ``fn`` sees an empty frame.
+    """
+    dask, _ = _dask()
+    ev = net.events
+    keep = ["provider", "client", "requested_at", "service", "reopened", "expected_hours",
+            "satisfaction", "delay_hours", "delivered_at", *columns]
+    cols = [c for c in dict.fromkeys(keep) if c in ev.columns]
+    node_ids = net.node_ids.to_numpy(dtype=object)
+    sub = ev[cols]
+    sub = sub.assign(_p=sub["provider"].cat.codes.astype("int64"))
+    shuffled = sub.shuffle(on="_p", npartitions=max(1, ev.npartitions))
+    delayed = dask.delayed
+    ids = delayed(node_ids, pure=True)
+    outs = dask.compute(*[delayed(_whole_providers, pure=True)(p, fn, ids, kw)
+                          for p in shuffled.to_delayed()])
+    outs = [o for o in outs if o is not None]
+    if not outs:
+        outs = [fn(_net._canonical_events(sub._meta.drop(columns="_p"), node_ids), **kw)]
+    return _concat(outs)
+
 
 # --------------------------------------------------------------------------- builder
 
@@ -881,10 +956,11 @@ def from_events(events, people=None, ratings=None, agreements=None, *, scale=(1,
     ev = dd.from_delayed([delayed(_events_part, pure=True)(p, *shared,
                                                            partition_info={"number": i})
                           for i, p in enumerate(parts)], meta=meta_ev, verify_meta=False)
-    raw_edges, pcode, span = _edges_on_cluster(ev, node_ids, len(parts))
+    raw_edges, pcode, span, last = _edges_on_cluster(ev, node_ids, len(parts))
     net = DaskServiceNetwork(events=ev, people=ppl, ratings=rat, agreements=agr, scale=scale,
                              level=level, dropped=dropped, node_ids=node_ids,
-                             threshold=threshold, n_events=n_events, span=span)
+                             threshold=threshold, n_events=n_events, span=span,
+                             last_request=last)
     net._given_edges = _net._complete_edges(raw_edges, net, pcode=pcode)
     _net._warn_unknown(net, stacklevel=4)
     return net

@@ -122,6 +122,31 @@ class ServiceNetwork:
                 last = d
         return req.min(), last
 
+    @property
+    def event_columns(self) -> tuple:
+        """The columns of ``events`` (empty for a network built from an edge list),
+        known without computing events that live on a Dask cluster."""
+        return tuple(self.events.columns) if self.has_events else ()
+
+    def _request_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last request time (``span`` also counts deliveries)."""
+        req = self.events["requested_at"]
+        return req.min(), req.max()
+
+    def _per_provider(self, fn, columns, **kw):
+        """``fn(events, **kw)`` where ``events`` hold every event of the providers they
+        contain, in canonical order.
+
+        Here one call on all the events; a network built on a Dask cluster calls ``fn``
+        once per partition of providers (events shuffled by provider, see
+        :func:`icnet._dask.per_provider`) and concatenates what it returns (a
+        DataFrame or Series, or a tuple of them). So ``fn`` must compute figures
+        *per provider* (or per finer key that includes the provider); anything that
+        spans providers is combined from its output by the caller. ``columns`` names
+        the event columns ``fn`` reads (missing ones are skipped).
+        """
+        return fn(self.events, **kw)
+
     def _need_time(self, what):
         if not self.has_time:
             raise ParameterError(

@@ -154,79 +154,133 @@ def structural_betweenness(net, *, weights=None, length: str = "delay_median",
     return pd.Series(B, index=net.node_ids, name="structural")
 
 
-def _load(net, codes_p, n):
-    """Utilisation, backlog growth, delay trend and waiting share per provider."""
-    ev = net.events
-    util = np.full(n, np.nan)
-    growth = np.full(n, np.nan)
-    trend = np.full(n, np.nan)
-    wait = np.zeros(n)
-    if ev is None or "requested_at" not in ev:
-        return util, growth, trend, wait
-    t0 = ev["requested_at"].min()
-    month = ((ev["requested_at"] - t0) / pd.Timedelta(days=30.4375)).to_numpy().astype(int)
-    M = int(month.max()) + 1
-    arr = np.bincount(codes_p * M + month, minlength=n * M).reshape(n, M)
-    if "delivered_at" in ev:
-        d = ev["delivered_at"]
-        done = d.notna().to_numpy()
-        dm = np.clip(((d[done] - t0) / pd.Timedelta(days=30.4375)).to_numpy().astype(int),
-                     0, M - 1)
-        comp = np.bincount(codes_p[done] * M + dm, minlength=n * M).reshape(n, M)
-    else:
-        comp = arr.copy()
-    backlog = np.cumsum(arr - comp, axis=1)           # open at each month end
-    mean_arr = arr.mean(axis=1)
-    if M >= 3:
-        tt = np.arange(M) - (M - 1) / 2
-        slope = (backlog * tt).sum(axis=1) / (tt ** 2).sum()
-        growth = np.where(mean_arr > 0, slope / np.maximum(mean_arr, 1e-9), np.nan)
-    tot_c = comp.sum(axis=1)
-    util = np.where(tot_c > 0, arr.sum(axis=1) / np.maximum(tot_c, 1), np.nan)
+_MONTH = pd.Timedelta(days=30.4375)
+
+
+def _provider_part(ev, t0, n_months):
+    """What the bottleneck measures need from the events, per provider.
+
+    ``ev`` holds every event of the providers it contains (all events, or one
+    partition of providers on a Dask cluster: see
+    :meth:`icnet.ServiceNetwork._per_provider`); ``t0`` and ``n_months`` are the
+    whole log's first request and number of 30.44-day months. Returns
+    ``(months, providers, demand)``: arrivals and completions per provider code
+    ``p`` and month ``m``; per provider its summed delay (``wait``), median delay,
+    median delay/agreed ratio, modal service and delay trend (log ratio of the
+    median delay of the last third of the span to the first third); and the
+    events per ``(p, c, s)`` = (provider, client, service).
+    """
+    p = ev["provider"].cat.codes.to_numpy().astype(np.int64)
+    months = pd.DataFrame({"p": np.zeros(0, np.int64), "m": np.zeros(0, np.int64),
+                           "arr": np.zeros(0, np.int64), "comp": np.zeros(0, np.int64)})
+    prov = pd.DataFrame({"p": np.unique(p)})
+    at = pd.Index(prov["p"])
+    month = None
+    if "requested_at" in ev and t0 is not None:
+        month = ((ev["requested_at"] - t0) / _MONTH).to_numpy().astype(np.int64)
+        size = (int(p.max(initial=-1)) + 1) * n_months
+        arr = np.bincount(p * n_months + month, minlength=size)
+        if "delivered_at" in ev:
+            d = ev["delivered_at"]
+            done = d.notna().to_numpy()
+            dm = np.clip(((d[done] - t0) / _MONTH).to_numpy().astype(np.int64),
+                         0, n_months - 1)
+            comp = np.bincount(p[done] * n_months + dm, minlength=size)
+        else:
+            comp = arr
+        key = np.flatnonzero((arr > 0) | (comp > 0))
+        months = pd.DataFrame({"p": key // n_months, "m": key % n_months,
+                               "arr": arr[key], "comp": comp[key]})
+    for col in ("wait", "delay_median", "delay_ratio", "delay_trend"):
+        prov[col] = np.nan
     if "delay_hours" in ev:
         dl = ev["delay_hours"].to_numpy(float)
         ok = ~np.isnan(dl)
-        wait = np.bincount(codes_p[ok], weights=dl[ok], minlength=n)
-        wait = wait / wait.sum() if wait.sum() > 0 else wait
-        # delay trend: log ratio of median delay, last third vs first third of the span
-        third = np.minimum(month * 3 // M, 2)
-        df = pd.DataFrame({"p": codes_p[ok], "third": third[ok], "d": np.log1p(dl[ok])})
-        med = df.groupby(["p", "third"])["d"].median().unstack()
-        if 0 in med and 2 in med:
-            tr = (med[2] - med[0])
-            trend[tr.index.to_numpy()] = tr.to_numpy()
-    return util, growth, trend, wait
-
-
-def _delay_excess(net, codes_p, n):
-    """Robust z of a provider's log median delay among peers of the same service."""
-    ev = net.events
-    e = net.edges
-    z = np.full(n, np.nan)
-    ratio = np.full(n, np.nan)
-    med = np.full(n, np.nan)
-    if ev is None or "delay_hours" not in ev:
-        p = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))
-        dm = e.groupby(p)["delay_median"].median()
-        med[dm.index.to_numpy()] = dm.to_numpy()
-    else:
-        dl = ev["delay_hours"].to_numpy(float)
-        ok = ~np.isnan(dl)
-        s = pd.Series(dl[ok]).groupby(codes_p[ok]).median()
-        med[s.index.to_numpy()] = s.to_numpy()
+        w = pd.Series(np.bincount(p[ok], weights=dl[ok], minlength=int(p.max(initial=-1)) + 1))
+        prov["wait"] = w.reindex(at).fillna(0.0).to_numpy()
+        prov["delay_median"] = pd.Series(dl[ok]).groupby(p[ok]).median().reindex(at).to_numpy()
         if "expected_hours" in ev:
             ex = ev["expected_hours"].to_numpy(float)
             k = ok & ~np.isnan(ex) & (ex > 0)
-            r = pd.Series(dl[k] / ex[k]).groupby(codes_p[k]).median()
-            ratio[r.index.to_numpy()] = r.to_numpy()
-    if ev is not None and "service" in ev:
-        svc = ev["service"].astype(object).to_numpy()
-        modal = pd.Series(svc).groupby(codes_p).agg(lambda s: s.value_counts().index[0]
-                                                    if s.notna().any() else "")
-        group = np.full(n, "", dtype=object)
-        group[modal.index.to_numpy()] = modal.to_numpy()
-    else:
-        group = np.full(n, "", dtype=object)
+            r = pd.Series(dl[k] / ex[k]).groupby(p[k]).median()
+            prov["delay_ratio"] = r.reindex(at).to_numpy()
+        if month is not None:
+            third = np.minimum(month * 3 // n_months, 2)
+            df = pd.DataFrame({"p": p[ok], "third": third[ok], "d": np.log1p(dl[ok])})
+            med = df.groupby(["p", "third"])["d"].median().unstack()
+            if 0 in med and 2 in med:
+                prov["delay_trend"] = (med[2] - med[0]).reindex(at).to_numpy()
+    demand = pd.DataFrame({"p": np.zeros(0, np.int64), "c": np.zeros(0, np.int64),
+                           "s": pd.Series(dtype=object), "n": np.zeros(0, np.int64)})
+    prov["service"] = ""
+    if "service" in ev:
+        svc = ev["service"].astype(object)
+        modal = svc.groupby(p).agg(lambda s: s.value_counts().index[0]
+                                   if s.notna().any() else "")
+        prov["service"] = modal.reindex(at).to_numpy(dtype=object)
+        k = pd.DataFrame({"p": p, "c": ev["client"].cat.codes.to_numpy().astype(np.int64),
+                          "s": svc.fillna("").to_numpy()})
+        demand = k.groupby(["p", "c", "s"], sort=False).size().rename("n").reset_index()
+    return months, prov, demand
+
+
+def _event_measures(net, n):
+    """Per node (arrays of length ``n``): utilisation, backlog growth, delay trend,
+    waiting share, median delay, delay/agreed ratio, modal service, redundancy."""
+    out = {k: np.full(n, np.nan) for k in ("util", "growth", "trend", "med", "ratio", "red")}
+    out["wait"] = np.zeros(n)
+    out["service"] = np.full(n, "", dtype=object)
+    if not net.has_events:
+        return out
+    t0, n_months = None, 1
+    if "requested_at" in net.event_columns:
+        t0, last = net._request_range()
+        n_months = int((last - t0) / _MONTH) + 1
+    months, prov, demand = net._per_provider(
+        _provider_part, ["delay_hours", "expected_hours", "delivered_at", "service"],
+        t0=t0, n_months=n_months)
+    pc = prov["p"].to_numpy()
+    out["med"][pc] = prov["delay_median"].to_numpy()
+    out["ratio"][pc] = prov["delay_ratio"].to_numpy()
+    out["trend"][pc] = prov["delay_trend"].to_numpy()
+    out["service"][pc] = prov["service"].to_numpy(dtype=object)
+    if t0 is not None:
+        M = n_months
+        idx = months["p"].to_numpy() * M + months["m"].to_numpy()
+        arr = np.bincount(idx, weights=months["arr"].to_numpy(), minlength=n * M)
+        comp = np.bincount(idx, weights=months["comp"].to_numpy(), minlength=n * M)
+        arr, comp = arr.reshape(n, M), comp.reshape(n, M)
+        backlog = np.cumsum(arr - comp, axis=1)           # open at each month end
+        mean_arr = arr.mean(axis=1)
+        if M >= 3:
+            tt = np.arange(M) - (M - 1) / 2
+            slope = (backlog * tt).sum(axis=1) / (tt ** 2).sum()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out["growth"] = np.where(mean_arr > 0, slope / np.maximum(mean_arr, 1e-9),
+                                         np.nan)
+        tot_c = comp.sum(axis=1)
+        out["util"] = np.where(tot_c > 0, arr.sum(axis=1) / np.maximum(tot_c, 1), np.nan)
+    if t0 is not None and "delay_hours" in net.event_columns:
+        wait = np.zeros(n)
+        wait[pc] = prov["wait"].to_numpy()
+        out["wait"] = wait / wait.sum() if wait.sum() > 0 else wait
+    if "service" in net.event_columns and len(demand):
+        # share of a provider's demand from (client, service) pairs with another provider
+        alts = demand.groupby(["c", "s"])["p"].transform("nunique")
+        g = demand.assign(alt=(alts > 1) * demand["n"]).groupby("p")[["alt", "n"]].sum()
+        out["red"][g.index.to_numpy()] = (g["alt"] / g["n"]).to_numpy()
+    return out
+
+
+def _delay_excess(net, med, group):
+    """Robust z of a provider's log median delay among peers of the same service."""
+    n = len(med)
+    if not net.has_events or "delay_hours" not in net.event_columns:
+        e = net.edges
+        med = np.full(n, np.nan)
+        p = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))
+        dm = e.groupby(p)["delay_median"].median()
+        med[dm.index.to_numpy()] = dm.to_numpy()
     lm = np.log1p(med)
     # peers = providers of the same service when there are at least 3, else everybody
     size = pd.Series(group).map(pd.Series(group).value_counts()).to_numpy()
@@ -238,24 +292,7 @@ def _delay_excess(net, codes_p, n):
     glob = 1.4826 * np.nanmedian(np.abs(lm - np.nanmedian(lm))) if has.any() else 1.0
     scale = np.where(mad > 0, mad, glob if glob > 0 else 1.0)
     z = ((df.lm - ctr) / scale).to_numpy()
-    return z, ratio, med
-
-
-def _redundancy(net, n):
-    """Share of a provider's demand from (client, service) pairs with another provider."""
-    ev = net.events
-    red = np.full(n, np.nan)
-    if ev is None or "service" not in ev:
-        return red
-    k = pd.DataFrame({"p": ev["provider"].cat.codes.to_numpy(),
-                      "c": ev["client"].cat.codes.to_numpy(),
-                      "s": ev["service"].astype(object).fillna("")})
-    agg = k.groupby(["p", "c", "s"], sort=False).size().rename("n").reset_index()
-    alts = agg.groupby(["c", "s"])["p"].transform("nunique")
-    agg["alt"] = (alts > 1) * agg["n"]
-    g = agg.groupby("p")[["alt", "n"]].sum()
-    red[g.index.to_numpy()] = (g["alt"] / g["n"]).to_numpy()
-    return red
+    return z, med
 
 
 def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85,
@@ -343,16 +380,10 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85,
     n_cl = np.bincount(p, minlength=n)
     dep = dependence(net, alpha=alpha).to_numpy()
     struct = structural_betweenness(net).to_numpy()
-    codes_p = net.events["provider"].cat.codes.to_numpy().astype(np.int64) \
-        if net.has_events else None
-    if codes_p is not None:
-        util, growth, trend, wait = _load(net, codes_p, n)
-    else:
-        util = growth = trend = np.full(n, np.nan)
-        wait = np.zeros(n)
-    z, ratio, med = _delay_excess(net, codes_p, n) if codes_p is not None else \
-        _delay_excess(net, np.zeros(0, np.int64), n)
-    red = _redundancy(net, n)
+    m = _event_measures(net, n)
+    util, growth, trend, wait, ratio, red = (m[k] for k in ("util", "growth", "trend", "wait",
+                                                             "ratio", "red"))
+    z, med = _delay_excess(net, m["med"], m["service"])
     df = pd.DataFrame({
         "node": net.node_ids.to_numpy(dtype=object), "unit": net.nodes["unit"].to_numpy(),
         "dependence": dep, "structural": struct, "utilisation": util,
