@@ -97,14 +97,102 @@ def test_edge_and_event_analyses_are_identical(client, planta):
     pd.testing.assert_frame_equal(w.edges, ref.window("2025-03-01", "2025-06-01").edges)
 
 
-def test_temporal_analyses_run_on_the_computed_events(client, planta):
+def _refuse_full_events(monkeypatch):
+    """Computing the whole event log to the driver fails (analyses reach it through
+    DaskServiceNetwork.compute); by() and the per-provider summaries still work."""
+    def refuse(*a, **k):
+        raise AssertionError("the events were computed to the driver")
+    monkeypatch.setattr(_dask.DaskServiceNetwork, "compute", refuse)
+
+
+def _same_quality(a, b):
+    for name in ("edges", "providers", "units", "dimensions", "nps", "agreement"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+
+
+@pytest.mark.parametrize("nparts", [1, 3, 7])
+def test_event_analyses_run_per_partition_of_providers(client, planta, monkeypatch, nparts):
+    """bottlenecks, service_quality, health and actions read the events only through
+    per-provider summaries computed on the cluster: exactly the pandas results, for
+    any partitioning, and the event log never reaches the driver."""
+    ev = _raw(planta)
+    kw = dict(people=planta.people, ratings=planta.ratings, agreements=planta.agreements)
+    ref = icnet.from_events(ev, **kw)
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=nparts), **kw)
+    _refuse_full_events(monkeypatch)
+    for level in (None, "unit"):
+        pd.testing.assert_frame_equal(icnet.bottlenecks(net, level=level),
+                                      icnet.bottlenecks(ref, level=level), check_exact=True)
+        _same_quality(icnet.service_quality(net, level=level),
+                      icnet.service_quality(ref, level=level))
+    pd.testing.assert_frame_equal(icnet.health(net), icnet.health(ref), check_exact=True)
+    pd.testing.assert_frame_equal(icnet.health(net, level="person", individuals=True,
+                                               freq="MS"),
+                                  icnet.health(ref, level="person", individuals=True,
+                                               freq="MS"), check_exact=True)
+    pd.testing.assert_frame_equal(icnet.actions(net), icnet.actions(ref), check_exact=True)
+
+
+def test_summaries_are_shared_not_recomputed(client, planta, monkeypatch):
+    """One pass over the events per summary: a second analysis needing the same
+    summary reuses it."""
+    net = icnet.from_events(dd.from_pandas(_raw(planta), npartitions=3),
+                            people=planta.people)
+    calls = []
+    real = _dask.per_provider
+    monkeypatch.setattr(_dask, "per_provider", lambda *a: calls.append(a[1]) or real(*a))
+    icnet.bottlenecks(net)
+    assert len(calls) == 1
+    icnet.bottlenecks(net)
+    assert len(calls) == 1
+    icnet.service_quality(net)          # the ratings of the people and of the units
+    assert len(calls) == 3
+    icnet.service_quality(net)
+    assert len(calls) == 3
+
+
+def test_generated_org_analyses_are_identical(client, monkeypatch):
+    """A generated organisation with planted patterns (several services, agreed delays,
+    months of backlog): bottleneck measures, quality, health trends and leniency equal
+    the pandas path's."""
+    org = synth.organisation(n_people=400, seed=5)
+    kw = dict(people=org.people, agreements=org.agreements)
+    ref = icnet.from_events(org.events, **kw)
+    net = icnet.from_events(dd.from_pandas(org.events, npartitions=5), **kw)
+    _refuse_full_events(monkeypatch)
+    for level in (None, "unit"):
+        b = icnet.bottlenecks(net, level=level)
+        pd.testing.assert_frame_equal(b, icnet.bottlenecks(ref, level=level),
+                                      check_exact=True)
+        assert b["delay_trend"].notna().any() and b["redundancy"].notna().any()
+    _same_quality(icnet.service_quality(net), icnet.service_quality(ref))
+    h = icnet.health(net, freq="MS")
+    pd.testing.assert_frame_equal(h, icnet.health(ref, freq="MS"), check_exact=True)
+    assert h["trend"].notna().any() and h["client_leniency"].notna().any()
+
+
+def test_report_and_figures_without_the_events(client, planta, monkeypatch, tmp_path):
+    """The whole report (tables, figures, spiral timeline) from a Dask-built network
+    whose event log never reaches the driver; its tables equal the pandas report's."""
     ev = _raw(planta)
     kw = dict(people=planta.people, ratings=planta.ratings, agreements=planta.agreements)
     ref = icnet.from_events(ev, **kw)
     net = icnet.from_events(dd.from_pandas(ev, npartitions=3), **kw)
-    pd.testing.assert_frame_equal(icnet.health(net), icnet.health(ref))
-    pd.testing.assert_frame_equal(icnet.health(net, level="unit"),
-                                  icnet.health(ref, level="unit"))
+    _refuse_full_events(monkeypatch)
+    icnet.report(net, tmp_path / "dask" / "report.html", tables=True)
+    monkeypatch.undo()
+    icnet.report(ref, tmp_path / "pandas" / "report.html", tables=True)
+    a = sorted(p.name for p in (tmp_path / "dask").iterdir())
+    assert a == sorted(p.name for p in (tmp_path / "pandas").iterdir())
+    assert "health_trend.png" in a and any(x.startswith("spiral_") for x in a)
+    for name in a:
+        if name.endswith(".csv") and name != "spirals.csv":   # spirals: another MC draw
+            assert (tmp_path / "dask" / name).read_bytes() == \
+                (tmp_path / "pandas" / name).read_bytes(), name
+    plot = icnet.plot
+    for fn in (plot.health_trend, plot.satisfaction_heatmap):
+        fn(net)
+    pd.testing.assert_series_equal(plot._raters(net.by("unit")), plot._raters(ref.by("unit")))
 
 
 # ---------------------------------------------------------------------------- spirals

@@ -499,7 +499,6 @@ class DaskServiceNetwork(_net.ServiceNetwork):
         self._span = span
         self._last_request = last_request
         self._local = None
-        self._summaries = {}
 
     def __repr__(self) -> str:
         return (f"<ServiceNetwork level={self.level!r}: {len(self.node_ids)} nodes, "
@@ -527,14 +526,14 @@ class DaskServiceNetwork(_net.ServiceNetwork):
         self._need_time("the request times")
         return self._span[0], self._last_request
 
-    def _per_provider(self, fn, columns, **kw):
-        """:meth:`icnet.ServiceNetwork._per_provider` on the cluster (see
-        :func:`per_provider`); results are kept, so analyses that need the same
-        summary (``fn`` and ``kw``) share one pass over the events."""
-        key = (fn.__module__, fn.__qualname__, tuple(columns), repr(sorted(kw.items())))
-        if key not in self._summaries:
-            self._summaries[key] = per_provider(self, fn, columns, kw)
-        return self._summaries[key]
+    @property
+    def _on_cluster(self) -> "DaskServiceNetwork":
+        """This network (analyses that run on the cluster look for it)."""
+        return self
+
+    def _run_per_provider(self, fn, columns, kw):
+        """On the cluster: see :func:`per_provider`."""
+        return per_provider(self, fn, columns, kw)
 
     def compute(self) -> _net.ServiceNetwork:
         """The same network with its events in memory (pandas), computed once.
@@ -774,6 +773,14 @@ class _LazyEvents(_net.ServiceNetwork):
     @property
     def event_columns(self) -> tuple:
         return self._source.event_columns
+
+    @property
+    def n_events(self) -> int:
+        return self._source.n_events
+
+    @property
+    def _on_cluster(self) -> DaskServiceNetwork:
+        return self._source
 
     def _request_range(self):
         return self._source._request_range()

@@ -123,6 +123,11 @@ class ServiceNetwork:
         return req.min(), last
 
     @property
+    def n_events(self) -> int:
+        """Number of events (of an edge list: the sum of its ``n_events``)."""
+        return len(self.events) if self.has_events else int(self.edges["n_events"].sum())
+
+    @property
     def event_columns(self) -> tuple:
         """The columns of ``events`` (empty for a network built from an edge list),
         known without computing events that live on a Dask cluster."""
@@ -143,8 +148,17 @@ class ServiceNetwork:
         DataFrame or Series, or a tuple of them). So ``fn`` must compute figures
         *per provider* (or per finer key that includes the provider); anything that
         spans providers is combined from its output by the caller. ``columns`` names
-        the event columns ``fn`` reads (missing ones are skipped).
+        the event columns ``fn`` reads (missing ones are skipped). Results are kept
+        (keyed by ``fn``, ``columns`` and ``kw``): analyses asking for the same
+        summary share one pass over the events.
         """
+        memo = self.__dict__.setdefault("_memo", {})
+        key = (fn.__module__, fn.__qualname__, tuple(columns), repr(sorted(kw.items())))
+        if key not in memo:
+            memo[key] = self._run_per_provider(fn, columns, kw)
+        return memo[key]
+
+    def _run_per_provider(self, fn, columns, kw):
         return fn(self.events, **kw)
 
     def _need_time(self, what):

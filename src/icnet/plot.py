@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
+from .analysis import _ratings
 from .errors import ParameterError
 from .privacy import MIN_GROUP_SIZE, suppress
 
@@ -57,15 +58,10 @@ def _raters(net) -> pd.Series:
     """
     e = net.edges
     idx = pd.MultiIndex.from_arrays([e["provider"].astype(object), e["client"].astype(object)])
-    ev = net.events
-    if ev is None or "satisfaction" not in ev:
+    s = _ratings.summary(net) if net.has_events else None
+    if s is None:
         return pd.Series(e["satisfaction_n"].fillna(0).to_numpy(float), index=idx)
-    rated = ev[ev["satisfaction"].notna()]
-    col = "client_person" if "client_person" in rated else "client"
-    n = rated.groupby(["provider", "client"], observed=True)[col].nunique()
-    n.index = pd.MultiIndex.from_arrays([n.index.get_level_values(0).astype(object),
-                                         n.index.get_level_values(1).astype(object)])
-    return n.reindex(idx).fillna(0).astype(float)
+    return s.relations["n_raters"].reindex(idx).fillna(0).astype(float)
 
 
 def suppressed_edges(net, *, min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFrame:
@@ -650,21 +646,17 @@ def health_trend(net, *, freq: str = "QS", ax=None, min_group_size: int = MIN_GR
         raise ParameterError(f"The 'freq' parameter must be a pandas offset alias such as "
                              f"'QS', 'MS' or 'W-MON'; got {freq!r}.")
     u = net.by("unit") if net.level == "person" and net.people is not None else net
-    ev = u.events
     ax = _axes(ax, (9, 4.5))
-    if ev is None or "satisfaction" not in ev or "requested_at" not in ev \
-            or ev["satisfaction"].notna().sum() == 0:
-        _period_bins(pd.Series(pd.to_datetime(["2000-01-01"])), freq)   # still check freq
+    _period_bins(pd.Series(pd.to_datetime(["2000-01-01"])), freq)   # checks freq
+    got = _ratings.by_period(u, pd.tseries.frequencies.to_offset(freq)) \
+        if u.has_time else None
+    if got is None or not len(got[0]):
         ax.set_title("No dated satisfaction ratings: no trend to show", fontsize=10)
         return ax
-    r = ev[ev["satisfaction"].notna() & ev["requested_at"].notna()]
-    k, starts = _period_bins(r["requested_at"], freq)
-    rater = "client_person" if "client_person" in r else "client"
-    t = pd.DataFrame({"period": k, "unit": r["provider"].astype(str).to_numpy(),
-                      "y": r["satisfaction"].to_numpy(float),
-                      "rater": r[rater].astype(str).to_numpy()})
-    g = t.groupby(["period", "unit"])
-    m = pd.DataFrame({"y": g["y"].mean(), "n": g["rater"].nunique()}).reset_index()
+    t, starts = got
+    starts = starts[:int(t["k"].max()) + 1]
+    m = pd.DataFrame({"period": t["k"].to_numpy(), "unit": t["provider"].astype(str),
+                      "y": t["mean"].to_numpy(float), "n": t["n_raters"].to_numpy()})
     m = suppress(m, "n", ["y"], min_group_size=min_group_size)
     M = m.pivot(index="period", columns="unit", values="y").reindex(range(len(starts)))
     for unit in sorted(M.columns):

@@ -280,7 +280,7 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
 
 
 def _meta(net) -> str:
-    n_ev = len(net.events) if net.has_events else int(net.edges["n_events"].sum())
+    n_ev = net.n_events
     who = "people" if net.level == "person" else f"{net.level}s"
     text = f"{n_ev:,} service events between {len(net.node_ids)} {who}"
     if net.level == "person" and net.people is not None and "unit" in net.people:

@@ -11,6 +11,7 @@ import pandas as pd
 from .. import _validate
 from ..errors import ParameterError
 from ..privacy import MIN_GROUP_SIZE
+from . import _ratings
 from .health import findings, health
 
 __all__ = ["actions", "what_if", "RULES"]
@@ -307,13 +308,8 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
 
 def _relation_raters(units) -> dict:
     """(provider, client) → distinct people who rated that relation (unit level)."""
-    ev = units.events
-    if "satisfaction" not in ev:
-        return {}
-    rater = "client_person" if "client_person" in ev else "client"
-    r = ev.loc[ev["satisfaction"].notna()].groupby(["provider", "client"],
-                                                   observed=True)[rater].nunique()
-    return r.to_dict()
+    s = _ratings.summary(units)
+    return {} if s is None else s.relations["n_raters"].to_dict()
 
 
 def what_if(net, *, meet_agreement=None, remove=None, level: str = "unit") -> pd.DataFrame:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validate
+from . import _ratings
 from ..errors import ParameterError
 from ..privacy import MIN_GROUP_SIZE
 
@@ -285,14 +286,12 @@ def health(net, *, level: str = "unit", individuals: bool = False,
             out[col] = qp[src].reindex(names).to_numpy(dtype=float)
     else:
         out[["served_quality", "served_low", "served_high"]] = np.nan
-    ev = key_net.events
-    rater_col = "client_person" if "client_person" in ev else "client"
-    rated = ev.loc[ev["satisfaction"].notna()] if "satisfaction" in ev else ev.iloc[:0]
-    nr = rated.groupby("provider", observed=True)[rater_col].nunique()
+    rs = _ratings.summary(key_net)
+    nr = rs.providers["n_raters"] if rs is not None else pd.Series(dtype="int64")
     out["n_raters"] = nr.reindex(names).fillna(0).astype(int).to_numpy()
     small = out["n_raters"].to_numpy() < min_group_size
     out.loc[small, ["served_quality", "served_low", "served_high"]] = np.nan
-    out["client_leniency"] = _leniency(rated, names, rater_col, min_group_size)
+    out["client_leniency"] = _leniency(rs, names, min_group_size)
     # delays and agreed delays of the service it gives
     e = key_net.edges
     g = e.groupby("provider", observed=True)
@@ -348,7 +347,7 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     out["idle_members"] = idle.groupby("node")["idle"].sum().reindex(names).fillna(0) \
         .astype(int).to_numpy()
     out["idle_share"] = out["idle_members"] / out["n_members"].where(out["n_members"] > 0)
-    out["trend"] = _trend(key_net, names, off, min_group_size, rater_col)
+    out["trend"] = _trend(key_net, names, off, min_group_size, rs)
     lo, hi = net.scale
     breach = out["sla_breach_rate"].where(out["sla_breach_rate"].notna(),
                                           out["agreement_breach_rate"])
@@ -394,54 +393,48 @@ def _count(names, group_of, groups):
     return d.groupby("n").size().reindex(names).fillna(0).astype(int).to_numpy()
 
 
-def _leniency(rated, names, rater_col, min_group_size):
+def _leniency(rs, names, min_group_size):
     """Client leniency: its ratings minus what the same providers get from others."""
-    if not len(rated):
+    if rs is None or not len(rs.relations):
         return np.full(len(names), np.nan)
-    pc = rated.groupby(["provider", "client"], observed=True)["satisfaction"] \
-        .agg(["sum", "count"]).reset_index()
-    tot = pc.groupby("provider", observed=True)[["sum", "count"]].transform("sum")
+    pc = rs.relations[["sum", "count"]].reset_index()
+    tot = pc.groupby("provider", sort=False)[["sum", "count"]].transform("sum")
     n_other = tot["count"] - pc["count"]
     ok = n_other > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         dev = pc["sum"] / pc["count"] - (tot["sum"] - pc["sum"]) / n_other
     w = pc["count"].where(ok, 0).astype(float)
-    num = (dev.where(ok, 0) * w).groupby(pc["client"], observed=True).sum()
-    den = w.groupby(pc["client"], observed=True).sum()
+    num = (dev.where(ok, 0) * w).groupby(pc["client"]).sum()
+    den = w.groupby(pc["client"]).sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         len_ = (num / den.where(den > 0)).reindex(names).to_numpy(dtype=float, copy=True)
     # privacy: the figure describes the client's raters
-    nrat = rated.groupby("client", observed=True)[rater_col].nunique()
+    nrat = rs.client_raters
     len_[nrat.reindex(names).fillna(0).to_numpy() < min_group_size] = np.nan
     return len_
 
 
-def _trend(key_net, names, off, min_group_size, rater_col):
+def _trend(key_net, names, off, min_group_size, rs):
     """Served quality in the last complete period minus the one before, net of the
     organisation-wide change (a company-wide bad or good period moves nobody's trend)."""
-    if not key_net.has_time or "satisfaction" not in key_net.events:
+    got = _ratings.by_period(key_net, off, rs) if key_net.has_time else None
+    if got is None or not len(got[0]):
         return np.full(len(names), np.nan)
-    ev = key_net.events.loc[key_net.events["satisfaction"].notna()]
-    if not len(ev):
-        return np.full(len(names), np.nan)
-    t = ev["requested_at"]
-    first = t.min().normalize()
-    start = first if off.is_on_offset(first) else off.rollback(first)
-    bounds = pd.date_range(start, t.max() + off, freq=off)
-    k = np.searchsorted(bounds.values, t.to_numpy(), side="right") - 1
+    t, bounds = got
     end = key_net.span[1]
     # a period is complete when the data reach its last day
-    last = int(k.max())
+    last = int(t["k"].max())
     if end < bounds[last + 1] - pd.Timedelta(days=1):
         last -= 1
     if last < 1:
         return np.full(len(names), np.nan)
 
     def mean(j):
-        s = ev.loc[k == j]
-        gp = s.groupby("provider", observed=True)
-        m = gp["satisfaction"].mean().where(gp[rater_col].nunique() >= min_group_size)
-        return m, s["satisfaction"].mean()
+        s = t.loc[t["k"] == j]
+        m = pd.Series(s["mean"].to_numpy(), index=s["provider"].to_numpy(dtype=object))
+        m = m.where(s["n_raters"].to_numpy() >= min_group_size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return m, s["sum"].sum() / s["count"].sum()
 
     (m1, o1), (m0, o0) = mean(last), mean(last - 1)
     return ((m1 - m0) - (o1 - o0)).reindex(names).to_numpy(dtype=float)

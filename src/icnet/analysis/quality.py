@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import _shrink, _validate
+from . import _ratings
 from ..errors import ParameterError
 from ..privacy import MIN_GROUP_SIZE, suppress
 
@@ -197,22 +198,10 @@ def _suppress(df, min_group_size):
 
 def _raters(net, by):
     """Distinct rating people behind each provider (``by="provider"``) or relation."""
-    ev = net.events if net.has_events else None
-    keys = ["provider"] if by == "provider" else ["provider", "client"]
-    if ev is None or "satisfaction" not in ev:
+    s = _ratings.summary(net)
+    if s is None:
         return None
-    col = "client_person" if "client_person" in ev else "client"
-    rated = ev.loc[ev["satisfaction"].notna(), list(dict.fromkeys(keys + [col]))]
-    if col in keys:                      # the client itself is the rater
-        rated = rated.assign(_rater=rated[col])
-        col = "_rater"
-    n = rated.groupby(keys, observed=True)[col].nunique()
-    if by == "provider":
-        n.index = n.index.astype(object)
-    else:
-        n.index = pd.MultiIndex.from_arrays([n.index.get_level_values(0).astype(object),
-                                             n.index.get_level_values(1).astype(object)])
-    return n
+    return (s.providers if by == "provider" else s.relations)["n_raters"]
 
 
 def _edge_quality(e, net, thr, ci):
@@ -247,10 +236,9 @@ def _provider_quality(edges, net, thr, ci):
         pm = agg["s"] / agg["n"]
     # within-provider rating sd, pooled from the events when available
     sd = np.full(len(agg), np.nan)
-    if net.has_events and "satisfaction" in net.events:
-        ev = net.events[["provider", "satisfaction"]].dropna()
-        s = ev.groupby("provider", observed=True)["satisfaction"].std()
-        sd = s.reindex(agg.index).to_numpy(float)
+    rs = _ratings.summary(net)
+    if rs is not None:
+        sd = rs.providers["sd"].reindex(agg.index).to_numpy(float)
     sh = _shrink.shrink(agg["n"].to_numpy(), pm.to_numpy(), sd, np.zeros(len(agg), np.int64),
                         net.scale, level=ci)
     out = pd.DataFrame({

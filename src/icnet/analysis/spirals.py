@@ -341,9 +341,10 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     >>> s.loc[0, ["a", "b", "kind"]].tolist()
     ['P0009', 'P0070', 'spiral']
     """
-    if hasattr(net, "_in_memory"):
+    if getattr(net, "_on_cluster", None) is not None:
         # built on a Dask cluster: the events stay there (see _spirals_dask); by()
         # aggregates on the cluster too
+        net = net._on_cluster
         if level is not None and level != net.level:
             net = net.by(level)
         return _spirals_dask(net, seed=seed, n_perm=n_perm, half_life_days=half_life_days,
@@ -817,8 +818,10 @@ def spiral_timeline(net, a, b, *, half_life_days: float = 7.0, bad_z: float = 1.
     >>> sorted(tl["direction"].unique())
     ['a→b', 'b→a']
     """
-    dask_net = hasattr(net, "_in_memory")   # built on a Dask cluster: events stay there
-    if not dask_net:
+    dask_net = getattr(net, "_on_cluster", None) is not None   # events stay on the cluster
+    if dask_net:
+        net = net._on_cluster
+    else:
         net = _validate.network(net, need_events=True)
     net = _validate.level(net, level)
     for x in (a, b):
