@@ -103,6 +103,40 @@ def test_analyze_writes_report_tables_and_figures(tmp_path, files):
     assert r.stderr == ""          # --quiet and not a terminal: nothing on stderr
 
 
+def test_analyze_on_dask_writes_the_pandas_tables(tmp_path):
+    """--engine dask: the planta sample analysed on two local worker processes gives
+    the pandas run's tables (spirals: another Monte Carlo draw of the same test)."""
+    pytest.importorskip("distributed", reason="dask is in the test extra")  # never skips in CI
+    d = icnet.datasets.load("planta", as_tables=True)
+    ev, pp, ag = (tmp_path / f"{n}.csv" for n in ("events", "people", "agreements"))
+    d["events"].to_csv(ev, index=False)
+    d["people"].to_csv(pp, index=False)
+    d["agreements"].to_csv(ag, index=False)
+    common = (ev, "--people", pp, "--agreements", ag, "--quiet", "--seed", "3")
+    r = run("analyze", *common, "--engine", "dask", "--workers", "2", "--out", tmp_path / "d")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    r = run("analyze", *common, "--out", tmp_path / "p")
+    assert r.returncode == 0, r.stderr
+    names = sorted(p.name for p in (tmp_path / "p").iterdir())
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == names
+    for name in names:
+        if name.endswith(".csv") and name != "spirals.csv":
+            assert (tmp_path / "d" / name).read_bytes() == (tmp_path / "p" / name).read_bytes()
+    sp = [pd.read_csv(tmp_path / x / "spirals.csv") for x in "dp"]
+    top = [x[x["kind"] == "spiral"][["a", "b", "initiator", "start"]] for x in sp]
+    assert len(top[1]) and top[0].equals(top[1])
+
+
+def test_dask_options_are_checked(files, tmp_path):
+    ev, pp = files
+    r = run("analyze", ev, "--workers", "3", "--out", tmp_path / "o")
+    assert r.returncode == 2 and "go with --engine dask" in r.stderr
+    r = run("analyze", ev, "--engine", "dask", "--workers", "0", "--out", tmp_path / "o")
+    assert r.returncode == 2 and "--workers must be at least 1" in r.stderr
+    r = run("analyze", ev, "--engine", "spark", "--out", tmp_path / "o")
+    assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
 def test_analyze_drop_writes_dropped_csv(tmp_path, events, people):
     bad = pd.concat([events, events.iloc[[0]].assign(event_id="zz", satisfaction=9)])
     f = tmp_path / "ev.csv"

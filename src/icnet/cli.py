@@ -4,7 +4,10 @@ Subcommands
 -----------
 ``icnet analyze EVENTS [--people F] [--ratings F] [--agreements F] [--level unit] --out DIR``
     Read the tables, run every analysis and write ``report.html``, the result
-    tables as CSV and the figures as PNG into ``DIR``.
+    tables as CSV and the figures as PNG into ``DIR``. With ``--engine dask`` the
+    events (a Parquet dataset, CSV or Parquet file) are read and analysed on a Dask
+    cluster (``--scheduler ADDRESS``, or ``--workers N`` local worker processes);
+    only per-provider and per-pair summaries reach this process.
 ``icnet demo --out DIR``
     The same on the bundled ``planta`` sample.
 ``icnet generate --people N --seed S --out DIR``
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 import warnings
@@ -43,6 +47,7 @@ examples:
   icnet demo --out icnet-demo
   icnet analyze events.csv --people people.csv --agreements agreements.csv --out results
   icnet analyze tickets.parquet --columns map.json --level unit --out results
+  icnet analyze events_dataset/ --people people.csv --engine dask --workers 2 --out results
   icnet validate events.csv --people people.csv
   icnet generate --people 500 --seed 1 --out synthetic
 
@@ -114,6 +119,15 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--errors", choices=["raise", "drop"], default="raise",
                    help="raise at the first invalid row (default) or drop invalid rows "
                         "(listed in dropped.csv)")
+    a.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
+                   help="pandas (default: the events in memory) or dask (the events stay on "
+                        "a Dask cluster; needs pip install \"icnet[dask]\")")
+    a.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --engine dask: a running dask.distributed scheduler "
+                        "(default: start local workers)")
+    a.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="with --engine dask and no --scheduler: local worker processes "
+                        "(default 2, one thread each)")
 
     d = sub.add_parser("demo", help="run the whole analysis on the bundled 'planta' sample")
     common(d, tables=False)
@@ -164,6 +178,35 @@ class _Usage(Exception):
     pass
 
 
+@contextmanager
+def _cluster(args):
+    """With ``--engine dask``: a client of ``--scheduler``, or of ``--workers`` local
+    worker processes (one thread each) started here and closed at the end."""
+    if args.engine != "dask":
+        yield None
+        return
+    if args.workers < 1:
+        raise _Usage("--workers must be at least 1")
+    try:
+        import distributed
+    except ImportError:
+        raise _Usage('--engine dask needs Dask: pip install "icnet[dask]"') from None
+    if args.scheduler:
+        try:
+            client = distributed.Client(args.scheduler, timeout="30s")
+        except OSError as err:
+            raise _Usage(f"cannot reach the Dask scheduler {args.scheduler!r} ({err})") \
+                from None
+        with client:
+            yield client
+        return
+    with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1,
+                                  dashboard_address=None,
+                                  silence_logs=logging.ERROR) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client
+
+
 def _analyze(args, net, prog: _Progress) -> None:
     import icnet
 
@@ -183,12 +226,16 @@ def _run(args, prog: _Progress) -> int:
     import icnet
 
     if args.command == "analyze":
-        with prog.step("reading and validating the tables"):
-            net = icnet.from_events(
-                args.events, people=args.people, ratings=args.ratings,
-                agreements=args.agreements, scale=_scale(args.scale),
-                columns=_columns(args.columns), errors=args.errors, tz=args.tz)
-        _analyze(args, net, prog)
+        if args.engine == "pandas" and (args.scheduler or args.workers != 2):
+            raise _Usage("--scheduler and --workers go with --engine dask")
+        with _cluster(args):
+            with prog.step("reading and validating the tables"):
+                net = icnet.from_events(
+                    args.events, people=args.people, ratings=args.ratings,
+                    agreements=args.agreements, scale=_scale(args.scale),
+                    columns=_columns(args.columns), errors=args.errors, tz=args.tz,
+                    engine=args.engine)
+            _analyze(args, net, prog)
         return EXIT_OK
     if args.command == "demo":
         with prog.step("loading the 'planta' sample"):
