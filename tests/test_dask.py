@@ -367,8 +367,10 @@ def _same_compliance(a, b):
     assert a.agreements.attrs == b.agreements.attrs
 
 
-def test_agreement_compliance_computes_only_the_agreed_relations(client, planta,
-                                                                monkeypatch):
+def test_agreement_compliance_runs_per_partition_of_providers(client, planta, monkeypatch):
+    """Each agreement's events, open requests and breach rates are computed on the
+    cluster; only those figures reach the driver (also with a service-specific
+    agreement and one whose relation has no event)."""
     ev = _raw(planta)
     kw = dict(people=planta.people, ratings=planta.ratings, agreements=planta.agreements)
     ref = icnet.from_events(ev, **kw)
@@ -389,6 +391,25 @@ def test_agreement_compliance_computes_only_the_agreed_relations(client, planta,
                                                       min_group_size=2))
     _same_compliance(got_unit, icnet.agreement_compliance(ref_unit))
     assert got.agreements["n_events"].sum() > 0
+    # a service-specific agreement and one on a relation without events
+    ag = planta.agreements
+    taken = set(zip(ag["provider"], ag["client"]))
+    units = sorted(planta.people["unit"].unique())
+    free = next((u, v) for u in units for v in units if u != v and (u, v) not in taken)
+    used = set(ag.loc[(ag["provider"] == ag["provider"].iloc[0]) &
+                      (ag["client"] == ag["client"].iloc[0]), "service"].dropna())
+    svc = next(x for x in sorted(ev["service"].dropna().unique()) if x not in used)
+    extra = pd.concat([ag, ag.iloc[[0]].assign(service=svc),
+                       ag.iloc[[0]].assign(provider=free[0], client=free[1])],
+                      ignore_index=True)
+    kw["agreements"] = extra
+    ref = icnet.from_events(ev, **kw)
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=4), **kw)
+    _refuse_full_events(monkeypatch)
+    got = icnet.agreement_compliance(net)
+    monkeypatch.undo()
+    _same_compliance(got, icnet.agreement_compliance(ref))
+    assert len(got.agreements) == len(extra)
 
 
 def test_spiral_timeline_brings_only_the_pair(client, planta, monkeypatch):

@@ -39,15 +39,18 @@ Monte Carlo draw (also at another ``level``). ``window`` filters the
 events per partition and ``by`` maps people to groups per partition (the
 within-group events become ``internal``, a Dask frame); both recompute the
 edges by the aggregation of step 2 and return a Dask-built network.
-``agreement_compliance`` computes only the events of the relations that
-have an agreement (:meth:`DaskServiceNetwork._with_pairs`),
-``spiral_timeline`` only the pair's (:func:`pair_events`). The
-other analyses that read individual events (``service_quality``,
-``bottlenecks``, ``health`` …) and ``periods`` compute the events into
-memory once
-(:meth:`DaskServiceNetwork.compute`), canonically sorted exactly like the
-pandas path, and give identical results; they need the memory the pandas
-path needs.
+``spiral_timeline`` computes only the pair's events (:func:`pair_events`).
+
+``service_quality``, ``bottlenecks``, ``agreement_compliance``, ``health``,
+``actions`` and the report read the events only through per-provider
+summaries (:meth:`icnet.ServiceNetwork._per_provider`): the needed columns are
+shuffled by provider, each partition sorted canonically and summarised by the
+pandas path's own function (:func:`per_provider`); only the summaries reach
+the driver, and the results are identical. ``periods`` and a few options
+that rewrite events (``service_quality(adjust_leniency=True)``, ``what_if``)
+compute the events into memory once (:meth:`DaskServiceNetwork.compute`),
+canonically sorted exactly like the pandas path; they need the memory the
+pandas path needs.
 
 Examples
 --------
@@ -643,26 +646,6 @@ class DaskServiceNetwork(_net.ServiceNetwork):
     def periods(self, freq: str = "QS"):
         return self.compute().periods(freq)
 
-    def _with_pairs(self, providers, clients) -> _net.ServiceNetwork:
-        """This network with only the events of the given ``provider → client``
-        relations in memory (filtered on the cluster, canonically sorted).
-
-        ``edges``, ``nodes`` and the small tables are the whole network's; only
-        ``events`` is the subset (so each relation's events are exactly the
-        pandas path's slice). For analyses that read a few relations, such as
-        :func:`icnet.agreement_compliance`.
-        """
-        n = len(self.node_ids)
-        p = self.node_ids.get_indexer(pd.Index(providers, dtype=object))
-        c = self.node_ids.get_indexer(pd.Index(clients, dtype=object))
-        ok = (p >= 0) & (c >= 0)
-        keys = np.unique(p[ok].astype(np.int64) * n + c[ok].astype(np.int64))
-        sub = self.events.map_partitions(_pairs_part, keys, n, meta=self.events._meta)
-        local = self._local_with(_gather(sub)[0], None)
-        if self.has_time:
-            local.__dict__["span"] = self.span      # the whole network's, as pandas'
-        return local
-
     periods.__doc__ = _net.ServiceNetwork.periods.__doc__
 
 
@@ -766,9 +749,6 @@ class _LazyEvents(_net.ServiceNetwork):
 
     def periods(self, freq: str = "QS"):
         return self._source.periods(freq)
-
-    def _with_pairs(self, providers, clients):
-        return self._source._with_pairs(providers, clients)
 
     @property
     def event_columns(self) -> tuple:

@@ -152,8 +152,11 @@ class ServiceNetwork:
         (keyed by ``fn``, ``columns`` and ``kw``): analyses asking for the same
         summary share one pass over the events.
         """
+        simple = (str, int, float, bool, type(None), pd.Timestamp)
+        if not all(isinstance(v, simple) for v in kw.values()):
+            return self._run_per_provider(fn, columns, kw)      # tables: not kept
         memo = self.__dict__.setdefault("_memo", {})
-        key = (fn.__module__, fn.__qualname__, tuple(columns), repr(sorted(kw.items())))
+        key = (fn.__module__, fn.__qualname__, tuple(columns), tuple(sorted(kw.items())))
         if key not in memo:
             memo[key] = self._run_per_provider(fn, columns, kw)
         return memo[key]

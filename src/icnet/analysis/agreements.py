@@ -112,9 +112,10 @@ def agreement_compliance(net, *, as_of=None,
 
     Notes
     -----
-    On a network built with Dask (``engine="dask"``) only the events of the
-    relations with an agreement are brought into memory (filtered on the
-    cluster, after ``net.by("unit")`` there); the results are the same.
+    On a network built with Dask (``engine="dask"``) each agreement's figures
+    are computed on the cluster, per partition of providers (after
+    ``net.by("unit")`` there); only those figures reach memory and the results
+    are the same.
 
     Requests still open at ``as_of`` are right-censored at their age; the
     breach rate is :math:`\\hat S(d_{max})` (still waiting at the agreed delay) with the Kaplan–Meier estimator
@@ -148,48 +149,30 @@ def agreement_compliance(net, *, as_of=None,
     else:
         from ..network import _ts
         as_of = _ts(as_of, "as_of")
-    if hasattr(unit_net, "_with_pairs"):
-        # built on a Dask cluster: only the agreed relations' events leave it
-        unit_net = unit_net._with_pairs(ag["provider"], ag["client"])
-    ev = unit_net.events if unit_net.has_events else None
     edges = unit_net.edges.set_index(["provider", "client"])
-    if ev is not None:
-        # events are sorted by (provider, client): each relation is one contiguous slice
-        ids = unit_net.node_ids
-        nn = len(ids)
-        key = ev["provider"].cat.codes.to_numpy().astype(np.int64) * nn + \
-            ev["client"].cat.codes.to_numpy().astype(np.int64)
+    ids = unit_net.node_ids
+    agreed = pd.DataFrame({"p": ids.get_indexer(ag["provider"].to_numpy(dtype=object)),
+                           "c": ids.get_indexer(ag["client"].to_numpy(dtype=object)),
+                           "service": (ag["service"] if "service" in ag else
+                                       pd.Series(np.nan, index=ag.index)).to_numpy(object),
+                           "lim": (ag["max_delay_hours"] if "max_delay_hours" in ag else
+                                   pd.Series(np.nan, index=ag.index)).to_numpy(float)})
+    figures = pd.DataFrame(columns=_FIGURES).set_index("i")
+    if unit_net.has_events:
+        figures = unit_net._per_provider(
+            _agreement_part, ["delay_hours", "service"], agreed=agreed,
+            as_of=as_of).set_index("i").sort_index()
     r = _raters(unit_net, "relation")
     raters = {} if r is None else r.to_dict()
     rows = []
-    for a in ag.itertuples(index=False):   # one row per agreement (a handful, not events)
+    for i, a in enumerate(ag.itertuples(index=False)):   # one row per agreement
         rec = a._asdict()
-        n = 0
-        if ev is not None:
-            pi, ci = ids.get_indexer([a.provider])[0], ids.get_indexer([a.client])[0]
-            k = pi * nn + ci
-            lo, hi = (np.searchsorted(key, k, "left"), np.searchsorted(key, k, "right")) \
-                if pi >= 0 and ci >= 0 else (0, 0)
-            sub = ev.iloc[lo:hi]
-            if "service" in ag and isinstance(getattr(a, "service", None), str) and \
-                    "service" in ev:
-                sub = sub[(sub["service"].astype(object) == a.service).to_numpy()]
-            n = len(sub)
-        rec["n_events"] = n
-        lim = getattr(a, "max_delay_hours", np.nan)
-        if ev is not None and n and "delay_hours" in sub and np.isfinite(lim):
-            d = sub["delay_hours"].to_numpy(float)
-            obs = ~np.isnan(d)
-            if "requested_at" in sub:
-                age = (as_of - sub["requested_at"]).to_numpy() / np.timedelta64(1, "h")
-                d = np.where(obs, d, np.maximum(age, 0))
-            keep = ~np.isnan(d)
-            rec["n_open"] = int((~obs).sum())
-            rec["breach_rate_km"] = km_breach(d[keep], obs[keep], lim)
-            rec["breach_rate_closed"] = float(np.mean(d[obs] > lim)) if obs.any() else np.nan
+        if i in figures.index:
+            rec.update(figures.loc[i].to_dict())
+            rec["n_events"], rec["n_open"] = int(rec["n_events"]), int(rec["n_open"])
         else:
-            rec["n_open"] = 0
-            rec["breach_rate_km"] = rec["breach_rate_closed"] = np.nan
+            rec.update(n_events=0, n_open=0, breach_rate_km=np.nan,
+                       breach_rate_closed=np.nan)
         pair = (a.provider, a.client)
         if pair in edges.index:
             e = edges.loc[pair]
@@ -234,6 +217,43 @@ def agreement_compliance(net, *, as_of=None,
     out.attrs["params"] = params
     cov.attrs["params"] = params
     return ComplianceResult(out, cov)
+
+
+_FIGURES = ["i", "n_events", "n_open", "breach_rate_km", "breach_rate_closed"]
+
+
+def _agreement_part(ev, agreed, as_of):
+    """Per agreement (row ``i`` of ``agreed``: provider and client codes ``p``, ``c``,
+    ``service``, limit ``lim``) whose provider's events are in ``ev`` (see
+    :meth:`icnet.ServiceNetwork._per_provider`): its events, those still open, and
+    the Kaplan–Meier and closed-only breach rates."""
+    nn = len(ev["provider"].cat.categories)
+    pc = ev["provider"].cat.codes.to_numpy().astype(np.int64)
+    # events are canonically sorted by (provider, client): a relation is one slice
+    key = pc * nn + ev["client"].cat.codes.to_numpy().astype(np.int64)
+    here = agreed.index[(agreed["p"] >= 0) & (agreed["c"] >= 0) &
+                        np.isin(agreed["p"].to_numpy(), np.unique(pc))]
+    rows = []
+    for i in here:               # the agreements of these providers (not the events)
+        p, c, service, lim = agreed.loc[i, ["p", "c", "service", "lim"]]
+        k = int(p) * nn + int(c)
+        sub = ev.iloc[np.searchsorted(key, k, "left"):np.searchsorted(key, k, "right")]
+        if isinstance(service, str) and "service" in ev:
+            sub = sub[(sub["service"].astype(object) == service).to_numpy()]
+        rec = {"i": i, "n_events": len(sub), "n_open": 0, "breach_rate_km": np.nan,
+               "breach_rate_closed": np.nan}
+        if len(sub) and "delay_hours" in sub and np.isfinite(lim):
+            d = sub["delay_hours"].to_numpy(float)
+            obs = ~np.isnan(d)
+            if "requested_at" in sub:
+                age = (as_of - sub["requested_at"]).to_numpy() / np.timedelta64(1, "h")
+                d = np.where(obs, d, np.maximum(age, 0))
+            keep = ~np.isnan(d)
+            rec["n_open"] = int((~obs).sum())
+            rec["breach_rate_km"] = km_breach(d[keep], obs[keep], lim)
+            rec["breach_rate_closed"] = float(np.mean(d[obs] > lim)) if obs.any() else np.nan
+        rows.append(rec)
+    return pd.DataFrame(rows, columns=_FIGURES).astype({"i": "int64"})
 
 
 def _coverage(unit_net, ag):
