@@ -251,7 +251,7 @@ Machine: {os.cpu_count()} cores, {mem_total:.0f} GiB; Python {platform.python_ve
 pandas {pd.__version__}, dask {dask.__version__}. One run (shared, noisy machine). The
 command, as a user runs it (it starts `LocalCluster(n_workers=2, threads_per_worker=1)`):
 
-    {" ".join(cmd[1:])}
+    python {" ".join(cmd[1:])}
 
 | input events | seconds | peak RSS of the command (driver, GiB) | peak RSS driver + workers (GiB) |
 |---:|---:|---:|---:|
@@ -338,7 +338,12 @@ def main(argv=None) -> int:
                 (f"`retaliation_spirals(n_perm={args.n_perm})`",
                  lambda x: len(icnet.retaliation_spirals(x, n_perm=args.n_perm))),
                 ("`agreement_compliance`", lambda x: len(icnet.agreement_compliance(x)
-                                                        .agreements))):
+                                                        .agreements)),
+                ("`service_quality` (people and units)",
+                 lambda x: len(icnet.service_quality(x).edges)),
+                ("`bottlenecks`", lambda x: len(icnet.bottlenecks(x))),
+                ('`bottlenecks(level="unit")`',
+                 lambda x: len(icnet.bottlenecks(x, level="unit")))):
             with PeakRSS() as mem:
                 t = time.perf_counter()
                 try:
