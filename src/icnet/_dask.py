@@ -492,8 +492,9 @@ class DaskServiceNetwork(_net.ServiceNetwork):
     Built by ``icnet.from_events(..., engine="dask")``. ``edges``, ``nodes``,
     ``dropped``, ``node_ids`` and the small tables are in memory and equal to
     the pandas path's; ``events`` is the validated Dask frame (not sorted).
-    Analyses that need individual events work on :meth:`compute` (called for
-    them automatically).
+    Analyses read the events through per-provider summaries or per pair on the
+    cluster (see the module docstring); the few that rewrite events work on
+    :meth:`compute` (called for them automatically).
     """
 
     def __init__(self, *, n_events: int, span, last_request=None, **kw):

@@ -339,6 +339,7 @@ def _spirals(sp, unit_of, by_unit) -> pd.DataFrame:
 
 def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list[str]:
     """Plain sentences generated from the numbers, most important first."""
+    from .analysis.bottlenecks import share_text
     lines = []
     flagged = b[b["is_bottleneck"]] if len(b) else b
     if len(flagged):
@@ -354,8 +355,8 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
         if np.isfinite(trend) and trend > 0.2:
             parts.append(f"{whose if not parts else 'and its'} delays grew "
                          f"{np.exp(trend):.1f}× from the first to the last third of the period")
-        text = (f"{r['node']} is the main bottleneck: {r['dependence']:.0%} of the service "
-                "reaching the external customer depends on it")
+        text = (f"{r['node']} is the main bottleneck: {share_text(r['dependence'])} of the "
+                "service reaching the external customer depends on it")
         if len(m):
             text += "; one of its people is the bottleneck" + (", " if parts else "")
         elif parts:

@@ -157,6 +157,17 @@ def structural_betweenness(net, *, weights=None, length: str = "delay_median",
 _MONTH = pd.Timedelta(days=30.4375)
 
 
+def share_text(x: float) -> str:
+    """A share as a percentage with two significant digits, so that the small
+    shares of one person among thousands do not print as 0%.
+
+    >>> [share_text(v) for v in (0.2234, 0.046, 0.00031, 1.0)]
+    ['22%', '4.6%', '0.031%', '100%']
+    """
+    s = f"{100 * x:.2g}"
+    return (f"{100 * x:.0f}" if "e" in s else s) + "%"
+
+
 def _provider_part(ev, t0, n_months):
     """What the bottleneck measures need from the events, per provider.
 
@@ -408,7 +419,7 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85,
     flag = dep_ok & (overloaded | slow) & (df["n_events"] >= min_events)
     df["is_bottleneck"] = flag.to_numpy(dtype=bool)
     df["reason"] = [
-        (f"{d:.0%} of the dependence of the external-facing units reaches it; "
+        (f"{share_text(d)} of the dependence of the external-facing units reaches it; "
          f"delays {np.exp(tr):.1f}× longer at the end than at the start, "
          f"{ze:+.1f} robust SD vs peers; backlog growing") if f else ""
         for f, d, tr, ze in zip(flag, df["dependence"], df["delay_trend"].fillna(0),
