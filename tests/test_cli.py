@@ -117,6 +117,8 @@ def test_analyze_on_dask_writes_the_pandas_tables(tmp_path):
     assert r.returncode == 0 and r.stderr == "", r.stderr
     r = run("analyze", *common, "--out", tmp_path / "p")
     assert r.returncode == 0, r.stderr
+    assert "analysed on a Dask cluster" in (tmp_path / "d" / "report.html").read_text()
+    assert "Dask" not in (tmp_path / "p" / "report.html").read_text()
     names = sorted(p.name for p in (tmp_path / "p").iterdir())
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == names
     for name in names:

@@ -124,13 +124,24 @@ class ServiceNetwork:
 
     @property
     def n_events(self) -> int:
-        """Number of events (of an edge list: the sum of its ``n_events``)."""
+        """Number of events (of an edge list: the sum of its ``n_events``).
+
+        Known without computing the events of a network built on a Dask cluster.
+
+        Examples
+        --------
+        >>> import icnet
+        >>> net = icnet.datasets.toy()
+        >>> net.n_events == len(net.events), "satisfaction" in net.event_columns
+        (True, True)
+        """
         return len(self.events) if self.has_events else int(self.edges["n_events"].sum())
 
     @property
     def event_columns(self) -> tuple:
         """The columns of ``events`` (empty for a network built from an edge list),
-        known without computing events that live on a Dask cluster."""
+        known without computing events that live on a Dask cluster (see
+        :attr:`n_events` for an example)."""
         return tuple(self.events.columns) if self.has_events else ()
 
     def _request_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:

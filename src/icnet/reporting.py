@@ -288,6 +288,8 @@ def _meta(net) -> str:
     if net.has_time:
         first, last = net.span
         text += f", {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    if getattr(net, "_on_cluster", None) is not None:
+        text += " (analysed on a Dask cluster)"
     return text
 
 
