@@ -133,6 +133,23 @@ def test_event_analyses_run_per_partition_of_providers(client, planta, monkeypat
     pd.testing.assert_frame_equal(icnet.actions(net), icnet.actions(ref), check_exact=True)
 
 
+def test_event_analyses_of_an_empty_window(client, planta):
+    """A window without events: bottlenecks and quality are empty tables, compliance
+    lists every agreement with no event — on both engines (both crashed before)."""
+    kw = dict(people=planta.people, agreements=planta.agreements)
+    ev = _raw(planta)
+    ref = icnet.from_events(ev, **kw).window("2030-01-01")
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=2), **kw).window("2030-01-01")
+    for w in (ref, net):
+        assert w.n_events == 0
+        assert icnet.bottlenecks(w).empty
+        assert icnet.service_quality(w).providers.empty
+    got = icnet.agreement_compliance(net)
+    _same_compliance(got, icnet.agreement_compliance(ref))
+    assert len(got.agreements) == len(planta.agreements)
+    assert (got.agreements["n_events"] == 0).all() and got.coverage.empty
+
+
 def test_summaries_are_shared_not_recomputed(client, planta, monkeypatch):
     """One pass over the events per summary: a second analysis needing the same
     summary reuses it."""

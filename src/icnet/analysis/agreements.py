@@ -259,17 +259,19 @@ def _agreement_part(ev, agreed, as_of):
 def _coverage(unit_net, ag):
     e = unit_net.edges[["provider", "client", "n_events"]]
     covered = set(zip(ag["provider"], ag["client"]))
-    e = e.assign(covered=[(p, c) in covered for p, c in zip(e["provider"], e["client"])])
+    pairs = pd.MultiIndex.from_arrays([e["provider"].to_numpy(dtype=object),
+                                       e["client"].to_numpy(dtype=object)])
+    e = e.assign(covered=pairs.isin(list(covered)) if len(e) else np.zeros(0, dtype=bool))
+    e = e.assign(covered_events=e["n_events"].where(e["covered"], 0))
     g = e.groupby("provider", sort=True)
+    sums = g[["covered", "covered_events", "n_events"]].sum()
     out = pd.DataFrame({
-        "provider": list(g.groups),
-        "n_clients": g.size().to_numpy(),
-        "n_covered": g["covered"].sum().to_numpy().astype(int),
+        "provider": sums.index.to_numpy(dtype=object),
+        "n_clients": g.size().to_numpy().astype("int64"),
+        "n_covered": sums["covered"].to_numpy().astype("int64"),
     })
-    vol = g.apply(lambda d: d.loc[d.covered, "n_events"].sum() / d["n_events"].sum(),
-                  include_groups=False)
     out["share_clients"] = out["n_covered"] / out["n_clients"]
-    out["share_volume"] = vol.to_numpy()
+    out["share_volume"] = (sums["covered_events"] / sums["n_events"]).to_numpy(dtype=float)
     unc = e[~e.covered].groupby("provider")["client"].apply(lambda s: "; ".join(sorted(s)))
     out["uncovered"] = [unc.get(p, "") for p in out["provider"]]
     return out

@@ -241,7 +241,7 @@ def _event_measures(net, n):
     out = {k: np.full(n, np.nan) for k in ("util", "growth", "trend", "med", "ratio", "red")}
     out["wait"] = np.zeros(n)
     out["service"] = np.full(n, "", dtype=object)
-    if not net.has_events:
+    if not net.has_events or net.n_events == 0:
         return out
     t0, n_months = None, 1
     if "requested_at" in net.event_columns:
