@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special   # ndtri/stdtrit = stats.norm/t.ppf, lighter to import
 
 from .. import _shrink, _validate
 from . import _ratings
@@ -284,7 +284,7 @@ def _survey(net, min_group_size, ci):
                  gap_sd=("gap", "std")).reset_index()
     if not has_exp:
         dims["expectation"] = np.nan
-    t = stats.t.ppf(0.5 + ci / 2, np.maximum(dims["n_raters"] - 1, 1))
+    t = special.stdtrit(np.maximum(dims["n_raters"] - 1, 1), 0.5 + ci / 2)
     half = t * dims["gap_sd"] / np.sqrt(dims["n_raters"])
     dims["gap_low"], dims["gap_high"] = dims["gap"] - half, dims["gap"] + half
     dims = suppress(dims.drop(columns="gap_sd"), "n_raters",
@@ -301,7 +301,7 @@ def _survey(net, min_group_size, ci):
                                                    detractors=("det", "mean")).reset_index()
         a["nps"] = 100 * (a["promoters"] - a["detractors"])
         var = (a["promoters"] + a["detractors"] - (a["promoters"] - a["detractors"]) ** 2)
-        half = 100 * stats.norm.ppf(0.5 + ci / 2) * np.sqrt(var / a["n_raters"])
+        half = 100 * special.ndtri(0.5 + ci / 2) * np.sqrt(var / a["n_raters"])
         a["nps_low"] = np.maximum(a["nps"] - half, -100)
         a["nps_high"] = np.minimum(a["nps"] + half, 100)
         nps = suppress(a, "n_raters", ["promoters", "detractors", "nps", "nps_low",
