@@ -38,6 +38,24 @@ def one_of(name: str, value: Any, options: Iterable[Any]):
     return value
 
 
+def offset(freq, *, text_only: bool = False):
+    """``freq`` (a pandas offset alias such as ``"QS"``) as a pandas offset.
+
+    >>> offset("QS").freqstr
+    'QS-JAN'
+    """
+    import pandas as pd
+
+    try:
+        if text_only and not isinstance(freq, str):
+            raise TypeError
+        return pd.tseries.frequencies.to_offset(freq)
+    except (ValueError, TypeError):
+        raise ParameterError(
+            "The 'freq' parameter must be a pandas offset alias such as 'MS', 'QS' or "
+            f"'W-MON'; got {freq!r}.") from None
+
+
 def rng(seed) -> np.random.Generator:
     """Turn ``seed`` (None, int or Generator) into a Generator."""
     if seed is None or isinstance(seed, (numbers.Integral, np.random.Generator)) and \

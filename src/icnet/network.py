@@ -398,12 +398,7 @@ class ServiceNetwork:
         ['2025-01-01', '2025-04-01']
         """
         self._need_time("periods()")
-        try:
-            off = pd.tseries.frequencies.to_offset(freq)
-        except (ValueError, TypeError):
-            raise ParameterError(
-                f"The 'freq' parameter must be a pandas offset alias such as 'MS', 'QS' "
-                f"or 'W'; got {freq!r}.") from None
+        off = _validate.offset(freq)
         req = self.events["requested_at"]
         first, last = req.min(), req.max()
         start = off.rollback(first.normalize()) if not off.is_on_offset(first.normalize()) \

@@ -560,22 +560,6 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
     return ax
 
 
-def _period_bins(times: pd.Series, freq: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
-    """Period index of each time and the period starts (``freq`` a pandas offset alias)."""
-    try:
-        off = pd.tseries.frequencies.to_offset(freq)
-    except (TypeError, ValueError):
-        raise ParameterError(f"The 'freq' parameter must be a pandas offset alias such as "
-                             f"'QS', 'MS' or 'W-MON'; got {freq!r}.") from None
-    first, last = times.min(), times.max()
-    start = off.rollback(first.normalize()) if hasattr(off, "rollback") else first
-    starts = pd.date_range(start, last, freq=off)
-    if len(starts) == 0 or starts[0] > first:
-        starts = pd.DatetimeIndex([first.normalize()]).append(starts)
-    k = np.searchsorted(starts.to_numpy(), times.to_numpy(), side="right") - 1
-    return k, starts
-
-
 def _period_label(t: pd.Timestamp, freq: str) -> str:
     f = freq.upper()
     if f.startswith("Q"):
@@ -642,14 +626,10 @@ def health_trend(net, *, freq: str = "QS", ax=None, min_group_size: int = MIN_GR
     """
     net = _validate.network(net)
     _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
-    if not isinstance(freq, str):
-        raise ParameterError(f"The 'freq' parameter must be a pandas offset alias such as "
-                             f"'QS', 'MS' or 'W-MON'; got {freq!r}.")
+    off = _validate.offset(freq, text_only=True)      # text: it also names the periods
     u = net.by("unit") if net.level == "person" and net.people is not None else net
     ax = _axes(ax, (9, 4.5))
-    _period_bins(pd.Series(pd.to_datetime(["2000-01-01"])), freq)   # checks freq
-    got = _ratings.by_period(u, pd.tseries.frequencies.to_offset(freq)) \
-        if u.has_time else None
+    got = _ratings.by_period(u, off) if u.has_time else None
     if got is None or not len(got[0]):
         ax.set_title("No dated satisfaction ratings: no trend to show", fontsize=10)
         return ax

@@ -250,7 +250,7 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     net = _validate.network(net)
     _validate.one_of("level", level, ["unit", "person"])
     _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
-    off = _offset(freq)
+    off = _validate.offset(freq)
     if level == "person" and not individuals:
         raise ParameterError(
             "Person-level health needs individuals=True: scorecards of individuals are "
@@ -372,15 +372,6 @@ def health(net, *, level: str = "unit", individuals: bool = False,
                                else str(seed))
     out.attrs["missing"] = list(f.get("missing", []))
     return out
-
-
-def _offset(freq):
-    try:
-        return pd.tseries.frequencies.to_offset(freq)
-    except (ValueError, TypeError):
-        raise ParameterError(
-            f"The 'freq' parameter must be a pandas offset alias such as 'MS', 'QS' or "
-            f"'W'; got {freq!r}.") from None
 
 
 def _count(names, group_of, groups):
