@@ -14,6 +14,8 @@ def test_every_page_is_in_the_nav():
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     listed = set(re.findall(r":\s*([\w/.-]+\.md)\s*$", nav, re.M))
     pages = {str(p.relative_to(ROOT / "docs")) for p in (ROOT / "docs").rglob("*.md")}
+    # the notebooks are pages too, generated at build time by scripts/mkdocs_notebooks.py
+    pages |= {f"notebooks/{p.stem}.md" for p in (ROOT / "notebooks").glob("*.ipynb")}
     assert pages == listed
 
 
@@ -31,3 +33,9 @@ def test_mkdocs_build_strict(tmp_path):
                        capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-3000:]
     assert (tmp_path / "site" / "api" / "index.html").exists()
+    # the notebooks are shown with their figures (issue #23, point 4)
+    for nb in (ROOT / "notebooks").glob("*.ipynb"):
+        page = (tmp_path / "site" / "notebooks" / nb.stem / "index.html").read_text("utf-8")
+        assert "<h1" in page and "highlight" in page, nb.stem
+    quick = tmp_path / "site" / "notebooks" / "01_quickstart" / "index.html"
+    assert quick.read_text("utf-8").count('src="data:image/png;base64,') >= 3

@@ -104,7 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     def outputs(sp):
         sp.add_argument("--out", required=True, metavar="DIR", help="output folder")
         sp.add_argument("--level", default="unit",
-                        help="level of the report: unit (default) or person")
+                        help="level= of the analyses and the report, as in the API: unit "
+                             "(default; people summarised by unit) or person (needs "
+                             "--individuals)")
         sp.add_argument("--individuals", action="store_true",
                         help="include person-level rows (off by default: privacy)")
         sp.add_argument("--min-group-size", type=int, default=5, metavar="N",

@@ -128,19 +128,34 @@ def load(name: str = "planta", *, as_tables: bool = False):
     name : str, default "planta"
         See :func:`available`. ``"planta"``: a ~150-person manufacturing
         company over one year (see ``data/samples/planta/README.md``).
+        ``"krackhardt"``: Krackhardt's (1987) 21 high-tech managers — tables
+        ``advice`` (asker → adviser), ``friendship``, ``reports_to`` and
+        ``attributes``; ``"highland_tribes"``: Read's (1954) signed tribe
+        network, table ``highland_tribes`` (``a``, ``b``, ``sign``). Their
+        sources are in each folder's README.md under ``data/samples/``.
     as_tables : bool, default False
         Return the raw tables (dict of DataFrames, plus ``truth`` when the
-        sample has one) instead of a :class:`~icnet.ServiceNetwork`.
+        sample has one) instead of a :class:`~icnet.ServiceNetwork`. The two
+        published networks have no service events: load them with
+        ``as_tables=True``.
 
     Returns
     -------
     ServiceNetwork or dict
+
+    Raises
+    ------
+    ParameterError
+        Unknown sample; a sample without events and ``as_tables=False``.
 
     Examples
     --------
     >>> net = load("planta")
     >>> net.level, net.nodes["unit"].nunique()
     ('person', 10)
+    >>> k = load("krackhardt", as_tables=True)
+    >>> sorted(k), len(k["advice"])
+    (['advice', 'attributes', 'friendship', 'reports_to'], 190)
     """
     import json
 
@@ -156,6 +171,17 @@ def load(name: str = "planta", *, as_tables: bool = False):
             with f.open("r", encoding="utf-8") as fh:
                 tables[t] = pd.read_csv(fh, dtype=str, keep_default_na=False,
                                         na_values=[""])
+    if not tables:                    # a published network: its own tables, '#' notes
+        for f in sorted(root.iterdir(), key=lambda p: p.name):
+            if f.name.endswith(".csv"):
+                with f.open("r", encoding="utf-8") as fh:
+                    tables[f.name[:-4]] = pd.read_csv(fh, comment="#")
+        if not as_tables:
+            raise ParameterError(
+                f"The sample {name!r} has no service events (tables: {sorted(tables)}): "
+                f"load it with icnet.datasets.load({name!r}, as_tables=True) and build the "
+                "network you need (e.g. icnet.from_edges); see data/samples/"
+                f"{name}/README.md.")
     if as_tables:
         truth = root / "truth.json"
         if truth.is_file():

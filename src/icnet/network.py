@@ -33,6 +33,39 @@ NODE_COLUMNS = ["node", "unit", "external_facing", "in_people", "n_out", "n_in",
                 "n_clients", "n_providers"]
 
 UNKNOWN_UNIT = "(no unit)"
+
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+
+
+class _table_property:
+    """Like ``functools.cached_property``, but every read returns a new DataFrame.
+
+    The table is computed once and cached in the instance's ``__dict__`` under
+    the same name (so code that fills the cache directly keeps working); a
+    reader gets a copy — a cheap lazy copy with pandas' copy-on-write (pandas
+    ≥ 3), a deep copy before — so adding or changing a column in a notebook
+    never changes the network or later results.
+    """
+
+    def __init__(self, func):
+        self.func = func
+        self.__doc__ = func.__doc__
+        self.__name__ = self.name = func.__name__
+        self.__module__ = func.__module__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        cache = obj.__dict__
+        if self.name not in cache:
+            cache[self.name] = self.func(obj)
+        return cache[self.name].copy(deep=not _COPY_ON_WRITE)
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.name] = value
 _EVENT_ORDER = ["event_id", "provider", "client", "requested_at", "delivered_at",
                 "delay_hours", "satisfaction", "service", "expected_hours", "reopened"]
 
@@ -198,9 +231,9 @@ class ServiceNetwork:
         return sorted(set(self.node_ids) - set(self.people["person"]))
 
     # ------------------------------------------------------------------ edges
-    @cached_property
+    @_table_property
     def edges(self) -> pd.DataFrame:
-        """One row per ``provider → client`` relation.
+        """One row per ``provider → client`` relation (a copy: changing it changes nothing).
 
         Columns: ``provider``, ``client``; ``n_events``; ``satisfaction_n``
         (rated events), ``satisfaction_mean``, ``satisfaction_sd``;
@@ -219,9 +252,9 @@ class ServiceNetwork:
             return self._given_edges
         return _aggregate(self)
 
-    @cached_property
+    @_table_property
     def nodes(self) -> pd.DataFrame:
-        """One row per node.
+        """One row per node (a copy: changing it changes nothing).
 
         Columns: ``node``; ``unit`` (NaN when unknown); ``external_facing``
         (serves the external customer); ``in_people`` (listed in the people
@@ -249,23 +282,52 @@ class ServiceNetwork:
     def to_networkx(self):
         """The network as an ``nx.DiGraph`` with node and edge attributes.
 
+        Every column of :attr:`nodes` and :attr:`edges` becomes an attribute,
+        in types GraphML and GEXF accept (``nx.write_graphml``,
+        ``nx.write_gexf``): timestamps (``first_at``, ``last_at``) as ISO 8601
+        strings, tuples as ``"; "``-joined strings, numbers as Python
+        ``int``/``float`` (an undefined number stays ``nan``), and a missing
+        text value (e.g. an unknown ``unit``) is left out rather than stored as
+        ``None``. Two attributes follow networkx's conventions:
+
+        - ``weight`` = ``n_events``: the strength of the relation (the volume of
+          service), what ``nx.pagerank``, ``G.degree(weight="weight")`` and
+          community algorithms read by default;
+        - ``distance`` = ``delay_median`` (hours): a cost, for shortest paths
+          and betweenness (``nx.shortest_path(g, a, b, weight="distance")``,
+          ``nx.betweenness_centrality(g, weight="distance")``). Relations
+          without a delivered request have no ``distance`` attribute (networkx
+          then counts 1 hour; pass ``weight=lambda u, v, d: d.get("distance")``
+          to skip them instead).
+
+        Graph attributes: ``level``, ``scale_low``, ``scale_high`` (read back by
+        :meth:`from_networkx`).
+
         Examples
         --------
-        >>> import icnet
+        >>> import io, networkx as nx, icnet
         >>> g = icnet.datasets.toy().to_networkx()
         >>> g.number_of_edges(), "satisfaction_shrunk" in next(iter(g.edges(data=True)))[2]
         (26, True)
+        >>> d = g.edges["hugo", "ana"]
+        >>> d["weight"] == d["n_events"], d["distance"] == d["delay_median"]
+        (True, True)
+        >>> nx.write_graphml(g, io.BytesIO()); nx.write_gexf(g, io.BytesIO())
         """
         import networkx as nx
 
-        g = nx.DiGraph(level=self.level, scale=self.scale)
+        g = nx.DiGraph(level=str(self.level), scale_low=self.scale[0],
+                       scale_high=self.scale[1])
         nodes = self.nodes
-        for rec in nodes.to_dict("records"):
-            node = rec.pop("node")
-            g.add_node(node, **rec)
+        ids = nodes.pop("node").tolist()
+        g.add_nodes_from(zip(ids, _export_records(nodes)))
         e = self.edges
-        attrs = e.drop(columns=["provider", "client"]).to_dict("records")
-        g.add_edges_from(zip(e["provider"], e["client"], attrs))
+        e["weight"] = e["n_events"]
+        if "delay_median" in e:
+            d = e["delay_median"].astype(object)
+            e["distance"] = d.where(e["delay_median"].notna(), None)   # None: left out
+        attrs = _export_records(e.drop(columns=["provider", "client"]))
+        g.add_edges_from(zip(e["provider"].tolist(), e["client"].tolist(), attrs))
         return g
 
     # ------------------------------------------------------------------ levels
@@ -562,8 +624,36 @@ class ServiceNetwork:
                                     for a in nd.values()]})
         level = graph.graph.get("level", "person")
         scale = graph.graph.get("scale", scale)
+        if "scale_low" in graph.graph and "scale_high" in graph.graph:
+            scale = (graph.graph["scale_low"], graph.graph["scale_high"])
         return cls.from_edges(e, people=people, scale=scale, level=level,
                               threshold=threshold)
+
+
+def _export_records(df: pd.DataFrame) -> list[dict]:
+    """Rows as dicts of GraphML/GEXF-safe values (see ServiceNetwork.to_networkx)."""
+    cols = {}
+    for c in df.columns:
+        col = df[c]
+        if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col):
+            vals = [None if pd.isna(v) else v.isoformat() for v in col]
+        elif pd.api.types.is_bool_dtype(col):
+            vals = [None if pd.isna(v) else bool(v) for v in col.astype(object)]
+        elif pd.api.types.is_integer_dtype(col):
+            vals = [None if pd.isna(v) else int(v) for v in col.astype(object)]
+        elif pd.api.types.is_float_dtype(col):
+            vals = col.astype(float).tolist()                  # nan stays nan
+        else:
+            vals = [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
+                    or v is pd.NaT
+                    else "; ".join(map(str, v)) if isinstance(v, (tuple, list))
+                    else v.isoformat() if isinstance(v, pd.Timestamp)
+                    else v.item() if isinstance(v, np.generic) else v
+                    for v in col.astype(object)]
+        cols[c] = vals
+    names = list(cols)
+    return [{k: v for k, v in zip(names, row) if v is not None}
+            for row in zip(*cols.values())] if names else [{} for _ in range(len(df))]
 
 
 # ---------------------------------------------------------------------- builders

@@ -451,7 +451,7 @@ def bottleneck_components(data, *, top: int = 10, level: str | None = "unit", ax
 
 
 def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
-                    window_days: float = 14.0, ax=None):
+                    window_days: float = 14.0, ax=None, spiral=None):
     """Both directions' service quality over time, bad services, the chain and its onset.
 
     Parameters
@@ -469,6 +469,14 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
     window_days : float, default 14
         Width of the centred rolling mean drawn for each direction.
     ax : matplotlib Axes, optional
+    spiral : mapping, optional
+        A row of :func:`icnet.retaliation_spirals` (``start``, ``end``,
+        ``rounds``): the figure then shows *that* spiral — its span shaded,
+        the onset at its ``start`` and the legend ``"retaliation spiral (k
+        rounds)"`` with the table's ``rounds`` — instead of the longest chain
+        of this timeline, so the figure and the table give the same count
+        (the detector's chains only count very bad turns that do not improve;
+        the timeline's chain counts every change of side).
 
     Returns
     -------
@@ -478,7 +486,8 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
         side that gave them, the longest escalation chain as a red line, and a
         dotted vertical line at the onset. Legend labels:
         ``"a → b"``, ``"b → a"``, ``"bad service"``, ``"escalation chain (k
-        turns)"``, ``"onset"`` (the last two only when there is a chain).
+        turns)"`` or, with ``spiral``, ``"retaliation spiral (k rounds)"``,
+        ``"onset"`` (the last two only when there is a chain).
 
     Raises
     ------
@@ -512,6 +521,7 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
     ['ana → dario', 'dario → ana']
     """
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     from .analysis.spirals import spiral_timeline as table
 
@@ -538,6 +548,14 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
     handles.append(Line2D([], [], color="0.2", marker="x", ls="", ms=6, label="bad service"))
     turns = tl[tl["turn"] > 0]
     chain_start = None
+    if spiral is not None:
+        start, end = pd.Timestamp(spiral["start"]), pd.Timestamp(spiral["end"])
+        if pd.notna(start) and pd.notna(end):
+            ax.axvspan(start, end, color="#b71c1c", alpha=0.08, lw=0)
+            handles.append(Patch(color="#b71c1c", alpha=0.2,
+                                 label=f"retaliation spiral ({int(spiral['rounds'])} rounds)"))
+            chain_start = start
+        turns = turns.iloc[:0]                                   # no second count
     if len(turns):
         chain_id = (turns["turn"] == 1).cumsum()
         longest = turns.groupby(chain_id)["turn"].transform("max")

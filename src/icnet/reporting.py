@@ -53,7 +53,8 @@ def _html_table(df: pd.DataFrame, max_rows: int = 30) -> str:
             shown[c] = col.map(lambda v: " → ".join(map(str, v)) if isinstance(v, tuple)
                                else ("" if v is None or (isinstance(v, float) and np.isnan(v))
                                      else v))
-    html = shown.to_html(index=False, escape=True, border=0, na_rep="")
+    html = ('<div class="table-wrap">'
+            + shown.to_html(index=False, escape=True, border=0, na_rep="") + "</div>")
     if len(df) > max_rows:
         html += (f'<p class="note">{len(df) - max_rows} more rows: write the tables with '
                  'tables=True.</p>')
@@ -219,22 +220,24 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
             r = top.iloc[0]
             if individuals or not by_unit:
                 a, b, lvl = r["a"], r["b"], None
-                spiral_note = (f"Every exchange between {a} and {b}; the dotted line is the "
-                               "onset of the spiral.")
+                spiral_note = (f"Every exchange between {a} and {b}; the shaded span is the "
+                               f"spiral of the table ({int(r['rounds'])} rounds), the dotted "
+                               "line its onset.")
             else:
                 a, b, lvl = r["a"], r["b"], "unit"
                 n = edges.set_index(["provider", "client"])["n_raters"]
                 ok = a != b and min(n.get((a, b), 0), n.get((b, a), 0)) >= min_group_size
                 spiral_note = (f"All exchanges between {a} and {b} (people not named); the "
-                               "dotted line is the onset of the spiral between two of their "
-                               "members." if ok else
+                               "shaded span is the spiral of the table between two of their "
+                               f"members ({int(r['rounds'])} rounds), the dotted line its "
+                               "onset." if ok else
                                f"The timeline of {a} and {b} is not shown: fewer than "
                                f"{min_group_size} people rate one of the two directions.")
                 if not ok:
                     a = None
             if a is not None:
                 figures[f"spiral_{_fname(a)}_{_fname(b)}"] = _png(plot.spiral_timeline(
-                    net, a, b, level=lvl, onset=r["start"]).figure)
+                    net, a, b, level=lvl, spiral=r).figure)
 
     h_cols = [c for c in ["person", "unit", "score", "flags", "served_quality", "n_raters",
                           "trend", "delay_median", "sla_breach_rate", "agreement_breach_rate",
@@ -248,7 +251,8 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
         "cycles": _html_table(cyc.drop(columns=["edges"])) if len(cyc) else "",
         "spirals": _html_table(spir) if len(spir) else "",
         "health": _html_table(h[h_cols]) if len(h) else "",
-        "actions": _html_table(act.drop(columns=["rule"], errors="ignore"), max_rows=50)
+        "actions": _html_table(group_actions(act).drop(columns=["rule", "n_targets"],
+                                                        errors="ignore"), max_rows=50)
         if len(act) else "",
     }
     used_flags = sorted({x for fl in (h["flags"] if len(h) else []) for x in fl.split("; ") if x})
@@ -277,6 +281,72 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
         for k, v in figures.items():
             (out / f"{k}.png").write_bytes(v)
     return path
+
+
+def _common_ends(texts: list[str]) -> tuple[str, str]:
+    """The longest common word-boundary prefix and suffix of ``texts``."""
+    pre = os.path.commonprefix(texts)
+    suf = os.path.commonprefix([t[::-1] for t in texts])[::-1]
+    shortest = min(len(t) for t in texts)
+    if len(pre) + len(suf) > shortest:            # overlap: keep the prefix
+        suf = suf[len(pre) + len(suf) - shortest:]
+    while pre and pre[-1].isalnum():              # never cut inside a word
+        pre = pre[:-1]
+    while suf and suf[0].isalnum():
+        suf = suf[1:]
+    return pre, suf
+
+
+def group_actions(act: pd.DataFrame, *, min_rows: int = 3) -> pd.DataFrame:
+    """Actions of one rule that repeat for many targets, as one line listing them.
+
+    Rows sharing ``rule``, ``priority``, ``owner_role`` and ``reason`` that
+    occur at least ``min_rows`` times become one row: ``target`` lists the
+    targets (``"; "``-joined), ``action`` keeps the text they share with
+    "…" where it differs, and ``evidence`` gives each target's own part
+    (what differed in the action, then its evidence). Other rows are kept as
+    they are; ``n_targets`` counts the targets of each row. The row stands
+    where the rule's first row stood. Only the report's rendering groups:
+    ``actions.csv`` and :func:`icnet.actions` keep one row per target.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"priority": [2, 2, 2], "owner_role": "area head",
+    ...     "target": ["A", "B", "C"], "reason": "no agreement", "rule": "no_agreement",
+    ...     "action": [f"Agree with {x}; review every 90 days." for x in ["X", "Y; Z", "W"]],
+    ...     "evidence": ["50%", "20%", "10%"]})
+    >>> g = group_actions(a)
+    >>> g.loc[0, "target"], g.loc[0, "action"]
+    ('A; B; C', 'Agree with …; review every 90 days.')
+    >>> g.loc[0, "evidence"]
+    'A: X (50%) · B: Y; Z (20%) · C: W (10%)'
+    """
+    if not len(act) or "rule" not in act:
+        return act.assign(n_targets=1) if len(act.columns) else act
+    key = ["rule", "priority", "owner_role", "reason"]
+    act = act.reset_index(drop=True)
+    size = act.groupby(key, sort=False)["target"].transform("size")
+    rows = []
+    done = set()
+    for i, r in act.iterrows():                 # a few dozen rows: rendering, not a hot path
+        k = tuple(r[key])
+        if size[i] < min_rows:
+            rows.append({**r.to_dict(), "n_targets": 1})
+            continue
+        if k in done:
+            continue
+        done.add(k)
+        grp = act[(act[key] == pd.Series(k, index=key)).all(axis=1)]
+        texts = grp["action"].astype(str).tolist()
+        pre, suf = _common_ends(texts)
+        mid = [t[len(pre):len(t) - len(suf)].strip(" ,;") for t in texts]
+        detail = [f"{t}: " + (f"{m} ({ev})" if m else str(ev))
+                  for t, m, ev in zip(grp["target"], mid, grp["evidence"])]
+        rows.append({**r.to_dict(), "target": "; ".join(map(str, grp["target"])),
+                     "action": (pre + "…" + suf) if any(mid) else texts[0],
+                     "evidence": " · ".join(detail), "n_targets": len(grp)})
+    return pd.DataFrame(rows, columns=list(act.columns) + ["n_targets"])
 
 
 def _meta(net) -> str:
@@ -378,7 +448,7 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
         lines.append(
             f"{names(r)} are in a retaliation spiral"
             f"{'' if individuals else ' (between two of their people)'}: starting "
-            f"{_date(r['start'])}, they took {int(r['rounds'])} alternating turns of bad "
+            f"{_date(r['start'])}, they took {int(r['rounds'])} alternating rounds of bad "
             f"service until {_date(r['end'])}, each answering the other's; "
             f"{r['initiator']} moved first.")
     for r in spir[spir["kind"] == "one_sided"].head(1).to_dict("records"):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validate
+from .._result import Result
 from ..errors import ParameterError
 from ..privacy import MIN_GROUP_SIZE
 from .quality import _raters
@@ -18,9 +19,12 @@ from .quality import _raters
 __all__ = ["ComplianceResult", "agreement_compliance", "km_breach"]
 
 
-@dataclass(frozen=True)
-class ComplianceResult:
+@dataclass(frozen=True, repr=False)
+class ComplianceResult(Result):
     """The tables of :func:`agreement_compliance`.
+
+    ``.to_frame()`` returns ``agreements`` (``.to_frame("name")`` another table,
+    ``.tables`` their names); in Jupyter it displays as HTML tables.
 
     Attributes
     ----------
@@ -41,6 +45,8 @@ class ComplianceResult:
         ``share_volume`` (share of its events covered), ``uncovered`` (the
         client units without one, ``"; "``-joined).
     """
+
+    _main = "agreements"
 
     agreements: pd.DataFrame
     coverage: pd.DataFrame

@@ -23,6 +23,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from .. import _validate
+from .._result import Result
 from ..errors import ParameterError
 
 __all__ = ["conflict_cycles", "bad_edges", "dyad_census", "signed_pairs", "balance",
@@ -607,9 +608,12 @@ def _member(x, sorted_keys):
 
 # --------------------------------------------------------------------------- balance
 
-@dataclass(frozen=True)
-class BalanceResult:
+@dataclass(frozen=True, repr=False)
+class BalanceResult(Result):
     """Result of :func:`balance`.
+
+    ``.to_frame()`` returns ``camps`` (``.to_frame("name")`` another table,
+    ``.tables`` their names); in Jupyter it displays as HTML tables.
 
     Attributes
     ----------
@@ -632,6 +636,8 @@ class BalanceResult:
     params : dict
         The parameters used, plus ``n_nodes`` and ``n_relations``.
     """
+
+    _main = "camps"
 
     camps: pd.DataFrame
     frustrated: pd.DataFrame

@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import special   # ndtri/stdtrit = stats.norm/t.ppf, lighter to import
 
 from .. import _shrink, _validate
+from .._result import Result
 from . import _ratings
 from ..errors import ParameterError
 from ..privacy import MIN_GROUP_SIZE, suppress
@@ -19,9 +20,12 @@ from ..privacy import MIN_GROUP_SIZE, suppress
 __all__ = ["QualityResult", "service_quality"]
 
 
-@dataclass(frozen=True)
-class QualityResult:
+@dataclass(frozen=True, repr=False)
+class QualityResult(Result):
     """The tables of :func:`service_quality`.
+
+    ``.to_frame()`` returns ``edges`` (``.to_frame("name")`` another table,
+    ``.tables`` their names); in Jupyter it displays as HTML tables.
 
     Attributes
     ----------
@@ -56,6 +60,8 @@ class QualityResult:
         (James, Demaree & Wolf 1984), ``suppressed``; ``attrs["icc1"]`` holds
         ICC(1) across providers.
     """
+
+    _main = "edges"
 
     edges: pd.DataFrame
     providers: pd.DataFrame
