@@ -300,6 +300,10 @@ def _rounds(org, i_ab, i_ba, start, round_days, severities, first="a"):
         rel = (i_ab if (k % 2 == 0) == (first == "a") else i_ba)
         lo, hi = start + k * round_days, start + (k + 1) * round_days
         hit = (org.rel == rel) & (org.t >= lo) & (org.t < hi)
+        if not hit.any():             # the turn is the actor's next service after lo
+            nxt = np.flatnonzero((org.rel == rel) & (org.t >= lo))[:1]
+            hit = np.zeros(len(org.rel), bool)
+            hit[nxt] = True
         org.loss[hit] += sev
         fired += bool(hit.any())
     return fired

@@ -33,8 +33,9 @@ Examples
 >>> from icnet.validity import generate, scoreboard
 >>> d = generate("chronic_conflict", n_people=60, seed=1)
 >>> rec = scoreboard.score_organisation(d, detectors=["conflicts"])
->>> rec.loc[0, ["detector", "scenario", "n_truth"]].tolist()
-['conflicts', 'chronic_conflict', 3]
+>>> r = rec.iloc[0]
+>>> r["detector"], r["scenario"], int(r["n_truth"])
+('conflicts', 'chronic_conflict', 3)
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ RETALIATION = ("spiral", "one_sided")
 def wilson(k, n, z=_Z):
     """Wilson score interval of k successes in n (NaN when n = 0).
 
-    >>> [round(x, 3) for x in wilson(9, 10)]
+    >>> [round(float(x), 3) for x in wilson(9, 10)]
     [0.596, 0.982]
     """
     k, n = float(k), float(n)
@@ -372,8 +373,10 @@ def _rows(det, scen, n_people, g):
             for lv, c in ((0.01, "n_p01"), (0.05, "n_p05"), (0.10, "n_p10")):
                 add(f"share p <= {lv:.2f}", S(c), S("n_tested"))
     elif det == "dyad_census":
-        if null:
+        if null and scen == "baseline":      # random badness: the calibrated null (#21)
             add("orgs 'more mutual' p <= 0.05", S("n_p05"), n, "<= 0.06", lambda v: v <= 0.06)
+        elif null:                           # rater leniency: informational
+            add("orgs 'more mutual' p <= 0.05", S("n_p05"), n)
         else:
             add("orgs 'more mutual' p <= 0.05 (power)", S("n_p05"), n)
     elif det == "quality":

@@ -1,0 +1,114 @@
+"""The validity scoreboard (issue #17): every detector on every relevant scenario.
+
+Usage::
+
+    python benchmarks/validity.py                         # 20 seeds, 150 and 600 people
+    python benchmarks/validity.py --quick                 # 2 seeds, 150 people (CI-sized)
+    python benchmarks/validity.py --only lock_in,baseline --seeds 5 --sizes 150
+    python benchmarks/validity.py --jobs 2 --records recs.csv --max-seconds 3000
+    python benchmarks/validity.py --from-records recs.csv # re-pool saved records
+    python benchmarks/validity.py ... --write-docs        # replace the table in docs/validity.md
+
+Prints the scoreboard as a Markdown table (value [95 % interval], bound, pass)
+and, per detector, the seconds spent. Organisations not run because of
+``--max-seconds`` are left out and the ``orgs`` column says how many were scored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from icnet.validity import SCENARIOS, generate, scoreboard as sb  # noqa: E402
+
+BEGIN, END = "<!-- scoreboard:begin -->", "<!-- scoreboard:end -->"
+
+
+def _one(task):
+    name, n_people, seed, detectors = task
+    data = generate(name, n_people=n_people, seed=seed)
+    return sb.score_organisation(data, detectors=detectors, seed=seed)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=20, help="organisations per scenario and size")
+    ap.add_argument("--sizes", default="150,600", help="comma-separated numbers of people")
+    ap.add_argument("--quick", action="store_true", help="2 seeds at 150 people")
+    ap.add_argument("--only", default="", help="comma-separated scenario names")
+    ap.add_argument("--detectors", default="", help="comma-separated detectors "
+                    f"({', '.join(sb.ADAPTERS)})")
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--records", default="", help="write the per-organisation records (CSV)")
+    ap.add_argument("--from-records", default="", help="pool saved records instead of running")
+    ap.add_argument("--max-seconds", type=float, default=float("inf"),
+                    help="stop submitting organisations after this many seconds")
+    ap.add_argument("--write-docs", action="store_true",
+                    help="put the table into docs/validity.md between the scoreboard markers")
+    a = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    if a.from_records:
+        recs = pd.read_csv(a.from_records)
+    else:
+        seeds = 2 if a.quick else a.seeds
+        sizes = [150] if a.quick else [int(s) for s in a.sizes.split(",") if s]
+        names = [s for s in a.only.split(",") if s] or list(SCENARIOS)
+        unknown = sorted(set(names) - set(SCENARIOS))
+        if unknown:
+            ap.error(f"unknown scenario(s) {unknown}; choose from {', '.join(SCENARIOS)}")
+        dets = [d for d in a.detectors.split(",") if d] or None
+        # seeds outermost so a time limit leaves every scenario with some organisations
+        tasks = [(n, size, 1000 * size + s, dets) for s in range(seeds) for size in sizes
+                 for n in names]
+        out = []
+        if a.jobs > 1:
+            with ProcessPoolExecutor(a.jobs) as ex:
+                futs = []
+                for t in tasks:
+                    futs.append(ex.submit(_one, t))
+                for f in as_completed(futs):
+                    out.append(f.result())
+                    if time.perf_counter() - t0 > a.max_seconds:
+                        for g in futs:
+                            g.cancel()
+                        break
+        else:
+            for t in tasks:
+                if time.perf_counter() - t0 > a.max_seconds:
+                    break
+                out.append(_one(t))
+        recs = pd.concat([r for r in out if len(r)], ignore_index=True)
+        recs = recs.sort_values(["detector", "scenario", "n_people", "seed"],
+                                kind="mergesort").reset_index(drop=True)
+        if a.records:
+            recs.to_csv(a.records, index=False)
+    board = sb.scoreboard(recs)
+    table = sb.to_markdown(board)
+    print(table)
+    secs = recs.groupby("detector")["seconds"].agg(["count", "mean", "max"])
+    print("\nseconds per organisation (detector: runs, mean, max)")
+    for det, r in secs.iterrows():
+        print(f"  {det}: {int(r['count'])}, {r['mean']:.2f}, {r['max']:.2f}")
+    failing = board[board["passed"] == "NO"]
+    print(f"\n{len(board)} rows, {int((board['passed'] == 'yes').sum())} bounds met, "
+          f"{len(failing)} not met; wall {time.perf_counter() - t0:.0f} s")
+    if a.write_docs:
+        path = ROOT / "docs" / "validity.md"
+        text = path.read_text()
+        i, j = text.index(BEGIN), text.index(END)
+        path.write_text(text[:i + len(BEGIN)] + "\n\n" + table + "\n\n" + text[j:])
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    raise SystemExit(main())
