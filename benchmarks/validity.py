@@ -39,6 +39,12 @@ def _one(task):
     return sb.score_organisation(data, detectors=detectors, seed=seed)
 
 
+def _progress(done, total, t0):
+    if done % 50 == 0 or done == total:
+        print(f"[{done}/{total} organisations, {time.perf_counter() - t0:.0f} s]",
+              file=sys.stderr, flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20, help="organisations per scenario and size")
@@ -77,6 +83,7 @@ def main(argv=None):
                     futs.append(ex.submit(_one, t))
                 for f in as_completed(futs):
                     out.append(f.result())
+                    _progress(len(out), len(tasks), t0)
                     if time.perf_counter() - t0 > a.max_seconds:
                         for g in futs:
                             g.cancel()
@@ -86,6 +93,7 @@ def main(argv=None):
                 if time.perf_counter() - t0 > a.max_seconds:
                     break
                 out.append(_one(t))
+                _progress(len(out), len(tasks), t0)
         recs = pd.concat([r for r in out if len(r)], ignore_index=True)
         recs = recs.sort_values(["detector", "scenario", "n_people", "seed"],
                                 kind="mergesort").reset_index(drop=True)

@@ -804,7 +804,7 @@ SCENARIOS = {s.name: s for s in [
        _null("org_slowdown", _slowdown, agreements=2.5, null_for=_SB), _SB),
     _S("tight_agreements", "confounder", "agreements at 0.5× the median delay (most "
        "requests breach)", "agreements: true breach share",
-       _null("tight_agreements", agreements=0.5, null_for=("bottlenecks", "conflicts")), ("bottlenecks", "conflicts")),
+       _null("tight_agreements", agreements=0.5), ("bottlenecks", "conflicts")),
     _S("heavy_raters", "quality", "rater bias N(0, 0.5); one person per unit answers 95 % "
        "of surveys, the others 10 %", "quality: true satisfaction per relation",
        _null("heavy_raters", _heavy, null_for=()), ()),
