@@ -125,7 +125,8 @@ def _spirals(data, net, seed, *, n_perm=199):
     retal_false = sum(1 for pr, k in found.items() if k in RETALIATION and pr not in tset)
     n_found = sum(1 for k in found.values() if k in RETALIATION)
     tested = ~np.isin(kind, ["insufficient"])
-    p = pd.to_numeric(res["p"], errors="coerce").to_numpy(float) if len(res) else np.array([])
+    p = pd.to_numeric(res["p"], errors="coerce").to_numpy(float) if len(res) and "p" in res \
+        else np.full(len(res), np.nan)
     p = p[tested & np.isfinite(p)] if len(p) else p
     # chronic conflicts / joint shifts: their kind (mutual_degradation ↔ chronic_conflict)
     return dict(level=level, n_truth=0 if truth is None else len(truth), n_hit=hit,
