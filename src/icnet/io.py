@@ -587,7 +587,12 @@ def _id_codes(*cols: pd.Series, sort: bool = True) -> tuple[list[np.ndarray], np
         pd.concat([c.reset_index(drop=True) if len({x.dtype for x in cols}) == 1 else
                    _int_floats(c).reset_index(drop=True).astype(object) for c in cols],
                   ignore_index=True)
-    codes0, clean = _clean_factorize(both)
+    try:
+        codes0, clean = _clean_factorize(both)
+    except SchemaError:
+        for c in cols:          # name the column holding the lists (error path only)
+            _clean_factorize(c)
+        raise
     c2, cats = pd.factorize(pd.Series(clean, dtype=object), sort=sort, use_na_sentinel=True)
     c2 = np.append(np.asarray(c2, dtype=np.int64), -1)
     codes = c2[codes0]  # code -1 → the trailing -1

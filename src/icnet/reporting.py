@@ -360,7 +360,8 @@ def _meta(net) -> str:
         text += f" in {net.people['unit'].nunique()} units"
     if net.has_time:
         first, last = net.span
-        text += f", {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+        if not pd.isna(first):  # an empty window has no span
+            text += f", {first:%Y-%m-%d} to {last:%Y-%m-%d}"
     if getattr(net, "_on_cluster", None) is not None:
         text += " (analysed on a Dask cluster)"
     return text
