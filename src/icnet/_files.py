@@ -115,10 +115,23 @@ def write_csv(df: pd.DataFrame, path, **kw) -> Path:
     ``index=False``, ``lineterminator="\\n"``).
     """
     kw.setdefault("index", False)
-    kw.setdefault("lineterminator", "\n")
+    safe = neutralise(df)
+    # Python's csv writer quotes a field only for characters of the line terminator:
+    # a text cell holding a bare CR would break the row, so such files use CRLF
+    # (RFC 4180), which quotes it.
+    kw.setdefault("lineterminator", "\r\n" if _has_cr(safe) else "\n")
     with atomic_write(path) as fh:
-        neutralise(df).to_csv(fh, **kw)
+        safe.to_csv(fh, **kw)
     return Path(path)
+
+
+def _has_cr(df: pd.DataFrame) -> bool:
+    for c in df.columns:
+        s = df[c]
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            if s.dropna().astype(str).str.contains("\r", regex=False).any():
+                return True
+    return False
 
 
 def _under(child: Path, parent: Path) -> bool:
@@ -140,8 +153,8 @@ class OutputFolder:
         Files or folders the run reads: refused when the output folder holds
         one of them (or is one of them).
     overwrite : bool, default True
-        ``False`` refuses a folder that already holds files not written by
-        an earlier icnet run (``icnet generate`` without ``--force``).
+        ``False`` refuses a folder that already holds any file (``icnet
+        generate`` without ``--force``).
     last : str, default "report.html"
         The file moved into place last.
 
@@ -164,7 +177,7 @@ class OutputFolder:
             if inp is None:
                 continue
             ip = Path(inp).resolve()
-            if _under(ip, root) or (ip.is_dir() and _under(root, ip) and root == ip):
+            if _under(ip, root):                # the input is the folder or inside it
                 raise ParameterError(
                     f"The output folder {str(self.path)!r} holds the input {str(inp)!r}: "
                     "writing there could overwrite your data. Choose another --out folder "
@@ -174,9 +187,8 @@ class OutputFolder:
                 f"The output path {str(self.path)!r} is a file, not a folder. Choose a "
                 "folder for --out.")
         if not overwrite and self.path.is_dir():
-            mine = set(self._old_manifest()) | {MANIFEST}
             theirs = sorted(p.name for p in self.path.iterdir()
-                            if p.name not in mine and not p.name.startswith(".icnet-tmp"))
+                            if not p.name.startswith(".icnet-tmp"))
             if theirs:
                 raise ParameterError(
                     f"The output folder {str(self.path)!r} already holds {theirs[:5]}; "

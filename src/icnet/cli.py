@@ -53,7 +53,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INVALID, EXIT_BUDGET = 0, 1, 2, 3
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT / SIGTERM, as shells do
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+_MAX_PEOPLE, _MAX_DAYS = 1_000_000, 36_500  # generate budget  # 128 + SIGINT / SIGTERM, as shells do
 
 _EPILOG = """\
 examples:
@@ -295,6 +296,15 @@ def _run(args, prog: _Progress) -> int:
     if args.command == "generate":
         if args.people < 2:
             raise _Usage("--people must be at least 2")
+        if args.days < 1:
+            raise _Usage("--days must be at least 1")
+        if args.people > _MAX_PEOPLE or args.days > _MAX_DAYS:
+            from .errors import BudgetExceededError
+
+            raise BudgetExceededError(
+                f"generate is limited to {_MAX_PEOPLE:,} people and {_MAX_DAYS:,} days "
+                f"(asked {args.people:,} and {args.days:,}); larger organisations do not fit "
+                "one machine's memory. Generate several smaller ones.")
         from . import synth
 
         with prog.step(f"generating {args.people} people over {args.days} days"):
