@@ -148,6 +148,8 @@ def _options(opts: Mapping[str, Any]) -> dict:
 
 def _check_tz(tz) -> str:
     try:
+        if not isinstance(tz, str):
+            raise TypeError
         pd.Timestamp("2000-01-01").tz_localize(tz)
     except Exception:  # noqa: BLE001 - pytz/zoneinfo raise many types
         raise ParameterError(
