@@ -221,7 +221,8 @@ def test_analyze_dir_on_samples_and_generate_output(small, tmp_path):
 
 
 @pytest.mark.parametrize("extra", [["--tz", "Mars/Olympus"], ["--encoding", "klingon"],
-                                   ["--sep", ";"], ["--date-format", "%d/%m/%Y"]])
+                                   ["--sep", ";"], ["--date-format", "%d/%m/%Y"],
+                                   ["--seed", "-5"], ["--date-format", "%Q"]])
 def test_cli_user_errors_exit_2(small, tmp_path, extra, capsys):
     code = main(["analyze", str(small / "events.csv"), "--out", str(tmp_path / "o"), "-q",
                  *extra])
@@ -241,3 +242,8 @@ def test_cli_reads_semicolon_latin1(tmp_path):
                  "--out", str(tmp_path / "o"), "-q"]) == 0
     edges = pd.read_csv(tmp_path / "o" / "edges.csv")
     assert len(edges) == 2
+
+
+def test_analyze_a_non_table_file_exits_2(small, tmp_path, capsys):
+    assert main(["analyze", str(small / "truth.json"), "--out", str(tmp_path / "o"), "-q"]) == 2
+    assert "not a table file" in capsys.readouterr().err

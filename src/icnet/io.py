@@ -415,6 +415,9 @@ def _read_file(path: str, table: str, opts: dict | None = None) -> pd.DataFrame:
         raise SchemaError(f"{table}: file {path!r} does not exist. Check the path.")
     if low.endswith((".xlsx", ".xlsm")):
         return _read_excel(path, table, opts["sheet"])
+    if low.endswith((".json", ".html", ".htm", ".png", ".jpg", ".pdf", ".ipynb")):
+        raise SchemaError(f"{table}: {path!r} is not a table file. icnet reads CSV (.csv, "
+                          ".csv.gz, .tsv), Parquet (.parquet) and Excel (.xlsx) files.")
     if low.endswith(".xls"):
         raise SchemaError(f"{table}: {path!r} is an old-style .xls workbook. Save it as "
                           ".xlsx (or export the sheet as CSV) and read that.")
@@ -438,6 +441,8 @@ def _read_file(path: str, table: str, opts: dict | None = None) -> pd.DataFrame:
         # ids and free text stay text; numbers and timestamps are parsed later
         return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
                            na_values=[""], encoding=encoding, index_col=False)
+    except SchemaError:
+        raise
     except UnicodeDecodeError as err:
         raise SchemaError(
             f"{table}: could not read {path!r}: it is not {encoding.replace('-sig', '')} "
