@@ -292,10 +292,10 @@ def _na_to_missing(df: pd.DataFrame, na: frozenset) -> pd.DataFrame:
         except TypeError:          # lists/dicts in cells: reported where the column is used
             continue
         u = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
-        is_str = u.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-        hit = np.zeros(len(u), dtype=bool)
-        if is_str.any():
-            hit[is_str] = u[is_str].astype(str).str.strip().str.lower().isin(na).to_numpy()
+        try:                     # .str gives NaN for non-text cells: never a hit
+            hit = u.str.strip().str.lower().isin(na).to_numpy(dtype=bool)
+        except AttributeError:   # no text at all
+            continue
         if hit.any():
             out = df.copy(deep=False) if out is None else out
             out[c] = col.mask(np.isin(codes, np.flatnonzero(hit)))
@@ -747,7 +747,10 @@ def _timestamps_ex(s: pd.Series, tz: str, *, dayfirst=None, date_format=None,
 def _parse_classes(t, rel, present, out, flags, tz, dayfirst, table, col):
     """Parse text timestamps by format class: ISO, d/m/y-like, or other text."""
     iso = t.str.match(_ISO_DATE).to_numpy() & ~rel
-    dm = t.str.extract(_DMY)
+    dm = pd.DataFrame({k: pd.Series(np.nan, index=t.index, dtype=object) for k in range(4)})
+    rest_ = ~iso & ~rel
+    if rest_.any():                       # only non-ISO values pay for the d/m/y regex
+        dm.loc[rest_, :] = t[rest_].str.extract(_DMY).astype(object).to_numpy()
     dmy = dm[0].notna().to_numpy() & ~rel
     other = ~iso & ~dmy & ~rel
     kinds = [k for k, m in (("ISO (2025-03-01)", iso), ("day/month/year-like (01/03/2025)",
