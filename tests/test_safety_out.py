@@ -247,3 +247,17 @@ def test_cli_reads_semicolon_latin1(tmp_path):
 def test_analyze_a_non_table_file_exits_2(small, tmp_path, capsys):
     assert main(["analyze", str(small / "truth.json"), "--out", str(tmp_path / "o"), "-q"]) == 2
     assert "not a table file" in capsys.readouterr().err
+
+
+def test_analyze_folder_without_tables_and_parquet_dataset(small, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["analyze", str(empty), "--out", str(tmp_path / "o"), "-q"]) == 2
+    assert "holds no events table" in capsys.readouterr().err
+    pytest.importorskip("pyarrow")
+    ds = tmp_path / "dataset"
+    ds.mkdir()
+    ev = pd.read_csv(small / "events.csv")
+    ev.iloc[: len(ev) // 2].to_parquet(ds / "part-0.parquet")
+    ev.iloc[len(ev) // 2:].to_parquet(ds / "part-1.parquet")
+    assert main(["validate", str(ds), "-q"]) == 0

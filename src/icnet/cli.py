@@ -347,14 +347,16 @@ def _tables(args) -> dict:
     found = {}
     ev = getattr(args, "events", None)
     if ev is not None and (Path(ev).is_dir() or str(ev).lower().endswith((".xlsx", ".xlsm"))):
-        if Path(ev).is_dir() and any(Path(ev).glob("*.parquet")) and \
-                not any(Path(ev).glob("events.*")) and not any(Path(ev).glob("*.csv*")):
-            found = {"events": ev}  # a Parquet dataset of events
-        else:
-            found = icnet.io.find_tables(ev, sheet=getattr(args, "sheet", None))
-            if "events" not in found and getattr(args, "command", "") == "analyze":
+        found = icnet.io.find_tables(ev, sheet=getattr(args, "sheet", None))
+        if "events" not in found and Path(ev).is_dir():
+            # no table named events: the folder is the events, as a Parquet dataset
+            if not any(Path(ev).rglob("*.parquet")) and not any(Path(ev).rglob("*.pq")):
                 raise _Usage(f"{ev!r} holds no events table: name it events.csv, "
-                             "events.parquet or an 'events' sheet")
+                             "events.parquet or events.xlsx (or give a Parquet dataset)")
+            found = {"events": ev}
+        elif "events" not in found and getattr(args, "command", "") == "analyze":
+            raise _Usage(f"{ev!r} holds no events table: name a sheet 'events' or pass "
+                         "--sheet")
     elif ev is not None:
         found["events"] = ev
     for k in ("people", "ratings", "agreements"):

@@ -431,7 +431,9 @@ def _read_file(path: str, table: str, opts: dict | None = None) -> pd.DataFrame:
         except Exception as err:  # noqa: BLE001 - pyarrow raises many types
             raise SchemaError(
                 f"{table}: could not read the Parquet data {path!r} ({type(err).__name__}: "
-                f"{err}). Check the file is complete, or export the table as CSV.") from None
+                f"{err}). Check the file is complete, or export the table as CSV. A folder "
+                "must be a Parquet dataset or hold tables named events, people, ratings, "
+                "agreements (.csv, .parquet, .xlsx).") from None
     sep_given = opts["sep"] is not None
     sep = opts["sep"] or ("\t" if low.endswith((".tsv", ".tsv.gz", ".tab")) else ",")
     encoding = opts["encoding"] or "utf-8-sig"
