@@ -343,3 +343,15 @@ def test_empty_window_periods_and_report(tmp_path):
         pass                                 # a clear icnet error is fine
     else:
         assert (tmp_path / "r.html").stat().st_size > 0
+
+
+@pytest.mark.parametrize("freq", [None, "0D", "-1MS", "1ns"])
+def test_periods_bad_or_huge_freq_is_an_icnet_error(freq):
+    with pytest.raises((ParameterError, BudgetExceededError)):
+        icnet.datasets.toy().periods(freq)
+
+
+@pytest.mark.parametrize("word", ["now", "today"])
+def test_window_refuses_clock_words(word):
+    with pytest.raises(ParameterError, match="read the clock"):
+        icnet.datasets.toy().window(word)

@@ -261,3 +261,12 @@ def test_analyze_folder_without_tables_and_parquet_dataset(small, tmp_path, caps
     ev.iloc[: len(ev) // 2].to_parquet(ds / "part-0.parquet")
     ev.iloc[len(ev) // 2:].to_parquet(ds / "part-1.parquet")
     assert main(["validate", str(ds), "-q"]) == 0
+
+
+@pytest.mark.parametrize("target", ["", "."])
+def test_report_to_a_folder_is_a_parameter_error(target, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ParameterError, match="is a folder"):
+        _files.atomic_write(target).__enter__()
+    with pytest.raises(ParameterError, match="does not exist"):
+        _files.atomic_write(tmp_path / "nope" / "r.html").__enter__()

@@ -62,6 +62,14 @@ def atomic_write(path, mode: str = "w", **kw):
     'hello'
     """
     path = Path(path)
+    if path.is_dir():
+        raise ParameterError(
+            f"Cannot write to {str(path)!r}: it is a folder. Give a file name such as "
+            "'report.html'.")
+    if not path.parent.is_dir():
+        raise ParameterError(
+            f"Cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist. "
+            "Create it first.")
     if "b" not in mode:
         kw.setdefault("encoding", "utf-8")
         kw.setdefault("newline", "")

@@ -468,14 +468,21 @@ class ServiceNetwork:
         """
         self._need_time("periods()")
         off = _validate.offset(freq)
+        if off is None or off.n <= 0:
+            raise ParameterError(
+                f"The 'freq' parameter must be a positive pandas offset alias such as 'MS' "
+                f"or 'QS'; got {freq!r}.")
         _validate.in_range("max_periods", max_periods, low=1, integer=True)
         req = self.events["requested_at"]
         first, last = req.min(), req.max()
         if pd.isna(first):
             return {}
         try:
-            n = len(pd.date_range(first.normalize(), last, freq=off))
-        except (ValueError, OverflowError):
+            try:                       # fixed steps ("1min", "h"): counted, not listed
+                n = int((last - first.normalize()) / pd.Timedelta(off)) + 1
+            except (ValueError, TypeError):
+                n = len(pd.date_range(first.normalize(), last, freq=off))
+        except (ValueError, OverflowError, MemoryError):
             n = max_periods + 1
         if n > max_periods:
             raise BudgetExceededError(
@@ -1390,6 +1397,10 @@ def _check_edge_numbers(e: pd.DataFrame) -> None:
 
 
 def _ts(value, name) -> pd.Timestamp:
+    if isinstance(value, str) and value.strip().lower() in io._RELATIVE:
+        raise ParameterError(
+            f"The '{name}' parameter must be a date such as '2025-01-01'; got {value!r}, "
+            "which would read the clock (results would change with the day icnet runs).")
     try:
         t = pd.Timestamp(value)
     except (ValueError, TypeError):
