@@ -2,11 +2,9 @@
 one test per finding of the hostile review (reading side)."""
 
 import gzip
-import io as _io
 import unicodedata
 import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 

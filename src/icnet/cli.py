@@ -53,8 +53,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INVALID, EXIT_BUDGET = 0, 1, 2, 3
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
-_MAX_PEOPLE, _MAX_DAYS = 1_000_000, 36_500  # generate budget  # 128 + SIGINT / SIGTERM, as shells do
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT / SIGTERM, as shells do
+_MAX_PEOPLE, _MAX_DAYS = 1_000_000, 36_500  # generate budget
 
 _EPILOG = """\
 examples:

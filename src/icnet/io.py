@@ -9,7 +9,13 @@ with its reason (``errors="drop"``). Rows in = rows kept + rows dropped.
 
 Timestamps follow one explicit rule: naive timestamps are read in the time
 zone ``tz`` (default ``"UTC"``), aware ones are converted; everything is
-stored as naive UTC (``datetime64[ns]``).
+stored as naive UTC (``datetime64[ns]``). Dates are never guessed or wrapped:
+ambiguous day/month orders and mixed formats are refused until ``dayfirst=`` or
+``date_format=`` is given, relative words ("now") are refused, and placeholder
+dates (before 1901 or from 2200 on, e.g. 9999-12-31) mean *open* in
+``delivered_at``/``last_review`` and are refused elsewhere. Files may be CSV
+(``sep=``, ``encoding=``, ``decimal=``), Parquet or Excel (``sheet=``); see
+:data:`READ_OPTIONS` and :func:`find_tables`.
 
 Examples
 --------
@@ -452,7 +458,6 @@ def _read_file(path: str, table: str, opts: dict | None = None) -> pd.DataFrame:
             f"byte {err.start}). Pass its encoding, e.g. encoding='latin-1' or 'cp1252' "
             "(CLI: --encoding latin-1), or save it as UTF-8.") from None
     except (EOFError, OSError) as err:
-        import zlib  # noqa: F401
         raise SchemaError(
             f"{table}: could not read {path!r} ({type(err).__name__}: {err}). If it is "
             "compressed (.gz), the file is incomplete or corrupt: download or export it "
@@ -1434,7 +1439,7 @@ def find_tables(source, *, sheet=None) -> dict:
         return {k: v[0] for k, v in found.items()}
     if not src.lower().endswith((".xlsx", ".xlsm")):
         raise SchemaError(f"{src!r} is neither a folder nor an .xlsx workbook.")
-    _read_excel_check = _read_excel(src, "events", sheet) if sheet is not None else None
+    chosen = _read_excel(src, "events", sheet) if sheet is not None else None
     try:
         sheets = pd.ExcelFile(src, engine="openpyxl").sheet_names
     except ImportError:
@@ -1449,8 +1454,8 @@ def find_tables(source, *, sheet=None) -> dict:
         if key in names and key not in out:
             out[key] = _read_excel(src, key, sh)
     if "events" not in out:
-        if _read_excel_check is not None:
-            out["events"] = _read_excel_check
+        if chosen is not None:
+            out["events"] = chosen
         elif len(sheets) == 1:
             out["events"] = _read_excel(src, "events", sheets[0])
     return out
