@@ -269,3 +269,15 @@ def test_report_to_a_folder_is_a_parameter_error(target, tmp_path, monkeypatch):
         _files.atomic_write(target).__enter__()
     with pytest.raises(ParameterError, match="does not exist"):
         _files.atomic_write(tmp_path / "nope" / "r.html").__enter__()
+
+
+def test_analyze_an_excel_workbook(small, tmp_path):
+    pytest.importorskip("openpyxl")
+    book = tmp_path / "in" / "hr.xlsx"
+    book.parent.mkdir()
+    with pd.ExcelWriter(book) as w:
+        for name in ("events", "people"):
+            pd.read_csv(small / f"{name}.csv").to_excel(w, sheet_name=name, index=False)
+    assert main(["validate", str(book), "-q"]) == 0
+    assert main(["analyze", str(book), "--out", str(tmp_path / "o"), "-q"]) == 0
+    assert (tmp_path / "o" / "report.html").exists()
