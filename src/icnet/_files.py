@@ -6,8 +6,9 @@ Rules (issue #20, "outputs never destroy inputs"):
   renamed over the target (:func:`os.replace`, atomic on POSIX and Windows),
   so a crash or a kill never leaves a truncated or 0-byte file;
 * CSV cells that a spreadsheet would run as a formula (text starting with
-  ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) get a leading ``'``
-  (OWASP "CSV injection" advice); plain numbers such as ``-3.5`` are kept;
+  ``=``, ``+``, ``-``, ``@``, a tab, a carriage return or a NUL) get a leading
+  ``'``, as OWASP ASVS 5.0 requirement 1.2.10 and CWE-1236 ("CSV injection")
+  prescribe; plain numbers such as ``-3.5`` are kept;
 * an :class:`OutputFolder` refuses a folder that holds one of the run's
   inputs, writes the whole run into a temporary sub-folder first, then moves
   the files into place with the report last, records them in
@@ -41,7 +42,7 @@ from .errors import ParameterError
 __all__ = ["atomic_write", "neutralise", "write_csv", "OutputFolder", "MANIFEST"]
 
 MANIFEST = "icnet-manifest.json"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
