@@ -136,3 +136,95 @@ def test_float_ids_with_infinity_are_kept_as_read():
     assert io._ids(pd.Series([0.0, np.inf])).tolist() == ["0.0", "inf"]
     ids = io._ids(pd.Series([1.0, 2.0, np.nan]))
     assert ids.tolist()[:2] == ["1", "2"] and pd.isna(ids.iloc[2])    # integral floats: no ".0"
+
+
+# --------------------------------------------------------------------------- issue #20 cases
+# Placeholder and out-of-range dates, relative words, day/month dates, missing spellings,
+# NFC/NFD names, formula-like and '$' names; files with ragged rows, other separators,
+# encodings and broken compression; from_edges counts and rates; reading options.
+
+IDS20 = st.one_of(IDS, st.sampled_from(["N/A", "NULL", "None", "-", "nan", "José",
+                                        "Jose\u0301", "=1+1", "@x", "$$", "+", "NA"]))
+TIMES20 = st.one_of(TIMES, st.sampled_from(
+    ["9999-12-31", "2999-01-01", "1900-01-01", "now", "Today", "13/02/2025",
+     "02/13/2025", "01/03/2025 10:00", "31.12.2025", "0001-01-01", "2262-04-12",
+     "9999-12-31T23:59:59Z", "10000-01-01"]),
+    st.datetimes(min_value=pd.Timestamp("1700-01-01").to_pydatetime()))
+COLUMNS20 = dict(COLUMNS, provider=IDS20, client=IDS20, requested_at=TIMES20,
+                 delivered_at=TIMES20)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(df=frames(COLUMNS20), errors=st.sampled_from(["raise", "drop"]),
+       opts=st.sampled_from([{}, {"dayfirst": True}, {"dayfirst": False},
+                             {"date_format": "%d/%m/%Y"}, {"na_values": []}]))
+def test_issue20_values_never_leak_or_wrap(df, errors, opts):
+    net = _only_icnet_errors(lambda: icnet.from_events(df, errors=errors, **opts))
+    if net is None:
+        return
+    kept = int(net.edges["n_events"].sum())
+    assert kept + len(net.dropped) == len(df)
+    for col in ("requested_at", "delivered_at"):
+        if col in net.events:
+            years = net.events[col].dropna().dt.year
+            assert ((years >= 1901) & (years < 2200)).all()   # never wrapped to 1816
+
+
+ROW = st.lists(st.sampled_from(["a", "b", "c", "", "4", "4,5", '"x,y"', "N/A", "2025-01-01",
+                                "01/02/2025", "é", "=1"]), min_size=0, max_size=5)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@given(rows=st.lists(ROW, max_size=8), sep=st.sampled_from([",", ";", "\t"]),
+       trailing=st.booleans(), enc=st.sampled_from(["utf-8", "latin-1", "utf-16"]),
+       gz=st.sampled_from([None, "ok", "cut"]),
+       header=st.sampled_from([["provider", "client"], ["provider", "client", "satisfaction"],
+                               ["provider", "client", "client"],
+                               ["provider", "client", "requested_at"]]))
+def test_csv_files_never_leak(tmp_path_factory, rows, sep, trailing, enc, gz, header):
+    import gzip
+
+    lines = [sep.join(header)] + [sep.join(r) + (sep if trailing else "") for r in rows]
+    data = ("\n".join(lines) + "\n").encode(enc)
+    d = tmp_path_factory.mktemp("csvfuzz")
+    if gz:
+        data = gzip.compress(data)
+        if gz == "cut":
+            data = data[: max(1, len(data) // 2)]
+        f = d / "ev.csv.gz"
+    else:
+        f = d / "ev.csv"
+    f.write_bytes(data)
+    for kw in ({}, {"sep": sep}, {"sep": sep, "encoding": enc, "decimal": ","}):
+        _only_icnet_errors(lambda: icnet.from_events(str(f), errors="drop", **kw))
+        _only_icnet_errors(lambda: io.validate(str(f), **kw))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(n=st.lists(st.one_of(st.floats(), st.integers(-10**30, 10**30),
+                            st.sampled_from(["1e20", "x", "", "-0"])), min_size=2, max_size=2),
+       rate=st.lists(st.floats(-2, 7), min_size=2, max_size=2),
+       m=st.lists(st.floats(0, 6), min_size=2, max_size=2))
+def test_from_edges_never_wraps(n, rate, m):
+    e = {"provider": ["IT", "HR"], "client": ["HR", "IT"], "n_events": n,
+         "sla_breach_rate": rate, "satisfaction_mean": m}
+    net = _only_icnet_errors(lambda: icnet.ServiceNetwork.from_edges(e, level="unit"))
+    if net is not None:
+        assert (net.edges["n_events"] >= 0).all()
+        assert net.edges["sla_breach_rate"].between(0, 1).all()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(tz=st.one_of(st.text(max_size=12), st.integers(), st.none(),
+                    st.sampled_from(["UTC", "Europe/Madrid", "Mars/Olympus", "+25:00"])),
+       freq=st.one_of(st.text(max_size=5), st.sampled_from(["1min", "s", "MS", "QS", "W"])),
+       opt=st.sampled_from([{"sep": ""}, {"encoding": "x"}, {"decimal": 1}, {"sheet": 2.5},
+                            {"dayfirst": "no"}, {"date_format": 3}, {"na_values": "NA"},
+                            {"nope": 1}, {}]))
+def test_parameters_never_leak(tz, freq, opt):
+    ev = {"provider": ["a", "b"], "client": ["b", "a"],
+          "requested_at": ["2025-01-01", "2025-06-01"]}
+    net = _only_icnet_errors(lambda: icnet.from_events(ev, tz=tz, **opt))
+    _only_icnet_errors(lambda: io.validate(ev, tz=tz))
+    if net is not None:
+        _only_icnet_errors(lambda: net.periods(freq))

@@ -58,6 +58,8 @@ def offset(freq, *, text_only: bool = False):
 
 def rng(seed) -> np.random.Generator:
     """Turn ``seed`` (None, int or Generator) into a Generator."""
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed < 0:
+        raise ParameterError(f"The 'seed' parameter must be >= 0; got {seed!r}.")
     if seed is None or isinstance(seed, (numbers.Integral, np.random.Generator)) and \
             not isinstance(seed, bool):
         return np.random.default_rng(seed)

@@ -27,6 +27,18 @@ Exit codes
     table, an unknown option (``validate``: at least one problem found).
 3
     a configured budget would be exceeded (e.g. too many permutations).
+130 / 143
+    interrupted by Ctrl-C / terminated (SIGTERM); outputs are written into a
+    temporary folder and moved in place at the end, so an interrupted run
+    leaves the previous outputs (or new tables without a report), never a
+    half-written file.
+
+Output folders
+--------------
+``--out`` must not hold any input file. Each run writes ``icnet-manifest.json``
+listing its files and removes the files of its own earlier run that it did not
+write again. ``icnet generate`` refuses a folder holding other files unless
+``--force``.
 """
 
 from __future__ import annotations
@@ -41,6 +53,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INVALID, EXIT_BUDGET = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT / SIGTERM, as shells do
+_MAX_PEOPLE, _MAX_DAYS = 1_000_000, 36_500  # generate budget
 
 _EPILOG = """\
 examples:
@@ -98,6 +112,19 @@ def _parser() -> argparse.ArgumentParser:
                             help="satisfaction scale (default 1,5)")
             sp.add_argument("--tz", default="UTC",
                             help="time zone of naive timestamps (default UTC)")
+            sp.add_argument("--sep", help="CSV field separator (default: ',' or tab for "
+                                          ".tsv; e.g. ';' for European Excel exports)")
+            sp.add_argument("--encoding", help="CSV text encoding (default utf-8; e.g. "
+                                               "latin-1, cp1252)")
+            sp.add_argument("--decimal", help="CSV decimal mark (default '.'; e.g. ',')")
+            sp.add_argument("--sheet", help="Excel workbooks: the sheet to read (default: "
+                                            "the sheet named like the table, or the only one)")
+            sp.add_argument("--dayfirst", action="store_true", default=None,
+                            help="read dates such as 01/03/2025 day first (1 March)")
+            sp.add_argument("--monthfirst", dest="dayfirst", action="store_false",
+                            help="read dates such as 01/03/2025 month first (3 January)")
+            sp.add_argument("--date-format", metavar="FORMAT",
+                            help="strftime format of every date, e.g. %%d/%%m/%%Y")
         sp.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
         sp.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
@@ -115,7 +142,9 @@ def _parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("analyze", help="analyse your tables and write the report",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG)
-    a.add_argument("events", help="service events (CSV or Parquet): provider, client, …")
+    a.add_argument("events", help="service events (CSV, Parquet or Excel): provider, "
+                                  "client, …; or a folder of tables named events, people, "
+                                  "ratings, agreements (or an Excel workbook with such sheets)")
     common(a)
     outputs(a)
     a.add_argument("--errors", choices=["raise", "drop"], default="raise",
@@ -143,6 +172,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="plant the default patterns, or none (pattern-free data)")
     g.add_argument("--format", choices=["csv", "parquet"], default="csv")
     g.add_argument("--out", required=True, metavar="DIR")
+    g.add_argument("--force", action="store_true",
+                   help="overwrite files already in --out (refused by default)")
     g.add_argument("--quiet", "-q", action="store_true")
     g.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
@@ -209,17 +240,26 @@ def _cluster(args):
         yield client
 
 
-def _analyze(args, net, prog: _Progress) -> None:
+def _read_options(args) -> dict:
+    """The reading options given on the command line (only those set)."""
+    keys = ("sep", "encoding", "decimal", "sheet", "dayfirst", "date_format")
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+
+
+def _analyze(args, net, prog: _Progress, inputs=()) -> None:
     import icnet
 
+    from ._files import OutputFolder, write_csv
+
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with prog.step("analysing and writing the report"):
-        icnet.report(net, out / "report.html", tables=True, level=args.level,
+    # checked before the analysis; written into a temporary folder, then moved in place
+    folder = OutputFolder(out, inputs=inputs)
+    with folder, prog.step("analysing and writing the report"):
+        icnet.report(net, folder.tmp / "report.html", tables=True, level=args.level,
                      individuals=args.individuals, min_group_size=args.min_group_size,
                      seed=args.seed)
-    if len(net.dropped):
-        net.dropped.to_csv(out / "dropped.csv", index=False, lineterminator="\n")
+        if len(net.dropped):
+            write_csv(net.dropped, folder.tmp / "dropped.csv")
     if not args.quiet:
         print(f"icnet: wrote {out / 'report.html'} and the result tables in {out}/")
 
@@ -230,14 +270,23 @@ def _run(args, prog: _Progress) -> int:
     if args.command == "analyze":
         if args.engine == "pandas" and (args.scheduler or args.workers != 2):
             raise _Usage("--scheduler and --workers go with --engine dask")
+        tables = _tables(args)
+        inputs = [v for v in tables.values() if isinstance(v, (str, Path))]
+        inputs += [args.events, args.columns]
+        from ._files import OutputFolder
+
+        OutputFolder(args.out, inputs=inputs)  # refuse a bad --out before any work
+        ropts = _read_options(args)
         with _cluster(args):
             with prog.step("reading and validating the tables"):
+                kw = dict(scale=_scale(args.scale), columns=_columns(args.columns),
+                          errors=args.errors, tz=args.tz, engine=args.engine)
+                if ropts:
+                    kw.update(ropts)
                 net = icnet.from_events(
-                    args.events, people=args.people, ratings=args.ratings,
-                    agreements=args.agreements, scale=_scale(args.scale),
-                    columns=_columns(args.columns), errors=args.errors, tz=args.tz,
-                    engine=args.engine)
-            _analyze(args, net, prog)
+                    tables["events"], people=tables.get("people"),
+                    ratings=tables.get("ratings"), agreements=tables.get("agreements"), **kw)
+            _analyze(args, net, prog, inputs=inputs)
         return EXIT_OK
     if args.command == "demo":
         with prog.step("loading the 'planta' sample"):
@@ -247,13 +296,25 @@ def _run(args, prog: _Progress) -> int:
     if args.command == "generate":
         if args.people < 2:
             raise _Usage("--people must be at least 2")
+        if args.days < 1:
+            raise _Usage("--days must be at least 1")
+        if args.people > _MAX_PEOPLE or args.days > _MAX_DAYS:
+            from .errors import BudgetExceededError
+
+            raise BudgetExceededError(
+                f"generate is limited to {_MAX_PEOPLE:,} people and {_MAX_DAYS:,} days "
+                f"(asked {args.people:,} and {args.days:,}); larger organisations do not fit "
+                "one machine's memory. Generate several smaller ones.")
         from . import synth
 
         with prog.step(f"generating {args.people} people over {args.days} days"):
             org = synth.organisation(n_people=args.people, days=args.days, seed=args.seed,
                                      plant=None if args.plant == "default" else "none")
-        with prog.step(f"writing {args.format} files"):
-            synth.write(org, args.out, format=args.format, progress=prog.on)
+        from ._files import OutputFolder
+
+        with prog.step(f"writing {args.format} files"), \
+                OutputFolder(args.out, overwrite=args.force, last="truth.json") as folder:
+            synth.write(org, folder.tmp, format=args.format, progress=prog.on)
         if not args.quiet:
             print(f"icnet: wrote {len(org.events)} events, {len(org.people)} people and "
                   f"truth.json to {args.out}/")
@@ -261,9 +322,11 @@ def _run(args, prog: _Progress) -> int:
     if args.command == "validate":
         if not any([args.events, args.people, args.ratings, args.agreements]):
             raise _Usage("give at least one file to validate")
-        problems = icnet.io.validate(args.events, args.people, args.ratings, args.agreements,
+        tables = _tables(args)
+        problems = icnet.io.validate(tables.get("events"), tables.get("people"),
+                                     tables.get("ratings"), tables.get("agreements"),
                                      columns=_columns(args.columns), scale=_scale(args.scale),
-                                     tz=args.tz)
+                                     tz=args.tz, **_read_options(args))
         if problems.empty:
             if not args.quiet:
                 print("icnet: no problems found")
@@ -274,6 +337,40 @@ def _run(args, prog: _Progress) -> int:
               "(file line = row + 2)", file=sys.stderr)
         return EXIT_INVALID
     raise _Usage("choose a command: analyze, demo, generate or validate (see icnet --help)")
+
+
+def _tables(args) -> dict:
+    """The tables of ``analyze``/``validate``: a folder or workbook of named tables in
+    the events argument (see :func:`icnet.io.find_tables`), completed by the options."""
+    import icnet
+
+    found = {}
+    ev = getattr(args, "events", None)
+    if ev is not None and (Path(ev).is_dir() or str(ev).lower().endswith((".xlsx", ".xlsm"))):
+        found = icnet.io.find_tables(ev, sheet=getattr(args, "sheet", None))
+        if "events" not in found and Path(ev).is_dir():
+            # no table named events: the folder is the events, as a Parquet dataset
+            if not any(Path(ev).rglob("*.parquet")) and not any(Path(ev).rglob("*.pq")):
+                raise _Usage(f"{ev!r} holds no events table: name it events.csv, "
+                             "events.parquet or events.xlsx (or give a Parquet dataset)")
+            found = {"events": ev}
+        elif "events" not in found and getattr(args, "command", "") == "analyze":
+            raise _Usage(f"{ev!r} holds no events table: name a sheet 'events' or pass "
+                         "--sheet")
+    elif ev is not None:
+        found["events"] = ev
+    for k in ("people", "ratings", "agreements"):
+        if getattr(args, k, None) is not None:
+            found[k] = getattr(args, k)
+    return found
+
+
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so temporary files are cleaned up."""
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised in a subprocess
+    raise _Terminated()
 
 
 def main(argv=None) -> int:
@@ -295,6 +392,13 @@ def main(argv=None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_INVALID
     prog = _Progress(getattr(args, "quiet", False))
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
+    else:  # pragma: no cover
+        old_term = None
     try:
         with warnings.catch_warnings():
             if getattr(args, "quiet", False):
@@ -303,6 +407,14 @@ def main(argv=None) -> int:
     except _Usage as err:
         print(f"icnet {args.command}: error: {err}", file=sys.stderr)
         return EXIT_INVALID
+    except KeyboardInterrupt:
+        print(f"icnet {args.command}: interrupted; nothing new was left half-written.",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _Terminated:
+        print(f"icnet {args.command}: terminated; nothing new was left half-written.",
+              file=sys.stderr)
+        return EXIT_TERMINATED
     except BudgetExceededError as err:
         print(f"icnet {args.command}: {err}", file=sys.stderr)
         return EXIT_BUDGET
@@ -317,6 +429,9 @@ def main(argv=None) -> int:
         print(f"icnet {args.command}: internal error ({type(err).__name__}: {err}). Run again "
               "with --debug for details and report it.", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
 
 
 if __name__ == "__main__":  # pragma: no cover

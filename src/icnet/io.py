@@ -9,7 +9,13 @@ with its reason (``errors="drop"``). Rows in = rows kept + rows dropped.
 
 Timestamps follow one explicit rule: naive timestamps are read in the time
 zone ``tz`` (default ``"UTC"``), aware ones are converted; everything is
-stored as naive UTC (``datetime64[ns]``).
+stored as naive UTC (``datetime64[ns]``). Dates are never guessed or wrapped:
+ambiguous day/month orders and mixed formats are refused until ``dayfirst=`` or
+``date_format=`` is given, relative words ("now") are refused, and placeholder
+dates (before 1901 or from 2200 on, e.g. 9999-12-31) mean *open* in
+``delivered_at``/``last_review`` and are refused elsewhere. Files may be CSV
+(``sep=``, ``encoding=``, ``decimal=``), Parquet or Excel (``sheet=``); see
+:data:`READ_OPTIONS` and :func:`find_tables`.
 
 Examples
 --------
@@ -27,8 +33,11 @@ Examples
 
 from __future__ import annotations
 
+import codecs
+import csv
 import os
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -37,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
-from .errors import EmptyNetworkError, ParameterError, SchemaError
+from .errors import EmptyNetworkError, IcnetError, IcnetWarning, ParameterError, SchemaError
 
 __all__ = [
     "SCHEMAS",
@@ -48,6 +57,9 @@ __all__ = [
     "read_ratings",
     "read_agreements",
     "validate",
+    "find_tables",
+    "MISSING",
+    "READ_OPTIONS",
 ]
 
 #: Canonical columns of every table: ``{table: {"required": [...], "optional": [...]}}``.
@@ -79,6 +91,78 @@ _TRUE = {"true", "t", "yes", "y", "1", "1.0", "si", "sí", "x"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", ""}
 _TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
+#: Cell texts read as *missing* in every column (compared stripped and
+#: case-insensitively), so "N/A" or "NULL" never becomes a person. Replace the
+#: list with ``na_values=[...]`` (``na_values=()`` keeps only blank cells missing).
+MISSING = ("", "n/a", "na", "#n/a", "null", "none", "nan", "nat", "-", "--", "nil")
+
+#: Reading options accepted by every reader, :func:`validate` and
+#: :func:`icnet.from_events` (CLI: ``--sep``, ``--encoding``, ``--decimal``,
+#: ``--sheet``, ``--dayfirst``/``--monthfirst``, ``--date-format``).
+READ_OPTIONS = ("sep", "encoding", "decimal", "sheet", "dayfirst", "date_format", "na_values")
+
+_RELATIVE = {"now", "today", "yesterday", "tomorrow", "hoy", "ayer", "mañana", "ahora"}
+_ISO_DATE = re.compile(r"^[+-]?\d{4,}-\d{1,2}(?:-\d{1,2})?(?:[T ].*)?$")
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:(?:[T ]|, ?)(.*))?$")
+#: Dates before this year or from ``_LAST_YEAR`` on are placeholders ("9999-12-31",
+#: "1900-01-01"): *open* in ``delivered_at``/``last_review``, refused elsewhere.
+_FIRST_YEAR, _LAST_YEAR = 1901, 2200
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _options(opts: Mapping[str, Any]) -> dict:
+    """Check the reading options; return them with defaults filled in."""
+    unknown = sorted(set(opts) - set(READ_OPTIONS))
+    if unknown:
+        raise ParameterError(
+            f"Unknown reading option(s) {unknown}; the options are {list(READ_OPTIONS)}.")
+    o = dict.fromkeys(READ_OPTIONS)
+    o.update(opts)
+    if o["sep"] is not None and (not isinstance(o["sep"], str) or not o["sep"]):
+        raise ParameterError(f"The 'sep' parameter must be a non-empty str such as ';'; "
+                             f"got {o['sep']!r}.")
+    if o["encoding"] is not None:
+        try:
+            codecs.lookup(o["encoding"])
+        except (LookupError, TypeError):
+            raise ParameterError(
+                f"The 'encoding' parameter must be a text encoding such as 'utf-8', "
+                f"'latin-1' or 'cp1252'; got {o['encoding']!r}.") from None
+    if o["decimal"] not in (None, ".", ","):
+        raise ParameterError(f"The 'decimal' parameter must be '.' or ','; got "
+                             f"{o['decimal']!r}.")
+    if o["sheet"] is not None and (isinstance(o["sheet"], bool) or
+                                   not isinstance(o["sheet"], (str, int))):
+        raise ParameterError(f"The 'sheet' parameter must be a sheet name or index; got "
+                             f"{o['sheet']!r}.")
+    if o["dayfirst"] is not None and not isinstance(o["dayfirst"], (bool, np.bool_)):
+        raise ParameterError(f"The 'dayfirst' parameter must be True, False or None; got "
+                             f"{o['dayfirst']!r}.")
+    if o["date_format"] is not None and not isinstance(o["date_format"], str):
+        raise ParameterError(f"The 'date_format' parameter must be a strftime format such "
+                             f"as '%d/%m/%Y'; got {o['date_format']!r}.")
+    na = o["na_values"]
+    if na is None:
+        o["na_values"] = frozenset(MISSING)
+    else:
+        if isinstance(na, str) or not all(isinstance(x, str) for x in na):
+            raise ParameterError(f"The 'na_values' parameter must be a list of str such as "
+                                 f"['N/A', 'NULL']; got {na!r}.")
+        o["na_values"] = frozenset({""} | {x.strip().lower() for x in na})
+    return o
+
+
+def _check_tz(tz) -> str:
+    try:
+        if not isinstance(tz, str):
+            raise TypeError
+        pd.Timestamp("2000-01-01").tz_localize(tz)
+    except Exception:  # noqa: BLE001 - pytz/zoneinfo raise many types
+        raise ParameterError(
+            f"The 'tz' parameter must be a time zone name such as 'UTC' or "
+            f"'Europe/Madrid'; got {tz!r}.") from None
+    return tz
+
 
 @dataclass
 class Table:
@@ -107,20 +191,27 @@ class Table:
 
 # --------------------------------------------------------------------------- loading
 
-def read_table(data: Any, table: str, *, columns: Mapping[str, str] | None = None
-               ) -> pd.DataFrame:
+def read_table(data: Any, table: str, *, columns: Mapping[str, str] | None = None,
+               **read_options) -> pd.DataFrame:
     """Load one raw table and map user column names onto icnet's.
 
     Parameters
     ----------
     data : DataFrame, dict of columns, str or path
-        A CSV (``.csv``, ``.csv.gz``, ``.tsv``) or Parquet (``.parquet``,
-        ``.pq``) file, or an in-memory table.
+        A CSV (``.csv``, ``.csv.gz``, ``.tsv``), Parquet (``.parquet``,
+        ``.pq``) or Excel (``.xlsx``; needs ``pip install "icnet[excel]"``)
+        file, or an in-memory table.
     table : {"events", "people", "ratings", "agreements"}
         Which table this is (used in messages).
     columns : dict, optional
         ``{"their_name": "icnet_name"}``; names not present are ignored, so
         one mapping can serve every table.
+    **read_options
+        ``sep`` (CSV separator, default ``,``; tab for ``.tsv``), ``encoding``
+        (default UTF-8), ``decimal`` (``.`` or ``,``), ``sheet`` (Excel: the
+        sheet; default the one named like the table, or the only one),
+        ``na_values`` (texts read as missing; default :data:`MISSING`), and
+        ``dayfirst``/``date_format`` (used when timestamps are parsed).
 
     Returns
     -------
@@ -130,8 +221,11 @@ def read_table(data: Any, table: str, *, columns: Mapping[str, str] | None = Non
     Raises
     ------
     SchemaError
-        Unreadable file, duplicated column names, or a mapping that makes two
-        columns share a name.
+        Unreadable file, duplicated column names, rows with more or fewer
+        fields than the header (a trailing comma shifts every column), or a
+        mapping that makes two columns share a name. The message suggests
+        ``sep=``/``encoding=`` when the file looks semicolon-separated or not
+        UTF-8.
 
     Examples
     --------
@@ -141,8 +235,9 @@ def read_table(data: Any, table: str, *, columns: Mapping[str, str] | None = Non
     """
     _validate.one_of("table", table, SCHEMAS)
     mapping = _check_mapping(columns)
+    opts = _options(read_options)
     if isinstance(data, (str, os.PathLike)):
-        df = _read_file(os.fspath(data), table)
+        df = _read_file(os.fspath(data), table, opts)
     elif isinstance(data, pd.DataFrame):
         df = data.copy(deep=False)
     elif isinstance(data, Mapping):
@@ -162,7 +257,9 @@ def read_table(data: Any, table: str, *, columns: Mapping[str, str] | None = Non
         raise SchemaError(
             f"{table} has duplicated column names {dup}. Rename or remove the copies "
             "so each column appears once.")
+    cols = [unicodedata.normalize("NFC", c.strip()) for c in cols]
     df.columns = cols
+    df = _na_to_missing(df, opts["na_values"])
     renamed = [mapping.get(c, c) for c in cols]
     dup = sorted({c for c in renamed if renamed.count(c) > 1})
     if dup:
@@ -189,26 +286,192 @@ def _check_mapping(columns):
     return {str(k): v for k, v in columns.items()}
 
 
-def _read_file(path: str, table: str) -> pd.DataFrame:
+def _na_to_missing(df: pd.DataFrame, na: frozenset) -> pd.DataFrame:
+    """Text cells spelled like a missing value (see :data:`MISSING`) become NaN."""
+    out = None
+    for c in df.columns:
+        col = df[c]
+        if not (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
+            continue
+        try:
+            codes, uniq = pd.factorize(col, use_na_sentinel=True)
+        except TypeError:          # lists/dicts in cells: reported where the column is used
+            continue
+        u = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
+        try:                     # .str gives NaN for non-text cells: never a hit
+            hit = u.str.strip().str.lower().isin(na).to_numpy(dtype=bool)
+        except AttributeError:   # no text at all
+            continue
+        if hit.any():
+            out = df.copy(deep=False) if out is None else out
+            out[c] = col.mask(np.isin(codes, np.flatnonzero(hit)))
+    return df if out is None else out
+
+
+def _open_text(path: str, encoding: str):
+    low = path.lower()
+    if low.endswith(".gz"):
+        import gzip
+        return gzip.open(path, "rt", encoding=encoding, newline="")
+    if low.endswith(".bz2"):
+        import bz2
+        return bz2.open(path, "rt", encoding=encoding, newline="")
+    if low.endswith(".xz"):
+        import lzma
+        return lzma.open(path, "rt", encoding=encoding, newline="")
+    return open(path, encoding=encoding, newline="")
+
+
+def _check_csv_shape(path: str, table: str, sep: str, encoding: str, sep_given: bool):
+    """Header and field counts of every record (C-speed ``csv`` module pass).
+
+    Refuses duplicated headers, a semicolon/tab file read with ``,``, and rows
+    with more or fewer fields than the header.
+    """
+    with _open_text(path, encoding) as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        header = next(reader, None)
+        if header is None:
+            return
+        counts = np.fromiter((len(r) for r in reader), dtype=np.int64)
+    header = [h.strip() for h in header]
+    if not sep_given and len(header) == 1:
+        for alt, name in ((";", "';'"), ("\t", "'\\t' (tab)"), ("|", "'|'")):
+            if alt in header[0]:
+                raise SchemaError(
+                    f"{table}: {path!r} looks {name}-separated (its header is one column "
+                    f"{header[0][:60]!r}). Pass sep={alt!r} (CLI: --sep '{alt}'), and "
+                    "decimal=',' if numbers use a decimal comma.")
+    named = [h for h in header if h]
+    dup = sorted({h for h in named if named.count(h) > 1})
+    if dup:
+        raise SchemaError(
+            f"{table}: {path!r} has duplicated column names {dup} in its header. Rename "
+            "or remove the copies so each column appears once.")
+    n = len(header)
+    real = counts > 0                         # blank lines are skipped, as pandas does
+    more = np.flatnonzero(real & (counts > n))
+    fewer = np.flatnonzero(real & (counts < n))
+    for rows, what, hint in (
+            (more, "more fields than the header",
+             "A trailing separator at the end of the lines (or an unquoted separator inside "
+             "a value) would shift every column: remove it or quote the values"),
+            (fewer, "fewer fields than the header",
+             "Fill the missing fields (empty between separators) or fix the line breaks")):
+        if rows.size:
+            shown = ", ".join(f"{r} ({counts[r]} fields)" for r in rows[:_N_SHOW])
+            extra = "" if sep_given else (
+                f"; if the file is separated by another character pass sep= "
+                f"(CLI: --sep)")
+            raise SchemaError(
+                f"{table}: {path!r} has {rows.size} rows with {what} ({n}: {header[:8]}) "
+                f"(rows {shown}{', …' if rows.size > _N_SHOW else ''}). {hint}{extra}.")
+
+
+def _read_excel(path: str, table: str, sheet) -> pd.DataFrame:
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        raise SchemaError(
+            f"{table}: reading the Excel file {path!r} needs openpyxl. Install it with: "
+            'python -m pip install "icnet[excel]"') from None
+    try:
+        names = pd.ExcelFile(path, engine="openpyxl").sheet_names
+    except Exception as err:  # noqa: BLE001 - openpyxl/zipfile raise many types
+        raise SchemaError(
+            f"{table}: could not read the Excel file {path!r} ({type(err).__name__}: "
+            f"{err}). Save it again as .xlsx or export the sheet as CSV.") from None
+    if sheet is None:
+        match = [n for n in names if n.strip().lower() == table]
+        if match:
+            sheet = match[0]
+        elif len(names) == 1:
+            sheet = names[0]
+        else:
+            raise SchemaError(
+                f"{table}: the workbook {path!r} has sheets {names} and none is called "
+                f"'{table}'. Pass sheet='name' (CLI: --sheet name) or name the sheet "
+                f"'{table}'.")
+    elif isinstance(sheet, str) and sheet not in names:
+        raise SchemaError(f"{table}: the workbook {path!r} has no sheet {sheet!r}; its sheets "
+                          f"are {names}. Pass one of them as sheet=.")
+    elif isinstance(sheet, int) and not 0 <= sheet < len(names):
+        raise SchemaError(f"{table}: the workbook {path!r} has {len(names)} sheets; sheet="
+                          f"{sheet} does not exist.")
+    try:
+        df = pd.read_excel(path, sheet_name=sheet, engine="openpyxl", dtype=object,
+                           keep_default_na=False, na_values=[""])
+    except Exception as err:  # noqa: BLE001
+        raise SchemaError(
+            f"{table}: could not read sheet {sheet!r} of {path!r} ({type(err).__name__}: "
+            f"{err}).") from None
+    cols = [str(c) for c in df.columns]
+    mangled = [c for c in cols if re.search(r"\.\d+$", c) and c.rsplit(".", 1)[0] in cols]
+    if mangled:
+        raise SchemaError(
+            f"{table}: sheet {sheet!r} of {path!r} has duplicated column names "
+            f"{sorted({c.rsplit('.', 1)[0] for c in mangled})}. Rename or remove the copies.")
+    return df
+
+
+def _read_file(path: str, table: str, opts: dict | None = None) -> pd.DataFrame:
+    opts = _options({}) if opts is None else opts
     low = path.lower()
     if not os.path.exists(path):
         raise SchemaError(f"{table}: file {path!r} does not exist. Check the path.")
-    try:
-        if low.endswith((".parquet", ".pq")) or os.path.isdir(path):
+    if low.endswith((".xlsx", ".xlsm")):
+        return _read_excel(path, table, opts["sheet"])
+    if low.endswith((".json", ".html", ".htm", ".png", ".jpg", ".pdf", ".ipynb")):
+        raise SchemaError(f"{table}: {path!r} is not a table file. icnet reads CSV (.csv, "
+                          ".csv.gz, .tsv), Parquet (.parquet) and Excel (.xlsx) files.")
+    if low.endswith(".xls"):
+        raise SchemaError(f"{table}: {path!r} is an old-style .xls workbook. Save it as "
+                          ".xlsx (or export the sheet as CSV) and read that.")
+    if low.endswith((".parquet", ".pq")) or os.path.isdir(path):
+        try:
             return pd.read_parquet(path)
-        sep = "\t" if low.endswith((".tsv", ".tsv.gz", ".tab")) else ","
+        except ImportError as err:
+            raise SchemaError(
+                f"{table}: reading {path!r} needs an optional package ({err}). Install it "
+                "with: python -m pip install pyarrow") from None
+        except Exception as err:  # noqa: BLE001 - pyarrow raises many types
+            raise SchemaError(
+                f"{table}: could not read the Parquet data {path!r} ({type(err).__name__}: "
+                f"{err}). Check the file is complete, or export the table as CSV. A folder "
+                "must be a Parquet dataset or hold tables named events, people, ratings, "
+                "agreements (.csv, .parquet, .xlsx).") from None
+    sep_given = opts["sep"] is not None
+    sep = opts["sep"] or ("\t" if low.endswith((".tsv", ".tsv.gz", ".tab")) else ",")
+    encoding = opts["encoding"] or "utf-8-sig"
+    try:
+        if not low.endswith(".zip"):
+            _check_csv_shape(path, table, sep, encoding, sep_given)
         # ids and free text stay text; numbers and timestamps are parsed later
         return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
-                           na_values=[""], encoding="utf-8-sig")
-    except ImportError as err:
+                           na_values=[""], encoding=encoding, index_col=False)
+    except SchemaError:
+        raise
+    except UnicodeDecodeError as err:
         raise SchemaError(
-            f"{table}: reading {path!r} needs an optional package ({err}). Install it "
-            "with: python -m pip install pyarrow") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
-            OSError, ValueError) as err:
+            f"{table}: could not read {path!r}: it is not {encoding.replace('-sig', '')} "
+            f"text ({err.reason} at "
+            f"byte {err.start}). Pass its encoding, e.g. encoding='latin-1' or 'cp1252' "
+            "(CLI: --encoding latin-1), or save it as UTF-8.") from None
+    except (EOFError, OSError) as err:
+        raise SchemaError(
+            f"{table}: could not read {path!r} ({type(err).__name__}: {err}). If it is "
+            "compressed (.gz), the file is incomplete or corrupt: download or export it "
+            "again.") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error,
+            ValueError) as err:
         raise SchemaError(
             f"{table}: could not read {path!r} ({type(err).__name__}: {err}). Give a "
-            "UTF-8 CSV with a header row, or a Parquet file.") from None
+            "CSV with a header row (options sep=, encoding=, decimal=), a Parquet or an "
+            ".xlsx file.") from None
+    except Exception as err:  # noqa: BLE001 - zlib.error and other codec failures
+        raise SchemaError(
+            f"{table}: could not read {path!r} ({type(err).__name__}: {err}). Check the "
+            "file is complete, or export it again.") from None
 
 
 # --------------------------------------------------------------------------- problems
@@ -301,8 +564,18 @@ def _clean_factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     Integral floats lose their '.0' (ids read as floats because of a gap).
     Returns the codes (-1 = missing) and the cleaned distinct values.
     """
-    codes, uniq = pd.factorize(_int_floats(s), use_na_sentinel=True)
-    txt = pd.Series(np.asarray(uniq, dtype=object), dtype=object).astype(str).str.strip()
+    try:
+        codes, uniq = pd.factorize(_int_floats(s), use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists, dicts, arrays)
+        odd = np.flatnonzero(s.map(lambda v: isinstance(v, (list, dict, set, tuple,
+                                                             np.ndarray))).to_numpy(bool))
+        shown = ", ".join(f"{r}: {s.iloc[r]!r}"[:60] for r in odd[:_N_SHOW])
+        raise SchemaError(
+            f"column '{s.name}' holds lists or other containers in {odd.size} rows "
+            f"({shown}). Ids must be text or numbers: one id per cell (explode the lists "
+            "into rows first).") from None
+    txt = pd.Series(np.asarray(uniq, dtype=object), dtype=object).astype(str).str.strip() \
+        .str.normalize("NFC")   # one spelling per name: NFC and NFD forms are one id
     clean = txt.to_numpy(dtype=object)
     return np.asarray(codes, dtype=np.int64), np.where(clean == "", np.nan, clean).astype(object)
 
@@ -328,7 +601,12 @@ def _id_codes(*cols: pd.Series, sort: bool = True) -> tuple[list[np.ndarray], np
         pd.concat([c.reset_index(drop=True) if len({x.dtype for x in cols}) == 1 else
                    _int_floats(c).reset_index(drop=True).astype(object) for c in cols],
                   ignore_index=True)
-    codes0, clean = _clean_factorize(both)
+    try:
+        codes0, clean = _clean_factorize(both)
+    except SchemaError:
+        for c in cols:          # name the column holding the lists (error path only)
+            _clean_factorize(c)
+        raise
     c2, cats = pd.factorize(pd.Series(clean, dtype=object), sort=sort, use_na_sentinel=True)
     c2 = np.append(np.asarray(c2, dtype=np.int64), -1)
     codes = c2[codes0]  # code -1 → the trailing -1
@@ -342,15 +620,27 @@ def _categorical(codes: np.ndarray, cats: np.ndarray, index) -> pd.Series:
                      index=index)
 
 
-def _numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Return (float series, missing mask, invalid mask)."""
+def _numbers(s: pd.Series, decimal: str | None = None
+             ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Return (float series, missing mask, invalid mask).
+
+    Text numbers: by default a comma is a decimal comma ("4,5" = 4.5);
+    ``decimal=","`` also drops dots as thousands separators ("1.234,5"),
+    ``decimal="."`` drops commas as thousands separators ("1,234.5").
+    """
     miss = _missing(s)
     if pd.api.types.is_bool_dtype(s.dtype):
         s = s.astype(float)
     if pd.api.types.is_numeric_dtype(s.dtype):
         num = s.astype("float64")
     else:
-        txt = s.astype(str).str.strip().str.replace(",", ".", regex=False)
+        txt = s.astype(str).str.strip()
+        if decimal == ",":
+            txt = txt.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        elif decimal == ".":
+            txt = txt.str.replace(",", "", regex=False)
+        else:
+            txt = txt.str.replace(",", ".", regex=False)
         num = pd.to_numeric(txt.where(~miss, None), errors="coerce").astype("float64")
     vals = num.to_numpy(copy=True)
     invalid = ~miss & ~np.isfinite(vals)
@@ -369,58 +659,187 @@ def _bools(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(is_t, index=s.index), ~(is_t | is_f)
 
 
-def _timestamps(s: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Parse timestamps by the documented rule; return (naive UTC, missing, invalid)."""
+def _timestamps(s: pd.Series, tz: str, *, dayfirst=None, date_format=None,
+                table: str = "table") -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Parse timestamps by the documented rule; return (naive UTC, missing, invalid).
+
+    Placeholder/out-of-range dates, relative words and unparseable values are all
+    *invalid* here; :func:`_timestamps_ex` tells them apart.
+    """
+    ts, miss, bad, flags = _timestamps_ex(s, tz, dayfirst=dayfirst, date_format=date_format,
+                                          table=table)
+    return ts, miss, bad | flags["relative_date"] | flags["out_of_range"]
+
+
+def _year_range(parsed: pd.Series) -> np.ndarray:
+    """Placeholder or out-of-range dates (before 1901, from 2200 on), computed in the
+    parsed resolution so nothing wraps when cast to nanoseconds."""
+    y = parsed.dt.year.to_numpy(dtype=float, na_value=np.nan)
+    return (y < _FIRST_YEAR) | (y >= _LAST_YEAR)
+
+
+def _to_ns(parsed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(datetime64[ns] values, out-of-range mask); out-of-range values become NaT."""
+    oor = _year_range(parsed)
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    vals = parsed.where(~oor)
+    return vals.to_numpy(dtype="datetime64[ns]"), oor
+
+
+def _localise(vals: np.ndarray, tz: str) -> np.ndarray:
+    if tz == "UTC":
+        return vals
+    ser = pd.Series(vals).dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    return ser.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+
+
+def _timestamps_ex(s: pd.Series, tz: str, *, dayfirst=None, date_format=None,
+                   table: str = "table"):
+    """Parse timestamps; return (naive UTC, missing, invalid, flags).
+
+    ``flags`` holds boolean masks ``relative_date`` (words such as "now") and
+    ``out_of_range`` (placeholder dates such as 9999-12-31 or 1900-01-01, or
+    any date before 1901 or from 2200 on). Day/month orders are never guessed:
+    a column of ``dd/mm/yyyy``-like dates where some value reads both ways
+    needs ``dayfirst=`` or ``date_format=`` (else :class:`SchemaError`), and
+    one column never mixes formats.
+    """
     n = len(s)
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        out = s.dt.tz_convert("UTC").dt.tz_localize(None)
-        miss = out.isna().to_numpy()
-        return out.astype("datetime64[ns]"), miss, np.zeros(n, dtype=bool)
-    if pd.api.types.is_datetime64_dtype(s.dtype):
-        out = s.astype("datetime64[ns]")
-        if tz != "UTC":
-            out = out.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT") \
-                .dt.tz_convert("UTC").dt.tz_localize(None)
+    col = s.name
+    no = np.zeros(n, dtype=bool)
+    flags = {"relative_date": no.copy(), "out_of_range": no.copy()}
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
         miss = s.isna().to_numpy()
-        return out, miss, out.isna().to_numpy() & ~miss
+        vals, oor = _to_ns(s)
+        if not isinstance(s.dtype, pd.DatetimeTZDtype):
+            vals = _localise(vals, tz)
+        flags["out_of_range"] = oor
+        out = pd.Series(vals, index=s.index)
+        return out, miss, out.isna().to_numpy() & ~miss & ~oor, flags
     miss = _missing(s)
     if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
         # bare numbers are ambiguous (seconds? days? Excel serials?): refuse them
-        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), miss, ~miss
+        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), miss, ~miss, flags
     txt = s.astype(str).str.strip()
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     present = np.flatnonzero(~miss)
     if present.size:
         t = txt.iloc[present]
-        aware = t.str.contains(_TZ_SUFFIX).to_numpy()
-        for sel, is_aware in ((aware, True), (~aware, False)):
-            if not sel.any():
-                continue
-            part = t[sel]
-            parsed = _parse_text(part, utc=is_aware)
-            if is_aware:
-                parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-            elif tz != "UTC":
-                parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT") \
-                    .dt.tz_convert("UTC").dt.tz_localize(None)
-            out[present[sel]] = parsed.to_numpy(dtype="datetime64[ns]")
+        rel = t.str.lower().isin(_RELATIVE).to_numpy()
+        flags["relative_date"][present[rel]] = True
+        t = t.where(~rel, "")                          # never the wall clock
+        if date_format is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    parsed = pd.to_datetime(t, format=date_format, errors="coerce",
+                                            utc="%z" in date_format or "%Z" in date_format)
+                except (ValueError, TypeError) as err:
+                    raise ParameterError(
+                        f"The 'date_format' parameter {date_format!r} is not a valid "
+                        f"strftime format ({err}); e.g. '%d/%m/%Y %H:%M'.") from None
+            vals, oor = _to_ns(parsed)
+            if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
+                vals = _localise(vals, tz)
+            out[present] = vals
+            flags["out_of_range"][present[oor]] = True
+        else:
+            _parse_classes(t, rel, present, out, flags, tz, dayfirst, table, col)
     res = pd.Series(out, index=s.index)
-    return res, miss, res.isna().to_numpy() & ~miss
+    bad = res.isna().to_numpy() & ~miss & ~flags["relative_date"] & ~flags["out_of_range"]
+    return res, miss, bad, flags
 
 
-def _parse_text(part: pd.Series, *, utc: bool) -> pd.Series:
-    try:
-        return pd.to_datetime(part, errors="raise", utc=utc, format="ISO8601")
-    except (ValueError, TypeError, OverflowError):
-        pass
+def _parse_classes(t, rel, present, out, flags, tz, dayfirst, table, col):
+    """Parse text timestamps by format class: ISO, d/m/y-like, or other text."""
+    iso = t.str.match(_ISO_DATE).to_numpy() & ~rel
+    dm = pd.DataFrame({k: pd.Series(np.nan, index=t.index, dtype=object) for k in range(4)})
+    rest_ = ~iso & ~rel
+    if rest_.any():                       # only non-ISO values pay for the d/m/y regex
+        dm.loc[rest_, :] = t[rest_].str.extract(_DMY).astype(object).to_numpy()
+    dmy = dm[0].notna().to_numpy() & ~rel
+    other = ~iso & ~dmy & ~rel
+    kinds = [k for k, m in (("ISO (2025-03-01)", iso), ("day/month/year-like (01/03/2025)",
+                                                          dmy)) if m.any()]
+    if len(kinds) > 1:
+        ex_iso = t[iso].iloc[0]
+        ex_dmy = t[dmy].iloc[0]
+        raise SchemaError(
+            f"{table} column '{col}' mixes date formats: {kinds[0]} such as {ex_iso!r} and "
+            f"{kinds[1]} such as {ex_dmy!r}. icnet never mixes formats silently: convert "
+            "the column to one format (ISO 8601 is best), or pass date_format= (CLI: "
+            "--date-format) so values in any other format are reported row by row.")
+    if dmy.any():
+        a = pd.to_numeric(dm[0], errors="coerce").to_numpy()
+        b = pd.to_numeric(dm[1], errors="coerce").to_numpy()
+        if dayfirst is None:
+            amb = dmy & (a <= 12) & (b <= 12) & (a != b)
+            d_only, m_only = dmy & (a > 12), dmy & (b > 12)
+            if amb.any() or (d_only.any() and m_only.any()):
+                ex = t[amb].iloc[0] if amb.any() else t[d_only].iloc[0]
+                x, y = (int(a[amb][0]), int(b[amb][0])) if amb.any() else (0, 0)
+                if amb.any():
+                    yr = dm[2][amb].iloc[0]
+                    readings = (f"day first {ex!r} = {x} {_MONTHS[y - 1]} {yr}; month first "
+                                f"= {y} {_MONTHS[x - 1]} {yr}")
+                    why = f"{int(amb.sum())} values read both ways"
+                else:
+                    readings = (f"{t[d_only].iloc[0]!r} is only valid day first and "
+                                f"{t[m_only].iloc[0]!r} only month first")
+                    why = "the values disagree on the order"
+                raise SchemaError(
+                    f"{table} column '{col}' has dates whose day/month order is ambiguous "
+                    f"({why}: {readings}). icnet does not guess: pass dayfirst=True (or "
+                    "False), or date_format='%d/%m/%Y' (CLI: --dayfirst, --monthfirst or "
+                    "--date-format), or write the dates as ISO 8601 (2025-03-01).")
+            dayfirst = bool(d_only.any())
+        day, month = (dm[0], dm[1]) if dayfirst else (dm[1], dm[0])
+        yr = dm[2].where(dm[2].str.len() == 4,
+                         np.where(pd.to_numeric(dm[2], errors="coerce") < 69, "20", "19")
+                         + dm[2].astype(str))
+        rest = dm[3].fillna("")
+        t = t.where(~dmy, yr + "-" + month.str.zfill(2) + "-" + day.str.zfill(2) +
+                    np.where(rest != "", " " + rest, ""))
+        iso = iso | dmy
+    for sel, how in ((iso, "iso"), (other, "other")):
+        if not sel.any():
+            continue
+        part = t[sel]
+        aware = part.str.contains(_TZ_SUFFIX).to_numpy()
+        for sub, is_aware in ((aware, True), (~aware, False)):
+            if not sub.any():
+                continue
+            parsed = _parse_text(part[sub], utc=is_aware, iso=how == "iso",
+                                 dayfirst=bool(dayfirst))
+            vals, oor = _to_ns(parsed)
+            if not is_aware:
+                vals = _localise(vals, tz)
+            idx = present[np.flatnonzero(sel)[sub]]
+            out[idx] = vals
+            flags["out_of_range"][idx[oor]] = True
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def _parse_text(part: pd.Series, *, utc: bool, iso: bool = True,
+                dayfirst: bool = False) -> pd.Series:
+    if iso:
+        try:
+            return pd.to_datetime(part, errors="coerce", utc=utc, format="ISO8601")
+        except (ValueError, TypeError, OverflowError):
+            pass
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return pd.to_datetime(part, errors="coerce", utc=utc, format="mixed")
+            return pd.to_datetime(part, errors="coerce", utc=utc, format="mixed",
+                                  dayfirst=dayfirst)
         except (ValueError, TypeError, OverflowError):
             # values pandas cannot even coerce (e.g. mixed offsets): one at a time
             return pd.Series([_one_ts(v, utc) for v in part], index=part.index,
-                             dtype="datetime64[ns, UTC]" if utc else "datetime64[ns]")
+                             dtype="datetime64[us, UTC]" if utc else "datetime64[us]")
 
 
 def _one_ts(v, utc):
@@ -463,7 +882,39 @@ def _finish(table: str, raw: pd.DataFrame, data: pd.DataFrame, probs: _Problems,
 
 # --------------------------------------------------------------------------- tables
 
-def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") -> Table:
+def _ts_column(p: _Problems, raw: pd.DataFrame, col: str, tz: str, o: dict,
+               *, open_ok: bool, fix: str) -> tuple[pd.Series, np.ndarray]:
+    """Parse one timestamp column and record its problems (see :func:`_timestamps_ex`).
+
+    ``open_ok``: placeholder dates (9999-12-31, 1900-01-01, any year before 1901
+    or from 2200 on) mean *open / not yet* and become NaT with a warning;
+    otherwise they are ``out_of_range`` rows.
+    """
+    ts, miss, bad, flags = _timestamps_ex(raw[col], tz, dayfirst=o["dayfirst"],
+                                          date_format=o["date_format"], table=p.table)
+    p.add(flags["relative_date"], "relative_date", col,
+          "values that are not dates but relative words",
+          "Write the actual date (ISO 8601 such as 2025-03-01): words such as 'now' or "
+          "'today' would change meaning with the day icnet runs.")
+    oor = flags["out_of_range"]
+    if open_ok:
+        if oor.any():
+            rows = np.flatnonzero(oor)[:_N_SHOW].tolist()
+            warnings.warn(
+                f"{p.table} column '{col}': {int(oor.sum())} placeholder dates (before 1901 "
+                f"or from 2200 on, such as 9999-12-31; rows {rows}) are read as open "
+                "(empty).", IcnetWarning, stacklevel=4)
+    else:
+        p.add(oor, "out_of_range", col,
+              "placeholder or out-of-range dates (before 1901 or from 2200 on)",
+              "Use the real date, or leave the cell empty when there is none (placeholders "
+              "such as 9999-12-31 are only read as 'open' in delivered_at and last_review).")
+    p.add(bad, "bad_timestamp", col, "values that are not timestamps", fix)
+    return ts, miss
+
+
+def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC",
+                **read_options) -> Table:
     """Read and validate the service events table.
 
     Parameters
@@ -480,6 +931,10 @@ def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") -
     tz : str, default "UTC"
         Time zone of naive timestamps. Aware timestamps are converted to UTC;
         all are stored as naive UTC.
+    **read_options
+        ``sep``, ``encoding``, ``decimal``, ``sheet``, ``na_values`` (see
+        :func:`read_table`), ``dayfirst`` (read ``01/03/2025`` as 1 March) and
+        ``date_format`` (a strftime format for every timestamp).
 
     Returns
     -------
@@ -504,6 +959,18 @@ def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") -
     ``bad_timestamp`` / ``missing_timestamp``
         a timestamp that cannot be parsed / an empty ``requested_at`` (an
         empty ``delivered_at`` means the request is still open and is kept).
+    ``relative_date``
+        a word such as "now" or "today" instead of a date.
+    ``out_of_range``
+        a ``requested_at`` before 1901 or from 2200 on (placeholders such as
+        9999-12-31). In ``delivered_at`` such placeholders mean *still open*:
+        NaT, kept, with an :class:`~icnet.errors.IcnetWarning`.
+
+    Dates are never guessed: ``01/03/2025``-like columns where a value reads
+    both ways need ``dayfirst=`` or ``date_format=``, and a column mixing ISO
+    and day/month/year dates is refused (:class:`SchemaError`, also with
+    ``errors="drop"``). Texts in :data:`MISSING` ("N/A", "NULL", "-" …) are
+    missing values; ids are Unicode-normalised (NFC).
     ``not_a_number``
         a non-numeric satisfaction, delay or expected delay.
     ``out_of_scale``
@@ -528,7 +995,9 @@ def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") -
     """
     errors = _check_errors(errors)
     low, high = _validate.scale(scale)
-    raw = read_table(data, "events", columns=columns)
+    o = _options(read_options)
+    tz = _check_tz(tz)
+    raw = read_table(data, "events", columns=columns, **read_options)
     _require(raw, "events")
     p = _Problems("events", raw, errors)
     out = {}
@@ -543,10 +1012,9 @@ def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") -
     out["client"] = _categorical(cc, cats, raw.index)
     for col in ("requested_at", "delivered_at"):
         if col in raw:
-            ts, miss, bad = _timestamps(raw[col], tz)
-            p.add(bad, "bad_timestamp", col, "values that are not timestamps",
-                  "Use ISO 8601 text such as 2025-03-01T14:30:00 (a trailing Z or "
-                  "+01:00 marks the time zone).")
+            ts, miss = _ts_column(p, raw, col, tz, o, open_ok=col == "delivered_at",
+                                  fix="Use ISO 8601 text such as 2025-03-01T14:30:00 (a "
+                                      "trailing Z or +01:00 marks the time zone).")
             if col == "requested_at":
                 p.add(miss, "missing_timestamp", col, "empty request times",
                       "Fill them in or remove the column (open requests have an empty "
@@ -555,9 +1023,10 @@ def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") -
     for col, lo in (("satisfaction", None), ("delay_hours", 0.0), ("expected_hours", 0.0)):
         if col not in raw:
             continue
-        num, _, bad = _numbers(raw[col])
+        num, _, bad = _numbers(raw[col], o["decimal"])
         p.add(bad, "not_a_number", col, "values that are not finite numbers",
-              "Use plain numbers with a dot as the decimal separator.")
+              "Use plain numbers (pass decimal=',' for a decimal comma with dots as "
+              "thousands separators).")
         out[col] = num
     if "satisfaction" in out:
         v = out["satisfaction"].to_numpy()
@@ -608,7 +1077,7 @@ def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") -
     return _finish("events", raw, df, p, allow_empty=False)
 
 
-def read_people(data, *, columns=None, errors="raise") -> Table:
+def read_people(data, *, columns=None, errors="raise", **read_options) -> Table:
     """Read and validate the people table (``person``, ``unit``, …).
 
     Parameters
@@ -630,7 +1099,8 @@ def read_people(data, *, columns=None, errors="raise") -> Table:
     [False, True]
     """
     errors = _check_errors(errors)
-    raw = read_table(data, "people", columns=columns)
+    _options(read_options)
+    raw = read_table(data, "people", columns=columns, **read_options)
     _require(raw, "people")
     p = _Problems("people", raw, errors)
     out = {"person": _ids(raw["person"]), "unit": _ids(raw["unit"])}
@@ -657,7 +1127,8 @@ def read_people(data, *, columns=None, errors="raise") -> Table:
     return _finish("people", raw, df, p, allow_empty=True)
 
 
-def read_ratings(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") -> Table:
+def read_ratings(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC",
+                 **read_options) -> Table:
     """Read and validate survey ratings (``rater`` rates ``provider``).
 
     Parameters
@@ -684,7 +1155,9 @@ def read_ratings(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") 
     """
     errors = _check_errors(errors)
     low, high = _validate.scale(scale)
-    raw = read_table(data, "ratings", columns=columns)
+    o = _options(read_options)
+    tz = _check_tz(tz)
+    raw = read_table(data, "ratings", columns=columns, **read_options)
     _require(raw, "ratings")
     p = _Problems("ratings", raw, errors)
     out = {"rater": _ids(raw["rater"]), "provider": _ids(raw["provider"])}
@@ -698,7 +1171,7 @@ def read_ratings(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") 
                         ("recommend", 0.0, 10.0)):
         if col not in raw:
             continue
-        num, miss, bad = _numbers(raw[col])
+        num, miss, bad = _numbers(raw[col], o["decimal"])
         p.add(bad, "not_a_number", col, "values that are not finite numbers",
               "Use plain numbers.")
         if col == "perception":
@@ -710,9 +1183,8 @@ def read_ratings(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") 
               if col != "recommend" else "The recommendation item is 0..10.")
         out[col] = num
     if "answered_at" in raw:
-        ts, miss, bad = _timestamps(raw["answered_at"], tz)
-        p.add(bad, "bad_timestamp", "answered_at", "values that are not timestamps",
-              "Use ISO 8601 text such as 2025-03-01.")
+        ts, _ = _ts_column(p, raw, "answered_at", tz, o, open_ok=False,
+                           fix="Use ISO 8601 text such as 2025-03-01.")
         out["answered_at"] = ts
     for col in ("dimension", "period"):
         if col in raw:
@@ -739,7 +1211,8 @@ def _period_ok(label) -> bool:
         return False
 
 
-def read_agreements(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC") -> Table:
+def read_agreements(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC",
+                    **read_options) -> Table:
     """Read and validate service agreements between providers and clients.
 
     Parameters
@@ -767,7 +1240,9 @@ def read_agreements(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC
     """
     errors = _check_errors(errors)
     low, high = _validate.scale(scale)
-    raw = read_table(data, "agreements", columns=columns)
+    o = _options(read_options)
+    tz = _check_tz(tz)
+    raw = read_table(data, "agreements", columns=columns, **read_options)
     _require(raw, "agreements")
     p = _Problems("agreements", raw, errors)
     out = {"provider": _ids(raw["provider"]), "client": _ids(raw["client"])}
@@ -778,7 +1253,7 @@ def read_agreements(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC
         out["service"] = _ids(raw["service"])
     for col in ("max_delay_hours", "min_satisfaction"):
         if col in raw:
-            num, _, bad = _numbers(raw[col])
+            num, _, bad = _numbers(raw[col], o["decimal"])
             p.add(bad, "not_a_number", col, "values that are not finite numbers",
                   "Use plain numbers.")
             out[col] = num
@@ -791,14 +1266,16 @@ def read_agreements(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC
               f"values outside the scale {_fmt(low)}..{_fmt(high)}",
               "Pass scale=(low, high) matching your survey.")
     if "review_every" in raw:
-        td, bad = _timedeltas(raw["review_every"])
+        td, bad, unitless = _timedeltas(raw["review_every"])
+        p.add(unitless, "duration_without_unit", "review_every",
+              "numbers without a unit", "Give the unit: 90D (days), 12W (weeks) or "
+              "'180 days'; a bare 90 would be 90 nanoseconds.")
         p.add(bad, "bad_duration", "review_every", "values that are not durations",
               "Use durations such as 90D, 12W or '180 days'.")
         out["review_every"] = td
     if "last_review" in raw:
-        ts, _, bad = _timestamps(raw["last_review"], tz)
-        p.add(bad, "bad_timestamp", "last_review", "values that are not timestamps",
-              "Use ISO 8601 text such as 2025-03-01.")
+        ts, _ = _ts_column(p, raw, "last_review", tz, o, open_ok=True,
+                           fix="Use ISO 8601 text such as 2025-03-01.")
         out["last_review"] = ts
     ok = ~p.bad
     key = [c for c in ("provider", "client", "service") if c in out]
@@ -811,14 +1288,19 @@ def read_agreements(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC
     return _finish("agreements", raw, df, p, allow_empty=True)
 
 
-def _timedeltas(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def _timedeltas(s: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Return (Timedelta series, invalid mask, unit-less number mask)."""
     miss = _missing(s)
+    none = np.zeros(len(s), dtype=bool)
     if pd.api.types.is_timedelta64_dtype(s.dtype):
-        return s, np.zeros(len(s), dtype=bool)
+        return s, none, none.copy()
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        return pd.Series(pd.NaT, index=s.index, dtype="timedelta64[ns]"), none, ~miss
     vals = np.full(len(s), np.timedelta64("NaT"), dtype="timedelta64[ns]")
     bad = np.zeros(len(s), dtype=bool)
     txt = s.astype(str).str.strip()
-    for u in pd.unique(txt[~miss]):
+    unitless = txt.str.match(_PLAIN_NUMBER).to_numpy() & ~miss
+    for u in pd.unique(txt[~miss & ~unitless]):
         try:
             td = pd.to_timedelta(u)
             if pd.isna(td) or td <= pd.Timedelta(0):
@@ -827,7 +1309,7 @@ def _timedeltas(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
             bad |= (txt == u).to_numpy() & ~miss
             continue
         vals[(txt == u).to_numpy() & ~miss] = td.to_timedelta64()
-    return pd.Series(vals, index=s.index), bad
+    return pd.Series(vals, index=s.index), bad, unitless
 
 
 def _fmt(x: float) -> str:
@@ -843,7 +1325,7 @@ _READERS: dict[str, Callable[..., Table]] = {
 
 
 def validate(events=None, people=None, ratings=None, agreements=None, *, columns=None,
-             scale=(1, 5), tz="UTC") -> pd.DataFrame:
+             scale=(1, 5), tz="UTC", **read_options) -> pd.DataFrame:
     """Check input tables and list every problem found, without raising.
 
     Parameters
@@ -852,6 +1334,8 @@ def validate(events=None, people=None, ratings=None, agreements=None, *, columns
         As accepted by :func:`icnet.from_events`.
     columns, scale, tz
         As in :func:`icnet.from_events`.
+    **read_options
+        As in :func:`read_events` (``sep``, ``encoding``, ``dayfirst`` …).
 
     Returns
     -------
@@ -873,7 +1357,7 @@ def validate(events=None, people=None, ratings=None, agreements=None, *, columns
     for name, data in given.items():
         if data is None:
             continue
-        kw = {"columns": columns, "errors": "drop"}
+        kw = {"columns": columns, "errors": "drop", **read_options}
         if name != "people":
             kw["tz"] = tz
         if name in ("events", "ratings", "agreements"):
@@ -886,5 +1370,92 @@ def validate(events=None, people=None, ratings=None, agreements=None, *, columns
         except (SchemaError, ParameterError) as err:
             rows.append((name, "schema", np.nan, str(err)))
             continue
+        except IcnetError as err:
+            rows.append((name, "error", np.nan, str(err)))
+            continue
         rows += [(name, reason, float(n), msg) for reason, _, n, msg in t.problems]
     return pd.DataFrame(rows, columns=["table", "reason", "n_rows", "message"])
+
+
+# --------------------------------------------------------------------------- folders
+
+_TABLE_EXT = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".pq", ".xlsx", ".xlsm")
+
+
+def find_tables(source, *, sheet=None) -> dict:
+    """Find the input tables in a folder or an Excel workbook, by their names.
+
+    A folder's files named ``events``, ``people``, ``ratings`` and
+    ``agreements`` (``.csv``, ``.csv.gz``, ``.tsv``, ``.parquet``, ``.pq`` or
+    ``.xlsx``; case-insensitive) are used; every other file (``truth.json``,
+    ``report.html``, ``dropped.csv`` …) is ignored, so the folders icnet
+    itself writes (``icnet generate``, ``data/samples/planta``) can be read
+    back. A workbook's sheets are matched the same way (a workbook with one
+    sheet, or ``sheet=``, gives the events).
+
+    Parameters
+    ----------
+    source : str or path
+        A folder, or an ``.xlsx`` workbook.
+    sheet : str, optional
+        For a workbook: the events sheet when no sheet is named ``events``.
+
+    Returns
+    -------
+    dict
+        ``{table: path}`` for a folder; ``{table: DataFrame}`` for a
+        workbook. Only tables found are present.
+
+    Raises
+    ------
+    SchemaError
+        ``source`` does not exist, or two files claim the same table
+        (``events.csv`` and ``events.parquet``).
+
+    Examples
+    --------
+    >>> import icnet, pathlib
+    >>> found = find_tables(pathlib.Path(icnet.__file__).parent / "_data" / "planta")
+    >>> sorted(found)
+    ['agreements', 'events', 'people', 'ratings']
+    """
+    src = os.fspath(source)
+    if not os.path.exists(src):
+        raise SchemaError(f"{src!r} does not exist. Give a folder of tables or a workbook.")
+    names = list(SCHEMAS)
+    if os.path.isdir(src):
+        found: dict[str, list[str]] = {}
+        for entry in sorted(os.listdir(src)):
+            low = entry.lower()
+            for ext in _TABLE_EXT:
+                if low.endswith(ext) and low[:-len(ext)] in names:
+                    found.setdefault(low[:-len(ext)], []).append(os.path.join(src, entry))
+        clash = {k: v for k, v in found.items() if len(v) > 1}
+        if clash:
+            k, v = next(iter(clash.items()))
+            raise SchemaError(
+                f"{src!r} holds several {k} tables ({[os.path.basename(x) for x in v]}). "
+                "Keep one, or pass the files one by one.")
+        return {k: v[0] for k, v in found.items()}
+    if not src.lower().endswith((".xlsx", ".xlsm")):
+        raise SchemaError(f"{src!r} is neither a folder nor an .xlsx workbook.")
+    chosen = _read_excel(src, "events", sheet) if sheet is not None else None
+    try:
+        sheets = pd.ExcelFile(src, engine="openpyxl").sheet_names
+    except ImportError:
+        raise SchemaError(f"reading the Excel file {src!r} needs openpyxl. Install it with: "
+                          'python -m pip install "icnet[excel]"') from None
+    except Exception as err:  # noqa: BLE001
+        raise SchemaError(f"could not read the Excel file {src!r} ({type(err).__name__}: "
+                          f"{err}).") from None
+    out = {}
+    for sh in sheets:
+        key = sh.strip().lower()
+        if key in names and key not in out:
+            out[key] = _read_excel(src, key, sh)
+    if "events" not in out:
+        if chosen is not None:
+            out["events"] = chosen
+        elif len(sheets) == 1:
+            out["events"] = _read_excel(src, "events", sheets[0])
+    return out

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from . import _shrink, _validate, io
-from .errors import EmptyNetworkError, IcnetWarning, ParameterError, SchemaError
+from .errors import (BudgetExceededError, EmptyNetworkError, IcnetWarning, ParameterError,
+                     SchemaError)
 
 __all__ = ["ServiceNetwork", "from_events", "from_process_log", "EDGE_COLUMNS",
            "NODE_COLUMNS"]
@@ -438,7 +439,7 @@ class ServiceNetwork:
                 ratings = ratings.loc[k3].reset_index(drop=True)
         return self._replace(events=ev, internal=internal, ratings=ratings)
 
-    def periods(self, freq: str = "QS") -> dict:
+    def periods(self, freq: str = "QS", *, max_periods: int = 1000) -> dict:
         """Split the network into consecutive time windows.
 
         Parameters
@@ -446,12 +447,18 @@ class ServiceNetwork:
         freq : str, default "QS"
             A pandas offset alias: ``"MS"`` months, ``"QS"`` quarters, ``"YS"``
             years, ``"W"`` weeks …
+        max_periods : int, default 1000
+            Budget: refuse (:class:`~icnet.errors.BudgetExceededError`) a
+            split into more windows (``periods("1min")`` over a year would
+            build half a million networks).
 
         Returns
         -------
         dict
             ``{period_start: ServiceNetwork}`` in time order, covering the
             whole span (empty periods included, so trends have no gaps).
+            Empty (``{}``) when the network has no timed event (e.g. an
+            empty window).
 
         Examples
         --------
@@ -461,8 +468,27 @@ class ServiceNetwork:
         """
         self._need_time("periods()")
         off = _validate.offset(freq)
+        if off is None or off.n <= 0:
+            raise ParameterError(
+                f"The 'freq' parameter must be a positive pandas offset alias such as 'MS' "
+                f"or 'QS'; got {freq!r}.")
+        _validate.in_range("max_periods", max_periods, low=1, integer=True)
         req = self.events["requested_at"]
         first, last = req.min(), req.max()
+        if pd.isna(first):
+            return {}
+        try:
+            try:                       # fixed steps ("1min", "h"): counted, not listed
+                n = int((last - first.normalize()) / pd.Timedelta(off)) + 1
+            except (ValueError, TypeError):
+                n = len(pd.date_range(first.normalize(), last, freq=off))
+        except (ValueError, OverflowError, MemoryError):
+            n = max_periods + 1
+        if n > max_periods:
+            raise BudgetExceededError(
+                f"periods({freq!r}) would split {first.date()}..{last.date()} into about "
+                f"{n} windows, more than max_periods={max_periods}. Use a coarser freq "
+                "(e.g. 'MS', 'QS') or raise max_periods.")
         start = off.rollback(first.normalize()) if not off.is_on_offset(first.normalize()) \
             else first.normalize()
         edges = pd.date_range(start, last + off, freq=off)
@@ -544,6 +570,7 @@ class ServiceNetwork:
                         f"edges column {c!r} has {int(badn.sum())} values that are not "
                         f"numbers (rows {rows}). Use plain numbers.")
                 e[c] = num
+        _check_edge_numbers(e)
         if e.duplicated(["provider", "client"]).any():
             rows = np.flatnonzero(e.duplicated(["provider", "client"]).to_numpy())[:5]
             raise SchemaError(
@@ -661,7 +688,7 @@ def _export_records(df: pd.DataFrame) -> list[dict]:
 def from_events(events, people=None, ratings=None, agreements=None, *,
                 scale=(1, 5), level="person", columns: Mapping[str, str] | None = None,
                 errors: str = "raise", tz: str = "UTC", threshold: float | None = None,
-                engine: str = "pandas") -> ServiceNetwork:
+                engine: str = "pandas", **read_options) -> ServiceNetwork:
     """Build a :class:`ServiceNetwork` from service events (and optional tables).
 
     Parameters
@@ -710,6 +737,10 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
         same as with pandas; ``net.events`` stays a Dask frame. Needs
         ``pip install "icnet[dask]"``; see :mod:`icnet._dask` and
         docs/scaling.md.
+    **read_options
+        How files are read and dates parsed: ``sep``, ``encoding``,
+        ``decimal``, ``sheet``, ``na_values``, ``dayfirst``, ``date_format``
+        (see :func:`icnet.io.read_events`).
 
     Returns
     -------
@@ -745,19 +776,26 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
     if engine == "dask" or type(events).__module__.startswith("dask."):
         from . import _dask  # lazy: dask is optional
 
+        if read_options:
+            raise ParameterError(
+                f"Reading options {sorted(read_options)} are not supported with "
+                "engine='dask'; convert the files to UTF-8 CSV with ISO dates or Parquet.")
+
         return _dask.from_events(events, people=people, ratings=ratings,
                                  agreements=agreements, scale=scale, level=level,
                                  columns=columns, errors=errors, tz=tz, threshold=threshold)
-    ev = io.read_events(events, columns=columns, scale=scale, errors=errors, tz=tz)
+    ev = io.read_events(events, columns=columns, scale=scale, errors=errors, tz=tz,
+                        **read_options)
     tables = {"events": ev}
     if people is not None:
-        tables["people"] = io.read_people(people, columns=columns, errors=errors)
+        tables["people"] = io.read_people(people, columns=columns, errors=errors,
+                                          **read_options)
     if ratings is not None:
         tables["ratings"] = io.read_ratings(ratings, columns=columns, scale=scale,
-                                            errors=errors, tz=tz)
+                                            errors=errors, tz=tz, **read_options)
     if agreements is not None:
         tables["agreements"] = io.read_agreements(agreements, columns=columns, scale=scale,
-                                                  errors=errors, tz=tz)
+                                                  errors=errors, tz=tz, **read_options)
     dropped = [t.dropped for t in tables.values() if len(t.dropped)]
     dropped = (pd.concat(dropped, ignore_index=True) if dropped else io._empty_dropped())
     ppl = tables["people"].data if "people" in tables else None
@@ -1325,7 +1363,44 @@ def _aggregate_edges_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
     return agg
 
 
+def _check_edge_numbers(e: pd.DataFrame) -> None:
+    """Counts are whole numbers >= 0 (below 2**53, so nothing wraps), sub-counts do not
+    exceed ``n_events``, rates lie in [0, 1], spreads and delays are >= 0."""
+    def refuse(mask, col, what, fix):
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            rows = np.flatnonzero(mask)[:5].tolist()
+            vals = [e[col].iloc[r].item() for r in rows]
+            raise SchemaError(
+                f"edges column {col!r} has {int(mask.sum())} {what} (rows {rows}: {vals}). "
+                f"{fix}")
+
+    for c in ("n_events", "satisfaction_n", "sla_n"):
+        if c in e:
+            v = e[c].to_numpy(dtype=float)
+            refuse((v < 0) | (v != np.round(v)) | (v >= 2**53), c,
+                   "values that are not whole counts between 0 and 2**53",
+                   "Counts are numbers of events: whole numbers >= 0.")
+    for c in ("satisfaction_n", "sla_n"):
+        if c in e and "n_events" in e:
+            refuse(e[c].to_numpy(dtype=float) > e["n_events"].to_numpy(dtype=float), c,
+                   "counts larger than n_events", "A sub-count cannot exceed n_events.")
+    for c in ("sla_breach_rate", "rework_rate"):
+        if c in e:
+            v = e[c].to_numpy(dtype=float)
+            refuse((v < 0) | (v > 1), c, "rates outside [0, 1]",
+                   "Rates are shares: 0.25, not 25 (divide percentages by 100).")
+    for c in ("satisfaction_sd", "delay_mean", "delay_median", "delay_p90"):
+        if c in e:
+            refuse(e[c].to_numpy(dtype=float) < 0, c, "negative values",
+                   "Spreads and delays (hours) are >= 0.")
+
+
 def _ts(value, name) -> pd.Timestamp:
+    if isinstance(value, str) and value.strip().lower() in io._RELATIVE:
+        raise ParameterError(
+            f"The '{name}' parameter must be a date such as '2025-01-01'; got {value!r}, "
+            "which would read the clock (results would change with the day icnet runs).")
     try:
         t = pd.Timestamp(value)
     except (ValueError, TypeError):

@@ -44,6 +44,12 @@ def _axes(ax, size=(7, 5)):
     return ax
 
 
+def _lit(text) -> str:
+    """``text`` shown literally: a ``$`` in a name must not start matplotlib mathtext
+    (a unit called ``$$`` crashed the report)."""
+    return str(text).replace("$", r"\$")
+
+
 def _at_level(net, level):
     net = _validate.network(net)
     return _validate.level(net, level)
@@ -257,7 +263,7 @@ def network_map(net, *, level: str | None = "unit", bottlenecks=None, cycles=Non
     for n, (x, y) in zip(nodes, xy):
         if n not in labelled:
             continue
-        ax.annotate(n, (x, y), xytext=(0, -radius[n] - 2), textcoords="offset points",
+        ax.annotate(_lit(n), (x, y), xytext=(0, -radius[n] - 2), textcoords="offset points",
                     ha="center", va="top", fontsize=8, zorder=5,
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
     sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
@@ -362,9 +368,10 @@ def satisfaction_heatmap(net, *, level: str | None = "unit",
         for i, j in zip(*np.nonzero(~data.mask)):
             ax.text(j, i, f"{data[i, j]:.1f}", ha="center", va="center", fontsize=fs - 1)
     step = 1 if n <= 60 else int(np.ceil(n / 60))
-    ax.set_xticks(range(0, n, step), ids[::step], rotation=60, ha="right",
+    ax.set_xticks(range(0, n, step), [_lit(i) for i in ids[::step]], rotation=60, ha="right",
                   fontsize=fs if n <= 40 else 4)
-    ax.set_yticks(range(0, n, step), ids[::step], fontsize=fs if n <= 40 else 4)
+    ax.set_yticks(range(0, n, step), [_lit(i) for i in ids[::step]],
+                  fontsize=fs if n <= 40 else 4)
     ax.set_xlabel("client")
     ax.set_ylabel("provider")
     mark = "×" if n <= 40 else "grey"
@@ -440,7 +447,7 @@ def bottleneck_components(data, *, top: int = 10, level: str | None = "unit", ax
     h = 0.8 / len(_COMPONENTS)
     for k, comp in enumerate(_COMPONENTS):
         ax.barh(y + k * h, ranks[comp].to_numpy(), height=h, label=comp.replace("_", " "))
-    ax.set_yticks(y + 0.4 - h / 2, [f"{n}{' ⚑' if f else ''}" for n, f in
+    ax.set_yticks(y + 0.4 - h / 2, [f"{_lit(n)}{' ⚑' if f else ''}" for n, f in
                                     zip(b["node"], b["is_bottleneck"])], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -529,7 +536,7 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
     tl = table(net, a, b, level=level)
     ax = _axes(ax, (10, 4.2))
     colors = {"a→b": "#1565c0", "b→a": "#ef6c00"}
-    names = {"a→b": f"{a} → {b}", "b→a": f"{b} → {a}"}
+    names = {"a→b": f"{_lit(a)} → {_lit(b)}", "b→a": f"{_lit(b)} → {_lit(a)}"}
     dense = len(tl) > 400
     handles = []
     for d in ("a→b", "b→a"):
@@ -572,7 +579,7 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
         handles.append(Line2D([], [], color="k", ls=":", lw=1.3, label="onset"))
     ax.axhline(0, color="0.7", lw=0.6)
     ax.set_ylabel("service quality residual (SD)")
-    ax.set_title(f"Exchanges between {a} and {b}", fontsize=10)
+    ax.set_title(f"Exchanges between {_lit(a)} and {_lit(b)}", fontsize=10)
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1),
               frameon=False)
     return ax
@@ -658,7 +665,7 @@ def health_trend(net, *, freq: str = "QS", ax=None, min_group_size: int = MIN_GR
     m = suppress(m, "n", ["y"], min_group_size=min_group_size)
     M = m.pivot(index="period", columns="unit", values="y").reindex(range(len(starts)))
     for unit in sorted(M.columns):
-        ax.plot(M.index, M[unit].to_numpy(), marker="o", ms=3.5, label=unit)
+        ax.plot(M.index, M[unit].to_numpy(), marker="o", ms=3.5, label=_lit(unit))
     step = max(1, len(starts) // 12)
     ax.set_xticks(range(0, len(starts), step),
                   [_period_label(s, freq) for s in starts[::step]], fontsize=8)

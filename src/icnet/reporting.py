@@ -270,16 +270,19 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
         has_people=has_people, level=level,
         map_level="unit" if fig_view is f["units"] and units_ok else view.level,
         flags=[(k, FLAGS.get(k, "")) for k in used_flags])
-    path.write_text(html, encoding="utf-8")
-    if tables:
+    from ._files import atomic_write, write_csv  # atomic files, formula cells neutralised
+
+    if tables:  # tables first, the report last: a report never sits beside older tables
         out = path.parent
-        opts = dict(index=False, lineterminator="\n")
         results = {"edges": edges, "nodes": view.nodes, "bottlenecks": b_view,
                    "conflict_cycles": cyc, "spirals": spir, "health": h, "actions": act}
         for name in TABLES:
-            results[name].to_csv(out / f"{name}.csv", **opts)
+            write_csv(results[name], out / f"{name}.csv")
         for k, v in figures.items():
-            (out / f"{k}.png").write_bytes(v)
+            with atomic_write(out / f"{k}.png", "wb") as fh:
+                fh.write(v)
+    with atomic_write(path) as fh:
+        fh.write(html)
     return path
 
 
@@ -357,7 +360,8 @@ def _meta(net) -> str:
         text += f" in {net.people['unit'].nunique()} units"
     if net.has_time:
         first, last = net.span
-        text += f", {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+        if not pd.isna(first):  # an empty window has no span
+            text += f", {first:%Y-%m-%d} to {last:%Y-%m-%d}"
     if getattr(net, "_on_cluster", None) is not None:
         text += " (analysed on a Dask cluster)"
     return text

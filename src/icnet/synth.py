@@ -324,7 +324,8 @@ def organisation(n_people: int = 150, *, n_units: int | None = None, days: int =
             truth.bottlenecks.append({"person": pid[b], "unit": units[unit_of[b]]})
             # everybody, and the external-facing units most, depends on it
             k = max(10, n_people // 6)
-            clients = rng.choice(np.flatnonzero(unit_of != unit_of[b]), k, replace=False)
+            pool = np.flatnonzero(unit_of != unit_of[b])
+            clients = rng.choice(pool, min(k, pool.size), replace=False)  # small orgs
             for c in clients:
                 planted.append((b, int(c), 12.0 * (2 if ext_unit[unit_of[c]] else 1), 0.0))
     used_units: list[int] = []
