@@ -150,6 +150,7 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
         net = _without_leniency(net, leniency_prior)
     edges = _edge_quality(net.edges, net, thr, ci)
     providers = _provider_quality(edges, net, thr, ci)
+    edges = edges.drop(columns=["_mu", "_mu_var"])
     units = pd.DataFrame(columns=providers.columns)
     if net.level == "person" and net.people is not None:
         u = net.by("unit")
@@ -198,7 +199,8 @@ _SAT_COLS = ["satisfaction_mean", "satisfaction_shrunk", "satisfaction_low",
 
 def _suppress(df, min_group_size):
     out = suppress(df, "n_raters", _SAT_COLS, min_group_size=min_group_size)
-    out["sign"] = out["sign"].astype(object).where(~out["suppressed"], "suppressed")
+    sign = out["sign"].astype(object)     # nothing to hide without ratings: stays unrated
+    out["sign"] = sign.where(~out["suppressed"] | (sign == "unrated"), "suppressed")
     return out
 
 
@@ -211,17 +213,25 @@ def _raters(net, by):
 
 
 def _edge_quality(e, net, thr, ci):
-    pcode = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))
-    sh = _shrink.shrink(e["satisfaction_n"].to_numpy(float), e["satisfaction_mean"].to_numpy(float),
-                        e["satisfaction_sd"].to_numpy(float), pcode, net.scale, level=ci)
+    from ..network import _shrink_edges
+    sh = _shrink_edges(e, net, level=ci, threshold=thr)
     out = e[["provider", "client", "n_events", "satisfaction_n", "satisfaction_mean"]].copy()
     out["satisfaction_shrunk"] = sh["shrunk"].to_numpy()
     out["satisfaction_low"] = sh["low"].to_numpy()
     out["satisfaction_high"] = sh["high"].to_numpy()
-    out["sign"] = _shrink.sign(sh["low"], sh["high"], e["satisfaction_n"], thr)
+    out["sign"] = _shrink.sign(sh["low"], sh["high"], e["satisfaction_n"], thr,
+                               p_below=sh["p_below"].to_numpy(),
+                               lfsr_max=(1 - ci) / 2)
     out["weight"] = sh["weight"].to_numpy()
+    out["lfsr"] = sh["lfsr"].to_numpy()
+    out["n_eff"] = sh["n_eff"].to_numpy()
+    # what each relation is shrunk toward (its provider's value), for _provider_quality
+    out["_mu"] = sh["provider_shrunk"].to_numpy()
+    out["_mu_var"] = sh["provider_var"].to_numpy()
     out["sla_breach_rate"] = e["sla_breach_rate"].to_numpy()
     r = _raters(net, "relation")
+    if r is None and "satisfaction_raters" in e and e["satisfaction_raters"].notna().all():
+        r = e.set_index(["provider", "client"])["satisfaction_raters"]
     out["n_raters"] = (e["satisfaction_n"].fillna(0).to_numpy().astype("int64") if r is None
                        else r.reindex(pd.MultiIndex.from_arrays(
                            [e["provider"].to_numpy(dtype=object),
@@ -231,7 +241,8 @@ def _edge_quality(e, net, thr, ci):
 
 
 def _provider_quality(edges, net, thr, ci):
-    """Provider means shrunk toward the organisation mean (providers as one group)."""
+    """Provider values of the relation model: the mu_p each relation is shrunk toward
+    (the provider's rating-weighted mean shrunk toward the organisation's)."""
     e = edges
     n = e["satisfaction_n"].to_numpy(float)
     m = np.nan_to_num(e["satisfaction_mean"].to_numpy(float))
@@ -240,19 +251,22 @@ def _provider_quality(edges, net, thr, ci):
     agg = g.groupby("provider", sort=True).sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         pm = agg["s"] / agg["n"]
-    # within-provider rating sd, pooled from the events when available
-    sd = np.full(len(agg), np.nan)
-    rs = _ratings.summary(net)
-    if rs is not None:
-        sd = rs.providers["sd"].reindex(agg.index).to_numpy(float)
-    sh = _shrink.shrink(agg["n"].to_numpy(), pm.to_numpy(), sd, np.zeros(len(agg), np.int64),
-                        net.scale, level=ci)
+    mu = e.groupby("provider", sort=True)[["_mu", "_mu_var"]].first().reindex(agg.index)
+    mu_v, var = mu["_mu"].to_numpy(float), mu["_mu_var"].to_numpy(float)
+    rated = agg["n"].to_numpy() > 0
+    mu_v, var = np.where(rated, mu_v, np.nan), np.where(rated, var, np.nan)
+    half = special.ndtri(0.5 + ci / 2) * np.sqrt(var)
+    lo, hi = net.scale
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_below = special.ndtr((thr - mu_v) / np.sqrt(var))
     out = pd.DataFrame({
         "provider": agg.index.to_numpy(dtype=object), "n_clients": agg["k"].to_numpy(),
         "satisfaction_n": agg["n"].to_numpy().astype("int64"),
-        "satisfaction_mean": pm.to_numpy(), "satisfaction_shrunk": sh["shrunk"].to_numpy(),
-        "satisfaction_low": sh["low"].to_numpy(), "satisfaction_high": sh["high"].to_numpy(),
-        "sign": _shrink.sign(sh["low"], sh["high"], agg["n"], thr),
+        "satisfaction_mean": pm.to_numpy(), "satisfaction_shrunk": mu_v,
+        "satisfaction_low": np.clip(mu_v - half, lo, hi),
+        "satisfaction_high": np.clip(mu_v + half, lo, hi),
+        "sign": _shrink.sign(mu_v - half, mu_v + half, agg["n"], thr, p_below=p_below,
+                             lfsr_max=(1 - ci) / 2),
         "n_bad_relations": agg["bad"].to_numpy()})
     r = _raters(net, "provider")
     if r is None:       # edge lists: the relations' raters (an upper bound) stand in
