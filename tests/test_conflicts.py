@@ -264,7 +264,7 @@ def test_dyad_census_against_null():
     # 6 mutual pairs among 12 nodes plus 4 one-way edges: far more mutual than chance
     pairs = [(f"a{i}", f"b{i}") for i in range(6)] + [(f"b{i}", f"a{i}") for i in range(6)]
     pairs += [("a0", "a1"), ("a2", "a3"), ("b4", "b5"), ("b1", "a3")]
-    d = dyad_census(_edges(pairs), n_null=100, seed=1).set_index("dyad")
+    d = dyad_census(_edges(pairs), n_null=100, seed=1, null="swaps").set_index("dyad")
     assert d.loc["mutual", "observed"] == 6 and d.loc["asymmetric", "observed"] == 4
     assert d.loc["mutual", "z"] > 2 and d.loc["mutual", "p_greater"] < 0.05
     assert d.loc["asymmetric", "p_less"] < 0.05
@@ -277,7 +277,8 @@ def test_dyad_null_matches_networkx_edge_swaps():
     # tests/reference/conflicts_dyad_null.csv: 1000 graphs by nx.directed_edge_swap
     e = pd.read_csv(REF / "conflicts_dyad_edges.csv")
     ref = pd.read_csv(REF / "conflicts_dyad_null.csv").set_index("statistic")["value"]
-    d = dyad_census(_edges(list(e.itertuples(index=False))), n_null=400, seed=0)
+    d = dyad_census(_edges(list(e.itertuples(index=False))), n_null=400, seed=0,
+                    null="swaps")
     m = d.set_index("dyad").loc["mutual"]
     assert m["observed"] == ref["observed_mutual"]
     assert abs(m["expected"] - ref["null_mean_mutual"]) < 0.35
@@ -290,8 +291,10 @@ def test_dyad_null_keeps_degrees_and_is_seeded():
     dst = (src + rng.integers(1, 20, 60)) % 20
     key = np.unique(src * 20 + dst)
     src, dst = key // 20, key % 20
-    a = dyad_census(_edges([(f"v{u:02d}", f"v{v:02d}") for u, v in zip(src, dst)]), seed=3)
-    b = dyad_census(_edges([(f"v{u:02d}", f"v{v:02d}") for u, v in zip(src, dst)]), seed=3)
+    a = dyad_census(_edges([(f"v{u:02d}", f"v{v:02d}") for u, v in zip(src, dst)]), seed=3,
+                    null="swaps")
+    b = dyad_census(_edges([(f"v{u:02d}", f"v{v:02d}") for u, v in zip(src, dst)]), seed=3,
+                    null="swaps")
     pd.testing.assert_frame_equal(a, b)
     # the swap chain itself: degrees kept, no self-relations, no duplicates, it moves
     from icnet.analysis.conflicts import _swap
@@ -444,3 +447,73 @@ def test_dyad_census_of_all_relations_matches_networkx():
     assert icnet.dyad_census(net, n_null=20).set_index("dyad").loc["mutual", "observed"] <= mutual
     with pytest.raises(ParameterError, match="relations"):
         icnet.dyad_census(net, relations="good")
+
+
+# ------------------------------------------------------------------ dyads: relabelling null
+
+def _service(pairs_bad, pairs_good):
+    rows = [{"provider": a, "client": b, "satisfaction_mean": q, "satisfaction_n": 30,
+             "satisfaction_sd": 0.5, "n_events": 30}
+            for pairs, q in ((pairs_bad, 1.5), (pairs_good, 4.5)) for a, b in pairs]
+    return icnet.ServiceNetwork.from_edges(pd.DataFrame(rows))
+
+
+def test_mutual_pmf_is_exact_by_enumeration():
+    import itertools
+    from icnet.analysis.conflicts import _mutual_pmf
+    # 3 reciprocal pairs and 2 one-way relations: E = 8
+    rel = [(0, 1), (1, 0), (2, 3), (3, 2), (4, 5), (5, 4), (0, 2), (3, 5)]
+    for m in range(0, 9):
+        counts = np.zeros(min(3, m // 2) + 1)
+        for sub in itertools.combinations(rel, m):
+            st = set(sub)
+            counts[sum((b, a) in st for a, b in sub) // 2] += 1
+        np.testing.assert_allclose(_mutual_pmf(8, 3, m), counts / counts.sum(), atol=1e-12)
+
+
+def test_relabelling_null_keeps_the_service_graph():
+    """All service relations reciprocal and half of them bad at random: mutual bad pairs
+    are expected (the swap null over all pairs calls them 'more than chance')."""
+    rng = np.random.default_rng(5)
+    nodes = [f"n{i:02d}" for i in range(30)]
+    pairs = [(nodes[i], nodes[j]) for i in range(30) for j in range(i + 1, 30)
+             if rng.random() < 0.15]
+    rel = pairs + [(b, a) for a, b in pairs]
+    bad = rng.random(len(rel)) < 0.4
+    net = _service([r for r, x in zip(rel, bad) if x], [r for r, x in zip(rel, bad) if not x])
+    d = dyad_census(net).set_index("dyad")
+    assert d.attrs["exact"] and d.attrs["n_reciprocal_pairs"] == len(pairs)
+    assert d.loc["mutual", "p_greater"] > 0.05
+    assert d.loc["mutual", "expected"] == pytest.approx(len(pairs) * bad.sum() / len(rel)
+                                                        * (bad.sum() - 1) / (len(rel) - 1))
+    s = dyad_census(net, null="swaps", seed=0).set_index("dyad")
+    assert s.loc["mutual", "p_greater"] < 0.05          # the old null's false alarm
+    # planted: the bad ones are exactly the mutual pairs of the first 10 reciprocal pairs
+    planted = pairs[:10] + [(b, a) for a, b in pairs[:10]]
+    rest = [r for r in rel if r not in set(planted)]
+    d2 = dyad_census(_service(planted, rest)).set_index("dyad")
+    assert d2.loc["mutual", "observed"] == 10 and d2.loc["mutual", "p_greater"] < 0.001
+    assert d2.loc["asymmetric", "p_less"] < 0.001
+    assert d2["expected"].sum() == pytest.approx(30 * 29 / 2)
+
+
+def test_relabelling_null_monte_carlo_matches_exact(monkeypatch):
+    from icnet.analysis import conflicts
+    rng = np.random.default_rng(2)
+    nodes = [f"n{i:02d}" for i in range(20)]
+    rel = [(a, b) for a in nodes for b in nodes if a != b and rng.random() < 0.2]
+    bad = rng.random(len(rel)) < 0.3
+    net = _service([r for r, x in zip(rel, bad) if x], [r for r, x in zip(rel, bad) if not x])
+    ex = dyad_census(net).set_index("dyad")
+    monkeypatch.setattr(conflicts, "_MAX_PMF_TERMS", 0)
+    mc = dyad_census(net, n_null=2000, seed=1).set_index("dyad")
+    assert ex.attrs["exact"] and not mc.attrs["exact"]
+    assert mc.loc["mutual", "expected"] == pytest.approx(ex.loc["mutual", "expected"], abs=0.15)
+    assert mc.loc["mutual", "p_greater"] == pytest.approx(ex.loc["mutual", "p_greater"], abs=0.04)
+
+
+def test_relabelling_null_needs_bad_relations():
+    with pytest.raises(ParameterError, match="null='swaps'"):
+        dyad_census(icnet.datasets.toy(), relations="all", null="relations")
+    with pytest.raises(ParameterError, match="null"):
+        dyad_census(icnet.datasets.toy(), null="qap")

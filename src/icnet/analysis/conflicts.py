@@ -427,14 +427,18 @@ def _composition(base, net, out, person_cycles, min_events, max_breach):
 # --------------------------------------------------------------------------- dyads
 
 def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: int = 200,
-                seed=0, level: str | None = None, relations: str = "bad") -> pd.DataFrame:
-    """Mutual, asymmetric and null dyads of the bad-relation graph against a degree-preserving null.
+                seed=0, level: str | None = None, relations: str = "bad",
+                null: str | None = None) -> pd.DataFrame:
+    """Mutual, asymmetric and null dyads of the bad-relation graph against a null model.
 
     Is mutual dissatisfaction (A serves B badly *and* B serves A badly) more
-    common than chance, given how many bad relations each node gives and
-    receives? With ``relations="all"`` the same census and null for every
-    relation of the network: is service reciprocated more than chance (the
-    MAN census of Holland & Leinhardt, e.g. of an advice network)?
+    common than chance? Bad relations can only sit on existing service
+    relations, many of which are reciprocal, so the default null keeps the
+    service graph and puts "bad" on a random subset of its relations of the
+    observed size (an exact permutation distribution). With
+    ``relations="all"`` the census of every relation against degree-preserving
+    swaps: is service reciprocated more than chance (the MAN census of
+    Holland & Leinhardt, e.g. of an advice network)?
 
     Parameters
     ----------
@@ -442,8 +446,10 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     min_events, max_breach
         What counts as a bad relation (see :func:`bad_edges`).
     n_null : int, default 200
-        Randomised graphs: each keeps every node's bad out- and in-degree
-        (directed double-edge swaps, about 10 swap attempts per relation).
+        Randomised graphs of the ``"swaps"`` null (each keeps every node's
+        out- and in-degree; about 10 swap attempts per relation), and draws of
+        the ``"relations"`` null when its exact distribution is too large to
+        enumerate (more than 5 million terms).
     seed : int or numpy Generator, default 0
     level : str, optional
         Aggregate first (e.g. ``"unit"``).
@@ -451,6 +457,14 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         ``"bad"``: credibly bad relations (see :func:`bad_edges`); ``"all"``:
         every relation in ``net.edges`` (``min_events`` and ``max_breach``
         are then not used).
+    null : {"relations", "swaps"}, optional
+        ``"relations"`` (default with ``relations="bad"``): the bad label
+        permuted over the network's existing relations (self-relations
+        excluded); ``"swaps"`` (default, and the only choice, with
+        ``relations="all"``): directed double-edge swaps of the counted
+        relations over all node pairs — it ignores which pairs can have a
+        relation at all, and on a reciprocal service graph calls random
+        badness "more mutual than chance" far too often.
 
     Returns
     -------
@@ -458,18 +472,22 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         One row per dyad type, ``dyad`` in (``mutual``, ``asymmetric``,
         ``null``) — unordered node pairs with (bad) relations both ways, one
         way, or none; the three add up to :math:`n(n-1)/2`:
-        ``observed`` (pairs), ``expected`` (mean over the null graphs),
-        ``sd`` (their standard deviation), ``z`` ((observed − expected)/sd;
-        NaN when sd = 0), ``ratio`` (observed/expected; NaN when expected =
-        0), ``p_greater`` and ``p_less`` (one-sided permutation p-values,
-        :math:`(1 + \\#\\{\\text{null} \\ge \\text{obs}\\})/(1 + n_{null})` and
-        likewise with ≤). ``attrs``: ``params``, ``n_bad_edges``,
-        ``swap_acceptance`` (fraction of attempted swaps accepted).
+        ``observed`` (pairs), ``expected`` (null mean), ``sd`` (null standard
+        deviation), ``z`` ((observed − expected)/sd; NaN when sd = 0),
+        ``ratio`` (observed/expected; NaN when expected = 0), ``p_greater``
+        and ``p_less`` (one-sided p-values). ``"relations"``: exact mid-p
+        values :math:`P(X > x) + \\tfrac12 P(X = x)` (Lancaster 1961);
+        ``"swaps"``: :math:`(1 + \\#\\{\\text{null} \\ge \\text{obs}\\})/(1 + n_{null})`
+        and likewise with ≤. ``attrs``: ``params``, ``n_bad_edges``,
+        ``n_relations`` and ``n_reciprocal_pairs`` of the service graph
+        (``"relations"``), ``swap_acceptance`` (``"swaps"``: fraction of
+        attempted swaps accepted; NaN otherwise), ``exact``.
 
     Raises
     ------
     ParameterError
-        ``n_null`` < 1, a bad ``seed`` or other parameter.
+        ``n_null`` < 1, a bad ``seed``, ``null="relations"`` with
+        ``relations="all"``, or another bad parameter.
 
     See Also
     --------
@@ -480,19 +498,35 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     With :math:`M` mutual and :math:`A` asymmetric pairs among :math:`m`
     bad relations, :math:`2M + A = m`, so the three rows carry one degree of
     freedom: more mutual pairs means fewer asymmetric and more null pairs.
-    The null swaps targets of two relations :math:`(a \\to b, c \\to d) \\to
-    (a \\to d, c \\to b)` when that creates neither a self-relation nor a
-    duplicate; swaps are drawn in rounds of disjoint pairs, vectorised over
-    all null graphs at once, and a round only applies swaps that are valid
-    together (equivalent to applying them one after the other). Double-edge
-    swaps keep both degree sequences exactly but cannot reverse a directed
-    triangle, so the chain does not reach every graph with those degrees
-    (Rao, Jana & Bandyopadhyay 1996); for reciprocity the effect is small.
+
+    ``"relations"``: the service graph has :math:`E` relations, :math:`R`
+    reciprocal pairs and :math:`S = E - 2R` one-way relations. Choosing the
+    :math:`m` bad ones uniformly at random,
+
+    .. math:: P(M = k) = \\sum_j \\binom{R}{k}\\binom{R-k}{j} 2^j
+              \\binom{S}{m-2k-j} \\Big/ \\binom{E}{m}
+
+    (:math:`j` pairs with one bad direction) — the conditional-uniform
+    (QAP-like) null of a label permutation over fixed relations (Krackhardt
+    1988). Under random badness the mid-p rejects at about the nominal
+    rate (measured in benchmarks/bench_stats.py).
+
+    ``"swaps"``: targets of two relations :math:`(a \\to b, c \\to d) \\to
+    (a \\to d, c \\to b)` swapped when that creates neither a self-relation
+    nor a duplicate; swaps are drawn in rounds of disjoint pairs, vectorised
+    over all null graphs at once, and a round only applies swaps that are
+    valid together. Double-edge swaps keep both degree sequences exactly but
+    cannot reverse a directed triangle (Rao, Jana & Bandyopadhyay 1996); for
+    reciprocity the effect is small.
 
     References
     ----------
     Holland, P. W. & Leinhardt, S. (1970). A method for detecting structure in
     sociometric data. *Am. J. Sociology* 76, 492–513.
+    Krackhardt, D. (1988). Predicting with networks: nonparametric multiple
+    regression analysis of dyadic data. *Social Networks* 10, 359–381.
+    Lancaster, H. O. (1961). Significance tests in discrete distributions.
+    *JASA* 56, 223–234.
     Milo, R. et al. (2002). Network motifs: simple building blocks of complex
     networks. *Science* 298, 824–827.
     Rao, A. R., Jana, R. & Bandyopadhyay, S. (1996). A Markov chain Monte
@@ -502,9 +536,11 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     Examples
     --------
     >>> import icnet
-    >>> d = dyad_census(icnet.datasets.toy(), n_null=50).set_index("dyad")
+    >>> d = dyad_census(icnet.datasets.toy()).set_index("dyad")
     >>> int(d.loc["mutual", "observed"]), int(d.loc["asymmetric", "observed"])
     (2, 3)
+    >>> d.attrs["n_relations"], d.attrs["n_reciprocal_pairs"]
+    (26, 5)
     >>> a = dyad_census(icnet.datasets.toy(), relations="all", n_null=50).set_index("dyad")
     >>> a["observed"].tolist()
     [5, 16, 45]
@@ -514,38 +550,119 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     _validate.in_range("max_breach", max_breach, low=0, high=1)
     _validate.in_range("n_null", n_null, low=1, integer=True)
     _validate.one_of("relations", relations, ["bad", "all"])
+    if null is None:
+        null = "relations" if relations == "bad" else "swaps"
+    _validate.one_of("null", null, ["relations", "swaps"])
+    if null == "relations" and relations == "all":
+        raise ParameterError(
+            "dyad_census: null='relations' permutes the bad label over the existing "
+            "relations; with relations='all' every relation is counted, so nothing would "
+            "move. Use null='swaps' (degree-preserving) for the census of all relations.")
     rng = _validate.rng(seed)
-    bad = _bad_edges(net, min_events, max_breach) if relations == "bad" else \
-        net.edges[net.edges["provider"] != net.edges["client"]]
     ids = net.node_ids
     n = len(ids)
+    e = net.edges
+    e = e[(e["provider"] != e["client"]).to_numpy()]
+    bad = _bad_edges(net, min_events, max_breach) if relations == "bad" else e
+    bad = bad[(bad["provider"] != bad["client"]).to_numpy()]
     src = ids.get_indexer(bad["provider"].to_numpy(dtype=object)).astype(np.int64)
     dst = ids.get_indexer(bad["client"].to_numpy(dtype=object)).astype(np.int64)
     m = len(src)
     pairs = n * (n - 1) // 2
+    M_obs = int(_mutual(src[None], dst[None], n)[0])
+    attrs = dict(n_bad_edges=m, swap_acceptance=np.nan, exact=False)
 
     def census(mutual):
         mutual = np.asarray(mutual, dtype=float)
         return np.stack([mutual, m - 2 * mutual, pairs - m + mutual], axis=-1)
 
-    obs = census(_mutual(src[None], dst[None], n))[0]
-    mut, acc = _swap_null(src, dst, n, n_null, rng)
-    null = census(mut)
-    exp = null.mean(axis=0)
-    sd = null.std(axis=0, ddof=1) if n_null > 1 else np.zeros(3)
+    obs = census(M_obs)
+    sign_ = np.array([1.0, -1.0, 1.0])       # each row's direction in M
+    if null == "relations":
+        es = ids.get_indexer(e["provider"].to_numpy(dtype=object)).astype(np.int64)
+        ed = ids.get_indexer(e["client"].to_numpy(dtype=object)).astype(np.int64)
+        E = len(es)
+        R = int(_mutual(es[None], ed[None], n)[0])
+        attrs.update(n_relations=E, n_reciprocal_pairs=R)
+        pmf = _mutual_pmf(E, R, m)
+        if pmf is not None:
+            k = np.arange(len(pmf), dtype=float)
+            mean = float((k * pmf).sum())
+            var = float(((k - mean) ** 2 * pmf).sum())
+            gt = float(pmf[M_obs + 1:].sum()) if M_obs + 1 < len(pmf) else 0.0
+            eq = float(pmf[M_obs]) if M_obs < len(pmf) else 0.0
+            lt = float(pmf[:M_obs].sum())
+            attrs["exact"] = True
+        else:
+            draws = _relabel_null(es, ed, n, m, n_null, rng)
+            mean, var = float(draws.mean()), float(draws.var(ddof=1)) if n_null > 1 else 0.0
+            gt, eq, lt = ((draws > M_obs).mean(), (draws == M_obs).mean(),
+                          (draws < M_obs).mean())
+        exp = census(mean)
+        sd = np.full(3, np.sqrt(max(var, 0.0)))
+        p_up, p_down = gt + 0.5 * eq, lt + 0.5 * eq       # mid-p for M
+        p_greater = np.where(sign_ > 0, p_up, p_down)
+        p_less = np.where(sign_ > 0, p_down, p_up)
+    else:
+        mut, acc = _swap_null(src, dst, n, n_null, rng)
+        nullc = census(mut)
+        exp = nullc.mean(axis=0)
+        sd = nullc.std(axis=0, ddof=1) if n_null > 1 else np.zeros(3)
+        p_greater = (1 + (nullc >= obs).sum(axis=0)) / (1 + n_null)
+        p_less = (1 + (nullc <= obs).sum(axis=0)) / (1 + n_null)
+        attrs["swap_acceptance"] = acc
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(sd > 0, (obs - exp) / np.where(sd > 0, sd, 1), np.nan)
         ratio = np.where(exp > 0, obs / np.where(exp > 0, exp, 1), np.nan)
     out = pd.DataFrame({
         "dyad": ["mutual", "asymmetric", "null"],
         "observed": obs.astype(np.int64), "expected": exp, "sd": sd, "z": z,
-        "ratio": ratio,
-        "p_greater": (1 + (null >= obs).sum(axis=0)) / (1 + n_null),
-        "p_less": (1 + (null <= obs).sum(axis=0)) / (1 + n_null)})
+        "ratio": ratio, "p_greater": p_greater, "p_less": p_less})
     out.attrs.update(params=dict(min_events=min_events, max_breach=max_breach,
                                  n_null=n_null, level=net.level, relations=relations,
+                                 null=null,
                                  seed=seed if isinstance(seed, (int, type(None))) else "Generator"),
-                     n_bad_edges=m, swap_acceptance=acc)
+                     **attrs)
+    return out
+
+
+_MAX_PMF_TERMS = 5_000_000
+
+
+def _mutual_pmf(E, R, m):
+    """Exact P(M = k), k = 0..min(R, m//2): mutual pairs when m of E relations (R
+    reciprocal pairs, E - 2R one-way) are chosen at random; None when too large."""
+    S = E - 2 * R
+    kmax = min(R, m // 2)
+    jmax = min(R, m)
+    if (kmax + 1) * (jmax + 1) > _MAX_PMF_TERMS:
+        return None
+    from scipy.special import gammaln
+
+    def lchoose(a, b):
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        ok = (b >= 0) & (b <= a)
+        with np.errstate(invalid="ignore"):
+            v = gammaln(a + 1) - gammaln(b + 1) - gammaln(np.maximum(a - b, 0) + 1)
+        return np.where(ok, v, -np.inf)
+
+    k = np.arange(kmax + 1)[:, None]
+    j = np.arange(jmax + 1)[None, :]
+    lt = lchoose(R, k) + lchoose(R - k, j) + j * np.log(2.0) + lchoose(S, m - 2 * k - j) \
+        - lchoose(E, m)
+    with np.errstate(under="ignore"):
+        pmf = np.exp(lt).sum(axis=1)
+    return pmf / pmf.sum()
+
+
+def _relabel_null(src, dst, n, m, R, rng):
+    """Mutual counts of R random choices of m of the relations (src, dst)."""
+    E = len(src)
+    out = np.empty(R, dtype=np.int64)
+    for r0 in range(0, R, 50):              # blocks of 50 draws bound the memory
+        b = min(50, R - r0)
+        pick = np.argsort(rng.random((b, E)), axis=1)[:, :m]
+        out[r0:r0 + b] = _mutual(src[pick], dst[pick], n)
     return out
 
 
