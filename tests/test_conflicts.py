@@ -347,9 +347,9 @@ def test_balance_exact_matches_brute_force():
                           "sign": rng.choice([-1, 1], len(pairs))})
         best = min(sum((x[i] == x[j]) != (s > 0) for (i, j), s in zip(pairs, e.sign))
                    for x in itertools.product([0, 1], repeat=9))
-        r = balance(None, edges=e)
+        r = balance(None, edges=e, n_perm=0)
         assert r.frustration == best and r.optimal
-        assert balance(None, edges=e, method="heuristic").frustration >= best
+        assert balance(None, edges=e, n_perm=0, method="heuristic").frustration >= best
         camp = r.camps.set_index("node")["camp"]
         assert sum((camp[a] == camp[b]) != (s > 0) for a, b, s in
                    e.itertuples(index=False)) == best
@@ -372,12 +372,12 @@ def test_balance_time_limit_falls_back_and_reports_a_bound():
     s = np.where(camp[a] == camp[b], 1, -1) * np.where(rng.random(m) < 0.1, -1, 1)
     e = pd.DataFrame({"a": a[keep], "b": b[keep], "sign": s[keep]})
     t = time.perf_counter()
-    r = balance(None, edges=e, time_limit=1.0)
+    r = balance(None, edges=e, n_perm=0, time_limit=1.0)
     assert time.perf_counter() - t < 8
-    h = balance(None, edges=e, method="heuristic", time_limit=1.0)
+    h = balance(None, edges=e, n_perm=0, method="heuristic", time_limit=1.0)
     assert r.frustration <= h.frustration + 2
-    h2 = balance(None, edges=e, method="heuristic", time_limit=60, seed=3)
-    h3 = balance(None, edges=e, method="heuristic", time_limit=60, seed=3)
+    h2 = balance(None, edges=e, n_perm=0, method="heuristic", time_limit=60, seed=3)
+    h3 = balance(None, edges=e, n_perm=0, method="heuristic", time_limit=60, seed=3)
     pd.testing.assert_frame_equal(h2.camps, h3.camps)     # seeded, not time-dependent
     assert r.lower_bound <= r.frustration and r.frustration <= 0.12 * len(e)
     if not r.optimal:
@@ -517,3 +517,36 @@ def test_relabelling_null_needs_bad_relations():
         dyad_census(icnet.datasets.toy(), relations="all", null="relations")
     with pytest.raises(ParameterError, match="null"):
         dyad_census(icnet.datasets.toy(), null="qap")
+
+
+# ------------------------------------------------------------------ balance: reference
+
+def test_balance_reference_under_sign_permutation():
+    ht = pd.read_csv(REF / "highland_tribes.csv")
+    r = balance(None, edges=ht, n_perm=100)
+    assert r.frustration == 7
+    assert r.normalised == pytest.approx(1 - 2 * 7 / len(ht))
+    assert r.expected > 10 and r.p_value < 0.02          # far more balanced than chance
+    assert balance(None, edges=ht, n_perm=100).p_value == r.p_value      # seeded
+    assert np.isnan(balance(None, edges=ht, n_perm=0).p_value)
+
+
+def test_balance_p_value_under_random_signs_is_not_small():
+    rng = np.random.default_rng(3)
+    ps = []
+    for _ in range(30):
+        A = np.triu(rng.random((12, 12)) < 0.35, 1)
+        a, b = np.nonzero(A)
+        e = pd.DataFrame({"a": a, "b": b, "sign": np.where(rng.random(len(a)) < 0.4, -1, 1)})
+        ps.append(balance(None, edges=e, n_perm=40, seed=1).p_value)
+    ps = np.array(ps)
+    assert 0.3 < ps.mean() < 0.7 and (ps <= 0.05).mean() <= 0.15
+
+
+def test_balance_without_signed_relations_warns_and_gives_nan():
+    ev = pd.DataFrame({"provider": ["a", "b", "c"], "client": ["b", "c", "a"],
+                       "delay_hours": [1.0, 2.0, 3.0]})
+    with pytest.warns(icnet.errors.IcnetWarning, match="no signed relation"):
+        r = balance(icnet.from_events(ev))
+    assert np.isnan(r.frustration) and not r.optimal and np.isnan(r.normalised)
+    assert np.isnan(r.p_value) and r.camps.empty
