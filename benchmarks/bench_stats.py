@@ -106,10 +106,12 @@ def relation_stats(seeds: int):
     return pd.concat(rows, ignore_index=True), u.threshold
 
 
-def report_relations(seeds: int):
+def report_relations(seeds: int, variance: str = "bounded"):
     t0 = time.perf_counter()
+    _shrink.VARIANCE = variance
     e, thr = relation_stats(seeds)
-    print(f"1. relations: {len(e)} over {seeds} organisations ({time.perf_counter() - t0:.1f} s)")
+    print(f"1. relations: {len(e)} over {seeds} organisations ({time.perf_counter() - t0:.1f} s)"
+          f"; rating variance model {variance!r}")
     print(f"   95 % interval coverage overall: {100 * e['covered'].mean():.1f} %")
     for c in CLASSES:
         s = e[e["cls"] == c]
@@ -133,7 +135,7 @@ def report_relations(seeds: int):
     for _, g in nv.groupby("seed"):
         pcode = pd.factorize(g["provider"])[0]
         sh = _shrink.shrink(g["satisfaction_n"], g["satisfaction_mean"], g["satisfaction_sd"],
-                            pcode, (1, 5))
+                            pcode, (1, 5), variance="constant")
         cov.append(pd.DataFrame({"cls": g["cls"].to_numpy(), "c": (
             (sh["low"].to_numpy() <= g["truth"].to_numpy())
             & (g["truth"].to_numpy() <= sh["high"].to_numpy()))}))
@@ -213,7 +215,8 @@ def main(argv=None):
     ap.add_argument("--only", choices=["relations", "census", "balance"], default=None)
     args = ap.parse_args(argv)
     if args.only in (None, "relations"):
-        report_relations(args.seeds)
+        for v in ("bounded", "constant"):
+            report_relations(args.seeds, v)
     if args.only in (None, "census"):
         report_census(args.nulls)
     if args.only in (None, "balance"):

@@ -148,3 +148,20 @@ def test_shrink_rejects_nothing_silently_on_empty():
 def test_quality_edges_carry_lfsr_and_n_eff(level):
     q = icnet.service_quality(icnet.datasets.toy(), level=level, min_group_size=1)
     assert {"lfsr", "n_eff"} <= set(q.edges.columns)
+
+
+def test_bounded_variance_alternative_narrows_near_the_ceiling():
+    """The beta-binomial-like variance function (theta - lo)(hi - theta): a relation
+    rated near the top of the scale gets a narrower interval than a mid-scale one with
+    the same spread under the constant model."""
+    n = np.array([20, 20, 20, 20], float)
+    mean = np.array([4.8, 3.0, 3.2, 2.9])
+    sd = np.array([0.6, 0.6, 0.6, 0.6])
+    g = np.array([0, 0, 1, 1])
+    c = _shrink.shrink(n, mean, sd, g, (1, 5), variance="constant")
+    b = _shrink.shrink(n, mean, sd, g, (1, 5), variance="bounded")
+    wc, wb = (c["high"] - c["low"]).to_numpy(), (b["high"] - b["low"]).to_numpy()
+    assert wb[0] < wc[0] and wb[1] > wc[1]
+    assert b.attrs["components"]["variance"] == "bounded"
+    with pytest.raises(ValueError, match="variance"):
+        _shrink.shrink(n, mean, sd, g, (1, 5), variance="ordinal")

@@ -57,6 +57,9 @@ _MIN_VAR = 1e-6
 _PRIOR_DF = 10.0  # weight of the pooled variance in each provider's rating variance
 #: Largest local false sign rate at which a relation is called ``bad`` or ``good``.
 LFSR_MAX = 0.025
+#: Default rating-variance model of :func:`shrink` (see its ``variance``).
+VARIANCE = "constant"
+_EDGE = 0.05    # the variance function is evaluated at least 5 % of the range inside the scale
 
 _OUT = ("shrunk", "low", "high", "weight", "provider_shrunk", "provider_var", "post_var",
         "n_eff", "lfsr", "p_below")
@@ -76,7 +79,7 @@ def _rater_defaults(n, n_raters, rater_n2, ss_within):
 
 
 def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
-               ss_within=None) -> dict:
+               ss_within=None, g=None) -> dict:
     """Variance components (sigma2_w, sigma2_r, tau2, omega2, m) and per-edge V_e.
 
     ``sigma2`` (= sigma2_w + sigma2_r, the variance of one rating around its
@@ -90,7 +93,10 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
     rated = n > 0
     lo, hi = scale
     prior_var = (hi - lo) ** 2 / 12.0  # variance of a uniform rating: a neutral default
-    sst = np.where((n > 1) & np.isfinite(sd), sd ** 2 * (n - 1), 0.0)
+    # g: each relation's variance factor (variance function of a bounded scale; 1 = constant)
+    g = np.ones(len(n)) if g is None else np.asarray(g, float)
+    sst = np.where((n > 1) & np.isfinite(sd), sd ** 2 * (n - 1), 0.0) / g
+    ssw = ssw / g
     dft = np.where(n > 1, n - 1, 0.0)
     df_w = np.where(rated, n - J, 0.0)
     ssb = np.clip(sst - ssw, 0.0, None)
@@ -124,7 +130,7 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
     with np.errstate(invalid="ignore", divide="ignore"):
         V0 = np.where(rated, s2w / np.where(rated, n, 1)
                       + s2r * n2 / np.where(rated, n, 1) ** 2, np.inf)
-        V = f * V0
+        V = g * f * V0
         n_eff = np.where(rated, s2 / V0, 0.0)
     base = {"sigma2": s2, "sigma2_w": s2w, "sigma2_r": s2r}
     if not rated.any():
@@ -163,7 +169,8 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
 
 
 def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
-           rater_n2=None, ss_within=None, threshold: float | None = None) -> pd.DataFrame:
+           rater_n2=None, ss_within=None, threshold: float | None = None,
+           variance: str | None = None) -> pd.DataFrame:
     """Shrunk relation means with intervals and local false sign rates.
 
     Parameters
@@ -180,6 +187,11 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
         of squares per relation (NaN or absent: every rating its own rater).
     threshold : float, optional
         Neutral point for ``lfsr`` and ``p_below`` (default: mid-scale).
+    variance : {"bounded", "constant"}, optional
+        Default :data:`VARIANCE`. ``"bounded"``: rating variances proportional to the variance function
+        ``(theta - low)(high - theta)`` of a bounded (beta-binomial-like)
+        scale, evaluated at a first constant-variance fit; ``"constant"``:
+        the same variances at every level of the scale.
 
     Returns
     -------
@@ -198,7 +210,27 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
         out = pd.DataFrame({k: np.array([], float) for k in _OUT})
         out.attrs["components"] = {}
         return out
+    variance = VARIANCE if variance is None else variance
     comp = components(n, mean, sd, group, scale, n_raters, rater_n2, ss_within)
+    if variance == "bounded" and (n > 0).any():
+        first = _posterior(n, mean, group, comp, level, scale, c)
+        width = hi - lo
+        th = np.clip(first["_theta"].to_numpy(), lo + _EDGE * width, hi - _EDGE * width)
+        vf = (th - lo) * (hi - th)
+        gfac = vf / vf[n > 0].mean()
+        comp = components(n, mean, sd, group, scale, n_raters, rater_n2, ss_within, g=gfac)
+    elif variance not in ("bounded", "constant"):
+        raise ValueError(f"variance must be 'bounded' or 'constant', not {variance!r}")
+    out = _posterior(n, mean, group, comp, level, scale, c).drop(columns="_theta")
+    comp = {k: v for k, v in comp.items() if k not in ("V", "f_p", "n_eff")}
+    comp["variance"] = variance
+    out.attrs["components"] = comp
+    return out
+
+
+def _posterior(n, mean, group, comp, level, scale, c) -> pd.DataFrame:
+    lo, hi = scale
+    comp = dict(comp)
     V = comp.pop("V")
     comp.pop("f_p")
     n_eff = comp.pop("n_eff")
@@ -237,9 +269,9 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
         "lfsr": np.minimum(p_below, 1 - p_below) * nan,
         "p_below": p_below * nan,
     })
+    out["_theta"] = theta
     provider_rated = N[group] > 0
     out.loc[~provider_rated, ["provider_shrunk", "provider_var"]] = np.nan
-    out.attrs["components"] = comp
     return out
 
 
