@@ -54,8 +54,11 @@ def truth(theta):
     return 1 + stats.norm.sf((k[None, :] - np.asarray(theta)[:, None]) / s).sum(axis=1)
 
 
-def make_org(seed: int, n_units: int = 14):
-    """Events (person level), people, and the true relation table (unit level)."""
+def make_org(seed: int, n_units: int = 14, continuous: bool = False):
+    """Events (person level), people, and the true relation table (unit level).
+
+    ``continuous``: ratings are the latent values themselves (the model's own
+    assumptions; truth = theta) instead of 1..5 categories."""
     rng = np.random.default_rng(seed)
     size = rng.integers(6, 11, n_units)
     units = np.array([f"U{u:02d}" for u in range(n_units)], dtype=object)
@@ -86,19 +89,20 @@ def make_org(seed: int, n_units: int = 14):
     ev = pd.concat(rows, ignore_index=True)
     r_eff = rng.normal(0, SD_R, (E, len(unit_of)))     # rater effect per relation
     lat = theta[ev["e"]] + r_eff[ev["e"], ev["client"]] + rng.normal(0, SD_W, len(ev))
-    ev["satisfaction"] = np.clip(np.round(lat), 1, 5)
+    ev["satisfaction"] = lat if continuous else np.clip(np.round(lat), 1, 5)
     ev["provider"] = people["person"].to_numpy()[ev["provider"]]
     ev["client"] = people["person"].to_numpy()[ev["client"]]
     true = pd.DataFrame({"provider": units[P], "client": units[C], "cls": cls,
-                         "truth": truth(theta)})
+                         "truth": theta if continuous else truth(theta)})
     return ev.drop(columns="e"), people, true
 
 
-def relation_stats(seeds: int):
+def relation_stats(seeds: int, continuous: bool = False):
     rows = []
     for s in range(seeds):
-        ev, people, true = make_org(1000 + s)
-        u = icnet.from_events(ev, people=people).by("unit")
+        ev, people, true = make_org(1000 + s, continuous=continuous)
+        u = icnet.from_events(ev, people=people, scale=(-10, 16) if continuous else (1, 5),
+                              threshold=3.0).by("unit")
         e = u.edges.merge(true, on=["provider", "client"], validate="1:1")
         e["covered"] = (e["satisfaction_low"] <= e["truth"]) & (e["truth"] <= e["satisfaction_high"])
         e["seed"] = s
@@ -106,12 +110,13 @@ def relation_stats(seeds: int):
     return pd.concat(rows, ignore_index=True), u.threshold
 
 
-def report_relations(seeds: int, variance: str = "bounded"):
+def report_relations(seeds: int, variance: str = "bounded", continuous: bool = False):
     t0 = time.perf_counter()
     _shrink.VARIANCE = variance
-    e, thr = relation_stats(seeds)
+    e, thr = relation_stats(seeds, continuous)
     print(f"1. relations: {len(e)} over {seeds} organisations ({time.perf_counter() - t0:.1f} s)"
-          f"; rating variance model {variance!r}")
+          f"; rating variance model {variance!r}"
+          + ("; continuous ratings" if continuous else "; 1-5 ratings"))
     print(f"   95 % interval coverage overall: {100 * e['covered'].mean():.1f} %")
     for c in CLASSES:
         s = e[e["cls"] == c]
@@ -135,7 +140,8 @@ def report_relations(seeds: int, variance: str = "bounded"):
     for _, g in nv.groupby("seed"):
         pcode = pd.factorize(g["provider"])[0]
         sh = _shrink.shrink(g["satisfaction_n"], g["satisfaction_mean"], g["satisfaction_sd"],
-                            pcode, (1, 5), variance="constant")
+                            pcode, (-10, 16) if continuous else (1, 5), variance="constant",
+                            threshold=3.0)
         cov.append(pd.DataFrame({"cls": g["cls"].to_numpy(), "c": (
             (sh["low"].to_numpy() <= g["truth"].to_numpy())
             & (g["truth"].to_numpy() <= sh["high"].to_numpy()))}))
@@ -215,8 +221,9 @@ def main(argv=None):
     ap.add_argument("--only", choices=["relations", "census", "balance"], default=None)
     args = ap.parse_args(argv)
     if args.only in (None, "relations"):
-        for v in ("bounded", "constant"):
+        for v in ("constant", "bounded"):
             report_relations(args.seeds, v)
+        report_relations(args.seeds, "constant", continuous=True)
     if args.only in (None, "census"):
         report_census(args.nulls)
     if args.only in (None, "balance"):
