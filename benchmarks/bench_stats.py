@@ -17,6 +17,7 @@ Three measurements, each printed with the numbers it is judged by:
    old degree-preserving swap null (``null="swaps"``).
 3. **Balance** under random signs (``--balance`` networks): the share of
    ``p_value`` <= 0.05 and <= 0.10 and a Kolmogorov-Smirnov distance to the uniform.
+4. **Speed**: the rater sums and the shrinkage inside the build (bench_build.py's log).
 
 The generator (this file; it does not use icnet.synth): units of 6-10 people;
 each unit serves a random 45 % of the others; provider means N(3.4, 0.5^2),
@@ -213,12 +214,47 @@ def report_balance(n_nets: int):
           f"{np.mean(Le):.2f}")
 
 
+def report_speed(n_events: int = 2_000_000):
+    """Cost of the rater model inside the build (bench_build.py's log)."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parent))
+    import bench_build
+    from icnet import network as N
+    ev, people = bench_build.make_log(20_000, n_events)
+    net = icnet.from_events(ev, people=people)
+    print(f"4. build cost of the rater model ({n_events:,} events, median of 3):")
+    for lvl, nt in (("person", net), ("unit", net.by("unit"))):
+        key, starts, _, _ = N._group_codes(nt.events, nt.node_ids)
+        G = len(starts)
+        g = np.repeat(np.arange(G), np.diff(np.r_[starts, len(key)]))
+        t_agg, t_r, t_new, t_old = [], [], [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            out, pcode = N._edge_stats(nt.events, nt.node_ids, lambda: nt.span[1])
+            t_agg.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            N._rater_stats(nt.events, g, G, out["satisfaction_n"].to_numpy(),
+                           out["satisfaction_mean"].to_numpy())
+            t_r.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            N._shrink_edges(out, nt, pcode)
+            t_new.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            _shrink.shrink(out["satisfaction_n"], out["satisfaction_mean"],
+                           out["satisfaction_sd"], pcode, nt.scale)    # raters ignored
+            t_old.append(time.perf_counter() - t)
+        print(f"   {lvl}: {G:,} relations; edge statistics {np.median(t_agg):.2f} s, of which "
+              f"rater sums {np.median(t_r):.2f} s; shrinkage with raters "
+              f"{np.median(t_new):.2f} s (without {np.median(t_old):.2f} s)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--nulls", type=int, default=200)
     ap.add_argument("--balance", type=int, default=200)
-    ap.add_argument("--only", choices=["relations", "census", "balance"], default=None)
+    ap.add_argument("--only", choices=["relations", "census", "balance", "speed"], default=None)
     args = ap.parse_args(argv)
     if args.only in (None, "relations"):
         for v in ("constant", "bounded"):
@@ -228,6 +264,8 @@ def main(argv=None):
         report_census(args.nulls)
     if args.only in (None, "balance"):
         report_balance(args.balance)
+    if args.only in (None, "speed"):
+        report_speed()
 
 
 if __name__ == "__main__":
