@@ -13,11 +13,11 @@ client's population of raters (a new rater's expected rating), not the mean
 of the ratings that happen to be observed. The relation mean ``ybar_e`` of
 ``n_e`` ratings from raters with ``n_ej`` ratings each has sampling variance
 
-    V_e = f_p * sigma_w^2 / n_e + sigma_r^2 * sum_j n_ej^2 / n_e^2,
+    V_e = f_p * (sigma_w^2 / n_e + sigma_re^2 * sum_j n_ej^2 / n_e^2),
 
 so one person giving 80 % of the ratings counts for about one rater, not for
 80 % of ``n_e`` independent ones; the effective number of independent ratings is
-``n_eff = (sigma_w^2 + sigma_r^2) / (sigma_w^2 / n_e + sigma_r^2 sum_j n_ej^2 / n_e^2)``
+``n_eff = (sigma_w^2 + sigma_re^2) / (sigma_w^2 / n_e + sigma_re^2 sum_j n_ej^2 / n_e^2)``
 (``n_e`` when raters do not differ, ``n_e^2 / sum_j n_ej^2`` when ratings are
 all rater: the cluster-robust design effect, Kish 1965).
 Without rater information (an edge list, or a person-level network where the
@@ -32,7 +32,10 @@ weighted) mean with the exact expectation for unequal ``V_e`` and ``n_e``,
 ``omega^2`` likewise for provider means. ``f_p`` is the provider's pooled
 rating variance relative to the organisation's, itself shrunk with 10 prior
 degrees of freedom (a provider with erratic service is not judged with the
-precision of a steady one).
+precision of a steady one). ``sigma_re^2`` is the relation's own between-rater
+moment estimate (``J_e - 1`` df) shrunk toward the pooled ``sigma_r^2`` with 10
+prior df: a model-based cluster-robust variance (raters who disagree on this
+relation make its mean less certain).
 
 Posterior: ``mu_p`` ~ N(b_p pbar_p + (1 - b_p) m, (1/omega^2 + 1/v_p)^-1);
 ``theta_e`` ~ N(w_e ybar_e + (1 - w_e) mu_p, (1/tau^2 + 1/V_e)^-1 + (1 - w_e)^2
@@ -55,6 +58,7 @@ from scipy import special   # ndtri/ndtr = stats.norm; scipy.stats takes ~0.7 s 
 
 _MIN_VAR = 1e-6
 _PRIOR_DF = 10.0  # weight of the pooled variance in each provider's rating variance
+_RATER_PRIOR_DF = 10.0  # weight of the pooled rater variance in a relation's own (None: pooled)
 #: Largest local false sign rate at which a relation is called ``bad`` or ``good``.
 LFSR_MAX = 0.025
 #: Default rating-variance model of :func:`shrink` (see its ``variance``).
@@ -127,11 +131,22 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
         df_b = np.where(rated, J - 1, 0.0)
         s2r = max(float((ssb / f - df_b * s2w).sum() / kr.sum()), 0.0)
         s2 = s2w + s2r
+    # each relation's own rater variance: its between-rater moment estimate, J_e - 1 df,
+    # shrunk toward the pooled sigma_r^2 with _RATER_PRIOR_DF prior df (when raters differ
+    # a lot on this relation, its mean is less certain)
+    s2r_e = np.full(len(n), s2r)
+    if _RATER_PRIOR_DF is not None and df_w.sum() > 0:
+        kr = np.where(rated, n - n2 / np.where(rated, n, 1), 0.0)
+        df_b = np.where(rated, J - 1, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            own = np.where(kr > 0, (ssb / f - df_b * s2w) / np.where(kr > 0, kr, 1), 0.0)
+        s2r_e = np.maximum((_RATER_PRIOR_DF * s2r + df_b * own) / (_RATER_PRIOR_DF + df_b),
+                           0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         V0 = np.where(rated, s2w / np.where(rated, n, 1)
-                      + s2r * n2 / np.where(rated, n, 1) ** 2, np.inf)
+                      + s2r_e * n2 / np.where(rated, n, 1) ** 2, np.inf)
         V = g * f * V0
-        n_eff = np.where(rated, s2 / V0, 0.0)
+        n_eff = np.where(rated, (s2w + s2r_e) / V0, 0.0)
     base = {"sigma2": s2, "sigma2_w": s2w, "sigma2_r": s2r}
     if not rated.any():
         return {**base, "tau2": prior_var, "omega2": prior_var, "m": (lo + hi) / 2.0,
