@@ -33,7 +33,9 @@ class QualityResult(Result):
         One row per relation: ``provider``, ``client``, ``n_events``,
         ``satisfaction_n``, ``satisfaction_mean``, ``satisfaction_shrunk``,
         ``satisfaction_low``, ``satisfaction_high``, ``sign``, ``weight``
-        (the data's share in the shrunk value), ``sla_breach_rate``,
+        (the data's share in the shrunk value), ``lfsr`` (local false sign
+        rate), ``n_eff`` (effective number of independent ratings),
+        ``sla_breach_rate``,
         ``n_raters`` (distinct people who rated it; for a network built from
         an edge list, which has no raters, its ``satisfaction_n``: an upper
         bound). Above person level,
@@ -77,11 +79,14 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
                     ) -> QualityResult:
     """Credible satisfaction per relation, provider and unit, and survey results.
 
-    Raw means of three ratings are not evidence. Every relation's satisfaction
-    is shrunk toward its provider's mean, and every provider's toward the
-    organisation's (normal–normal empirical Bayes, Efron & Morris 1975), with
-    an interval; a relation is ``bad`` only when its whole interval lies below
-    ``threshold``.
+    Raw means of three ratings are not evidence, and thirty ratings from one
+    person are not thirty people. Ratings are modelled within raters within
+    relations within providers; every relation's satisfaction is shrunk toward
+    its provider's value, and every provider's toward the organisation's
+    (empirical Bayes, Efron & Morris 1975), with an interval; a relation is
+    ``bad`` only when its whole interval lies below ``threshold`` (local false
+    sign rate at most (1 − ``ci``)/2, Stephens 2017). The provider rows are the
+    values the relations are shrunk toward.
 
     Parameters
     ----------
@@ -114,7 +119,9 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     Notes
     -----
     Edge *e* of provider *p* with ratings :math:`y_{ei}`: :math:`\\hat\\theta_e =
-    w_e \\bar y_e + (1-w_e)\\hat\\mu_p`, :math:`w_e = \\tau^2/(\\tau^2+\\sigma^2/n_e)`;
+    w_e \\bar y_e + (1-w_e)\\hat\\mu_p`, :math:`w_e = \\tau^2/(\\tau^2+V_e)` with
+    :math:`V_e = f_p(\\sigma_w^2/n_e + \\sigma_{r,e}^2\\sum_j n_{ej}^2/n_e^2)` for
+    :math:`n_{ej}` ratings by rater *j* (docs/methods/quality.md);
     variance components by the method of moments. NPS = %promoters (9–10) −
     %detractors (0–6) with the multinomial variance. r_wg = 1 − s²/σ²_EU with
     σ²_EU = (A² − 1)/12 for an A-point scale.
@@ -123,6 +130,7 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     ----------
     Efron, B. & Morris, C. (1975). Data analysis using Stein's estimator and its
     generalizations. *JASA* 70, 311–319.
+    Stephens, M. (2017). False discovery rates: a new deal. *Biostatistics* 18, 275–294.
     Parasuraman, A., Zeithaml, V. & Berry, L. (1988). SERVQUAL. *J. Retailing* 64, 12–40.
     James, L. R., Demaree, R. G. & Wolf, G. (1984). Estimating within-group
     interrater reliability. *J. Applied Psychology* 69, 85–98.
