@@ -468,7 +468,20 @@ def test_mutual_pmf_is_exact_by_enumeration():
         for sub in itertools.combinations(rel, m):
             st = set(sub)
             counts[sum((b, a) in st for a, b in sub) // 2] += 1
-        np.testing.assert_allclose(_mutual_pmf(8, 3, m), counts / counts.sum(), atol=1e-12)
+        pmf, k0 = _mutual_pmf(8, 3, m)
+        assert k0 == 0
+        np.testing.assert_allclose(pmf, counts / counts.sum(), atol=1e-12)
+
+
+def test_mutual_pmf_window_on_a_large_graph():
+    """900,000 relations, 100,000 reciprocal pairs, 5,000 bad: the 12-SD window holds
+    the whole mass and matches the hypergeometric-free mean R p (m-1)/(E-1)."""
+    from icnet.analysis.conflicts import _mutual_pmf
+    E, R, m = 900_000, 100_000, 5_000
+    pmf, k0 = _mutual_pmf(E, R, m)
+    k = np.arange(k0, k0 + len(pmf))
+    assert len(pmf) < 200
+    assert (k * pmf).sum() == pytest.approx(R * m / E * (m - 1) / (E - 1), rel=1e-6)
 
 
 def test_relabelling_null_keeps_the_service_graph():

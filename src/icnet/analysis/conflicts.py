@@ -450,7 +450,7 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         Randomised graphs of the ``"swaps"`` null (each keeps every node's
         out- and in-degree; about 10 swap attempts per relation), and draws of
         the ``"relations"`` null when its exact distribution is too large to
-        enumerate (more than 5 million terms).
+        sum (more than 5 million terms within 12 SD of its mean).
     seed : int or numpy Generator, default 0
     level : str, optional
         Aggregate first (e.g. ``"unit"``).
@@ -585,14 +585,15 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         E = len(es)
         R = int(_mutual(es[None], ed[None], n)[0])
         attrs.update(n_relations=E, n_reciprocal_pairs=R)
-        pmf = _mutual_pmf(E, R, m)
-        if pmf is not None:
-            k = np.arange(len(pmf), dtype=float)
+        got = _mutual_pmf(E, R, m)
+        if got is not None:
+            pmf, k0 = got
+            k = np.arange(k0, k0 + len(pmf), dtype=float)
             mean = float((k * pmf).sum())
             var = float(((k - mean) ** 2 * pmf).sum())
-            gt = float(pmf[M_obs + 1:].sum()) if M_obs + 1 < len(pmf) else 0.0
-            eq = float(pmf[M_obs]) if M_obs < len(pmf) else 0.0
-            lt = float(pmf[:M_obs].sum())
+            gt = float(pmf[k > M_obs].sum())
+            eq = float(pmf[k == M_obs].sum())
+            lt = float(pmf[k < M_obs].sum())
             attrs["exact"] = True
         else:
             draws = _relabel_null(es, ed, n, m, n_null, rng)
@@ -631,12 +632,19 @@ _MAX_PMF_TERMS = 5_000_000
 
 
 def _mutual_pmf(E, R, m):
-    """Exact P(M = k), k = 0..min(R, m//2): mutual pairs when m of E relations (R
-    reciprocal pairs, E - 2R one-way) are chosen at random; None when too large."""
+    """P(M = k) for k = 0..len-1: mutual pairs when m of E relations (R reciprocal
+    pairs, E - 2R one-way) are chosen at random. Terms more than 12 SD (+10) from the
+    means of k and j are left out (below 1e-30); returns (pmf, k0) with pmf over
+    k0, k0+1, ...; None when the window still has more than _MAX_PMF_TERMS terms."""
     S = E - 2 * R
     kmax = min(R, m // 2)
     jmax = min(R, m)
-    if (kmax + 1) * (jmax + 1) > _MAX_PMF_TERMS:
+    p = m / E if E else 0.0
+    mk, sk = R * p * p, np.sqrt(R * p * p * (1 - p * p)) + 1.0
+    mj, sj = 2 * R * p * (1 - p), np.sqrt(2 * R * p * (1 - p)) + 1.0
+    k0, k1 = max(0, int(mk - 12 * sk - 10)), min(kmax, int(mk + 12 * sk + 10))
+    j0, j1 = max(0, int(mj - 12 * sj - 10)), min(jmax, int(mj + 12 * sj + 10))
+    if (k1 - k0 + 1) * (j1 - j0 + 1) > _MAX_PMF_TERMS:
         return None
     from scipy.special import gammaln
 
@@ -647,23 +655,31 @@ def _mutual_pmf(E, R, m):
             v = gammaln(a + 1) - gammaln(b + 1) - gammaln(np.maximum(a - b, 0) + 1)
         return np.where(ok, v, -np.inf)
 
-    k = np.arange(kmax + 1)[:, None]
-    j = np.arange(jmax + 1)[None, :]
+    k = np.arange(k0, k1 + 1)[:, None]
+    j = np.arange(j0, j1 + 1)[None, :]
     lt = lchoose(R, k) + lchoose(R - k, j) + j * np.log(2.0) + lchoose(S, m - 2 * k - j) \
         - lchoose(E, m)
     with np.errstate(under="ignore"):
         pmf = np.exp(lt).sum(axis=1)
-    return pmf / pmf.sum()
+    return pmf / pmf.sum(), k0
 
 
-def _relabel_null(src, dst, n, m, R, rng):
-    """Mutual counts of R random choices of m of the relations (src, dst)."""
-    E = len(src)
+def _relabel_null(es, ed, n, m, R, rng):
+    """Mutual counts of R random choices of m of the relations (es, ed): O(E) a draw."""
+    E = len(es)
+    key = es * n + ed
+    order = np.argsort(key)
+    pos = np.searchsorted(key, ed * n + es, sorter=order)
+    pos = np.minimum(pos, E - 1)
+    rev = order[pos]
+    has = (key[rev] == ed * n + es) & (np.arange(E) < rev)   # each reciprocal pair once
+    pa, pb = np.flatnonzero(has), rev[has]
     out = np.empty(R, dtype=np.int64)
-    for r0 in range(0, R, 50):              # blocks of 50 draws bound the memory
-        b = min(50, R - r0)
-        pick = np.argsort(rng.random((b, E)), axis=1)[:, :m]
-        out[r0:r0 + b] = _mutual(src[pick], dst[pick], n)
+    chosen = np.zeros(E, dtype=bool)
+    for r in range(R):          # a loop over draws (not events): each draw is vectorised
+        chosen[:] = False
+        chosen[rng.choice(E, m, replace=False)] = True
+        out[r] = int((chosen[pa] & chosen[pb]).sum())
     return out
 
 
