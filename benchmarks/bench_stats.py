@@ -45,6 +45,13 @@ import icnet
 from icnet import _shrink
 
 SD_R, SD_W, TAU, OMEGA = 0.45, 0.7, 0.5, 0.5
+LINES: list[str] = []
+
+
+def say(text: str) -> None:
+    """Print and keep the line for benchmarks/RESULTS.md."""
+    print(text, flush=True)
+    LINES.append(text)
 CLASSES = ["typical", "atypical", "few", "heavy50", "heavy80", "ceiling"]
 
 
@@ -115,25 +122,25 @@ def report_relations(seeds: int, variance: str = "bounded", continuous: bool = F
     t0 = time.perf_counter()
     _shrink.VARIANCE = variance
     e, thr = relation_stats(seeds, continuous)
-    print(f"1. relations: {len(e)} over {seeds} organisations ({time.perf_counter() - t0:.1f} s)"
+    say(f"1. relations: {len(e)} over {seeds} organisations ({time.perf_counter() - t0:.1f} s)"
           f"; rating variance model {variance!r}"
           + ("; continuous ratings" if continuous else "; 1-5 ratings"))
-    print(f"   95 % interval coverage overall: {100 * e['covered'].mean():.1f} %")
+    say(f"   95 % interval coverage overall: {100 * e['covered'].mean():.1f} %")
     for c in CLASSES:
         s = e[e["cls"] == c]
-        print(f"   {c:9s} n={len(s):5d}  coverage {100 * s['covered'].mean():5.1f} %  "
+        say(f"   {c:9s} n={len(s):5d}  coverage {100 * s['covered'].mean():5.1f} %  "
               f"mean width {(s['satisfaction_high'] - s['satisfaction_low']).mean():.2f}  "
               f"mean n_eff/n {(s['n_eff'] / s['satisfaction_n']).mean():.2f}")
     good, bad = e["truth"] > thr, e["truth"] < thr
     called = e["sign"].isin(["good", "bad"])
     wrong = ((e["sign"] == "bad") & ~bad) | ((e["sign"] == "good") & ~good)
-    print(f"   false 'bad' among truly good: {100 * (e.loc[good, 'sign'] == 'bad').mean():.2f} % "
+    say(f"   false 'bad' among truly good: {100 * (e.loc[good, 'sign'] == 'bad').mean():.2f} % "
           f"({int(((e['sign'] == 'bad') & good).sum())}/{int(good.sum())})")
-    print(f"   false 'good' among truly bad: {100 * (e.loc[bad, 'sign'] == 'good').mean():.2f} % "
+    say(f"   false 'good' among truly bad: {100 * (e.loc[bad, 'sign'] == 'good').mean():.2f} % "
           f"({int(((e['sign'] == 'good') & bad).sum())}/{int(bad.sum())})")
-    print(f"   wrong signs among signed: {100 * wrong[called].mean():.2f} % of {int(called.sum())}"
+    say(f"   wrong signs among signed: {100 * wrong[called].mean():.2f} % of {int(called.sum())}"
           f" (mean lfsr of the signed: {100 * e.loc[called, 'lfsr'].mean():.2f} %)")
-    print(f"   power: truly bad called bad {100 * (e.loc[bad, 'sign'] == 'bad').mean():.1f} %, "
+    say(f"   power: truly bad called bad {100 * (e.loc[bad, 'sign'] == 'bad').mean():.1f} %, "
           f"truly good called good {100 * (e.loc[good, 'sign'] == 'good').mean():.1f} %")
     # the same data with raters ignored (every rating its own rater: the previous model)
     nv = e.drop(columns=["satisfaction_raters", "rater_n2", "within_sd"])
@@ -147,7 +154,7 @@ def report_relations(seeds: int, variance: str = "bounded", continuous: bool = F
             (sh["low"].to_numpy() <= g["truth"].to_numpy())
             & (g["truth"].to_numpy() <= sh["high"].to_numpy()))}))
     cov = pd.concat(cov)
-    print("   raters ignored (each rating independent): coverage overall "
+    say("   raters ignored (each rating independent): coverage overall "
           f"{100 * cov['c'].mean():.1f} %; " + ", ".join(
               f"{c} {100 * cov.loc[cov['cls'] == c, 'c'].mean():.1f} %" for c in CLASSES))
     return e
@@ -182,12 +189,12 @@ def report_census(n_nets: int):
             d2 = icnet.dyad_census(net, null="swaps", n_null=200, seed=i).set_index("dyad")
             p_swap.append(d2.loc["mutual", "p_greater"])
     p_rel, p_swap, recip = np.array(p_rel), np.array(p_swap), 100 * np.mean(rec)
-    print(f"2. dyad census under random badness ({n_nets} networks, "
+    say(f"2. dyad census under random badness ({n_nets} networks, "
           f"{time.perf_counter() - t0:.1f} s): 'more mutual than chance' (p_greater <= 0.05)")
-    print(f"   service graphs: {recip:.0f} % of relations reciprocal (mean)")
-    print(f"   null='relations' (default): {100 * (p_rel <= 0.05).mean():.1f} % "
+    say(f"   service graphs: {recip:.0f} % of relations reciprocal (mean)")
+    say(f"   null='relations' (default): {100 * (p_rel <= 0.05).mean():.1f} % "
           f"(<= 0.10: {100 * (p_rel <= 0.10).mean():.1f} %)")
-    print(f"   null='swaps' ({len(p_swap)} networks): {100 * (p_swap <= 0.05).mean():.1f} %")
+    say(f"   null='swaps' ({len(p_swap)} networks): {100 * (p_swap <= 0.05).mean():.1f} %")
 
 
 def report_balance(n_nets: int):
@@ -207,8 +214,8 @@ def report_balance(n_nets: int):
         Le.append(r.expected)
     ps = np.array(ps)
     ks = stats.kstest(ps, "uniform")
-    print(f"3. balance under random signs ({n_nets} networks, {time.perf_counter() - t0:.1f} s):")
-    print(f"   p <= 0.05: {100 * (ps <= 0.05).mean():.1f} %, p <= 0.10: {100 * (ps <= 0.10).mean():.1f} %"
+    say(f"3. balance under random signs ({n_nets} networks, {time.perf_counter() - t0:.1f} s):")
+    say(f"   p <= 0.05: {100 * (ps <= 0.05).mean():.1f} %, p <= 0.10: {100 * (ps <= 0.10).mean():.1f} %"
           f", p <= 0.5: {100 * (ps <= 0.5).mean():.1f} %; KS distance to uniform "
           f"{ks.statistic:.3f} (p = {ks.pvalue:.2f}); mean L {np.mean(L):.2f} vs expected "
           f"{np.mean(Le):.2f}")
@@ -223,7 +230,7 @@ def report_speed(n_events: int = 2_000_000):
     from icnet import network as N
     ev, people = bench_build.make_log(20_000, n_events)
     net = icnet.from_events(ev, people=people)
-    print(f"4. build cost of the rater model ({n_events:,} events, median of 3):")
+    say(f"4. build cost of the rater model ({n_events:,} events, median of 3):")
     for lvl, nt in (("person", net), ("unit", net.by("unit"))):
         key, starts, _, _ = N._group_codes(nt.events, nt.node_ids)
         G = len(starts)
@@ -244,7 +251,7 @@ def report_speed(n_events: int = 2_000_000):
             _shrink.shrink(out["satisfaction_n"], out["satisfaction_mean"],
                            out["satisfaction_sd"], pcode, nt.scale)    # raters ignored
             t_old.append(time.perf_counter() - t)
-        print(f"   {lvl}: {G:,} relations; edge statistics {np.median(t_agg):.2f} s, of which "
+        say(f"   {lvl}: {G:,} relations; edge statistics {np.median(t_agg):.2f} s, of which "
               f"rater sums {np.median(t_r):.2f} s; shrinkage with raters "
               f"{np.median(t_new):.2f} s (without {np.median(t_old):.2f} s)")
 
@@ -255,6 +262,7 @@ def main(argv=None):
     ap.add_argument("--nulls", type=int, default=200)
     ap.add_argument("--balance", type=int, default=200)
     ap.add_argument("--only", choices=["relations", "census", "balance", "speed"], default=None)
+    ap.add_argument("--out", default=None, help="also write the section of this RESULTS.md")
     args = ap.parse_args(argv)
     if args.only in (None, "relations"):
         for v in ("constant", "bounded"):
@@ -266,6 +274,16 @@ def main(argv=None):
         report_balance(args.balance)
     if args.only in (None, "speed"):
         report_speed()
+    if args.out:
+        from pathlib import Path
+        import sys
+        sys.path.insert(0, str(Path(__file__).parent))
+        from _results import write_section
+        cmd = "python benchmarks/bench_stats.py" + (f" --only {args.only}" if args.only else "")
+        write_section(args.out, "## Statistics (issue 21): coverage, signs, census, balance\n\n"
+                      f"Generated by `{cmd} --seeds {args.seeds} --nulls {args.nulls} "
+                      f"--balance {args.balance}` (shared machine: timings are noisy).\n\n"
+                      "```\n" + "\n".join(LINES) + "\n```\n")
 
 
 if __name__ == "__main__":
