@@ -264,7 +264,7 @@ def test_dyad_census_against_null():
     # 6 mutual pairs among 12 nodes plus 4 one-way edges: far more mutual than chance
     pairs = [(f"a{i}", f"b{i}") for i in range(6)] + [(f"b{i}", f"a{i}") for i in range(6)]
     pairs += [("a0", "a1"), ("a2", "a3"), ("b4", "b5"), ("b1", "a3")]
-    d = dyad_census(_edges(pairs), n_null=100, seed=1).set_index("dyad")
+    d = dyad_census(_edges(pairs), n_null=100, seed=1, null="swaps").set_index("dyad")
     assert d.loc["mutual", "observed"] == 6 and d.loc["asymmetric", "observed"] == 4
     assert d.loc["mutual", "z"] > 2 and d.loc["mutual", "p_greater"] < 0.05
     assert d.loc["asymmetric", "p_less"] < 0.05
@@ -277,7 +277,8 @@ def test_dyad_null_matches_networkx_edge_swaps():
     # tests/reference/conflicts_dyad_null.csv: 1000 graphs by nx.directed_edge_swap
     e = pd.read_csv(REF / "conflicts_dyad_edges.csv")
     ref = pd.read_csv(REF / "conflicts_dyad_null.csv").set_index("statistic")["value"]
-    d = dyad_census(_edges(list(e.itertuples(index=False))), n_null=400, seed=0)
+    d = dyad_census(_edges(list(e.itertuples(index=False))), n_null=400, seed=0,
+                    null="swaps")
     m = d.set_index("dyad").loc["mutual"]
     assert m["observed"] == ref["observed_mutual"]
     assert abs(m["expected"] - ref["null_mean_mutual"]) < 0.35
@@ -290,8 +291,10 @@ def test_dyad_null_keeps_degrees_and_is_seeded():
     dst = (src + rng.integers(1, 20, 60)) % 20
     key = np.unique(src * 20 + dst)
     src, dst = key // 20, key % 20
-    a = dyad_census(_edges([(f"v{u:02d}", f"v{v:02d}") for u, v in zip(src, dst)]), seed=3)
-    b = dyad_census(_edges([(f"v{u:02d}", f"v{v:02d}") for u, v in zip(src, dst)]), seed=3)
+    a = dyad_census(_edges([(f"v{u:02d}", f"v{v:02d}") for u, v in zip(src, dst)]), seed=3,
+                    null="swaps")
+    b = dyad_census(_edges([(f"v{u:02d}", f"v{v:02d}") for u, v in zip(src, dst)]), seed=3,
+                    null="swaps")
     pd.testing.assert_frame_equal(a, b)
     # the swap chain itself: degrees kept, no self-relations, no duplicates, it moves
     from icnet.analysis.conflicts import _swap
@@ -344,9 +347,9 @@ def test_balance_exact_matches_brute_force():
                           "sign": rng.choice([-1, 1], len(pairs))})
         best = min(sum((x[i] == x[j]) != (s > 0) for (i, j), s in zip(pairs, e.sign))
                    for x in itertools.product([0, 1], repeat=9))
-        r = balance(None, edges=e)
+        r = balance(None, edges=e, n_perm=0)
         assert r.frustration == best and r.optimal
-        assert balance(None, edges=e, method="heuristic").frustration >= best
+        assert balance(None, edges=e, n_perm=0, method="heuristic").frustration >= best
         camp = r.camps.set_index("node")["camp"]
         assert sum((camp[a] == camp[b]) != (s > 0) for a, b, s in
                    e.itertuples(index=False)) == best
@@ -369,12 +372,12 @@ def test_balance_time_limit_falls_back_and_reports_a_bound():
     s = np.where(camp[a] == camp[b], 1, -1) * np.where(rng.random(m) < 0.1, -1, 1)
     e = pd.DataFrame({"a": a[keep], "b": b[keep], "sign": s[keep]})
     t = time.perf_counter()
-    r = balance(None, edges=e, time_limit=1.0)
+    r = balance(None, edges=e, n_perm=0, time_limit=1.0)
     assert time.perf_counter() - t < 8
-    h = balance(None, edges=e, method="heuristic", time_limit=1.0)
+    h = balance(None, edges=e, n_perm=0, method="heuristic", time_limit=1.0)
     assert r.frustration <= h.frustration + 2
-    h2 = balance(None, edges=e, method="heuristic", time_limit=60, seed=3)
-    h3 = balance(None, edges=e, method="heuristic", time_limit=60, seed=3)
+    h2 = balance(None, edges=e, n_perm=0, method="heuristic", time_limit=60, seed=3)
+    h3 = balance(None, edges=e, n_perm=0, method="heuristic", time_limit=60, seed=3)
     pd.testing.assert_frame_equal(h2.camps, h3.camps)     # seeded, not time-dependent
     assert r.lower_bound <= r.frustration and r.frustration <= 0.12 * len(e)
     if not r.optimal:
@@ -444,3 +447,119 @@ def test_dyad_census_of_all_relations_matches_networkx():
     assert icnet.dyad_census(net, n_null=20).set_index("dyad").loc["mutual", "observed"] <= mutual
     with pytest.raises(ParameterError, match="relations"):
         icnet.dyad_census(net, relations="good")
+
+
+# ------------------------------------------------------------------ dyads: relabelling null
+
+def _service(pairs_bad, pairs_good):
+    rows = [{"provider": a, "client": b, "satisfaction_mean": q, "satisfaction_n": 30,
+             "satisfaction_sd": 0.5, "n_events": 30}
+            for pairs, q in ((pairs_bad, 1.5), (pairs_good, 4.5)) for a, b in pairs]
+    return icnet.ServiceNetwork.from_edges(pd.DataFrame(rows))
+
+
+def test_mutual_pmf_is_exact_by_enumeration():
+    import itertools
+    from icnet.analysis.conflicts import _mutual_pmf
+    # 3 reciprocal pairs and 2 one-way relations: E = 8
+    rel = [(0, 1), (1, 0), (2, 3), (3, 2), (4, 5), (5, 4), (0, 2), (3, 5)]
+    for m in range(0, 9):
+        counts = np.zeros(min(3, m // 2) + 1)
+        for sub in itertools.combinations(rel, m):
+            st = set(sub)
+            counts[sum((b, a) in st for a, b in sub) // 2] += 1
+        pmf, k0 = _mutual_pmf(8, 3, m)
+        assert k0 == 0
+        np.testing.assert_allclose(pmf, counts / counts.sum(), atol=1e-12)
+
+
+def test_mutual_pmf_window_on_a_large_graph():
+    """900,000 relations, 100,000 reciprocal pairs, 5,000 bad: the 12-SD window holds
+    the whole mass and matches the hypergeometric-free mean R p (m-1)/(E-1)."""
+    from icnet.analysis.conflicts import _mutual_pmf
+    E, R, m = 900_000, 100_000, 5_000
+    pmf, k0 = _mutual_pmf(E, R, m)
+    k = np.arange(k0, k0 + len(pmf))
+    assert len(pmf) < 200
+    assert (k * pmf).sum() == pytest.approx(R * m / E * (m - 1) / (E - 1), rel=1e-6)
+
+
+def test_relabelling_null_keeps_the_service_graph():
+    """All service relations reciprocal and half of them bad at random: mutual bad pairs
+    are expected (the swap null over all pairs calls them 'more than chance')."""
+    rng = np.random.default_rng(5)
+    nodes = [f"n{i:02d}" for i in range(30)]
+    pairs = [(nodes[i], nodes[j]) for i in range(30) for j in range(i + 1, 30)
+             if rng.random() < 0.15]
+    rel = pairs + [(b, a) for a, b in pairs]
+    bad = rng.random(len(rel)) < 0.4
+    net = _service([r for r, x in zip(rel, bad) if x], [r for r, x in zip(rel, bad) if not x])
+    d = dyad_census(net).set_index("dyad")
+    assert d.attrs["exact"] and d.attrs["n_reciprocal_pairs"] == len(pairs)
+    assert d.loc["mutual", "p_greater"] > 0.05
+    assert d.loc["mutual", "expected"] == pytest.approx(len(pairs) * bad.sum() / len(rel)
+                                                        * (bad.sum() - 1) / (len(rel) - 1))
+    s = dyad_census(net, null="swaps", seed=0).set_index("dyad")
+    assert s.loc["mutual", "p_greater"] < 0.05          # the old null's false alarm
+    # planted: the bad ones are exactly the mutual pairs of the first 10 reciprocal pairs
+    planted = pairs[:10] + [(b, a) for a, b in pairs[:10]]
+    rest = [r for r in rel if r not in set(planted)]
+    d2 = dyad_census(_service(planted, rest)).set_index("dyad")
+    assert d2.loc["mutual", "observed"] == 10 and d2.loc["mutual", "p_greater"] < 0.001
+    assert d2.loc["asymmetric", "p_less"] < 0.001
+    assert d2["expected"].sum() == pytest.approx(30 * 29 / 2)
+
+
+def test_relabelling_null_monte_carlo_matches_exact(monkeypatch):
+    from icnet.analysis import conflicts
+    rng = np.random.default_rng(2)
+    nodes = [f"n{i:02d}" for i in range(20)]
+    rel = [(a, b) for a in nodes for b in nodes if a != b and rng.random() < 0.2]
+    bad = rng.random(len(rel)) < 0.3
+    net = _service([r for r, x in zip(rel, bad) if x], [r for r, x in zip(rel, bad) if not x])
+    ex = dyad_census(net).set_index("dyad")
+    monkeypatch.setattr(conflicts, "_MAX_PMF_TERMS", 0)
+    mc = dyad_census(net, n_null=2000, seed=1).set_index("dyad")
+    assert ex.attrs["exact"] and not mc.attrs["exact"]
+    assert mc.loc["mutual", "expected"] == pytest.approx(ex.loc["mutual", "expected"], abs=0.15)
+    assert mc.loc["mutual", "p_greater"] == pytest.approx(ex.loc["mutual", "p_greater"], abs=0.04)
+
+
+def test_relabelling_null_needs_bad_relations():
+    with pytest.raises(ParameterError, match="null='swaps'"):
+        dyad_census(icnet.datasets.toy(), relations="all", null="relations")
+    with pytest.raises(ParameterError, match="null"):
+        dyad_census(icnet.datasets.toy(), null="qap")
+
+
+# ------------------------------------------------------------------ balance: reference
+
+def test_balance_reference_under_sign_permutation():
+    ht = pd.read_csv(REF / "highland_tribes.csv")
+    r = balance(None, edges=ht, n_perm=100)
+    assert r.frustration == 7
+    assert r.normalised == pytest.approx(1 - 2 * 7 / len(ht))
+    assert r.expected > 10 and r.p_value < 0.02          # far more balanced than chance
+    assert balance(None, edges=ht, n_perm=100).p_value == r.p_value      # seeded
+    assert np.isnan(balance(None, edges=ht, n_perm=0).p_value)
+
+
+def test_balance_p_value_under_random_signs_is_not_small():
+    rng = np.random.default_rng(3)
+    ps = []
+    for _ in range(30):
+        A = np.triu(rng.random((12, 12)) < 0.35, 1)
+        a, b = np.nonzero(A)
+        e = pd.DataFrame({"a": a, "b": b, "sign": np.where(rng.random(len(a)) < 0.4, -1, 1)})
+        ps.append(balance(None, edges=e, n_perm=40, seed=1).p_value)
+    ps = np.array(ps)
+    assert 0.3 < ps.mean() < 0.7 and (ps <= 0.05).mean() <= 0.15
+
+
+def test_balance_without_signed_relations_warns_and_gives_nan():
+    ev = pd.DataFrame({"provider": ["a", "b", "c"], "client": ["b", "c", "a"],
+                       "delay_hours": [1.0, 2.0, 3.0]})
+    with pytest.warns(icnet.errors.IcnetWarning, match="no signed relation"):
+        r = balance(icnet.from_events(ev))
+    assert np.isnan(r.frustration) and not r.optimal and np.isnan(r.normalised)
+    assert np.isnan(r.p_value) and r.camps.empty

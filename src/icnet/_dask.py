@@ -304,7 +304,7 @@ def _events_part(part, columns, scale, tz, node_ids, services, remove, agr, ppl,
     return data
 
 
-_STAT_COLS = ["requested_at", "delivered_at", "delay_hours", "satisfaction", "expected_hours",
+_STAT_COLS = ["requested_at", "delivered_at", "delay_hours", "satisfaction", "expected_hours", "client_person",
               "reopened"]
 
 

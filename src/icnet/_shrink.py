@@ -1,139 +1,315 @@
-"""Empirical-Bayes shrinkage of per-edge satisfaction (private; used by the network).
+"""Empirical-Bayes shrinkage of per-relation satisfaction with raters (private).
 
-Model (normal–normal, two levels; Efron & Morris 1975, Morris 1983):
+Model (normal, three nested levels plus providers)::
 
-    y_ei ~ N(theta_e, sigma^2)          rating i on edge e
-    theta_e ~ N(mu_p(e), tau^2)         edges of provider p
-    mu_p ~ N(m, omega^2)                providers of the organisation
+    y_eji = theta_e + r_ej + eps_eji     rating i of rater j on relation e
+    r_ej  ~ N(0, sigma_r^2)              rater j's own level (a client's person)
+    eps   ~ N(0, f_p * sigma_w^2)        rating noise, provider-scaled
+    theta_e ~ N(mu_p, tau^2)             relations of provider p
+    mu_p  ~ N(m, omega^2)                providers of the organisation
 
-Variance components are method-of-moments estimates: ``sigma^2`` is the pooled
-within-edge variance, ``tau^2`` the excess variance of edge means around their
-provider's mean, ``omega^2`` the excess variance of provider means around the
-organisation mean. The posterior mean of ``theta_e`` is
-``w_e * ybar_e + (1 - w_e) * mu_p`` with ``w_e = tau^2 / (tau^2 + sigma^2/n_e)``;
-the interval is the normal posterior interval, inflated by the uncertainty of
-the provider mean it is shrunk toward. ``sigma^2`` is made provider-specific
-(pooled within the provider's edges, itself shrunk toward the organisation's
-value with 10 prior degrees of freedom) so a provider with erratic service is
-not judged with the precision of a steady one.
+The estimand ``theta_e`` is the relation's mean satisfaction over the
+client's population of raters (a new rater's expected rating), not the mean
+of the ratings that happen to be observed. The relation mean ``ybar_e`` of
+``n_e`` ratings from raters with ``n_ej`` ratings each has sampling variance
+
+    V_e = f_p * (sigma_w^2 / n_e + sigma_re^2 * sum_j n_ej^2 / n_e^2),
+
+so one person giving 80 % of the ratings counts for about one rater, not for
+80 % of ``n_e`` independent ones; the effective number of independent ratings is
+``n_eff = (sigma_w^2 + sigma_re^2) / (sigma_w^2 / n_e + sigma_re^2 sum_j n_ej^2 / n_e^2)``
+(``n_e`` when raters do not differ, ``n_e^2 / sum_j n_ej^2`` when ratings are
+all rater: the cluster-robust design effect, Kish 1965).
+Without rater information (an edge list, or a person-level network where the
+client is the only rater) every rating is its own rater (``sum n_ej^2 = n_e``).
+
+Variance components by unbalanced-ANOVA moments (Henderson's method I; Searle,
+Casella & McCulloch 1992, ch. 5): ``sigma_w^2`` pools the within-rater sums
+of squares, ``sigma_r^2`` the between-rater sums of squares within relations
+(``E[SSB_e] = (J_e - 1) sigma_w^2 + (n_e - sum n_ej^2 / n_e) sigma_r^2``),
+``tau^2`` the deviations of relation means from their provider's (rating-
+weighted) mean with the exact expectation for unequal ``V_e`` and ``n_e``,
+``omega^2`` likewise for provider means. ``f_p`` is the provider's pooled
+rating variance relative to the organisation's, itself shrunk with 10 prior
+degrees of freedom (a provider with erratic service is not judged with the
+precision of a steady one). ``sigma_re^2`` is the relation's own between-rater
+moment estimate (``J_e - 1`` df) shrunk toward the pooled ``sigma_r^2`` with 10
+prior df: a model-based cluster-robust variance (raters who disagree on this
+relation make its mean less certain).
+
+Posterior: ``mu_p`` ~ N(b_p pbar_p + (1 - b_p) m, (1/omega^2 + 1/v_p)^-1);
+``theta_e`` ~ N(w_e ybar_e + (1 - w_e) mu_p, (1/tau^2 + 1/V_e)^-1 + (1 - w_e)^2
+var(mu_p)) with ``w_e = tau^2 / (tau^2 + V_e)``: every shrunk relation lies
+between its raw mean and its provider's shrunk value ``mu_p``.
+
+Signs: the local false sign rate (Stephens 2017) relative to the neutral point
+``c``, ``lfsr_e = min(P(theta_e < c), P(theta_e > c))`` under this posterior.
+A relation is ``bad``/``good`` when ``lfsr <= LFSR_MAX`` (0.025 — exactly when
+its 95 % interval lies below/above ``c``), else ``uncertain``; ``unrated``
+without ratings. The expected share of wrong signs among the relations
+called is the mean of their lfsr, at most 2.5 %.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special   # ndtri = stats.norm.ppf; scipy.stats takes ~0.7 s to import
+from scipy import special   # ndtri/ndtr = stats.norm; scipy.stats takes ~0.7 s to import
 
 _MIN_VAR = 1e-6
-_PRIOR_DF = 10.0  # weight of the pooled variance in each provider's within-edge variance
+_PRIOR_DF = 10.0  # weight of the pooled variance in each provider's rating variance
+_RATER_PRIOR_DF = 10.0  # weight of the pooled rater variance in a relation's own (None: pooled)
+#: Largest local false sign rate at which a relation is called ``bad`` or ``good``.
+LFSR_MAX = 0.025
+#: Default rating-variance model of :func:`shrink` (see its ``variance``).
+VARIANCE = "constant"
+_EDGE = 0.05    # the variance function is evaluated at least 5 % of the range inside the scale
+
+_OUT = ("shrunk", "low", "high", "weight", "provider_shrunk", "provider_var", "post_var",
+        "n_eff", "lfsr", "p_below")
 
 
-def components(n, mean, sd, group, scale) -> dict:
-    """Estimate (sigma2, tau2, omega2, m) from edge summaries grouped by provider."""
+def _rater_defaults(n, n_raters, rater_n2, ss_within):
+    """Rater summaries, each rating its own rater where they are unknown."""
     n = np.asarray(n, float)
-    mean = np.asarray(mean, float)
+    J = np.full(len(n), np.nan) if n_raters is None else np.asarray(n_raters, float)
+    n2 = np.full(len(n), np.nan) if rater_n2 is None else np.asarray(rater_n2, float)
+    ssw = np.full(len(n), np.nan) if ss_within is None else np.asarray(ss_within, float)
+    unknown = ~np.isfinite(J) | ~np.isfinite(n2)
+    J = np.where(unknown, n, J)
+    n2 = np.where(unknown, n, n2)
+    ssw = np.where(unknown | ~np.isfinite(ssw), 0.0, ssw)
+    return J, n2, ssw
+
+
+def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
+               ss_within=None, g=None) -> dict:
+    """Variance components (sigma2_w, sigma2_r, tau2, omega2, m) and per-edge V_e.
+
+    ``sigma2`` (= sigma2_w + sigma2_r, the variance of one rating around its
+    relation's mean) is kept for backward compatibility.
+    """
+    n = np.asarray(n, float)
+    mean = np.where(n > 0, np.asarray(mean, float), 0.0)
     sd = np.asarray(sd, float)
+    group = np.asarray(group, np.int64)
+    J, n2, ssw = _rater_defaults(n, n_raters, rater_n2, ss_within)
     rated = n > 0
     lo, hi = scale
     prior_var = (hi - lo) ** 2 / 12.0  # variance of a uniform rating: a neutral default
-    dfw = np.where(rated & (n > 1), n - 1, 0)
-    ss = np.nansum(np.where(dfw > 0, sd ** 2 * dfw, 0.0))
-    sigma2 = ss / dfw.sum() if dfw.sum() > 0 else prior_var
-    sigma2 = max(sigma2, _MIN_VAR)
-    if not rated.any():
-        return {"sigma2": sigma2, "tau2": prior_var, "omega2": prior_var,
-                "m": (lo + hi) / 2.0}
-    tot = np.bincount(group[rated], weights=n[rated] * mean[rated], minlength=group.max() + 1)
-    cnt = np.bincount(group[rated], weights=n[rated], minlength=group.max() + 1)
-    k = np.bincount(group[rated], minlength=group.max() + 1)
+    # g: each relation's variance factor (variance function of a bounded scale; 1 = constant)
+    g = np.ones(len(n)) if g is None else np.asarray(g, float)
+    sst = np.where((n > 1) & np.isfinite(sd), sd ** 2 * (n - 1), 0.0) / g
+    ssw = ssw / g
+    dft = np.where(n > 1, n - 1, 0.0)
+    df_w = np.where(rated, n - J, 0.0)
+    ssb = np.clip(sst - ssw, 0.0, None)
+    # sigma_w^2: pooled within-rater variance; else (no rater rated twice) all in sigma_w^2
+    if df_w.sum() > 0:
+        s2w = ssw.sum() / df_w.sum()
+        kr = np.where(rated, n - n2 / np.where(rated, n, 1), 0.0)
+        df_b = np.where(rated, J - 1, 0.0)
+        s2r = (ssb.sum() - df_b.sum() * s2w) / kr.sum() if kr.sum() > 0 else 0.0
+        s2r = max(s2r, 0.0)
+    elif dft.sum() > 0:
+        s2w, s2r = sst.sum() / dft.sum(), 0.0
+    else:
+        s2w, s2r = prior_var, 0.0
+    s2w = max(s2w, _MIN_VAR)
+    P = int(group.max()) + 1 if len(group) else 1
+    # provider scale factor f_p of the rating variance: the provider's within-rater (else
+    # total) sums of squares against the pooled values, with _PRIOR_DF prior df at 1
+    s2 = s2w + s2r
+    use_w = df_w > 0
+    chi = np.where(use_w, ssw / s2w, sst / s2)
+    dfe = np.where(use_w, df_w, dft)
+    f_p = (_PRIOR_DF + np.bincount(group, weights=chi, minlength=P)) / \
+        (_PRIOR_DF + np.bincount(group, weights=dfe, minlength=P))
+    f = f_p[group]
+    if df_w.sum() > 0 and s2r > 0:    # sigma_r^2 again, each relation on its own scale
+        kr = np.where(rated, n - n2 / np.where(rated, n, 1), 0.0)
+        df_b = np.where(rated, J - 1, 0.0)
+        s2r = max(float((ssb / f - df_b * s2w).sum() / kr.sum()), 0.0)
+        s2 = s2w + s2r
+    # each relation's own rater variance: its between-rater moment estimate, J_e - 1 df,
+    # shrunk toward the pooled sigma_r^2 with _RATER_PRIOR_DF prior df (when raters differ
+    # a lot on this relation, its mean is less certain)
+    s2r_e = np.full(len(n), s2r)
+    if _RATER_PRIOR_DF is not None and df_w.sum() > 0:
+        kr = np.where(rated, n - n2 / np.where(rated, n, 1), 0.0)
+        df_b = np.where(rated, J - 1, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            own = np.where(kr > 0, (ssb / f - df_b * s2w) / np.where(kr > 0, kr, 1), 0.0)
+        s2r_e = np.maximum((_RATER_PRIOR_DF * s2r + df_b * own) / (_RATER_PRIOR_DF + df_b),
+                           0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        pmean = tot / cnt
-    m = float(tot.sum() / cnt.sum())
-    # tau^2: edges of providers with >= 2 rated edges
+        V0 = np.where(rated, s2w / np.where(rated, n, 1)
+                      + s2r_e * n2 / np.where(rated, n, 1) ** 2, np.inf)
+        V = g * f * V0
+        n_eff = np.where(rated, (s2w + s2r_e) / V0, 0.0)
+    base = {"sigma2": s2, "sigma2_w": s2w, "sigma2_r": s2r}
+    if not rated.any():
+        return {**base, "tau2": prior_var, "omega2": prior_var, "m": (lo + hi) / 2.0,
+                "V": V, "f_p": f, "n_eff": n_eff}
+    Vr = np.where(rated, V, 0.0)
+    nr = np.where(rated, n, 0.0)
+    N = np.bincount(group, weights=nr, minlength=P)
+    tot = np.bincount(group, weights=nr * mean, minlength=P)
+    k = np.bincount(group, weights=rated.astype(float), minlength=P)
+    S2 = np.bincount(group, weights=nr ** 2, minlength=P)          # sum n_i^2
+    SV = np.bincount(group, weights=nr ** 2 * Vr, minlength=P)      # sum n_i^2 V_i
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pmean = tot / N
+    m = float(tot.sum() / N.sum())
+    # tau^2: E[(ybar_e - pbar_p)^2] = tau^2 (1 - 2 n_e/N + S2/N^2) + V_e (1 - 2 n_e/N) + SV/N^2
     multi = rated & (k[group] >= 2)
     if multi.any():
-        dev = (mean[multi] - pmean[group[multi]]) ** 2
-        adj = sigma2 / n[multi] * (1 - n[multi] / cnt[group[multi]])
-        tau2 = float(np.mean(dev - adj) * np.mean(k[group[multi]] / (k[group[multi]] - 1)))
+        g, ne, Np = group[multi], n[multi], N[group[multi]]
+        dev = (mean[multi] - pmean[g]) ** 2
+        a = 1 - 2 * ne / Np + S2[g] / Np ** 2
+        b = V[multi] * (1 - 2 * ne / Np) + SV[g] / Np ** 2
+        tau2 = float((dev - b).sum() / a.sum())
     else:
         tau2 = 0.0
     tau2 = max(tau2, _MIN_VAR)
-    has = cnt > 0
+    has = N > 0
     if has.sum() >= 2:
-        vp = tau2 / np.maximum(k[has], 1) + sigma2 / cnt[has]
+        vp = (tau2 * S2[has] + SV[has]) / N[has] ** 2
         omega2 = float(np.mean((pmean[has] - m) ** 2 - vp) * has.sum() / (has.sum() - 1))
     else:
         omega2 = 0.0
     omega2 = max(omega2, _MIN_VAR)
-    return {"sigma2": sigma2, "tau2": tau2, "omega2": omega2, "m": m}
+    return {**base, "tau2": tau2, "omega2": omega2, "m": m, "V": V, "f_p": f,
+            "n_eff": n_eff}
 
 
-def shrink(n, mean, sd, group, scale, *, level: float = 0.95) -> pd.DataFrame:
-    """Shrunk edge means with intervals.
+def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
+           rater_n2=None, ss_within=None, threshold: float | None = None,
+           variance: str | None = None) -> pd.DataFrame:
+    """Shrunk relation means with intervals and local false sign rates.
 
     Parameters
     ----------
     n, mean, sd : array
-        Per-edge rating count, mean and standard deviation (NaN when n == 0).
+        Per-relation rating count, mean and standard deviation (NaN when n == 0).
     group : int array
-        Provider code of each edge (0..P-1).
+        Provider code of each relation (0..P-1).
     scale : (low, high)
     level : float
         Interval coverage.
+    n_raters, rater_n2, ss_within : array, optional
+        Distinct raters, sum of squared ratings-per-rater and within-rater sum
+        of squares per relation (NaN or absent: every rating its own rater).
+    threshold : float, optional
+        Neutral point for ``lfsr`` and ``p_below`` (default: mid-scale).
+    variance : {"bounded", "constant"}, optional
+        Default :data:`VARIANCE`. ``"bounded"``: rating variances proportional to the variance function
+        ``(theta - low)(high - theta)`` of a bounded (beta-binomial-like)
+        scale, evaluated at a first constant-variance fit; ``"constant"``:
+        the same variances at every level of the scale.
 
     Returns
     -------
-    DataFrame with ``shrunk``, ``low``, ``high``, ``weight`` (w_e) and
-    ``provider_shrunk`` per edge; ``attrs["components"]`` holds the variances.
+    DataFrame with ``shrunk``, ``low``, ``high``, ``weight`` (w_e),
+    ``provider_shrunk`` (mu_p, what the relation is shrunk toward),
+    ``provider_var``, ``post_var``, ``n_eff``, ``lfsr``, ``p_below``
+    (posterior P(theta < threshold)); all NaN for unrated relations
+    (``weight`` 0). ``attrs["components"]`` holds the variances.
     """
     n = np.asarray(n, float)
     mean = np.where(n > 0, np.asarray(mean, float), 0.0)
     group = np.asarray(group, np.int64)
-    if len(n) == 0:
-        return pd.DataFrame({c: np.array([], float) for c in
-                             ("shrunk", "low", "high", "weight", "provider_shrunk")})
-    comp = components(n, mean, sd, group, scale)
-    s2, t2, o2, m = comp["sigma2"], comp["tau2"], comp["omega2"], comp["m"]
-    P = group.max() + 1
-    cnt = np.bincount(group, weights=n, minlength=P)
-    tot = np.bincount(group, weights=n * mean, minlength=P)
-    k = np.bincount(group, weights=(n > 0).astype(float), minlength=P)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pbar = np.where(cnt > 0, tot / np.where(cnt > 0, cnt, 1), m)
-        vp = np.where(cnt > 0, t2 / np.maximum(k, 1) + s2 / np.where(cnt > 0, cnt, 1), np.inf)
-    bp = o2 / (o2 + vp)                     # 0 when the provider has no ratings
-    mu = bp * pbar + (1 - bp) * m
-    var_mu = 1.0 / (1.0 / o2 + np.where(np.isfinite(vp), 1.0 / vp, 0.0))
-    # provider-specific within-edge variance, shrunk toward the pooled one (prior df 10)
-    sd = np.asarray(sd, float)
-    dfw = np.where((n > 1) & np.isfinite(sd), n - 1, 0.0)
-    ss_p = np.bincount(group, weights=np.where(dfw > 0, sd ** 2 * dfw, 0.0), minlength=P)
-    df_p = np.bincount(group, weights=dfw, minlength=P)
-    s2_p = (_PRIOR_DF * s2 + ss_p) / (_PRIOR_DF + df_p)
-    s2e = s2_p[group]
-    w = np.where(n > 0, t2 / (t2 + s2e / np.where(n > 0, n, 1)), 0.0)
-    theta = w * mean + (1 - w) * mu[group]
-    post = np.where(n > 0, 1.0 / (1.0 / t2 + n / s2e), t2) + (1 - w) ** 2 * var_mu[group]
-    z = special.ndtri(0.5 + level / 2)
-    half = z * np.sqrt(post)
     lo, hi = scale
-    out = pd.DataFrame({
-        "shrunk": theta,
-        "low": np.clip(theta - half, lo, hi),
-        "high": np.clip(theta + half, lo, hi),
-        "weight": w,
-        "provider_shrunk": mu[group],
-    })
+    c = (lo + hi) / 2.0 if threshold is None else float(threshold)
+    if len(n) == 0:
+        out = pd.DataFrame({k: np.array([], float) for k in _OUT})
+        out.attrs["components"] = {}
+        return out
+    variance = VARIANCE if variance is None else variance
+    comp = components(n, mean, sd, group, scale, n_raters, rater_n2, ss_within)
+    if variance == "bounded" and (n > 0).any():
+        first = _posterior(n, mean, group, comp, level, scale, c)
+        width = hi - lo
+        th = np.clip(first["_theta"].to_numpy(), lo + _EDGE * width, hi - _EDGE * width)
+        vf = (th - lo) * (hi - th)
+        gfac = vf / vf[n > 0].mean()
+        comp = components(n, mean, sd, group, scale, n_raters, rater_n2, ss_within, g=gfac)
+    elif variance not in ("bounded", "constant"):
+        raise ValueError(f"variance must be 'bounded' or 'constant', not {variance!r}")
+    out = _posterior(n, mean, group, comp, level, scale, c).drop(columns="_theta")
+    comp = {k: v for k, v in comp.items() if k not in ("V", "f_p", "n_eff")}
+    comp["variance"] = variance
     out.attrs["components"] = comp
     return out
 
 
-def sign(low, high, n, threshold: float) -> np.ndarray:
-    """'bad' when the interval lies below ``threshold``, 'good' above, else 'uncertain'."""
+def _posterior(n, mean, group, comp, level, scale, c) -> pd.DataFrame:
+    lo, hi = scale
+    comp = dict(comp)
+    V = comp.pop("V")
+    comp.pop("f_p")
+    n_eff = comp.pop("n_eff")
+    t2, o2, m = comp["tau2"], comp["omega2"], comp["m"]
+    rated = n > 0
+    P = group.max() + 1
+    nr = np.where(rated, n, 0.0)
+    N = np.bincount(group, weights=nr, minlength=P)
+    tot = np.bincount(group, weights=nr * mean, minlength=P)
+    S2 = np.bincount(group, weights=nr ** 2, minlength=P)
+    SV = np.bincount(group, weights=nr ** 2 * np.where(rated, V, 0.0), minlength=P)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        Ns = np.where(N > 0, N, 1)
+        pbar = np.where(N > 0, tot / Ns, m)
+        vp = np.where(N > 0, (t2 * S2 + SV) / Ns ** 2, np.inf)
+    bp = o2 / (o2 + vp)                     # 0 when the provider has no ratings
+    mu = bp * pbar + (1 - bp) * m
+    var_mu = 1.0 / (1.0 / o2 + np.where(np.isfinite(vp), 1.0 / vp, 0.0))
+    Vs = np.where(rated, V, 1.0)
+    w = np.where(rated, t2 / (t2 + Vs), 0.0)
+    theta = w * mean + (1 - w) * mu[group]
+    post = 1.0 / (1.0 / t2 + 1.0 / Vs) + (1 - w) ** 2 * var_mu[group]
+    z = special.ndtri(0.5 + level / 2)
+    half = z * np.sqrt(post)
+    p_below = special.ndtr((c - theta) / np.sqrt(post))
+    nan = np.where(rated, 1.0, np.nan)
+    out = pd.DataFrame({
+        "shrunk": theta * nan,
+        "low": np.clip(theta - half, lo, hi) * nan,
+        "high": np.clip(theta + half, lo, hi) * nan,
+        "weight": w,
+        "provider_shrunk": mu[group],
+        "provider_var": var_mu[group],
+        "post_var": post * nan,
+        "n_eff": n_eff,
+        "lfsr": np.minimum(p_below, 1 - p_below) * nan,
+        "p_below": p_below * nan,
+    })
+    out["_theta"] = theta
+    provider_rated = N[group] > 0
+    out.loc[~provider_rated, ["provider_shrunk", "provider_var"]] = np.nan
+    return out
+
+
+def sign(low, high, n, threshold: float, *, p_below=None,
+         lfsr_max: float = LFSR_MAX) -> np.ndarray:
+    """Credible sign of each relation.
+
+    With ``p_below`` (posterior P(theta < threshold)): ``"bad"`` when
+    P(theta >= threshold) <= ``lfsr_max``, ``"good"`` when
+    P(theta < threshold) <= ``lfsr_max``. Without it, from the interval:
+    ``"bad"`` when it lies below ``threshold``, ``"good"`` above. Else
+    ``"uncertain"``; ``"unrated"`` when ``n == 0``.
+    """
     low = np.asarray(low, float)
     high = np.asarray(high, float)
     rated = np.asarray(n, float) > 0
     out = np.full(len(low), "uncertain", dtype=object)
-    out[rated & (high < threshold)] = "bad"
-    out[rated & (low > threshold)] = "good"
+    if p_below is None:
+        out[rated & (high < threshold)] = "bad"
+        out[rated & (low > threshold)] = "good"
+    else:
+        pb = np.asarray(p_below, float)
+        out[rated & (1 - pb <= lfsr_max)] = "bad"
+        out[rated & (pb <= lfsr_max)] = "good"
+    out[~rated] = "unrated"
     return out

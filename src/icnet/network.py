@@ -239,15 +239,23 @@ class ServiceNetwork:
         Columns: ``provider``, ``client``; ``n_events``; ``satisfaction_n``
         (rated events), ``satisfaction_mean``, ``satisfaction_sd``;
         ``satisfaction_shrunk`` with ``satisfaction_low``/``_high`` (95 %
-        empirical-Bayes interval, see :mod:`icnet.analysis.quality`) and
+        empirical-Bayes interval of the relation's mean over its client's
+        raters, see docs/methods/quality.md; NaN without ratings) and
         ``sign`` (``"bad"`` when the interval lies below :attr:`threshold`,
-        ``"good"`` above, else ``"uncertain"``); ``delay_n`` (delivered
+        i.e. local false sign rate ``lfsr`` <= 0.025, ``"good"`` above,
+        ``"unrated"`` without ratings, else ``"uncertain"``); ``delay_n`` (delivered
         events), ``delay_mean``, ``delay_median``, ``delay_p90`` (hours);
         ``n_open`` (not delivered); ``sla_n`` (events with an expected delay
         and a known outcome), ``sla_breach_rate`` (share delivered later than
         ``expected_hours``, counting open requests already past it);
         ``rework_rate`` (share ``reopened``); ``first_at``, ``last_at``
-        (first and last request). Undefined numbers are NaN.
+        (first and last request). Undefined numbers are NaN. Then the rater
+        columns :data:`RATER_COLUMNS`: ``satisfaction_raters`` (distinct
+        raters: the client's people, or the client itself at person level;
+        NaN when unknown, e.g. an edge list), ``rater_n2`` (sum over raters of
+        their rating count squared), ``within_sd`` (pooled SD of a rater's
+        own ratings), ``n_eff`` (effective number of independent ratings)
+        and ``lfsr``. Without any rating, ``attrs["missing"]`` says so.
         """
         if self._given_edges is not None:
             return self._given_edges
@@ -1109,6 +1117,7 @@ def _edge_stats(ev: pd.DataFrame, node_ids, end) -> tuple[pd.DataFrame, np.ndarr
     out["satisfaction_n"] = cnt.astype("int64")
     out["satisfaction_mean"] = mean
     out["satisfaction_sd"] = sd
+    out = pd.concat([out, _rater_stats(ev, g, G, cnt, mean)], axis=1)
     if "delay_hours" in ev:
         d = ev["delay_hours"].to_numpy(float)
         dn, dmean, _ = grouped(d)
@@ -1160,6 +1169,51 @@ def _edge_stats(ev: pd.DataFrame, node_ids, end) -> tuple[pd.DataFrame, np.ndarr
     return out, p[starts]
 
 
+#: Rater columns of :attr:`ServiceNetwork.edges` (after :data:`EDGE_COLUMNS`).
+RATER_COLUMNS = ["satisfaction_raters", "rater_n2", "within_sd", "n_eff", "lfsr"]
+
+
+def _rater_stats(ev: pd.DataFrame, g, G, cnt, mean) -> pd.DataFrame:
+    """Per-edge rater summaries: distinct raters, sum of squared ratings per rater and
+    the pooled within-rater SD (NaN when no rater rated twice).
+
+    The rater is ``client_person`` (aggregated levels), else the client itself
+    (person level: one rater per relation). Vectorised: one hash factorisation of
+    (edge, rater) and bincounts.
+    """
+    nan = np.full(G, np.nan)
+    if "satisfaction" not in ev:
+        return pd.DataFrame({"satisfaction_raters": nan, "rater_n2": nan.copy(),
+                             "within_sd": nan.copy()})
+    y = ev["satisfaction"].to_numpy(float)
+    ok = ~np.isnan(y)
+    if "client_person" in ev:
+        col = ev["client_person"]
+        r = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) \
+            else pd.factorize(col.to_numpy(dtype=object))[0]
+        r = r.astype(np.int64)[ok]
+        go, yo = g[ok], y[ok]
+        code, uniq = pd.factorize(go.astype(np.int64) * (int(r.max(initial=0)) + 2) + r + 1)
+        K = len(uniq)
+        edge_of = np.empty(K, np.int64)
+        edge_of[code] = go
+        nj = np.bincount(code, minlength=K).astype(float)
+        sj = np.bincount(code, weights=yo, minlength=K)
+        mj = sj / nj
+        ssw = np.bincount(go, weights=(yo - mj[code]) ** 2, minlength=G)
+        J = np.bincount(edge_of, minlength=G).astype(float)
+        n2 = np.bincount(edge_of, weights=nj ** 2, minlength=G)
+    else:       # person level: the client is the relation's one rater
+        J = (cnt > 0).astype(float)
+        n2 = np.asarray(cnt, float) ** 2
+        ssw = np.bincount(g[ok], weights=(y[ok] - mean[g[ok]]) ** 2, minlength=G)
+    dfw = np.asarray(cnt, float) - J
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wsd = np.where(dfw > 0, np.sqrt(ssw / np.where(dfw > 0, dfw, 1)), np.nan)
+    return pd.DataFrame({"satisfaction_raters": np.where(cnt > 0, J, 0.0),
+                         "rater_n2": n2, "within_sd": wsd})
+
+
 def _complete_edges(e: pd.DataFrame, net: ServiceNetwork, pcode=None) -> pd.DataFrame:
     """Add shrinkage columns and the credible sign; put columns in order.
 
@@ -1178,16 +1232,43 @@ def _complete_edges(e: pd.DataFrame, net: ServiceNetwork, pcode=None) -> pd.Data
                 e[c] = np.full(G, np.nan)
     if pcode is None:
         pcode = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))
-    sh = _shrink.shrink(e["satisfaction_n"].to_numpy(float),
-                        e["satisfaction_mean"].to_numpy(float),
-                        e["satisfaction_sd"].to_numpy(float), pcode, net.scale)
+    for c in ("satisfaction_raters", "rater_n2", "within_sd"):
+        if c not in e:
+            e[c] = np.full(G, np.nan)
+    sh = _shrink_edges(e, net, pcode)
     e["satisfaction_shrunk"] = sh["shrunk"].to_numpy()
     e["satisfaction_low"] = sh["low"].to_numpy()
     e["satisfaction_high"] = sh["high"].to_numpy()
-    e["sign"] = _shrink.sign(sh["low"], sh["high"], e["satisfaction_n"], net.threshold)
-    e = e[EDGE_COLUMNS + [c for c in e.columns if c not in EDGE_COLUMNS]]
+    e["sign"] = _shrink.sign(sh["low"], sh["high"], e["satisfaction_n"], net.threshold,
+                             p_below=sh["p_below"].to_numpy())
+    e["n_eff"] = sh["n_eff"].to_numpy()
+    e["lfsr"] = sh["lfsr"].to_numpy()
+    order = EDGE_COLUMNS + RATER_COLUMNS
+    e = e[order + [c for c in e.columns if c not in order]]
     e.attrs["shrinkage"] = dict(sh.attrs.get("components", {}))
+    if G and not (e["satisfaction_n"].to_numpy() > 0).any():
+        e.attrs["missing"] = {"satisfaction": "no satisfaction ratings in the data: "
+                              "satisfaction columns are NaN and sign is 'unrated'"}
     return e.reset_index(drop=True)
+
+
+def _shrink_edges(e: pd.DataFrame, net: ServiceNetwork, pcode=None, *, level: float = 0.95,
+                  threshold: float | None = None) -> pd.DataFrame:
+    """:func:`icnet._shrink.shrink` of an edges table (rater columns used when present)."""
+    if pcode is None:
+        pcode = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))
+
+    def col(c):
+        return e[c].to_numpy(float) if c in e else None
+
+    wsd = col("within_sd")
+    n, J = e["satisfaction_n"].to_numpy(float), col("satisfaction_raters")
+    ssw = None if wsd is None or J is None else \
+        np.where(np.isfinite(wsd), wsd ** 2 * (n - J), np.where(J == n, 0.0, np.nan))
+    return _shrink.shrink(n, e["satisfaction_mean"].to_numpy(float),
+                          e["satisfaction_sd"].to_numpy(float), np.asarray(pcode), net.scale,
+                          level=level, n_raters=J, rater_n2=col("rater_n2"), ss_within=ssw,
+                          threshold=net.threshold if threshold is None else threshold)
 
 
 def _group_quantiles(g, v, G, qs):

@@ -33,7 +33,9 @@ class QualityResult(Result):
         One row per relation: ``provider``, ``client``, ``n_events``,
         ``satisfaction_n``, ``satisfaction_mean``, ``satisfaction_shrunk``,
         ``satisfaction_low``, ``satisfaction_high``, ``sign``, ``weight``
-        (the data's share in the shrunk value), ``sla_breach_rate``,
+        (the data's share in the shrunk value), ``lfsr`` (local false sign
+        rate), ``n_eff`` (effective number of independent ratings),
+        ``sla_breach_rate``,
         ``n_raters`` (distinct people who rated it; for a network built from
         an edge list, which has no raters, its ``satisfaction_n``: an upper
         bound). Above person level,
@@ -77,11 +79,14 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
                     ) -> QualityResult:
     """Credible satisfaction per relation, provider and unit, and survey results.
 
-    Raw means of three ratings are not evidence. Every relation's satisfaction
-    is shrunk toward its provider's mean, and every provider's toward the
-    organisation's (normal–normal empirical Bayes, Efron & Morris 1975), with
-    an interval; a relation is ``bad`` only when its whole interval lies below
-    ``threshold``.
+    Raw means of three ratings are not evidence, and thirty ratings from one
+    person are not thirty people. Ratings are modelled within raters within
+    relations within providers; every relation's satisfaction is shrunk toward
+    its provider's value, and every provider's toward the organisation's
+    (empirical Bayes, Efron & Morris 1975), with an interval; a relation is
+    ``bad`` only when its whole interval lies below ``threshold`` (local false
+    sign rate at most (1 − ``ci``)/2, Stephens 2017). The provider rows are the
+    values the relations are shrunk toward.
 
     Parameters
     ----------
@@ -114,7 +119,9 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     Notes
     -----
     Edge *e* of provider *p* with ratings :math:`y_{ei}`: :math:`\\hat\\theta_e =
-    w_e \\bar y_e + (1-w_e)\\hat\\mu_p`, :math:`w_e = \\tau^2/(\\tau^2+\\sigma^2/n_e)`;
+    w_e \\bar y_e + (1-w_e)\\hat\\mu_p`, :math:`w_e = \\tau^2/(\\tau^2+V_e)` with
+    :math:`V_e = f_p(\\sigma_w^2/n_e + \\sigma_{r,e}^2\\sum_j n_{ej}^2/n_e^2)` for
+    :math:`n_{ej}` ratings by rater *j* (docs/methods/quality.md);
     variance components by the method of moments. NPS = %promoters (9–10) −
     %detractors (0–6) with the multinomial variance. r_wg = 1 − s²/σ²_EU with
     σ²_EU = (A² − 1)/12 for an A-point scale.
@@ -123,6 +130,7 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     ----------
     Efron, B. & Morris, C. (1975). Data analysis using Stein's estimator and its
     generalizations. *JASA* 70, 311–319.
+    Stephens, M. (2017). False discovery rates: a new deal. *Biostatistics* 18, 275–294.
     Parasuraman, A., Zeithaml, V. & Berry, L. (1988). SERVQUAL. *J. Retailing* 64, 12–40.
     James, L. R., Demaree, R. G. & Wolf, G. (1984). Estimating within-group
     interrater reliability. *J. Applied Psychology* 69, 85–98.
@@ -150,6 +158,7 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
         net = _without_leniency(net, leniency_prior)
     edges = _edge_quality(net.edges, net, thr, ci)
     providers = _provider_quality(edges, net, thr, ci)
+    edges = edges.drop(columns=["_mu", "_mu_var"])
     units = pd.DataFrame(columns=providers.columns)
     if net.level == "person" and net.people is not None:
         u = net.by("unit")
@@ -198,7 +207,8 @@ _SAT_COLS = ["satisfaction_mean", "satisfaction_shrunk", "satisfaction_low",
 
 def _suppress(df, min_group_size):
     out = suppress(df, "n_raters", _SAT_COLS, min_group_size=min_group_size)
-    out["sign"] = out["sign"].astype(object).where(~out["suppressed"], "suppressed")
+    sign = out["sign"].astype(object)     # nothing to hide without ratings: stays unrated
+    out["sign"] = sign.where(~out["suppressed"] | (sign == "unrated"), "suppressed")
     return out
 
 
@@ -211,17 +221,25 @@ def _raters(net, by):
 
 
 def _edge_quality(e, net, thr, ci):
-    pcode = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))
-    sh = _shrink.shrink(e["satisfaction_n"].to_numpy(float), e["satisfaction_mean"].to_numpy(float),
-                        e["satisfaction_sd"].to_numpy(float), pcode, net.scale, level=ci)
+    from ..network import _shrink_edges
+    sh = _shrink_edges(e, net, level=ci, threshold=thr)
     out = e[["provider", "client", "n_events", "satisfaction_n", "satisfaction_mean"]].copy()
     out["satisfaction_shrunk"] = sh["shrunk"].to_numpy()
     out["satisfaction_low"] = sh["low"].to_numpy()
     out["satisfaction_high"] = sh["high"].to_numpy()
-    out["sign"] = _shrink.sign(sh["low"], sh["high"], e["satisfaction_n"], thr)
+    out["sign"] = _shrink.sign(sh["low"], sh["high"], e["satisfaction_n"], thr,
+                               p_below=sh["p_below"].to_numpy(),
+                               lfsr_max=(1 - ci) / 2)
     out["weight"] = sh["weight"].to_numpy()
+    out["lfsr"] = sh["lfsr"].to_numpy()
+    out["n_eff"] = sh["n_eff"].to_numpy()
+    # what each relation is shrunk toward (its provider's value), for _provider_quality
+    out["_mu"] = sh["provider_shrunk"].to_numpy()
+    out["_mu_var"] = sh["provider_var"].to_numpy()
     out["sla_breach_rate"] = e["sla_breach_rate"].to_numpy()
     r = _raters(net, "relation")
+    if r is None and "satisfaction_raters" in e and e["satisfaction_raters"].notna().all():
+        r = e.set_index(["provider", "client"])["satisfaction_raters"]
     out["n_raters"] = (e["satisfaction_n"].fillna(0).to_numpy().astype("int64") if r is None
                        else r.reindex(pd.MultiIndex.from_arrays(
                            [e["provider"].to_numpy(dtype=object),
@@ -231,7 +249,8 @@ def _edge_quality(e, net, thr, ci):
 
 
 def _provider_quality(edges, net, thr, ci):
-    """Provider means shrunk toward the organisation mean (providers as one group)."""
+    """Provider values of the relation model: the mu_p each relation is shrunk toward
+    (the provider's rating-weighted mean shrunk toward the organisation's)."""
     e = edges
     n = e["satisfaction_n"].to_numpy(float)
     m = np.nan_to_num(e["satisfaction_mean"].to_numpy(float))
@@ -240,19 +259,22 @@ def _provider_quality(edges, net, thr, ci):
     agg = g.groupby("provider", sort=True).sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         pm = agg["s"] / agg["n"]
-    # within-provider rating sd, pooled from the events when available
-    sd = np.full(len(agg), np.nan)
-    rs = _ratings.summary(net)
-    if rs is not None:
-        sd = rs.providers["sd"].reindex(agg.index).to_numpy(float)
-    sh = _shrink.shrink(agg["n"].to_numpy(), pm.to_numpy(), sd, np.zeros(len(agg), np.int64),
-                        net.scale, level=ci)
+    mu = e.groupby("provider", sort=True)[["_mu", "_mu_var"]].first().reindex(agg.index)
+    mu_v, var = mu["_mu"].to_numpy(float), mu["_mu_var"].to_numpy(float)
+    rated = agg["n"].to_numpy() > 0
+    mu_v, var = np.where(rated, mu_v, np.nan), np.where(rated, var, np.nan)
+    half = special.ndtri(0.5 + ci / 2) * np.sqrt(var)
+    lo, hi = net.scale
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_below = special.ndtr((thr - mu_v) / np.sqrt(var))
     out = pd.DataFrame({
         "provider": agg.index.to_numpy(dtype=object), "n_clients": agg["k"].to_numpy(),
         "satisfaction_n": agg["n"].to_numpy().astype("int64"),
-        "satisfaction_mean": pm.to_numpy(), "satisfaction_shrunk": sh["shrunk"].to_numpy(),
-        "satisfaction_low": sh["low"].to_numpy(), "satisfaction_high": sh["high"].to_numpy(),
-        "sign": _shrink.sign(sh["low"], sh["high"], agg["n"], thr),
+        "satisfaction_mean": pm.to_numpy(), "satisfaction_shrunk": mu_v,
+        "satisfaction_low": np.clip(mu_v - half, lo, hi),
+        "satisfaction_high": np.clip(mu_v + half, lo, hi),
+        "sign": _shrink.sign(mu_v - half, mu_v + half, agg["n"], thr, p_below=p_below,
+                             lfsr_max=(1 - ci) / 2),
         "n_bad_relations": agg["bad"].to_numpy()})
     r = _raters(net, "provider")
     if r is None:       # edge lists: the relations' raters (an upper bound) stand in

@@ -1,0 +1,190 @@
+"""Issue 21: ratings with raters, credible signs with lfsr, no invented values."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import icnet
+from icnet import _shrink
+
+
+def _org(seed=0, heavy_share=None, n_units=8, per_unit=6, n_ratings=30, sd_r=0.6, sd_w=0.6):
+    """Person-level events between units; optionally one person gives ``heavy_share``
+    of every relation's ratings. Returns (unit network, true relation means)."""
+    rng = np.random.default_rng(seed)
+    people = pd.DataFrame({"person": [f"p{i}" for i in range(n_units * per_unit)],
+                           "unit": [f"U{i // per_unit}" for i in range(n_units * per_unit)]})
+    mu = rng.normal(3.3, 0.4, n_units)
+    rows, truth = [], {}
+    for p in range(n_units):
+        for c in range(n_units):
+            if p == c or rng.random() > 0.5:
+                continue
+            theta = mu[p] + rng.normal(0, 0.5)
+            members = np.arange(c * per_unit, (c + 1) * per_unit)
+            raters = rng.choice(members, n_ratings)
+            if heavy_share:
+                raters[: int(heavy_share * n_ratings)] = members[0]
+            eff = rng.normal(0, sd_r, per_unit)
+            y = theta + eff[raters - members[0]] + rng.normal(0, sd_w, n_ratings)
+            prov = rng.choice(np.arange(p * per_unit, (p + 1) * per_unit), n_ratings)
+            rows.append(pd.DataFrame({"provider": prov, "client": raters, "satisfaction": y}))
+            truth[(f"U{p}", f"U{c}")] = theta
+    ev = pd.concat(rows, ignore_index=True)
+    ids = people["person"].to_numpy()
+    ev["provider"], ev["client"] = ids[ev["provider"]], ids[ev["client"]]
+    net = icnet.from_events(ev, people=people, scale=(-10, 16), threshold=3.0).by("unit")
+    return net, truth
+
+
+def test_rater_columns_and_effective_n():
+    net, _ = _org(0, heavy_share=0.8)
+    e = net.edges
+    for c in icnet.network.RATER_COLUMNS:
+        assert c in e.columns
+    assert (e["satisfaction_raters"] <= 6).all() and (e["satisfaction_raters"] >= 2).all()
+    # one person gives 80 % of 30 ratings: sum n_j^2 >= 24^2
+    assert (e["rater_n2"] >= 24 ** 2).all()
+    comp = e.attrs["shrinkage"]
+    assert 0.15 < comp["sigma2_r"] < 0.75          # true 0.36
+    assert 0.25 < comp["sigma2_w"] < 0.5           # true 0.36
+    # far fewer effective ratings than ratings, but at least one
+    assert (e["n_eff"] < 0.5 * e["satisfaction_n"]).all() and (e["n_eff"] >= 1).all()
+
+
+def test_heavy_rater_intervals_cover():
+    """80 % of each relation's ratings from one person: the intervals still cover
+    (ignoring raters they covered about half the time)."""
+    hit, naive = [], []
+    for s in range(6):
+        net, truth = _org(s, heavy_share=0.8)
+        e = net.edges
+        t = np.array([truth[k] for k in zip(e["provider"], e["client"])])
+        hit.append((e["satisfaction_low"] <= t) & (t <= e["satisfaction_high"]))
+        sh = _shrink.shrink(e["satisfaction_n"], e["satisfaction_mean"], e["satisfaction_sd"],
+                            pd.factorize(e["provider"])[0], net.scale)
+        naive.append((sh["low"].to_numpy() <= t) & (t <= sh["high"].to_numpy()))
+    cov, cov_naive = np.concatenate(hit).mean(), np.concatenate(naive).mean()
+    assert cov >= 0.85, cov
+    assert cov_naive < 0.75, cov_naive
+
+
+def test_person_level_client_is_the_one_rater():
+    net = icnet.datasets.toy()
+    e = net.edges
+    rated = e["satisfaction_n"] > 0
+    assert (e.loc[rated, "satisfaction_raters"] == 1).all()
+    assert (e.loc[rated, "rater_n2"] == e.loc[rated, "satisfaction_n"] ** 2).all()
+    assert e.attrs["shrinkage"]["sigma2_r"] == 0
+
+
+def test_no_satisfaction_gives_nan_and_unrated():
+    ev = pd.DataFrame({"provider": ["a", "a", "b", "c"], "client": ["b", "c", "a", "a"],
+                       "delay_hours": [1.0, 2.0, 3.0, 4.0]})
+    e = icnet.from_events(ev).edges
+    for c in ("satisfaction_mean", "satisfaction_shrunk", "satisfaction_low",
+              "satisfaction_high", "lfsr"):
+        assert e[c].isna().all(), c
+    assert (e["sign"] == "unrated").all()
+    assert "satisfaction" in e.attrs["missing"]
+    q = icnet.service_quality(icnet.from_events(ev), min_group_size=1)
+    assert q.edges["satisfaction_shrunk"].isna().all()
+    assert q.providers["satisfaction_shrunk"].isna().all()
+    assert (q.providers["sign"] == "unrated").all()
+
+
+def test_unrated_relation_in_rated_network():
+    ev = pd.DataFrame({"provider": ["a"] * 6 + ["a"], "client": ["b"] * 6 + ["c"],
+                       "satisfaction": [4, 5, 4, 4, 5, np.nan, np.nan]})
+    e = icnet.from_events(ev).edges.set_index("client")
+    assert np.isnan(e.loc["c", "satisfaction_shrunk"]) and e.loc["c", "sign"] == "unrated"
+    assert np.isfinite(e.loc["b", "satisfaction_shrunk"]) and e.loc["b", "sign"] != "unrated"
+
+
+def test_relations_shrink_toward_the_provider_value():
+    """Every relation lies between its raw mean and the provider's satisfaction_shrunk."""
+    net, _ = _org(3, heavy_share=0.5)
+    q = icnet.service_quality(net, min_group_size=1)
+    prov = q.providers.set_index("provider")["satisfaction_shrunk"]
+    e = q.edges
+    mu = prov.reindex(e["provider"]).to_numpy()
+    raw, shr = e["satisfaction_mean"].to_numpy(), e["satisfaction_shrunk"].to_numpy()
+    lo, hi = np.minimum(raw, mu), np.maximum(raw, mu)
+    assert ((shr >= lo - 1e-9) & (shr <= hi + 1e-9)).all()
+    w = e["weight"].to_numpy()
+    np.testing.assert_allclose(shr, w * raw + (1 - w) * mu, atol=1e-9)
+
+
+def test_sign_follows_lfsr():
+    net, _ = _org(4)
+    e = net.edges
+    called = e["sign"].isin(["good", "bad"])
+    assert called.any() and (~called).any()
+    assert (e.loc[called, "lfsr"] <= _shrink.LFSR_MAX).all()
+    assert (e.loc[~called, "lfsr"] > _shrink.LFSR_MAX).all()
+    bad = e["sign"] == "bad"
+    assert (e.loc[bad, "satisfaction_high"] <= net.threshold).all()
+    assert (e.loc[bad, "satisfaction_shrunk"] < net.threshold).all()
+    q = icnet.service_quality(net, min_group_size=1)
+    assert (q.edges["sign"].to_numpy() == e["sign"].to_numpy()).all()
+
+
+def test_unknown_raters_count_every_rating_as_a_rater():
+    e = pd.DataFrame({"provider": ["a", "a", "b"], "client": ["b", "c", "a"],
+                      "satisfaction_mean": [2.0, 4.0, 3.5], "satisfaction_n": [10, 12, 8],
+                      "satisfaction_sd": [0.8, 0.9, 0.7]})
+    net = icnet.ServiceNetwork.from_edges(e)
+    ed = net.edges
+    assert ed["satisfaction_raters"].isna().all()
+    np.testing.assert_allclose(ed["n_eff"], ed["satisfaction_n"])
+
+
+def test_shrink_rejects_nothing_silently_on_empty():
+    out = _shrink.shrink([], [], [], np.array([], np.int64), (1, 5))
+    assert len(out) == 0 and "lfsr" in out
+
+
+@pytest.mark.parametrize("level", ["unit"])
+def test_quality_edges_carry_lfsr_and_n_eff(level):
+    q = icnet.service_quality(icnet.datasets.toy(), level=level, min_group_size=1)
+    assert {"lfsr", "n_eff"} <= set(q.edges.columns)
+
+
+def test_bounded_variance_alternative_narrows_near_the_ceiling():
+    """The beta-binomial-like variance function (theta - lo)(hi - theta): a relation
+    rated near the top of the scale gets a narrower interval than a mid-scale one with
+    the same spread under the constant model."""
+    n = np.array([20, 20, 20, 20], float)
+    mean = np.array([4.8, 3.0, 3.2, 2.9])
+    sd = np.array([0.6, 0.6, 0.6, 0.6])
+    g = np.array([0, 0, 1, 1])
+    c = _shrink.shrink(n, mean, sd, g, (1, 5), variance="constant")
+    b = _shrink.shrink(n, mean, sd, g, (1, 5), variance="bounded")
+    wc, wb = (c["high"] - c["low"]).to_numpy(), (b["high"] - b["low"]).to_numpy()
+    assert wb[0] < wc[0] and wb[1] > wc[1]
+    assert b.attrs["components"]["variance"] == "bounded"
+    with pytest.raises(ValueError, match="variance"):
+        _shrink.shrink(n, mean, sd, g, (1, 5), variance="ordinal")
+
+
+def test_variance_components_are_recovered_not_just_coverage():
+    """Coverage alone passes a prior four times too wide (it moves 93.8 % to 96.3 % here);
+    the components themselves must be right: tau^2 = 0.09, sigma^2 = 0.64, omega^2 = 0.16."""
+    t2, s2, o2 = [], [], []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        mu = rng.normal(3.2, 0.4, 8)
+        theta = mu[:, None] + rng.normal(0, 0.3, (8, 6))
+        m = rng.integers(2, 30, (8, 6))
+        p, c = np.nonzero(np.ones((8, 6), bool))
+        rep = m[p, c]
+        df = pd.DataFrame({"provider": np.repeat([f"p{i}" for i in p], rep),
+                           "client": np.repeat([f"c{i}" for i in c], rep),
+                           "satisfaction": rng.normal(np.repeat(theta[p, c], rep), 0.8)})
+        comp = icnet.from_events(df, scale=(-10, 20)).edges.attrs["shrinkage"]
+        t2.append(comp["tau2"])
+        s2.append(comp["sigma2"])
+        o2.append(comp["omega2"])
+    assert 0.06 < np.mean(t2) < 0.13
+    assert 0.58 < np.mean(s2) < 0.70
+    assert 0.08 < np.mean(o2) < 0.26
