@@ -272,7 +272,7 @@ def test_spirals_on_planta_tell_the_same_story(client, planta, monkeypatch):
     row = s[(s.a == sp["a"]) & (s.b == sp["b"])].iloc[0]
     assert row["kind"] == "spiral" and row["initiator"] == sp["initiator"]
     a, b = sorted(truth["chronic"][0])
-    assert s[(s.a == a) & (s.b == b)]["kind"].item() == "mutual_degradation"
+    assert s[(s.a == a) & (s.b == b)]["kind"].item() == "chronic_conflict"
     with pytest.raises(icnet.errors.BudgetExceededError, match="max_work"):
         icnet.retaliation_spirals(net, n_perm=99, max_work=1e3)
 

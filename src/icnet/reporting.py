@@ -26,9 +26,9 @@ __all__ = ["report"]
 TABLES = ["edges", "nodes", "bottlenecks", "conflict_cycles", "spirals", "health", "actions"]
 FIGURES = ["network_map", "satisfaction_heatmap", "bottleneck_components", "health_trend"]
 
-_SPIRAL_KINDS = ["spiral", "one_sided", "mutual_degradation"]
+_SPIRAL_KINDS = ["spiral", "one_sided", "joint_shift", "chronic_conflict"]
 _KIND_WORDS = {"spiral": "retaliation spiral", "one_sided": "one-sided retaliation",
-               "mutual_degradation": "chronic mutual conflict"}
+               "chronic_conflict": "chronic mutual conflict"}
 
 
 def _png(fig) -> bytes:
@@ -454,7 +454,7 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
     for r in spir[spir["kind"] == "one_sided"].head(1).to_dict("records"):
         lines.append(f"{names(r)}: one side answers bad service with bad service "
                      f"(from {_date(r['start'])}).")
-    for r in spir[spir["kind"] == "mutual_degradation"].head(2).to_dict("records"):
+    for r in spir[spir["kind"] == "chronic_conflict"].head(2).to_dict("records"):
         lines.append(f"{names(r)} serve each other badly all the time"
                      f"{'' if individuals else ' (two of their people)'}: a chronic "
                      "conflict, not an escalation.")
