@@ -28,6 +28,7 @@ FIGURES = ["network_map", "satisfaction_heatmap", "bottleneck_components", "heal
 
 _SPIRAL_KINDS = ["spiral", "one_sided", "joint_shift", "chronic_conflict"]
 _KIND_WORDS = {"spiral": "retaliation spiral", "one_sided": "one-sided retaliation",
+               "joint_shift": "joint drop (common cause)",
                "chronic_conflict": "chronic mutual conflict"}
 
 

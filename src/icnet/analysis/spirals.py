@@ -191,7 +191,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         max_work: float = 2e9, candidate_alpha: float = 0.10,
                         min_lag_days: float = 3.0, max_onset_gap_days: float = 45.0,
                         control_period_days: float = 28.0,
-                        max_perm: int = 9999) -> pd.DataFrame:
+                        max_perm: int = 999, chain_order: bool = True) -> pd.DataFrame:
     """Pairs that "get even": bad service received predicts bad service returned.
 
     Parameters
@@ -360,14 +360,15 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                                         min_lag_days=min_lag_days,
                                         max_onset_gap_days=max_onset_gap_days,
                                         control_period_days=control_period_days,
-                                        max_perm=max_perm))
+                                        max_perm=max_perm, chain_order=chain_order))
     net = _validate.network(net, need_events=True)
     net = _validate.level(net, level)
     net._need_time("retaliation_spirals")
     _check_params(n_perm, half_life_days, bad_z, min_events, min_bad, alpha, max_gap_days)
     extra = dict(candidate_alpha=candidate_alpha, min_lag_days=min_lag_days,
                  max_onset_gap_days=max_onset_gap_days,
-                 control_period_days=control_period_days, max_perm=max_perm)
+                 control_period_days=control_period_days, max_perm=max_perm,
+                 chain_order=chain_order)
     _check_extra(extra, alpha)
     rng = _validate.rng(seed)
     params = _params(net, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
@@ -400,8 +401,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     _check_work(float(np.isin(pair, tested).sum()) * (n_perm + 1), max_work)
     G = len(tested)
     # quality net of the provider's and the client's month with everybody else
-    zc = _change.person_period_control(p, c, p * n + c, t, z,
-                                       period_days=control_period_days)
+    zc = _change.person_period_control(p, c, t, z, period_days=control_period_days)
     tests = _pair_tests(pair, d, t, z, bad, prov_bad, tested,
                         draw=lambda resp, b0, nb: rng.random((nb, G)), n_perm=n_perm,
                         lam=lam, bad_z=bad_z, controls=controls,
@@ -436,9 +436,10 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
         max_work=max_work,
         kw=dict(half_life_days=half_life_days, bad_z=bad_z, controls=controls,
                 max_gap_days=max_gap_days, chain_z=chain_z, min_bad=min_bad,
-                change_seed=change_seed, max_perm=extra["max_perm"]),
+                change_seed=change_seed, max_perm=extra["max_perm"],
+                control_period_days=extra["control_period_days"]),
         fns=(_exclusive_decayed, _pair_counts, _pair_tests, _pair_table, _check_span,
-             _check_work))
+             _check_work, _change.loo_side))
     if table is None:
         out = pd.DataFrame(columns=_COLUMNS)
         out.attrs["params"] = params
@@ -517,7 +518,7 @@ def _pair_counts(pair, d, has, bad, min_events, min_bad):
 
 def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
                 controls, max_gap_days, chain_z, zc=None, min_bad=1, change_seed=0,
-                max_perm=1999):
+                max_perm=999):
     """The pair-level tests of the ``tested`` pairs (sorted codes), from every event of
     those pairs (other rows are ignored): the change test (:mod:`._change`, on ``zc``,
     the person × period controlled quality, or ``z`` without it), the lagged coupling
@@ -557,10 +558,17 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     r = np.flatnonzero(fin)
     r = r[np.argsort(grp[r], kind="stable")]
     gr, x, tt = grp[r], X_[r], T_[r]
+    if len(gr) == 0:                         # no tested pair
+        for name in ("pc", "se", "drop", "onset", "stop", "nperm"):
+            out[f"{name}_ab"] = out[f"{name}_ba"] = np.full(G, np.nan)
+        out["between"] = np.zeros(G)
+        out["contrast"] = np.full(G, np.nan)
+        out["change_first"] = np.zeros(G, np.int64)
+        return out
     gstart = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
     gsize = np.diff(np.r_[gstart, len(gr)])
     gkey = gr[gstart]                        # = 2·pair index + direction, all 2G present
-    dmax, on, en = _change.drawdown(x, gstart, gsize)
+    _, on, en = _change.drawdown(x, gstart, gsize)
     keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
     pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
                                       max_perm=max_perm)
@@ -587,6 +595,18 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     t2 = np.fmax(out["onset_ab"], out["onset_ba"])
     later = fin & (D_ == 1 - first[gid]) & (T_ >= t1[gid]) & (T_ < t2[gid])
     out["between"] = np.bincount(gid, weights=later.astype(float), minlength=G)
+    # how those services compare with the later side's own drop: as good as before it
+    # (an order) or as bad as after it (a joint shift whose onset was misplaced)
+    xb = np.bincount(gid, weights=np.where(later, X_, 0.0), minlength=G)
+    in_mean = s_in / np.maximum(n_in, 1)
+    later_in = np.full(G, np.nan)
+    for dd_ in (0, 1):
+        m = (gkey % 2 == dd_)
+        v = np.full(G, np.nan)
+        v[gkey[m] // 2] = in_mean[m]
+        later_in = np.where(first == 1 - dd_, v, later_in)
+    out["contrast"] = np.where(out["between"] > 0,
+                               xb / np.maximum(out["between"], 1) - later_in, np.nan)
     out["change_first"] = first
     return out
 
@@ -653,7 +673,7 @@ def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
 _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "null_ba",
           "nullsd_ba", "rounds", "start", "end", "first_dir", "pc_ab", "pc_ba", "se_ab",
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
-          "nperm_ab", "nperm_ba", "between", "change_first"]
+          "nperm_ab", "nperm_ba", "between", "contrast", "change_first"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
 _INT = ("rounds", "first_dir", "change_first")
 
@@ -695,7 +715,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     ca, cb = np.nan_to_num(col["pc_ab"], nan=1.0), np.nan_to_num(col["pc_ba"], nan=1.0)
     p_both = np.maximum(ca, cb)
     p_any = np.minimum(np.minimum(2 * np.minimum(ca, cb), np.maximum(ca, cb)), 1.0)
-    q_both, q_any = _bh(p_both), _bh(p_any)
+    q_any = _bh(p_any)
     se_both = np.where(ca >= cb, col["se_ab"], col["se_ba"])
     se_any = np.where(ca <= cb, col["se_ab"], col["se_ba"])
     # lagged coupling (episodic tit-for-tat): both directions, intersection–union
@@ -703,16 +723,30 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     p_cpl = np.maximum(pa, pb)
     q_cpl = _bh(p_cpl)
     lag = np.abs(col["onset_ab"] - col["onset_ba"])
-    close = lag <= params["max_onset_gap_days"]
-    # order: an alternating escalation chain (>= 3 bad turns, the first from one side)
-    # that starts near the drops — the exchange at the onset
-    w0 = np.fmin(col["onset_ab"], col["onset_ba"]) - params["max_onset_gap_days"]
-    w1 = np.fmax(col["stop_ab"], col["stop_ba"])
-    ordered = (col["rounds"] >= 3) & (col["start"] >= w0) & (col["start"] <= w1)
+    gap = params["max_onset_gap_days"]
+    # the two drops belong together: their spans overlap (up to ``gap`` days apart)
+    close = (col["onset_ab"] <= col["stop_ba"] + gap) & (col["onset_ba"] <= col["stop_ab"] + gap)
+    # order: one side's drop came first (by min_lag_days or more) and the other side
+    # still served at its usual level in between (its own change point comes after
+    # those services): an exchange with an initiator, not a joint shift
+    # or: an alternating escalation chain (>= 3 bad turns) begins in the month before a
+    # drop's onset (at most 14 days after it) — the exchange at the onset; its first move
+    # names the initiator
+    # (the onsets' order first; the chain where the onsets do not tell)
+    t1 = np.fmin(col["onset_ab"], col["onset_ba"])
+    by_onset = (lag >= params["min_lag_days"]) & (col["between"] >= 1) & \
+        (col["contrast"] >= 1.0)
+    near = np.zeros(len(t1), bool)
+    for on in (col["onset_ab"], col["onset_ba"]):
+        near |= (col["start"] >= on - 30) & (col["start"] <= on + 14)
+    chain_ok = (col["rounds"] >= 3) & near & ~by_onset & params["chain_order"]
+    ordered = chain_ok | by_onset
     has_cpl = np.isfinite(p_ab) & np.isfinite(p_ba)
 
     def decide(level):
-        both = q_both <= level
+        # hierarchical: the pair is a discovery (Simes, BH over pairs), then its weaker
+        # direction must drop at the same level on its own
+        both = (q_any <= level) & (p_both <= level)
         spiral_c = both & close & ordered
         joint = both & close & ~ordered
         spiral_l = (q_cpl <= level) & ~joint & ~spiral_c & has_cpl
@@ -732,7 +766,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
                      ["spiral", "joint_shift", "one_sided", "chronic_conflict"], "none")
     use_both = spiral_c | joint
     pp = np.select([use_both, spiral_l], [p_both, p_cpl], p_any)
-    qq = np.select([use_both, spiral_l], [q_both, q_cpl], q_any)
+    qq = np.select([spiral_l], [q_cpl], q_any)
     pse = np.select([use_both, spiral_l], [se_both, np.nan], se_any)
     effect = np.where((q_ab <= alpha) & (q_ba <= alpha), np.fmin(eff_ab, eff_ba),
                       np.fmax(eff_ab, eff_ba))
@@ -740,17 +774,19 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     dropped = np.where(ca <= cb, 0, 1)          # one-sided: the direction that dropped
     chain_init = np.where(col["first_dir"] == 0, a_ids, b_ids)
     init = np.select([spiral_c, spiral_l, one],
-                     [chain_init, np.where(col["rounds"] > 0, chain_init, None),
+                     [np.where(chain_ok, chain_init, np.where(first == 0, a_ids, b_ids)),
+                      np.where(col["rounds"] > 0, chain_init, None),
                       np.where(dropped == 0, a_ids, b_ids)], None)
     on_first = np.fmin(col["onset_ab"], col["onset_ba"])
     on_one = np.where(dropped == 0, col["onset_ab"], col["onset_ba"])
     st_one = np.where(dropped == 0, col["stop_ab"], col["stop_ba"])
     start = np.select([spiral_c, joint, one, spiral_l],
-                      [col["start"], on_first, on_one, col["start"]], np.nan)
+                      [np.where(chain_ok, col["start"], on_first), on_first, on_one,
+                       col["start"]], np.nan)
     end = np.select([use_both, one, spiral_l],
                     [np.fmax(col["stop_ab"], col["stop_ba"]), st_one, col["end"]], np.nan)
-    reason = _reasons(kind, cand, q_both, q_any, q_cpl, lag, col["rounds"], col["first_dir"],
-                      dropped, a_ids, b_ids, params)
+    reason = _reasons(kind, cand, p_both, q_any, q_cpl, lag, col["between"], first,
+                      dropped, a_ids, b_ids, params, chain_ok, col["rounds"], init, spiral_l)
     out = pd.DataFrame({
         "a": a_ids, "b": b_ids, "kind": kind, "candidate": cand, "initiator": init,
         "start": (t0 + pd.to_timedelta(start, unit="D")).round("s"),
@@ -803,18 +839,24 @@ def _bh_nan(p_ab, p_ba):
     return q[:len(p_ab)], q[len(p_ab):]
 
 
-def _reasons(kind, cand, q_both, q_any, q_cpl, lag, rounds, first, dropped, a, b, params):
+def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, b, params,
+             chain, rounds, init, lagged):
     """One sentence per tested pair: why it got its kind."""
     out = []
     for i, k in enumerate(kind):
-        if k == "spiral" and q_both[i] <= params["alpha"]:
+        if k == "spiral" and chain[i]:
+            r = (f"both directions dropped (q={q_any[i]:.2g}, weaker p={p_both[i]:.2g}) after an alternating "
+                 f"exchange of {rounds[i]} bad turns that {init[i]} began")
+        elif k == "spiral" and not lagged[i]:
             f = a[i] if first[i] == 0 else b[i]
-            r = (f"both directions dropped (q={q_both[i]:.2g}) after an alternating "
-                 f"exchange of {rounds[i]} bad turns that {f} began")
+            s = b[i] if first[i] == 0 else a[i]
+            r = (f"both directions dropped (q={q_any[i]:.2g}, weaker p={p_both[i]:.2g}): "
+                 f"{f}'s service first, "
+                 f"{s}'s {lag[i]:.0f} days later after {int(between[i])} usual services")
         elif k == "spiral":
             r = f"bad service returned both ways (lagged coupling q={q_cpl[i]:.2g})"
         elif k == "joint_shift":
-            r = (f"both directions dropped together (q={q_both[i]:.2g}, onsets "
+            r = (f"both directions dropped together (q={q_any[i]:.2g}, onsets "
                  f"{lag[i]:.0f} days apart, no order): a common cause, not retaliation")
         elif k == "one_sided":
             w = a[i] if dropped[i] == 0 else b[i]
