@@ -192,48 +192,61 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         min_lag_days: float = 3.0, max_onset_gap_days: float = 45.0,
                         control_period_days: float = 28.0,
                         max_perm: int = 999, chain_order: bool = True) -> pd.DataFrame:
-    """Pairs that "get even": bad service received predicts bad service returned.
+    """Retaliation spirals: pairs whose mutual service dropped, in order, both ways.
+
+    Two pieces of evidence per reciprocal pair (docs/methods/spirals.md): the **change
+    test** — did the residual quality of both directions drop (CUSUM drawdown / MOSUM
+    window, sequential permutation null), who dropped first and did the other side still
+    serve as usual in between — and, supporting, the **lagged coupling** of bad service
+    received and returned (circular-shift null).
 
     Parameters
     ----------
     net : ServiceNetwork
-        With timestamps and satisfaction and/or delays.
+        With timestamps and satisfaction and/or delays (delays alone suffice).
     level : str, optional
         Aggregate first (``"unit"``: spirals between areas).
     seed : int or Generator
-        For the permutation null.
+        For both nulls.
     n_perm : int, default 499
-        Circular time shifts per pair and direction (count resolution
-        1/(n_perm+1); beyond it a fitted tail, see Notes).
+        Circular time shifts per pair and direction of the coupling test.
     half_life_days : float, default 7
-        Memory of the exposure to the partner's bad service.
+        Memory of the exposure to the partner's bad service (coupling).
     bad_z : float, default 1.5
         An event is bad when its quality residual ``z`` is below −bad_z.
-    min_events, min_bad : int
-        Evidence needed per direction (events with a quality, bad events);
-        pairs below it are reported as ``insufficient``, not tested.
-    alpha : float, default 0.10
-        False-discovery rate (Benjamini–Hochberg, over the tested pairs) at
-        which ``kind`` is decided: among the pairs called ``spiral`` or
-        ``one_sided`` the expected share of false ones is at most ``alpha``.
-        ``q`` is reported whatever ``alpha`` is; filter ``q <= 0.05`` for a
-        stricter list. The default trades a 10 % false-discovery rate for
-        power: a circular shift of a single short episode cannot give p much
-        below (lag scale)/(window), see Notes.
+    min_events : int, default 10
+        Events with a quality needed per direction for the pair to be tested; pairs
+        below it are ``insufficient`` (with the reason).
+    min_bad : int, default 3
+        Bad events needed per direction for the coupling test (else ``p_ab``,
+        ``p_ba`` NaN; the change test runs anyway).
+    alpha : float, default 0.05
+        False-discovery rate (Benjamini–Hochberg over the tested pairs) at which
+        ``kind`` is decided.
     max_gap_days : float, default 21
         Bad turns further apart than this do not belong to one chain.
     period : str, default "W"
         Period of the organisation-wide effects in the residuals.
     controls : tuple, default ("own", "others")
-        Controls in the coupling regression: ``"own"`` (the responder's own
-        recent bad service to the partner) and ``"others"`` (its recent bad
-        service to everybody else).
+        Controls in the coupling regression.
     chain_z : float, default 1.5
-        Turns of an escalation chain need events with z below −chain_z, each
-        turn no better than the previous one (by 1 SD at most).
+        Turns of an escalation chain need events with z below −chain_z.
     max_work : float, default 2e9
-        Budget on events × permutations; above it a BudgetExceededError asks
-        to lower ``n_perm`` or analyse a window.
+        Budget on events × permutations of the coupling test.
+    candidate_alpha : float, default 0.10
+        Pairs flagged at this level but not at ``alpha`` get ``candidate = True``.
+    min_lag_days : float, default 3
+        The later side's drop must come at least this long after the first side's
+        for an order.
+    max_onset_gap_days : float, default 45
+        The two drops' spans must overlap up to this gap to be one exchange.
+    control_period_days : float, default 28
+        Period of the person × period control of the change test.
+    max_perm : int, default 999
+        Most permutations per direction of the sequential change test.
+    chain_order : bool, default True
+        Accept an alternating escalation chain at a drop's onset as the order when
+        the onsets do not tell.
 
     Returns
     -------
@@ -241,29 +254,29 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         One row per reciprocal pair (``a`` < ``b``), sorted by ``q`` then
         ``effect`` (descending), then ``a``, ``b``; untested pairs last:
 
-        - ``kind``: ``spiral``, ``one_sided``, ``mutual_degradation``,
-          ``none`` (tested, nothing found) or ``insufficient`` (below
-          ``min_events``/``min_bad`` in a direction: not tested, numbers NaN);
-        - ``initiator``: who delivered the first bad service of the first
-          escalating chain (None when the pair has no chain);
-        - ``start``, ``end``: onset (that first bad service) and last turn of
-          the chain (datetime64, NaT without a chain);
-        - ``rounds``: alternating bad turns in that chain (int);
-        - ``effect``: coupling in SD of quality lost per SD of exposure
-          (positive = retaliation): the smaller of the two directions when
-          both are significant, else the larger;
-        - ``p``, ``q``: for a pair where both directions are significant the
-          intersection–union p (the larger of ``p_ab``, ``p_ba``) and its
-          Benjamini–Hochberg q over the tested pairs; otherwise the Simes p of
-          "at least one direction", min(2·min, max), and its BH q;
-        - per direction: ``effect_ab`` (b's response to a's bad service),
-          ``effect_ba``; ``p_ab``, ``p_ba`` (circular-shift p-values);
-          ``q_ab``, ``q_ba`` (BH over all tested directions, descriptive);
-          ``n_ab``, ``n_ba`` (events a→b, b→a with a quality; int);
-          ``bad_ab``, ``bad_ba`` (bad events; int).
+        - ``kind``: ``spiral``, ``joint_shift`` (both dropped together, no order:
+          a common cause), ``one_sided``, ``chronic_conflict`` (bad both ways, no
+          change), ``none`` or ``insufficient``;
+        - ``candidate`` (bool): flagged at ``candidate_alpha`` but not at ``alpha``;
+        - ``initiator``: who moved first (spiral) or whose service dropped
+          (one-sided); ``start``, ``end``: the exchange's onset and end (datetime64);
+        - ``rounds``: alternating bad turns of the pair's escalation chain (int);
+        - ``effect``: lagged coupling in SD of quality lost per SD of exposure;
+        - ``p``, ``q``: the decision's p-value and BH q (see Notes); ``p_mc_se``:
+          Monte Carlo standard error of ``p`` (NaN where the asymptotic tail gave it);
+        - ``drop_ab``, ``drop_ba``: quality outside minus inside each direction's
+          drop (SD); ``onset_ab``, ``onset_ba``: their onsets; ``p_change_ab``,
+          ``p_change_ba``: the change test per direction;
+        - ``effect_ab``, ``effect_ba``, ``p_ab``, ``p_ba``, ``q_ab``, ``q_ba``: the
+          coupling per direction (``ab``: b's response to a's bad service);
+        - ``n_ab``, ``n_ba``, ``bad_ab``, ``bad_ba``: events with a quality and bad
+          events per direction (int);
+        - ``reason``: one sentence on why the pair got its kind.
 
-        ``attrs["params"]`` holds the parameters, ``attrs["n_tested"]`` the
-        number of tested pairs.
+        ``attrs["params"]`` holds the parameters, ``attrs["n_tested"]`` the number
+        of tested pairs, ``attrs["reciprocity"]`` the organisation-level pooled
+        negative-reciprocity estimate (``estimate``, ``se``, ``z``, ``p``,
+        ``tau2``, ``n_directions``).
 
     Raises
     ------
@@ -303,17 +316,24 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     (Knijnenburg et al. 2009; light tails are replaced by the exponential
     one, which errs on the conservative side).
 
-    Classification: spiral = both directions significant (intersection–union
-    test, BH over pairs at ``alpha``), or at least one (Simes, BH) and a
-    locked-in escalation chain of four or more alternating bad turns;
-    one-sided = at least one direction significant otherwise; mutual
-    degradation = neither, but both directions credibly bad
-    (``sign == "bad"`` in ``net.edges``): a chronic conflict, not a spiral.
+    Change test: each event's ``z`` minus its provider's mean to other clients and
+    its client's mean from other providers in the same ``control_period_days``
+    (leave-the-pair-out person × period effects: a unit's or a person's bad month
+    is not a drop in the pair); per direction the CUSUM drawdown and the lowest
+    MOSUM window of the time-ordered values, p by sequential permutations (Besag &
+    Clifford 1991; hashed per pair, so independent of the other pairs) and, beyond
+    their resolution, asymptotic tail bounds (Kuiper; Bonferroni over windows).
 
-    Power: a circular shift of a few days keeps a short episode aligned, so
-    a single episode of length *d* in a window *W* cannot reach p much below
-    about (lag scale)/*W*; single month-long spirals in a year of data give
-    p of 0.005–0.05 per direction (see docs/methods/spirals.md).
+    Classification (BH over the tested pairs at ``alpha``): spiral = the pair's
+    Simes p of a drop is a discovery, its weaker direction dropped too (p ≤
+    ``alpha``), the drops overlap and are ordered (onsets ``min_lag_days`` apart
+    with the later side still serving as usual in between, or an alternating
+    escalation chain at a drop's onset), or both directions' coupling is
+    significant; joint_shift = both dropped without order; one_sided = one
+    direction dropped; chronic_conflict = no change but both directions credibly
+    bad (``sign == "bad"`` in ``net.edges``). ``p`` is the weaker direction's change
+    p for spiral and joint_shift (the coupling's for a coupling-only spiral), else
+    the Simes p; ``q`` its BH q.
 
     On a network built with Dask (``engine="dask"``; with ``level``, aggregated
     by ``net.by(level)`` on the cluster) the analysis runs per partition of
