@@ -163,12 +163,13 @@ def evaluate(scenario, n_people, seeds, stability, n_perm):
         dt = time.perf_counter() - t
         key = {tuple(sorted((x["a"], x["b"]))): x for x in truth}
         sp = s[s.kind == "spiral"]
-        found = [(a, b) for a, b in zip(sp.a, sp.b) if (a, b) in key]
+        # under a look-alike or null scenario every spiral is false, planted pair or not
+        found = [(a, b) for a, b in zip(sp.a, sp.b) if (a, b) in key and scenario in SPIRALS]
         kinds = [s.loc[(s.a == a) & (s.b == b), "kind"].item() if ((s.a == a) & (s.b == b)).any()
                  else "absent" for a, b in key]
         init, err = [], []
         for r in sp.itertuples():
-            if (r.a, r.b) in key:
+            if (r.a, r.b) in key and scenario in SPIRALS:
                 tr = key[(r.a, r.b)]
                 init.append(r.initiator == tr["initiator"])
                 err.append(abs((r.start - tr["onset"]).total_seconds()) / 86400)
