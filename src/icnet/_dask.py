@@ -1074,6 +1074,15 @@ def _nan_last(v):
     return np.where(np.isnan(v), np.inf, v)
 
 
+def _side_part(df, loo, period_days, who, other, name):
+    """Whole ``who``s (providers or clients): each event's leave-the-pair-out person ×
+    period mean (spirals' change test, :func:`icnet.analysis._change.loo_side`)."""
+    out = df.copy()
+    out[name] = loo(df[who].to_numpy(), df[other].to_numpy(), df["t"].to_numpy(),
+                    df["z"].to_numpy(), period_days=period_days) if len(df) else np.zeros(0)
+    return out
+
+
 def _provider_part(df, lam, bad_z, decayed):
     """Whole providers: each event's provider's decayed bad service before it."""
     p, t = df["p"].to_numpy(), df["t"].to_numpy()
@@ -1104,8 +1113,11 @@ def _pair_arrays(df, bad_z):
                         df["dlv"].to_numpy(), d, df["t"].to_numpy(), df["pair"].to_numpy()])
     z = df["z"].to_numpy()[order]
     has = np.isfinite(z)
+    zc = (z - df["prov_loo"].to_numpy()[order] - df["cli_loo"].to_numpy()[order]
+          if "cli_loo" in df else None)
     return dict(pair=df["pair"].to_numpy()[order], d=d[order], t=df["t"].to_numpy()[order],
-                z=z, has=has, bad=has & (z < -bad_z), prov_bad=df["prov_bad"].to_numpy()[order])
+                z=z, has=has, bad=has & (z < -bad_z), prov_bad=df["prov_bad"].to_numpy()[order],
+                zc=zc)
 
 
 def _pair_work(df, bad_z, min_events, min_bad, pair_counts):
@@ -1132,6 +1144,8 @@ def _pair_part(df, bad_z, min_events, min_bad, n_perm, base, fns, kw):
     for j, code in enumerate(tested):
         u = np.random.default_rng([base, int(code)]).random((2, n_perm))
         U[1][:, j], U[0][:, j] = u[0], u[1]
+    if a["zc"] is not None:
+        kw = dict(kw, zc=a["zc"])
     tests = pair_tests(a["pair"], a["d"], a["t"], a["z"], a["bad"], a["prov_bad"], tested,
                        draw=lambda resp, b0, nb: U[resp][b0:b0 + nb], n_perm=n_perm, **kw)
     return pair_table(counts, enough, tests)
@@ -1199,7 +1213,8 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
     Returns (table sorted by pair code, t0); only per-pair rows reach the driver.
     """
     dask, dd = _dask()
-    decayed, pair_counts, pair_tests, pair_table, check_span, check_work = fns
+    decayed, pair_counts, pair_tests, pair_table, check_span, check_work, *more = fns
+    loo = more[0] if more else None           # spirals' person × period control
     delayed = dask.delayed
     n = len(net.node_ids)
     ev = net.events
@@ -1211,6 +1226,14 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
     meta_p = _provider_part(meta_z, lam, bad_z, decayed)
     prov = zf.shuffle(on="p", npartitions=nparts).map_partitions(
         _provider_part, lam, bad_z, decayed, meta=meta_p)
+    if loo is not None:
+        cp = kw.get("control_period_days", 28.0)
+        args = [(loo, cp, "p", "c", "prov_loo"), (loo, cp, "c", "p", "cli_loo")]
+        meta_p = _side_part(meta_p, *args[0])
+        prov = prov.map_partitions(_side_part, *args[0], meta=meta_p)
+        meta_p = _side_part(meta_p, *args[1])
+        prov = prov.shuffle(on="c", npartitions=nparts).map_partitions(
+            _side_part, *args[1], meta=meta_p)
     pairs = prov.map_partitions(_pair_key, n, meta=_pair_key(meta_p, n)) \
         .shuffle(on="pair", npartitions=nparts).persist()
     del base_in
@@ -1218,7 +1241,8 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
     work = dask.compute(*[delayed(_pair_work)(pt, bad_z, min_events, min_bad, pair_counts)
                           for pt in pparts])
     check_work(float(sum(work)) * (n_perm + 1), max_work)
-    test_kw = {k: v for k, v in kw.items() if k != "half_life_days"}
+    test_kw = {k: v for k, v in kw.items() if k not in ("half_life_days",
+                                                         "control_period_days")}
     test_kw["lam"] = lam
     fn3 = (pair_counts, pair_tests, pair_table)
     got = dask.compute(*[delayed(_pair_part)(pt, bad_z, min_events, min_bad, n_perm, base,

@@ -26,9 +26,10 @@ __all__ = ["report"]
 TABLES = ["edges", "nodes", "bottlenecks", "conflict_cycles", "spirals", "health", "actions"]
 FIGURES = ["network_map", "satisfaction_heatmap", "bottleneck_components", "health_trend"]
 
-_SPIRAL_KINDS = ["spiral", "one_sided", "mutual_degradation"]
+_SPIRAL_KINDS = ["spiral", "one_sided", "joint_shift", "chronic_conflict"]
 _KIND_WORDS = {"spiral": "retaliation spiral", "one_sided": "one-sided retaliation",
-               "mutual_degradation": "chronic mutual conflict"}
+               "joint_shift": "joint drop (common cause)",
+               "chronic_conflict": "chronic mutual conflict"}
 
 
 def _png(fig) -> bytes:
@@ -458,10 +459,18 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
     for r in spir[spir["kind"] == "one_sided"].head(1).to_dict("records"):
         lines.append(f"{names(r)}: one side answers bad service with bad service "
                      f"(from {_date(r['start'])}).")
-    for r in spir[spir["kind"] == "mutual_degradation"].head(2).to_dict("records"):
+    for r in spir[spir["kind"] == "chronic_conflict"].head(2).to_dict("records"):
         lines.append(f"{names(r)} serve each other badly all the time"
                      f"{'' if individuals else ' (two of their people)'}: a chronic "
                      "conflict, not an escalation.")
+    rec = spir.attrs.get("reciprocity") or {}
+    if rec.get("n_directions", 0) >= 2 and np.isfinite(rec.get("se", np.nan)):
+        # organisation-level pooled test of retaliation (retaliation_spirals attrs)
+        lines.append(
+            f"Across the organisation, bad service received is "
+            f"{'returned' if rec['p'] <= 0.05 else 'not measurably returned'} "
+            f"(pooled negative reciprocity {rec['estimate']:.2f} SD, SE {rec['se']:.2f}, "
+            f"p = {rec['p']:.2g}, {rec['n_directions']} directions).")
     if len(cyc):
         c = cyc.iloc[0]
         chain = " → ".join(map(str, tuple(c["cycle"]) + (c["cycle"][0],)))

@@ -211,7 +211,7 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
             f"Hold a facilitated mediation with both sides ({a} and {b}); close it with a "
             f"reset agreement on expectations and indicators, reviewed every {review_every}.",
             "bad service received is being returned (retaliation spiral)", ev)
-    for r in sp[sp["kind"] == "mutual_degradation"].itertuples():
+    for r in sp[sp["kind"] == "chronic_conflict"].itertuples():
         a, b = who(r.a), who(r.b)
         key = tuple(sorted((str(a), str(b))))
         if key in seen:

@@ -181,7 +181,7 @@ def health(net, *, level: str = "unit", individuals: bool = False,
           its members, is flagged);
         - ``n_conflict_cycles``, ``n_spirals``, ``n_chronic``: person-level
           conflict cycles, retaliation spirals and chronic mutual conflicts
-          (``mutual_degradation``) its members are part of;
+          (``chronic_conflict``) its members are part of;
         - ``idle_members`` (members who serve no internal client, within or
           outside the unit) and ``idle_share``;
         - ``trend``: served quality in the last complete period minus the
@@ -338,7 +338,7 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     out["n_conflict_cycles"] = _count(names, group_of, list(f["cycles"]["cycle"]))
     sp = f["spirals"]
     for col, kinds in (("n_spirals", ("spiral", "one_sided")),
-                       ("n_chronic", ("mutual_degradation",))):
+                       ("n_chronic", ("chronic_conflict",))):
         s = sp[sp["kind"].isin(kinds)] if len(sp) else sp
         out[col] = _count(names, group_of, list(zip(s.get("a", []), s.get("b", []))))
     # members who serve nobody internally (within-unit service counts)

@@ -10,12 +10,14 @@ import pandas as pd
 
 from .. import _validate
 from ..errors import BudgetExceededError, ParameterError
+from . import _change
 
 __all__ = ["retaliation_spirals", "spiral_timeline", "event_quality"]
 
-_COLUMNS = ["a", "b", "kind", "initiator", "start", "end", "rounds", "effect", "p", "q",
-            "effect_ab", "effect_ba", "p_ab", "p_ba", "q_ab", "q_ba", "n_ab", "n_ba",
-            "bad_ab", "bad_ba"]
+_COLUMNS = ["a", "b", "kind", "candidate", "initiator", "start", "end", "rounds", "effect",
+            "p", "q", "p_mc_se", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "p_change_ab",
+            "p_change_ba", "effect_ab", "effect_ba", "p_ab", "p_ba", "q_ab", "q_ba", "n_ab",
+            "n_ba", "bad_ab", "bad_ba", "reason"]
 _DAY = np.timedelta64(1, "D")
 
 
@@ -183,52 +185,68 @@ def _gpd_tail(v, null, n_exc):
 
 def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 499,
                         half_life_days: float = 7.0, bad_z: float = 1.5,
-                        min_events: int = 10, min_bad: int = 3, alpha: float = 0.10,
+                        min_events: int = 10, min_bad: int = 3, alpha: float = 0.05,
                         max_gap_days: float = 21.0, period: str = "W",
                         controls=("own", "others"), chain_z: float = 1.5,
-                        max_work: float = 2e9) -> pd.DataFrame:
-    """Pairs that "get even": bad service received predicts bad service returned.
+                        max_work: float = 2e9, candidate_alpha: float = 0.10,
+                        min_lag_days: float = 3.0, max_onset_gap_days: float = 45.0,
+                        control_period_days: float = 28.0,
+                        max_perm: int = 999, chain_order: bool = True) -> pd.DataFrame:
+    """Retaliation spirals: pairs whose mutual service dropped, in order, both ways.
+
+    Two pieces of evidence per reciprocal pair (docs/methods/spirals.md): the **change
+    test** — did the residual quality of both directions drop (CUSUM drawdown / MOSUM
+    window, sequential permutation null), who dropped first and did the other side still
+    serve as usual in between — and, supporting, the **lagged coupling** of bad service
+    received and returned (circular-shift null).
 
     Parameters
     ----------
     net : ServiceNetwork
-        With timestamps and satisfaction and/or delays.
+        With timestamps and satisfaction and/or delays (delays alone suffice).
     level : str, optional
         Aggregate first (``"unit"``: spirals between areas).
     seed : int or Generator
-        For the permutation null.
+        For both nulls.
     n_perm : int, default 499
-        Circular time shifts per pair and direction (count resolution
-        1/(n_perm+1); beyond it a fitted tail, see Notes).
+        Circular time shifts per pair and direction of the coupling test.
     half_life_days : float, default 7
-        Memory of the exposure to the partner's bad service.
+        Memory of the exposure to the partner's bad service (coupling).
     bad_z : float, default 1.5
         An event is bad when its quality residual ``z`` is below −bad_z.
-    min_events, min_bad : int
-        Evidence needed per direction (events with a quality, bad events);
-        pairs below it are reported as ``insufficient``, not tested.
-    alpha : float, default 0.10
-        False-discovery rate (Benjamini–Hochberg, over the tested pairs) at
-        which ``kind`` is decided: among the pairs called ``spiral`` or
-        ``one_sided`` the expected share of false ones is at most ``alpha``.
-        ``q`` is reported whatever ``alpha`` is; filter ``q <= 0.05`` for a
-        stricter list. The default trades a 10 % false-discovery rate for
-        power: a circular shift of a single short episode cannot give p much
-        below (lag scale)/(window), see Notes.
+    min_events : int, default 10
+        Events with a quality needed per direction for the pair to be tested; pairs
+        below it are ``insufficient`` (with the reason).
+    min_bad : int, default 3
+        Bad events needed per direction for the coupling test (else ``p_ab``,
+        ``p_ba`` NaN; the change test runs anyway).
+    alpha : float, default 0.05
+        False-discovery rate (Benjamini–Hochberg over the tested pairs) at which
+        ``kind`` is decided.
     max_gap_days : float, default 21
         Bad turns further apart than this do not belong to one chain.
     period : str, default "W"
         Period of the organisation-wide effects in the residuals.
     controls : tuple, default ("own", "others")
-        Controls in the coupling regression: ``"own"`` (the responder's own
-        recent bad service to the partner) and ``"others"`` (its recent bad
-        service to everybody else).
+        Controls in the coupling regression.
     chain_z : float, default 1.5
-        Turns of an escalation chain need events with z below −chain_z, each
-        turn no better than the previous one (by 1 SD at most).
+        Turns of an escalation chain need events with z below −chain_z.
     max_work : float, default 2e9
-        Budget on events × permutations; above it a BudgetExceededError asks
-        to lower ``n_perm`` or analyse a window.
+        Budget on events × permutations of the coupling test.
+    candidate_alpha : float, default 0.10
+        Pairs flagged at this level but not at ``alpha`` get ``candidate = True``.
+    min_lag_days : float, default 3
+        The later side's drop must come at least this long after the first side's
+        for an order.
+    max_onset_gap_days : float, default 45
+        The two drops' spans must overlap up to this gap to be one exchange.
+    control_period_days : float, default 28
+        Period of the person × period control of the change test.
+    max_perm : int, default 999
+        Most permutations per direction of the sequential change test.
+    chain_order : bool, default True
+        Accept an alternating escalation chain at a drop's onset as the order when
+        the onsets do not tell.
 
     Returns
     -------
@@ -236,29 +254,29 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         One row per reciprocal pair (``a`` < ``b``), sorted by ``q`` then
         ``effect`` (descending), then ``a``, ``b``; untested pairs last:
 
-        - ``kind``: ``spiral``, ``one_sided``, ``mutual_degradation``,
-          ``none`` (tested, nothing found) or ``insufficient`` (below
-          ``min_events``/``min_bad`` in a direction: not tested, numbers NaN);
-        - ``initiator``: who delivered the first bad service of the first
-          escalating chain (None when the pair has no chain);
-        - ``start``, ``end``: onset (that first bad service) and last turn of
-          the chain (datetime64, NaT without a chain);
-        - ``rounds``: alternating bad turns in that chain (int);
-        - ``effect``: coupling in SD of quality lost per SD of exposure
-          (positive = retaliation): the smaller of the two directions when
-          both are significant, else the larger;
-        - ``p``, ``q``: for a pair where both directions are significant the
-          intersection–union p (the larger of ``p_ab``, ``p_ba``) and its
-          Benjamini–Hochberg q over the tested pairs; otherwise the Simes p of
-          "at least one direction", min(2·min, max), and its BH q;
-        - per direction: ``effect_ab`` (b's response to a's bad service),
-          ``effect_ba``; ``p_ab``, ``p_ba`` (circular-shift p-values);
-          ``q_ab``, ``q_ba`` (BH over all tested directions, descriptive);
-          ``n_ab``, ``n_ba`` (events a→b, b→a with a quality; int);
-          ``bad_ab``, ``bad_ba`` (bad events; int).
+        - ``kind``: ``spiral``, ``joint_shift`` (both dropped together, no order:
+          a common cause), ``one_sided``, ``chronic_conflict`` (bad both ways, no
+          change), ``none`` or ``insufficient``;
+        - ``candidate`` (bool): flagged at ``candidate_alpha`` but not at ``alpha``;
+        - ``initiator``: who moved first (spiral) or whose service dropped
+          (one-sided); ``start``, ``end``: the exchange's onset and end (datetime64);
+        - ``rounds``: alternating bad turns of the pair's escalation chain (int);
+        - ``effect``: lagged coupling in SD of quality lost per SD of exposure;
+        - ``p``, ``q``: the decision's p-value and BH q (see Notes); ``p_mc_se``:
+          Monte Carlo standard error of ``p`` (NaN where the asymptotic tail gave it);
+        - ``drop_ab``, ``drop_ba``: quality outside minus inside each direction's
+          drop (SD); ``onset_ab``, ``onset_ba``: their onsets; ``p_change_ab``,
+          ``p_change_ba``: the change test per direction;
+        - ``effect_ab``, ``effect_ba``, ``p_ab``, ``p_ba``, ``q_ab``, ``q_ba``: the
+          coupling per direction (``ab``: b's response to a's bad service);
+        - ``n_ab``, ``n_ba``, ``bad_ab``, ``bad_ba``: events with a quality and bad
+          events per direction (int);
+        - ``reason``: one sentence on why the pair got its kind.
 
-        ``attrs["params"]`` holds the parameters, ``attrs["n_tested"]`` the
-        number of tested pairs.
+        ``attrs["params"]`` holds the parameters, ``attrs["n_tested"]`` the number
+        of tested pairs, ``attrs["reciprocity"]`` the organisation-level pooled
+        negative-reciprocity estimate (``estimate``, ``se``, ``z``, ``p``,
+        ``tau2``, ``n_directions``).
 
     Raises
     ------
@@ -298,17 +316,24 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     (Knijnenburg et al. 2009; light tails are replaced by the exponential
     one, which errs on the conservative side).
 
-    Classification: spiral = both directions significant (intersection–union
-    test, BH over pairs at ``alpha``), or at least one (Simes, BH) and a
-    locked-in escalation chain of four or more alternating bad turns;
-    one-sided = at least one direction significant otherwise; mutual
-    degradation = neither, but both directions credibly bad
-    (``sign == "bad"`` in ``net.edges``): a chronic conflict, not a spiral.
+    Change test: each event's ``z`` minus its provider's mean to other clients and
+    its client's mean from other providers in the same ``control_period_days``
+    (leave-the-pair-out person × period effects: a unit's or a person's bad month
+    is not a drop in the pair); per direction the CUSUM drawdown and the lowest
+    MOSUM window of the time-ordered values, p by sequential permutations (Besag &
+    Clifford 1991; hashed per pair, so independent of the other pairs) and, beyond
+    their resolution, asymptotic tail bounds (Kuiper; Bonferroni over windows).
 
-    Power: a circular shift of a few days keeps a short episode aligned, so
-    a single episode of length *d* in a window *W* cannot reach p much below
-    about (lag scale)/*W*; single month-long spirals in a year of data give
-    p of 0.005–0.05 per direction (see docs/methods/spirals.md).
+    Classification (BH over the tested pairs at ``alpha``): spiral = the pair's
+    Simes p of a drop is a discovery, its weaker direction dropped too (p ≤
+    ``alpha``), the drops overlap and are ordered (onsets ``min_lag_days`` apart
+    with the later side still serving as usual in between, or an alternating
+    escalation chain at a drop's onset), or both directions' coupling is
+    significant; joint_shift = both dropped without order; one_sided = one
+    direction dropped; chronic_conflict = no change but both directions credibly
+    bad (``sign == "bad"`` in ``net.edges``). ``p`` is the weaker direction's change
+    p for spiral and joint_shift (the coupling's for a coupling-only spiral), else
+    the Simes p; ``q`` its BH q.
 
     On a network built with Dask (``engine="dask"``; with ``level``, aggregated
     by ``net.by(level)`` on the cluster) the analysis runs per partition of
@@ -350,14 +375,25 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         return _spirals_dask(net, seed=seed, n_perm=n_perm, half_life_days=half_life_days,
                              bad_z=bad_z, min_events=min_events, min_bad=min_bad,
                              alpha=alpha, max_gap_days=max_gap_days, period=period,
-                             controls=controls, chain_z=chain_z, max_work=max_work)
+                             controls=controls, chain_z=chain_z, max_work=max_work,
+                             extra=dict(candidate_alpha=candidate_alpha,
+                                        min_lag_days=min_lag_days,
+                                        max_onset_gap_days=max_onset_gap_days,
+                                        control_period_days=control_period_days,
+                                        max_perm=max_perm, chain_order=chain_order))
     net = _validate.network(net, need_events=True)
     net = _validate.level(net, level)
     net._need_time("retaliation_spirals")
     _check_params(n_perm, half_life_days, bad_z, min_events, min_bad, alpha, max_gap_days)
+    extra = dict(candidate_alpha=candidate_alpha, min_lag_days=min_lag_days,
+                 max_onset_gap_days=max_onset_gap_days,
+                 control_period_days=control_period_days, max_perm=max_perm,
+                 chain_order=chain_order)
+    _check_extra(extra, alpha)
     rng = _validate.rng(seed)
     params = _params(net, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
-                     max_gap_days, period)
+                     max_gap_days, period, extra)
+    change_seed = int(rng.integers(2 ** 63))
     ev = net.events
     q = event_quality(net, period=period)
     n = len(net.node_ids)
@@ -384,15 +420,18 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     tested = counts.index.to_numpy()[enough]
     _check_work(float(np.isin(pair, tested).sum()) * (n_perm + 1), max_work)
     G = len(tested)
+    # quality net of the provider's and the client's month with everybody else
+    zc = _change.person_period_control(p, c, t, z, period_days=control_period_days)
     tests = _pair_tests(pair, d, t, z, bad, prov_bad, tested,
                         draw=lambda resp, b0, nb: rng.random((nb, G)), n_perm=n_perm,
                         lam=lam, bad_z=bad_z, controls=controls,
-                        max_gap_days=max_gap_days, chain_z=chain_z)
+                        max_gap_days=max_gap_days, chain_z=chain_z, zc=zc,
+                        min_bad=min_bad, change_seed=change_seed, max_perm=max_perm)
     return _finish(net, _pair_table(counts, enough, tests), t0, alpha, params)
 
 
 def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
-                  max_gap_days, period, controls, chain_z, max_work):
+                  max_gap_days, period, controls, chain_z, max_work, extra):
     """:func:`retaliation_spirals` on a network built on a Dask cluster, per partition
     of pairs (see :func:`icnet._dask.spiral_table`); the events never reach the driver.
 
@@ -405,18 +444,22 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
 
     net._need_time("retaliation_spirals")
     _check_params(n_perm, half_life_days, bad_z, min_events, min_bad, alpha, max_gap_days)
+    _check_extra(extra, alpha)
     rng = _validate.rng(seed)
     params = _params(net, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
-                     max_gap_days, period)
+                     max_gap_days, period, extra)
+    change_seed = int(rng.integers(2 ** 63))
     lam = np.log(2) / half_life_days
     table, t0 = _dask.spiral_table(
         net, period=period, n_iter=20, bad_z=bad_z, lam=lam, n_perm=n_perm,
         base=int(rng.integers(2 ** 63)), min_events=min_events, min_bad=min_bad,
         max_work=max_work,
         kw=dict(half_life_days=half_life_days, bad_z=bad_z, controls=controls,
-                max_gap_days=max_gap_days, chain_z=chain_z),
+                max_gap_days=max_gap_days, chain_z=chain_z, min_bad=min_bad,
+                change_seed=change_seed, max_perm=extra["max_perm"],
+                control_period_days=extra["control_period_days"]),
         fns=(_exclusive_decayed, _pair_counts, _pair_tests, _pair_table, _check_span,
-             _check_work))
+             _check_work, _change.loo_side))
     if table is None:
         out = pd.DataFrame(columns=_COLUMNS)
         out.attrs["params"] = params
@@ -435,11 +478,21 @@ def _check_params(n_perm, half_life_days, bad_z, min_events, min_bad, alpha, max
 
 
 def _params(net, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
-            max_gap_days, period):
+            max_gap_days, period, extra):
     return dict(level=net.level, seed=seed if isinstance(seed, int) else None,
                 n_perm=n_perm, half_life_days=half_life_days, bad_z=bad_z,
                 min_events=min_events, min_bad=min_bad, alpha=alpha,
-                max_gap_days=max_gap_days, period=period)
+                max_gap_days=max_gap_days, period=period, **extra)
+
+
+def _check_extra(extra, alpha):
+    _validate.in_range("candidate_alpha", extra["candidate_alpha"], low=alpha, high=1)
+    _validate.in_range("min_lag_days", extra["min_lag_days"], low=0)
+    _validate.in_range("max_onset_gap_days", extra["max_onset_gap_days"], low=0,
+                       low_inclusive=False)
+    _validate.in_range("control_period_days", extra["control_period_days"], low=0,
+                       low_inclusive=False)
+    _validate.in_range("max_perm", extra["max_perm"], low=19, integer=True)
 
 
 def _check_span(span, lam, half_life_days):
@@ -477,19 +530,111 @@ def _pair_counts(pair, d, has, bad, min_events, min_bad):
         ["pair", "d"]).agg(n=("has", "sum"), nb=("bad", "sum")).unstack(fill_value=0)
     counts = counts.reindex(columns=_COUNT_COLS, fill_value=0)
     counts = counts[(counts[("n", 0)] > 0) & (counts[("n", 1)] > 0)]
-    enough = ((counts[("n", 0)] >= min_events) & (counts[("n", 1)] >= min_events) &
-              (counts[("nb", 0)] >= min_bad) & (counts[("nb", 1)] >= min_bad)).to_numpy()
+    # the change test needs events, not bad ones (the coupling's min_bad is applied
+    # inside _pair_tests)
+    enough = ((counts[("n", 0)] >= min_events) & (counts[("n", 1)] >= min_events)).to_numpy()
     return counts, enough
 
 
 def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
-                controls, max_gap_days, chain_z):
-    """The pair-level test of the ``tested`` pairs (sorted codes), from every event of
-    those pairs (other rows are ignored): effects, circular-shift p-values and chains.
+                controls, max_gap_days, chain_z, zc=None, min_bad=1, change_seed=0,
+                max_perm=999):
+    """The pair-level tests of the ``tested`` pairs (sorted codes), from every event of
+    those pairs (other rows are ignored): the change test (:mod:`._change`, on ``zc``,
+    the person × period controlled quality, or ``z`` without it), the lagged coupling
+    (circular-shift p-values, only for pairs with ``min_bad`` bad events each way) and
+    the escalation chains.
 
     ``draw(resp, b0, nb)`` gives the (nb, G) uniforms of the shifts b0..b0+nb of the
     responding direction ``resp`` (called for resp=1 then 0, batches in order).
     """
+
+    idx = np.flatnonzero(np.isin(pair, tested))
+    o = idx[np.lexsort((t[idx], pair[idx]))]
+    G = len(tested)
+    P_, D_, T_, Z_ = pair[o], d[o], t[o], z[o]
+    gid = np.searchsorted(tested, P_)
+    nb_ = np.zeros((G, 2), np.int64)
+    np.add.at(nb_, (gid, D_), bad[o].astype(np.int64))
+    cpl = (nb_ >= min_bad).all(axis=1)
+    out = {k: np.full(G, np.nan) for k in ("effect_ab", "p_ab", "effect_ba", "p_ba",
+                                           "null_ab", "nullsd_ab", "null_ba", "nullsd_ba")}
+    if cpl.any():
+        csel = np.flatnonzero(cpl)
+        res = _coupling(pair, d, t, z, bad, prov_bad, tested[csel],
+                        draw=lambda resp, b0, nb: draw(resp, b0, nb)[:, csel],
+                        n_perm=n_perm, lam=lam, bad_z=bad_z, controls=controls)
+        for key, resp in (("ab", 1), ("ba", 0)):
+            for j, name in enumerate(("effect", "p", "null", "nullsd")):
+                out[f"{name}_{key}"][csel] = res[resp][j]
+    chains = _chains(D_, T_, Z_, gid, G, max_gap_days, chain_z)
+    _first_move(chains, D_, T_, Z_, gid, bad_z=1.0, within=7.0)
+    out.update(rounds=chains["rounds"], start=chains["start"], end=chains["end"],
+               first_dir=chains["first_dir"])
+    # change test: per pair-direction, time-sorted residual quality (finite only)
+    X_ = (zc[o] if zc is not None else Z_)
+    fin = np.isfinite(X_)
+    grp = gid * 2 + D_
+    r = np.flatnonzero(fin)
+    r = r[np.argsort(grp[r], kind="stable")]
+    gr, x, tt = grp[r], X_[r], T_[r]
+    if len(gr) == 0:                         # no tested pair
+        for name in ("pc", "se", "drop", "onset", "stop", "nperm"):
+            out[f"{name}_ab"] = out[f"{name}_ba"] = np.full(G, np.nan)
+        out["between"] = np.zeros(G)
+        out["contrast"] = np.full(G, np.nan)
+        out["change_first"] = np.zeros(G, np.int64)
+        return out
+    gstart = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
+    gsize = np.diff(np.r_[gstart, len(gr)])
+    gkey = gr[gstart]                        # = 2·pair index + direction, all 2G present
+    _, on, en = _change.drawdown(x, gstart, gsize)
+    keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
+    pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
+                                      max_perm=max_perm)
+    gi = np.repeat(np.arange(len(gstart)), gsize)
+    inseg = (np.arange(len(x)) >= on[gi]) & (np.arange(len(x)) <= en[gi])
+    s_in = np.bincount(gi, weights=x * inseg, minlength=len(gstart))
+    n_in = np.bincount(gi, weights=inseg.astype(float), minlength=len(gstart))
+    s_all = np.bincount(gi, weights=x, minlength=len(gstart))
+    n_out = gsize - n_in
+    drop = np.where(n_out > 0, (s_all - s_in) / np.maximum(n_out, 1), np.nan) - \
+        s_in / np.maximum(n_in, 1)
+    for dd_, key in ((0, "ab"), (1, "ba")):
+        m = gkey % 2 == dd_
+        pi = gkey[m] // 2
+        for name, v in (("pc", pch), ("se", se), ("drop", drop), ("onset", tt[on]),
+                        ("stop", tt[en]), ("nperm", used)):
+            a = np.full(G, np.nan)
+            a[pi] = v[m]
+            out[f"{name}_{key}"] = a
+    # events of the later-dropping direction between the two onsets: it still served
+    # at its usual level after the partner's drop (an order, not a joint shift)
+    first = np.where(out["onset_ab"] <= out["onset_ba"], 0, 1)
+    t1 = np.fmin(out["onset_ab"], out["onset_ba"])
+    t2 = np.fmax(out["onset_ab"], out["onset_ba"])
+    later = fin & (D_ == 1 - first[gid]) & (T_ >= t1[gid]) & (T_ < t2[gid])
+    out["between"] = np.bincount(gid, weights=later.astype(float), minlength=G)
+    # how those services compare with the later side's own drop: as good as before it
+    # (an order) or as bad as after it (a joint shift whose onset was misplaced)
+    xb = np.bincount(gid, weights=np.where(later, X_, 0.0), minlength=G)
+    in_mean = s_in / np.maximum(n_in, 1)
+    later_in = np.full(G, np.nan)
+    for dd_ in (0, 1):
+        m = (gkey % 2 == dd_)
+        v = np.full(G, np.nan)
+        v[gkey[m] // 2] = in_mean[m]
+        later_in = np.where(first == 1 - dd_, v, later_in)
+    out["contrast"] = np.where(out["between"] > 0,
+                               xb / np.maximum(out["between"], 1) - later_in, np.nan)
+    out["change_first"] = first
+    return out
+
+
+def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
+              controls):
+    """The lagged coupling of the ``tested`` pairs: per responding direction
+    (effect, p, null mean, null SD) of the circular-shift test."""
     idx = np.flatnonzero(np.isin(pair, tested))
     # rows of tested pairs sorted by (pair, t)
     o = idx[np.lexsort((t[idx], pair[idx]))]
@@ -539,31 +684,32 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         p_tail = _gpd_tail(v, vn, n_exc)
         pval = np.where((ge < 10) & np.isfinite(p_tail), p_tail, p_perm)
         pval = np.where(np.isfinite(beta), pval, np.nan)
-        res[resp] = (-beta * sdx, pval)
-    chains = _chains(D_, T_, Z_, gid, G, max_gap_days, chain_z)
-    _first_move(chains, D_, T_, Z_, gid, bad_z=1.0, within=7.0)
-    return {"effect_ab": res[1][0], "p_ab": res[1][1], "effect_ba": res[0][0],
-            "p_ba": res[0][1], "rounds": chains["rounds"], "start": chains["start"],
-            "end": chains["end"], "first_dir": chains["first_dir"]}
+        with np.errstate(invalid="ignore"):
+            nm, ns = np.nanmean(vn, axis=0) * sdx, np.nanstd(vn, axis=0) * sdx
+        res[resp] = (-beta * sdx, pval, nm, ns)
+    return res
 
 
-_TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba", "effect_ab", "effect_ba",
-          "p_ab", "p_ba", "rounds", "start", "end", "first_dir"]
+_TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "null_ba",
+          "nullsd_ba", "rounds", "start", "end", "first_dir", "pc_ab", "pc_ba", "se_ab",
+          "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
+          "nperm_ab", "nperm_ba", "between", "contrast", "change_first"]
+_TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
+_INT = ("rounds", "first_dir", "change_first")
 
 
 def _pair_table(counts, enough, tests) -> pd.DataFrame:
     """One row per reciprocal pair (sorted by code): counts and, for tested pairs, the
-    results of :func:`_pair_tests` (days since t0 for start/end)."""
+    results of :func:`_pair_tests` (days since t0 for times)."""
     pairs = counts.index.to_numpy().astype(np.int64)
     out = pd.DataFrame({"pair": pairs, "tested": enough,
                         "n_ab": counts[("n", 0)].to_numpy(np.int64),
                         "n_ba": counts[("n", 1)].to_numpy(np.int64),
                         "bad_ab": counts[("nb", 0)].to_numpy(np.int64),
                         "bad_ba": counts[("nb", 1)].to_numpy(np.int64)})
-    for col in _TABLE[6:]:
-        fill = 0 if col == "rounds" else -1 if col == "first_dir" else np.nan
-        v = np.full(len(out), fill, dtype=np.int64 if col in ("rounds", "first_dir")
-                    else float)
+    for col in _TESTS:
+        fill = 0 if col == "rounds" else -1 if col in _INT else np.nan
+        v = np.full(len(out), fill, dtype=np.int64 if col in _INT else float)
         if tests is not None:
             v[enough] = tests[col]
         out[col] = v
@@ -572,74 +718,203 @@ def _pair_table(counts, enough, tests) -> pd.DataFrame:
 
 def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     """From the per-pair table (sorted by pair code) to the result: false-discovery
-    control over the tested pairs, classification, names, order."""
+    control over the tested pairs, classification, reasons, names, order."""
     n = len(net.node_ids)
     ids = net.node_ids.to_numpy(dtype=object)
     tab = table[table["tested"].to_numpy()]
     tested = tab["pair"].to_numpy()
     G = len(tested)
-    eff_ab, eff_ba = tab["effect_ab"].to_numpy(), tab["effect_ba"].to_numpy()
-    p_ab, p_ba = tab["p_ab"].to_numpy(), tab["p_ba"].to_numpy()
-    pv = np.r_[p_ab, p_ba]
-    qv = _bh(pv)
-    q_ab, q_ba = qv[:G], qv[G:]
+    col = {c: tab[c].to_numpy() for c in _TESTS}
+    eff_ab, eff_ba = col["effect_ab"], col["effect_ba"]
+    p_ab, p_ba = col["p_ab"], col["p_ba"]
+    q_ab, q_ba = _bh_nan(p_ab, p_ba)
     a_ids = ids[tested // n]
     b_ids = ids[tested % n]
-    # pair-level tests, BH over the G tested pairs: "both directions" is an
-    # intersection–union test (p = the larger p); "at least one" a Simes combination
+    # change test: both directions dropped (intersection–union, p = the larger p) or at
+    # least one (Simes); BH over the G tested pairs
+    ca, cb = np.nan_to_num(col["pc_ab"], nan=1.0), np.nan_to_num(col["pc_ba"], nan=1.0)
+    p_both = np.maximum(ca, cb)
+    p_any = np.minimum(np.minimum(2 * np.minimum(ca, cb), np.maximum(ca, cb)), 1.0)
+    q_any = _bh(p_any)
+    se_both = np.where(ca >= cb, col["se_ab"], col["se_ba"])
+    se_any = np.where(ca <= cb, col["se_ab"], col["se_ba"])
+    # lagged coupling (episodic tit-for-tat): both directions, intersection–union
     pa, pb = np.nan_to_num(p_ab, nan=1.0), np.nan_to_num(p_ba, nan=1.0)
-    p_both = np.maximum(pa, pb)
-    p_any = np.minimum(np.minimum(2 * np.minimum(pa, pb), np.maximum(pa, pb)), 1.0)
-    q_both, q_any = _bh(p_both), _bh(p_any)
-    rounds = tab["rounds"].to_numpy()
-    both = q_both <= alpha
-    anyd = q_any <= alpha
-    # a spiral: both directions couple, or one does and a locked-in alternating
-    # escalation (at least four turns) follows its onset
-    spiral = both | (anyd & (rounds >= 4))
-    one = anyd & ~spiral
-    # chronic: both directions credibly bad (the quality layer's sign), no dynamics
+    p_cpl = np.maximum(pa, pb)
+    q_cpl = _bh(p_cpl)
+    lag = np.abs(col["onset_ab"] - col["onset_ba"])
+    gap = params["max_onset_gap_days"]
+    # the two drops belong together: their spans overlap (up to ``gap`` days apart)
+    close = (col["onset_ab"] <= col["stop_ba"] + gap) & (col["onset_ba"] <= col["stop_ab"] + gap)
+    # order: one side's drop came first (by min_lag_days or more) and the other side
+    # still served at its usual level in between (its own change point comes after
+    # those services): an exchange with an initiator, not a joint shift
+    # or: an alternating escalation chain (>= 3 bad turns) begins in the month before a
+    # drop's onset (at most 14 days after it) — the exchange at the onset; its first move
+    # names the initiator
+    # (the onsets' order first; the chain where the onsets do not tell)
+    t1 = np.fmin(col["onset_ab"], col["onset_ba"])
+    by_onset = (lag >= params["min_lag_days"]) & (col["between"] >= 1) & \
+        (col["contrast"] >= 1.0)
+    near = np.zeros(len(t1), bool)
+    for on in (col["onset_ab"], col["onset_ba"]):
+        near |= (col["start"] >= on - 30) & (col["start"] <= on + 14)
+    chain_ok = (col["rounds"] >= 3) & near & ~by_onset & params["chain_order"]
+    ordered = chain_ok | by_onset
+    has_cpl = np.isfinite(p_ab) & np.isfinite(p_ba)
+
+    def decide(level):
+        # hierarchical: the pair is a discovery (Simes, BH over pairs), then its weaker
+        # direction must drop at the same level on its own
+        both = (q_any <= level) & (p_both <= level)
+        spiral_c = both & close & ordered
+        joint = both & close & ~ordered
+        spiral_l = (q_cpl <= level) & ~joint & ~spiral_c & has_cpl
+        one = (q_any <= level) & ~spiral_c & ~joint & ~spiral_l
+        return spiral_c, spiral_l, joint, one
+
+    spiral_c, spiral_l, joint, one = decide(alpha)
+    cand = np.logical_or.reduce(decide(params["candidate_alpha"])) & \
+        ~np.logical_or.reduce((spiral_c, spiral_l, joint, one))
+    spiral = spiral_c | spiral_l
+    # chronic: no change, both directions credibly bad (the quality layer's sign)
     sign = net.edges.set_index(["provider", "client"])["sign"]
     bad_ab_sign = sign.reindex(pd.MultiIndex.from_arrays([a_ids, b_ids])).to_numpy() == "bad"
     bad_ba_sign = sign.reindex(pd.MultiIndex.from_arrays([b_ids, a_ids])).to_numpy() == "bad"
-    chronic = ~spiral & ~one & bad_ab_sign & bad_ba_sign
-    kind = np.where(spiral, "spiral", np.where(one, "one_sided",
-                                               np.where(chronic, "mutual_degradation",
-                                                        "none")))
-    pp = np.where(both, p_both, p_any)
-    qq = np.where(both, q_both, q_any)
-    effect = np.where(both, np.fmin(eff_ab, eff_ba), np.fmax(eff_ab, eff_ba))
-    init = np.where(tab["first_dir"].to_numpy() == 0, a_ids, b_ids)
-    init = np.where(rounds > 0, init, None)
-    t_start = t0 + pd.to_timedelta(tab["start"].to_numpy(), unit="D")
-    t_end = t0 + pd.to_timedelta(tab["end"].to_numpy(), unit="D")
+    chronic = ~spiral & ~one & ~joint & bad_ab_sign & bad_ba_sign
+    kind = np.select([spiral, joint, one, chronic],
+                     ["spiral", "joint_shift", "one_sided", "chronic_conflict"], "none")
+    use_both = spiral_c | joint
+    pp = np.select([use_both, spiral_l], [p_both, p_cpl], p_any)
+    qq = np.select([spiral_l], [q_cpl], q_any)
+    pse = np.select([use_both, spiral_l], [se_both, np.nan], se_any)
+    effect = np.where((q_ab <= alpha) & (q_ba <= alpha), np.fmin(eff_ab, eff_ba),
+                      np.fmax(eff_ab, eff_ba))
+    first = col["change_first"]
+    dropped = np.where(ca <= cb, 0, 1)          # one-sided: the direction that dropped
+    chain_init = np.where(col["first_dir"] == 0, a_ids, b_ids)
+    init = np.select([spiral_c, spiral_l, one],
+                     [np.where(chain_ok, chain_init, np.where(first == 0, a_ids, b_ids)),
+                      np.where(col["rounds"] > 0, chain_init, None),
+                      np.where(dropped == 0, a_ids, b_ids)], None)
+    on_first = np.fmin(col["onset_ab"], col["onset_ba"])
+    on_one = np.where(dropped == 0, col["onset_ab"], col["onset_ba"])
+    st_one = np.where(dropped == 0, col["stop_ab"], col["stop_ba"])
+    start = np.select([spiral_c, joint, one, spiral_l],
+                      [np.where(chain_ok, col["start"], on_first), on_first, on_one,
+                       col["start"]], np.nan)
+    end = np.select([use_both, one, spiral_l],
+                    [np.fmax(col["stop_ab"], col["stop_ba"]), st_one, col["end"]], np.nan)
+    reason = _reasons(kind, cand, p_both, q_any, q_cpl, lag, col["between"], first,
+                      dropped, a_ids, b_ids, params, chain_ok, col["rounds"], init, spiral_l)
     out = pd.DataFrame({
-        "a": a_ids, "b": b_ids, "kind": kind, "initiator": init,
-        "start": t_start.round("s"), "end": t_end.round("s"),
-        "rounds": rounds.astype("int64"), "effect": effect, "p": pp, "q": qq,
+        "a": a_ids, "b": b_ids, "kind": kind, "candidate": cand, "initiator": init,
+        "start": (t0 + pd.to_timedelta(start, unit="D")).round("s"),
+        "end": (t0 + pd.to_timedelta(end, unit="D")).round("s"),
+        "rounds": col["rounds"].astype("int64"), "effect": effect, "p": pp, "q": qq,
+        "p_mc_se": pse, "drop_ab": col["drop_ab"], "drop_ba": col["drop_ba"],
+        "onset_ab": (t0 + pd.to_timedelta(col["onset_ab"], unit="D")).round("s"),
+        "onset_ba": (t0 + pd.to_timedelta(col["onset_ba"], unit="D")).round("s"),
+        "p_change_ab": col["pc_ab"], "p_change_ba": col["pc_ba"],
         "effect_ab": eff_ab, "effect_ba": eff_ba, "p_ab": p_ab, "p_ba": p_ba,
         "q_ab": q_ab, "q_ba": q_ba,
         "n_ab": tab["n_ab"].to_numpy(), "n_ba": tab["n_ba"].to_numpy(),
-        "bad_ab": tab["bad_ab"].to_numpy(), "bad_ba": tab["bad_ba"].to_numpy()})
-    out.loc[out["rounds"] == 0, ["start", "end"]] = pd.NaT
+        "bad_ab": tab["bad_ab"].to_numpy(), "bad_ba": tab["bad_ba"].to_numpy(),
+        "reason": reason})
     rest = table[~table["tested"].to_numpy()]
     if len(rest):
         rp = rest["pair"].to_numpy()
+        me = params["min_events"]
+        nab, nba = rest["n_ab"].to_numpy(), rest["n_ba"].to_numpy()
+        why = [f"too few events with a quality ({x} a→b, {y} b→a; min_events={me})"
+               for x, y in zip(nab, nba)]
         ins = pd.DataFrame({
-            "a": ids[rp // n], "b": ids[rp % n], "kind": "insufficient",
-            "n_ab": rest["n_ab"].to_numpy(), "n_ba": rest["n_ba"].to_numpy(),
+            "a": ids[rp // n], "b": ids[rp % n], "kind": "insufficient", "candidate": False,
+            "n_ab": nab, "n_ba": nba,
             "bad_ab": rest["bad_ab"].to_numpy(), "bad_ba": rest["bad_ba"].to_numpy(),
-            "rounds": 0})
+            "rounds": 0, "reason": why})
         out = pd.concat([out, ins], ignore_index=True) if len(out) else ins
     out = out.reindex(columns=_COLUMNS)
     out["rounds"] = out["rounds"].fillna(0).astype("int64")
-    for col in ("n_ab", "n_ba", "bad_ab", "bad_ba"):
-        out[col] = out[col].astype("int64")
+    out["candidate"] = out["candidate"].fillna(False).astype(bool)
+    for c in ("n_ab", "n_ba", "bad_ab", "bad_ba"):
+        out[c] = out[c].astype("int64")
+    for c in ("start", "end", "onset_ab", "onset_ba"):
+        out[c] = pd.to_datetime(out[c])
     out = out.sort_values(["q", "effect", "a", "b"], ascending=[True, False, True, True],
                           na_position="last", kind="mergesort").reset_index(drop=True)
     out.attrs["params"] = params
     out.attrs["n_tested"] = int(G)
+    out.attrs["reciprocity"] = _pooled(col, G)
     return out
+
+
+def _bh_nan(p_ab, p_ba):
+    """BH over all finite direction p-values (descriptive q_ab, q_ba)."""
+    pv = np.r_[p_ab, p_ba]
+    q = np.full(len(pv), np.nan)
+    fin = np.isfinite(pv)
+    if fin.any():
+        q[fin] = _bh(pv[fin])
+    return q[:len(p_ab)], q[len(p_ab):]
+
+
+def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, b, params,
+             chain, rounds, init, lagged):
+    """One sentence per tested pair: why it got its kind."""
+    out = []
+    for i, k in enumerate(kind):
+        if k == "spiral" and chain[i]:
+            r = (f"both directions dropped (q={q_any[i]:.2g}, weaker p={p_both[i]:.2g}) after an alternating "
+                 f"exchange of {rounds[i]} bad turns that {init[i]} began")
+        elif k == "spiral" and not lagged[i]:
+            f = a[i] if first[i] == 0 else b[i]
+            s = b[i] if first[i] == 0 else a[i]
+            r = (f"both directions dropped (q={q_any[i]:.2g}, weaker p={p_both[i]:.2g}): "
+                 f"{f}'s service first, "
+                 f"{s}'s {lag[i]:.0f} days later after {int(between[i])} usual services")
+        elif k == "spiral":
+            r = f"bad service returned both ways (lagged coupling q={q_cpl[i]:.2g})"
+        elif k == "joint_shift":
+            r = (f"both directions dropped together (q={q_any[i]:.2g}, onsets "
+                 f"{lag[i]:.0f} days apart, no order): a common cause, not retaliation")
+        elif k == "one_sided":
+            w = a[i] if dropped[i] == 0 else b[i]
+            r = f"only {w}'s service dropped (q={q_any[i]:.2g})"
+        elif k == "chronic_conflict":
+            r = "bad both ways from the start, no change (q of a drop " \
+                f"{q_any[i]:.2g})"
+        else:
+            r = f"no drop in either direction (q={q_any[i]:.2g})"
+        if cand[i]:
+            r += "; candidate: a finding at q <= " + f"{params['candidate_alpha']:g}"
+        out.append(r)
+    return out
+
+
+def _pooled(col, G):
+    """Organisation-level negative reciprocity: the coupling effects of all tested
+    directions, each centred on its own circular-shift null mean and scaled by its null
+    SD, pooled by a random-effects mean (DerSimonian & Laird 1986)."""
+    eff = np.r_[col["effect_ab"], col["effect_ba"]]
+    nm = np.r_[col["null_ab"], col["null_ba"]]
+    ns = np.r_[col["nullsd_ab"], col["nullsd_ba"]]
+    ok = np.isfinite(eff) & np.isfinite(nm) & (ns > 0)
+    m = int(ok.sum())
+    if m < 2:
+        return dict(estimate=np.nan, se=np.nan, z=np.nan, p=np.nan, n_directions=m)
+    y, v = eff[ok] - nm[ok], ns[ok] ** 2
+    w = 1 / v
+    fixed = (w * y).sum() / w.sum()
+    qstat = (w * (y - fixed) ** 2).sum()
+    tau2 = max(0.0, (qstat - (m - 1)) / (w.sum() - (w ** 2).sum() / w.sum()))
+    wr = 1 / (v + tau2)
+    est = float((wr * y).sum() / wr.sum())
+    se = float(np.sqrt(1 / wr.sum()))
+    from math import erfc, sqrt
+    zz = est / se
+    return dict(estimate=est, se=se, z=float(zz), p=float(0.5 * erfc(zz / sqrt(2))),
+                tau2=float(tau2), n_directions=m)
 
 
 def _moments(y, C1, C2, g, G):

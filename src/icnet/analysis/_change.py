@@ -1,0 +1,277 @@
+"""The change test of :func:`icnet.retaliation_spirals`: a drop in a pair's mutual service.
+
+Private helpers, all vectorised across pair-directions (no Python loop over pairs or
+events). See docs/methods/spirals.md for the method and its references.
+
+- :func:`person_period_control`: an event's quality net of its provider's service to
+  *others* and its client's service received from *others* in the same period
+  (leave-the-pair-out person × period effects: a unit's bad month, a person's bad
+  month, and the specificity check "is the drop targeted at the partner?").
+- :func:`drawdown`: the largest drop of the centred cumulative sum (CUSUM) of each
+  group's series — a drop that lasts to the end (lock-in) or a segment (an episode)
+  — with its start and end rows.
+- :func:`drop_test`: a sequential permutation p-value of that drop per group (Besag &
+  Clifford 1991), its Monte Carlo standard error, with permutations drawn by a
+  counter-based hash of (seed, group key, permutation, row) so that a group's p-value
+  does not depend on which other groups are tested.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _splitmix(x):
+    """SplitMix64 finaliser on a uint64 array (Steele, Lea & Flood 2014): a counter-based
+    generator, so the uniform of (seed, key, permutation, row) needs no state."""
+    with np.errstate(over="ignore"):
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def uniforms(seed: int, key, perm, row):
+    """U(0, 1) for each (key, perm, row) — broadcastable uint64-convertible arrays."""
+    with np.errstate(over="ignore"):
+        h = _splitmix(np.uint64(seed % 2 ** 64) ^ _splitmix(np.asarray(key, np.uint64)))
+        h = _splitmix(h ^ np.asarray(perm, np.uint64) * np.uint64(0xD1B54A32D192ED03))
+        h = _splitmix(h ^ np.asarray(row, np.uint64))
+    return (h >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+
+
+def person_period_control(p, c, t_days, z, *, period_days: float = 28.0,
+                          prior: float = 3.0):
+    """``z`` minus its provider's and its client's leave-the-pair-out period means.
+
+    For event *e* of provider A to client B in period *m*: A's mean quality to
+    clients other than B in *m* and B's mean quality received from providers other
+    than A in *m*, each shrunk towards 0 by ``prior`` pseudo-events, are subtracted.
+    A drop that A shows to everybody (a bad month of A or of A's unit) or that B
+    reports of everybody is not a drop *in the pair*.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([0, 0, 0, 0]); c = np.array([1, 2, 2, 2])
+    >>> z = np.array([-1.0, -1.0, -1.0, -1.0]); t = np.zeros(4)
+    >>> # A is as bad to C (3 events, shrunk by 3 pseudo-events: -0.5) as to B
+    >>> float(person_period_control(p, c, t, z)[0])
+    -0.5
+    """
+    prov = loo_side(p, c, t_days, z, period_days=period_days, prior=prior)
+    cli = loo_side(c, p, t_days, z, period_days=period_days, prior=prior)
+    return np.where(np.isfinite(z), z - prov - cli, np.nan)
+
+
+def loo_side(who, other, t_days, z, *, period_days: float = 28.0, prior: float = 3.0):
+    """Per event: the mean ``z`` of ``who``'s events with anybody but ``other`` in the
+    same period, shrunk towards 0 by ``prior`` pseudo-events (one side of
+    :func:`person_period_control`; the rows must hold all of ``who``'s events)."""
+    who = np.asarray(who, np.int64)
+    other = np.asarray(other, np.int64)
+    m = np.floor(np.asarray(t_days, float) / period_days).astype(np.int64)
+    ok = np.isfinite(z)
+    zz = np.where(ok, z, 0.0)
+    w = ok.astype(float)
+    if len(m) == 0:
+        return np.zeros(0)
+    k1, inv1 = np.unique(np.c_[who, m], axis=0, return_inverse=True)
+    k2, inv2 = np.unique(np.c_[who, other, m], axis=0, return_inverse=True)
+    inv1, inv2 = inv1.ravel(), inv2.ravel()
+    s1 = np.bincount(inv1, weights=zz)[inv1]
+    n1 = np.bincount(inv1, weights=w)[inv1]
+    s2 = np.bincount(inv2, weights=zz)[inv2]
+    n2 = np.bincount(inv2, weights=w)[inv2]
+    return (s1 - s2) / (n1 - n2 + prior)
+
+
+def _seg_runmax_drop(S, gstart, gsize, tot):
+    """Max over k of (max_{j<=k} S_j − S_k) per contiguous group, with S_0 = 0 allowed,
+    via one maximum.accumulate on group-offset values (``tot`` bounds each group's |S|)."""
+    off = np.repeat(np.r_[0.0, np.cumsum(2 * tot + 1.0)][:-1], gsize)
+    Sp = S + off
+    rm = np.maximum(np.maximum.accumulate(Sp), off)
+    dd = rm - Sp
+    return dd, rm - off
+
+
+def _window(gsize):
+    """MOSUM bandwidth per group: about a twelfth of its events (a month of a year),
+    at least 5 and at most 30 events."""
+    return np.clip(np.round(gsize / 12.0), 5, 30).astype(np.int64)
+
+
+def _stats(x, gstart, gsize, where=False):
+    """Per group: T = max(CUSUM drawdown / sqrt(n), lowest MOSUM window sum / sqrt(w)),
+    both of the group-centred series; with ``where`` also the onset and end rows."""
+    G = len(gstart)
+    g = np.repeat(np.arange(G), gsize)
+    mean = np.bincount(g, weights=x, minlength=G) / gsize
+    xc = x - mean[g]
+    S = np.cumsum(xc)
+    base = np.r_[0.0, S[gstart[1:] - 1]] if G else np.zeros(0)
+    S = S - np.repeat(base, gsize)
+    tot = np.bincount(g, weights=np.abs(xc), minlength=G)
+    dd, rm = _seg_runmax_drop(S, gstart, gsize, tot)
+    dmax = np.maximum.reduceat(dd, gstart) if G else np.zeros(0)
+    # MOSUM: sum of w consecutive centred values, w per group (S with S_0 = 0)
+    w = np.minimum(_window(gsize), gsize)
+    idx = np.arange(len(x))
+    rel = idx - np.repeat(gstart, gsize)
+    Sprev = S - xc                                   # S_{k-1} (0 at the group's start)
+    endw = idx + w[g] - 1
+    okw = rel + w[g] <= gsize[g]
+    mos = np.where(okw, Sprev - S[np.minimum(endw, len(x) - 1)], -np.inf)
+    mmax = np.maximum.reduceat(mos, gstart) if G else np.zeros(0)
+    t_cusum = dmax / np.sqrt(gsize)
+    t_mosum = mmax / np.sqrt(w)
+    if not where:
+        return t_cusum, t_mosum
+    # the drop is located by the CUSUM (the least-squares change point of the segment);
+    # the MOSUM window only where the CUSUM finds no fall at all
+    use_m = dmax <= 0
+    # CUSUM: end = first row reaching the largest drop; onset = row after the last
+    # running-max position before it
+    is_max = dd >= np.repeat(dmax, gsize) - 1e-12
+    end_c = pd.Series(np.where(is_max, idx, len(x))).groupby(g).min().to_numpy()
+    peak = rm[end_c]
+    cand = np.where((np.abs(S - peak[g]) <= 1e-9 * (1 + np.abs(peak[g]))) &
+                    (idx <= end_c[g]), idx, -1)
+    last = pd.Series(cand).groupby(g).max().to_numpy()
+    on_c = np.minimum(np.where(last >= gstart, last + 1, gstart), end_c)
+    # MOSUM: the first window with the lowest sum
+    is_m = okw & (mos >= np.repeat(mmax, gsize) - 1e-12)
+    on_m = pd.Series(np.where(is_m, idx, len(x))).groupby(g).min().to_numpy()
+    end_m = on_m + w - 1
+    return (t_cusum, t_mosum), np.where(use_m, on_m, on_c), np.where(use_m, end_m, end_c)
+
+
+def drawdown(x, gstart, gsize):
+    """Per contiguous group of the (time-sorted) series ``x``: the two drop statistics
+    (largest CUSUM drawdown / sqrt(n), lowest MOSUM window sum / sqrt(w)), the first
+    row (onset) and the last row (end) of the CUSUM's drop, global indices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.r_[np.ones(10), -np.ones(10)]
+    >>> (cusum, mosum), on, end = drawdown(x, np.array([0]), np.array([20]))
+    >>> round(float(cusum[0]), 3), int(on[0]), int(end[0])
+    (2.236, 10, 19)
+    """
+    return _stats(x, gstart, gsize, where=True)
+
+
+def drop_test(x, gstart, gsize, keys, *, seed: int, h: int = 5, max_perm: int = 999,
+              first: int = 19, budget: float = 4e6):
+    """Sequential permutation p-value of each group's drop (see module doc).
+
+    Both statistics of :func:`drawdown` (CUSUM: a lasting drop; MOSUM: a short episode)
+    are compared with the same permutations of the group's values; p is the Bonferroni
+    combination min(1, 2·min(p_cusum, p_mosum)), each p = (1 + count) / (1 + L) over
+    the L permutations drawn. Permutations are added in batches (``first``, then
+    doubling, up to ``max_perm``) for the groups where either count is still below ``h``
+    (Besag & Clifford 1991): a group far from significance stops early, one near the
+    decision gets up to ``max_perm``. Returns (p, se, L), se the Monte Carlo standard
+    error 2·sqrt(p'(1 − p') / L) of the smaller p'.
+    """
+    G = len(gstart)
+    (oc, om), _, _ = drawdown(x, gstart, gsize)
+    gc = np.zeros(G, np.int64)
+    gm = np.zeros(G, np.int64)
+    used = np.zeros(G, np.int64)
+    active = np.ones(G, bool)
+    keys = np.asarray(keys, np.uint64)
+    done_to = 0
+    step = first
+    g_all = np.repeat(np.arange(G), gsize)
+    row_all = np.arange(len(x)) - np.repeat(gstart, gsize)
+    while active.any() and done_to < max_perm:
+        nb_total = min(step, max_perm - done_to)
+        act = np.flatnonzero(active)
+        sel = active[g_all]
+        xs, gs, rs = x[sel], g_all[sel], row_all[sel]
+        size_a = gsize[act]
+        start_a = np.r_[0, np.cumsum(size_a)[:-1]]
+        gl = np.repeat(np.arange(len(act)), size_a).astype(float)
+        per = max(1, int(budget // max(len(xs), 1)))
+        ka = keys[gs]
+        for b0 in range(done_to, done_to + nb_total, per):
+            B = min(per, done_to + nb_total - b0)
+            perms = np.arange(b0, b0 + B, dtype=np.uint64)[:, None]
+            u = uniforms(seed, ka[None, :], perms, rs[None, :])
+            u += gl[None, :]
+            u += (np.arange(B) * float(len(act)))[:, None]
+            o = np.argsort(u.ravel())
+            xp = np.tile(xs, B)[o]
+            st = (np.arange(B)[:, None] * len(xs) + start_a[None, :]).ravel()
+            sz = np.tile(size_a, B)
+            tc, tm = _stats(xp, st, sz)
+            gc[act] += (tc.reshape(B, -1) >= oc[act][None, :] - 1e-9).sum(axis=0)
+            gm[act] += (tm.reshape(B, -1) >= om[act][None, :] - 1e-9).sum(axis=0)
+        used[act] += nb_total
+        done_to += nb_total
+        active = active & ((gc < h) | (gm < h))
+        step = step * 2
+    pc = (1 + gc) / (1 + used)
+    pm = (1 + gm) / (1 + used)
+    pmin = np.minimum(pc, pm)
+    p = np.minimum(2 * pmin, 1.0)
+    se = 2 * np.sqrt(pmin * (1 - pmin) / np.maximum(used, 1))
+    # beyond the count's resolution (fewer than h exceedances after max_perm): the
+    # asymptotic tail bounds of the two statistics give p there
+    far = (gc < h) | (gm < h)
+    if far.any():
+        tail = tail_bound(x, gstart, gsize, oc, om)
+        p = np.where(far, np.minimum(p, tail), p)
+        se = np.where(far, np.nan, se)
+    return p, se, used
+
+
+def tail_bound(x, gstart, gsize, t_cusum, t_mosum):
+    """Asymptotic upper bounds of the two drop statistics' p-values, combined by
+    Bonferroni: the CUSUM drawdown is at most the range of a Brownian bridge (Kuiper's
+    distribution, P(R > r) = 2 Σ (4k²r² − 1) exp(−2k²r²)); the lowest of n − w + 1 MOSUM
+    windows by a Bonferroni bound on normal window sums. Both in units of the group's
+    SD.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = tail_bound(np.r_[np.ones(50), -np.ones(50)], np.array([0]), np.array([100]),
+    ...                np.array([5.0]), np.array([0.0]))
+    >>> bool(b[0] < 1e-15)
+    True
+    """
+    kuiper, mos = _bounds(x, gstart, gsize, t_cusum, t_mosum)
+    return np.minimum(2 * np.minimum(kuiper, mos), 1.0)
+
+
+def _erfc(v):
+    """Vectorised erfc (scipy is not a core dependency)."""
+    from math import erfc
+    return np.frompyfunc(erfc, 1, 1)(v).astype(float)
+
+
+def _bounds(x, gstart, gsize, t_cusum, t_mosum):
+    from math import sqrt
+
+    G = len(gstart)
+    g = np.repeat(np.arange(G), gsize)
+    mean = np.bincount(g, weights=x, minlength=G) / gsize
+    var = np.bincount(g, weights=(x - mean[g]) ** 2, minlength=G) / gsize
+    sd = np.sqrt(np.maximum(var, 1e-300))
+    r = t_cusum / sd
+    k = np.arange(1, 11)[:, None]
+    kuiper = 2 * ((4 * k ** 2 * r[None, :] ** 2 - 1) *
+                  np.exp(-2 * k ** 2 * r[None, :] ** 2)).sum(axis=0)
+    kuiper = np.where(r < 0.5, 1.0, np.clip(kuiper, 0, 1))
+    w = np.minimum(_window(gsize), gsize)
+    zm = t_mosum / sd
+    phi = 0.5 * _erfc(zm / sqrt(2))
+    mos = np.clip((gsize - w + 1) * phi, 0, 1)
+    return kuiper, mos
