@@ -923,8 +923,8 @@ def _expected_from_agreements(ev, agr, ppl):
 
 def from_process_log(log, *, case: str = "case", activity: str = "activity",
                      resource: str = "resource", timestamp: str = "timestamp",
-                     people=None, scale=(1, 5), errors: str = "raise", tz: str = "UTC"
-                     ) -> ServiceNetwork:
+                     people=None, scale=(1, 5), errors: str = "raise", tz: str = "UTC",
+                     calendar=None) -> ServiceNetwork:
     """Turn a process-mining or ticketing log into provider → client hand-overs.
 
     Within each case, events are ordered by time; when step *i* is done by
@@ -936,6 +936,15 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
     is the hand-over-of-work relation of van der Aalst, Reijers & Song (2005)
     without indirect succession.
 
+    What the delay means depends on what the log's timestamps record: with
+    one timestamp per step (XES ``time:timestamp``, a ticket's status or
+    assignment change) it is the time the case sat between step *i* and
+    step *i+1* (queueing plus work of the next resource); with completion
+    timestamps it is the next resource's lead time; with start timestamps
+    the provider's own processing time. Nothing else is assumed: a log has
+    no satisfaction, so ``satisfaction`` stays missing (never a neutral
+    value) and the edges' ``satisfaction_n`` is 0.
+
     Parameters
     ----------
     log : DataFrame or path
@@ -943,6 +952,10 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
         Column names in ``log``.
     people, scale, errors, tz
         As in :func:`from_events`.
+    calendar : icnet.worktime.WorkCalendar or dict, optional
+        Measure ``delay_hours`` in working hours (weekly schedule, holidays,
+        time zone) instead of wall-clock hours; a dict maps each *provider*
+        (the resource handing over) to its calendar, key ``None`` the default.
 
     Returns
     -------
@@ -1005,6 +1018,12 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
         "delivered_at": nxt["t"].to_numpy()[hand],
         "service": df["activity"].to_numpy()[hand],
     })
+    if calendar is not None:
+        from .worktime import working_hours
+
+        ev["delay_hours"] = working_hours(ev["requested_at"], ev["delivered_at"], calendar,
+                                          unit=ev["provider"] if isinstance(calendar, dict)
+                                          else None)
     net = from_events(ev, people=people, scale=scale, errors=errors)
     if badrow.any():
         d = raw.loc[badrow].reset_index(drop=True)
