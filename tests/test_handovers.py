@@ -188,3 +188,14 @@ def test_bpic2013_pingpong_pairs_reproduced_by_independent_count():
     for a, b, n, c in top[["team_a", "team_b", "bounces", "cases"]].itertuples(index=False):
         assert want[(a, b)] == n and want_cases[(a, b)] == c
     assert sum(want.values()) == int(pp["bounces"].sum())
+
+
+def test_vectorised_two_sided_fisher_equals_scipy():
+    from scipy.stats import fisher_exact
+
+    rng = np.random.default_rng(0)
+    t = rng.integers(0, 25, (60, 4))
+    M, n, N = t.sum(1), t[:, 0] + t[:, 2], t[:, 0] + t[:, 1]
+    got = h._fisher_two_sided(t[:, 0], M, n, N)
+    want = [fisher_exact([[a, b], [c, d]])[1] for a, b, c, d in t]
+    np.testing.assert_allclose(got, want, rtol=1e-9)

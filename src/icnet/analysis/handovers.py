@@ -448,19 +448,23 @@ def escalations(log, *, case: str = "case", team: str = "group", timestamp: str 
 
 
 def _fisher_two_sided(x, M, n, N) -> np.ndarray:
-    """Two-sided Fisher exact p (sum of tables no more likely than the observed), vectorised
-    over tables with the hypergeometric pmf; loops only over the distinct table sizes."""
+    """Two-sided Fisher exact p (sum of the tables no more likely than the observed one),
+    for many 2 × 2 tables at once: every table's support is laid end to end and the
+    hypergeometric pmf evaluated in one call, then summed per table."""
     x, M, n, N = (np.asarray(z, np.int64) for z in (x, M, n, N))
+    lo = np.maximum(0, N + n - M)
+    hi = np.minimum(n, N)
+    size = np.maximum(hi - lo + 1, 0)
     out = np.ones(len(x))
-    for i in range(len(x)):       # one small vector per team (teams, not events)
-        lo, hi = max(0, N[i] + n[i] - M[i]), min(n[i], N[i])
-        if hi <= lo:
-            continue
-        k = np.arange(lo, hi + 1)
-        pmf = stats.hypergeom.pmf(k, M[i], n[i], N[i])
-        p0 = stats.hypergeom.pmf(x[i], M[i], n[i], N[i])
-        out[i] = min(1.0, pmf[pmf <= p0 * (1 + 1e-7)].sum())
-    return out
+    if not len(x) or size.sum() == 0:
+        return out
+    tab = np.repeat(np.arange(len(x)), size)
+    k = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size) + lo[tab]
+    logpmf = stats.hypergeom.logpmf(k, M[tab], n[tab], N[tab])
+    p0 = stats.hypergeom.logpmf(x, M, n, N)
+    keep = logpmf <= p0[tab] + 1e-7
+    s = np.bincount(tab, weights=np.where(keep, np.exp(logpmf), 0.0), minlength=len(x))
+    return np.where(size > 1, np.minimum(s, 1.0), 1.0)
 
 
 def holding_times(log, *, case: str = "case", team: str = "group",
