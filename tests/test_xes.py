@@ -118,3 +118,11 @@ def test_read_tickets_wide_shape_and_errors():
     bad = dict(wide, when=["2024-01-01", "soon", "2024-01-02"])
     with pytest.raises(icnet.SchemaError, match="rows \\[1\\]"):
         read_tickets(bad, case="key", timestamp="when", status="status")
+
+
+def test_from_process_log_reads_xes_files(xes_file):
+    net = icnet.from_process_log(xes_file, activity="concept:name", resource="org:group",
+                                 timestamp="time:timestamp")
+    assert net.n_events == 1
+    e = net.edges.iloc[0]
+    assert (e["provider"], e["client"], e["delay_mean"]) == ("G1", "G2", pytest.approx(1 + 0.5 / 3600))

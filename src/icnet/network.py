@@ -921,6 +921,18 @@ def _expected_from_agreements(ev, agr, ppl):
     return out
 
 
+def _read_log_file(log):
+    """An XES file (``.xes``/``.xes.gz``) is read by icnet._xes.read_xes; anything else is
+    left to io.read_table (frames, dicts, CSV/Parquet paths)."""
+    import os
+
+    if isinstance(log, (str, os.PathLike)) and str(log).lower().endswith((".xes", ".xes.gz")):
+        from ._xes import read_xes
+
+        return read_xes(log)
+    return log
+
+
 def from_process_log(log, *, case: str = "case", activity: str = "activity",
                      resource: str = "resource", timestamp: str = "timestamp",
                      people=None, scale=(1, 5), errors: str = "raise", tz: str = "UTC",
@@ -948,6 +960,10 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
     Parameters
     ----------
     log : DataFrame or path
+        A table, a CSV/Parquet file, or an XES event log (``.xes``/``.xes.gz``,
+        read by :func:`icnet.read_xes`: trace name in ``case``, event
+        attributes under their keys, e.g. ``resource="org:group",
+        timestamp="time:timestamp", activity="concept:name"``).
     case, activity, resource, timestamp : str
         Column names in ``log``.
     people, scale, errors, tz
@@ -983,7 +999,7 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
                       ("timestamp", timestamp)):
         if not isinstance(col, str):
             raise ParameterError(f"The '{name}' parameter must be a column name (str).")
-    raw = io.read_table(log, "events")
+    raw = io.read_table(_read_log_file(log), "events")
     missing = [c for c in (case, activity, resource, timestamp) if c not in raw]
     if missing:
         raise SchemaError(
