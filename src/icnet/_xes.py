@@ -174,6 +174,14 @@ def _typed(values: list, kind: str, tz: str) -> pd.Series:
     return s
 
 
+def _has_offset(s: pd.Series) -> bool:
+    """Whether text timestamps carry a UTC offset or 'Z' (then they are parsed as UTC)."""
+    v = s.dropna()
+    if not len(v) or not isinstance(v.iloc[0], str):
+        return False
+    return bool(v.astype(str).str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).any())
+
+
 def read_tickets(data: Any, *, case: str, timestamp: str, status: str | None = None,
                  group: str | None = None, resource: str | None = None,
                  field: str | None = None, new: str | None = None,
@@ -253,7 +261,12 @@ def read_tickets(data: Any, *, case: str, timestamp: str, status: str | None = N
     if missing:
         raise SchemaError(f"tickets table is missing column(s) {missing}; it has "
                           f"{list(raw.columns)[:20]}. Name the right columns in read_tickets().")
-    ts = pd.to_datetime(raw[timestamp], errors="coerce", format="mixed")
+    ts = raw[timestamp]
+    if not pd.api.types.is_datetime64_any_dtype(ts):
+        try:                                   # the fast path: one ISO 8601 layout
+            ts = pd.to_datetime(ts, format="ISO8601", utc=_has_offset(ts))
+        except (ValueError, TypeError):
+            ts = pd.to_datetime(ts, errors="coerce", format="mixed", utc=_has_offset(ts))
     if ts.dt.tz is None:
         ts = ts.dt.tz_localize(tz)
     else:

@@ -321,7 +321,8 @@ def sla_clocks(log, *, case: str = "case", timestamp: str = "timestamp",
         rows = np.flatnonzero(ts.isna().to_numpy())[:5].tolist()
         raise SchemaError(f"sla_clocks: column {timestamp!r} has {int(ts.isna().sum())} "
                           f"missing or invalid times (rows {rows}). Fix or drop them.")
-    df = pd.DataFrame({"case": log[case].to_numpy(), "t": ts.to_numpy(),
+    df = pd.DataFrame({"case": log[case].to_numpy(),
+                       "t": ts.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]"),
                        "s": log[status].astype(object).to_numpy(),
                        "u": log[unit].to_numpy() if unit else None,
                        "row": np.arange(len(log))})
@@ -361,6 +362,8 @@ def sla_clocks(log, *, case: str = "case", timestamp: str = "timestamp",
     out = pd.DataFrame({"case": agg.index.to_numpy(), "opened_at": agg["opened_at"].to_numpy(),
                         "responded_at": t_resp.reindex(agg.index).to_numpy(),
                         "resolved_at": t_res.reindex(agg.index).to_numpy()})
+    for col in ("opened_at", "responded_at", "resolved_at"):
+        out[col] = pd.to_datetime(out[col]).dt.tz_localize("UTC")
     out["response_hours"] = np.where(out["responded_at"].isna(), np.nan, agg["resp"].to_numpy())
     out["resolution_hours"] = np.where(out["resolved_at"].isna(), np.nan,
                                        agg["res"].to_numpy())

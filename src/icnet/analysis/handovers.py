@@ -68,9 +68,10 @@ def support_line(team) -> np.ndarray:
     >>> support_line(["G97", "G230 2nd", "V5 3rd"]).tolist()
     [1, 2, 3]
     """
-    s = pd.Series(np.asarray(team, dtype=object)).astype(str)
-    n = s.str.extract(r"(\d)\s*(?:st|nd|rd|th)\b", flags=re.IGNORECASE)[0]
-    return pd.to_numeric(n, errors="coerce").fillna(1).astype("int64").to_numpy()
+    codes, uniq = pd.factorize(pd.Series(np.asarray(team, dtype=object)).astype(str))
+    n = pd.Series(uniq).str.extract(r"(\d)\s*(?:st|nd|rd|th)\b", flags=re.IGNORECASE)[0]
+    per = pd.to_numeric(n, errors="coerce").fillna(1).astype("int64").to_numpy()
+    return per[codes] if len(per) else np.zeros(len(codes), dtype="int64")
 
 
 def visits(log, *, case: str = "case", team: str = "group", timestamp: str = "timestamp",
@@ -125,8 +126,10 @@ def visits(log, *, case: str = "case", team: str = "group", timestamp: str = "ti
     keep = ~(bad_t | bad_g | bad_c)
     dropped = {"missing_time": int(bad_t.sum()), "missing_team": int((bad_g & ~bad_t).sum()),
                "missing_case": int((bad_c & ~bad_t & ~bad_g).sum())}
+    # naive UTC datetime64 inside (a tz-aware .to_numpy() would be an object array)
+    t_utc = ts.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
     df = pd.DataFrame({"case": cs.to_numpy()[keep], "team": tm.to_numpy()[keep],
-                       "t": ts.to_numpy()[keep], "row": np.flatnonzero(keep)})
+                       "t": t_utc[keep], "row": np.flatnonzero(keep)})
     df = df.sort_values(["case", "t", "row"], kind="mergesort").reset_index(drop=True)
     c = df["case"].to_numpy()
     g = df["team"].to_numpy()
