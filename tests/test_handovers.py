@@ -70,15 +70,18 @@ def test_pingpong_counts_match_an_independent_count_on_generated_logs():
 def test_pingpong_test_is_the_hypergeometric_of_the_2x2_table():
     from scipy.stats import fisher_exact
 
-    log = h.simulate_tickets(n_cases=300, n_teams=5, pingpong=[("T0", "T1")], seed=2)
+    log = h.simulate_tickets(n_cases=300, n_teams=5, pingpong=[("T0", "T1"), ("T2", "T1")],
+                             seed=2)
     v = h.visits(log)
     pp = h.pingpong(v)
     r = pp.iloc[0]
+    assert r.team_b == "T1"
     mid = v[v["prev_team"].notna() & v["next_team"].notna() & (v["team"] == r.team_b)]
     came = mid["prev_team"] == r.team_a
     went = mid["next_team"] == r.team_a
+    own = mid["next_team"] == mid["prev_team"]          # returned to its own sender
     table = [[int((came & went).sum()), int((came & ~went).sum())],
-             [int((~came & went).sum()), int((~came & ~went).sum())]]
+             [int((~came & went).sum()), int((~came & ~went & ~own).sum())]]
     assert table[0][0] == r.bounces
     assert fisher_exact(table, alternative="greater")[1] == pytest.approx(r.p_value, rel=1e-9)
 

@@ -185,13 +185,16 @@ def pingpong(log, *, case: str = "case", team: str = "group", timestamp: str = "
     Its **opportunities** are the visits to B that came from A and were
     handed on (B was not the last team). The test asks whether B sends cases
     back to A more often when they came from A than when they came from
-    anyone else: among all visits to B with a predecessor and a successor,
+    anyone else: among the visits to B with a predecessor and a successor,
     the 2 × 2 table (came from A or not) × (went to A or not) is tested with
     the one-sided Fisher exact test (hypergeometric), then
     Benjamini–Hochberg across pairs. Its null permutes which incoming
     hand-over of B is followed by which outgoing one — B's hand-over order —
     so every team's incoming and outgoing hand-over counts, i.e. the service
     graph, stay exactly as observed (a first-order Markov null on paths).
+    The "from elsewhere" row leaves out the visits B returned to their own
+    (other) sender, so one pair's ping-pong does not make B's other senders
+    look bounced; this makes the test slightly conservative.
 
     Parameters
     ----------
@@ -214,10 +217,15 @@ def pingpong(log, *, case: str = "case", team: str = "group", timestamp: str = "
         ``bounces`` (A→B→A triples), ``cases`` (cases with ≥ 1 bounce),
         ``handover_cases`` (cases with an A→B hand-over), ``share``
         (``cases / handover_cases``), ``opportunities``, ``return_rate``
-        (bounces / opportunities), ``base_rate`` (share of B's other
-        onward hand-overs that go to A), ``expected`` (bounces expected under
+        (bounces / opportunities), ``base_rate`` (share of B's onward
+        hand-overs of cases from other teams that go to A, returns to their
+        own sender left out), ``expected`` (bounces expected under
         the null), ``hours_lost`` (holding hours spent in B during the
-        bounces), ``p_value``, ``q_value``, ``flagged``, ``hours_basis``.
+        bounces), ``b_return_share`` (share of all cases B handed on that
+        went back to their own sender, whoever it was: near 1, B returns
+        everything — a team habit or the agreed workflow, not one pair's
+        ping-pong, and the pair is not flagged), ``p_value``, ``q_value``,
+        ``flagged``, ``hours_basis``.
         Sorted by flagged, bounces (descending), then names. ``attrs``:
         ``params``, ``used`` (columns), ``n_tests`` (pairs tested).
 
@@ -261,11 +269,14 @@ def pingpong(log, *, case: str = "case", team: str = "group", timestamp: str = "
                        minlength=K * K)
     to_a = np.bincount(B * K + N, minlength=K * K)          # (B, next=A) counts
     tot_b = np.bincount(B, minlength=K)
+    bnc_b = np.bincount(B[bounce], minlength=K)              # B's returns to any sender
     ia, ib = np.divmod(np.flatnonzero(opp), K)
     x11 = bnc[ia * K + ib]
     row = opp[ia * K + ib]                                  # came from A
     col = to_a[ib * K + ia]                                 # went to A
-    M = tot_b[ib]
+    # the reference group leaves out B's returns to *other* senders: another pair's
+    # ping-pong must not lower the base rate (conservative under the null)
+    M = tot_b[ib] - (bnc_b[ib] - x11)
     p = stats.hypergeom.sf(x11 - 1, M, col, row)
     p = np.clip(np.where(col == 0, 1.0, p), 0.0, 1.0)
     q = _bh(p)
@@ -278,6 +289,7 @@ def pingpong(log, *, case: str = "case", team: str = "group", timestamp: str = "
                         "bounces": x11.astype("int64"), "opportunities": row.astype("int64"),
                         "return_rate": x11 / row, "base_rate": base,
                         "expected": row * col / M, "hours_lost": lost[ia * K + ib],
+                        "b_return_share": bnc_b[ib] / tot_b[ib],
                         "p_value": p, "q_value": q})
     n_tests = len(out)
     out = out[out["bounces"] > 0].copy()
@@ -298,7 +310,7 @@ def pingpong(log, *, case: str = "case", team: str = "group", timestamp: str = "
     out["hours_basis"] = v.attrs.get("hours_basis", "wall-clock")
     out = out[["team_a", "team_b", "pair", "bounces", "cases", "handover_cases", "share",
                "opportunities", "return_rate", "base_rate", "expected", "hours_lost",
-               "p_value", "q_value", "flagged", "hours_basis"]]
+               "b_return_share", "p_value", "q_value", "flagged", "hours_basis"]]
     out = out.sort_values(["flagged", "bounces", "team_a", "team_b"],
                           ascending=[False, False, True, True], kind="mergesort")
     out = out.reset_index(drop=True)
@@ -629,10 +641,12 @@ def simulate_tickets(n_cases: int = 1000, n_teams: int = 10, *, pingpong=(),
     first-order Markov routing (each team hands on to 2–4 others); each
     step ends the case with probability ``1 / (1 + mean_handovers)``. For a
     planted pair (A, B), a case B received from A goes straight back to A
-    with probability ``bounce``; B's own routing never sends work to A and
-    B also receives work from a third team, so the planted bouncing is
+    with probability ``bounce``. So that the planted bouncing is
     identifiable from the log (a null that keeps the service graph could
-    not tell it from routing otherwise). Holding times are
+    not tell it from routing otherwise) and testable: A is reachable from
+    the 1st line, A hands on to B with probability ≥ 0.3, B's own routing
+    never sends work to A, and a 1st-line team other than A hands on to B
+    with probability ≥ 0.3. Holding times are
     gamma-distributed (mean 8 h; ``slow_factor`` times longer in ``slow``
     teams). Each visit writes two rows (``Queued`` on arrival, ``In
     Progress`` after a gamma wait); the last writes ``Closed``.
@@ -683,28 +697,35 @@ def simulate_tickets(n_cases: int = 1000, n_teams: int = 10, *, pingpong=(),
         to = rng.choice(others, size=min(len(others), int(rng.integers(2, 5))), replace=False)
         P[k, to] = rng.dirichlet(np.ones(len(to)))
     pairs = [(idx(x), idx(y)) for x, y in pingpong]
+    entry = np.arange(max(n_teams - n2, 1))           # cases start at a 1st-line team
+
+    def route(z, target, w):                          # z hands on to target with share >= w
+        if P[z, target] < w:
+            P[z] *= (1 - w) / max(1 - P[z, target], 1e-12) if P[z].sum() > P[z, target] else 0
+            P[z, target] = w
+            P[z] /= P[z].sum()
+
     for x, y in pairs:
-        # identifiable: x routes to y, y never routes to x by itself, and y also
-        # receives work from a third team (else no path could tell bouncing from routing)
-        if P[x, y] == 0:
-            P[x] *= 0.8
-            P[x, y] = 0.2
+        # identifiable and testable: x is reached from the entry teams, routes to y often
+        # enough, y never routes to x by itself, and y also receives work from a 1st-line
+        # team other than x (else no path could tell bouncing from routing)
+        others = [k for k in entry if k not in (x, y)] or \
+            [k for k in range(n_teams) if k not in (x, y)]
+        if x not in entry and not (P[entry, x] >= 0.2).any():
+            route(int(rng.choice(others)), x, 0.3)
+        route(x, y, 0.3)
         if P[y, x] > 0:
             P[y, x] = 0.0
             if P[y].sum() == 0:
                 P[y, rng.choice([k for k in range(n_teams) if k not in (x, y)])] = 1.0
             P[y] /= P[y].sum()
-        feeders = [k for k in range(n_teams) if k not in (x, y) and P[k, y] > 0]
-        if not feeders:
-            z = int(rng.choice([k for k in range(n_teams) if k not in (x, y)]))
-            P[z] *= 0.8
-            P[z, y] = 0.2
+        if not any(P[k, y] >= 0.2 for k in others):
+            route(int(rng.choice(others)), y, 0.3)
     cum = np.cumsum(P, axis=1)
     bmat = np.zeros((n_teams, n_teams))
     for x, y in pairs:
         bmat[x, y] = bounce
-    first = np.arange(max(n_teams - n2, 1))
-    cur = rng.choice(first, n_cases)
+    cur = rng.choice(entry, n_cases)
     prev = np.full(n_cases, -1)
     pend = 1.0 / (1.0 + mean_handovers)
     seq_case, seq_team = [np.arange(n_cases)], [cur.copy()]
