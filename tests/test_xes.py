@@ -126,3 +126,19 @@ def test_from_process_log_reads_xes_files(xes_file):
     assert net.n_events == 1
     e = net.edges.iloc[0]
     assert (e["provider"], e["client"], e["delay_mean"]) == ("G1", "G2", pytest.approx(1 + 0.5 / 3600))
+
+
+def test_bundled_bpic2013_is_the_data_samples_file():
+    import filecmp
+    import hashlib
+
+    root = os.path.join(os.path.dirname(__file__), "..")
+    src = os.path.join(root, "data", "samples", "bpic2013")
+    pkg = os.path.join(root, "src", "icnet", "_data", "bpic2013")
+    for name in ("bpic2013_incidents.xes.gz", "README.md"):
+        assert filecmp.cmp(os.path.join(src, name), os.path.join(pkg, name), shallow=False)
+    sums = dict(line.split()[::-1] for line in open(os.path.join(src, "SHA256SUMS"))
+                if line.strip())
+    with open(os.path.join(src, "bpic2013_incidents.xes.gz"), "rb") as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == sums["bpic2013_incidents.xes.gz"]
+    assert os.path.getsize(os.path.join(pkg, "bpic2013_incidents.xes.gz")) < 2_000_000
