@@ -202,3 +202,12 @@ def test_vectorised_two_sided_fisher_equals_scipy():
     got = h._fisher_two_sided(t[:, 0], M, n, N)
     want = [fisher_exact([[a, b], [c, d]])[1] for a, b, c, d in t]
     np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def test_logs_without_hand_overs_give_empty_results_not_errors():
+    one = pd.DataFrame({"case": [1, 1], "group": ["A", "A"],
+                        "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
+    for log in (one, one.iloc[:0]):
+        assert len(h.pingpong(log)) == 0 and len(h.handover_actions(log)) == 0
+        assert len(h.escalations(log)) == 0 and len(h.holding_times(log)) == 0
+    assert h.reassignments(one)["handovers"].tolist() == [0]
