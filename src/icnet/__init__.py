@@ -45,8 +45,15 @@ _LAZY = {
     "actions": "icnet.analysis.actions",
     "what_if": "icnet.analysis.actions",
     "report": "icnet.reporting",
+    "pingpong": "icnet.analysis.handovers",
+    "reassignments": "icnet.analysis.handovers",
+    "escalations": "icnet.analysis.handovers",
+    "holding_times": "icnet.analysis.handovers",
+    "handover_actions": "icnet.analysis.handovers",
+    "read_xes": "icnet._xes",
+    "read_tickets": "icnet._xes",
 }
-_SUBMODULES = {"synth", "plot", "analysis", "privacy", "cli", "reporting"}
+_SUBMODULES = {"synth", "plot", "analysis", "privacy", "cli", "reporting", "worktime"}
 
 __all__ = [
     "ServiceNetwork", "from_events", "from_edges", "from_networkx", "from_process_log", "io", "datasets", "errors",

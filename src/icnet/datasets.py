@@ -133,6 +133,11 @@ def load(name: str = "planta", *, as_tables: bool = False):
         ``attributes``; ``"highland_tribes"``: Read's (1954) signed tribe
         network, table ``highland_tribes`` (``a``, ``b``, ``sign``). Their
         sources are in each folder's README.md under ``data/samples/``.
+        ``"bpic2013"``: the BPI Challenge 2013 incident log of Volvo IT
+        Belgium (Steeman 2013, 4TU.ResearchData; 65,533 events of 7,554
+        incidents, read from XES): table ``incidents`` (one row per event,
+        see :func:`icnet._xes.read_xes`); as a network, the support teams'
+        (``org:group``) hand-overs from :func:`icnet.from_process_log`.
     as_tables : bool, default False
         Return the raw tables (dict of DataFrames, plus ``truth`` when the
         sample has one) instead of a :class:`~icnet.ServiceNetwork`. The two
@@ -164,6 +169,8 @@ def load(name: str = "planta", *, as_tables: bool = False):
         raise ParameterError(
             f"Unknown sample {name!r}; available samples are {names}.")
     root = resources.files("icnet") / "_data" / name
+    if name == "bpic2013":
+        return _load_bpic2013(root, as_tables)
     tables = {}
     for t in ("events", "people", "ratings", "agreements"):
         f = root / f"{t}.csv"
@@ -191,3 +198,17 @@ def load(name: str = "planta", *, as_tables: bool = False):
 
     return from_events(tables["events"], people=tables.get("people"),
                        ratings=tables.get("ratings"), agreements=tables.get("agreements"))
+
+
+def _load_bpic2013(root, as_tables: bool):
+    """The BPI Challenge 2013 incident log (XES) as a table or a team hand-over network."""
+    from ._xes import read_xes
+
+    with resources.as_file(root / "bpic2013_incidents.xes.gz") as path:
+        log = read_xes(path)
+    if as_tables:
+        return {"incidents": log}
+    from .network import from_process_log
+
+    return from_process_log(log, case="case", activity="lifecycle:transition",
+                            resource="org:group", timestamp="time:timestamp")

@@ -967,10 +967,22 @@ def _expected_from_agreements(ev, agr, ppl):
     return out
 
 
+def _read_log_file(log):
+    """An XES file (``.xes``/``.xes.gz``) is read by icnet._xes.read_xes; anything else is
+    left to io.read_table (frames, dicts, CSV/Parquet paths)."""
+    import os
+
+    if isinstance(log, (str, os.PathLike)) and str(log).lower().endswith((".xes", ".xes.gz")):
+        from ._xes import read_xes
+
+        return read_xes(log)
+    return log
+
+
 def from_process_log(log, *, case: str = "case", activity: str = "activity",
                      resource: str = "resource", timestamp: str = "timestamp",
-                     people=None, scale=(1, 5), errors: str = "raise", tz: str = "UTC"
-                     ) -> ServiceNetwork:
+                     people=None, scale=(1, 5), errors: str = "raise", tz: str = "UTC",
+                     calendar=None) -> ServiceNetwork:
     """Turn a process-mining or ticketing log into provider → client hand-overs.
 
     Within each case, events are ordered by time; when step *i* is done by
@@ -982,13 +994,30 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
     is the hand-over-of-work relation of van der Aalst, Reijers & Song (2005)
     without indirect succession.
 
+    What the delay means depends on what the log's timestamps record: with
+    one timestamp per step (XES ``time:timestamp``, a ticket's status or
+    assignment change) it is the time the case sat between step *i* and
+    step *i+1* (queueing plus work of the next resource); with completion
+    timestamps it is the next resource's lead time; with start timestamps
+    the provider's own processing time. Nothing else is assumed: a log has
+    no satisfaction, so ``satisfaction`` stays missing (never a neutral
+    value) and the edges' ``satisfaction_n`` is 0.
+
     Parameters
     ----------
     log : DataFrame or path
+        A table, a CSV/Parquet file, or an XES event log (``.xes``/``.xes.gz``,
+        read by :func:`icnet.read_xes`: trace name in ``case``, event
+        attributes under their keys, e.g. ``resource="org:group",
+        timestamp="time:timestamp", activity="concept:name"``).
     case, activity, resource, timestamp : str
         Column names in ``log``.
     people, scale, errors, tz
         As in :func:`from_events`.
+    calendar : icnet.worktime.WorkCalendar or dict, optional
+        Measure ``delay_hours`` in working hours (weekly schedule, holidays,
+        time zone) instead of wall-clock hours; a dict maps each *provider*
+        (the resource handing over) to its calendar, key ``None`` the default.
 
     Returns
     -------
@@ -1016,7 +1045,7 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
                       ("timestamp", timestamp)):
         if not isinstance(col, str):
             raise ParameterError(f"The '{name}' parameter must be a column name (str).")
-    raw = io.read_table(log, "events")
+    raw = io.read_table(_read_log_file(log), "events")
     missing = [c for c in (case, activity, resource, timestamp) if c not in raw]
     if missing:
         raise SchemaError(
@@ -1051,6 +1080,12 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
         "delivered_at": nxt["t"].to_numpy()[hand],
         "service": df["activity"].to_numpy()[hand],
     })
+    if calendar is not None:
+        from .worktime import working_hours
+
+        ev["delay_hours"] = working_hours(ev["requested_at"], ev["delivered_at"], calendar,
+                                          unit=ev["provider"] if isinstance(calendar, dict)
+                                          else None)
     net = from_events(ev, people=people, scale=scale, errors=errors)
     if badrow.any():
         d = raw.loc[badrow].reset_index(drop=True)
