@@ -133,10 +133,10 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
     >>> a = icnet.actions(icnet.datasets.toy(), min_group_size=1)
     >>> for row in a[["priority", "owner_role", "target", "rule"]].head(2).values:
     ...     print(*row, sep=" | ")
-    2 | collaborator | Calidad | low_served_quality
     2 | area head | Calidad | no_agreement
+    2 | leadership | Calidad → Produccion | conflict_cycle
     >>> a.loc[0, "evidence"]
-    'served quality 2.35 [2.16, 2.54] from 4 raters'
+    '100% of its client relations uncovered'
     >>> a.loc[a["rule"] == "overdue_review", "action"].item()
     'Schedule the review of the agreement with Produccion (received vs delivered).'
 

@@ -236,9 +236,9 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     >>> h[["unit", "n_conflict_cycles", "overdue_reviews"]].head(3).values.tolist()
     [['Calidad', 2, 0], ['Informatica', 0, 1], ['Produccion', 2, 0]]
     >>> h.loc[0, "flags"].split("; ")
-    ['low_served_quality', 'conflict_cycle', 'no_agreement', 'harsh_rater']
+    ['conflict_cycle', 'spiral', 'no_agreement', 'harsh_rater']
     >>> h.loc[0, "flag_evidence"].split("; ")[0]
-    'served quality 2.35 [2.16, 2.54] from 4 raters'
+    '2 conflict cycle(s)'
 
     With the default ``min_group_size=5`` the figures rated by 4 people are
     not shown:
