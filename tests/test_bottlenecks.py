@@ -98,7 +98,7 @@ def test_columns_sorting_and_params():
 
 def test_parameter_errors():
     net = icnet.datasets.toy()
-    with pytest.raises(ParameterError, match="'min_dependence' parameter must be <= 1"):
-        icnet.bottlenecks(net, min_dependence=2)
+    with pytest.raises(ParameterError, match="'fwer' parameter must be <= 1"):
+        icnet.bottlenecks(net, fwer=2)
     with pytest.raises(ParameterError, match="'alpha' parameter must be <= 1"):
         icnet.bottlenecks(net, alpha=1.5)

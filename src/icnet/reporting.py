@@ -176,20 +176,12 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
         h = act = pd.DataFrame()
     view = f["units"] if level == "unit" else f["net"]
 
-    # bottlenecks: a unit with a flagged member is flagged too
-    b_unit = f["bottlenecks_unit"].copy()
+    # bottlenecks: the API's unit level already flags a unit with a flagged member
+    b_unit = f["bottlenecks_unit"]
     member_flag = pd.DataFrame()
     if units_ok and len(f["bottlenecks"]):
         pb = f["bottlenecks"]
         member_flag = pb[pb["is_bottleneck"]].assign(unit=lambda d: d["node"].map(unit_of))
-        first = member_flag.drop_duplicates("unit").set_index("unit")["reason"]
-        by_member = b_unit["node"].isin(first.index) & ~b_unit["is_bottleneck"]
-        b_unit["is_bottleneck"] = b_unit["is_bottleneck"] | by_member
-        because = "one of its people: " + b_unit["node"].map(first).astype(object).fillna("")
-        b_unit["reason"] = b_unit["reason"].astype(object).where(~by_member, because)
-        b_unit = b_unit.sort_values(["is_bottleneck", "score", "node"],
-                                    ascending=[False, False, True], kind="mergesort")
-        b_unit = b_unit.reset_index(drop=True)
     b_view = b_unit if level == "unit" else f["bottlenecks"]
     if level != "unit":
         member_flag = pd.DataFrame()

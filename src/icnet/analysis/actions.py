@@ -441,7 +441,9 @@ def what_if(net, *, meet_agreement=None, remove=None, level: str = "unit") -> pd
         ev = ev.loc[~gone].reset_index(drop=True)
     after = net._replace(events=ev)
     lv0, lv1 = _validate.level(net, level), _validate.level(after, level)
-    b0, b1 = bottlenecks(lv0).set_index("node"), bottlenecks(lv1).set_index("node")
+    # at unit level the API flags a unit with a flagged member (as health and the report)
+    b0 = bottlenecks(net, level=level).set_index("node")
+    b1 = bottlenecks(after, level=level).set_index("node")
     nodes = lv0.node_ids
     out = pd.DataFrame({
         "node": nodes.to_numpy(dtype=object),
@@ -453,12 +455,6 @@ def what_if(net, *, meet_agreement=None, remove=None, level: str = "unit") -> pd
         .to_numpy(dtype=bool),
         "bottleneck_after": b1["is_bottleneck"].reindex(nodes).fillna(False)
         .to_numpy(dtype=bool)})
-    if lv0 is not net:    # as in health: a flagged member puts its unit in a bottleneck
-        for col, nw in (("bottleneck_before", net), ("bottleneck_after", after)):
-            pb = bottlenecks(nw)
-            hit = set(pd.Series(pb.loc[pb["is_bottleneck"], "node"]).map(
-                dict(zip(ids, unit_arr))).dropna())
-            out[col] = out[col].to_numpy() | out["node"].isin(hit).to_numpy()
     out["lost_only_provider"] = out["node"].isin(set(lost["client"]))
     cp0, cp1 = critical_path(net), critical_path(after)
     out.attrs.update(lead_time_before=cp0.attrs.get("total_hours", np.nan),

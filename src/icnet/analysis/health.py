@@ -105,8 +105,10 @@ def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
                             "dependence": pd.Series(dtype=float)})
     if fn["bottlenecks"]:
         out["bottlenecks"] = fn["bottlenecks"](net)
-        out["bottlenecks_unit"] = fn["bottlenecks"](units) if units is not net \
-            else out["bottlenecks"]
+        # unit level through the API, so a unit with a flagged member is flagged there
+        out["bottlenecks_unit"] = fn["bottlenecks"](net, level="unit",
+                                                   _person=out["bottlenecks"]) \
+            if units is not net else out["bottlenecks"]
     else:
         out["bottlenecks"] = out["bottlenecks_unit"] = empty_b
     empty_c = pd.DataFrame({"cycle": pd.Series(dtype=object), "length": pd.Series(dtype=int)})
