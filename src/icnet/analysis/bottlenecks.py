@@ -321,7 +321,7 @@ def _event_measures(net, n):
 
 
 _MIN_THIRD = 5      # requests in the first and in the last third for a trend
-_MIN_PEERS = 5      # a peer group needs at least this many providers
+_MIN_PEERS = 3      # a peer group: the provider and at least 2 others (centre)
 
 
 def _mad(x):
@@ -372,17 +372,36 @@ def _loo_median(x, g):
     return res
 
 
+_MEDIAN_VAR = np.array([np.inf, 1.0, 0.5, 0.449, 0.361, 0.287, 0.246, 0.210])
+
+
+def _median_var(m):
+    """Variance of the median of ``m`` standard normal values (exact for m ≤ 7,
+    else π/(2m))."""
+    m = np.asarray(m, dtype=np.int64)
+    return np.where(m < len(_MEDIAN_VAR), _MEDIAN_VAR[np.clip(m, 0, len(_MEDIAN_VAR) - 1)],
+                    np.pi / (2 * np.maximum(m, 1)))
+
+
 def _robust_sd(d, n_groups):
-    """SD of ``d`` after setting aside values beyond 3.5 robust SDs (1.4826 MAD) —
-    nearly as efficient as the SD, unmoved by a few bottlenecks — and its degrees
-    of freedom (values kept minus ``n_groups``)."""
-    d = d[np.isfinite(d)]
-    mad = 1.4826 * np.median(np.abs(d)) if len(d) else np.nan
+    """Leave-one-out SD of ``d`` per value, after setting aside values beyond 3.5
+    robust SDs (1.4826 MAD), and its degrees of freedom.
+
+    The SD of the values kept is nearly as efficient as the SD and unmoved by a
+    few bottlenecks; each value's own scale leaves it out (an externally
+    studentised excess, so a slow provider does not widen its own yardstick).
+    Degrees of freedom: values kept minus ``n_groups`` (minus one when the value
+    itself was kept)."""
+    d = np.asarray(d, float)
+    fin = np.isfinite(d)
+    mad = 1.4826 * np.median(np.abs(d[fin])) if fin.any() else np.nan
     if not np.isfinite(mad) or mad <= 0:
-        return mad, max(len(d) - n_groups, 1)
-    keep = d[np.abs(d) <= 3.5 * mad]
-    dof = max(len(keep) - n_groups, 1)
-    return float(np.sqrt(np.sum(keep ** 2) / dof)), dof
+        return np.full(len(d), mad), np.full(len(d), max(fin.sum() - n_groups, 1.0))
+    keep = fin & (np.abs(d) <= 3.5 * mad)
+    ss = np.sum(d[keep] ** 2)
+    dof = np.maximum(keep.sum() - n_groups - keep, 1).astype(float)
+    own = np.where(keep, np.nan_to_num(d) ** 2, 0.0)
+    return np.sqrt(np.maximum(ss - own, 0) / dof), dof
 
 
 def _peer_z(x, se, group, ok):
@@ -392,13 +411,12 @@ def _peer_z(x, se, group, ok):
     Each provider is compared with the median of its *other* peers (leave-one-
     out, so a slow provider does not pull its own reference): peers are its
     group (``group`` ≠ ``"all"``: same service or unit, at least 5), else all
-    providers. The scale is *pooled*: 1.4826 × the median absolute excess over
-    every provider compared the same way (grouped ones together, the others
-    together), so a group of 5 cannot produce the huge z of a robust z among 3:
-    the SD of those excesses after setting aside the ones beyond 3.5 × 1.4826
-    MAD (see :func:`_robust_sd`), with degrees of freedom the providers kept
-    minus their groups. The
-    provider's own sampling variance ``se²`` is added to the scale².
+    providers. The scale is *pooled* over every provider compared the same way
+    (grouped ones together, the others together), so a group of 5 cannot
+    produce the huge z of a robust z among 3: the SD of the other providers'
+    excesses after setting aside the ones beyond 3.5 × 1.4826 MAD (see
+    :func:`_robust_sd`). The provider's own sampling variance ``se²`` is added
+    to the scale².
     """
     n = len(x)
     z = np.full(n, np.nan)
@@ -409,24 +427,31 @@ def _peer_z(x, se, group, ok):
         return z, k, dof
     d = np.full(n, np.nan)
     scale = np.full(n, np.nan)
+    # a median of m others varies by _median_var(m) σ²: d / f has the same spread
+    # whatever the group's size, so excesses of groups of any size can be pooled
+    f = np.ones(n)
     d[fin] = x[fin] - _loo_median(x[fin], np.zeros(fin.sum(), int))
-    scale[:], dof[:] = _robust_sd(d[fin], 1)
+    f[fin] = np.sqrt(1 + _median_var(np.array([fin.sum() - 1]))[0])
+    scale[fin], dof[fin] = _robust_sd(d[fin] / f[fin], 1)
     k[:] = fin.sum() - 1
     grouped = fin & (group != "all")
     if grouped.any():
         gg = group[grouped].astype(str)
         dg = x[grouped] - _loo_median(x[grouped], gg)
+        kg = pd.Series(gg).map(pd.Series(gg).value_counts()).to_numpy() - 1
+        fg = np.sqrt(1 + _median_var(kg))
         n_groups = len(np.unique(gg))
-        pooled, pdof = _robust_sd(dg, n_groups)
-        if pdof >= 2 and np.isfinite(pooled) and pooled > 0:
+        pooled, pdof = _robust_sd(dg / fg, n_groups)
+        if (pdof >= 2).all() and np.isfinite(pooled).all() and (pooled > 0).all():
             d[grouped] = dg
+            f[grouped] = fg
             scale[grouped] = pooled
             dof[grouped] = pdof
-            k[grouped] = pd.Series(gg).map(pd.Series(gg).value_counts()).to_numpy() - 1
-    bad = ~np.isfinite(scale) | (scale <= 0)
+            k[grouped] = kg
+    bad = fin & (~np.isfinite(scale) | (scale <= 0))
     scale[bad] = np.nanstd(x[fin]) if np.nanstd(x[fin]) > 0 else 1.0
     s = np.where(np.isfinite(se), se, 0.0)
-    z[fin] = d[fin] / np.sqrt(scale[fin] ** 2 + s[fin] ** 2)
+    z[fin] = d[fin] / np.sqrt((f[fin] * scale[fin]) ** 2 + s[fin] ** 2)
     return z, k, dof
 
 
@@ -573,6 +598,16 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85, fwer: flo
     provides = n_ev > 0
     group = _peer_groups(m["service"], unit, provides)
     z, k, dof = _peer_z(np.log1p(med), se_med, group, provides)
+    # no peers but an agreed delay: delay / agreed delay vs all providers' (the
+    # agreement puts different services on one scale)
+    ratio = m["ratio"]
+    has_r = provides & np.isfinite(ratio) & (ratio > 0)
+    lone = (group == "all") & has_r
+    if lone.any() and has_r.sum() >= 5:
+        zr, kr, dr = _peer_z(np.log(np.where(has_r, ratio, np.nan)), se_med,
+                             np.full(n, "all", dtype=object), has_r)
+        z[lone], k[lone], dof[lone] = zr[lone], kr[lone], dr[lone]
+        group = np.where(lone, "all (delay / agreed delay)", group).astype(object)
     tr = m["trend"]
     fin_tr = provides & np.isfinite(tr)
     rel = np.full(n, np.nan)
