@@ -285,6 +285,10 @@ def _event_measures(net, n):
         n0, n2 = prov["n0"].to_numpy(float), prov["n2"].to_numpy(float)
         sdl = prov["sd_log"].to_numpy(float)
         se_tr = 1.2533 * sdl * np.sqrt(1 / n0 + 1 / n2)
+        # one delivered request has no SD of its own: the providers' typical one
+        typical = np.nanmedian(sdl) if np.isfinite(sdl).any() else np.nan
+        se = np.where(np.isfinite(se), se, 1.2533 * typical /
+                      np.sqrt(np.maximum(prov["n_obs"].to_numpy(float), 1)))
     out["se_med"][pc] = np.where(np.isfinite(lm), se, np.nan)
     both = (n0 >= _MIN_THIRD) & (n2 >= _MIN_THIRD)
     out["trend"][pc] = np.where(both, m2 - m0, np.nan)
