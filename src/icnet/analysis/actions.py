@@ -170,7 +170,10 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
     # bottlenecks (person-level flags reported on their unit unless individuals)
     pb = f["bottlenecks"]
     done = set()
-    for r in pb[pb["is_bottleneck"]].itertuples():
+    # by unit, the unit rows of the API (a unit with a flagged member is flagged there)
+    # carry the figures quoted: one dependence figure per target, as in the report
+    for r in (pb[pb["is_bottleneck"]] if individuals or f["bottlenecks_unit"] is pb
+              else pb.iloc[:0]).itertuples():
         tgt = who(r.node)
         if tgt in done:
             continue
@@ -193,7 +196,9 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
                 "redistribute work, and agree realistic delays with its internal clients.",
                 "the organisation depends on it and it is slow or overloaded",
                 _join(_num("dependence {:.1%}", r.dependence),
-                      _num("delay excess {:+.1f} SD", r.delay_excess)))
+                      _num("delay excess {:+.1f} SD", r.delay_excess),
+                      f"flagged people: {r.flagged_members}"
+                      if individuals and getattr(r, "flagged_members", "") else ""))
     # spirals and chronic conflicts (person-level pairs)
     sp = f["spirals"]
     seen = set()
