@@ -235,8 +235,9 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
                           "trend", "delay_median", "sla_breach_rate", "agreement_breach_rate",
                           "n_agreements", "overdue_reviews", "share_without_agreement",
                           "in_bottleneck", "idle_members"] if c in h]
-    b_cols = [c for c in ["node"] + (["unit"] if level == "person" else []) + [ "score", "is_bottleneck", "reason", "dependence",
-                          "delay_excess", "delay_ratio_agreed", "delay_trend",
+    b_cols = [c for c in ["node"] + (["unit"] if level == "person" else []) + [ "score", "is_bottleneck", "reason", "mechanism", "dependence",
+                          "delay_median", "delay_excess", "p_adjusted", "delay_ratio_agreed",
+                          "delay_trend",
                           "backlog_growth", "redundancy", "n_events"] if c in b_view]
     html_tables = {
         "bottlenecks": _html_table(b_view[b_cols], max_rows=10) if len(b_view) else "",
@@ -418,7 +419,8 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
             parts.append(f"{whose} requests take {ratio:.1f}× the agreed time")
         if np.isfinite(trend) and trend > 0.2:
             parts.append(f"{whose if not parts else 'and its'} delays grew "
-                         f"{np.exp(trend):.1f}× from the first to the last third of the period")
+                         f"{np.exp(trend):.1f}× more than the organisation's from the first to the "
+                         "last third of the period")
         text = (f"{r['node']} is the main bottleneck: {share_text(r['dependence'])} of the "
                 "service reaching the external customer depends on it")
         if len(m):
