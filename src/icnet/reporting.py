@@ -419,8 +419,8 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
             parts.append(f"{whose} requests take {ratio:.1f}× the agreed time")
         if np.isfinite(trend) and trend > 0.2:
             parts.append(f"{whose if not parts else 'and its'} delays grew "
-                         f"{np.exp(trend):.1f}× more than the organisation's from the first to the "
-                         "last third of the period")
+                         f"{np.exp(trend):.1f}× more than the organisation's from the "
+                         "first to the last third of the period")
         text = (f"{r['node']} is the main bottleneck: {share_text(r['dependence'])} of the "
                 "service reaching the external customer depends on it")
         if len(m):

@@ -334,7 +334,7 @@ def _mad(x):
 
 
 def _peer_groups(service, unit, ok):
-    """Peer group per provider: same service, else same unit, else all (≥ 5 peers)."""
+    """Peer group per provider: same service, else same unit, else all (the provider and ≥ 2 others)."""
     def clean(a):
         return np.array([x if isinstance(x, str) and x != "" else "" for x in a], dtype=object)
 
@@ -414,7 +414,7 @@ def _peer_z(x, se, group, ok):
 
     Each provider is compared with the median of its *other* peers (leave-one-
     out, so a slow provider does not pull its own reference): peers are its
-    group (``group`` ≠ ``"all"``: same service or unit, at least 5), else all
+    group (``group`` ≠ ``"all"``: same service or unit, the provider and at least 2 others), else all
     providers. The scale is *pooled* over every provider compared the same way
     (grouped ones together, the others together), so a group of 5 cannot
     produce the huge z of a robust z among 3: the SD of the other providers'
@@ -542,12 +542,16 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85, fwer: flo
     -----
     Delays are Kaplan–Meier medians with open requests right-censored at their
     age (when more than half are open, the longest follow-up: a lower bound).
-    Peers: providers of the same service when at least 5, else of the same
-    unit, else all. ``delay_excess`` :math:`z_i=(x_i-m_g)/\\sqrt{\\tau_g^2+se_i^2}`
-    with :math:`x` the log median delay, :math:`m_g` the peer median,
-    :math:`\\tau_g^2=(k_g\\,\\mathrm{MAD}_g^2+5\\,\\mathrm{MAD}^2)/(k_g+5)` (the
-    group's robust variance shrunk toward the organisation's) and
-    :math:`se_i = 1.2533\\,\\sigma_i/\\sqrt{n_i}`; ``delay_trend`` is tested
+    Peers: providers of the same service when there are at least 2 others, else
+    of the same unit, else all. ``delay_excess``
+    :math:`z_i=d_i/\\sqrt{f_i^2 s_{-i}^2+se_i^2}` with :math:`d_i` the log
+    median delay minus the median of the *other* peers, :math:`s_{-i}` the
+    pooled robust SD of every other provider's :math:`d/f` (groups pooled;
+    values beyond 3.5 MAD set aside), :math:`f_i^2 = 1 +` the variance of a
+    median of the peers (so groups of any size share one scale) and
+    :math:`se_i = 1.2533\\,\\sigma_i/\\sqrt{n_i}`; p from Student's t with the
+    pooled degrees of freedom. Without peers but with agreed delays, delay /
+    agreed delay is compared with all providers'. ``delay_trend`` is tested
     the same way against all providers. Flag rule: a provider with
     ≥ ``min_events`` events whose work reaches the external customer
     (dependence > 0) is flagged when the Holm-adjusted one-sided p-value of
@@ -569,8 +573,8 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85, fwer: flo
     *Scandinavian J. Statistics* 6, 65–70.
     Kaplan, E. L. & Meier, P. (1958). Nonparametric estimation from incomplete
     observations. *JASA* 53, 457–481.
-    Efron, B. & Morris, C. (1975). Data analysis using Stein's estimator and its
-    generalizations. *JASA* 70, 311–319 (shrinking a group's scale).
+    Rousseeuw, P. J. & Croux, C. (1993). Alternatives to the median absolute
+    deviation. *JASA* 88, 1273–1283.
     Little, J. D. C. (1961). A proof for the queuing formula L = λW. *Operations
     Research* 9, 383–387.
 
