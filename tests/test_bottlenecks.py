@@ -199,3 +199,13 @@ def test_unit_level_flags_what_the_report_flags():
     assert icnet.analysis.bottlenecks.share_text(row["dependence"]) in row["reason"]
     # the unit-only network (no people) has no members to flag
     assert (icnet.bottlenecks(net.by("unit"))["flagged_members"] == "").all()
+
+
+def test_weighted_holm_by_hand():
+    # weights 1.6 / 0.4: ordered by p / w; step k rejects p <= alpha w / (sum of w from k)
+    p = np.array([0.01, 0.001, 0.02])
+    w = np.array([1.6, 0.4, 1.0])
+    # p/w: 0.00625, 0.0025, 0.02 -> order 1, 0, 2; remaining weight 3.0, 2.6, 1.0
+    expect = np.array([max(3.0 * 0.0025, 2.6 * 0.00625), 3.0 * 0.0025,
+                       max(3.0 * 0.0025, 2.6 * 0.00625, 1.0 * 0.02)])
+    assert np.allclose(_holm(p, 0.05, w), expect)

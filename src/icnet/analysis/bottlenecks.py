@@ -325,6 +325,7 @@ def _event_measures(net, n):
 
 
 _MIN_THIRD = 5      # requests in the first and in the last third for a trend
+_W_SLOW, _W_TREND = 1.6, 0.4   # weights of the two tests in the (weighted) Holm family
 _MIN_PEERS = 3      # a peer group: the provider and at least 2 others (centre)
 
 
@@ -459,16 +460,24 @@ def _peer_z(x, se, group, ok):
     return z, k, dof
 
 
-def _holm(p, alpha):
-    """Holm (1979) step-down adjusted p-values (NaN stays NaN, not counted)."""
+def _holm(p, alpha, weights=None):
+    """Holm (1979) step-down adjusted p-values, optionally weighted (NaN stays NaN,
+    not counted).
+
+    Weighted: ordered by :math:`p_i/w_i`, the k-th is rejected when
+    :math:`p_{(k)} \\le \\alpha\\, w_{(k)} / \\sum_{j\\ge k} w_{(j)}` (and all
+    before it were); with equal weights this is Holm's procedure."""
     p = np.asarray(p, float)
+    w = np.ones(len(p)) if weights is None else np.asarray(weights, float)
     adj = np.full(len(p), np.nan)
-    fin = np.flatnonzero(np.isfinite(p))
+    fin = np.flatnonzero(np.isfinite(p) & (w > 0))
     m = len(fin)
     if not m:
         return adj
-    order = fin[np.argsort(p[fin], kind="mergesort")]
-    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    q = p[fin] / w[fin]
+    order = fin[np.argsort(q, kind="mergesort")]
+    rest = np.cumsum(w[order][::-1])[::-1]          # Σ of the weights from k on
+    stepped = np.maximum.accumulate(rest * p[order] / w[order])
     adj[order] = np.minimum(stepped, 1.0)
     return adj
 
@@ -632,7 +641,9 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85, fwer: flo
         p_slow = np.where(eligible & np.isfinite(z), student_t.sf(z, np.fmax(dof, 1)), np.nan)
         p_tr = np.where(eligible & np.isfinite(zt), student_t.sf(zt, np.fmax(dof_t, 1)),
                         np.nan)
-    adj = _holm(np.r_[p_slow, p_tr], fwer)
+    # weighted Holm: the slow tests carry 4/5 of the error budget, the trend tests
+    # (whose real signals are strong, see the backlog rows of the docs) 1/5
+    adj = _holm(np.r_[p_slow, p_tr], fwer, np.r_[np.full(n, _W_SLOW), np.full(n, _W_TREND)])
     adj_s, adj_t = adj[:n], adj[n:]
     slow = adj_s <= fwer
     slowing = adj_t <= fwer
