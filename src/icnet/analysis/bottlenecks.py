@@ -564,7 +564,8 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85, fwer: flo
     the same way against all providers. Flag rule: a provider with
     ≥ ``min_events`` events whose work reaches the external customer
     (dependence > 0) is flagged when the Holm-adjusted one-sided p-value of
-    either test is ≤ ``fwer`` (Holm 1979) — so on an organisation without
+    either test is ≤ ``fwer`` (weighted Holm 1979: slow tests 1.6, trend
+    tests 0.4) — so on an organisation without
     bottlenecks the chance of any flag is about ``fwer``. Criticality is the
     dependence (a damped Leontief total-requirements share, see
     :func:`dependence`) times the median delay: slowing a provider never lowers
