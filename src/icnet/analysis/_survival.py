@@ -78,7 +78,7 @@ def km_table(group, time, observed, n_groups: int) -> pd.DataFrame:
     return out
 
 
-def km_at(group, time, observed, limit, n_groups: int, *, level: float = 0.95
+def km_at(group, time, observed, limit, n_groups: int, *, confidence: float = 0.95
           ) -> pd.DataFrame:
     """Kaplan–Meier Ŝ(limit) = P(still waiting after ``limit`` hours) per group, with a
     confidence interval.
@@ -88,7 +88,7 @@ def km_at(group, time, observed, limit, n_groups: int, *, level: float = 0.95
     group, time, observed, n_groups
         As in :func:`km_table`.
     limit : float or float array of length ``n_groups``
-    level : float, default 0.95
+    confidence : float, default 0.95
 
     Returns
     -------
@@ -135,8 +135,8 @@ def km_at(group, time, observed, limit, n_groups: int, *, level: float = 0.95
         tmax[mx.index.to_numpy()] = mx.to_numpy()
     s = np.exp(log_s)
     estimable = (n > 0) & ((followed > 0) | (s == 0))
-    z = norm.ppf(0.5 + level / 2)
-    a2 = (1 - level) / 2
+    z = norm.ppf(0.5 + confidence / 2)
+    a2 = (1 - confidence) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(gw) / np.abs(log_s)
         low = s ** np.exp(z * se)

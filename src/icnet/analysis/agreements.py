@@ -59,7 +59,7 @@ class ComplianceResult(Result):
 
 
 def km_breach(durations, observed, limit: float, *, interval: bool = False,
-              level: float = 0.95):
+              confidence: float = 0.95):
     """Kaplan–Meier probability that a request takes longer than ``limit`` hours.
 
     Parameters
@@ -71,7 +71,7 @@ def km_breach(durations, observed, limit: float, *, interval: bool = False,
     limit : float
     interval : bool, default False
         Also return the confidence interval and the reason when not estimable.
-    level : float, default 0.95
+    confidence : float, default 0.95
 
     Returns
     -------
@@ -94,7 +94,7 @@ def km_breach(durations, observed, limit: float, *, interval: bool = False,
     """
     d = np.asarray(durations, float)
     o = np.asarray(observed, bool)
-    r = km_at(np.zeros(len(d), np.int64), d, o, limit, 1, level=level).iloc[0]
+    r = km_at(np.zeros(len(d), np.int64), d, o, limit, 1, confidence=confidence).iloc[0]
     s = float(r["s"])
     if interval:
         return s, float(r["low"]), float(r["high"]), str(r["note"])
