@@ -1102,7 +1102,11 @@ def _edge_stats(ev: pd.DataFrame, node_ids, end) -> tuple[pd.DataFrame, np.ndarr
         use = known.copy()
         late_open = np.zeros(len(exp), bool)
         if "requested_at" in ev:     # open: no delay (and no delivery) yet
-            age = (end() - ev["requested_at"]).to_numpy() / np.timedelta64(1, "h")
+            # in float hours (a Timedelta of centuries would overflow)
+            req = ev["requested_at"]
+            ns = req.to_numpy().astype("datetime64[ns]").astype(np.int64).astype(float)
+            age = np.where(req.isna().to_numpy(), np.nan,
+                           (pd.Timestamp(end()).value - ns) / 3.6e12)
             open_ = ~np.isnan(exp) & np.isnan(d)
             if "delivered_at" in ev:
                 open_ &= ev["delivered_at"].isna().to_numpy()

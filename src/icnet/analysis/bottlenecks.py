@@ -195,11 +195,15 @@ def _provider_part(ev, t0, n_months, as_of):
         if "delivered_at" in ev or "delay_hours" in ev:
             if "delivered_at" in ev:
                 d = ev["delivered_at"]
-            else:
-                d = ev["requested_at"] + pd.to_timedelta(ev["delay_hours"], unit="h")
-            done = d.notna().to_numpy()
-            dm = np.clip(((d[done] - t0) / _MONTH).to_numpy().astype(np.int64),
-                         0, n_months - 1)
+                done = d.notna().to_numpy()
+                dmf = ((d[done] - t0) / _MONTH).to_numpy(dtype=float)
+            else:      # request month + delay, in float months (no Timedelta overflow)
+                dh = ev["delay_hours"].to_numpy(float)
+                done = ~np.isnan(dh)
+                dmf = month[done] + ((ev["requested_at"][done] - t0) / _MONTH).to_numpy(
+                    dtype=float) % 1 + dh[done] / (_MONTH / pd.Timedelta(hours=1))
+            dm = np.clip(np.nan_to_num(dmf, nan=0, posinf=n_months - 1),
+                         0, n_months - 1).astype(np.int64)
             comp = np.bincount(p[done] * n_months + dm, minlength=size)
         else:
             comp = arr
@@ -215,7 +219,10 @@ def _provider_part(ev, t0, n_months, as_of):
         prov["wait"] = np.bincount(p[ok], weights=dl[ok], minlength=P)[at]
         t = dl.copy()
         if "requested_at" in ev and as_of is not None:      # open: censored at their age
-            age = (as_of - ev["requested_at"]).to_numpy() / np.timedelta64(1, "h")
+            req = ev["requested_at"]
+            ns = req.to_numpy().astype("datetime64[ns]").astype(np.int64).astype(float)
+            age = np.where(req.isna().to_numpy(), np.nan,
+                           (pd.Timestamp(as_of).value - ns) / 3.6e12)
             t = np.where(ok, dl, np.maximum(age, 0.0))
         km = km_median(p, t, ok, P)
         prov["delay_median"] = km["median"].to_numpy()[at]
@@ -270,7 +277,7 @@ def _event_measures(net, n):
     t0, n_months, as_of = None, 1, None
     if "requested_at" in cols:
         t0, last = net._request_range()
-        n_months = int((last - t0) / _MONTH) + 1
+        n_months = int((pd.Timestamp(last).value - pd.Timestamp(t0).value) / _MONTH.value) + 1
         as_of = net.span[1]
     months, prov, demand = net._per_provider(
         _provider_part, ["delay_hours", "expected_hours", "delivered_at", "service"],
