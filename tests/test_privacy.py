@@ -29,3 +29,55 @@ def test_pseudonymize_is_keyed_and_stable():
     assert "ana" not in a.to_csv()
     with pytest.raises(ParameterError, match="non-empty secret key"):
         privacy.pseudonymize(df, ["provider"], key="")
+
+
+# --- #20 point 3: keys are str/bytes only, checked against RFC 4231 -------------------------
+# HMAC-SHA256 test vectors of RFC 4231 (Nystrom 2005), cases 1, 2, 6 and 7 (text data).
+RFC4231 = [
+    (b"\x0b" * 20, "Hi There",
+     "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+    ("Jefe", "what do ya want for nothing?",
+     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+    (b"\xaa" * 131, "Test Using Larger Than Block-Size Key - Hash Key First",
+     "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+    (b"\xaa" * 131, "This is a test using a larger than block-size key and a larger than "
+     "block-size data. The key needs to be hashed before being used by the HMAC algorithm.",
+     "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
+]
+
+
+@pytest.mark.parametrize("key,data,digest", RFC4231)
+def test_pseudonymize_matches_rfc4231(key, data, digest):
+    df = pd.DataFrame({"provider": [data]})
+    out = privacy.pseudonymize(df, ["provider"], key=key, length=64)
+    assert out.loc[0, "provider"] == digest
+
+
+@pytest.mark.parametrize("key", [42, 1, 64, 3.5, None, ["k"], True, bytearray(b"")])
+def test_pseudonymize_refuses_non_text_keys(key):
+    df = pd.DataFrame({"provider": ["ana"]})
+    with pytest.raises((TypeError, ParameterError), match="key"):
+        privacy.pseudonymize(df, ["provider"], key=key)
+
+
+def test_int_keys_do_not_collide_with_the_empty_key():
+    # the finding: bytes(42) is 42 zero bytes, so every int key 1..64 equalled b"".
+    df = pd.DataFrame({"provider": ["ana"]})
+    with pytest.raises(TypeError, match="str or bytes"):
+        privacy.pseudonymize(df, ["provider"], key=42)
+    a = privacy.pseudonymize(df, ["provider"], key="42")
+    b = privacy.pseudonymize(df, ["provider"], key=b"\x00" * 42)
+    assert a.loc[0, "provider"] != b.loc[0, "provider"]
+
+
+# --- #20 point 2: individuals must be a real bool --------------------------------------------
+@pytest.mark.parametrize("bad", ["no", "yes", 1, 0, None, "False"])
+def test_individuals_must_be_bool(bad, tmp_path):
+    import icnet
+    net = icnet.datasets.toy()
+    for call in (lambda: icnet.health(net, individuals=bad),
+                 lambda: icnet.actions(net, individuals=bad),
+                 lambda: icnet.report(net, tmp_path / "r.html", individuals=bad),
+                 lambda: icnet.service_quality(net, individuals=bad)):
+        with pytest.raises(ParameterError, match="'individuals' parameter must be True or False"):
+            call()

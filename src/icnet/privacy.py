@@ -28,7 +28,7 @@ import pandas as pd
 from . import _validate
 from .errors import ParameterError
 
-__all__ = ["MIN_GROUP_SIZE", "suppress", "pseudonymize"]
+__all__ = ["MIN_GROUP_SIZE", "suppress", "pseudonymize", "check_individuals"]
 
 #: Default smallest number of distinct raters behind a reported survey figure.
 MIN_GROUP_SIZE = 5
@@ -71,6 +71,30 @@ def suppress(df: pd.DataFrame, count_column: str, value_columns, *,
     return out
 
 
+def check_individuals(value) -> bool:
+    """Check the ``individuals`` switch: only a real ``True`` or ``False`` is accepted.
+
+    A string such as ``"no"`` is truthy in Python and would turn person-level
+    output *on*; numbers and ``None`` are refused too, so the switch cannot be
+    flipped by accident.
+
+    Examples
+    --------
+    >>> check_individuals(False)
+    False
+    >>> check_individuals("no")
+    Traceback (most recent call last):
+    ...
+    icnet.errors.ParameterError: The 'individuals' parameter must be True or False; got 'no' (str). Pass individuals=True only to show person-level survey values.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ParameterError(
+            f"The 'individuals' parameter must be True or False; got {value!r} "
+            f"({type(value).__name__}). Pass individuals=True only to show person-level "
+            "survey values.")
+    return bool(value)
+
+
 def pseudonymize(df: pd.DataFrame, columns, key: str | bytes, *, length: int = 12
                  ) -> pd.DataFrame:
     """Replace ids by keyed hashes (HMAC-SHA256), stable for the same key.
@@ -84,7 +108,11 @@ def pseudonymize(df: pd.DataFrame, columns, key: str | bytes, *, length: int = 1
     columns : list of str
         Id columns to replace (e.g. ``["provider", "client"]``).
     key : str or bytes
-        The secret key (keep it out of the data).
+        The secret key (keep it out of the data). A ``str`` is encoded as
+        UTF-8; other types (``int``, ``float``, ``None`` …) raise
+        ``TypeError``: ``bytes(42)`` would be 42 zero bytes, equal as an HMAC
+        key to the empty key. Use a long random key, e.g.
+        ``secrets.token_hex(32)``.
     length : int, default 12
         Hex characters kept (48 bits; collisions are checked).
 
@@ -95,8 +123,16 @@ def pseudonymize(df: pd.DataFrame, columns, key: str | bytes, *, length: int = 1
 
     Raises
     ------
+    TypeError
+        ``key`` is not ``str`` or ``bytes``.
     ParameterError
         Empty key, unknown column, or a collision at this length.
+
+    Notes
+    -----
+    ``pseudonym = hex(HMAC-SHA256(key, utf8(id)))[:length]`` (RFC 2104); with
+    ``length=64`` the full digest, checked in the tests against the RFC 4231
+    test vectors.
 
     Examples
     --------
@@ -104,10 +140,15 @@ def pseudonymize(df: pd.DataFrame, columns, key: str | bytes, *, length: int = 1
     >>> pseudonymize(df, ["provider", "client"], key="s3cret")["provider"].str.len().item()
     12
     """
+    if not isinstance(key, (str, bytes)):
+        raise TypeError(
+            f"pseudonymize: the key must be str or bytes; got {type(key).__name__} "
+            f"{key!r}. Pass a secret text, e.g. key=secrets.token_hex(32) kept out of the "
+            "data (an int is not a key: bytes(42) is 42 zero bytes).")
     if not key:
         raise ParameterError("pseudonymize needs a non-empty secret key.")
     _validate.in_range("length", length, low=8, high=64, integer=True)
-    k = key.encode() if isinstance(key, str) else bytes(key)
+    k = key.encode("utf-8") if isinstance(key, str) else bytes(key)
     missing = [c for c in columns if c not in df]
     if missing:
         raise ParameterError(f"pseudonymize: no column(s) {missing} in the table.")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import _validate
 from .errors import ParameterError
-from .privacy import MIN_GROUP_SIZE, suppress
+from .privacy import MIN_GROUP_SIZE, check_individuals, suppress
 
 __all__ = ["report"]
 
@@ -150,6 +150,7 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
     _validate.one_of("level", level, ["unit", "person"])
     _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
     _validate.rng(seed)
+    individuals = check_individuals(individuals)
     if not isinstance(path, (str, os.PathLike)):
         raise ParameterError(f"The 'path' parameter must be a file path (str or Path); "
                              f"got {type(path).__name__}.")

@@ -13,7 +13,7 @@ import pandas as pd
 from .. import _validate
 from . import _ratings
 from ..errors import ParameterError
-from ..privacy import MIN_GROUP_SIZE
+from ..privacy import MIN_GROUP_SIZE, check_individuals
 
 __all__ = ["health", "findings", "FLAGS"]
 
@@ -251,6 +251,7 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     _validate.one_of("level", level, ["unit", "person"])
     _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
     off = _validate.offset(freq)
+    individuals = check_individuals(individuals)
     if level == "person" and not individuals:
         raise ParameterError(
             "Person-level health needs individuals=True: scorecards of individuals are "

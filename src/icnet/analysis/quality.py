@@ -15,7 +15,7 @@ from .. import _shrink, _validate
 from .._result import Result
 from . import _ratings
 from ..errors import ParameterError
-from ..privacy import MIN_GROUP_SIZE, suppress
+from ..privacy import MIN_GROUP_SIZE, check_individuals, suppress
 
 __all__ = ["QualityResult", "service_quality"]
 
@@ -73,7 +73,8 @@ class QualityResult(Result):
 
 def service_quality(net, *, level: str | None = None, threshold: float | None = None,
                     min_group_size: int = MIN_GROUP_SIZE, ci: float = 0.95,
-                    adjust_leniency: bool = False, leniency_prior: float = 10.0
+                    adjust_leniency: bool = False, leniency_prior: float = 10.0,
+                    individuals: bool = False, protection: float | None = None
                     ) -> QualityResult:
     """Credible satisfaction per relation, provider and unit, and survey results.
 
@@ -102,6 +103,19 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
         ``leniency_prior`` = k pseudo-ratings. Matters when a few very harsh or
         lenient raters dominate some providers' ratings.
     leniency_prior : float, default 10
+    individuals : bool, default False
+        Person-level relations are one person's own ratings: without
+        ``individuals=True`` a relation rated by fewer than ``min_group_size``
+        people is suppressed at person level too (as above it).
+    protection : float, optional
+        Complementary suppression: more relations (or providers) are hidden
+        until no suppressed group's mean can be narrowed, from the published
+        tables of this call, to less than ``protection`` × the scale width
+        (default 0.25: one point on a 1–5 scale). Hidden for that reason:
+        ``suppressed = True`` with ``sign = "suppressed"`` and
+        ``suppressed_by = "complementary"`` (``"small group"`` for the first
+        kind). ``attrs["audit"]`` of ``edges`` holds the audit (see
+        :func:`icnet.privacy.audit`). Not applied with ``individuals=True``.
 
     Returns
     -------
@@ -138,6 +152,7 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     >>> int(q5.units["suppressed"].sum()), int(q5.edges["suppressed"].sum())
     (3, 10)
     """
+    individuals = check_individuals(individuals)
     net = _validate.network(net)
     net = _validate.level(net, level)
     _validate.in_range("ci", ci, low=0.5, high=1, high_inclusive=False)
@@ -145,7 +160,7 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     thr = net.threshold if threshold is None else \
         _validate.in_range("threshold", threshold, low=net.scale[0], high=net.scale[1])
     params = {"level": net.level, "threshold": thr, "min_group_size": min_group_size,
-              "ci": ci, "adjust_leniency": adjust_leniency}
+              "ci": ci, "adjust_leniency": adjust_leniency, "individuals": individuals}
     if adjust_leniency:
         net = _without_leniency(net, leniency_prior)
     edges = _edge_quality(net.edges, net, thr, ci)
@@ -158,16 +173,23 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
         units = providers.copy()
     # privacy: figures of a group rated by fewer than min_group_size distinct people are
     # blanked (a person-level relation is one person's own rating: individual data)
-    if net.level != "person":
+    if net.level != "person" or not individuals:
         edges = _suppress(edges, min_group_size)
     providers = _suppress(providers, min_group_size)
     if len(units):
         units = _suppress(units, min_group_size)
     dims, nps, agree = _survey(net, min_group_size, ci)
+    audit = None
+    if not individuals:     # differencing: complementary suppression across the tables
+        from .._disclosure import protect_quality
+        edges, providers, units, audit = protect_quality(
+            net, edges, providers, units, protection=protection)
     out = QualityResult(edges, providers, units.rename(columns={"provider": "unit"}),
                         dims, nps, agree)
     for df in (out.edges, out.providers, out.units, out.dimensions, out.nps, out.agreement):
         df.attrs["params"] = params
+    if audit is not None:
+        out.edges.attrs["audit"] = audit
     return out
 
 
