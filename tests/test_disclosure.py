@@ -166,3 +166,35 @@ def test_audit_engine_bounds_by_hand():
     a = audit(rel)
     assert (a.loc[0, "low"], a.loc[0, "high"]) == pytest.approx((1.0, 5.0))
     assert a.loc[0, "safe"]
+
+
+@pytest.fixture(scope="module")
+def planta_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep")
+    icnet.report(icnet.datasets.load("planta"), out / "report.html", tables=True)
+    return out
+
+
+def test_report_edges_and_health_reveal_nothing(planta_report):
+    e = pd.read_csv(planta_report / "edges.csv")
+    h = pd.read_csv(planta_report / "health.csv")
+    # the attacker is granted each unit's exact mean wherever health.csv shows its quality
+    net = icnet.datasets.load("planta")
+    exact = icnet.service_quality(net, level="unit", min_group_size=1,
+                                  protection=0.0).units.set_index("unit")
+    shown = h.set_index("unit")["served_quality"].notna()
+    margins = exact[["satisfaction_n", "satisfaction_mean"]].where(
+        shown.reindex(exact.index).fillna(False), np.nan)
+    org = pd.DataFrame({"satisfaction_n": [e["satisfaction_n"].sum()],
+                        "satisfaction_mean": [(net.by("unit").edges.eval(
+                            "satisfaction_n * satisfaction_mean").sum()
+                            / e["satisfaction_n"].sum())]}, index=["org"])
+    found = _recoverable(e, [(e["provider"], margins), (pd.Series("org", index=e.index), org)])
+    assert found == {}
+    assert (e["suppressed_by"] == "complementary").any()
+    # the heatmap and the cycles follow the table: no figure shows a hidden relation
+    hidden = e.loc[e["suppressed"], ["provider", "client"]].apply(tuple, axis=1)
+    cyc = pd.read_csv(planta_report / "conflict_cycles.csv")
+    for es, m in zip(cyc["edges"], cyc["satisfaction_mean"]):
+        if any(str(p) in es for p in hidden):
+            assert np.isnan(m)

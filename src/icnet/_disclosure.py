@@ -313,3 +313,49 @@ def protect_quality(net, edges, providers, units, *, protection=None):
     elif len(units) and net.level != "person":
         units = _hide(units, gh & ~units["suppressed"].to_numpy(bool))
     return edges, providers, units, audit(rel, protection=protection)
+
+
+def report_release(view, edges, health) -> Release:
+    """The survey figures of one report: ``edges.csv`` cells and ``health.csv`` margins."""
+    n = edges["satisfaction_n"].fillna(0).to_numpy(float)
+    raw = view.edges["satisfaction_mean"].to_numpy(float)
+    total = np.where(n > 0, n * np.nan_to_num(raw), 0.0)
+    sens = edges["suppressed"].to_numpy(bool) & (n > 0)
+    cells = pd.DataFrame({"provider": edges["provider"].to_numpy(dtype=object),
+                          "client": edges["client"].to_numpy(dtype=object),
+                          "n": n, "total": total, "n_raters": edges["n_raters"].to_numpy(),
+                          "sensitive": sens, "hidden": sens.copy()})
+    groups = {"organisation": (np.where(n > 0, 0, -1), np.array([False]))}
+    if len(health) and "served_quality" in health:
+        key = health.columns[0]
+        groups["health"] = (group_codes(cells["provider"], health[key]),
+                            health["served_quality"].isna().to_numpy())
+    return Release(cells, groups, tuple(view.scale))
+
+
+def protect_report(view, edges, health, *, protection=None):
+    """Complementary suppression across a report's tables and figures.
+
+    Returns ``(view, edges, health, hidden_pairs, audit)``: the view with the
+    hidden relations' survey figures blanked (for the map and the matrix),
+    ``edges.csv`` and ``health.csv`` with ``suppressed_by``, the set of hidden
+    (provider, client) pairs (cycles through them lose their mean) and the
+    audit.
+    """
+    protection = PROTECTION if protection is None else protection
+    rel = protect(report_release(view, edges, health), protection=protection)
+    sec = rel.cells["secondary"].to_numpy(bool)
+    edges = _hide(edges, sec)
+    if "health" in rel.groups and len(health):
+        gh = rel.groups["health"][1] & health["served_quality"].notna().to_numpy()
+        health = health.copy()
+        health.loc[gh, ["served_quality", "served_low", "served_high"]] = np.nan
+    if sec.any():
+        ve = view.edges.copy()
+        cols = [c for c in _SAT if c in ve]
+        ve.loc[sec, cols] = np.nan
+        ve.loc[sec, "sign"] = "suppressed"
+        view = view._replace(edges=ve)
+    hidden = rel.cells["hidden"].to_numpy(bool)
+    pairs = set(zip(rel.cells.loc[hidden, "provider"], rel.cells.loc[hidden, "client"]))
+    return view, edges, health, pairs, audit(rel, protection=protection)
