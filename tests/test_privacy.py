@@ -81,3 +81,34 @@ def test_individuals_must_be_bool(bad, tmp_path):
                  lambda: icnet.service_quality(net, individuals=bad)):
         with pytest.raises(ParameterError, match="'individuals' parameter must be True or False"):
             call()
+
+
+# --- #20 point 2: dropped.csv holds no survey answers unless --individuals ------------------
+def test_dropped_csv_without_survey_values(tmp_path):
+    import subprocess
+    import sys
+    t = __import__("icnet").datasets.toy_tables()
+    ev = t["events"].copy()
+    ev.loc[0, "satisfaction"] = 9                       # out of scale: dropped
+    ev.to_csv(tmp_path / "ev.csv", index=False)
+    t["people"].to_csv(tmp_path / "pp.csv", index=False)
+    for flag, out in (([], "a"), (["--individuals", "--level", "person"], "b")):
+        r = subprocess.run([sys.executable, "-m", "icnet", "analyze", str(tmp_path / "ev.csv"),
+                            "--people", str(tmp_path / "pp.csv"), "--errors", "drop",
+                            "--out", str(tmp_path / out), "--quiet", *flag],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    a = pd.read_csv(tmp_path / "a" / "dropped.csv")
+    b = pd.read_csv(tmp_path / "b" / "dropped.csv")
+    assert a["reason"].tolist() == ["out_of_scale"] and "satisfaction" not in a
+    assert {"provider", "client", "detail"} <= set(a.columns)
+    assert b.loc[0, "satisfaction"] == 9
+
+
+def test_publishable_dropped_checks():
+    d = pd.DataFrame({"table": ["events"], "row": [0], "satisfaction": [9.0], "note": ["x"]})
+    assert privacy.publishable_dropped(d).columns.tolist() == ["table", "row"]
+    with pytest.raises(ParameterError, match="individuals"):
+        privacy.publishable_dropped(d, individuals="no")
+    with pytest.raises(ParameterError, match="DataFrame"):
+        privacy.publishable_dropped([1])

@@ -50,7 +50,7 @@ from .errors import DisclosureError
 #: Default protection: a hidden group's mean must stay uncertain over at least
 #: this share of the rating scale (1 point on a 1–5 scale: an integer rating is
 #: then never pinned down).
-PROTECTION = 0.25
+PROTECTION = 0.25     # the same as icnet.privacy.PROTECTION
 
 
 @dataclass
@@ -312,7 +312,9 @@ def protect_quality(net, edges, providers, units, *, protection=None):
         units = _hide(units, uh & ~units["suppressed"].to_numpy(bool))
     elif len(units) and net.level != "person":
         units = _hide(units, gh & ~units["suppressed"].to_numpy(bool))
-    return edges, providers, units, audit(rel, protection=protection)
+    au = audit(rel, protection=protection)
+    au.attrs.update(protection=protection, release=rel)
+    return edges, providers, units, au
 
 
 def report_release(view, edges, health) -> Release:

@@ -219,7 +219,9 @@ def _analyze(args, net, prog: _Progress) -> None:
                      individuals=args.individuals, min_group_size=args.min_group_size,
                      seed=args.seed)
     if len(net.dropped):
-        net.dropped.to_csv(out / "dropped.csv", index=False, lineterminator="\n")
+        from icnet.privacy import publishable_dropped     # no survey answers (#20)
+        publishable_dropped(net.dropped, individuals=args.individuals).to_csv(
+            out / "dropped.csv", index=False, lineterminator="\n")
     if not args.quiet:
         print(f"icnet: wrote {out / 'report.html'} and the result tables in {out}/")
 

@@ -28,7 +28,12 @@ import pandas as pd
 from . import _validate
 from .errors import ParameterError
 
-__all__ = ["MIN_GROUP_SIZE", "suppress", "pseudonymize", "check_individuals"]
+__all__ = ["MIN_GROUP_SIZE", "PROTECTION", "suppress", "pseudonymize", "check_individuals",
+           "audit", "publishable_dropped"]
+
+#: Default protection level of the disclosure audit: a suppressed group's mean must stay
+#: uncertain over at least this share of the rating scale (1 point on a 1–5 scale).
+PROTECTION = 0.25
 
 #: Default smallest number of distinct raters behind a reported survey figure.
 MIN_GROUP_SIZE = 5
@@ -162,3 +167,98 @@ def pseudonymize(df: pd.DataFrame, columns, key: str | bytes, *, length: int = 1
     for c in columns:
         out[c] = df[c].map(lambda v: np.nan if pd.isna(v) else digest[str(v)])
     return out
+
+
+def audit(release, *, protection: float = PROTECTION) -> pd.DataFrame:
+    """What an attacker can derive about each suppressed small group of a release.
+
+    Every published survey mean × count is a linear equation over the cells
+    (relations) of the release; for each cell suppressed because too few
+    people rated it, two linear programmes (HiGHS) give the narrowest interval
+    of its hidden mean consistent with every published figure, each rating
+    lying on the scale and every count assumed known to the attacker. A cell is
+    ``safe`` when that interval spans at least ``protection`` × the scale
+    width. :func:`icnet.service_quality` and :func:`icnet.report` run this audit
+    before returning and hide more cells (complementary suppression) until all
+    are safe.
+
+    Parameters
+    ----------
+    release : QualityResult or icnet._disclosure.Release
+        The result of :func:`icnet.service_quality` (its three tables of
+        relations, providers and units form one release).
+    protection : float, default 0.25
+
+    Returns
+    -------
+    DataFrame
+        One row per suppressed small group: ``provider``, ``client``, ``n``
+        (ratings), ``n_raters``, ``low``, ``high`` (the interval of its mean
+        an attacker can derive), ``width``, ``exact`` (``False``: the interval
+        is a certified inner bound, found without solving, of a possibly wider
+        one) and ``safe``.
+
+    Raises
+    ------
+    ParameterError
+        ``release`` is neither; a result computed with ``individuals=True``
+        (nothing is suppressed at person level then).
+
+    Examples
+    --------
+    >>> import icnet
+    >>> q = icnet.service_quality(icnet.datasets.load("planta"), level="unit")
+    >>> a = audit(q)
+    >>> bool(a["safe"].all()), len(a) == int((q.edges["suppressed_by"] == "small group").sum())
+    (True, True)
+    """
+    from . import _disclosure
+
+    _validate.in_range("protection", protection, low=0, high=1)
+    if isinstance(release, _disclosure.Release):
+        rel = release
+    elif hasattr(release, "edges") and "audit" in getattr(release.edges, "attrs", {}):
+        a = release.edges.attrs["audit"]
+        if protection == a.attrs.get("protection", PROTECTION):
+            return a.copy()
+        rel = a.attrs["release"]
+    else:
+        raise ParameterError(
+            "audit: pass the result of icnet.service_quality (computed without "
+            f"individuals=True) or a Release; got {type(release).__name__}.")
+    return _disclosure.audit(rel, protection=protection)
+
+
+#: Columns of a dropped-rows table that carry no survey answer (kept in ``dropped.csv``).
+_NOT_SURVEY = ["table", "row", "reason", "detail", "event_id", "input_event_id", "provider",
+               "client", "rater", "person", "unit", "service", "dimension", "period",
+               "requested_at", "delivered_at", "delay_hours", "expected_hours", "reopened",
+               "role", "manager", "external_facing", "client_person"]
+
+
+def publishable_dropped(dropped: pd.DataFrame, *, individuals: bool = False) -> pd.DataFrame:
+    """The dropped-rows table fit to publish (``dropped.csv``).
+
+    The rows an input check dropped keep their raw values — for the ratings
+    and the events, survey answers about named people. Unless
+    ``individuals=True`` only the columns known to carry no survey answer
+    are kept (ids, times, reason, detail); satisfaction, perception,
+    expectation, recommendation and any other column are left out.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"table": ["ratings"], "row": [3], "reason": ["missing_id"],
+    ...                   "detail": ["rater: empty ids"], "provider": ["ana"],
+    ...                   "perception": [2.0], "comment": ["rude"]})
+    >>> publishable_dropped(d).columns.tolist()
+    ['table', 'row', 'reason', 'detail', 'provider']
+    >>> publishable_dropped(d, individuals=True).shape
+    (1, 7)
+    """
+    individuals = check_individuals(individuals)
+    if not isinstance(dropped, pd.DataFrame):
+        raise ParameterError("publishable_dropped: pass the dropped-rows table (a DataFrame, "
+                             f"e.g. net.dropped); got {type(dropped).__name__}.")
+    if individuals:
+        return dropped.copy()
+    return dropped[[c for c in dropped.columns if c in _NOT_SURVEY]].copy()
