@@ -133,8 +133,7 @@ def audit(release: Release, *, protection: float = PROTECTION) -> pd.DataFrame:
         # groups) can trade ratings with each other without changing any published sum
         x = np.nan_to_num(c["total"].to_numpy(float)[hid])
         up, down = hi * n - x, x - lo * n
-        sig = np.unique(a.T.tocsr().toarray() if a.shape[1] * a.shape[0] < 5e7 else
-                        _sig_rows(a), axis=0, return_inverse=True)[1].ravel()
+        sig = np.unique(_sig_rows(a), return_inverse=True)[1].ravel()
         s_up = np.bincount(sig, weights=up)[sig] - up
         s_down = np.bincount(sig, weights=down)[sig] - down
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -153,9 +152,19 @@ def audit(release: Release, *, protection: float = PROTECTION) -> pd.DataFrame:
         row_lab = lab[m:]
         linked = np.zeros(m, bool)
         linked[np.unique(a.indices)] = True
+        at = a.T.tocsr()
         for comp in np.unique(cell_lab[linked & sens & ~twin_ok]):
             cj = np.flatnonzero(cell_lab == comp)
             ri = np.flatnonzero(row_lab == comp)
+            if len(cj) > MAX_EXACT:
+                # too large to solve exactly for every cell: an inner bound instead, with
+                # only the cells sharing a small published group with the cell free and the
+                # others fixed at their true values (any feasible move is one the attacker
+                # cannot rule out, so the true interval is at least this wide)
+                for j in cj[sens[cj] & ~twin_ok[cj]]:
+                    low[j], high[j] = _local_bounds(j, a, at, b, x, n, lo, hi)
+                    exact[j] = False
+                continue
             sub = a[ri][:, cj].toarray()
             bounds = np.column_stack([lo * n[cj], hi * n[cj]])
             for k in np.flatnonzero(sens[cj] & ~twin_ok[cj]):
@@ -179,10 +188,62 @@ def audit(release: Release, *, protection: float = PROTECTION) -> pd.DataFrame:
 
 
 def _sig_rows(a):
-    """Rows of ``a.T`` as hashable signatures (large releases)."""
+    """Each hidden cell's published groups (a column of ``a``) as one hashable key."""
     t = a.T.tocsr()
-    keys = [hash(tuple(t.indices[t.indptr[i]:t.indptr[i + 1]])) for i in range(t.shape[0])]
-    return np.asarray(keys)[:, None]
+    t.sort_indices()
+    return np.asarray([hash(t.indices[t.indptr[i]:t.indptr[i + 1]].tobytes())
+                       for i in range(t.shape[0])], dtype=np.int64)
+
+
+#: Groups with no table of their own (the mean every shrunk value is pulled toward).
+DERIVED = {"organisation", "unit organisation"}
+
+#: Largest linked set of hidden cells solved exactly (two LPs per sensitive cell).
+MAX_EXACT = 300
+#: Hops of the local inner bound (1: the cells sharing a group with the cell).
+HOPS = 1
+#: Hidden cells freed per published group in the local inner bound.
+MAX_LOCAL = 200
+
+
+def _local_bounds(j, a, at, b, x, n, lo, hi):
+    """Inner bound of cell ``j``'s hidden mean: only its small groups' cells may move."""
+    # free j's groups' cells, then (second hop) the groups of those cells, fewest
+    # constraints first, up to MAX_LOCAL cells per group and 2 * MAX_LOCAL in all
+    deg = np.diff(at.indptr)
+    free = {j}
+    frontier = [j]
+    for _ in range(HOPS):
+        nxt = []
+        for c in frontier:
+            for r in at.indices[at.indptr[c]:at.indptr[c + 1]]:
+                members = a.indices[a.indptr[r]:a.indptr[r + 1]]
+                members = members[np.argsort(deg[members], kind="stable")][:MAX_LOCAL]
+                new = [m for m in members.tolist() if m not in free]
+                free.update(new)
+                nxt += [m for m in new if deg[m] > 1]
+                if len(free) >= 2 * MAX_LOCAL:
+                    break
+            if len(free) >= 2 * MAX_LOCAL:
+                break
+        frontier = nxt
+    free = np.array(sorted(free))
+    if len(free) == 1:
+        return x[j] / max(n[j], 1), x[j] / max(n[j], 1)
+    sub = a[:, free]
+    used = np.flatnonzero(sub.getnnz(axis=1))
+    sub = sub[used].toarray()
+    rhs = sub @ x[free]                    # the other cells stay at their true values
+    bounds = np.column_stack([lo * n[free], hi * n[free]])
+    k = int(np.flatnonzero(free == j)[0])
+    obj = np.zeros(len(free))
+    obj[k] = 1.0
+    r1 = linprog(obj, A_eq=sub, b_eq=rhs, bounds=bounds, method="highs")
+    r2 = linprog(-obj, A_eq=sub, b_eq=rhs, bounds=bounds, method="highs")
+    if r1.status != 0 or r2.status != 0:
+        return x[j] / max(n[j], 1), x[j] / max(n[j], 1)
+    nk = max(n[j], 1.0)
+    return max(lo, r1.fun / nk), min(hi, -r2.fun / nk)
 
 
 def protect(release: Release, *, protection: float = PROTECTION,
@@ -207,28 +268,41 @@ def protect(release: Release, *, protection: float = PROTECTION,
             break
         hidden = cells["hidden"].to_numpy(bool).copy()
         sens_idx = np.flatnonzero(cells["sensitive"].to_numpy(bool) & hidden)
-        j = sens_idx[bad[0]]
-        # the published group around j with the fewest hidden cells: open it up
-        best = None
-        for name, (gid, gh) in groups.items():
-            g = gid[j]
-            if g < 0 or gh[g]:
+        opened = set()
+        for j in sens_idx[bad]:            # every unsafe cell of this round at once
+            # the published group around j with the fewest hidden cells: open it up
+            best = None
+            for name, (gid, gh) in groups.items():
+                g = gid[j]
+                if g < 0 or gh[g]:
+                    continue
+                members = np.flatnonzero(gid == g)
+                vis = members[~hidden[members]]
+                key = (len(vis) == 0, int((hidden[members]).sum()))
+                if best is None or key < best[0]:
+                    best = (key, name, g, vis)
+            if best is None:           # its groups were hidden earlier this round
                 continue
-            members = np.flatnonzero(gid == g)
-            vis = members[~hidden[members]]
-            key = (len(vis) == 0, int((hidden[members]).sum()))
-            if best is None or key < best[0]:
-                best = (key, name, g, vis)
-        if best is None:           # pinned by nothing published: cannot happen
-            raise DisclosureError("disclosure audit: a suppressed group is pinned by no "
-                                  "published figure; report this as an icnet bug.")
-        _, name, g, vis = best
-        if len(vis):
-            pick = vis[np.lexsort((vis, n[vis]))][0]   # fewest ratings, then first
-            hidden[pick] = True
-            cells["hidden"] = hidden
-        else:
-            groups[name][1][g] = True
+            _, name, g, vis = best
+            if (name, g) in opened:    # already opened up this round
+                continue
+            opened.add((name, g))
+            if name in DERIVED and not len(vis):
+                # the organisation mean is published only through the other figures:
+                # hiding it means hiding every figure (a degenerate release)
+                for _, gh in groups.values():
+                    gh[:] = True
+                hidden[:] = True
+                break
+            if len(vis):
+                pick = vis[np.lexsort((vis, n[vis]))][0]   # fewest ratings, then first
+                hidden[pick] = True
+            else:
+                groups[name][1][g] = True
+        if not opened:
+            raise DisclosureError("disclosure control: an unsafe small group could not be "
+                                  "protected; report this as an icnet bug.")
+        cells["hidden"] = hidden
     else:
         raise DisclosureError(f"disclosure control did not converge in {max_rounds} rounds.")
     cells["secondary"] = cells["hidden"].to_numpy(bool) & ~primary
@@ -284,8 +358,12 @@ def quality_release(net, edges, providers, units) -> Release:
     groups = {
         "providers": (group_codes(cells["provider"], providers["provider"]),
                       providers["suppressed"].to_numpy(bool)),
-        "organisation": (np.where(n > 0, 0, -1), np.array([False])),
     }
+    if net.level != "person":
+        # the organisation mean every shrunk value is pulled toward (conservatively
+        # published; at person level left out: every relation is hidden there and the
+        # mean is observable only by inverting the shrinkage of the published rows)
+        groups["organisation"] = (np.where(n > 0, 0, -1), np.array([False]))
     if net.level == "person" and net.people is not None and len(units) \
             and "unit" in net.nodes:
         unit_of = pd.Series(net.nodes["unit"].to_numpy(dtype=object),
@@ -295,13 +373,53 @@ def quality_release(net, edges, providers, units) -> Release:
         between = (up.notna() & uc.notna() & (up != uc)).to_numpy()
         gid = np.where(between, group_codes(up, units["provider"]), -1)
         groups["units"] = (gid, units["suppressed"].to_numpy(bool))
-        groups["unit organisation"] = (np.where(between & (n > 0), 0, -1), np.array([False]))
+    return Release(cells, groups, tuple(net.scale))
+
+
+def people_release(net, edges, providers, units) -> Release:
+    """Person level with every relation hidden: people as cells, units as groups.
+
+    A cell is a person's service to other units (what the unit rows add up);
+    a published person row is — conservatively — taken to publish that cell
+    exactly (it does when the person serves no one in their own unit).
+    Hiding a cell hides the person's row.
+    """
+    e = net.edges
+    unit_of = pd.Series(net.nodes["unit"].to_numpy(dtype=object),
+                        index=net.nodes["node"].to_numpy(dtype=object))
+    up = e["provider"].map(unit_of)
+    uc = e["client"].map(unit_of)
+    between = (up.notna() & uc.notna() & (up != uc)).to_numpy()
+    n = e["satisfaction_n"].fillna(0).to_numpy(float)
+    tot = np.where(n > 0, n * np.nan_to_num(e["satisfaction_mean"].to_numpy(float)), 0.0)
+    code = group_codes(e["provider"], providers["provider"])
+    k = len(providers)
+    ok = between & (code >= 0)
+    cn = np.bincount(code[ok], weights=n[ok], minlength=k)
+    ct = np.bincount(code[ok], weights=tot[ok], minlength=k)
+    sens = providers["suppressed"].to_numpy(bool) & (cn > 0)
+    cells = pd.DataFrame({"provider": providers["provider"].to_numpy(dtype=object),
+                          "client": "(other units)", "n": cn, "total": ct,
+                          "n_raters": providers["n_raters"].to_numpy(),
+                          "sensitive": sens, "hidden": providers["suppressed"].to_numpy(bool)})
+    gid = group_codes(cells["provider"].map(unit_of), units["provider"])
+    groups = {"units": (np.where(cn > 0, gid, -1), units["suppressed"].to_numpy(bool))}
     return Release(cells, groups, tuple(net.scale))
 
 
 def protect_quality(net, edges, providers, units, *, protection=None):
     """Complementary suppression of ``service_quality``'s tables; returns them and the audit."""
     protection = PROTECTION if protection is None else protection
+    if net.level == "person" and edges["suppressed"].all() and len(units) \
+            and "unit" in net.nodes:
+        rel = protect(people_release(net, edges, providers, units), protection=protection)
+        sec = rel.cells["secondary"].to_numpy(bool)
+        providers = _hide(providers, sec)
+        units = _hide(units, rel.groups["units"][1] & ~units["suppressed"].to_numpy(bool))
+        edges = _hide(edges, np.zeros(len(edges), bool))
+        au = audit(rel, protection=protection)
+        au.attrs.update(protection=protection, release=rel)
+        return edges, providers, units, au
     rel = protect(quality_release(net, edges, providers, units), protection=protection)
     sec = rel.cells["secondary"].to_numpy(bool)
     edges = _hide(edges, sec)
