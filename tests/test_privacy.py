@@ -112,3 +112,15 @@ def test_publishable_dropped_checks():
         privacy.publishable_dropped(d, individuals="no")
     with pytest.raises(ParameterError, match="DataFrame"):
         privacy.publishable_dropped([1])
+
+
+def test_person_level_cycles_hide_ratings_unless_asked():
+    import icnet
+    net = icnet.datasets.toy()
+    c = icnet.conflict_cycles(net)
+    assert len(c) and c["satisfaction_mean"].isna().all()
+    ci = icnet.conflict_cycles(net, individuals=True)
+    assert ci["satisfaction_mean"].notna().all()
+    assert icnet.conflict_cycles(net, level="unit")["satisfaction_mean"].notna().any()
+    with pytest.raises(ParameterError, match="individuals"):
+        icnet.conflict_cycles(net, individuals="no")
