@@ -1,5 +1,6 @@
 """Privacy: suppression and keyed pseudonyms."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -124,3 +125,47 @@ def test_person_level_cycles_hide_ratings_unless_asked():
     assert icnet.conflict_cycles(net, level="unit")["satisfaction_mean"].notna().any()
     with pytest.raises(ParameterError, match="individuals"):
         icnet.conflict_cycles(net, individuals="no")
+
+
+# --- #20 point 1: differential privacy for repeated releases (OpenDP) ------------------------
+def test_dp_quality_budget_and_accuracy():
+    pytest.importorskip("opendp")
+    import icnet
+    from icnet import _dp
+    net = icnet.datasets.load("planta")
+    b = privacy.Budget(1.5)
+    t = privacy.dp_quality(net, epsilon=1.0, budget=b)
+    assert list(t.columns) == ["provider", "n_raters_dp", "satisfaction_mean_dp"]
+    assert t.attrs["epsilon"] == 1.0 and b.remaining == pytest.approx(0.5)
+    assert t["satisfaction_mean_dp"].dropna().between(1, 5).all()
+    with pytest.raises(icnet.errors.BudgetExceededError, match="budget exceeded"):
+        privacy.dp_quality(net, epsilon=1.0, budget=b)        # a second window: refused
+    assert b.spent == pytest.approx(1.0)
+    # noise-free estimand vs a huge epsilon: the noise shrinks as 1/epsilon
+    real = _dp._laplace
+    try:
+        _dp._laplace = lambda v, s, e: np.asarray(v, float)
+        exact = privacy.dp_quality(net, epsilon=1.0).set_index("provider")[
+            "satisfaction_mean_dp"]
+    finally:
+        _dp._laplace = real
+    big = privacy.dp_quality(net, epsilon=1e4).set_index("provider")["satisfaction_mean_dp"]
+    assert (big - exact).abs().max() < 0.05
+    small = privacy.dp_quality(net, epsilon=0.2).set_index("provider")["satisfaction_mean_dp"]
+    assert not np.allclose(small.fillna(0), exact.fillna(0))
+
+
+def test_dp_laplace_is_calibrated_by_opendp():
+    pytest.importorskip("opendp")
+    from icnet import _dp
+    x = _dp._laplace(np.zeros(4000), 2.0, 0.5)            # scale 4: sd = 4 * sqrt(2)
+    assert abs(x.std() - 4 * np.sqrt(2)) < 0.5 and abs(x.mean()) < 0.5
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), "1", True])
+def test_dp_parameters(bad):
+    import icnet
+    with pytest.raises(ParameterError, match="epsilon"):
+        privacy.dp_quality(icnet.datasets.toy(), epsilon=bad)
+    with pytest.raises(ParameterError, match="epsilon"):
+        privacy.Budget(bad)

@@ -29,7 +29,7 @@ from . import _validate
 from .errors import ParameterError
 
 __all__ = ["MIN_GROUP_SIZE", "PROTECTION", "suppress", "pseudonymize", "check_individuals",
-           "audit", "publishable_dropped"]
+           "audit", "publishable_dropped", "dp_quality", "Budget"]
 
 #: Default protection level of the disclosure audit: a suppressed group's mean must stay
 #: uncertain over at least this share of the rating scale (1 point on a 1–5 scale).
@@ -262,3 +262,64 @@ def publishable_dropped(dropped: pd.DataFrame, *, individuals: bool = False) -> 
     if individuals:
         return dropped.copy()
     return dropped[[c for c in dropped.columns if c in _NOT_SURVEY]].copy()
+
+
+def dp_quality(net, *, epsilon: float, level: str | None = "unit", budget=None,
+               max_providers: int = 5) -> pd.DataFrame:
+    """Mean satisfaction per provider with ε-differential privacy (for repeated releases).
+
+    For windows and periods released again and again, where suppression can be
+    differenced: each provider's mean is released with user-level
+    ε-differential privacy — one rater and all their ratings is the unit —
+    through OpenDP's Laplace mechanism (ε/2 for the sums, ε/2 for the counts;
+    each rater's contribution bounded to ``max_providers`` providers and the
+    scale). See ``icnet._dp`` for the mechanism, ``benchmarks/bench_dp.py`` for
+    its error on planta. Needs the ``privacy`` extra (``opendp``).
+
+    Parameters
+    ----------
+    net : ServiceNetwork
+        With rated events (the raters: ``client_person`` or the client).
+    epsilon : float
+        Privacy loss of this release (> 0; smaller is more private and noisier).
+    level : str or None, default "unit"
+        Providers at this level (``None``: the network's).
+    budget : Budget, optional
+        Charged ``epsilon`` before anything is computed from the noise;
+        :class:`~icnet.errors.BudgetExceededError` when it would be exceeded.
+        Releases add up (sequential composition): two windows at ε = 0.5 each
+        spend 1.
+    max_providers : int, default 5
+        Providers a rater may count for (the rest of their ratings are left out).
+
+    Returns
+    -------
+    DataFrame
+        ``provider``, ``n_raters_dp`` (noisy count), ``satisfaction_mean_dp``
+        (noisy mean clipped to the scale; NaN when the noisy count is below 1).
+        ``attrs``: ``epsilon``, ``mechanism``, ``sensitivity``.
+
+    Notes
+    -----
+    Guarantees ε-DP for the raters of this network for this one call; not
+    reproducible by a seed (OpenDP's secure noise). It does not protect the
+    ids of providers (public) nor other icnet outputs computed on the same data.
+
+    Examples
+    --------
+    >>> import icnet
+    >>> from icnet.privacy import Budget
+    >>> b = Budget(2.0)
+    >>> t = dp_quality(icnet.datasets.toy(), epsilon=1.0, budget=b)  # doctest: +SKIP
+    >>> b.remaining                                                  # doctest: +SKIP
+    1.0
+    """
+    from ._dp import dp_quality as _impl
+    return _impl(net, epsilon=epsilon, level=level, budget=budget, max_providers=max_providers)
+
+
+def __getattr__(name):
+    if name == "Budget":
+        from ._dp import Budget
+        return Budget
+    raise AttributeError(name)
