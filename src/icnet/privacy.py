@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
+from ._dp import Budget
 from .errors import ParameterError
 
 __all__ = ["MIN_GROUP_SIZE", "PROTECTION", "suppress", "pseudonymize", "check_individuals",
@@ -316,10 +317,3 @@ def dp_quality(net, *, epsilon: float, level: str | None = "unit", budget=None,
     """
     from ._dp import dp_quality as _impl
     return _impl(net, epsilon=epsilon, level=level, budget=budget, max_providers=max_providers)
-
-
-def __getattr__(name):
-    if name == "Budget":
-        from ._dp import Budget
-        return Budget
-    raise AttributeError(name)
