@@ -36,10 +36,12 @@ class QualityResult(Result):
         (the data's share in the shrunk value), ``sla_breach_rate``,
         ``n_raters`` (distinct people who rated it; for a network built from
         an edge list, which has no raters, its ``satisfaction_n``: an upper
-        bound). Above person level,
-        relations rated by fewer than ``min_group_size`` people have their
+        bound). Relations rated by fewer than ``min_group_size`` people
+        (at person level: unless ``individuals=True``) have their
         satisfaction columns blanked, ``sign = "suppressed"`` and
-        ``suppressed = True``.
+        ``suppressed = True``; ``suppressed_by`` says why (``"small group"``,
+        ``"complementary"``: hidden so that no small group can be recomputed
+        from the other tables, or ``""``); ``attrs["audit"]`` holds the audit.
     providers : DataFrame
         One row per provider: ``provider``, ``n_clients``, ``satisfaction_n``,
         ``satisfaction_mean``, ``satisfaction_shrunk``, ``satisfaction_low``,
