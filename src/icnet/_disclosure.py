@@ -475,7 +475,11 @@ def protect_report(view, edges, health, *, protection=None):
         cols = [c for c in _SAT if c in ve]
         ve.loc[sec, cols] = np.nan
         ve.loc[sec, "sign"] = "suppressed"
-        view = view._replace(edges=ve)
+        # a shallow copy whose cached edges are the blanked ones: the same events and
+        # cached summaries (no recomputation, nothing brought from a cluster)
+        import copy
+        view = copy.copy(view)
+        view.__dict__["edges"] = ve
     hidden = rel.cells["hidden"].to_numpy(bool)
     pairs = set(zip(rel.cells.loc[hidden, "provider"], rel.cells.loc[hidden, "client"]))
     return view, edges, health, pairs, audit(rel, protection=protection)
