@@ -79,7 +79,7 @@ def main(argv=None):
             print(f"  {name:6s}: service_quality {t_on:6.2f} s with control, {t_off:6.2f} s "
                   f"without; protect alone {t_prot:6.2f} s | relations {len(edges)}, sensitive "
                   f"{len(au)}, twin-certified {int((~au['exact']).sum())}, exact (LP or unlinked) "
-                  f"{int(au["exact"].sum())}, complementary {n_comp}, all safe "
+                  f"{int(au['exact'].sum())}, complementary {n_comp}, all safe "
                   f"{bool(au['safe'].all()) if len(au) else True}, min width "
                   f"{(au['width'].min() if len(au) else np.nan):.2f}")
 
