@@ -54,8 +54,8 @@ def test_unit_tables_never_reveal_a_small_group(seed, n_units, max_people):
     assert q.edges.attrs["audit"]["safe"].all()
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), n_units=st.integers(2, 5))
 def test_report_tables_never_reveal_a_small_group(tmp_path, seed, n_units):
     net = _generated(seed, n_units, 8)

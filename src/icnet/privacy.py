@@ -91,7 +91,7 @@ def check_individuals(value) -> bool:
     >>> check_individuals("no")
     Traceback (most recent call last):
     ...
-    icnet.errors.ParameterError: The 'individuals' parameter must be True or False; got 'no' (str). Pass individuals=True only to show person-level survey values.
+    icnet.errors.ParameterError: The 'individuals' parameter must be True or False; got 'no' ...
     """
     if not isinstance(value, (bool, np.bool_)):
         raise ParameterError(
