@@ -342,9 +342,10 @@ def _hide(df, secondary, cols=_SAT):
 def quality_release(net, edges, providers, units) -> Release:
     """The release of one ``service_quality`` call: relations as cells.
 
-    Published groups: the providers, the organisation (the mean every
-    shrunk value is pulled toward) and, at person level, the units (their
-    relations to other units) and their organisation.
+    Published groups: the providers; above person level the organisation (the
+    mean every shrunk value is pulled toward); at person level the units (their
+    relations to other units). A person-level call whose relations are all
+    hidden uses :func:`people_release` instead.
     """
     e = net.edges
     n = e["satisfaction_n"].fillna(0).to_numpy(float)
