@@ -93,3 +93,61 @@ def test_small_rater_groups_are_suppressed():
     assert c1["satisfaction_mean"].notna().any() and not c1["suppressed"].any()
     with pytest.raises(icnet.errors.ParameterError, match="min_group_size"):
         icnet.agreement_compliance(net, min_group_size=0)
+
+
+# ---------------------------------------------------------------- issue #19, point 5
+
+def test_not_estimable_is_nan_with_the_reason():
+    # two requests 1 h and 2 h old, agreed 24 h: nothing is known yet (was 1.0 = 100 %)
+    s, lo, hi, note = km_breach([1, 2], [False, False], 24, interval=True)
+    assert np.isnan(s) and np.isnan(lo) and np.isnan(hi)
+    assert "no request followed up to the agreed delay" in note
+    assert np.isnan(km_breach([1, 2], [False, False], 24))
+    # one of them old enough: estimable again
+    assert km_breach([1, 30], [False, False], 24) == 1.0
+
+
+def test_compliance_reports_the_interval_and_the_note():
+    ev = pd.DataFrame({"provider": ["it1", "it1"], "client": ["ops1", "ops1"],
+                       "requested_at": pd.to_datetime(["2025-01-10 22:00", "2025-01-10 23:00"]),
+                       "delay_hours": [np.nan, np.nan]})
+    people = pd.DataFrame({"person": ["it1", "ops1"], "unit": ["IT", "Ops"]})
+    ag = pd.DataFrame({"provider": ["IT"], "client": ["Ops"], "max_delay_hours": [24]})
+    net = icnet.from_events(ev, people=people, agreements=ag)
+    r = icnet.agreement_compliance(net, as_of="2025-01-11").agreements.iloc[0]
+    assert np.isnan(r["breach_rate_km"]) and not r["breach_flag"]
+    assert r["breach_note"].startswith("no request followed up")
+    r = icnet.agreement_compliance(_net(), as_of="2025-01-11").agreements.iloc[0]
+    assert r["breach_low"] <= r["breach_rate_km"] <= r["breach_high"]
+    assert r["breach_note"] == ""
+
+
+def _simulate(n, p, reps, rng, censor=0.3):
+    """``reps`` agreements of ``n`` requests, P(delay > 1) = p, some censored early."""
+    from icnet.analysis._survival import km_at
+    g = np.repeat(np.arange(reps), n)
+    T = rng.exponential(1 / -np.log(p), reps * n)
+    C = np.where(rng.random(reps * n) < censor, rng.uniform(0, 3, reps * n), np.inf)
+    return km_at(g, np.minimum(T, C), T <= C, 1.0, reps)
+
+
+def test_interval_coverage_and_flag_error_rate():
+    rng = np.random.default_rng(19)
+    for n in (10, 30, 100):
+        r = _simulate(n, 0.2, 2000, rng)
+        ok = r["s"].notna()
+        cover = ((r["low"] <= 0.2) & (r["high"] >= 0.2))[ok].mean()
+        assert 0.93 <= cover <= 1.0, (n, cover)
+        # true rate 0.20 < 0.30: the interval rule flags rarely (the point rule: 32 % at n=10)
+        assert (r["low"] > 0.30).mean() <= 0.05
+    # a real breach (true 0.6, 30 requests) is flagged most of the time
+    assert (_simulate(30, 0.6, 2000, rng)["low"] > 0.30).mean() >= 0.8
+
+
+def test_edge_breach_rate_is_the_km_estimate():
+    net = _net()
+    e = net.by("unit").edges.set_index(["provider", "client"]).loc[("IT", "Ops")]
+    # delivered 10 h (on time), 30 h (late); open for 9 d and 1 d at the end of the data
+    assert e["sla_breach_low"] <= e["sla_breach_rate"] <= e["sla_breach_high"]
+    c = icnet.agreement_compliance(net).agreements.iloc[0]
+    assert e["sla_breach_rate"] == pytest.approx(c["breach_rate_km"])

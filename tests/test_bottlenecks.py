@@ -98,7 +98,114 @@ def test_columns_sorting_and_params():
 
 def test_parameter_errors():
     net = icnet.datasets.toy()
-    with pytest.raises(ParameterError, match="'min_dependence' parameter must be <= 1"):
-        icnet.bottlenecks(net, min_dependence=2)
+    with pytest.raises(ParameterError, match="'fwer' parameter must be <= 1"):
+        icnet.bottlenecks(net, fwer=2)
     with pytest.raises(ParameterError, match="'alpha' parameter must be <= 1"):
         icnet.bottlenecks(net, alpha=1.5)
+
+
+# ---------------------------------------------------------------- issue #19
+import sys
+from pathlib import Path
+
+from hypothesis import given, settings, strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from bench_bottlenecks import scenario  # noqa: E402  (events-only generator)
+
+from icnet.analysis.bottlenecks import _holm, _loo_median  # noqa: E402
+
+
+def test_holm_and_leave_one_out_median_by_hand():
+    adj = _holm(np.array([0.01, 0.04, 0.03, 0.005, np.nan]), 0.05)
+    assert np.allclose(adj[:4], [0.03, 0.06, 0.06, 0.02]) and np.isnan(adj[4])
+    x = np.array([5, 1, 3, 2, 10, 7, 7.0])
+    g = np.array([0, 0, 0, 0, 1, 1, 1])
+    ref = [np.median(np.delete(x, i)[np.delete(g, i) == g[i]]) for i in range(len(x))]
+    assert np.allclose(_loo_median(x, g), ref)
+
+
+def test_events_alone_flag_a_slow_provider_and_say_what_they_used():
+    for seed in range(3):
+        net, truth = scenario("slow", seed=seed, factor=8.0)
+        b = icnet.bottlenecks(net)
+        assert b.attrs["used"] == ["requested_at", "delay_hours"]
+        assert b["node"].iloc[0] == truth and b["is_bottleneck"].iloc[0], seed
+        r = b.iloc[0]
+        assert r["mechanism"] == "slow" and r["peer_group"].startswith("unit: ")
+        assert "SD vs its peers" in r["reason"] and r["p_adjusted"] <= 0.05
+
+
+def test_null_and_organisation_wide_slowdown_flag_little():
+    flagged = 0
+    for seed in range(6):
+        for kind in ("null", "slowdown"):
+            b = icnet.bottlenecks(scenario(kind, seed=100 + seed)[0])
+            flagged += bool(b["is_bottleneck"].any())
+            if kind == "slowdown":    # trends are relative to the organisation's
+                assert abs(b["delay_trend"].median()) < 0.15
+    assert flagged <= 2, flagged
+
+
+def test_small_peer_groups_give_no_huge_z():
+    # was: a robust z among 3 peers (one case z = 66.8)
+    for seed in range(3):
+        b = icnet.bottlenecks(scenario("small_peers_null", seed=seed)[0])
+        assert b["delay_excess"].abs().max() < 6 and not b["is_bottleneck"].any()
+
+
+def test_open_requests_enter_the_median_censored():
+    # p1: 10 delivered in 1 h and 30 still open after 200+ h; p2..p6: 40 in ~2 h
+    rows = [("p1", "c", "2025-01-01", 1.0)] * 10 + [("p1", "c", "2025-01-02", np.nan)] * 30
+    for i in range(2, 7):
+        rows += [(f"p{i}", "c", "2025-01-01", 2.0 + 0.1 * i)] * 40
+    rows += [("c", "x", "2025-01-20", 1.0)]
+    ev = pd.DataFrame(rows, columns=["provider", "client", "requested_at", "delay_hours"])
+    ev["requested_at"] = pd.to_datetime(ev["requested_at"])
+    net = icnet.from_events(ev)
+    b = icnet.bottlenecks(net).set_index("node")
+    # dropping open requests would say 1 h; more than half are open for >= 18 days
+    assert b.loc["p1", "delay_median"] >= 18 * 24 and b.loc["p1", "n_open"] == 30
+
+
+@settings(max_examples=8, deadline=None)
+@given(who=st.integers(0, 10 ** 6), factor=st.floats(1.2, 10.0))
+def test_slowing_a_provider_never_lowers_its_criticality(who, factor):
+    net, _ = scenario("null", seed=7, rate=15.0)
+    b0 = icnet.bottlenecks(net).set_index("node")
+    nodes = b0.index[b0["criticality"] > 0]
+    x = nodes[who % len(nodes)]
+    ev = net.events.copy()
+    m = (ev["provider"].astype(object) == x).to_numpy()
+    ev.loc[m, "delay_hours"] = ev.loc[m, "delay_hours"] * factor
+    b1 = icnet.bottlenecks(icnet.from_events(ev, people=net.people)).set_index("node")
+    assert b1.loc[x, "criticality"] >= b0.loc[x, "criticality"] - 1e-12
+    assert b1.loc[x, "structural"] == pytest.approx(b0.loc[x, "structural"])
+    r0 = b0["criticality"].rank(ascending=False)[x]
+    r1 = b1["criticality"].rank(ascending=False)[x]
+    assert r1 <= r0
+
+
+def test_unit_level_flags_what_the_report_flags():
+    net = icnet.datasets.load("planta")
+    pb = icnet.bottlenecks(net)
+    ub = icnet.bottlenecks(net, level="unit")
+    unit_of = net.nodes.set_index("node")["unit"]
+    member_units = set(unit_of[pb.loc[pb["is_bottleneck"], "node"]])
+    assert member_units and member_units <= set(ub.loc[ub["is_bottleneck"], "node"])
+    row = ub.set_index("node").loc[sorted(member_units)[0]]
+    assert row["flagged_members"] and "members" in row["mechanism"]
+    # one dependence figure: the reason quotes the unit's own dependence
+    assert icnet.analysis.bottlenecks.share_text(row["dependence"]) in row["reason"]
+    # the unit-only network (no people) has no members to flag
+    assert (icnet.bottlenecks(net.by("unit"))["flagged_members"] == "").all()
+
+
+def test_weighted_holm_by_hand():
+    # weights 1.6 / 0.4: ordered by p / w; step k rejects p <= alpha w / (sum of w from k)
+    p = np.array([0.01, 0.001, 0.02])
+    w = np.array([1.6, 0.4, 1.0])
+    # p/w: 0.00625, 0.0025, 0.02 -> order 1, 0, 2; remaining weight 3.0, 2.6, 1.0
+    expect = np.array([max(3.0 * 0.0025, 2.6 * 0.00625), 3.0 * 0.0025,
+                       max(3.0 * 0.0025, 2.6 * 0.00625, 1.0 * 0.02)])
+    assert np.allclose(_holm(p, 0.05, w), expect)

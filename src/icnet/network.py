@@ -27,7 +27,8 @@ EDGE_COLUMNS = [
     "provider", "client", "n_events", "satisfaction_n", "satisfaction_mean",
     "satisfaction_sd", "satisfaction_shrunk", "satisfaction_low", "satisfaction_high",
     "sign", "delay_n", "delay_mean", "delay_median", "delay_p90", "n_open", "sla_n",
-    "sla_breach_rate", "rework_rate", "first_at", "last_at",
+    "sla_breach_rate", "sla_breach_low", "sla_breach_high", "rework_rate", "first_at",
+    "last_at",
 ]
 #: Columns of :attr:`ServiceNetwork.nodes`, in order.
 NODE_COLUMNS = ["node", "unit", "external_facing", "in_people", "n_out", "n_in",
@@ -247,7 +248,11 @@ class ServiceNetwork:
         events), ``delay_mean``, ``delay_median``, ``delay_p90`` (hours);
         ``n_open`` (not delivered); ``sla_n`` (events with an expected delay
         and a known outcome), ``sla_breach_rate`` (share delivered later than
-        ``expected_hours``, counting open requests already past it);
+        ``expected_hours``: the Kaplan–Meier estimate of S(1) on delay /
+        expected delay, open requests censored at their age; NaN when no
+        request was followed up to its expected delay), ``sla_breach_low``,
+        ``sla_breach_high`` (its 95 % log(−log) interval, Greenwood variance;
+        NaN on networks built from edges);
         ``rework_rate`` (share ``reopened``); ``first_at``, ``last_at``
         (first and last request). Undefined numbers are NaN. Then the rater
         columns :data:`RATER_COLUMNS`: ``satisfaction_raters`` (distinct
@@ -1169,23 +1174,40 @@ def _edge_stats(ev: pd.DataFrame, node_ids, end) -> tuple[pd.DataFrame, np.ndarr
     else:
         out["n_open"] = np.zeros(G, dtype="int64")
     if "expected_hours" in ev and "delay_hours" in ev:
+        # Kaplan-Meier on delay / expected delay (open requests censored at their age),
+        # breach rate = S(1); the same estimator as agreement_compliance
+        from .analysis._survival import km_at
         exp = ev["expected_hours"].to_numpy(float)
         known = ~np.isnan(exp) & ~np.isnan(d)
-        breach = known & (d > exp)
-        if "delivered_at" in ev and "requested_at" in ev:
-            age = (end() - ev["requested_at"]).to_numpy() / np.timedelta64(1, "h")
-            open_ = ev["delivered_at"].isna().to_numpy() & ~np.isnan(exp)
-            late_open = open_ & (age > exp)
-            known |= late_open
-            breach |= late_open
-        sla_n = np.bincount(g, weights=known.astype(float), minlength=G)
-        sla_b = np.bincount(g, weights=breach.astype(float), minlength=G)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out["sla_n"] = sla_n.astype("int64")
-            out["sla_breach_rate"] = np.where(sla_n > 0, sla_b / np.maximum(sla_n, 1), np.nan)
+            x = np.where(exp > 0, d / exp, np.where(d > 0, np.inf, 0.0))
+        use = known.copy()
+        late_open = np.zeros(len(exp), bool)
+        if "requested_at" in ev:     # open: no delay (and no delivery) yet
+            # in float hours (a Timedelta of centuries would overflow)
+            req = ev["requested_at"]
+            ns = req.to_numpy().astype("datetime64[ns]").astype(np.int64).astype(float)
+            age = np.where(req.isna().to_numpy(), np.nan,
+                           (pd.Timestamp(end()).value - ns) / 3.6e12)
+            open_ = ~np.isnan(exp) & np.isnan(d)
+            if "delivered_at" in ev:
+                open_ &= ev["delivered_at"].isna().to_numpy()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                xo = np.where(exp > 0, np.maximum(age, 0) / exp, np.inf)
+            x = np.where(open_, xo, x)
+            use |= open_
+            late_open = open_ & (age > exp)
+        sla_n = np.bincount(g, weights=(known | late_open).astype(float), minlength=G)
+        km = km_at(g[use], x[use], known[use], 1.0, G)
+        out["sla_n"] = sla_n.astype("int64")
+        out["sla_breach_rate"] = km["s"].to_numpy()
+        out["sla_breach_low"] = km["low"].to_numpy()
+        out["sla_breach_high"] = km["high"].to_numpy()
     else:
         out["sla_n"] = np.zeros(G, dtype="int64")
         out["sla_breach_rate"] = nan.copy()
+        out["sla_breach_low"] = nan.copy()
+        out["sla_breach_high"] = nan.copy()
     if "reopened" in ev:
         out["rework_rate"] = np.bincount(g, weights=ev["reopened"].to_numpy(float),
                                          minlength=G) / out["n_events"].to_numpy()

@@ -177,20 +177,12 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
         h = act = pd.DataFrame()
     view = f["units"] if level == "unit" else f["net"]
 
-    # bottlenecks: a unit with a flagged member is flagged too
-    b_unit = f["bottlenecks_unit"].copy()
+    # bottlenecks: the API's unit level already flags a unit with a flagged member
+    b_unit = f["bottlenecks_unit"]
     member_flag = pd.DataFrame()
     if units_ok and len(f["bottlenecks"]):
         pb = f["bottlenecks"]
         member_flag = pb[pb["is_bottleneck"]].assign(unit=lambda d: d["node"].map(unit_of))
-        first = member_flag.drop_duplicates("unit").set_index("unit")["reason"]
-        by_member = b_unit["node"].isin(first.index) & ~b_unit["is_bottleneck"]
-        b_unit["is_bottleneck"] = b_unit["is_bottleneck"] | by_member
-        because = "one of its people: " + b_unit["node"].map(first).astype(object).fillna("")
-        b_unit["reason"] = b_unit["reason"].astype(object).where(~by_member, because)
-        b_unit = b_unit.sort_values(["is_bottleneck", "score", "node"],
-                                    ascending=[False, False, True], kind="mergesort")
-        b_unit = b_unit.reset_index(drop=True)
     b_view = b_unit if level == "unit" else f["bottlenecks"]
     if level != "unit":
         member_flag = pd.DataFrame()
@@ -244,8 +236,9 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
                           "trend", "delay_median", "sla_breach_rate", "agreement_breach_rate",
                           "n_agreements", "overdue_reviews", "share_without_agreement",
                           "in_bottleneck", "idle_members"] if c in h]
-    b_cols = [c for c in ["node"] + (["unit"] if level == "person" else []) + [ "score", "is_bottleneck", "reason", "dependence",
-                          "delay_excess", "delay_ratio_agreed", "delay_trend",
+    b_cols = [c for c in ["node"] + (["unit"] if level == "person" else []) + [ "score", "is_bottleneck", "reason", "mechanism", "dependence",
+                          "delay_median", "delay_excess", "p_adjusted", "delay_ratio_agreed",
+                          "delay_trend",
                           "backlog_growth", "redundancy", "n_events"] if c in b_view]
     html_tables = {
         "bottlenecks": _html_table(b_view[b_cols], max_rows=10) if len(b_view) else "",
@@ -431,7 +424,8 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
             parts.append(f"{whose} requests take {ratio:.1f}× the agreed time")
         if np.isfinite(trend) and trend > 0.2:
             parts.append(f"{whose if not parts else 'and its'} delays grew "
-                         f"{np.exp(trend):.1f}× from the first to the last third of the period")
+                         f"{np.exp(trend):.1f}× more than the organisation's from the "
+                         "first to the last third of the period")
         text = (f"{r['node']} is the main bottleneck: {share_text(r['dependence'])} of the "
                 "service reaching the external customer depends on it")
         if len(m):

@@ -170,7 +170,10 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
     # bottlenecks (person-level flags reported on their unit unless individuals)
     pb = f["bottlenecks"]
     done = set()
-    for r in pb[pb["is_bottleneck"]].itertuples():
+    # by unit, the unit rows of the API (a unit with a flagged member is flagged there)
+    # carry the figures quoted: one dependence figure per target, as in the report
+    for r in (pb[pb["is_bottleneck"]] if individuals or f["bottlenecks_unit"] is pb
+              else pb.iloc[:0]).itertuples():
         tgt = who(r.node)
         if tgt in done:
             continue
@@ -193,7 +196,9 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
                 "redistribute work, and agree realistic delays with its internal clients.",
                 "the organisation depends on it and it is slow or overloaded",
                 _join(_num("dependence {:.1%}", r.dependence),
-                      _num("delay excess {:+.1f} SD", r.delay_excess)))
+                      _num("delay excess {:+.1f} SD", r.delay_excess),
+                      f"flagged people: {r.flagged_members}"
+                      if individuals and getattr(r, "flagged_members", "") else ""))
     # spirals and chronic conflicts (person-level pairs)
     sp = f["spirals"]
     seen = set()
@@ -441,7 +446,9 @@ def what_if(net, *, meet_agreement=None, remove=None, level: str = "unit") -> pd
         ev = ev.loc[~gone].reset_index(drop=True)
     after = net._replace(events=ev)
     lv0, lv1 = _validate.level(net, level), _validate.level(after, level)
-    b0, b1 = bottlenecks(lv0).set_index("node"), bottlenecks(lv1).set_index("node")
+    # at unit level the API flags a unit with a flagged member (as health and the report)
+    b0 = bottlenecks(net, level=level).set_index("node")
+    b1 = bottlenecks(after, level=level).set_index("node")
     nodes = lv0.node_ids
     out = pd.DataFrame({
         "node": nodes.to_numpy(dtype=object),
@@ -453,12 +460,6 @@ def what_if(net, *, meet_agreement=None, remove=None, level: str = "unit") -> pd
         .to_numpy(dtype=bool),
         "bottleneck_after": b1["is_bottleneck"].reindex(nodes).fillna(False)
         .to_numpy(dtype=bool)})
-    if lv0 is not net:    # as in health: a flagged member puts its unit in a bottleneck
-        for col, nw in (("bottleneck_before", net), ("bottleneck_after", after)):
-            pb = bottlenecks(nw)
-            hit = set(pd.Series(pb.loc[pb["is_bottleneck"], "node"]).map(
-                dict(zip(ids, unit_arr))).dropna())
-            out[col] = out[col].to_numpy() | out["node"].isin(hit).to_numpy()
     out["lost_only_provider"] = out["node"].isin(set(lost["client"]))
     cp0, cp1 = critical_path(net), critical_path(after)
     out.attrs.update(lead_time_before=cp0.attrs.get("total_hours", np.nan),

@@ -14,6 +14,7 @@ from .. import _validate
 from .._result import Result
 from ..errors import ParameterError
 from ..privacy import MIN_GROUP_SIZE
+from ._survival import km_at
 from .quality import _raters
 
 __all__ = ["ComplianceResult", "agreement_compliance", "km_breach"]
@@ -32,7 +33,12 @@ class ComplianceResult(Result):
         One row per agreement: ``provider``, ``client``, ``service``,
         ``n_events``, ``n_open``, ``max_delay_hours``, ``breach_rate_km``
         (Kaplan–Meier S(max_delay_hours), the probability of still waiting
-        when the agreed delay is over, open requests censored at ``as_of``), ``breach_rate_closed`` (delivered requests only),
+        when the agreed delay is over, open requests censored at ``as_of``;
+        NaN when no request was followed up to the agreed delay),
+        ``breach_low``, ``breach_high`` (95 % log(−log) interval, Greenwood
+        variance), ``breach_note`` (why the rate is NaN, else ""),
+        ``breach_flag`` (``breach_low`` > ``max_breach``: the whole interval
+        above the bound), ``breach_rate_closed`` (delivered requests only),
         ``min_satisfaction``, ``satisfaction_mean``, ``satisfaction_shrunk``,
         ``satisfaction_high``, ``n_raters`` (distinct people who rated the
         relation), ``suppressed`` (fewer than ``min_group_size``: the three
@@ -52,7 +58,8 @@ class ComplianceResult(Result):
     coverage: pd.DataFrame
 
 
-def km_breach(durations, observed, limit: float) -> float:
+def km_breach(durations, observed, limit: float, *, interval: bool = False,
+              confidence: float = 0.95):
     """Kaplan–Meier probability that a request takes longer than ``limit`` hours.
 
     Parameters
@@ -62,12 +69,19 @@ def km_breach(durations, observed, limit: float) -> float:
     observed : bool array
         True when delivered.
     limit : float
+    interval : bool, default False
+        Also return the confidence interval and the reason when not estimable.
+    confidence : float, default 0.95
 
     Returns
     -------
-    float
+    float, or (estimate, low, high, note) with ``interval=True``
         ``S(limit)``, the probability of still waiting after ``limit`` hours
-        (deliveries are the "events"); NaN when there is no request.
+        (deliveries are the "events"). NaN when there is no request, or when
+        no request was followed up to ``limit`` (all still open and younger
+        than ``limit``: nothing is known yet), with the reason in ``note``.
+        The interval is log(−log) with Greenwood's variance (see
+        :func:`icnet.analysis._survival.km_at`).
 
     Examples
     --------
@@ -75,24 +89,24 @@ def km_breach(durations, observed, limit: float) -> float:
     0.5
     >>> km_breach([1, 2, 5, 10], [True, True, True, True], 4)
     0.5
+    >>> km_breach([1, 2], [False, False], 4, interval=True)
+    (nan, nan, nan, 'no request followed up to the agreed delay (oldest open: 2 h)')
     """
     d = np.asarray(durations, float)
     o = np.asarray(observed, bool)
-    if len(d) == 0:
-        return float("nan")
-    t = np.unique(d[o & (d <= limit)])
-    if len(t) == 0:
-        return 1.0 if np.any(d > limit) or np.any(~o) else 0.0
-    order = np.sort(d)
-    at_risk = len(d) - np.searchsorted(order, t, side="left")
-    deaths = np.array([np.sum((d == x) & o) for x in t]) if len(t) < 64 else \
-        pd.Series(d[o & (d <= limit)]).value_counts().reindex(t).to_numpy()
-    # S(limit): the probability a request is still undelivered after `limit` hours
-    return float(np.prod(1 - deaths / at_risk))
+    r = km_at(np.zeros(len(d), np.int64), d, o, limit, 1, confidence=confidence).iloc[0]
+    s = float(r["s"])
+    if interval:
+        return s, float(r["low"]), float(r["high"]), str(r["note"])
+    return s
 
 
-def agreement_compliance(net, *, as_of=None,
-                         min_group_size: int = MIN_GROUP_SIZE) -> ComplianceResult:
+MAX_BREACH = 0.30
+"""Breach rate above which an agreement is flagged (on the interval's lower bound)."""
+
+
+def agreement_compliance(net, *, as_of=None, min_group_size: int = MIN_GROUP_SIZE,
+                         max_breach: float = MAX_BREACH) -> ComplianceResult:
     """How each service agreement is kept, reviewed, and how much of the service it covers.
 
     Parameters
@@ -106,6 +120,8 @@ def agreement_compliance(net, *, as_of=None,
     min_group_size : int, default 5
         A relation rated by fewer distinct people has its satisfaction columns
         blanked (``suppressed = True``) and no ``satisfaction_breach``.
+    max_breach : float, default 0.30
+        ``breach_flag`` when the lower 95 % bound of the breach rate exceeds it.
 
     Returns
     -------
@@ -126,7 +142,12 @@ def agreement_compliance(net, *, as_of=None,
     Requests still open at ``as_of`` are right-censored at their age; the
     breach rate is :math:`\\hat S(d_{max})` (still waiting at the agreed delay) with the Kaplan–Meier estimator
     :math:`\\hat S(t)=\\prod_{t_i\\le t}(1-d_i/n_i)` (Kaplan & Meier 1958), so
-    open requests are neither dropped nor counted as on time. An agreement is
+    open requests are neither dropped nor counted as on time. When no request
+    was followed up to the agreed delay the rate is not estimable: NaN, with
+    the reason in ``breach_note``. The interval is Kalbfleisch & Prentice's
+    log(−log) transform with Greenwood's (1926) variance; at
+    :math:`\\hat S\\in\\{0,1\\}` the exact binomial bound :math:`(\\alpha/2)^{1/n}`.
+    An agreement is
     overdue when ``last_review + review_every < as_of``.
 
     References
@@ -144,6 +165,7 @@ def agreement_compliance(net, *, as_of=None,
     if not hasattr(net, "_in_memory"):   # a Dask-built network stays one (see Notes)
         net = _validate.network(net)
     _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
+    _validate.in_range("max_breach", max_breach, low=0, high=1)
     if net.agreements is None or len(net.agreements) == 0:
         raise ParameterError(
             "agreement_compliance needs an agreements table: pass agreements=... to "
@@ -177,8 +199,9 @@ def agreement_compliance(net, *, as_of=None,
             rec.update(figures.loc[i].to_dict())
             rec["n_events"], rec["n_open"] = int(rec["n_events"]), int(rec["n_open"])
         else:
-            rec.update(n_events=0, n_open=0, breach_rate_km=np.nan,
-                       breach_rate_closed=np.nan)
+            rec.update(n_events=0, n_open=0, breach_rate_km=np.nan, breach_low=np.nan,
+                       breach_high=np.nan, breach_rate_closed=np.nan,
+                       breach_note="no request" if unit_net.has_events else "no events")
         pair = (a.provider, a.client)
         if pair in edges.index:
             e = edges.loc[pair]
@@ -198,6 +221,9 @@ def agreement_compliance(net, *, as_of=None,
                                           rec["satisfaction_high"] < ms)
         rows.append(rec)
     out = pd.DataFrame(rows)
+    # flag on the interval, not the point estimate: the whole interval above the bound
+    out["breach_flag"] = (out["breach_low"].astype(float) > max_breach).to_numpy(dtype=bool) \
+        if len(out) else np.zeros(0, dtype=bool)
     for c in ("service", "max_delay_hours", "min_satisfaction"):
         if c not in out:
             out[c] = np.nan
@@ -212,20 +238,23 @@ def agreement_compliance(net, *, as_of=None,
                 out[c] = np.nan
         out["overdue"] = False
     cols = ["provider", "client", "service", "n_events", "n_open", "max_delay_hours",
-            "breach_rate_km", "breach_rate_closed", "min_satisfaction", "satisfaction_mean",
+            "breach_rate_km", "breach_low", "breach_high", "breach_note", "breach_flag",
+            "breach_rate_closed", "min_satisfaction", "satisfaction_mean",
             "satisfaction_shrunk", "satisfaction_high", "n_raters", "suppressed",
             "satisfaction_breach", "last_review",
             "review_every", "next_review", "days_overdue", "overdue"]
     out = out[cols].sort_values(["provider", "client", "service"], kind="mergesort",
                                 na_position="first").reset_index(drop=True)
     cov = _coverage(unit_net, ag)
-    params = {"as_of": str(as_of), "min_group_size": min_group_size}
+    params = {"as_of": str(as_of), "min_group_size": min_group_size,
+              "max_breach": max_breach}
     out.attrs["params"] = params
     cov.attrs["params"] = params
     return ComplianceResult(out, cov)
 
 
-_FIGURES = ["i", "n_events", "n_open", "breach_rate_km", "breach_rate_closed"]
+_FIGURES = ["i", "n_events", "n_open", "breach_rate_km", "breach_low", "breach_high",
+            "breach_note", "breach_rate_closed"]
 
 
 def _agreement_part(ev, agreed, as_of):
@@ -247,7 +276,9 @@ def _agreement_part(ev, agreed, as_of):
         if isinstance(service, str) and "service" in ev:
             sub = sub[(sub["service"].astype(object) == service).to_numpy()]
         rec = {"i": i, "n_events": len(sub), "n_open": 0, "breach_rate_km": np.nan,
-               "breach_rate_closed": np.nan}
+               "breach_low": np.nan, "breach_high": np.nan,
+               "breach_note": "no request" if not len(sub) else
+               "no delays or no agreed delay", "breach_rate_closed": np.nan}
         if len(sub) and "delay_hours" in sub and np.isfinite(lim):
             d = sub["delay_hours"].to_numpy(float)
             obs = ~np.isnan(d)
@@ -256,7 +287,8 @@ def _agreement_part(ev, agreed, as_of):
                 d = np.where(obs, d, np.maximum(age, 0))
             keep = ~np.isnan(d)
             rec["n_open"] = int((~obs).sum())
-            rec["breach_rate_km"] = km_breach(d[keep], obs[keep], lim)
+            (rec["breach_rate_km"], rec["breach_low"], rec["breach_high"],
+             rec["breach_note"]) = km_breach(d[keep], obs[keep], lim, interval=True)
             rec["breach_rate_closed"] = float(np.mean(d[obs] > lim)) if obs.any() else np.nan
         rows.append(rec)
     return pd.DataFrame(rows, columns=_FIGURES).astype({"i": "int64"})

@@ -10,16 +10,12 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.sparse.linalg import spsolve
+from scipy.stats import t as student_t
 
 from .. import _validate
+from ._survival import km_median
 
 __all__ = ["bottlenecks", "critical_path", "dependence", "structural_betweenness"]
-
-_COLUMNS = ["node", "unit", "score", "is_bottleneck", "reason", "dependence", "structural",
-            "utilisation", "backlog_growth", "delay_trend", "waiting_share", "delay_excess",
-            "delay_ratio_agreed", "redundancy", "n_events", "n_clients", "delay_median",
-            "rank"]
-
 
 def _edge_arrays(net):
     e = net.edges
@@ -103,8 +99,10 @@ def structural_betweenness(net, *, weights=None, length: str = "delay_median",
     net : ServiceNetwork
     weights : array, optional
         Source weights (default: events each node provides).
-    length : str, default "delay_median"
-        Edge column used as length (NaN → the median over edges).
+    length : str or None, default "delay_median"
+        Edge column used as length (NaN → the median over edges); None counts
+        hops (what :func:`bottlenecks` uses, so a slower provider is never
+        routed around and its structural value does not fall when it slows).
 
     Returns
     -------
@@ -119,7 +117,8 @@ def structural_betweenness(net, *, weights=None, length: str = "delay_median",
     """
     net = _validate.network(net)
     e, p, c, n = _edge_arrays(net)
-    L = e[length].to_numpy(float) if length in e else np.ones(len(e))
+    L = e[length].to_numpy(float) if (length is not None and length in e) else \
+        np.ones(len(e))
     L = np.where(np.isfinite(L), L, np.nanmedian(L) if np.isfinite(L).any() else 1.0)
     L = np.maximum(L, 1e-9)
     if weights is None:
@@ -168,48 +167,72 @@ def share_text(x: float) -> str:
     return (f"{100 * x:.0f}" if "e" in s else s) + "%"
 
 
-def _provider_part(ev, t0, n_months):
+def _provider_part(ev, t0, n_months, as_of):
     """What the bottleneck measures need from the events, per provider.
 
     ``ev`` holds every event of the providers it contains (all events, or one
     partition of providers on a Dask cluster: see
-    :meth:`icnet.ServiceNetwork._per_provider`); ``t0`` and ``n_months`` are the
-    whole log's first request and number of 30.44-day months. Returns
-    ``(months, providers, demand)``: arrivals and completions per provider code
-    ``p`` and month ``m``; per provider its summed delay (``wait``), median delay,
-    median delay/agreed ratio, modal service and delay trend (log ratio of the
-    median delay of the last third of the span to the first third); and the
-    events per ``(p, c, s)`` = (provider, client, service).
+    :meth:`icnet.ServiceNetwork._per_provider`); ``t0``, ``n_months`` and
+    ``as_of`` are the whole log's first request, number of 30.44-day months and
+    end. Returns ``(months, providers, demand)``: arrivals and completions per
+    provider code ``p`` and month ``m``; per provider its summed delay
+    (``wait``), Kaplan–Meier median delay (open requests censored at their age
+    at ``as_of``), the SD of its log delays, the KM median of the first and
+    last third of the span, median delay/agreed ratio and modal service; and
+    the events per ``(p, c, s)`` = (provider, client, service).
     """
     p = ev["provider"].cat.codes.to_numpy().astype(np.int64)
     months = pd.DataFrame({"p": np.zeros(0, np.int64), "m": np.zeros(0, np.int64),
                            "arr": np.zeros(0, np.int64), "comp": np.zeros(0, np.int64)})
     prov = pd.DataFrame({"p": np.unique(p)})
     at = pd.Index(prov["p"])
+    P = int(p.max(initial=-1)) + 1
     month = None
     if "requested_at" in ev and t0 is not None:
         month = ((ev["requested_at"] - t0) / _MONTH).to_numpy().astype(np.int64)
-        size = (int(p.max(initial=-1)) + 1) * n_months
+        size = P * n_months
         arr = np.bincount(p * n_months + month, minlength=size)
-        if "delivered_at" in ev:
-            d = ev["delivered_at"]
-            done = d.notna().to_numpy()
-            dm = np.clip(((d[done] - t0) / _MONTH).to_numpy().astype(np.int64),
-                         0, n_months - 1)
+        if "delivered_at" in ev or "delay_hours" in ev:
+            if "delivered_at" in ev:
+                d = ev["delivered_at"]
+                done = d.notna().to_numpy()
+                dmf = ((d[done] - t0) / _MONTH).to_numpy(dtype=float)
+            else:      # request month + delay, in float months (no Timedelta overflow)
+                dh = ev["delay_hours"].to_numpy(float)
+                done = ~np.isnan(dh)
+                dmf = month[done] + ((ev["requested_at"][done] - t0) / _MONTH).to_numpy(
+                    dtype=float) % 1 + dh[done] / (_MONTH / pd.Timedelta(hours=1))
+            dm = np.clip(np.nan_to_num(dmf, nan=0, posinf=n_months - 1),
+                         0, n_months - 1).astype(np.int64)
             comp = np.bincount(p[done] * n_months + dm, minlength=size)
         else:
             comp = arr
         key = np.flatnonzero((arr > 0) | (comp > 0))
         months = pd.DataFrame({"p": key // n_months, "m": key % n_months,
                                "arr": arr[key], "comp": comp[key]})
-    for col in ("wait", "delay_median", "delay_ratio", "delay_trend"):
+    for col in ("wait", "delay_median", "reached", "sd_log", "n_obs", "n_open",
+                "med0", "med2", "n0", "n2", "delay_ratio"):
         prov[col] = np.nan
     if "delay_hours" in ev:
         dl = ev["delay_hours"].to_numpy(float)
         ok = ~np.isnan(dl)
-        w = pd.Series(np.bincount(p[ok], weights=dl[ok], minlength=int(p.max(initial=-1)) + 1))
-        prov["wait"] = w.reindex(at).fillna(0.0).to_numpy()
-        prov["delay_median"] = pd.Series(dl[ok]).groupby(p[ok]).median().reindex(at).to_numpy()
+        prov["wait"] = np.bincount(p[ok], weights=dl[ok], minlength=P)[at]
+        t = dl.copy()
+        if "requested_at" in ev and as_of is not None:      # open: censored at their age
+            req = ev["requested_at"]
+            ns = req.to_numpy().astype("datetime64[ns]").astype(np.int64).astype(float)
+            age = np.where(req.isna().to_numpy(), np.nan,
+                           (pd.Timestamp(as_of).value - ns) / 3.6e12)
+            t = np.where(ok, dl, np.maximum(age, 0.0))
+        km = km_median(p, t, ok, P)
+        prov["delay_median"] = km["median"].to_numpy()[at]
+        prov["reached"] = km["reached"].to_numpy()[at]
+        prov["n_obs"] = np.bincount(p[ok], minlength=P)[at]
+        prov["n_open"] = np.bincount(p, weights=(np.isnan(dl) & ~np.isnan(t)).astype(float),
+                                     minlength=P)[at]
+        lg = np.log1p(dl[ok])
+        sd = pd.Series(lg).groupby(p[ok]).std()
+        prov["sd_log"] = sd.reindex(at).to_numpy()
         if "expected_hours" in ev:
             ex = ev["expected_hours"].to_numpy(float)
             k = ok & ~np.isnan(ex) & (ex > 0)
@@ -217,10 +240,11 @@ def _provider_part(ev, t0, n_months):
             prov["delay_ratio"] = r.reindex(at).to_numpy()
         if month is not None:
             third = np.minimum(month * 3 // n_months, 2)
-            df = pd.DataFrame({"p": p[ok], "third": third[ok], "d": np.log1p(dl[ok])})
-            med = df.groupby(["p", "third"])["d"].median().unstack()
-            if 0 in med and 2 in med:
-                prov["delay_trend"] = (med[2] - med[0]).reindex(at).to_numpy()
+            g3 = p * 3 + third
+            k3 = km_median(g3, t, ok, P * 3)
+            for j in (0, 2):
+                prov[f"med{j}"] = k3["median"].to_numpy()[at * 3 + j]
+                prov[f"n{j}"] = k3["n"].to_numpy()[at * 3 + j]
     demand = pd.DataFrame({"p": np.zeros(0, np.int64), "c": np.zeros(0, np.int64),
                            "s": pd.Series(dtype=object), "n": np.zeros(0, np.int64)})
     prov["service"] = ""
@@ -236,24 +260,48 @@ def _provider_part(ev, t0, n_months):
 
 
 def _event_measures(net, n):
-    """Per node (arrays of length ``n``): utilisation, backlog growth, delay trend,
-    waiting share, median delay, delay/agreed ratio, modal service, redundancy."""
-    out = {k: np.full(n, np.nan) for k in ("util", "growth", "trend", "med", "ratio", "red")}
+    """Per node (arrays of length ``n``): throughput balance, backlog growth, KM
+    median delay and its sampling SD (log scale), delay trend (log ratio, last
+    vs first third) and its SD, waiting share, delay/agreed ratio, modal
+    service, redundancy, open requests; plus the event columns used."""
+    out = {k: np.full(n, np.nan) for k in ("balance", "growth", "trend", "se_trend", "med",
+                                            "se_med", "ratio", "red", "n_open")}
     out["wait"] = np.zeros(n)
     out["service"] = np.full(n, "", dtype=object)
+    out["used"] = []
     if not net.has_events or net.n_events == 0:
         return out
-    t0, n_months = None, 1
-    if "requested_at" in net.event_columns:
+    cols = net.event_columns
+    out["used"] = [c for c in ("requested_at", "delivered_at", "delay_hours", "expected_hours",
+                               "service") if c in cols]
+    t0, n_months, as_of = None, 1, None
+    if "requested_at" in cols:
         t0, last = net._request_range()
-        n_months = int((last - t0) / _MONTH) + 1
+        n_months = int((pd.Timestamp(last).value - pd.Timestamp(t0).value) / _MONTH.value) + 1
+        as_of = net.span[1]
     months, prov, demand = net._per_provider(
         _provider_part, ["delay_hours", "expected_hours", "delivered_at", "service"],
-        t0=t0, n_months=n_months)
+        t0=t0, n_months=n_months, as_of=as_of)
     pc = prov["p"].to_numpy()
-    out["med"][pc] = prov["delay_median"].to_numpy()
-    out["ratio"][pc] = prov["delay_ratio"].to_numpy()
-    out["trend"][pc] = prov["delay_trend"].to_numpy()
+    lm = np.log1p(prov["delay_median"].to_numpy(float))
+    out["med"][pc] = prov["delay_median"].to_numpy(float)
+    # SD of a median ≈ 1.2533 σ / √n (asymptotic, normal on the log scale)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = 1.2533 * prov["sd_log"].to_numpy(float) / np.sqrt(prov["n_obs"].to_numpy(float))
+        m0, m2 = np.log1p(prov["med0"].to_numpy(float)), np.log1p(prov["med2"].to_numpy(float))
+        n0, n2 = prov["n0"].to_numpy(float), prov["n2"].to_numpy(float)
+        sdl = prov["sd_log"].to_numpy(float)
+        se_tr = 1.2533 * sdl * np.sqrt(1 / n0 + 1 / n2)
+        # one delivered request has no SD of its own: the providers' typical one
+        typical = np.nanmedian(sdl) if np.isfinite(sdl).any() else np.nan
+        se = np.where(np.isfinite(se), se, 1.2533 * typical /
+                      np.sqrt(np.maximum(prov["n_obs"].to_numpy(float), 1)))
+    out["se_med"][pc] = np.where(np.isfinite(lm), se, np.nan)
+    both = (n0 >= _MIN_THIRD) & (n2 >= _MIN_THIRD)
+    out["trend"][pc] = np.where(both, m2 - m0, np.nan)
+    out["se_trend"][pc] = np.where(both, se_tr, np.nan)
+    out["ratio"][pc] = prov["delay_ratio"].to_numpy(float)
+    out["n_open"][pc] = prov["n_open"].to_numpy(float)
     out["service"][pc] = prov["service"].to_numpy(dtype=object)
     if t0 is not None:
         M = n_months
@@ -270,12 +318,12 @@ def _event_measures(net, n):
                 out["growth"] = np.where(mean_arr > 0, slope / np.maximum(mean_arr, 1e-9),
                                          np.nan)
         tot_c = comp.sum(axis=1)
-        out["util"] = np.where(tot_c > 0, arr.sum(axis=1) / np.maximum(tot_c, 1), np.nan)
-    if t0 is not None and "delay_hours" in net.event_columns:
+        out["balance"] = np.where(tot_c > 0, arr.sum(axis=1) / np.maximum(tot_c, 1), np.nan)
+    if "delay_hours" in cols:
         wait = np.zeros(n)
-        wait[pc] = prov["wait"].to_numpy()
+        wait[pc] = prov["wait"].to_numpy(float)
         out["wait"] = wait / wait.sum() if wait.sum() > 0 else wait
-    if "service" in net.event_columns and len(demand):
+    if "service" in cols and len(demand):
         # share of a provider's demand from (client, service) pairs with another provider
         alts = demand.groupby(["c", "s"])["p"].transform("nunique")
         g = demand.assign(alt=(alts > 1) * demand["n"]).groupby("p")[["alt", "n"]].sum()
@@ -283,88 +331,267 @@ def _event_measures(net, n):
     return out
 
 
-def _delay_excess(net, med, group):
-    """Robust z of a provider's log median delay among peers of the same service."""
-    n = len(med)
-    if not net.has_events or "delay_hours" not in net.event_columns:
-        e = net.edges
-        med = np.full(n, np.nan)
-        p = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))
-        dm = e.groupby(p)["delay_median"].median()
-        med[dm.index.to_numpy()] = dm.to_numpy()
-    lm = np.log1p(med)
-    # peers = providers of the same service when there are at least 3, else everybody
-    size = pd.Series(group).map(pd.Series(group).value_counts()).to_numpy()
-    has = np.isfinite(lm)
-    group = np.where((size >= 3) & has, group, "\0all")
-    df = pd.DataFrame({"g": group, "lm": lm})
-    ctr = df.groupby("g")["lm"].transform("median")
-    mad = df.assign(a=(df.lm - ctr).abs()).groupby("g")["a"].transform("median") * 1.4826
-    glob = 1.4826 * np.nanmedian(np.abs(lm - np.nanmedian(lm))) if has.any() else 1.0
-    scale = np.where(mad > 0, mad, glob if glob > 0 else 1.0)
-    z = ((df.lm - ctr) / scale).to_numpy()
-    return z, med
+_MIN_THIRD = 5      # requests in the first and in the last third for a trend
+_W_SLOW, _W_TREND = 1.6, 0.4   # weights of the two tests in the (weighted) Holm family
+_MIN_PEERS = 3      # a peer group: the provider and at least 2 others (centre)
 
 
-def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85,
-                min_dependence: float = 0.8, min_delay_excess: float = 3.0,
-                min_delay_trend: float = 0.7, min_backlog_growth: float = 0.002,
-                min_events: int = 20) -> pd.DataFrame:
-    """Providers the organisation waits on: dependence × slowness, every component reported.
+def _mad(x):
+    x = x[np.isfinite(x)]
+    return 1.4826 * np.median(np.abs(x - np.median(x))) if len(x) else np.nan
+
+
+def _peer_groups(service, unit, ok):
+    """Peer group per provider: same service, else same unit, else all (the provider and ≥ 2 others)."""
+    def clean(a):
+        return np.array([x if isinstance(x, str) and x != "" else "" for x in a], dtype=object)
+
+    service, unit = clean(service), clean(unit)
+    n_svc = pd.Series(service[ok & (service != "")]).value_counts()
+    n_unit = pd.Series(unit[ok & (unit != "")]).value_counts()
+    k_svc = pd.Series(service).map(n_svc).fillna(0).to_numpy()
+    k_unit = pd.Series(unit).map(n_unit).fillna(0).to_numpy()
+    use_svc = (service != "") & (k_svc >= _MIN_PEERS)
+    use_unit = ~use_svc & (unit != "") & (k_unit >= _MIN_PEERS)
+    label = np.array([f"service: {s}" if a else f"unit: {u}" if b else "all"
+                      for s, u, a, b in zip(service, unit, use_svc, use_unit)], dtype=object)
+    return label.astype(object)
+
+
+def _loo_median(x, g):
+    """Median of the *other* members of each one's group (leave-one-out),
+    vectorised: NaN for a group of one."""
+    x = np.asarray(x, float)
+    g = np.asarray(g)
+    order = np.lexsort((x, g))
+    xs, gs = x[order], g[order]
+    start = np.r_[0, np.flatnonzero(gs[1:] != gs[:-1]) + 1]
+    size = np.diff(np.r_[start, len(xs)])
+    first = np.repeat(start, size)
+    k = np.repeat(size, size)
+    j = np.arange(len(xs)) - first                  # position within the group
+    r = k - 1
+
+    def pick(m):
+        m = np.clip(m, 0, None)
+        return xs[np.clip(first + np.where(m < j, m, m + 1), 0, len(xs) - 1)]
+
+    odd = r % 2 == 1
+    out = np.where(odd, pick((r - 1) // 2), (pick(r // 2 - 1) + pick(r // 2)) / 2)
+    out = np.where(r > 0, out, np.nan)
+    res = np.empty(len(x))
+    res[order] = out
+    return res
+
+
+_MEDIAN_VAR = np.array([np.inf, 1.0, 0.5, 0.449, 0.361, 0.287, 0.246, 0.210])
+
+
+def _median_var(m):
+    """Variance of the median of ``m`` standard normal values (exact for m ≤ 7,
+    else π/(2m))."""
+    m = np.asarray(m, dtype=np.int64)
+    return np.where(m < len(_MEDIAN_VAR), _MEDIAN_VAR[np.clip(m, 0, len(_MEDIAN_VAR) - 1)],
+                    np.pi / (2 * np.maximum(m, 1)))
+
+
+def _robust_sd(d, n_groups):
+    """Leave-one-out SD of ``d`` per value, after setting aside values beyond 3.5
+    robust SDs (1.4826 MAD), and its degrees of freedom.
+
+    The SD of the values kept is nearly as efficient as the SD and unmoved by a
+    few bottlenecks; each value's own scale leaves it out (an externally
+    studentised excess, so a slow provider does not widen its own yardstick).
+    Degrees of freedom: values kept minus ``n_groups`` (minus one when the value
+    itself was kept)."""
+    d = np.asarray(d, float)
+    fin = np.isfinite(d)
+    mad = 1.4826 * np.median(np.abs(d[fin])) if fin.any() else np.nan
+    if not np.isfinite(mad) or mad <= 0:
+        return np.full(len(d), mad), np.full(len(d), max(fin.sum() - n_groups, 1.0))
+    keep = fin & (np.abs(d) <= 3.5 * mad)
+    ss = np.sum(d[keep] ** 2)
+    dof = np.maximum(keep.sum() - n_groups - keep, 1).astype(float)
+    own = np.where(keep, np.nan_to_num(d) ** 2, 0.0)
+    return np.sqrt(np.maximum(ss - own, 0) / dof), dof
+
+
+def _peer_z(x, se, group, ok):
+    """Standardised excess of ``x`` (log delay) over its peers, and the degrees of
+    freedom of its scale.
+
+    Each provider is compared with the median of its *other* peers (leave-one-
+    out, so a slow provider does not pull its own reference): peers are its
+    group (``group`` ≠ ``"all"``: same service or unit, the provider and at least 2 others), else all
+    providers. The scale is *pooled* over every provider compared the same way
+    (grouped ones together, the others together), so a group of 5 cannot
+    produce the huge z of a robust z among 3: the SD of the other providers'
+    excesses after setting aside the ones beyond 3.5 × 1.4826 MAD (see
+    :func:`_robust_sd`). The provider's own sampling variance ``se²`` is added
+    to the scale².
+    """
+    n = len(x)
+    z = np.full(n, np.nan)
+    k = np.zeros(n)
+    dof = np.full(n, np.nan)
+    fin = ok & np.isfinite(x)
+    if fin.sum() < 3:
+        return z, k, dof
+    d = np.full(n, np.nan)
+    scale = np.full(n, np.nan)
+    # a median of m others varies by _median_var(m) σ²: d / f has the same spread
+    # whatever the group's size, so excesses of groups of any size can be pooled
+    f = np.ones(n)
+    d[fin] = x[fin] - _loo_median(x[fin], np.zeros(fin.sum(), int))
+    f[fin] = np.sqrt(1 + _median_var(np.array([fin.sum() - 1]))[0])
+    scale[fin], dof[fin] = _robust_sd(d[fin] / f[fin], 1)
+    k[:] = fin.sum() - 1
+    grouped = fin & (group != "all")
+    if grouped.any():
+        gg = group[grouped].astype(str)
+        dg = x[grouped] - _loo_median(x[grouped], gg)
+        kg = pd.Series(gg).map(pd.Series(gg).value_counts()).to_numpy() - 1
+        fg = np.sqrt(1 + _median_var(kg))
+        n_groups = len(np.unique(gg))
+        pooled, pdof = _robust_sd(dg / fg, n_groups)
+        if (pdof >= 2).all() and np.isfinite(pooled).all() and (pooled > 0).all():
+            d[grouped] = dg
+            f[grouped] = fg
+            scale[grouped] = pooled
+            dof[grouped] = pdof
+            k[grouped] = kg
+    bad = fin & (~np.isfinite(scale) | (scale <= 0))
+    scale[bad] = np.nanstd(x[fin]) if np.nanstd(x[fin]) > 0 else 1.0
+    s = np.where(np.isfinite(se), se, 0.0)
+    z[fin] = d[fin] / np.sqrt((f[fin] * scale[fin]) ** 2 + s[fin] ** 2)
+    return z, k, dof
+
+
+def _holm(p, alpha, weights=None):
+    """Holm (1979) step-down adjusted p-values, optionally weighted (NaN stays NaN,
+    not counted).
+
+    Weighted: ordered by :math:`p_i/w_i`, the k-th is rejected when
+    :math:`p_{(k)} \\le \\alpha\\, w_{(k)} / \\sum_{j\\ge k} w_{(j)}` (and all
+    before it were); with equal weights this is Holm's procedure."""
+    p = np.asarray(p, float)
+    w = np.ones(len(p)) if weights is None else np.asarray(weights, float)
+    adj = np.full(len(p), np.nan)
+    fin = np.flatnonzero(np.isfinite(p) & (w > 0))
+    m = len(fin)
+    if not m:
+        return adj
+    q = p[fin] / w[fin]
+    order = fin[np.argsort(q, kind="mergesort")]
+    rest = np.cumsum(w[order][::-1])[::-1]          # Σ of the weights from k on
+    stepped = np.maximum.accumulate(rest * p[order] / w[order])
+    adj[order] = np.minimum(stepped, 1.0)
+    return adj
+
+
+_COLUMNS = ["node", "unit", "score", "is_bottleneck", "reason", "mechanism", "dependence",
+            "criticality", "structural", "delay_median", "delay_excess", "p_slow",
+            "delay_trend", "p_trend", "p_adjusted", "backlog_growth", "throughput_balance",
+            "waiting_share", "delay_ratio_agreed", "redundancy", "n_events", "n_open",
+            "n_clients", "peer_group", "n_peers", "flagged_members", "rank", "utilisation"]
+
+
+def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85, fwer: float = 0.05,
+                min_events: int = 20, _person: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Providers the organisation waits on: slow or slowing relative to their peers
+    and the organisation, with family-wise error control; ranked by criticality.
+
+    Works with events alone (provider, client, requested_at, delay or
+    delivery): agreements, services and ratings are used when present, and
+    ``attrs["used"]`` says which event columns were used.
 
     Parameters
     ----------
     net : ServiceNetwork or networkx.DiGraph
     level : str, optional
-        Aggregate first (``"unit"``).
+        Aggregate first (``"unit"``). At unit level on a network of people a
+        unit is also flagged when one of its people is (``flagged_members``;
+        its ``score`` is then at least their best score) — what the report
+        shows.
     alpha : float, default 0.85
         Continuation probability of the dependence walk.
-    min_dependence : float, default 0.8
-        Percentile rank of dependence (0–1) a provider must reach to be flagged.
-    min_delay_excess : float, default 3.0
-        Robust z of log median delay among peers of the same service.
-    min_delay_trend : float, default 0.7
-        Log ratio of median delay, last vs first third of the data
-        (0.7 ≈ delays doubled).
-    min_backlog_growth : float, default 0.002
-        Backlog slope per month, as a share of the monthly arrivals.
+    fwer : float, default 0.05
+        Family-wise error rate of the flag rule (Holm over every eligible
+        provider's two one-sided tests).
     min_events : int, default 20
-        Fewer events provided: never flagged.
+        Fewer events provided: never flagged (not tested).
 
     Returns
     -------
     DataFrame
-        One row per provider, sorted by ``score`` (descending, ties by node):
-        ``node``; ``unit``; ``score`` (0–1, see Notes); ``is_bottleneck``;
-        ``reason`` (plain words); ``dependence`` (share, sums to 1);
-        ``structural`` (demand-weighted betweenness toward the external
-        customer, events); ``utilisation`` (arrivals / completions);
+        One row per provider, flagged ones first, then by ``score``
+        (descending, ties by node): ``node``; ``unit``; ``score`` (0–1:
+        :math:`\\sqrt{r_{crit}\\,(1-e^{-s/2})}`, see Notes); ``is_bottleneck``;
+        ``reason`` (plain words); ``mechanism`` (``"slow"``, ``"slowing"``,
+        ``"overloaded"`` (slowing while its backlog grows), ``"members"``,
+        ``"+"``-joined; ``""`` when not flagged); ``dependence`` (share of the
+        dependence of the external-facing nodes reaching it, sums to 1 — the one
+        dependence figure, also in reports and actions); ``criticality``
+        (hours of waiting on it per unit of customer-facing work:
+        ``dependence × delay_median``); ``structural`` (demand-weighted
+        betweenness toward the external customer by hops, events);
+        ``delay_median`` (Kaplan–Meier median delay, hours, open requests
+        censored); ``delay_excess`` (z vs peers, log scale, shrunk scale);
+        ``p_slow`` (one-sided p of ``delay_excess``); ``delay_trend`` (log
+        ratio of the KM median delay in the last vs first third of the span,
+        minus the organisation's, so an organisation-wide slowdown is 0);
+        ``p_trend``; ``p_adjusted`` (Holm-adjusted, the smaller of the two);
         ``backlog_growth`` (per month, share of monthly arrivals);
-        ``delay_trend`` (log ratio); ``waiting_share`` (share of all waiting
-        hours); ``delay_excess`` (robust z); ``delay_ratio_agreed`` (median
-        delay / agreed delay); ``redundancy`` (share of demand with an
-        alternative provider of the same service); ``n_events``;
-        ``n_clients``; ``delay_median`` (hours); ``rank``.
+        ``throughput_balance`` (arrivals / completions, was ``utilisation``);
+        ``waiting_share`` (share of all waiting hours); ``delay_ratio_agreed``
+        (median delay / agreed delay); ``redundancy`` (share of demand with an
+        alternative provider of the same service); ``n_events``; ``n_open``;
+        ``n_clients``; ``peer_group`` (``"service: x"``, ``"unit: x"`` or
+        ``"all"``); ``n_peers``; ``flagged_members`` (unit level: its flagged
+        people, ``"; "``-joined); ``rank``; ``utilisation`` (deprecated alias of
+        ``throughput_balance``).
+
+        ``attrs``: ``params``, ``used`` (event columns used), ``rule`` (the
+        flag rule in words).
 
     Notes
     -----
-    Flag rule (explicit): ``is_bottleneck`` = rank(dependence) ≥
-    ``min_dependence`` **and** n_events ≥ ``min_events`` **and** either
-    *overloaded* (delay_trend ≥ ``min_delay_trend`` and backlog_growth ≥
-    ``min_backlog_growth``) or *slow* (delay_excess ≥ ``min_delay_excess``
-    and median delay 1.5 times the agreed delay, delay_ratio_agreed > 1.5).
-    Score: :math:`\\sqrt{r_{dep}\\,(1-e^{-s/2})}\\,(0.75+0.25\\,r_{str})` with
-    :math:`r` percentile ranks and slowness :math:`s=\\max(z/z_{min},
-    trend/trend_{min}, 0)` (the delay trend counts only while the backlog grows:
-    backlog_growth > 0 and utilisation > 1).
+    Delays are Kaplan–Meier medians with open requests right-censored at their
+    age (when more than half are open, the longest follow-up: a lower bound).
+    Peers: providers of the same service when there are at least 2 others, else
+    of the same unit, else all. ``delay_excess``
+    :math:`z_i=d_i/\\sqrt{f_i^2 s_{-i}^2+se_i^2}` with :math:`d_i` the log
+    median delay minus the median of the *other* peers, :math:`s_{-i}` the
+    pooled robust SD of every other provider's :math:`d/f` (groups pooled;
+    values beyond 3.5 MAD set aside), :math:`f_i^2 = 1 +` the variance of a
+    median of the peers (so groups of any size share one scale) and
+    :math:`se_i = 1.2533\\,\\sigma_i/\\sqrt{n_i}`; p from Student's t with the
+    pooled degrees of freedom. Without peers but with agreed delays, delay /
+    agreed delay is compared with all providers'. ``delay_trend`` is tested
+    the same way against all providers. Flag rule: a provider with
+    ≥ ``min_events`` events whose work reaches the external customer
+    (dependence > 0) is flagged when the Holm-adjusted one-sided p-value of
+    either test is ≤ ``fwer`` (weighted Holm 1979: slow tests 1.6, trend
+    tests 0.4) — so on an organisation without
+    bottlenecks the chance of any flag is about ``fwer``. Criticality is the
+    dependence (a damped Leontief total-requirements share, see
+    :func:`dependence`) times the median delay: slowing a provider never lowers
+    it. Score :math:`\\sqrt{r_{crit}(1-e^{-s/2})}` with :math:`r_{crit}` the
+    percentile rank of criticality and :math:`s` the larger of the two
+    z-statistics (≥ 0); it orders providers, the flag uses the Holm-adjusted
+    p-values.
 
     References
     ----------
     Leontief, W. (1936). Quantitative input and output relations in the economic
     system of the United States. *Rev. Economics and Statistics* 18, 105–125.
     Haveliwala, T. (2002). Topic-sensitive PageRank. *WWW '02*.
-    Brandes, U. (2001). A faster algorithm for betweenness centrality. *J. Math.
-    Sociology* 25, 163–177.
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure.
+    *Scandinavian J. Statistics* 6, 65–70.
+    Kaplan, E. L. & Meier, P. (1958). Nonparametric estimation from incomplete
+    observations. *JASA* 53, 457–481.
+    Rousseeuw, P. J. & Croux, C. (1993). Alternatives to the median absolute
+    deviation. *JASA* 88, 1273–1283.
     Little, J. D. C. (1961). A proof for the queuing formula L = λW. *Operations
     Research* 9, 383–387.
 
@@ -372,63 +599,142 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85,
     --------
     >>> import icnet
     >>> b = icnet.bottlenecks(icnet.datasets.toy(), level="unit")
-    >>> b.loc[0, "node"], list(b.columns[:4])
-    ('Informatica', ['node', 'unit', 'score', 'is_bottleneck'])
+    >>> list(b.columns[:4]), b.attrs["used"][:2]
+    (['node', 'unit', 'score', 'is_bottleneck'], ['requested_at', 'delivered_at'])
     """
-    net = _validate.network(net)
-    net = _validate.level(net, level)
-    for name, v in (("min_dependence", min_dependence), ("alpha", alpha)):
-        _validate.in_range(name, v, low=0, high=1)
+    net0 = _validate.network(net)
+    net = _validate.level(net0, level)
+    _validate.in_range("alpha", alpha, low=0, high=1)
+    _validate.in_range("fwer", fwer, low=0, high=1, low_inclusive=False)
     _validate.in_range("min_events", min_events, low=0, integer=True)
-    for name, v in (("min_delay_excess", min_delay_excess), ("min_delay_trend", min_delay_trend),
-                    ("min_backlog_growth", min_backlog_growth)):
-        _validate.in_range(name, v)
-    params = dict(level=net.level, alpha=alpha, min_dependence=min_dependence,
-                  min_delay_excess=min_delay_excess, min_delay_trend=min_delay_trend,
-                  min_backlog_growth=min_backlog_growth, min_events=min_events)
+    params = dict(level=net.level, alpha=alpha, fwer=fwer, min_events=min_events)
     e, p, c, n = _edge_arrays(net)
     n_ev = np.bincount(p, weights=e["n_events"].to_numpy(float), minlength=n)
     n_cl = np.bincount(p, minlength=n)
     dep = dependence(net, alpha=alpha).to_numpy()
-    struct = structural_betweenness(net).to_numpy()
+    struct = structural_betweenness(net, length=None).to_numpy()
     m = _event_measures(net, n)
-    util, growth, trend, wait, ratio, red = (m[k] for k in ("util", "growth", "trend", "wait",
-                                                             "ratio", "red"))
-    z, med = _delay_excess(net, m["med"], m["service"])
+    med, se_med = m["med"], m["se_med"]
+    if not m["used"] or "delay_hours" not in m["used"]:     # edges only: their medians
+        med = np.full(n, np.nan)
+        dm = e.groupby(p)["delay_median"].median() if "delay_median" in e else pd.Series()
+        med[dm.index.to_numpy()] = dm.to_numpy()
+    unit = net.nodes["unit"].to_numpy(dtype=object)
+    provides = n_ev > 0
+    group = _peer_groups(m["service"], unit, provides)
+    z, k, dof = _peer_z(np.log1p(med), se_med, group, provides)
+    # no peers but an agreed delay: delay / agreed delay vs all providers' (the
+    # agreement puts different services on one scale)
+    ratio = m["ratio"]
+    has_r = provides & np.isfinite(ratio) & (ratio > 0)
+    lone = (group == "all") & has_r
+    if lone.any() and has_r.sum() >= 5:
+        zr, kr, dr = _peer_z(np.log(np.where(has_r, ratio, np.nan)), se_med,
+                             np.full(n, "all", dtype=object), has_r)
+        z[lone], k[lone], dof[lone] = zr[lone], kr[lone], dr[lone]
+        group = np.where(lone, "all (delay / agreed delay)", group).astype(object)
+    tr = m["trend"]
+    fin_tr = provides & np.isfinite(tr)
+    rel = np.full(n, np.nan)
+    if fin_tr.any():
+        w = n_ev[fin_tr]
+        o = np.argsort(tr[fin_tr])
+        cw = np.cumsum(w[o])
+        org = tr[fin_tr][o][np.searchsorted(cw, cw[-1] / 2)]   # event-weighted median
+        rel[fin_tr] = tr[fin_tr] - org
+    zt, _, dof_t = _peer_z(rel, m["se_trend"], np.full(n, "all", dtype=object), fin_tr)
+    eligible = provides & (n_ev >= min_events) & (dep > 0)
+    # one-sided p from Student's t with the scale's degrees of freedom
+    with np.errstate(invalid="ignore"):
+        p_slow = np.where(eligible & np.isfinite(z), student_t.sf(z, np.fmax(dof, 1)), np.nan)
+        p_tr = np.where(eligible & np.isfinite(zt), student_t.sf(zt, np.fmax(dof_t, 1)),
+                        np.nan)
+    # weighted Holm: the slow tests carry 4/5 of the error budget, the trend tests
+    # (whose real signals are strong, see the backlog rows of the docs) 1/5
+    adj = _holm(np.r_[p_slow, p_tr], fwer, np.r_[np.full(n, _W_SLOW), np.full(n, _W_TREND)])
+    adj_s, adj_t = adj[:n], adj[n:]
+    slow = adj_s <= fwer
+    slowing = adj_t <= fwer
+    growing = np.nan_to_num(m["growth"]) > 0
+    mech = np.where(slow, "slow", "").astype(object)
+    tmech = np.where(slowing, np.where(growing, "overloaded", "slowing"), "")
+    mech = np.array(["+".join(x for x in (a, b) if x) for a, b in zip(mech, tmech)],
+                    dtype=object)
+    crit = dep * np.nan_to_num(med, nan=0.0)
     df = pd.DataFrame({
-        "node": net.node_ids.to_numpy(dtype=object), "unit": net.nodes["unit"].to_numpy(),
-        "dependence": dep, "structural": struct, "utilisation": util,
-        "backlog_growth": growth, "delay_trend": trend, "waiting_share": wait,
-        "delay_excess": z, "delay_ratio_agreed": ratio, "redundancy": red,
-        "n_events": n_ev.astype("int64"), "n_clients": n_cl.astype("int64"),
-        "delay_median": med})
+        "node": net.node_ids.to_numpy(dtype=object), "unit": unit,
+        "is_bottleneck": slow | slowing, "mechanism": mech,
+        "dependence": dep, "criticality": crit, "structural": struct, "delay_median": med,
+        "delay_excess": z, "p_slow": p_slow, "delay_trend": rel, "p_trend": p_tr,
+        "p_adjusted": np.fmin(adj_s, adj_t), "backlog_growth": m["growth"],
+        "throughput_balance": m["balance"], "waiting_share": m["wait"],
+        "delay_ratio_agreed": m["ratio"], "redundancy": m["red"],
+        "n_events": n_ev.astype("int64"), "n_open": np.nan_to_num(m["n_open"]).astype("int64"),
+        "n_clients": n_cl.astype("int64"), "peer_group": group,
+        "n_peers": k.astype("int64"), "flagged_members": "", "_zt": zt})
     df = df[df["n_events"] > 0].reset_index(drop=True)
-    pct = lambda s: s.rank(pct=True, method="average").fillna(0.0)
-    growing = (df["backlog_growth"].fillna(0) > 0) & (df["utilisation"].fillna(0) > 1)
-    slowness = np.maximum.reduce([df["delay_excess"].fillna(0) / min_delay_excess,
-                                  np.where(growing, df["delay_trend"].fillna(0), 0)
-                                  / min_delay_trend, np.zeros(len(df))])
-    df["score"] = np.sqrt(pct(df["dependence"]) * (1 - np.exp(-slowness / 2))) * \
-        (0.75 + 0.25 * pct(df["structural"]))
-    dep_ok = pct(df["dependence"]) >= min_dependence
-    # overloaded: backlog building up and delays growing; or slow: far slower than
-    # peers *and* than agreed
-    overloaded = (df["delay_trend"] >= min_delay_trend) & \
-        (df["backlog_growth"].fillna(0) >= min_backlog_growth)
-    slow = (df["delay_excess"] >= min_delay_excess) & (df["delay_ratio_agreed"] > 1.5)
-    flag = dep_ok & (overloaded | slow) & (df["n_events"] >= min_events)
-    df["is_bottleneck"] = flag.to_numpy(dtype=bool)
-    df["reason"] = [
-        (f"{share_text(d)} of the dependence of the external-facing units reaches it; "
-         f"delays {np.exp(tr):.1f}× longer at the end than at the start, "
-         f"{ze:+.1f} robust SD vs peers; backlog growing") if f else ""
-        for f, d, tr, ze in zip(flag, df["dependence"], df["delay_trend"].fillna(0),
-                                df["delay_excess"].fillna(0))]
-    df = df.sort_values(["score", "node"], ascending=[False, True], kind="mergesort")
+    pct = df["criticality"].rank(pct=True, method="average").fillna(0.0)
+    strength = np.fmax(df["delay_excess"].fillna(0), df["_zt"].fillna(0)).clip(lower=0)
+    df["score"] = np.sqrt(pct * (1 - np.exp(-strength / 2)))
+    df["reason"] = [_reason(r) if r.is_bottleneck else "" for r in df.itertuples()]
+    if net is not net0 and net.level == "unit" and net0.level == "person" and len(df):
+        df = _with_members(df, net0, _person if _person is not None else
+                           bottlenecks(net0, alpha=alpha, fwer=fwer, min_events=min_events))
+    df["utilisation"] = df["throughput_balance"]
+    df = df.assign(_f=~df["is_bottleneck"]).sort_values(
+        ["_f", "score", "node"], ascending=[True, False, True], kind="mergesort")
     df = df.reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)
     df = df[_COLUMNS]
     df.attrs["params"] = params
+    df.attrs["used"] = m["used"] or ["edges: delay_median"]
+    df.attrs["rule"] = (f"flagged: >= {min_events} events, work reaching the external "
+                        f"customer, and slow vs its peers or slowing vs the organisation "
+                        f"with Holm-adjusted one-sided p <= {fwer}")
+    return df
+
+
+def _reason(r) -> str:
+    parts = [f"{share_text(r.dependence)} of the dependence of the external-facing "
+             f"units reaches it"]
+    if "slow" in r.mechanism.split("+"):
+        parts.append(f"median delay {r.delay_median:.3g} h, {r.delay_excess:+.1f} SD vs "
+                     f"its peers ({r.peer_group})")
+    if "slowing" in r.mechanism or "overloaded" in r.mechanism:
+        parts.append(f"delays grew {np.exp(r.delay_trend):.1f}× more than the "
+                     "organisation's from the first to the last third")
+    if "overloaded" in r.mechanism:
+        parts.append("backlog growing")
+    return "; ".join(parts)
+
+
+def _with_members(df, person_net, pb):
+    """A unit with a flagged member is flagged too (``mechanism`` gains
+    ``"members"``, ``score`` is at least its flagged members' best); its
+    ``reason`` keeps the unit's own figures."""
+    unit_of = person_net.nodes.set_index("node")["unit"]
+    fl = pb[pb["is_bottleneck"]]
+    if not len(fl):
+        return df
+    members = fl.assign(u=fl["node"].map(unit_of).to_numpy()).groupby("u")["node"] \
+        .agg(lambda s: "; ".join(sorted(map(str, s))))
+    has = df["node"].map(members)
+    hit = has.notna().to_numpy()
+    df = df.copy()
+    df["flagged_members"] = has.fillna("").to_numpy(dtype=object)
+    n_m = has.fillna("").map(lambda s: len(s.split("; ")) if s else 0)
+    df["mechanism"] = [("+".join(x for x in (mm, "members") if x)) if h else mm
+                       for mm, h in zip(df["mechanism"], hit)]
+    own = df["is_bottleneck"].to_numpy(dtype=bool)
+    text = [f"{share_text(d)} of the dependence of the external-facing units reaches it; "
+            f"{k} of its people flagged as bottleneck" for d, k in zip(df["dependence"], n_m)]
+    df["reason"] = [r + (f"; {k} of its people flagged as bottleneck" if o else "")
+                    if h and o else (t if h else r)
+                    for r, t, h, o, k in zip(df["reason"], text, hit, own, n_m)]
+    df["is_bottleneck"] = own | hit
+    top = fl.assign(u=fl["node"].map(unit_of).to_numpy()).groupby("u")["score"].max()
+    df["score"] = np.fmax(df["score"].to_numpy(float),
+                          df["node"].map(top).to_numpy(dtype=float))
     return df
 
 

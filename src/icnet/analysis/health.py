@@ -32,6 +32,7 @@ FLAGS = {
     "declining": "served quality fell since the previous period",
     "harsh_rater": "rates its providers much lower than others do",
 }
+_UNCOVERED = 0.25    # share of a unit's work without agreement that raises "no_agreement"
 _LATE = 0.3          # breach share above which "late" / "agreement_breach" is raised
 _DECLINE = -0.3      # trend (scale points) below which "declining" is raised
 _HARSH = -0.5        # leniency (scale points) below which "harsh_rater" is raised
@@ -104,8 +105,10 @@ def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
                             "dependence": pd.Series(dtype=float)})
     if fn["bottlenecks"]:
         out["bottlenecks"] = fn["bottlenecks"](net)
-        out["bottlenecks_unit"] = fn["bottlenecks"](units) if units is not net \
-            else out["bottlenecks"]
+        # unit level through the API, so a unit with a flagged member is flagged there
+        out["bottlenecks_unit"] = fn["bottlenecks"](net, level="unit",
+                                                   _person=out["bottlenecks"]) \
+            if units is not net else out["bottlenecks"]
     else:
         out["bottlenecks"] = out["bottlenecks_unit"] = empty_b
     empty_c = pd.DataFrame({"cycle": pd.Series(dtype=object), "length": pd.Series(dtype=int)})
@@ -169,10 +172,16 @@ def health(net, *, level: str = "unit", individuals: bool = False,
           points; < 0 a harsh rater);
         - ``delay_median`` (hours, median over its client relations of the
           relation's median delay); ``sla_breach_rate`` (share of its
-          requests with an ``expected_hours`` delivered late);
+          requests with an ``expected_hours`` delivered late: the relations'
+          Kaplan–Meier estimates, ``sla_n``-weighted) and ``sla_breach_low``
+          (the same weighting of their lower 95 % bounds; the ``late`` flag
+          fires when it exceeds 30 %);
         - ``n_agreements``; ``agreement_breach_rate`` (Kaplan–Meier share of
           requests breaking the agreed delay, event-weighted over its
-          agreements as provider);
+          agreements as provider); ``agreements_breached`` (its agreements
+          whose whole 95 % interval lies above 30 %: the ``agreement_breach``
+          flag); ``volume_without_agreement`` (share of its events served
+          without agreement; ``no_agreement`` needs ≥ 25 %);
         - ``n_clients`` (client units or people);
           ``share_without_agreement`` (share of its client units served
           without any agreement); ``overdue_reviews`` (its agreements whose
@@ -302,8 +311,16 @@ def health(net, *, level: str = "unit", individuals: bool = False,
                                                                    observed=True).sum()
         sn = g["sla_n"].sum()
         out["sla_breach_rate"] = (bw / sn.where(sn > 0)).reindex(names).to_numpy(dtype=float)
+        # the flag fires on the interval: the sla_n-weighted mean of the relations'
+        # lower bounds (conservative: below the pooled estimate's lower bound)
+        lw = e["sla_breach_low"] if "sla_breach_low" in e else pd.Series(np.nan, e.index)
+        sw = e["sla_n"].where(lw.notna(), 0)
+        lb = (lw.fillna(0) * sw).groupby(e["provider"], observed=True).sum() / \
+            sw.groupby(e["provider"], observed=True).sum().replace(0, np.nan)
+        out["sla_breach_low"] = lb.reindex(names).to_numpy(dtype=float)
     else:
         out["sla_breach_rate"] = np.nan
+        out["sla_breach_low"] = np.nan
     out["n_clients"] = g.size().reindex(names).fillna(0).astype(int).to_numpy()
     comp = f["compliance"]
     if comp is not None and level == "unit":
@@ -318,12 +335,20 @@ def health(net, *, level: str = "unit", individuals: bool = False,
         den = w.groupby(ag["provider"]).sum()
         out["agreement_breach_rate"] = (num / den.where(den > 0)).reindex(names) \
             .to_numpy(dtype=float)
+        # agreements flagged on their interval (whole interval above the bound)
+        bf = ag["breach_flag"] if "breach_flag" in ag else pd.Series(False, ag.index)
+        out["agreements_breached"] = bf.groupby(ag["provider"]).sum().reindex(names) \
+            .fillna(0).astype(int).to_numpy()
+        out["volume_without_agreement"] = (1 - cov["share_volume"]).reindex(names) \
+            .to_numpy(dtype=float)
         od = ag.groupby("provider")["overdue"].sum()
         out["overdue_reviews"] = od.reindex(names).fillna(0).astype(int).to_numpy()
     else:
         out["share_without_agreement"] = np.nan
         out["n_agreements"] = 0
         out["agreement_breach_rate"] = np.nan
+        out["agreements_breached"] = 0
+        out["volume_without_agreement"] = np.nan
         out["overdue_reviews"] = 0
     # bottlenecks
     b = (f["bottlenecks_unit"] if level == "unit" else f["bottlenecks"]).set_index("node")
@@ -438,11 +463,13 @@ def _flags(out, threshold):
         ("low_served_quality", fin(out["served_high"]) & (out["served_high"] < threshold),
          lambda r: f"served quality {r.served_quality:.2f} "
                    f"[{r.served_low:.2f}, {r.served_high:.2f}] from {r.n_raters} raters"),
-        ("late", fin(out["sla_breach_rate"]) & (out["sla_breach_rate"] > _LATE),
-         lambda r: f"{r.sla_breach_rate:.0%} of requests late"),
-        ("agreement_breach", fin(out["agreement_breach_rate"])
-         & (out["agreement_breach_rate"] > _LATE),
-         lambda r: f"{r.agreement_breach_rate:.0%} beyond the agreed delay"),
+        ("late", fin(out["sla_breach_low"]) & (out["sla_breach_low"] > _LATE),
+         lambda r: f"{r.sla_breach_rate:.0%} of requests late "
+                   f"(lower 95 % bound {r.sla_breach_low:.0%})"),
+        ("agreement_breach", out["agreements_breached"] > 0,
+         lambda r: f"{r.agreement_breach_rate:.0%} beyond the agreed delay, "
+                   f"{r.agreements_breached} agreement(s) with the whole 95 % interval "
+                   f"above {_LATE:.0%}"),
         ("bottleneck", out["in_bottleneck"].to_numpy(dtype=bool),
          lambda r: f"bottleneck score {r.bottleneck_score:.2f}"),
         ("conflict_cycle", out["n_conflict_cycles"] > 0,
@@ -451,8 +478,10 @@ def _flags(out, threshold):
         ("chronic_conflict", out["n_chronic"] > 0,
          lambda r: f"{r.n_chronic} chronic conflict(s)"),
         ("no_agreement", fin(out["share_without_agreement"])
-         & (out["share_without_agreement"] > 0),
-         lambda r: f"{r.share_without_agreement:.0%} of client relations without agreement"),
+         & (out["share_without_agreement"] > 0)
+         & (out["volume_without_agreement"].fillna(1) >= _UNCOVERED),
+         lambda r: f"{r.share_without_agreement:.0%} of client relations "
+                   f"({r.volume_without_agreement:.0%} of its work) without agreement"),
         ("overdue_review", out["overdue_reviews"] > 0,
          lambda r: f"{r.overdue_reviews} overdue review(s)"),
         ("idle_members", out["idle_members"] > 0,
