@@ -33,7 +33,7 @@ def test_one_rating_does_not_outrank_two_hundred():
                                                                 1, 5)))
                                    for i in range(5) for _ in range(10)]
     net = icnet.from_events(pd.DataFrame(rows, columns=["provider", "client", "satisfaction"]))
-    e = icnet.service_quality(net).edges.set_index("client")
+    e = icnet.service_quality(net, individuals=True).edges.set_index("client")
     assert e.loc["one", "satisfaction_mean"] > e.loc["big", "satisfaction_mean"]
     assert e.loc["one", "satisfaction_shrunk"] < e.loc["big", "satisfaction_shrunk"]
     assert e.loc["one", "sign"] == "uncertain" and e.loc["big", "sign"] == "good"

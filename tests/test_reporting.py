@@ -79,7 +79,9 @@ def test_tables_and_figures_written(html):
     b = pd.read_csv(p.parent / "bottlenecks.csv")
     assert b.loc[0, "node"] == "Informatica" and b.loc[0, "is_bottleneck"]
     e = pd.read_csv(p.parent / "edges.csv")
-    assert (e["suppressed"] == (e["n_raters"] < 5)).all()
+    # small groups, plus the complementary suppressions that protect them (#20)
+    assert ((e["suppressed_by"] == "small group") == (e["n_raters"] < 5)).all()
+    assert (e["suppressed"] == e["suppressed_by"].isin(["small group", "complementary"])).all()
     assert e.loc[e["suppressed"], "satisfaction_mean"].isna().all()
     s = pd.read_csv(p.parent / "spirals.csv")
     assert not s["a"].str.match(r"P\d").any()
@@ -122,7 +124,10 @@ def test_small_group_figures_absent(tmp_path):
         assert e5.loc[pair, ["satisfaction_mean", "satisfaction_shrunk", "satisfaction_low",
                              "satisfaction_high", "satisfaction_sd"]].isna().all()
         assert np.isfinite(e4.loc[pair, "satisfaction_mean"])
-    assert np.isfinite(e5.loc[("Hub", "Six"), "satisfaction_mean"])
+    # Hub's published quality minus Hub -> Six would give Hub -> Four (#20): one more
+    # relation is hidden to protect it (complementary suppression)
+    assert e5.loc[("Hub", "Six"), "suppressed_by"] == "complementary"
+    assert np.isfinite(e4.loc[("Hub", "Six"), "satisfaction_mean"])
 
 
 def test_byte_identical(tmp_path):

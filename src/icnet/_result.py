@@ -35,12 +35,14 @@ class Result:
     def tables(self) -> list[str]:
         """Names of the DataFrame attributes, the main table first."""
         names = [f.name for f in dataclasses.fields(self)
-                 if isinstance(getattr(self, f.name), pd.DataFrame)]
+                 if isinstance(getattr(self, f.name), pd.DataFrame)
+                 and f.metadata.get("table", True)]
         return sorted(names, key=lambda n: n != self._main)
 
     def _scalars(self) -> dict:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if not isinstance(getattr(self, f.name), (pd.DataFrame, dict))}
+                if not isinstance(getattr(self, f.name), (pd.DataFrame, dict))
+                and f.metadata.get("table", True)}
 
     def to_frame(self, table: str | None = None) -> pd.DataFrame:
         """One table of the result as a DataFrame (a copy).

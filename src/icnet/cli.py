@@ -259,7 +259,9 @@ def _analyze(args, net, prog: _Progress, inputs=()) -> None:
                      individuals=args.individuals, min_group_size=args.min_group_size,
                      seed=args.seed)
         if len(net.dropped):
-            write_csv(net.dropped, folder.tmp / "dropped.csv")
+            from icnet.privacy import publishable_dropped     # no survey answers (#20)
+            write_csv(publishable_dropped(net.dropped, individuals=args.individuals),
+                      folder.tmp / "dropped.csv")
     if not args.quiet:
         print(f"icnet: wrote {out / 'report.html'} and the result tables in {out}/")
 

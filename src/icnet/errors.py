@@ -23,6 +23,7 @@ __all__ = [
     "EmptyNetworkError",
     "ParameterError",
     "BudgetExceededError",
+    "DisclosureError",
     "IcnetWarning",
     "PrivacyWarning",
 ]
@@ -50,6 +51,16 @@ class ParameterError(IcnetError, ValueError):
 
 class BudgetExceededError(IcnetError, MemoryError):
     """An enumeration or resampling would exceed its configured budget."""
+
+
+class DisclosureError(IcnetError, ValueError):
+    """A call or release would reveal individual survey answers.
+
+    Raised when person-level survey values are asked for without
+    ``individuals=True``, or when a release fails its disclosure audit (a
+    suppressed small group could be recomputed from the published figures).
+    The message says what would be revealed and the fix.
+    """
 
 
 class IcnetWarning(UserWarning):

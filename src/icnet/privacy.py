@@ -26,9 +26,15 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
+from ._dp import Budget
 from .errors import ParameterError
 
-__all__ = ["MIN_GROUP_SIZE", "suppress", "pseudonymize"]
+__all__ = ["MIN_GROUP_SIZE", "PROTECTION", "suppress", "pseudonymize", "check_individuals",
+           "audit", "publishable_dropped", "dp_quality", "Budget"]
+
+#: Default protection level of the disclosure audit: a suppressed group's mean must stay
+#: uncertain over at least this share of the rating scale (1 point on a 1–5 scale).
+PROTECTION = 0.25
 
 #: Default smallest number of distinct raters behind a reported survey figure.
 MIN_GROUP_SIZE = 5
@@ -71,6 +77,30 @@ def suppress(df: pd.DataFrame, count_column: str, value_columns, *,
     return out
 
 
+def check_individuals(value) -> bool:
+    """Check the ``individuals`` switch: only a real ``True`` or ``False`` is accepted.
+
+    A string such as ``"no"`` is truthy in Python and would turn person-level
+    output *on*; numbers and ``None`` are refused too, so the switch cannot be
+    flipped by accident.
+
+    Examples
+    --------
+    >>> check_individuals(False)
+    False
+    >>> check_individuals("no")
+    Traceback (most recent call last):
+    ...
+    icnet.errors.ParameterError: The 'individuals' parameter must be True or False; got 'no' ...
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ParameterError(
+            f"The 'individuals' parameter must be True or False; got {value!r} "
+            f"({type(value).__name__}). Pass individuals=True only to show person-level "
+            "survey values.")
+    return bool(value)
+
+
 def pseudonymize(df: pd.DataFrame, columns, key: str | bytes, *, length: int = 12
                  ) -> pd.DataFrame:
     """Replace ids by keyed hashes (HMAC-SHA256), stable for the same key.
@@ -84,7 +114,11 @@ def pseudonymize(df: pd.DataFrame, columns, key: str | bytes, *, length: int = 1
     columns : list of str
         Id columns to replace (e.g. ``["provider", "client"]``).
     key : str or bytes
-        The secret key (keep it out of the data).
+        The secret key (keep it out of the data). A ``str`` is encoded as
+        UTF-8; other types (``int``, ``float``, ``None`` …) raise
+        ``TypeError``: ``bytes(42)`` would be 42 zero bytes, equal as an HMAC
+        key to the empty key. Use a long random key, e.g.
+        ``secrets.token_hex(32)``.
     length : int, default 12
         Hex characters kept (48 bits; collisions are checked).
 
@@ -95,8 +129,16 @@ def pseudonymize(df: pd.DataFrame, columns, key: str | bytes, *, length: int = 1
 
     Raises
     ------
+    TypeError
+        ``key`` is not ``str`` or ``bytes``.
     ParameterError
         Empty key, unknown column, or a collision at this length.
+
+    Notes
+    -----
+    ``pseudonym = hex(HMAC-SHA256(key, utf8(id)))[:length]`` (RFC 2104); with
+    ``length=64`` the full digest, checked in the tests against the RFC 4231
+    test vectors.
 
     Examples
     --------
@@ -104,10 +146,15 @@ def pseudonymize(df: pd.DataFrame, columns, key: str | bytes, *, length: int = 1
     >>> pseudonymize(df, ["provider", "client"], key="s3cret")["provider"].str.len().item()
     12
     """
+    if not isinstance(key, (str, bytes)):
+        raise TypeError(
+            f"pseudonymize: the key must be str or bytes; got {type(key).__name__} "
+            f"{key!r}. Pass a secret text, e.g. key=secrets.token_hex(32) kept out of the "
+            "data (an int is not a key: bytes(42) is 42 zero bytes).")
     if not key:
         raise ParameterError("pseudonymize needs a non-empty secret key.")
     _validate.in_range("length", length, low=8, high=64, integer=True)
-    k = key.encode() if isinstance(key, str) else bytes(key)
+    k = key.encode("utf-8") if isinstance(key, str) else bytes(key)
     missing = [c for c in columns if c not in df]
     if missing:
         raise ParameterError(f"pseudonymize: no column(s) {missing} in the table.")
@@ -121,3 +168,152 @@ def pseudonymize(df: pd.DataFrame, columns, key: str | bytes, *, length: int = 1
     for c in columns:
         out[c] = df[c].map(lambda v: np.nan if pd.isna(v) else digest[str(v)])
     return out
+
+
+def audit(release, *, protection: float = PROTECTION) -> pd.DataFrame:
+    """What an attacker can derive about each suppressed small group of a release.
+
+    Every published survey mean × count is a linear equation over the cells
+    (relations) of the release; for each cell suppressed because too few
+    people rated it, two linear programmes (HiGHS) give the narrowest interval
+    of its hidden mean consistent with every published figure, each rating
+    lying on the scale and every count assumed known to the attacker. A cell is
+    ``safe`` when that interval spans at least ``protection`` × the scale
+    width. :func:`icnet.service_quality` and :func:`icnet.report` run this audit
+    before returning and hide more cells (complementary suppression) until all
+    are safe.
+
+    Parameters
+    ----------
+    release : QualityResult or icnet._disclosure.Release
+        The result of :func:`icnet.service_quality` (its three tables of
+        relations, providers and units form one release).
+    protection : float, default 0.25
+
+    Returns
+    -------
+    DataFrame
+        One row per suppressed small group: ``provider``, ``client``, ``n``
+        (ratings), ``n_raters``, ``low``, ``high`` (the interval of its mean
+        an attacker can derive), ``width``, ``exact`` (``False``: the interval
+        is a certified inner bound, found without solving, of a possibly wider
+        one) and ``safe``.
+
+    Raises
+    ------
+    ParameterError
+        ``release`` is neither; a result computed with ``individuals=True``
+        (nothing is suppressed at person level then).
+
+    Examples
+    --------
+    >>> import icnet
+    >>> q = icnet.service_quality(icnet.datasets.load("planta"), level="unit")
+    >>> a = audit(q)
+    >>> bool(a["safe"].all()), len(a) == int((q.edges["suppressed_by"] == "small group").sum())
+    (True, True)
+    """
+    from . import _disclosure
+
+    _validate.in_range("protection", protection, low=0, high=1)
+    if isinstance(release, _disclosure.Release):
+        rel = release
+    elif getattr(release, "audit", None) is not None:
+        a = release.audit
+        if protection == a.attrs.get("protection", PROTECTION):
+            return a.copy()
+        rel = a.attrs["release"]
+    else:
+        raise ParameterError(
+            "audit: pass the result of icnet.service_quality (computed without "
+            f"individuals=True) or a Release; got {type(release).__name__}.")
+    return _disclosure.audit(rel, protection=protection)
+
+
+#: Columns of a dropped-rows table that carry no survey answer (kept in ``dropped.csv``).
+_NOT_SURVEY = ["table", "row", "reason", "detail", "event_id", "input_event_id", "provider",
+               "client", "rater", "person", "unit", "service", "dimension", "period",
+               "requested_at", "delivered_at", "delay_hours", "expected_hours", "reopened",
+               "role", "manager", "external_facing", "client_person"]
+
+
+def publishable_dropped(dropped: pd.DataFrame, *, individuals: bool = False) -> pd.DataFrame:
+    """The dropped-rows table fit to publish (``dropped.csv``).
+
+    The rows an input check dropped keep their raw values — for the ratings
+    and the events, survey answers about named people. Unless
+    ``individuals=True`` only the columns known to carry no survey answer
+    are kept (ids, times, reason, detail); satisfaction, perception,
+    expectation, recommendation and any other column are left out.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"table": ["ratings"], "row": [3], "reason": ["missing_id"],
+    ...                   "detail": ["rater: empty ids"], "provider": ["ana"],
+    ...                   "perception": [2.0], "comment": ["rude"]})
+    >>> publishable_dropped(d).columns.tolist()
+    ['table', 'row', 'reason', 'detail', 'provider']
+    >>> publishable_dropped(d, individuals=True).shape
+    (1, 7)
+    """
+    individuals = check_individuals(individuals)
+    if not isinstance(dropped, pd.DataFrame):
+        raise ParameterError("publishable_dropped: pass the dropped-rows table (a DataFrame, "
+                             f"e.g. net.dropped); got {type(dropped).__name__}.")
+    if individuals:
+        return dropped.copy()
+    return dropped[[c for c in dropped.columns if c in _NOT_SURVEY]].copy()
+
+
+def dp_quality(net, *, epsilon: float, level: str | None = "unit", budget=None,
+               max_providers: int = 5) -> pd.DataFrame:
+    """Mean satisfaction per provider with ε-differential privacy (for repeated releases).
+
+    For windows and periods released again and again, where suppression can be
+    differenced: each provider's mean is released with user-level
+    ε-differential privacy — one rater and all their ratings is the unit —
+    through OpenDP's Laplace mechanism (ε/2 for the sums, ε/2 for the counts;
+    each rater's contribution bounded to ``max_providers`` providers and the
+    scale). See ``icnet._dp`` for the mechanism, ``benchmarks/bench_dp.py`` for
+    its error on planta. Needs the ``privacy`` extra (``opendp``).
+
+    Parameters
+    ----------
+    net : ServiceNetwork
+        With rated events (the raters: ``client_person`` or the client).
+    epsilon : float
+        Privacy loss of this release (> 0; smaller is more private and noisier).
+    level : str or None, default "unit"
+        Providers at this level (``None``: the network's).
+    budget : Budget, optional
+        Charged ``epsilon`` before anything is computed from the noise;
+        :class:`~icnet.errors.BudgetExceededError` when it would be exceeded.
+        Releases add up (sequential composition): two windows at ε = 0.5 each
+        spend 1.
+    max_providers : int, default 5
+        Providers a rater may count for (the rest of their ratings are left out).
+
+    Returns
+    -------
+    DataFrame
+        ``provider``, ``n_raters_dp`` (noisy count), ``satisfaction_mean_dp``
+        (noisy mean clipped to the scale; NaN when the noisy count is below 1).
+        ``attrs``: ``epsilon``, ``mechanism``, ``sensitivity``.
+
+    Notes
+    -----
+    Guarantees ε-DP for the raters of this network for this one call; not
+    reproducible by a seed (OpenDP's secure noise). It does not protect the
+    ids of providers (public) nor other icnet outputs computed on the same data.
+
+    Examples
+    --------
+    >>> import icnet
+    >>> from icnet.privacy import Budget
+    >>> b = Budget(2.0)
+    >>> t = dp_quality(icnet.datasets.toy(), epsilon=1.0, budget=b)  # doctest: +SKIP
+    >>> b.remaining                                                  # doctest: +SKIP
+    1.0
+    """
+    from ._dp import dp_quality as _impl
+    return _impl(net, epsilon=epsilon, level=level, budget=budget, max_providers=max_providers)

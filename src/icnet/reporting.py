@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import _validate
 from .errors import ParameterError
-from .privacy import MIN_GROUP_SIZE, suppress
+from .privacy import MIN_GROUP_SIZE, check_individuals, suppress
 
 __all__ = ["report"]
 
@@ -151,6 +151,7 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
     _validate.one_of("level", level, ["unit", "person"])
     _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
     _validate.rng(seed)
+    individuals = check_individuals(individuals)
     if not isinstance(path, (str, os.PathLike)):
         raise ParameterError(f"The 'path' parameter must be a file path (str or Path); "
                              f"got {type(path).__name__}.")
@@ -196,6 +197,10 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
     spir = _spirals(f["spirals"], unit_of, by_unit and not individuals)
 
     edges = plot.suppressed_edges(view, min_group_size=min_group_size)
+    if not individuals:     # differencing: complementary suppression across the release
+        view, edges, h, act, cyc, fig_view = _check_release(view, edges, h, act, cyc,
+                                                            fig_view)
+        cyc_map = cyc if fig_view is view else cyc_map
     figures, spiral_note = {}, ""
     with matplotlib.rc_context({"svg.hashsalt": "icnet", "figure.max_open_warning": 0}):
         figures["network_map"] = _png(plot.network_map(
@@ -278,6 +283,49 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
     with atomic_write(path) as fh:
         fh.write(html)
     return path
+
+
+_SERVED = re.compile(r"served quality -?[0-9.]+ \[-?[0-9.]+, -?[0-9.]+\]")
+
+
+def _check_release(view, edges, h, act, cyc, fig_view):
+    """Complementary suppression and audit of the report's survey figures (#20).
+
+    ``edges.csv`` (relations), ``health.csv`` (units' served quality) and the
+    figures drawn from them form one release: more relations or units are
+    hidden until the audit (:func:`icnet.privacy.audit`) finds no small group
+    whose mean could be narrowed by differencing; the evidence texts of hidden
+    units lose their numbers and conflict cycles through hidden relations
+    lose their mean. Raises :class:`~icnet.errors.DisclosureError` if the
+    audit still fails.
+    """
+    from ._disclosure import protect_report
+    from .errors import DisclosureError
+
+    same = fig_view is view
+    view, edges, h2, pairs, audit = protect_report(view, edges, h)
+    if not audit["safe"].all():
+        raise DisclosureError("report: the disclosure audit found a small group whose "
+                              "mean can be recomputed; report this as an icnet bug.")
+    if len(h):
+        gone = h2["served_quality"].isna() & h["served_quality"].notna()
+        if gone.any():
+            key = h.columns[0]
+            hidden_units = set(h2.loc[gone, key])
+            h2.loc[gone, "flag_evidence"] = h2.loc[gone, "flag_evidence"].astype(str) \
+                .str.replace(_SERVED, "served quality hidden (protects a small group)",
+                             regex=True)
+            if len(act) and "evidence" in act:
+                act = act.copy()
+                t = act["target"].isin(hidden_units)
+                act.loc[t, "evidence"] = act.loc[t, "evidence"].astype(str).str.replace(
+                    _SERVED, "served quality hidden (protects a small group)", regex=True)
+    if len(cyc) and pairs:
+        through = np.array([any(tuple(x) in pairs for x in es) for es in cyc["edges"]],
+                           dtype=bool)
+        cyc = cyc.copy()
+        cyc.loc[through, "satisfaction_mean"] = np.nan
+    return view, edges, h2, act, cyc, (view if same else fig_view)
 
 
 def _common_ends(texts: list[str]) -> tuple[str, str]:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .. import _validate
 from ..errors import ParameterError
-from ..privacy import MIN_GROUP_SIZE
+from ..privacy import MIN_GROUP_SIZE, check_individuals
 from . import _ratings
 from .health import findings, health
 
@@ -148,6 +148,7 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
     """
     net = _validate.network(net)
     _validate.one_of("level", level, ["unit", "person"])
+    individuals = check_individuals(individuals)
     if level == "person" and not individuals:
         raise ParameterError(
             "Person-level actions need individuals=True: individuals are only named when "

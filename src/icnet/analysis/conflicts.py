@@ -26,6 +26,7 @@ from scipy.sparse import csgraph
 from .. import _validate
 from .._result import Result
 from ..errors import IcnetWarning, ParameterError
+from ..privacy import check_individuals
 
 __all__ = ["conflict_cycles", "bad_edges", "dyad_census", "signed_pairs", "balance",
            "BalanceResult"]
@@ -140,7 +141,7 @@ def _wilson_low(p, n, z=_Z95):
 
 def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
                     min_events: int = 5, max_breach: float = 0.5, max_cycles: int = 5000,
-                    max_paths: int = 20_000_000) -> pd.DataFrame:
+                    max_paths: int = 20_000_000, individuals: bool = False) -> pd.DataFrame:
     """Directed cycles of service relations that are credibly bad in every step.
 
     A serves B badly, B serves C badly, C serves A badly: nobody in the loop
@@ -170,6 +171,9 @@ def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
         Hard bound on the open paths created in total while enumerating (the
         work bound: a dense bad-relation graph stops here instead of running
         for hours); ``attrs["truncated"]`` says when it was hit.
+    individuals : bool, default False
+        At person level, ``satisfaction_mean`` is only shown with
+        ``individuals=True`` (privacy, #20).
 
     Returns
     -------
@@ -189,7 +193,8 @@ def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
         - ``n_events``: events on all its relations (count);
         - ``edges``: tuple of ``(provider, client)`` pairs;
         - ``satisfaction_mean``: mean shrunk satisfaction of its relations
-          (scale units; NaN when none is rated);
+          (scale units; NaN when none is rated, and at person level unless
+          ``individuals=True``: person-level relations are individual ratings);
         - at an aggregated level from a person-level network:
           ``person_edges`` (tuple of the person-level bad relations behind
           its steps) and ``person_cycles`` (tuple of the person-level
@@ -257,6 +262,7 @@ def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
     _validate.in_range("max_breach", max_breach, low=0, high=1)
     _validate.in_range("max_cycles", max_cycles, low=1, integer=True)
     _validate.in_range("max_paths", max_paths, low=1, integer=True)
+    individuals = check_individuals(individuals)
     params = dict(max_length=max_length, level=net.level, min_events=min_events,
                   max_breach=max_breach, max_cycles=max_cycles, max_paths=max_paths)
     composed = net is not base and base.level == "person"
@@ -265,6 +271,9 @@ def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
         pc, _ = _cycles(base, max_length, min_events, max_breach, max_cycles, max_paths)
         out["person_edges"], out["person_cycles"] = _composition(
             base, net, out, pc, min_events, max_breach)
+    if net.level == "person" and not individuals and len(out):
+        # a person-level relation's mean is one person's own ratings (#20)
+        out["satisfaction_mean"] = np.nan
     out.attrs.update(params=params, **info)
     return out
 

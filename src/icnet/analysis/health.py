@@ -13,7 +13,7 @@ import pandas as pd
 from .. import _validate
 from . import _ratings
 from ..errors import ParameterError
-from ..privacy import MIN_GROUP_SIZE
+from ..privacy import MIN_GROUP_SIZE, check_individuals
 
 __all__ = ["health", "findings", "FLAGS"]
 
@@ -113,7 +113,7 @@ def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
         out["bottlenecks"] = out["bottlenecks_unit"] = empty_b
     empty_c = pd.DataFrame({"cycle": pd.Series(dtype=object), "length": pd.Series(dtype=int)})
     if fn["conflict_cycles"]:
-        out["cycles"] = fn["conflict_cycles"](net)
+        out["cycles"] = fn["conflict_cycles"](net, individuals=True)   # gated by the callers
         out["cycles_unit"] = fn["conflict_cycles"](units) if units is not net else out["cycles"]
     else:
         out["cycles"] = out["cycles_unit"] = empty_c
@@ -260,6 +260,7 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     _validate.one_of("level", level, ["unit", "person"])
     _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
     off = _validate.offset(freq)
+    individuals = check_individuals(individuals)
     if level == "person" and not individuals:
         raise ParameterError(
             "Person-level health needs individuals=True: scorecards of individuals are "

@@ -5,7 +5,7 @@ See docs/methods/quality.md for the formulas and references.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ from .. import _shrink, _validate
 from .._result import Result
 from . import _ratings
 from ..errors import ParameterError
-from ..privacy import MIN_GROUP_SIZE, suppress
+from ..privacy import MIN_GROUP_SIZE, check_individuals, suppress
 
 __all__ = ["QualityResult", "service_quality"]
 
@@ -38,10 +38,12 @@ class QualityResult(Result):
         ``sla_breach_rate``,
         ``n_raters`` (distinct people who rated it; for a network built from
         an edge list, which has no raters, its ``satisfaction_n``: an upper
-        bound). Above person level,
-        relations rated by fewer than ``min_group_size`` people have their
+        bound). Relations rated by fewer than ``min_group_size`` people
+        (at person level: unless ``individuals=True``) have their
         satisfaction columns blanked, ``sign = "suppressed"`` and
-        ``suppressed = True``.
+        ``suppressed = True``; ``suppressed_by`` says why (``"small group"``,
+        ``"complementary"``: hidden so that no small group can be recomputed
+        from the other tables, or ``""``).
     providers : DataFrame
         One row per provider: ``provider``, ``n_clients``, ``satisfaction_n``,
         ``satisfaction_mean``, ``satisfaction_shrunk``, ``satisfaction_low``,
@@ -61,6 +63,10 @@ class QualityResult(Result):
         Rater agreement per provider: ``provider``, ``n_raters``, ``r_wg``
         (James, Demaree & Wolf 1984), ``suppressed``; ``attrs["icc1"]`` holds
         ICC(1) across providers.
+    audit : DataFrame or None
+        The disclosure audit of this call's tables (see
+        :func:`icnet.privacy.audit`); ``None`` with ``individuals=True``. Not
+        one of :attr:`tables`: it is for checking, not for publishing.
     """
 
     _main = "edges"
@@ -71,11 +77,14 @@ class QualityResult(Result):
     dimensions: pd.DataFrame
     nps: pd.DataFrame
     agreement: pd.DataFrame
+    audit: pd.DataFrame | None = field(default=None, repr=False, compare=False,
+                                       metadata={"table": False})
 
 
 def service_quality(net, *, level: str | None = None, threshold: float | None = None,
                     min_group_size: int = MIN_GROUP_SIZE, ci: float = 0.95,
-                    adjust_leniency: bool = False, leniency_prior: float = 10.0
+                    adjust_leniency: bool = False, leniency_prior: float = 10.0,
+                    individuals: bool = False, protection: float | None = None
                     ) -> QualityResult:
     """Credible satisfaction per relation, provider and unit, and survey results.
 
@@ -107,6 +116,19 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
         ``leniency_prior`` = k pseudo-ratings. Matters when a few very harsh or
         lenient raters dominate some providers' ratings.
     leniency_prior : float, default 10
+    individuals : bool, default False
+        Person-level relations are one person's own ratings: without
+        ``individuals=True`` a relation rated by fewer than ``min_group_size``
+        people is suppressed at person level too (as above it).
+    protection : float, optional
+        Complementary suppression: more relations (or providers) are hidden
+        until no suppressed group's mean can be narrowed, from the published
+        tables of this call, to less than ``protection`` × the scale width
+        (default 0.25: one point on a 1–5 scale). Hidden for that reason:
+        ``suppressed = True`` with ``sign = "suppressed"`` and
+        ``suppressed_by = "complementary"`` (``"small group"`` for the first
+        kind). The result's ``audit`` holds the audit (see
+        :func:`icnet.privacy.audit`). Not applied with ``individuals=True``.
 
     Returns
     -------
@@ -146,6 +168,7 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     >>> int(q5.units["suppressed"].sum()), int(q5.edges["suppressed"].sum())
     (3, 10)
     """
+    individuals = check_individuals(individuals)
     net = _validate.network(net)
     net = _validate.level(net, level)
     _validate.in_range("ci", ci, low=0.5, high=1, high_inclusive=False)
@@ -153,7 +176,7 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     thr = net.threshold if threshold is None else \
         _validate.in_range("threshold", threshold, low=net.scale[0], high=net.scale[1])
     params = {"level": net.level, "threshold": thr, "min_group_size": min_group_size,
-              "ci": ci, "adjust_leniency": adjust_leniency}
+              "ci": ci, "adjust_leniency": adjust_leniency, "individuals": individuals}
     if adjust_leniency:
         net = _without_leniency(net, leniency_prior)
     edges = _edge_quality(net.edges, net, thr, ci)
@@ -167,14 +190,19 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
         units = providers.copy()
     # privacy: figures of a group rated by fewer than min_group_size distinct people are
     # blanked (a person-level relation is one person's own rating: individual data)
-    if net.level != "person":
+    if net.level != "person" or not individuals:
         edges = _suppress(edges, min_group_size)
     providers = _suppress(providers, min_group_size)
     if len(units):
         units = _suppress(units, min_group_size)
     dims, nps, agree = _survey(net, min_group_size, ci)
+    audit = None
+    if not individuals:     # differencing: complementary suppression across the tables
+        from .._disclosure import protect_quality
+        edges, providers, units, audit = protect_quality(
+            net, edges, providers, units, protection=protection)
     out = QualityResult(edges, providers, units.rename(columns={"provider": "unit"}),
-                        dims, nps, agree)
+                        dims, nps, agree, audit=audit)
     for df in (out.edges, out.providers, out.units, out.dimensions, out.nps, out.agreement):
         df.attrs["params"] = params
     return out
