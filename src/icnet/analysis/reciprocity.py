@@ -120,6 +120,8 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     *Sociological Methodology* 38, 155–200.
     Brandes, U., Lerner, J. & Snijders, T. A. B. (2009). Networks evolving step
     by step: statistical analysis of dyadic event data. *ASONAM*, 200–205.
+    Stadtfeld, C., Hollway, J. & Block, P. (2017). Dynamic network actor models:
+    investigating coordination ties through time. *Sociological Methodology* 47, 1–40.
     Stadtfeld, C. & Block, P. (2017). Interactions, actors, and time: dynamic
     network actor models for relational events. *Sociological Science* 4, 318–352.
     Cameron, A. C. & Miller, D. L. (2015). A practitioner's guide to
