@@ -40,6 +40,7 @@ _LAZY = {
     "balance": "icnet.analysis.conflicts",
     "dyad_census": "icnet.analysis.conflicts",
     "retaliation_spirals": "icnet.analysis.spirals",
+    "reciprocity_test": "icnet.analysis.reciprocity",
     "spiral_timeline": "icnet.analysis.spirals",
     "health": "icnet.analysis.health",
     "actions": "icnet.analysis.actions",

@@ -195,6 +195,8 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
                                                    min_group_size)
     b_map = b_unit if fig_view is f["units"] else b_view
     spir = _spirals(f["spirals"], unit_of, by_unit and not individuals)
+    recip_note = _reciprocity_note(net, seed) if net.has_time and net.has_events and \
+        "retaliation_spirals" not in missing else ""
 
     edges = plot.suppressed_edges(view, min_group_size=min_group_size)
     if not individuals:     # differencing: complementary suppression across the release
@@ -264,7 +266,7 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
         summary=_summary(b_view, member_flag, cyc, spir, h, act, individuals, FLAGS),
         figures={k: base64.b64encode(v).decode() for k, v in figures.items()},
         spiral_figure=next((k for k in figures if k.startswith("spiral_")), None),
-        spiral_note=spiral_note, tables=html_tables, min_group_size=min_group_size,
+        spiral_note=spiral_note, reciprocity_note=recip_note, tables=html_tables, min_group_size=min_group_size,
         individuals=individuals, version=__version__, missing=missing,
         has_people=has_people, level=level,
         map_level="unit" if fig_view is f["units"] and units_ok else view.level,
@@ -439,6 +441,23 @@ def _cycles(view, f, unit_of, by_unit, individuals, min_group_size) -> pd.DataFr
     out = suppress(out, "n_raters", ["satisfaction_mean"], min_group_size=min_group_size)
     out = out.sort_values(["severity", "between"], ascending=[False, False], kind="mergesort")
     return out.drop(columns=["n_raters", "suppressed"]).reset_index(drop=True)[cols]
+
+
+def _reciprocity_note(net, seed) -> str:
+    """One sentence on the organisation-level test (icnet.reciprocity_test), or ""."""
+    from .analysis.reciprocity import reciprocity_test
+
+    r = reciprocity_test(net, n_perm=0, seed=seed).iloc[0]
+    if not np.isfinite(r["se"]):
+        return ""
+    found = r["p"] <= 0.05 and r["estimate"] > 0
+    return (f"Organisation-level test: across {int(r['n_pairs'])} pairs who serve each other "
+            f"({int(r['n_events'])} services), a service follows the quality its client "
+            f"recently gave the provider by {r['estimate']:.2f} SD per SD (SE {r['se']:.2f}, "
+            f"one-sided p = {r['p']:.2g}): "
+            + ("bad service received is returned in kind (negative reciprocity), though a "
+               "cause shared by both sides of a pair can look the same." if found else
+               "no measurable return of bad service in kind across the organisation."))
 
 
 def _spirals(sp, unit_of, by_unit) -> pd.DataFrame:

@@ -27,6 +27,10 @@ p ≤ 0.01 / 0.05 / 0.10
     narrow).
 coverage
     share of true values inside the detector's 95 % interval (Wilson).
+orgs p <= 0.05
+    organisation-level tests (``reciprocity``, ``dyad_census``): share of
+    organisations with p <= 0.05 — the false-positive rate under a null or
+    confounder scenario, the power under a planted mechanism (Wilson).
 
 Examples
 --------
@@ -135,6 +139,23 @@ def _spirals(data, net, seed, *, n_perm=199):
                 if onset_err else np.nan, n_tested=int(len(p)),
                 n_p01=int((p <= 0.01).sum()), n_p05=int((p <= 0.05).sum()),
                 n_p10=int((p <= 0.10).sum()))
+
+
+def _reciprocity(data, net, seed, *, n_perm=0):
+    icnet = _icnet()
+    truth = data.truth.get("spirals")
+    level = "unit" if truth is not None and len(truth) and (truth["level"] == "unit").all() \
+        else "person"
+    res = icnet.reciprocity_test(net, level=None if level == "person" else "unit",
+                                 n_perm=n_perm, seed=seed)
+    row = res[res["term"] == "reciprocity"].iloc[0]
+    p = float(row["p"])
+    sig = int(np.isfinite(p) and p <= 0.05)
+    planted = truth is not None and len(truth) > 0
+    return dict(level=level, n_truth=int(planted), n_hit=sig if planted else 0,
+                n_found=sig, n_false=0 if planted else sig, n_tested=int(np.isfinite(p)),
+                n_p01=int(p <= 0.01), n_p05=sig, n_p10=int(p <= 0.10),
+                estimate=float(row["estimate"]), se=float(row["se"]))
 
 
 def _bottlenecks(data, net, seed):
@@ -256,6 +277,11 @@ def _balance(data, net, seed):
 # detector -> (adapter, scenarios it is scored on: "truth:<key>" or "null" or a name list)
 ADAPTERS = {
     "spirals": (_spirals, "spirals"),
+    "reciprocity": (_reciprocity, ("baseline", "common_cause", "joint_bad_periods",
+                                   "unit_bad_month", "org_slowdown", "shock_season",
+                                   "overload_episodes", "chronic_conflict", "episodic",
+                                   "lock_in", "slow_escalation", "delay_only",
+                                   "between_units")),
     "bottlenecks": (_bottlenecks, "bottlenecks"),
     "conflicts": (_conflicts, "conflicts"),
     "dyad_census": (_dyads, ("baseline", "lenient_harsh", "chronic_conflict")),
@@ -290,7 +316,8 @@ def score_organisation(data, *, detectors=None, seed=0) -> pd.DataFrame:
         t0 = time.perf_counter()
         row = dict(detector=det, scenario=data.name, n_people=data.n_people, seed=data.seed,
                    null=det in data.null_for or (det == "dyad_census"
-                                                  and data.name != "chronic_conflict"))
+                                                  and data.name != "chronic_conflict")
+                   or (det == "reciprocity" and "spirals" not in data.truth))
         try:
             if net is None:
                 net = data.network()
@@ -373,6 +400,11 @@ def _rows(det, scen, n_people, g):
         if det == "spirals" and null:
             for lv, c in ((0.01, "n_p01"), (0.05, "n_p05"), (0.10, "n_p10")):
                 add(f"share p <= {lv:.2f}", S(c), S("n_tested"))
+    elif det == "reciprocity":
+        if null:        # the organisation-level test's false-positive rate (#18 point 4)
+            add("orgs p <= 0.05", S("n_p05"), n, "<= 0.05", lambda v: v <= 0.05)
+        else:
+            add("orgs p <= 0.05 (power)", S("n_p05"), n, ">= 0.8", lambda v: v >= 0.8)
     elif det == "dyad_census":
         if null and scen == "baseline":      # random badness: the calibrated null (#21)
             add("orgs 'more mutual' p <= 0.05", S("n_p05"), n, "<= 0.06", lambda v: v <= 0.06)
