@@ -408,6 +408,10 @@ BOUNDS = [
     ("agreements", "baseline", "mean breach error (bias)"),
     ("agreements", "org_slowdown", "|breach error| <= 0.05"),
     ("agreements", "tight_agreements", "mean breach error (bias)"),
+    # #22 bounced tickets: icnet.pingpong on the log at team level (20 seeds x 150/600
+    # people: recall 1.00 [0.91, 1.00] and [1.00, 1.00]; 0/20 null orgs with a false pair)
+    ("pingpong", "tickets_pingpong", "recall"),
+    ("pingpong", "tickets_null", "orgs with false"),
 ]
 
 
