@@ -410,7 +410,11 @@ class ServiceNetwork:
         if column not in cache:   # networks are immutable: aggregate once per column
             cache[column] = self._aggregated(column)
             if self.process_log is not None:   # the log's teams are then people[column]
-                cache[column].process_log = self.process_log
+                pl = self.process_log
+                grp = pl["resource"].map(self.people.drop_duplicates("person")
+                                         .set_index("person")[column])
+                cache[column].process_log = pl.assign(**{column: grp.to_numpy()})
+                cache[column].process_log.attrs = dict(pl.attrs)
                 cache[column].work_calendar = self.work_calendar
         return cache[column]
 
@@ -1118,6 +1122,7 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
     kept.attrs["used"] = {"case": case, "activity": activity, "resource": resource,
                           "timestamp": timestamp}
     net.process_log, net.work_calendar = kept, calendar
+    net.__dict__.pop("_by_cache", None)     # aggregated before the log was attached
     return net
 
 

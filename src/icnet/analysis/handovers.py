@@ -759,6 +759,8 @@ def _log_of_network(net, level):
     level = net.level if level is None else level
     if level == "person":
         team = log["resource"]
+    elif level in log.columns and level not in ("case", "activity", "resource", "timestamp"):
+        team = log[level]                   # net.by(level): the resources' groups
     else:
         ppl = net.people
         if ppl is None or level not in ppl:
