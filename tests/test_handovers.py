@@ -265,3 +265,26 @@ def test_escalation_back_down_test_keeps_the_service_graph():
     # same routing whatever the source: the null; nobody pushes back
     nulls = [bool(h.escalations(_lines_log(0.3, k))["pushes_back"].any()) for k in range(20)]
     assert sum(nulls) <= 2
+
+
+@pytest.mark.skipif(not os.path.isfile(BPIC), reason="BPIC 2013 sample not present")
+def test_notebook_05_pairs_and_counts_are_reproduced_by_an_independent_count():
+    """#22 acceptance: the ping-pong pairs the committed notebook 05 names, with their
+    bounce and case counts, equal a plain-Python count on the log (no icnet code)."""
+    import re
+
+    import nbformat
+
+    nb = nbformat.read(os.path.join(os.path.dirname(__file__), "..", "notebooks",
+                                    "05_bpic2013.ipynb"), as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code"
+                and c.source.startswith("pp = icnet.pingpong(v)"))
+    text = next(o["data"]["text/plain"] for o in cell.outputs
+                if o.output_type == "execute_result")
+    team = r"[^\s⇄]+(?: (?:2nd|3rd))?"
+    rows = re.findall(rf"^\s*\d+\s+({team})⇄({team})\s+(\d+)\s+(\d+)\s", text, flags=re.M)
+    assert len(rows) >= 5, text
+    log = icnet.datasets.load("bpic2013", as_tables=True)["incidents"]
+    want, want_cases = _independent_bounces(log, "case", "org:group", "time:timestamp")
+    for a, b, n, c in rows:
+        assert (want[(a, b)], want_cases[(a, b)]) == (int(n), int(c)), (a, b)
