@@ -602,5 +602,6 @@ def handover_health(handovers) -> pd.DataFrame:
     out = out.reset_index()
     out = out.sort_values(["n_flags", "bounces", "team"], ascending=[False, False, True],
                           kind="mergesort").reset_index(drop=True)
-    out.attrs.update(used=dict(handovers.used), flags=dict(HANDOVER_FLAGS))
+    out.attrs.update(used=dict(handovers.used), flags=dict(HANDOVER_FLAGS),
+                     params=dict(handovers.params, level=handovers.level))
     return out
