@@ -858,8 +858,9 @@ def holding_bottlenecks(handovers) -> pd.DataFrame:
     --------
     >>> from icnet.analysis.handovers import simulate_tickets, handover_summary
     >>> log = simulate_tickets(n_cases=600, n_teams=6, slow=["T2"], seed=0)
-    >>> holding_bottlenecks(handover_summary(log)).loc[0, ["node", "is_bottleneck"]].tolist()
-    ['T2', True]
+    >>> b = holding_bottlenecks(handover_summary(log))
+    >>> b.loc[0, "node"], bool(b.loc[0, "is_bottleneck"])
+    ('T2', True)
     """
     ht = getattr(handovers, "holding_times", handovers)
     if not isinstance(ht, pd.DataFrame) or "slow" not in ht:

@@ -559,7 +559,7 @@ def handover_health(handovers) -> pd.DataFrame:
     >>> log = simulate_tickets(n_cases=800, n_teams=8, pingpong=[("T0", "T1")],
     ...                        slow=["T3"], seed=1)
     >>> handover_health(handover_summary(log)).set_index("team").loc["T3", "flags"]
-    'slow_holding'
+    'slow_holding; pushes_up'
     """
     if not all(hasattr(handovers, k) for k in ("pingpong", "holding_times", "escalations")):
         raise ParameterError("handover_health needs icnet.handover_summary(...).")
