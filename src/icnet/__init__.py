@@ -51,6 +51,7 @@ _LAZY = {
     "escalations": "icnet.analysis.handovers",
     "holding_times": "icnet.analysis.handovers",
     "handover_actions": "icnet.analysis.handovers",
+    "handover_summary": "icnet.analysis.handovers",
     "read_xes": "icnet._xes",
     "read_tickets": "icnet._xes",
 }

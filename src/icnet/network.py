@@ -94,6 +94,12 @@ class ServiceNetwork:
     internal : pandas.DataFrame or None
         After :meth:`by`, the events served within one group (e.g. within a
         unit), which are not edges of the aggregated network.
+    process_log : pandas.DataFrame or None
+        For a network built by :func:`icnet.from_process_log`: the log's
+        valid rows (``case``, ``activity``, ``resource``, ``timestamp`` in
+        UTC) and, in ``work_calendar``, the calendar it was given. The
+        hand-over analyses read it (:func:`icnet.handover_summary`); it is
+        kept by :meth:`by`, not by :meth:`window`. ``None`` otherwise.
     level : str
         ``"person"`` or the people column the network was aggregated by.
     scale : (float, float)
@@ -112,6 +118,9 @@ class ServiceNetwork:
     >>> int(units.edges["n_events"].sum() + len(units.internal)) == len(net.events)
     True
     """
+
+    process_log = None       # set by from_process_log (hand-over analyses, issue #22)
+    work_calendar = None
 
     def __init__(self, *, events, people=None, ratings=None, agreements=None,
                  scale=(1, 5), level="person", dropped=None, internal=None,
@@ -400,6 +409,13 @@ class ServiceNetwork:
         cache = self.__dict__.setdefault("_by_cache", {})
         if column not in cache:   # networks are immutable: aggregate once per column
             cache[column] = self._aggregated(column)
+            if self.process_log is not None:   # the log's teams are then people[column]
+                pl = self.process_log
+                grp = pl["resource"].map(self.people.drop_duplicates("person")
+                                         .set_index("person")[column])
+                cache[column].process_log = pl.assign(**{column: grp.to_numpy()})
+                cache[column].process_log.attrs = dict(pl.attrs)
+                cache[column].work_calendar = self.work_calendar
         return cache[column]
 
     def _aggregated(self, column: str) -> "ServiceNetwork":
@@ -1101,6 +1117,12 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
         d.insert(0, "row", np.flatnonzero(badrow))
         d.insert(0, "table", "process_log")
         net.dropped = pd.concat([net.dropped, d], ignore_index=True)
+    kept = df.rename(columns={"t": "timestamp"})[["case", "activity", "resource",
+                                                 "timestamp"]].reset_index(drop=True)
+    kept.attrs["used"] = {"case": case, "activity": activity, "resource": resource,
+                          "timestamp": timestamp}
+    net.process_log, net.work_calendar = kept, calendar
+    net.__dict__.pop("_by_cache", None)     # aggregated before the log was attached
     return net
 
 

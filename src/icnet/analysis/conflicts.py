@@ -29,7 +29,7 @@ from ..errors import IcnetWarning, ParameterError
 from ..privacy import check_individuals
 
 __all__ = ["conflict_cycles", "bad_edges", "dyad_census", "signed_pairs", "balance",
-           "BalanceResult"]
+           "BalanceResult", "pingpong_conflicts"]
 
 _COLUMNS = ["cycle", "length", "severity", "weakest_shortfall", "n_events", "edges",
             "satisfaction_mean"]
@@ -1244,3 +1244,85 @@ def _spectral(W, n):
     except Exception:  # noqa: BLE001 - a failed start just means random starts
         return np.zeros(n, dtype=np.int64)
     return (v < 0).astype(np.int64)
+
+
+# ------------------------------------------------------------- hand-over conflicts (#22)
+
+def pingpong_conflicts(handovers) -> pd.DataFrame:
+    """Ping-pong pairs of a process log as conflict relations (2-cycles).
+
+    A flagged ping-pong pair of :func:`icnet.pingpong` (team B sends what A
+    hands it straight back, more often than B's routing implies) is a
+    conflict relation without any rating: each side hands work to the other
+    and neither keeps it. Both directions of a pair (A⇄B and B⇄A) become
+    one 2-cycle, so a log without satisfaction still has named conflicts.
+
+    Parameters
+    ----------
+    handovers : HandoverSummary or DataFrame
+        :func:`icnet.handover_summary` (or the output of :func:`icnet.pingpong`).
+
+    Returns
+    -------
+    DataFrame
+        One row per unordered pair with at least one flagged direction, in the
+        columns of :func:`conflict_cycles` — ``cycle`` (the two teams, smallest
+        first), ``length`` (2), ``severity`` (``log(1 + bounces)`` × the
+        larger return rate minus its base rate: how much more often than the
+        routing implies, weighted by volume), ``weakest_shortfall`` (NaN: no
+        satisfaction), ``n_events`` (bounces, both directions), ``edges``,
+        ``satisfaction_mean`` (NaN) — plus ``kind`` (``"pingpong"``),
+        ``bounces``, ``cases``, ``hours_lost`` (hours spent in the receiving
+        team during the bounces), ``hours_basis``, ``q_value`` (smallest of
+        the directions) and ``evidence`` (one sentence with the numbers).
+        Sorted by severity (descending), then the pair.
+
+    See Also
+    --------
+    icnet.pingpong, icnet.handover_summary, conflict_cycles
+
+    Examples
+    --------
+    >>> from icnet.analysis.handovers import simulate_tickets, handover_summary
+    >>> log = simulate_tickets(n_cases=800, n_teams=8, pingpong=[("T0", "T1")], seed=1)
+    >>> pingpong_conflicts(handover_summary(log)).loc[0, "cycle"]
+    ('T0', 'T1')
+    """
+    pp = getattr(handovers, "pingpong", handovers)
+    if not isinstance(pp, pd.DataFrame) or "flagged" not in pp:
+        raise ParameterError("pingpong_conflicts needs icnet.handover_summary(...) or the "
+                             "table of icnet.pingpong(...).")
+    cols = _COLUMNS + ["kind", "bounces", "cases", "hours_lost", "hours_basis", "q_value",
+                       "evidence"]
+    f = pp[pp["flagged"].to_numpy(bool)]
+    if not len(f):
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("cycle", "edges", "kind",
+                                                                 "hours_basis", "evidence")
+                                          else float) for c in cols})
+    a = f["team_a"].astype(str).to_numpy()
+    b = f["team_b"].astype(str).to_numpy()
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    t = f.assign(_lo=lo, _hi=hi, _lift=(f["return_rate"] - f["base_rate"].fillna(0)))
+    basis = str(f["hours_basis"].iloc[0]) if "hours_basis" in f else "wall-clock"
+    g = t.groupby(["_lo", "_hi"], sort=True).agg(
+        bounces=("bounces", "sum"), cases=("cases", "sum"), hours_lost=("hours_lost", "sum"),
+        q_value=("q_value", "min"), lift=("_lift", "max"),
+        dirs=("pair", lambda s: ", ".join(sorted(s)))).reset_index()
+    out = pd.DataFrame({
+        "cycle": [(x, y) for x, y in zip(g["_lo"], g["_hi"])], "length": 2,
+        "severity": np.log1p(g["bounces"].to_numpy(float)) * g["lift"].clip(lower=0),
+        "weakest_shortfall": np.nan, "n_events": g["bounces"].astype("int64"),
+        "edges": [((x, y), (y, x)) for x, y in zip(g["_lo"], g["_hi"])],
+        "satisfaction_mean": np.nan, "kind": "pingpong",
+        "bounces": g["bounces"].astype("int64"), "cases": g["cases"].astype("int64"),
+        "hours_lost": g["hours_lost"].astype(float), "hours_basis": basis,
+        "q_value": g["q_value"].astype(float)})
+    out["evidence"] = [f"{d}: {n} bounces in {c} cases, {h:.0f} {basis} hours in the "
+                       f"receiving team (q={q:.2g})" for d, n, c, h, q in
+                       zip(g["dirs"], out["bounces"], out["cases"], out["hours_lost"],
+                           out["q_value"])]
+    out = out.sort_values(["severity", "cycle"], ascending=[False, True], kind="mergesort")
+    out = out.reset_index(drop=True)[cols]
+    out.attrs.update(params={"source": "pingpong (flagged pairs)"},
+                     used=dict(getattr(handovers, "used", pp.attrs.get("used", {}))))
+    return out

@@ -245,29 +245,26 @@ def _agreements(data, net, seed):
 
 
 def _pingpong(data, net, seed):
+    """``icnet.pingpong`` on the scenario's ticket log at team level.
+
+    The team holding a step is the unit of the person who did it (the
+    scenario's ``people`` table); every row of the log is used, the
+    requester's ``open``/``close`` steps included, as a user would pass a
+    ticket log. Found = ``flagged`` pairs (q <= 0.05 after BH, >= 3 bounces),
+    compared unordered with the planted pairs.
+    """
     icnet = _icnet()
-    fn = next((getattr(icnet, n) for n in ("ping_pong", "pingpong", "handover_pathologies",
-                                           "handovers") if hasattr(icnet, n)), None)
-    if fn is None:
-        raise LookupError("no ping-pong detector in icnet yet (issue #22)")
-    res = fn(net, level="unit")
-    res = getattr(res, "to_frame", lambda: res)()
-    cols = next(((a, b) for a, b in (("a", "b"), ("team_a", "team_b"), ("unit_a", "unit_b"),
-                                      ("provider", "client")) if a in res and b in res), None)
-    if cols is None:
-        raise LookupError(f"ping-pong table has no pair columns: {list(res.columns)}")
-    flag = next((res[c].astype(bool) for c in ("is_pingpong", "significant", "flag")
-                 if c in res), None)
-    if flag is None and "q" in res:
-        flag = pd.to_numeric(res["q"], errors="coerce") <= 0.05
-    if flag is None:
-        flag = pd.Series(True, index=res.index)
-    res = res[flag.to_numpy()]
-    found = _pairs(res[cols[0]], res[cols[1]])
+    if data.log is None:
+        raise LookupError("the scenario has no ticket log")
+    unit = data.people.set_index("person")["unit"]
+    log = data.log.assign(team=data.log["resource"].map(unit))
+    res = icnet.pingpong(log, case="case", team="team", timestamp="timestamp")
+    res = res[res["flagged"].to_numpy(bool)]
+    found = _pairs(res["team_a"], res["team_b"])
     truth = data.truth.get("pingpong")
     tset = _pairs(truth["a"], truth["b"]) if truth is not None and len(truth) else set()
     return dict(level="unit", n_truth=len(tset), n_hit=len(found & tset), n_found=len(found),
-                n_false=len(found - tset))
+                n_false=len(found - tset), n_tested=int(res.attrs.get("n_tests", 0)))
 
 
 def _balance(data, net, seed):
