@@ -18,6 +18,7 @@ import pandas as pd
 from . import _shrink, _validate, io
 from .errors import (BudgetExceededError, EmptyNetworkError, IcnetWarning, ParameterError,
                      SchemaError)
+from .privacy import MIN_GROUP_SIZE
 
 __all__ = ["ServiceNetwork", "from_events", "from_process_log", "EDGE_COLUMNS",
            "NODE_COLUMNS"]
@@ -302,8 +303,14 @@ class ServiceNetwork:
         return out
 
     # ------------------------------------------------------------------ exports
-    def to_networkx(self):
+    def to_networkx(self, *, individuals: bool = False, min_group_size: int = MIN_GROUP_SIZE):
         """The network as an ``nx.DiGraph`` with node and edge attributes.
+
+        A graph is made to be exported and shared, so the survey figures of a
+        relation rated by fewer than ``min_group_size`` people (every relation
+        at person level: its one rater's answers) are NaN and its ``sign`` is
+        ``"suppressed"`` (see :func:`icnet.privacy.suppress_edges`), unless
+        ``individuals=True`` (validated: only ``True``/``False``).
 
         Every column of :attr:`nodes` and :attr:`edges` becomes an attribute,
         in types GraphML and GEXF accept (``nx.write_graphml``,
@@ -336,8 +343,16 @@ class ServiceNetwork:
         >>> d["weight"] == d["n_events"], d["distance"] == d["delay_median"]
         (True, True)
         >>> nx.write_graphml(g, io.BytesIO()); nx.write_gexf(g, io.BytesIO())
+        >>> import math
+        >>> math.isnan(d["satisfaction_mean"]), d["sign"]      # one rater: hidden
+        (True, 'suppressed')
         """
         import networkx as nx
+
+        from .privacy import _gate_edges, check_individuals
+
+        individuals = check_individuals(individuals)
+        _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
 
         g = nx.DiGraph(level=str(self.level), scale_low=self.scale[0],
                        scale_high=self.scale[1])
@@ -345,6 +360,8 @@ class ServiceNetwork:
         ids = nodes.pop("node").tolist()
         g.add_nodes_from(zip(ids, _export_records(nodes)))
         e = self.edges
+        if not individuals:
+            e = _gate_edges(e, self.level, min_group_size)
         e["weight"] = e["n_events"]
         if "delay_median" in e:
             d = e["delay_median"].astype(object)

@@ -240,7 +240,8 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
                     a = None
             if a is not None:
                 figures[f"spiral_{_fname(a)}_{_fname(b)}"] = _png(plot.spiral_timeline(
-                    net, a, b, level=lvl, spiral=r).figure)
+                    net, a, b, level=lvl, spiral=r, individuals=individuals,
+                    min_group_size=min_group_size).figure)
 
     h_cols = [c for c in ["person", "unit", "score", "flags", "served_quality", "n_raters",
                           "trend", "delay_median", "sla_breach_rate", "agreement_breach_rate",
@@ -337,7 +338,7 @@ def _check_release(view, edges, h, act, cyc, fig_view):
         through = np.array([any(tuple(x) in pairs for x in es) for es in cyc["edges"]],
                            dtype=bool)
         cyc = cyc.copy()
-        cyc.loc[through, "satisfaction_mean"] = np.nan
+        cyc.loc[through, ["satisfaction_mean", "severity"]] = np.nan
     return view, edges, h2, act, cyc, (view if same else fig_view)
 
 
@@ -449,8 +450,12 @@ def _cycles(view, f, unit_of, by_unit, individuals, min_group_size) -> pd.DataFr
         return pd.DataFrame({c: pd.Series(dtype=object if c in ("cycle", "between", "edges")
                                           else float) for c in cols})
     out = pd.concat([p.reindex(columns=cols + ["n_raters"]) for p in parts], ignore_index=True)
-    out = suppress(out, "n_raters", ["satisfaction_mean"], min_group_size=min_group_size)
     out = out.sort_values(["severity", "between"], ascending=[False, False], kind="mergesort")
+    # severity = the weakest step's shortfall (a function of its raters' ratings) x volume
+    out = suppress(out, "n_raters", ["satisfaction_mean", "severity"],
+                   min_group_size=min_group_size)
+    if not individuals:      # a step between two people is one person's ratings
+        out["severity"] = out["severity"].where(out["between"] != "people")
     return out.drop(columns=["n_raters", "suppressed"]).reset_index(drop=True)[cols]
 
 
