@@ -50,8 +50,9 @@ def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
     ev = net.events
     p = ev["provider"].cat.codes.to_numpy().astype(np.int64)
     c = ev["client"].cat.codes.to_numpy().astype(np.int64)
-    per = ev["requested_at"].dt.to_period(period).astype(str)
-    w = pd.factorize(per, sort=True)[0]
+    # periods in time order (the same codes as sorting their labels, without formatting
+    # millions of strings)
+    w = pd.factorize(ev["requested_at"].dt.to_period(period), sort=True)[0]
     out = pd.DataFrame(index=ev.index)
     cols = []
     for name, y in (("z_satisfaction", ev["satisfaction"].to_numpy(float)
@@ -426,7 +427,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         draw=lambda resp, b0, nb: rng.random((nb, G)), n_perm=n_perm,
                         lam=lam, bad_z=bad_z, controls=controls,
                         max_gap_days=max_gap_days, chain_z=chain_z, zc=zc,
-                        min_bad=min_bad, change_seed=change_seed, max_perm=max_perm)
+                        min_bad=min_bad, change_seed=change_seed, max_perm=max_perm,
+                        levels=_levels(alpha, candidate_alpha))
     return _finish(net, _pair_table(counts, enough, tests), t0, alpha, params)
 
 
@@ -457,7 +459,8 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
         kw=dict(half_life_days=half_life_days, bad_z=bad_z, controls=controls,
                 max_gap_days=max_gap_days, chain_z=chain_z, min_bad=min_bad,
                 change_seed=change_seed, max_perm=extra["max_perm"],
-                control_period_days=extra["control_period_days"]),
+                control_period_days=extra["control_period_days"],
+                levels=_levels(alpha, extra["candidate_alpha"])),
         fns=(_exclusive_decayed, _pair_counts, _pair_tests, _pair_table, _check_span,
              _check_work, _change.loo_side))
     if table is None:
@@ -465,6 +468,13 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
         out.attrs["params"] = params
         return out
     return _finish(net, table, t0, alpha, params)
+
+
+def _levels(alpha, candidate_alpha):
+    """The p-levels the change test's permutations are refined around (the decision's
+    and the candidate's, plus the conventional 0.05 and 0.10, so that changing ``alpha``
+    between those moves only the classification)."""
+    return tuple(sorted({0.05, 0.10, float(alpha), float(candidate_alpha)}))
 
 
 def _check_params(n_perm, half_life_days, bad_z, min_events, min_bad, alpha, max_gap_days):
@@ -538,7 +548,7 @@ def _pair_counts(pair, d, has, bad, min_events, min_bad):
 
 def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
                 controls, max_gap_days, chain_z, zc=None, min_bad=1, change_seed=0,
-                max_perm=999):
+                max_perm=999, levels=()):
     """The pair-level tests of the ``tested`` pairs (sorted codes), from every event of
     those pairs (other rows are ignored): the change test (:mod:`._change`, on ``zc``,
     the person × period controlled quality, or ``z`` without it), the lagged coupling
@@ -591,7 +601,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     _, on, en = _change.drawdown(x, gstart, gsize)
     keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
     pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
-                                      max_perm=max_perm)
+                                      max_perm=max_perm, levels=levels)
     gi = np.repeat(np.arange(len(gstart)), gsize)
     inseg = (np.arange(len(x)) >= on[gi]) & (np.arange(len(x)) <= en[gi])
     s_in = np.bincount(gi, weights=x * inseg, minlength=len(gstart))
