@@ -43,6 +43,26 @@ def uniforms(seed: int, key, perm, row):
     return (h >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
 
 
+def _hashes(seed: int, key, perm, row):
+    """The 64-bit hashes behind :func:`uniforms` (uniforms = (hash >> 11) · 2⁻⁵³, the same
+    order up to ties of probability 2⁻⁵³): sorting them permutes without converting to
+    floats; the (key, perm) part is hashed once per broadcast shape, not per row."""
+    with np.errstate(over="ignore"):
+        h = _splitmix(np.uint64(seed % 2 ** 64) ^ _splitmix(np.asarray(key, np.uint64)))
+        h = _splitmix(h ^ np.asarray(perm, np.uint64) * np.uint64(0xD1B54A32D192ED03))
+        x = h ^ np.asarray(row, np.uint64)                # the one full-size array
+        x += np.uint64(0x9E3779B97F4A7C15)                # _splitmix, in place
+        t = x >> np.uint64(30)
+        x ^= t
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        np.right_shift(x, np.uint64(27), out=t)
+        x ^= t
+        x *= np.uint64(0x94D049BB133111EB)
+        np.right_shift(x, np.uint64(31), out=t)
+        x ^= t
+        return x
+
+
 def person_period_control(p, c, t_days, z, *, period_days: float = 28.0,
                           prior: float = 3.0):
     """``z`` minus its provider's and its client's leave-the-pair-out period means.
@@ -297,8 +317,8 @@ def _perm_stats(xc, gstart, gsize, keys, wd, seed, b0, nb, budget):
     for c0 in range(0, nb, per):
         B = min(per, nb - c0)
         perms = np.arange(b0 + c0, b0 + c0 + B, dtype=np.uint64)[:, None, None]
-        u = uniforms(seed, kk, perms, col[None, None, :])
-        np.copyto(u, 2.0, where=pad[None])
+        u = _hashes(seed, kk, perms, col[None, None, :])
+        np.copyto(u, _M64, where=pad[None])              # padding sorts last
         o = np.argsort(u, axis=-1)
         S0 = np.zeros((B, ng, wd + 1))
         S0[..., 1:] = np.take_along_axis(np.broadcast_to(X, u.shape), o, axis=-1)

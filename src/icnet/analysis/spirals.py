@@ -601,7 +601,9 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     _, on, en = _change.drawdown(x, gstart, gsize)
     keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
     pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
-                                      max_perm=max_perm, levels=levels)
+                                      max_perm=max_perm)
+    pch, se, used = _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels,
+                            seed=change_seed, max_perm=max_perm)
     gi = np.repeat(np.arange(len(gstart)), gsize)
     inseg = (np.arange(len(x)) >= on[gi]) & (np.arange(len(x)) <= en[gi])
     s_in = np.bincount(gi, weights=x * inseg, minlength=len(gstart))
@@ -639,6 +641,37 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
                                xb / np.maximum(out["between"], 1) - later_in, np.nan)
     out["change_first"] = first
     return out
+
+
+def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_perm,
+            z_stable: float = 2.576):
+    """More permutations where the pair's decision hinges on the Monte Carlo error.
+
+    A direction is refined when its p is within ``z_stable`` standard errors of one of
+    ``levels`` *and* its pair could be a discovery (twice the partner direction's p ≤
+    the largest level, so that the pair's Simes p is): then whether this direction dropped
+    too decides spiral / joint_shift against one_sided. Its permutations are doubled up
+    to 4·max_perm (:func:`._change.drop_test` with ``levels``; the same hashed
+    permutations continued, so the result depends on the pair alone — the Dask path
+    gets the same). Every other direction keeps its Besag–Clifford p.
+    """
+    if not len(levels) or not len(gstart):
+        return pch, se, used
+    lv = np.asarray(levels, float)
+    partner = np.searchsorted(gkey, gkey ^ 1)           # gkey is sorted, both present
+    near = (np.abs(pch[:, None] - lv[None, :]) < z_stable * np.nan_to_num(se)[:, None]) \
+        .any(axis=1)
+    sel = np.flatnonzero(near & (2 * pch[partner] <= lv.max()))
+    if not len(sel):
+        return pch, se, used
+    rows = np.flatnonzero(np.isin(np.repeat(np.arange(len(gstart)), gsize), sel))
+    sz = gsize[sel]
+    st = np.r_[0, np.cumsum(sz)[:-1]]
+    p2, se2, u2 = _change.drop_test(x[rows], st, sz, keys[sel], seed=seed,
+                                    max_perm=max_perm, levels=lv, z_stable=z_stable)
+    pch, se, used = pch.copy(), se.copy(), used.copy()
+    pch[sel], se[sel], used[sel] = p2, se2, u2
+    return pch, se, used
 
 
 def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
