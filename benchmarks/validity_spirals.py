@@ -173,7 +173,7 @@ def evaluate(scenario, n_people, seeds, stability, n_perm):
                 tr = key[(r.a, r.b)]
                 init.append(r.initiator == tr["initiator"])
                 err.append(abs((r.start - tr["onset"]).total_seconds()) / 86400)
-        stable = np.nan
+        stable, stable_hit = np.nan, (0, 0)
         if stability > 1:
             ks = [s.set_index(["a", "b"])["kind"]]
             for j in range(1, stability):
@@ -182,10 +182,14 @@ def evaluate(scenario, n_people, seeds, stability, n_perm):
             kk = pd.concat(ks, axis=1)
             kk = kk[kk.iloc[:, 0] != "insufficient"]
             stable = float((kk.nunique(axis=1) == 1).mean())
+            # the pairs that got a finding under at least one seed (the rest are 'none' or
+            # 'chronic_conflict' under every seed and dominate the share above)
+            hit = kk.isin(["spiral", "joint_shift", "one_sided"]).any(axis=1)
+            stable_hit = (int((kk[hit].nunique(axis=1) == 1).sum()), int(hit.sum()))
         rows.append(dict(seed=seed, n_planted=len(key) if scenario in SPIRALS else 0,
                          tp=len(found), fp=len(sp) - len(found), init=init, err=err,
                          kinds=kinds, tested=s.attrs["n_tested"], pairs=len(s), secs=dt,
-                         stable=stable, recip=s.attrs["reciprocity"]["z"]))
+                         stable=stable, stable_hit=stable_hit, recip=s.attrs["reciprocity"]["z"]))
     return rows
 
 
@@ -206,7 +210,9 @@ def summarise(scenario, rows):
     out += f"orgs_with_false_spiral={any_fp:.2f} planted_kinds={kinds} "
     st = [r["stable"] for r in rows if np.isfinite(r["stable"])]
     if st:
-        out += f"kind_stable={np.mean(st):.3f} "
+        same = sum(r["stable_hit"][0] for r in rows)
+        hits = sum(r["stable_hit"][1] for r in rows)
+        out += f"kind_stable={np.mean(st):.3f} (of pairs with a finding: {same}/{hits}) "
     out += (f"reciprocity_z_median={np.median([r['recip'] for r in rows]):.2f} "
             f"secs/org={np.mean([r['secs'] for r in rows]):.1f}")
     return out

@@ -43,6 +43,26 @@ def uniforms(seed: int, key, perm, row):
     return (h >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
 
 
+def _hashes(seed: int, key, perm, row):
+    """The 64-bit hashes behind :func:`uniforms` (uniforms = (hash >> 11) · 2⁻⁵³, the same
+    order up to ties of probability 2⁻⁵³): sorting them permutes without converting to
+    floats; the (key, perm) part is hashed once per broadcast shape, not per row."""
+    with np.errstate(over="ignore"):
+        h = _splitmix(np.uint64(seed % 2 ** 64) ^ _splitmix(np.asarray(key, np.uint64)))
+        h = _splitmix(h ^ np.asarray(perm, np.uint64) * np.uint64(0xD1B54A32D192ED03))
+        x = h ^ np.asarray(row, np.uint64)                # the one full-size array
+        x += np.uint64(0x9E3779B97F4A7C15)                # _splitmix, in place
+        t = x >> np.uint64(30)
+        x ^= t
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        np.right_shift(x, np.uint64(27), out=t)
+        x ^= t
+        x *= np.uint64(0x94D049BB133111EB)
+        np.right_shift(x, np.uint64(31), out=t)
+        x ^= t
+        return x
+
+
 def person_period_control(p, c, t_days, z, *, period_days: float = 28.0,
                           prior: float = 3.0):
     """``z`` minus its provider's and its client's leave-the-pair-out period means.
@@ -79,14 +99,30 @@ def loo_side(who, other, t_days, z, *, period_days: float = 28.0, prior: float =
     w = ok.astype(float)
     if len(m) == 0:
         return np.zeros(0)
-    k1, inv1 = np.unique(np.c_[who, m], axis=0, return_inverse=True)
-    k2, inv2 = np.unique(np.c_[who, other, m], axis=0, return_inverse=True)
-    inv1, inv2 = inv1.ravel(), inv2.ravel()
+    # group codes by hashing (pd.factorize, O(n)); the sums per group are the same
+    # whatever the codes' order
+    inv1 = _codes(who, m)
+    inv2 = _codes(who, other, m)
     s1 = np.bincount(inv1, weights=zz)[inv1]
     n1 = np.bincount(inv1, weights=w)[inv1]
     s2 = np.bincount(inv2, weights=zz)[inv2]
     n2 = np.bincount(inv2, weights=w)[inv2]
     return (s1 - s2) / (n1 - n2 + prior)
+
+
+def _codes(*cols):
+    """Group codes of the rows of integer columns: one int64 key (mixed radix) hashed by
+    pd.factorize; a MultiIndex when the key would overflow."""
+    key = np.zeros(len(cols[0]), np.int64)
+    span = 1.0
+    for col in cols:
+        lo = int(col.min()) if len(col) else 0
+        r = int(col.max()) - lo + 1 if len(col) else 1
+        span *= r
+        if span >= 2 ** 62:
+            return pd.factorize(pd.MultiIndex.from_arrays(list(cols)))[0]
+        key = key * r + (col - lo)
+    return pd.factorize(key)[0]
 
 
 def _seg_runmax_drop(S, gstart, gsize, tot):
@@ -167,7 +203,8 @@ def drawdown(x, gstart, gsize):
 
 
 def drop_test(x, gstart, gsize, keys, *, seed: int, h: int = 5, max_perm: int = 999,
-              first: int = 19, budget: float = 4e6):
+              first: int = 19, budget: float = 4e6, levels=(), max_refine: int | None = None,
+              z_stable: float = 2.576):
     """Sequential permutation p-value of each group's drop (see module doc).
 
     Both statistics of :func:`drawdown` (CUSUM: a lasting drop; MOSUM: a short episode)
@@ -178,6 +215,13 @@ def drop_test(x, gstart, gsize, keys, *, seed: int, h: int = 5, max_perm: int = 
     (Besag & Clifford 1991): a group far from significance stops early, one near the
     decision gets up to ``max_perm``. Returns (p, se, L), se the Monte Carlo standard
     error 2·sqrt(p'(1 − p') / L) of the smaller p'.
+
+    Then, for the decision: a group whose p is within ``z_stable`` Monte Carlo standard
+    errors of one of ``levels`` (the thresholds its p is compared with) gets its number
+    of permutations doubled, up to ``max_refine`` (default 4·max_perm), until the side
+    of every level is settled (in the spirit of Gandy & Hahn 2014). Each group's
+    permutations are numbered 0, 1, … and hashed by its key, so its p-value does not
+    depend on which other groups are tested.
     """
     G = len(gstart)
     (oc, om), _, _ = drawdown(x, gstart, gsize)
@@ -186,42 +230,51 @@ def drop_test(x, gstart, gsize, keys, *, seed: int, h: int = 5, max_perm: int = 
     used = np.zeros(G, np.int64)
     active = np.ones(G, bool)
     keys = np.asarray(keys, np.uint64)
+    # the group-centred series, padded per bucket of similar length (see _perm_stats)
+    g_all = np.repeat(np.arange(G), gsize)
+    mean = np.bincount(g_all, weights=x, minlength=G) / np.maximum(gsize, 1)
+    xc = x - mean[g_all]
+    width = _bucket_width(gsize)
+    def more(active, nb):
+        """nb more permutations for the active groups (numbered from their ``used``)."""
+        for wd in np.unique(width[active]):
+            for b0 in np.unique(used[active & (width == wd)]):
+                act = np.flatnonzero(active & (width == wd) & (used == b0))
+                tc, tm = _perm_stats(xc, gstart[act], gsize[act], keys[act], int(wd),
+                                     seed, int(b0), nb, budget)
+                gc[act] += (tc >= oc[act][None, :] - 1e-9).sum(axis=0)
+                gm[act] += (tm >= om[act][None, :] - 1e-9).sum(axis=0)
+        used[active] += nb
+
+    def pvalue():
+        pc = (1 + gc) / (1 + used)
+        pm = (1 + gm) / (1 + used)
+        pmin = np.minimum(pc, pm)
+        return (np.minimum(2 * pmin, 1.0),
+                2 * np.sqrt(pmin * (1 - pmin) / np.maximum(used, 1)))
+
     done_to = 0
     step = first
-    g_all = np.repeat(np.arange(G), gsize)
-    row_all = np.arange(len(x)) - np.repeat(gstart, gsize)
     while active.any() and done_to < max_perm:
         nb_total = min(step, max_perm - done_to)
-        act = np.flatnonzero(active)
-        sel = active[g_all]
-        xs, gs, rs = x[sel], g_all[sel], row_all[sel]
-        size_a = gsize[act]
-        start_a = np.r_[0, np.cumsum(size_a)[:-1]]
-        gl = np.repeat(np.arange(len(act)), size_a).astype(float)
-        per = max(1, int(budget // max(len(xs), 1)))
-        ka = keys[gs]
-        for b0 in range(done_to, done_to + nb_total, per):
-            B = min(per, done_to + nb_total - b0)
-            perms = np.arange(b0, b0 + B, dtype=np.uint64)[:, None]
-            u = uniforms(seed, ka[None, :], perms, rs[None, :])
-            u += gl[None, :]
-            u += (np.arange(B) * float(len(act)))[:, None]
-            o = np.argsort(u.ravel())
-            xp = np.tile(xs, B)[o]
-            st = (np.arange(B)[:, None] * len(xs) + start_a[None, :]).ravel()
-            sz = np.tile(size_a, B)
-            tc, tm = _stats(xp, st, sz)
-            gc[act] += (tc.reshape(B, -1) >= oc[act][None, :] - 1e-9).sum(axis=0)
-            gm[act] += (tm.reshape(B, -1) >= om[act][None, :] - 1e-9).sum(axis=0)
-        used[act] += nb_total
+        more(active, nb_total)
         done_to += nb_total
         active = active & ((gc < h) | (gm < h))
         step = step * 2
-    pc = (1 + gc) / (1 + used)
-    pm = (1 + gm) / (1 + used)
-    pmin = np.minimum(pc, pm)
-    p = np.minimum(2 * pmin, 1.0)
-    se = 2 * np.sqrt(pmin * (1 - pmin) / np.maximum(used, 1))
+    # decision-driven refinement: double the permutations of groups whose p is not yet
+    # clearly on one side of a level
+    cap = 4 * max_perm if max_refine is None else max(int(max_refine), max_perm)
+    levels = np.asarray(levels, float)
+    while len(levels):
+        p, se = pvalue()
+        near = (np.abs(p[:, None] - levels[None, :]) < z_stable * se[:, None]).any(axis=1)
+        active = near & (gc >= h) & (gm >= h) & (used < cap)
+        if not active.any():
+            break
+        u0 = used.copy()
+        for b0 in np.unique(u0[active]):
+            more(active & (u0 == b0), int(min(b0, cap - b0)))
+    p, se = pvalue()
     # beyond the count's resolution (fewer than h exceedances after max_perm): the
     # asymptotic tail bounds of the two statistics give p there
     far = (gc < h) | (gm < h)
@@ -231,6 +284,55 @@ def drop_test(x, gstart, gsize, keys, *, seed: int, h: int = 5, max_perm: int = 
         se = np.where(far, np.nan, se)
     return p, se, used
 
+
+
+def _bucket_width(gsize):
+    """Padded width per group: the next power of two of its size (at least 8), so that
+    groups of similar length are permuted together in one 2-D array (≤ 2× padding)."""
+    return np.maximum(8, 2 ** np.ceil(np.log2(np.maximum(gsize, 1)))).astype(np.int64)
+
+
+def _perm_stats(xc, gstart, gsize, keys, wd, seed, b0, nb, budget):
+    """Both drop statistics of permutations b0..b0+nb of each group's centred values.
+
+    Groups (all of padded width ``wd``) are laid out as rows of a (groups, wd) array,
+    padded with zeros after their values; each permutation sorts the row by the hashed
+    uniforms of :func:`uniforms` (padding last), which is the same permutation as a sort
+    of the whole series by (group, uniform) but costs n·log(wd) instead of
+    n·log(n·B). Returns (nb, groups) arrays of the CUSUM and MOSUM statistics, as
+    :func:`_stats` computes them on the permuted series.
+    """
+    ng = len(gstart)
+    col = np.arange(wd)
+    valid = col[None, :] < gsize[:, None]
+    src = np.where(valid, gstart[:, None] + col[None, :], 0)
+    X = np.where(valid, xc[src], 0.0)
+    w = np.minimum(_window(gsize), gsize)
+    tc = np.empty((nb, ng))
+    tm = np.full((nb, ng), -np.inf)
+    sq_n = np.sqrt(gsize)
+    per = max(1, int(budget // max(ng * wd, 1)))
+    kk = keys[None, :, None]
+    pad = ~valid
+    for c0 in range(0, nb, per):
+        B = min(per, nb - c0)
+        perms = np.arange(b0 + c0, b0 + c0 + B, dtype=np.uint64)[:, None, None]
+        u = _hashes(seed, kk, perms, col[None, None, :])
+        np.copyto(u, _M64, where=pad[None])              # padding sorts last
+        o = np.argsort(u, axis=-1)
+        S0 = np.zeros((B, ng, wd + 1))
+        S0[..., 1:] = np.take_along_axis(np.broadcast_to(X, u.shape), o, axis=-1)
+        np.cumsum(S0, axis=-1, out=S0)                   # S0[k] = sum of the first k
+        rm = np.maximum.accumulate(S0, axis=-1)          # S0[0] = 0: a drop from the start
+        tc[c0:c0 + B] = (rm - S0).max(axis=-1) / sq_n
+        # MOSUM: S0[k] − S0[k + w] over windows inside the group, per window length
+        for wv in np.unique(w):
+            r = np.flatnonzero(w == wv)
+            d = S0[:, r, :wd + 1 - wv] - S0[:, r, wv:]
+            k = np.arange(wd + 1 - wv)
+            d = np.where(k[None, None, :] + wv <= gsize[r][None, :, None], d, -np.inf)
+            tm[c0:c0 + B, r] = d.max(axis=-1) / np.sqrt(wv)
+    return tc, tm
 
 def tail_bound(x, gstart, gsize, t_cusum, t_mosum):
     """Asymptotic upper bounds of the two drop statistics' p-values, combined by

@@ -50,8 +50,9 @@ def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
     ev = net.events
     p = ev["provider"].cat.codes.to_numpy().astype(np.int64)
     c = ev["client"].cat.codes.to_numpy().astype(np.int64)
-    per = ev["requested_at"].dt.to_period(period).astype(str)
-    w = pd.factorize(per, sort=True)[0]
+    # periods in time order (the same codes as sorting their labels, without formatting
+    # millions of strings)
+    w = pd.factorize(ev["requested_at"].dt.to_period(period), sort=True)[0]
     out = pd.DataFrame(index=ev.index)
     cols = []
     for name, y in (("z_satisfaction", ev["satisfaction"].to_numpy(float)
@@ -79,16 +80,14 @@ def _backfit(y, groups, n_iter):
     r = np.where(ok, y - np.nanmean(y) if ok.any() else 0.0, np.nan)
     if not ok.any():
         return r
-    eff = [np.zeros(g.max() + 1) for g in groups]
     res = y[ok] - y[ok].mean()
     gs = [g[ok] for g in groups]
+    cnts = [np.maximum(np.bincount(g, minlength=g.max() + 1), 1) for g in gs]
     for _ in range(n_iter):
-        for k, g in enumerate(gs):
-            res = res + eff[k][g]
-            cnt = np.bincount(g, minlength=len(eff[k]))
-            s = np.bincount(g, weights=res, minlength=len(eff[k]))
-            eff[k] = np.where(cnt > 0, s / np.maximum(cnt, 1), 0.0)
-            res = res - eff[k][g]
+        for g, cnt in zip(gs, cnts):
+            # the partial residual's group mean is the effect plus the residual's group
+            # mean (the effect is constant within the group): update by that mean alone
+            res -= (np.bincount(g, weights=res, minlength=len(cnt)) / cnt)[g]
     r[ok] = res
     return r
 
@@ -243,7 +242,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     control_period_days : float, default 28
         Period of the person × period control of the change test.
     max_perm : int, default 999
-        Most permutations per direction of the sequential change test.
+        Most permutations per direction of the sequential change test (up to
+        4·max_perm for a direction refined near a decision level).
     chain_order : bool, default True
         Accept an alternating escalation chain at a drop's onset as the order when
         the onsets do not tell.
@@ -322,7 +322,11 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     is not a drop in the pair); per direction the CUSUM drawdown and the lowest
     MOSUM window of the time-ordered values, p by sequential permutations (Besag &
     Clifford 1991; hashed per pair, so independent of the other pairs) and, beyond
-    their resolution, asymptotic tail bounds (Kuiper; Bonferroni over windows).
+    their resolution, asymptotic tail bounds (Kuiper; Bonferroni over windows). Where a
+    pair's decision hinges on the Monte Carlo error (a direction's p within 2.58
+    standard errors of 0.05, 0.10, ``alpha`` or ``candidate_alpha`` while the partner
+    direction makes the pair a possible discovery), its permutations are doubled up to
+    4·``max_perm`` until the side of the level is settled (after Gandy & Hahn 2014).
 
     Classification (BH over the tested pairs at ``alpha``): spiral = the pair's
     Simes p of a drop is a discovery, its weaker direction dropped too (p ≤
@@ -358,6 +362,11 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Hosking, J. R. M. & Wallis, J. R. (1987). Parameter and quantile
     estimation for the generalized Pareto distribution. *Technometrics* 29,
     339–349.
+    Besag, J. & Clifford, P. (1991). Sequential Monte Carlo p-values.
+    *Biometrika* 78, 301–304.
+    Gandy, A. & Hahn, G. (2014). MMCTest — a safe algorithm for implementing
+    multiple Monte Carlo tests. *Scandinavian Journal of Statistics* 41,
+    1083–1101.
 
     Examples
     --------
@@ -426,7 +435,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         draw=lambda resp, b0, nb: rng.random((nb, G)), n_perm=n_perm,
                         lam=lam, bad_z=bad_z, controls=controls,
                         max_gap_days=max_gap_days, chain_z=chain_z, zc=zc,
-                        min_bad=min_bad, change_seed=change_seed, max_perm=max_perm)
+                        min_bad=min_bad, change_seed=change_seed, max_perm=max_perm,
+                        levels=_levels(alpha, candidate_alpha))
     return _finish(net, _pair_table(counts, enough, tests), t0, alpha, params)
 
 
@@ -457,7 +467,8 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
         kw=dict(half_life_days=half_life_days, bad_z=bad_z, controls=controls,
                 max_gap_days=max_gap_days, chain_z=chain_z, min_bad=min_bad,
                 change_seed=change_seed, max_perm=extra["max_perm"],
-                control_period_days=extra["control_period_days"]),
+                control_period_days=extra["control_period_days"],
+                levels=_levels(alpha, extra["candidate_alpha"])),
         fns=(_exclusive_decayed, _pair_counts, _pair_tests, _pair_table, _check_span,
              _check_work, _change.loo_side))
     if table is None:
@@ -465,6 +476,13 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
         out.attrs["params"] = params
         return out
     return _finish(net, table, t0, alpha, params)
+
+
+def _levels(alpha, candidate_alpha):
+    """The p-levels the change test's permutations are refined around (the decision's
+    and the candidate's, plus the conventional 0.05 and 0.10, so that changing ``alpha``
+    between those moves only the classification)."""
+    return tuple(sorted({0.05, 0.10, float(alpha), float(candidate_alpha)}))
 
 
 def _check_params(n_perm, half_life_days, bad_z, min_events, min_bad, alpha, max_gap_days):
@@ -538,7 +556,7 @@ def _pair_counts(pair, d, has, bad, min_events, min_bad):
 
 def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
                 controls, max_gap_days, chain_z, zc=None, min_bad=1, change_seed=0,
-                max_perm=999):
+                max_perm=999, levels=()):
     """The pair-level tests of the ``tested`` pairs (sorted codes), from every event of
     those pairs (other rows are ignored): the change test (:mod:`._change`, on ``zc``,
     the person × period controlled quality, or ``z`` without it), the lagged coupling
@@ -592,6 +610,8 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
     pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
                                       max_perm=max_perm)
+    pch, se, used = _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels,
+                            seed=change_seed, max_perm=max_perm)
     gi = np.repeat(np.arange(len(gstart)), gsize)
     inseg = (np.arange(len(x)) >= on[gi]) & (np.arange(len(x)) <= en[gi])
     s_in = np.bincount(gi, weights=x * inseg, minlength=len(gstart))
@@ -629,6 +649,37 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
                                xb / np.maximum(out["between"], 1) - later_in, np.nan)
     out["change_first"] = first
     return out
+
+
+def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_perm,
+            z_stable: float = 2.576):
+    """More permutations where the pair's decision hinges on the Monte Carlo error.
+
+    A direction is refined when its p is within ``z_stable`` standard errors of one of
+    ``levels`` *and* its pair could be a discovery (twice the partner direction's p ≤
+    the largest level, so that the pair's Simes p is): then whether this direction dropped
+    too decides spiral / joint_shift against one_sided. Its permutations are doubled up
+    to 4·max_perm (:func:`._change.drop_test` with ``levels``; the same hashed
+    permutations continued, so the result depends on the pair alone — the Dask path
+    gets the same). Every other direction keeps its Besag–Clifford p.
+    """
+    if not len(levels) or not len(gstart):
+        return pch, se, used
+    lv = np.asarray(levels, float)
+    partner = np.searchsorted(gkey, gkey ^ 1)           # gkey is sorted, both present
+    near = (np.abs(pch[:, None] - lv[None, :]) < z_stable * np.nan_to_num(se)[:, None]) \
+        .any(axis=1)
+    sel = np.flatnonzero(near & (2 * pch[partner] <= lv.max()))
+    if not len(sel):
+        return pch, se, used
+    rows = np.flatnonzero(np.isin(np.repeat(np.arange(len(gstart)), gsize), sel))
+    sz = gsize[sel]
+    st = np.r_[0, np.cumsum(sz)[:-1]]
+    p2, se2, u2 = _change.drop_test(x[rows], st, sz, keys[sel], seed=seed,
+                                    max_perm=max_perm, levels=lv, z_stable=z_stable)
+    pch, se, used = pch.copy(), se.copy(), used.copy()
+    pch[sel], se[sel], used[sel] = p2, se2, u2
+    return pch, se, used
 
 
 def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
