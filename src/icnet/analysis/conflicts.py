@@ -62,7 +62,8 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
     DataFrame
         The rows of ``net.edges`` that are credibly bad (same columns, same
         order), plus ``breach_low`` (Wilson 95 % lower bound of the SLA breach
-        rate, fraction; NaN without agreed delays), ``shortfall`` (fraction of
+        rate beyond the organisation's normal one, fraction, see Notes; NaN
+        without agreed delays), ``shortfall`` (fraction of
         the scale range by which the upper satisfaction bound lies below
         neutral, or by which ``breach_low`` exceeds ``max_breach`` for
         delay-only relations; > 0) and ``why`` (``"satisfaction"`` or
@@ -88,13 +89,21 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
               + \\frac{z^2}{4n^2}}}{1 + z^2/n} > \\text{max\\_breach},
 
     the Wilson lower bound of the breach rate :math:`\\hat p` over the
-    :math:`n` requests with an agreed delay (``sla_n``). Satisfaction takes
+    :math:`n` requests with an agreed delay (``sla_n``), corrected for the
+    organisation's normal breach rate :math:`p_0` (the median over relations
+    with at least ``min_events`` agreed requests, when there are at least 5;
+    else 0) by Abbott's formula :math:`(L - p_0)/(1 - p_0)` — the share of
+    requests late beyond what is normal: where every relation breaches an
+    agreement (agreed delays shorter than the usual delay) that is a
+    property of the agreements, not a conflict. Satisfaction takes
     precedence in ``why`` when both hold.
 
     References
     ----------
     Wilson, E. B. (1927). Probable inference, the law of succession, and
     statistical inference. *JASA* 22, 209–212.
+    Abbott, W. S. (1925). A method of computing the effectiveness of an
+    insecticide. *J. Economic Entomology* 18, 265–267.
 
     Examples
     --------
@@ -116,7 +125,7 @@ def _bad_edges(net, min_events, max_breach):
     n = e["sla_n"].to_numpy(float) if "sla_n" in e else np.zeros(len(e))
     p = e["sla_breach_rate"].to_numpy(float) if "sla_breach_rate" in e \
         else np.full(len(e), np.nan)
-    low = _wilson_low(p, n)
+    low = _excess_breach(_wilson_low(p, n), p, n, min_events)
     late_bad = enough & (n >= min_events) & (np.nan_to_num(low, nan=-1.0) > max_breach)
     bad = sat_bad | late_bad
     out = e.loc[bad].copy()
@@ -127,6 +136,24 @@ def _bad_edges(net, min_events, max_breach):
     out["shortfall"] = np.where(sat_bad[bad], sat_short, late_short)
     out["why"] = np.where(sat_bad[bad], "satisfaction", "delay")
     return out.reset_index(drop=True)
+
+
+_MIN_REFERENCE = 5   # relations with >= min_events agreed requests for an org reference
+
+
+def _excess_breach(low, p, n, min_events):
+    """Abbott's (1925) correction of a breach rate for the organisation's normal one.
+
+    ``(low - p0) / (1 - p0)`` with ``p0`` the median breach rate of the relations
+    with at least ``min_events`` agreed requests (at least ``_MIN_REFERENCE`` of
+    them; else ``p0 = 0``): the share of requests late *beyond* what is normal
+    in the organisation. An agreement every relation breaches (agreed delays
+    shorter than the usual delay) then makes no relation bad; where late is
+    rare (``p0`` near 0) the rule is the plain one."""
+    ref = np.isfinite(p) & (n >= min_events)
+    p0 = float(np.median(p[ref])) if ref.sum() >= _MIN_REFERENCE else 0.0
+    p0 = min(max(p0, 0.0), 1.0 - 1e-9)
+    return (low - p0) / (1.0 - p0)
 
 
 def _wilson_low(p, n, z=_Z95):
