@@ -208,7 +208,8 @@ def test_unit_level_lists_person_edges_and_cycles():
             assert {unit[x] for x in pc} == set(cyc)
     # the unit network given directly: same cycles, no person columns
     cu = icnet.conflict_cycles(net.by("unit"))
-    assert cu["cycle"].tolist() == c["cycle"].tolist() and "person_edges" not in cu
+    own = c[c["between"] == "units"]
+    assert cu["cycle"].tolist() == own["cycle"].tolist() and "person_edges" not in cu
 
 
 def _unit_events(dilute=False):
@@ -239,7 +240,15 @@ def test_unit_level_composition_by_hand():
     # while the person-level conflict a1 ⇄ b1 stays
     d = _unit_events(dilute=True)
     assert ("a1", "b1") in set(icnet.conflict_cycles(d)["cycle"])
-    assert icnet.conflict_cycles(d, level="unit")["cycle"].tolist() == [("A", "B", "C")]
+    cd = icnet.conflict_cycles(d, level="unit")
+    assert cd.loc[cd["between"] == "units", "cycle"].tolist() == [("A", "B", "C")]
+    # ... and the API still carries A and B: their people a1 ⇄ b1 are in a conflict (#19)
+    people = cd[cd["between"] == "people"]
+    assert people["cycle"].tolist() == [("A", "B")]
+    assert people["person_cycles"].iloc[0] == (("a1", "b1"),)
+    assert people["person_edges"].iloc[0] == (("a1", "b1"), ("b1", "a1"))
+    assert np.isnan(people["satisfaction_mean"].iloc[0])       # individual ratings
+    assert (c["between"] == "units").all()                     # all covered before
 
 
 def test_accepts_a_digraph():

@@ -168,7 +168,8 @@ def _wilson_low(p, n, z=_Z95):
 
 def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
                     min_events: int = 5, max_breach: float = 0.5, max_cycles: int = 5000,
-                    max_paths: int = 20_000_000, individuals: bool = False) -> pd.DataFrame:
+                    max_paths: int = 20_000_000, individuals: bool = False,
+                    _person: pd.DataFrame | None = None) -> pd.DataFrame:
     """Directed cycles of service relations that are credibly bad in every step.
 
     A serves B badly, B serves C badly, C serves A badly: nobody in the loop
@@ -224,9 +225,17 @@ def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
           ``individuals=True``: person-level relations are individual ratings);
         - at an aggregated level from a person-level network:
           ``person_edges`` (tuple of the person-level bad relations behind
-          its steps) and ``person_cycles`` (tuple of the person-level
+          its steps), ``person_cycles`` (tuple of the person-level
           conflict cycles whose units, consecutive repeats merged, trace
-          this cycle).
+          this cycle) and ``between``: ``"units"`` for a cycle of the unit
+          network, ``"people"`` for a row that carries the units of
+          person-level cycles no unit cycle covers (``cycle`` = their
+          people's units in service order, so a pair inside one unit reads
+          ``(u, u)``; the figures are those of the most severe such
+          person-level cycle; ``satisfaction_mean`` only with
+          ``individuals=True``). A unit is in a conflict when it appears in
+          any row, as :func:`icnet.bottlenecks` flags a unit with a flagged
+          member.
 
         ``attrs``: ``params``; ``truncated`` (bool: a bound was hit);
         ``truncated_by`` (``"max_cycles"``, ``"max_paths"`` or None);
@@ -295,9 +304,11 @@ def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
     composed = net is not base and base.level == "person"
     out, info = _cycles(net, max_length, min_events, max_breach, max_cycles, max_paths)
     if composed:
-        pc, _ = _cycles(base, max_length, min_events, max_breach, max_cycles, max_paths)
+        pc = _person if _person is not None else \
+            _cycles(base, max_length, min_events, max_breach, max_cycles, max_paths)[0]
         out["person_edges"], out["person_cycles"] = _composition(
             base, net, out, pc, min_events, max_breach)
+        out = _with_people(out, pc, net, individuals)
     if net.level == "person" and not individuals and len(out):
         # a person-level relation's mean is one person's own ratings (#20)
         out["satisfaction_mean"] = np.nan
@@ -436,6 +447,49 @@ def _cycles_of_length(L, starts, indptr, indices, n, edge_key, budget, need):
     if not out:
         return np.empty((0, L), dtype=np.int64), ok
     return np.vstack(out), ok
+
+
+def _with_people(out, pc, net, individuals):
+    """Unit-level rows plus the units of the person-level cycles no unit cycle covers.
+
+    A person-level cycle whose people's units do not trace a unit-level cycle
+    (a bad pair inside an otherwise good unit relation, or inside one unit)
+    still makes its units part of a conflict: it is added with ``cycle`` = the
+    units of its people in service order (``between = "people"``), one row per
+    distinct unit tuple with the figures of its most severe person-level cycle
+    and every such cycle in ``person_cycles``."""
+    out = out.assign(between=f"{net.level}s")
+    covered = {c for cs in out["person_cycles"] for c in cs}
+    rest = pc[~pc["cycle"].isin(covered)] if len(pc) else pc
+    if not len(rest):
+        return out
+    group = net.members.set_index("member")["node"]
+    rows = {}
+    for r in rest.itertuples():               # sorted by severity: the first is the worst
+        units = tuple(group.get(x, x) for x in r.cycle)
+        i = min(range(len(units)), key=lambda j: (units[j], j))
+        key = units[i:] + units[:i]
+        if key not in rows:
+            steps = tuple(dict.fromkeys((group.get(a, a), group.get(b, b))
+                                        for a, b in r.edges))
+            rows[key] = dict(cycle=key, length=r.length, severity=r.severity,
+                             weakest_shortfall=r.weakest_shortfall, n_events=r.n_events,
+                             edges=tuple(x for x in steps if x[0] != x[1]),
+                             satisfaction_mean=r.satisfaction_mean if individuals
+                             else np.nan, person_edges=(), person_cycles=(),
+                             between="people")
+        rows[key]["person_edges"] += tuple(r.edges)
+        rows[key]["person_cycles"] += (r.cycle,)
+    add = pd.DataFrame(list(rows.values()))
+    add["person_cycles"] = [tuple(sorted(x)) for x in add["person_cycles"]]
+    add["person_edges"] = [tuple(sorted(set(x))) for x in add["person_edges"]]
+    both = pd.concat([out, add.astype({"length": "int64", "n_events": "int64"})],
+                     ignore_index=True)
+    tie = both["cycle"].map(lambda c: "\x00".join(map(str, c)))
+    order = np.lexsort((both["between"].to_numpy(dtype=str),
+                        tie.to_numpy(dtype=object).astype(str),
+                        -both["severity"].to_numpy(float)))
+    return both.iloc[order].reset_index(drop=True)
 
 
 def _composition(base, net, out, person_cycles, min_events, max_breach):

@@ -114,7 +114,9 @@ def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
     empty_c = pd.DataFrame({"cycle": pd.Series(dtype=object), "length": pd.Series(dtype=int)})
     if fn["conflict_cycles"]:
         out["cycles"] = fn["conflict_cycles"](net, individuals=True)   # gated by the callers
-        out["cycles_unit"] = fn["conflict_cycles"](units) if units is not net else out["cycles"]
+        # unit level through the API: it carries the units of the people's cycles too
+        out["cycles_unit"] = fn["conflict_cycles"](net, level="unit", _person=out["cycles"]) \
+            if units is not net else out["cycles"]
     else:
         out["cycles"] = out["cycles_unit"] = empty_c
     if net.has_time and net.has_events and fn["retaliation_spirals"]:
