@@ -209,3 +209,28 @@ def test_weighted_holm_by_hand():
     expect = np.array([max(3.0 * 0.0025, 2.6 * 0.00625), 3.0 * 0.0025,
                        max(3.0 * 0.0025, 2.6 * 0.00625, 1.0 * 0.02)])
     assert np.allclose(_holm(p, 0.05, w), expect)
+
+
+def test_slow_budget_half_even_half_by_dependence():
+    """The slow tests' Holm weights average 1.6, none below 0.8, and follow dependence."""
+    from icnet.analysis.bottlenecks import _slow_weights
+    dep = np.array([0.5, 0.2, 0.1, 0.1, 0.1, 0.0, 0.3])
+    tested = np.array([True] * 6 + [False])
+    w = _slow_weights(dep, tested)
+    assert w[tested].mean() == pytest.approx(1.6)
+    # by hand: 1.6 (0.5 + 0.5 · 6 · d / 1.0)
+    assert np.allclose(w[:6], 1.6 * (0.5 + 3 * dep[:6]))
+    assert w[5] == pytest.approx(0.8) and w[6] == pytest.approx(1.6)   # untested: unused
+    assert np.allclose(_slow_weights(np.zeros(3), np.ones(3, bool)), 1.6)
+
+
+def test_single_point_of_failure_gets_the_budget_its_dependence_warrants():
+    """#19 reproducer: the only IT person (18 % of the dependence, 3× slower) had
+    p_slow 0.0025 and was not flagged when Holm spread the budget evenly."""
+    from icnet.validity import generate
+    d = generate("single_point_of_failure", n_people=150, seed=2)
+    b = icnet.bottlenecks(d.network()).set_index("node")
+    node = d.truth["bottlenecks"]["node"].iloc[0]
+    assert b.loc[node, "dependence"] > 0.15 and b.loc[node, "p_slow"] > 1e-3
+    assert b.loc[node, "is_bottleneck"] and b.loc[node, "rank"] == 1
+    assert b["is_bottleneck"].sum() == 1

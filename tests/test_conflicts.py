@@ -32,21 +32,43 @@ def _rot(c):
 
 # ------------------------------------------------------------------ bad edges
 
+def _late_rows(rate, others=0.0, n_others=6):
+    """a <-> b late at ``rate``; ``n_others`` other relations late at ``others``."""
+    row = {"satisfaction_mean": 4.0, "satisfaction_n": 40, "satisfaction_sd": .5,
+           "n_events": 40, "sla_n": 40}
+    pairs = [("a", "b", rate), ("b", "a", rate)] + [
+        (f"x{i}", f"y{i}", others) for i in range(n_others)]
+    return pd.DataFrame([dict(row, provider=a, client=b, sla_breach_rate=r)
+                         for a, b, r in pairs])
+
+
 def test_bad_edges_by_satisfaction_and_by_delay():
-    rows = [{"provider": a, "client": b, "satisfaction_mean": 4.0, "satisfaction_n": 40,
-             "satisfaction_sd": .5, "n_events": 40, "sla_n": 40, "sla_breach_rate": 0.9}
-            for a, b in (("a", "b"), ("b", "a"))]
-    net = icnet.ServiceNetwork.from_edges(pd.DataFrame(rows))
+    net = icnet.ServiceNetwork.from_edges(_late_rows(0.9))   # the others never late
     b = bad_edges(net)
     assert b["why"].tolist() == ["delay", "delay"]
-    # Wilson lower bound of 36/40 by hand: 0.7695
+    # Wilson lower bound of 36/40 by hand: 0.7695 (the organisation's normal rate is 0)
     assert b["breach_low"].iloc[0] == pytest.approx(0.76951, abs=1e-4)
     assert b["shortfall"].iloc[0] == pytest.approx(0.76951 - 0.5, abs=1e-4)
     assert icnet.conflict_cycles(net).loc[0, "cycle"] == ("a", "b")
     # 22/40 late: lower bound 0.3953 < 0.5, not credibly late
-    ok = icnet.ServiceNetwork.from_edges(pd.DataFrame(rows).assign(sla_breach_rate=0.55))
+    ok = icnet.ServiceNetwork.from_edges(_late_rows(0.55))
     assert bad_edges(ok).empty and icnet.conflict_cycles(ok).empty
     assert len(bad_edges(ok, max_breach=0.3)) == 2
+
+
+def test_late_only_relative_to_what_is_normal_in_the_organisation():
+    """#19: with agreed delays shorter than the usual delay every relation breaches;
+    that is a property of the agreements, not a conflict between two parties."""
+    every = icnet.ServiceNetwork.from_edges(_late_rows(0.9, others=0.9))
+    assert bad_edges(every).empty and icnet.conflict_cycles(every).empty
+    # Abbott's correction by hand: p0 = 0.5 (the median), (0.7695 - 0.5) / 0.5 = 0.539
+    half = icnet.ServiceNetwork.from_edges(_late_rows(0.9, others=0.5))
+    b = bad_edges(half)
+    assert b["breach_low"].iloc[0] == pytest.approx((0.76951 - 0.5) / 0.5, abs=1e-4)
+    assert icnet.conflict_cycles(half).loc[0, "cycle"] == ("a", "b")
+    # fewer than 5 relations with enough agreed requests: no reference, the plain rule
+    few = icnet.ServiceNetwork.from_edges(_late_rows(0.9, others=0.9, n_others=2))
+    assert len(bad_edges(few)) == 4
 
 
 def test_bad_edges_does_not_mutate_and_keeps_edge_columns():
@@ -186,7 +208,8 @@ def test_unit_level_lists_person_edges_and_cycles():
             assert {unit[x] for x in pc} == set(cyc)
     # the unit network given directly: same cycles, no person columns
     cu = icnet.conflict_cycles(net.by("unit"))
-    assert cu["cycle"].tolist() == c["cycle"].tolist() and "person_edges" not in cu
+    own = c[c["between"] == "units"]
+    assert cu["cycle"].tolist() == own["cycle"].tolist() and "person_edges" not in cu
 
 
 def _unit_events(dilute=False):
@@ -217,7 +240,15 @@ def test_unit_level_composition_by_hand():
     # while the person-level conflict a1 ⇄ b1 stays
     d = _unit_events(dilute=True)
     assert ("a1", "b1") in set(icnet.conflict_cycles(d)["cycle"])
-    assert icnet.conflict_cycles(d, level="unit")["cycle"].tolist() == [("A", "B", "C")]
+    cd = icnet.conflict_cycles(d, level="unit")
+    assert cd.loc[cd["between"] == "units", "cycle"].tolist() == [("A", "B", "C")]
+    # ... and the API still carries A and B: their people a1 ⇄ b1 are in a conflict (#19)
+    people = cd[cd["between"] == "people"]
+    assert people["cycle"].tolist() == [("A", "B")]
+    assert people["person_cycles"].iloc[0] == (("a1", "b1"),)
+    assert people["person_edges"].iloc[0] == (("a1", "b1"), ("b1", "a1"))
+    assert np.isnan(people["satisfaction_mean"].iloc[0])       # individual ratings
+    assert (c["between"] == "units").all()                     # all covered before
 
 
 def test_accepts_a_digraph():

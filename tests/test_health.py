@@ -222,3 +222,19 @@ def test_four_raters_never_revealed_by_quality_tables(four_raters, table):
     else:
         t = icnet.agreement_compliance(four_raters).agreements
     assert not np.any(np.isclose(_numbers(t), SECRET, atol=0.15))
+
+
+def test_external_facing_members_are_not_idle():
+    """A member who serves no internal client but faces the external customer (sales,
+    service desk) is doing their job: not counted in ``idle_members`` (#19 point 5:
+    on pattern-free organisations this flag fired in half of the units)."""
+    ev = pd.DataFrame([("a1", "b1", 4, 5)] * 3 + [("b1", "a1", 4, 5)] * 3
+                      + [("a2", "a1", 4, 5)] * 3,
+                      columns=["provider", "client", "satisfaction", "delay_hours"])
+    people = pd.DataFrame({"person": ["a1", "a2", "a3", "b1", "b2"],
+                           "unit": list("AAABB"),
+                           "external_facing": [False, False, False, True, True]})
+    h = icnet.health(icnet.from_events(ev, people=people), min_group_size=1).set_index("unit")
+    assert h.loc["A", "idle_members"] == 1          # a3: internal, serves nobody
+    assert h.loc["B", "idle_members"] == 0          # b2 serves the external customer
+    assert "idle_members" not in h.loc["B", "flags"]

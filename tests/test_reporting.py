@@ -50,7 +50,10 @@ def test_sections_and_story(html):
     assert "Produccion and Calidad are in a retaliation spiral" in summary
     assert "starting 1 May 2025" in summary and "Calidad moved first" in summary
     assert "Compras and Logistica serve each other badly all the time" in summary
-    assert "Produccion → Mantenimiento → Compras → Produccion" in summary
+    # the cycles are conflict_cycles(net, level="unit") as the API gives them (#19):
+    # the units of people's cycles, rotated to start at the smallest unit
+    assert "Compras → Produccion → Mantenimiento → Compras" in summary
+    assert "(between people of these units)" in summary
     assert text.count("data:image/png;base64,") == 5     # 4 figures and the spiral
     assert 'class="unavailable"' not in text             # every analysis has landed
 
@@ -187,3 +190,27 @@ def test_path_and_network_errors():
         icnet.report(icnet.datasets.toy(), 3)
     with pytest.raises(icnet.ParameterError, match="Expected an icnet.ServiceNetwork"):
         icnet.report("net", "r.html")
+
+
+def test_report_cycles_are_the_api_result(tmp_path):
+    """#19 point 4: the report renders conflict_cycles(net, level="unit") as it is."""
+    net = icnet.datasets.load("planta")
+    icnet.report(net, tmp_path / "r.html", tables=True)
+    got = pd.read_csv(tmp_path / "conflict_cycles.csv")
+    api = icnet.conflict_cycles(net, level="unit")
+    assert got["cycle"].tolist() == [str(c) for c in api["cycle"]]
+    assert got["between"].tolist() == api["between"].tolist()
+    assert np.allclose(got["severity"], api["severity"])
+
+
+
+def test_one_dependence_figure_per_unit(tmp_path):
+    """#19: Informatica's dependence was 22 % in one place and 3.0 % / 21.8 % in others."""
+    from icnet.analysis.bottlenecks import share_text
+    net = icnet.datasets.load("planta")
+    icnet.report(net, tmp_path / "r.html", tables=False)
+    text = _text((tmp_path / "r.html").read_text(encoding="utf-8"))
+    d = icnet.bottlenecks(net, level="unit").set_index("node").loc["Informatica", "dependence"]
+    quoted = set(re.findall(r"Informatica is the main bottleneck: ([\d.]+%)", text)) | \
+        set(re.findall(r"dependence ([\d.]+%)", text))
+    assert quoted == {share_text(d)}

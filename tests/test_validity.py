@@ -359,13 +359,15 @@ BOUNDS = [
     ("bottlenecks", "deep_chain", "top-k (k = planted)"),
     ("bottlenecks", "single_point_of_failure", "recall (flagged)"),
     ("bottlenecks", "single_point_of_failure", "top-k (k = planted)"),
-    pytest.param("bottlenecks", "small_peer_group", "recall (flagged)", marks=_x("0.50", S19)),
+    # 20 seeds (#19): 0.75 at 150 people, 0.60 at 600 — a 4× slowdown over 2 peers is
+    # ~4.5 between-person SDs and Holm over 110-450 providers needs 3.5-3.9
+    pytest.param("bottlenecks", "small_peer_group", "recall (flagged)",
+                 marks=_x("0.50 on the quick slice; 20 seeds: 0.75 (150), 0.60 (600)", S19)),
     ("bottlenecks", "small_peer_group", "top-k (k = planted)"),
     ("conflicts", "baseline", "orgs with false"),
     pytest.param("conflicts", "chronic_conflict", "recall", marks=_x("0.83", S21)),
-    pytest.param("conflicts", "tight_agreements", "orgs with false",
-                 marks=_x("1.00: every relation breaches, so every reciprocal pair is a "
-                          "'conflict'", S19)),
+    # late only beyond the organisation's normal breach rate (Abbott's correction, #19)
+    ("conflicts", "tight_agreements", "orgs with false"),
     ("dyad_census", "baseline", "orgs 'more mutual' p <= 0.05"),
     ("quality", "baseline", "coverage, person relations"),
     pytest.param("quality", "baseline", "coverage, unit relations",

@@ -424,36 +424,27 @@ def _meta(net) -> str:
 
 
 def _cycles(view, f, unit_of, by_unit, individuals, min_group_size) -> pd.DataFrame:
-    """Conflict cycles of the view; at unit level also the people's cycles, by unit."""
+    """Conflict cycles of the view as the API gives them: at unit level
+    ``conflict_cycles(net, level="unit")``, which also carries the units of the
+    people's cycles (``between = "people"``)."""
     cols = ["cycle", "between", "length", "severity", "n_events", "satisfaction_mean",
             "edges"]
-    parts = []
     from .plot import suppressed_edges
 
     cu = f["cycles_unit"] if view is f["units"] else f["cycles"]
-    if len(cu):
-        nr = suppressed_edges(view, min_group_size=1).set_index(["provider", "client"])
-        raters = [min(nr["n_raters"].get(tuple(x), 0) for x in edges) for edges in cu["edges"]]
-        parts.append(cu.assign(between="people" if view.level == "person"
-                               else f"{view.level}s", n_raters=raters))
-    if by_unit and len(f["cycles"]):
-        pc = f["cycles"]
-        mapped = pc.assign(between="people", n_raters=pc["length"],   # edges: for the map
-                           edges=[tuple((unit_of.get(p, p), unit_of.get(c, c)) for p, c in es
-                                        if unit_of.get(p, p) != unit_of.get(c, c))
-                                  for es in pc["edges"]])
-        if not individuals:
-            mapped = mapped.assign(
-                cycle=[tuple(unit_of.get(x, x) for x in c) for c in pc["cycle"]])
-        parts.append(mapped)
-    if not parts:
+    if not len(cu):
         return pd.DataFrame({c: pd.Series(dtype=object if c in ("cycle", "between", "edges")
                                           else float) for c in cols})
-    out = pd.concat([p.reindex(columns=cols + ["n_raters"]) for p in parts], ignore_index=True)
-    out = out.sort_values(["severity", "between"], ascending=[False, False], kind="mergesort")
+    if "between" not in cu:
+        cu = cu.assign(between="people" if view.level == "person" else f"{view.level}s")
+    nr = suppressed_edges(view, min_group_size=1).set_index(["provider", "client"])
+    # a unit-level row of a people's cycle: its raters are the cycle's people
+    own = view.level == "person"
+    raters = [min(nr["n_raters"].get(tuple(x), 0) for x in edges) if own or b != "people"
+              else n for edges, b, n in zip(cu["edges"], cu["between"], cu["length"])]
     # severity = the weakest step's shortfall (a function of its raters' ratings) x volume
-    out = suppress(out, "n_raters", ["satisfaction_mean", "severity"],
-                   min_group_size=min_group_size)
+    out = suppress(cu.reindex(columns=cols).assign(n_raters=raters), "n_raters",
+                   ["satisfaction_mean", "severity"], min_group_size=min_group_size)
     if not individuals:      # a step between two people is one person's ratings
         out["severity"] = out["severity"].where(out["between"] != "people")
     return out.drop(columns=["n_raters", "suppressed"]).reset_index(drop=True)[cols]

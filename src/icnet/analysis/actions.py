@@ -41,6 +41,12 @@ def _num(fmt, x):
         return ""
 
 
+def _share(label, x):
+    """A share as the report and the bottleneck reasons print it (one figure per fact)."""
+    from .bottlenecks import share_text
+    return f"{label} {share_text(x)}" if np.isfinite(x) else ""
+
+
 def _join(*parts):
     return "; ".join(p for p in parts if p)
 
@@ -188,7 +194,7 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
             "dependencies); add capacity or redistribute work, and agree realistic delays "
             "with its internal clients.",
             "the organisation depends on it and it is slow or overloaded",
-            _join(_num("dependence {:.1%}", r.dependence),
+            _join(_share("dependence", r.dependence),
                   _num("delays ×{:.1f} over the period", np.exp(r.delay_trend)),
                   _num("backlog growth {:+.1%}/month", r.backlog_growth)))
     ub = f["bottlenecks_unit"]
@@ -199,7 +205,7 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
                 f"Find the root cause of the delays in {r.node}; add capacity or "
                 "redistribute work, and agree realistic delays with its internal clients.",
                 "the organisation depends on it and it is slow or overloaded",
-                _join(_num("dependence {:.1%}", r.dependence),
+                _join(_share("dependence", r.dependence),
                       _num("delay excess {:+.1f} SD", r.delay_excess),
                       f"flagged people: {r.flagged_members}"
                       if individuals and getattr(r, "flagged_members", "") else ""))
@@ -235,6 +241,8 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
             f"every {review_every}.",
             "both sides serve each other badly all the time (chronic conflict)", ev)
     cu = f["cycles_unit"]
+    if "between" in cu:     # chains of areas; people's cycles have their own rules
+        cu = cu[cu["between"] != "people"]
     if len(cu):
         raters = _relation_raters(f["units"])
         for r in cu.itertuples():

@@ -71,7 +71,8 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
     DataFrame
         The rows of ``net.edges`` that are credibly bad (same columns, same
         order), plus ``breach_low`` (Wilson 95 % lower bound of the SLA breach
-        rate, fraction; NaN without agreed delays), ``shortfall`` (fraction of
+        rate beyond the organisation's normal one, fraction, see Notes; NaN
+        without agreed delays), ``shortfall`` (fraction of
         the scale range by which the upper satisfaction bound lies below
         neutral, or by which ``breach_low`` exceeds ``max_breach`` for
         delay-only relations; > 0) and ``why`` (``"satisfaction"`` or
@@ -97,13 +98,21 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
               + \\frac{z^2}{4n^2}}}{1 + z^2/n} > \\text{max\\_breach},
 
     the Wilson lower bound of the breach rate :math:`\\hat p` over the
-    :math:`n` requests with an agreed delay (``sla_n``). Satisfaction takes
+    :math:`n` requests with an agreed delay (``sla_n``), corrected for the
+    organisation's normal breach rate :math:`p_0` (the median over relations
+    with at least ``min_events`` agreed requests, when there are at least 5;
+    else 0) by Abbott's formula :math:`(L - p_0)/(1 - p_0)` — the share of
+    requests late beyond what is normal: where every relation breaches an
+    agreement (agreed delays shorter than the usual delay) that is a
+    property of the agreements, not a conflict. Satisfaction takes
     precedence in ``why`` when both hold.
 
     References
     ----------
     Wilson, E. B. (1927). Probable inference, the law of succession, and
     statistical inference. *JASA* 22, 209–212.
+    Abbott, W. S. (1925). A method of computing the effectiveness of an
+    insecticide. *J. Economic Entomology* 18, 265–267.
 
     Examples
     --------
@@ -133,7 +142,7 @@ def _bad_edges(net, min_events, max_breach):
     n = e["sla_n"].to_numpy(float) if "sla_n" in e else np.zeros(len(e))
     p = e["sla_breach_rate"].to_numpy(float) if "sla_breach_rate" in e \
         else np.full(len(e), np.nan)
-    low = _wilson_low(p, n)
+    low = _excess_breach(_wilson_low(p, n), p, n, min_events)
     late_bad = enough & (n >= min_events) & (np.nan_to_num(low, nan=-1.0) > max_breach)
     bad = sat_bad | late_bad
     out = e.loc[bad].copy()
@@ -144,6 +153,24 @@ def _bad_edges(net, min_events, max_breach):
     out["shortfall"] = np.where(sat_bad[bad], sat_short, late_short)
     out["why"] = np.where(sat_bad[bad], "satisfaction", "delay")
     return out.reset_index(drop=True)
+
+
+_MIN_REFERENCE = 5   # relations with >= min_events agreed requests for an org reference
+
+
+def _excess_breach(low, p, n, min_events):
+    """Abbott's (1925) correction of a breach rate for the organisation's normal one.
+
+    ``(low - p0) / (1 - p0)`` with ``p0`` the median breach rate of the relations
+    with at least ``min_events`` agreed requests (at least ``_MIN_REFERENCE`` of
+    them; else ``p0 = 0``): the share of requests late *beyond* what is normal
+    in the organisation. An agreement every relation breaches (agreed delays
+    shorter than the usual delay) then makes no relation bad; where late is
+    rare (``p0`` near 0) the rule is the plain one."""
+    ref = np.isfinite(p) & (n >= min_events)
+    p0 = float(np.median(p[ref])) if ref.sum() >= _MIN_REFERENCE else 0.0
+    p0 = min(max(p0, 0.0), 1.0 - 1e-9)
+    return (low - p0) / (1.0 - p0)
 
 
 def _wilson_low(p, n, z=_Z95):
@@ -159,7 +186,8 @@ def _wilson_low(p, n, z=_Z95):
 def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
                     min_events: int = 5, max_breach: float = 0.5, max_cycles: int = 5000,
                     max_paths: int = 20_000_000, individuals: bool = False,
-                    min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFrame:
+                    min_group_size: int = MIN_GROUP_SIZE,
+                    _person: pd.DataFrame | None = None) -> pd.DataFrame:
     """Directed cycles of service relations that are credibly bad in every step.
 
     A serves B badly, B serves C badly, C serves A badly: nobody in the loop
@@ -220,9 +248,17 @@ def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
           ``min_group_size`` people, unless ``individuals=True``);
         - at an aggregated level from a person-level network:
           ``person_edges`` (tuple of the person-level bad relations behind
-          its steps) and ``person_cycles`` (tuple of the person-level
+          its steps), ``person_cycles`` (tuple of the person-level
           conflict cycles whose units, consecutive repeats merged, trace
-          this cycle).
+          this cycle) and ``between``: ``"units"`` for a cycle of the unit
+          network, ``"people"`` for a row that carries the units of
+          person-level cycles no unit cycle covers (``cycle`` = their
+          people's units in service order, so a pair inside one unit reads
+          ``(u, u)``; the figures are those of the most severe such
+          person-level cycle; ``satisfaction_mean`` only with
+          ``individuals=True``). A unit is in a conflict when it appears in
+          any row, as :func:`icnet.bottlenecks` flags a unit with a flagged
+          member.
 
         ``attrs``: ``params``; ``truncated`` (bool: a bound was hit);
         ``truncated_by`` (``"max_cycles"``, ``"max_paths"`` or None);
@@ -293,15 +329,20 @@ def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
     composed = net is not base and base.level == "person"
     out, info = _cycles(net, max_length, min_events, max_breach, max_cycles, max_paths)
     if composed:
-        pc, _ = _cycles(base, max_length, min_events, max_breach, max_cycles, max_paths)
+        pc = _person if _person is not None else \
+            _cycles(base, max_length, min_events, max_breach, max_cycles, max_paths)[0]
         out["person_edges"], out["person_cycles"] = _composition(
             base, net, out, pc, min_events, max_breach)
+        out = _with_people(out, pc, net, individuals)
     if not individuals and len(out):
-        # a small relation's figures are a few people's ratings (one at person level, #20)
+        # a small relation's figures are a few people's ratings (one at person level, #20);
+        # a "people" row of a unit-level result carries a person-level cycle's figures
         e = net.edges
         sm = _small_relations(e, net.level, min_group_size)
         small = set(zip(e.loc[sm, "provider"].astype(object), e.loc[sm, "client"].astype(object)))
         hide = np.array([any(x in small for x in es) for es in out["edges"]], dtype=bool)
+        if "between" in out:
+            hide |= (out["between"] == "people").to_numpy(bool)
         for col in ("satisfaction_mean", "weakest_shortfall", "severity"):
             out[col] = out[col].where(~hide)
     out.attrs.update(params=params, **info)
@@ -439,6 +480,49 @@ def _cycles_of_length(L, starts, indptr, indices, n, edge_key, budget, need):
     if not out:
         return np.empty((0, L), dtype=np.int64), ok
     return np.vstack(out), ok
+
+
+def _with_people(out, pc, net, individuals):
+    """Unit-level rows plus the units of the person-level cycles no unit cycle covers.
+
+    A person-level cycle whose people's units do not trace a unit-level cycle
+    (a bad pair inside an otherwise good unit relation, or inside one unit)
+    still makes its units part of a conflict: it is added with ``cycle`` = the
+    units of its people in service order (``between = "people"``), one row per
+    distinct unit tuple with the figures of its most severe person-level cycle
+    and every such cycle in ``person_cycles``."""
+    out = out.assign(between=f"{net.level}s")
+    covered = {c for cs in out["person_cycles"] for c in cs}
+    rest = pc[~pc["cycle"].isin(covered)] if len(pc) else pc
+    if not len(rest):
+        return out
+    group = net.members.set_index("member")["node"]
+    rows = {}
+    for r in rest.itertuples():               # sorted by severity: the first is the worst
+        units = tuple(group.get(x, x) for x in r.cycle)
+        i = min(range(len(units)), key=lambda j: (units[j], j))
+        key = units[i:] + units[:i]
+        if key not in rows:
+            steps = tuple(dict.fromkeys((group.get(a, a), group.get(b, b))
+                                        for a, b in r.edges))
+            rows[key] = dict(cycle=key, length=r.length, severity=r.severity,
+                             weakest_shortfall=r.weakest_shortfall, n_events=r.n_events,
+                             edges=tuple(x for x in steps if x[0] != x[1]),
+                             satisfaction_mean=r.satisfaction_mean if individuals
+                             else np.nan, person_edges=(), person_cycles=(),
+                             between="people")
+        rows[key]["person_edges"] += tuple(r.edges)
+        rows[key]["person_cycles"] += (r.cycle,)
+    add = pd.DataFrame(list(rows.values()))
+    add["person_cycles"] = [tuple(sorted(x)) for x in add["person_cycles"]]
+    add["person_edges"] = [tuple(sorted(set(x))) for x in add["person_edges"]]
+    both = pd.concat([out, add.astype({"length": "int64", "n_events": "int64"})],
+                     ignore_index=True)
+    tie = both["cycle"].map(lambda c: "\x00".join(map(str, c)))
+    order = np.lexsort((both["between"].to_numpy(dtype=str),
+                        tie.to_numpy(dtype=object).astype(str),
+                        -both["severity"].to_numpy(float)))
+    return both.iloc[order].reset_index(drop=True)
 
 
 def _composition(base, net, out, person_cycles, min_events, max_breach):

@@ -117,7 +117,9 @@ def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
     empty_c = pd.DataFrame({"cycle": pd.Series(dtype=object), "length": pd.Series(dtype=int)})
     if fn["conflict_cycles"]:
         out["cycles"] = fn["conflict_cycles"](net, individuals=True)   # gated by the callers
-        out["cycles_unit"] = fn["conflict_cycles"](units, individuals=True) \
+        # unit level through the API: it carries the units of the people's cycles too
+        out["cycles_unit"] = fn["conflict_cycles"](net, level="unit", individuals=True,
+                                                   _person=out["cycles"]) \
             if units is not net else out["cycles"]
     else:
         out["cycles"] = out["cycles_unit"] = empty_c
@@ -210,7 +212,8 @@ def health(net, *, level: str = "unit", individuals: bool = False,
           conflict cycles, retaliation spirals and chronic mutual conflicts
           (``chronic_conflict``) its members are part of;
         - ``idle_members`` (members who serve no internal client, within or
-          outside the unit) and ``idle_share``;
+          outside the unit, and are not marked ``external_facing``: those serve
+          the external customer) and ``idle_share``;
         - ``trend``: served quality in the last complete period minus the
           period before, minus the organisation's own change (scale points);
         - ``score`` (0–100, see Notes); ``flags`` (``"; "``-joined codes of
@@ -385,9 +388,14 @@ def health(net, *, level: str = "unit", individuals: bool = False,
                        ("n_chronic", ("chronic_conflict",))):
         s = sp[sp["kind"].isin(kinds)] if len(sp) else sp
         out[col] = _count(names, group_of, list(zip(s.get("a", []), s.get("b", []))))
-    # members who serve nobody internally (within-unit service counts)
-    n_out = net.nodes.set_index("node")["n_out"]
-    idle = mem.assign(idle=n_out.reindex(mem["member"]).fillna(0).to_numpy() == 0)
+    # members who serve nobody internally (within-unit service counts) and do not
+    # face the external customer (sales, service desk: their clients are outside)
+    nodes = net.nodes.set_index("node")
+    n_out = nodes["n_out"]
+    ext = nodes["external_facing"].fillna(False).astype(bool) if "external_facing" in nodes \
+        else pd.Series(False, index=nodes.index)
+    idle = mem.assign(idle=(n_out.reindex(mem["member"]).fillna(0).to_numpy() == 0)
+                      & ~ext.reindex(mem["member"]).fillna(False).to_numpy(dtype=bool))
     out["idle_members"] = idle.groupby("node")["idle"].sum().reindex(names).fillna(0) \
         .astype(int).to_numpy()
     out["idle_share"] = out["idle_members"] / out["n_members"].where(out["n_members"] > 0)
