@@ -248,6 +248,10 @@ def test_unit_level_composition_by_hand():
     assert people["person_cycles"].iloc[0] == (("a1", "b1"),)
     assert people["person_edges"].iloc[0] == (("a1", "b1"), ("b1", "a1"))
     assert np.isnan(people["satisfaction_mean"].iloc[0])       # individual ratings
+    # severity and shortfall are functions of those ratings too (#20)
+    assert people[["severity", "weakest_shortfall"]].isna().all().all()
+    full = icnet.conflict_cycles(d, level="unit", individuals=True)
+    assert full.loc[full["between"] == "people", "severity"].notna().all()
     assert (c["between"] == "units").all()                     # all covered before
 
 
