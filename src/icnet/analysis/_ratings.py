@@ -63,7 +63,8 @@ def _raters(rated: pd.DataFrame, rater: str) -> np.ndarray:
 def _summary_part(ev: pd.DataFrame):
     """Per provider (see :meth:`icnet.ServiceNetwork._per_provider`): its relations'
     rating counts, sums and distinct raters; its raters, rating SD and first/last
-    rated request; and the distinct (client, rater) pairs."""
+    rated request; the distinct (client, rater) pairs; and, at aggregated levels, the
+    per (relation, client person) events and ratings of :func:`design`."""
     rater = rater_column(ev.columns)
     rated = ev.loc[ev["satisfaction"].notna()]
     p, c = _codes(rated["provider"]), _codes(rated["client"])
@@ -80,7 +81,9 @@ def _summary_part(ev: pd.DataFrame):
         prov["first"], prov["last"] = t.min(), t.max()
     prov = prov.rename_axis("p").reset_index()
     pairs = pd.DataFrame({"c": c, "r": r}).drop_duplicates()
-    return rel, prov, pairs
+    cells = _cells_part(ev) if "client_person" in ev.columns else \
+        pd.DataFrame({k: pd.Series([], dtype="int64") for k in ("p", "c", "r", "events", "n")})
+    return rel, prov, pairs, cells
 
 
 def summary(net) -> Ratings | None:
@@ -98,7 +101,7 @@ def summary(net) -> Ratings | None:
     if "satisfaction" not in cols:
         return None
     rater = rater_column(cols)
-    rel, prov, pairs = net._per_provider(_summary_part, ["satisfaction", rater])
+    rel, prov, pairs, _ = net._per_provider(_summary_part, ["satisfaction", rater])
     ids = net.node_ids.to_numpy(dtype=object)
     rel = rel.sort_values(["p", "c"], kind="mergesort")
     rel.index = pd.MultiIndex.from_arrays([ids[rel.pop("p").to_numpy()],
@@ -195,7 +198,8 @@ def design(net, provider, client) -> dict | None:
     cols = net.event_columns
     if "satisfaction" not in cols or "client_person" not in cols:
         return None
-    t = net._per_provider(_cells_part, ["satisfaction", "client_person"])
+    # one pass over the events shared with :func:`summary` (same function and columns)
+    t = net._per_provider(_summary_part, ["satisfaction", "client_person"])[3]
     # partitions (Dask) each number their rows: one order, the pandas path's, for sums
     t = t.sort_values(["p", "c", "r"], kind="mergesort").reset_index(drop=True)
     ids = net.node_ids.to_numpy(dtype=object)
