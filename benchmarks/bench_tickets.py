@@ -8,8 +8,10 @@ Part 1 — a generated ticket log (``icnet.analysis.handovers.simulate_tickets``
 a ticketing-tool export (CSV: case, timestamp, status, group, resource), then each step timed
 once in this process: ``read_tickets`` (CSV → log), ``visits`` in working hours
 (Mon–Fri 09–17, Europe/Brussels), ``pingpong``, ``reassignments``, ``escalations`` (by team
-and by line), ``holding_times``, ``handover_actions``, ``sla_clocks`` and
-``from_process_log(resource=group, calendar=...)``. The planted pairs found are printed.
+and by line), ``holding_times``, ``handover_actions``, ``sla_clocks``,
+``from_process_log(resource=group, calendar=...)``, ``handover_summary(net)`` and the
+findings it feeds (ping-pong conflicts, holding-time bottlenecks, hand-over health). The
+planted pairs found are printed.
 
 Part 2 — side by side with pm4py (optional, AGPL, ``pip install -e '.[bench]'``), same data:
 (a) the team hand-over-of-work network: ``pm4py.discover_handover_of_work_network(beta=0)``
@@ -115,12 +117,20 @@ def part1(n_events: int, tmp: str):
     _timed(rows, "escalations (by team)", lambda: h.escalations(v))
     _timed(rows, "escalations (by line)", lambda: h.escalations(v, by="line"))
     ht = _timed(rows, "holding_times", lambda: h.holding_times(v))
-    _timed(rows, "handover_actions (all three tests again)", lambda: h.handover_actions(v))
+    _timed(rows, "handover_actions (all tests again)", lambda: h.handover_actions(v))
     _timed(rows, "sla_clocks (working hours)",
            lambda: sla_clocks(log, status="status", calendar=cal))
     net = _timed(rows, "from_process_log (teams, working hours)",
                  lambda: icnet.from_process_log(log, activity="status", resource="group",
                                                 calendar=cal))
+    hs = _timed(rows, "handover_summary (net with its log: every measure once)",
+                lambda: h.handover_summary(net))
+    from icnet.analysis.bottlenecks import holding_bottlenecks
+    from icnet.analysis.conflicts import pingpong_conflicts
+    from icnet.analysis.health import handover_health
+
+    _timed(rows, "pingpong_conflicts + holding_bottlenecks + handover_health",
+           lambda: (pingpong_conflicts(hs), holding_bottlenecks(hs), handover_health(hs)))
     total = time.perf_counter() - t0
     truth = set(gen.attrs["truth"]["pingpong"])
     found = set(zip(pp.loc[pp["flagged"], "team_a"], pp.loc[pp["flagged"], "team_b"]))

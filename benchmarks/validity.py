@@ -7,6 +7,8 @@ Usage::
     python benchmarks/validity.py --only lock_in,baseline --seeds 5 --sizes 150
     python benchmarks/validity.py --jobs 2 --records recs.csv --max-seconds 3000
     python benchmarks/validity.py --from-records recs.csv # re-pool saved records
+    python benchmarks/validity.py --from-records all.csv,spirals.csv   # later files replace
+                                  # the same detector x scenario x size x seed of earlier ones
     python benchmarks/validity.py ... --write-docs        # replace the table in docs/validity.md
 
 Prints the scoreboard as a Markdown table (value [95 % interval], bound, pass)
@@ -45,6 +47,25 @@ def _progress(done, total, t0):
               file=sys.stderr, flush=True)
 
 
+KEY = ["detector", "scenario", "n_people", "seed"]
+
+
+def _pool_records(files):
+    """Records of several runs; a later file's rows replace the same organisation's."""
+    frames = [pd.read_csv(f).assign(_file=i) for i, f in enumerate(files)]
+    recs = pd.concat(frames, ignore_index=True)
+    last = recs.groupby(KEY)["_file"].transform("max")
+    return recs[recs["_file"] == last].drop(columns="_file").reset_index(drop=True)
+
+
+def _checkpoint(out, path):
+    """Every 50 organisations, the records so far (a long run cut short keeps them)."""
+    if path and len(out) % 50 == 0:
+        part = pd.concat([r for r in out if len(r)], ignore_index=True)
+        tmp = Path(path).with_suffix(".partial.csv")
+        part.to_csv(tmp, index=False)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20, help="organisations per scenario and size")
@@ -55,7 +76,9 @@ def main(argv=None):
                     f"({', '.join(sb.ADAPTERS)})")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--records", default="", help="write the per-organisation records (CSV)")
-    ap.add_argument("--from-records", default="", help="pool saved records instead of running")
+    ap.add_argument("--from-records", default="",
+                    help="pool saved records instead of running (comma-separated files: a "
+                    "later file's rows replace the same detector, scenario, size and seed)")
     ap.add_argument("--max-seconds", type=float, default=float("inf"),
                     help="stop submitting organisations after this many seconds")
     ap.add_argument("--write-docs", action="store_true",
@@ -63,7 +86,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     if a.from_records:
-        recs = pd.read_csv(a.from_records)
+        recs = _pool_records([f for f in a.from_records.split(",") if f])
     else:
         seeds = 2 if a.quick else a.seeds
         sizes = [150] if a.quick else [int(s) for s in a.sizes.split(",") if s]
@@ -84,6 +107,7 @@ def main(argv=None):
                 for f in as_completed(futs):
                     out.append(f.result())
                     _progress(len(out), len(tasks), t0)
+                    _checkpoint(out, a.records)
                     if time.perf_counter() - t0 > a.max_seconds:
                         for g in futs:
                             g.cancel()
@@ -94,6 +118,7 @@ def main(argv=None):
                     break
                 out.append(_one(t))
                 _progress(len(out), len(tasks), t0)
+                _checkpoint(out, a.records)
         recs = pd.concat([r for r in out if len(r)], ignore_index=True)
         recs = recs.sort_values(["detector", "scenario", "n_people", "seed"],
                                 kind="mergesort").reset_index(drop=True)

@@ -60,6 +60,7 @@ def test_every_analysis_returns_a_frame_or_a_result(toy):
         "bottlenecks": dict(level="unit"), "critical_path": dict(level="unit"),
         "conflict_cycles": {}, "dyad_census": dict(n_null=5),
         "retaliation_spirals": dict(n_perm=19), "health": dict(min_group_size=1),
+        "reciprocity_test": dict(n_perm=9),
         "actions": dict(min_group_size=1), "service_quality": {},
         "agreement_compliance": {}, "balance": dict(level="unit"),
     }
@@ -75,7 +76,8 @@ def test_every_analysis_returns_a_frame_or_a_result(toy):
 #: The rule of docs/api.md: measures default to the network's own level (None);
 #: summaries that grade or draw people default to "unit".
 MEASURES = ["service_quality", "bottlenecks", "critical_path", "conflict_cycles",
-            "dyad_census", "balance", "retaliation_spirals", "spiral_timeline"]
+            "dyad_census", "balance", "retaliation_spirals", "spiral_timeline",
+            "reciprocity_test"]
 SUMMARIES = ["health", "actions", "what_if", "report"]
 PLOTS_SUMMARY = ["network_map", "satisfaction_heatmap", "bottleneck_components"]
 
@@ -95,7 +97,7 @@ def test_one_level_rule():
     # every public function with a level= is covered by the rule (a new one must be placed)
     seen = set()
     for mod in ("quality", "agreements", "bottlenecks", "conflicts", "spirals", "health",
-                "actions"):
+                "actions", "reciprocity"):
         m = __import__(f"icnet.analysis.{mod}", fromlist=["x"])
         for n in m.__all__:
             f = getattr(m, n)

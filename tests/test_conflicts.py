@@ -52,7 +52,7 @@ def test_bad_edges_by_satisfaction_and_by_delay():
 def test_bad_edges_does_not_mutate_and_keeps_edge_columns():
     net = icnet.datasets.toy()
     before = net.edges.copy()
-    b = bad_edges(net)
+    b = bad_edges(net, individuals=True)      # person level: values only when asked
     pd.testing.assert_frame_equal(net.edges, before)
     assert list(b.columns[:len(before.columns)]) == list(before.columns)
     assert (b["shortfall"] > 0).all()
@@ -66,14 +66,14 @@ def test_cycles_by_hand_rotated_and_unique():
              "satisfaction_sd": 0.5, "n_events": 20}
             for (a, b), m in zip(pairs, [1.5, 1.5, 1.2, 2.4, 1.8, 1.5])]
     net = icnet.ServiceNetwork.from_edges(pd.DataFrame(rows))
-    c = icnet.conflict_cycles(net)
+    c = icnet.conflict_cycles(net, individuals=True)     # person level: one rater each
     assert sorted(c["cycle"]) == [("a", "b"), ("c", "d", "e")]
     row = c.set_index("length").loc[3]
     assert row["edges"] == (("c", "d"), ("d", "e"), ("e", "c")) and row["n_events"] == 60
     assert c.attrs["truncated"] is False and c.attrs["truncated_by"] is None
     assert c.attrs["components"] == 2 and c.attrs["n_bad_edges"] == 6
     # severity = weakest shortfall x log(1 + events), by hand from the edge table
-    b = bad_edges(net).set_index(["provider", "client"])
+    b = bad_edges(net, individuals=True).set_index(["provider", "client"])
     w = [b.loc[e, "shortfall"] for e in row["edges"]]
     assert max(w) > min(w) + 0.05
     assert row["weakest_shortfall"] == pytest.approx(min(w))
@@ -386,11 +386,11 @@ def test_balance_time_limit_falls_back_and_reports_a_bound():
 
 def test_balance_on_a_network():
     net = icnet.datasets.toy()
-    r = balance(net, level="unit")
+    r = balance(net, level="unit", min_group_size=2)       # toy units: 2-3 raters
     assert set(r.camps["node"]) <= set(net.by("unit").node_ids)
     assert r.frustration == 1 and r.frustrated.values.tolist() == [["Calidad", "Ventas", 1]]
     assert r.camps.attrs["params"]["level"] == "unit"
-    sp = signed_pairs(net, level="unit")
+    sp = signed_pairs(net, level="unit", min_group_size=2)
     assert sp.set_index(["a", "b"]).loc[("Calidad", "Produccion"), "sign"] == -1
     assert (sp["a"] < sp["b"]).all()
     assert balance(net).frustration >= 0

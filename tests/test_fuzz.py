@@ -228,3 +228,30 @@ def test_parameters_never_leak(tz, freq, opt):
     _only_icnet_errors(lambda: io.validate(ev, tz=tz))
     if net is not None:
         _only_icnet_errors(lambda: net.periods(freq))
+
+
+_TOY = icnet.datasets.toy()
+_SWITCH = st.one_of(st.booleans(), st.sampled_from(["no", "yes", "", "False", "0"]), st.none(),
+                    st.integers(-2, 2), st.floats(allow_nan=True), st.just(np.bool_(False)))
+_GROUP = st.one_of(st.integers(-3, 10**12), st.floats(allow_nan=True, allow_infinity=True),
+                   st.sampled_from(["5", "", None, True]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(individuals=_SWITCH, mgs=_GROUP,
+       which=st.sampled_from(["timeline", "pairs", "bad", "nx", "share", "cycles", "balance"]))
+def test_privacy_switches_never_leak(individuals, mgs, which):
+    """#20: the gated outputs take only a real bool and a positive integer group size;
+    anything else is a ParameterError, and a truthy string never turns individuals on."""
+    from icnet.analysis import conflicts
+    kw = dict(individuals=individuals, min_group_size=mgs)
+    call = {"timeline": lambda: icnet.spiral_timeline(_TOY, "ana", "dario", **kw),
+            "pairs": lambda: conflicts.signed_pairs(_TOY, **kw),
+            "bad": lambda: conflicts.bad_edges(_TOY, **kw),
+            "nx": lambda: _TOY.to_networkx(**kw),
+            "share": lambda: icnet.privacy.suppress_edges(_TOY, **kw),
+            "cycles": lambda: icnet.conflict_cycles(_TOY, **kw),
+            "balance": lambda: icnet.balance(_TOY, n_perm=0, **kw)}[which]
+    out = _only_icnet_errors(call)
+    if out is not None and not isinstance(individuals, (bool, np.bool_)):
+        raise AssertionError(f"individuals={individuals!r} was accepted")

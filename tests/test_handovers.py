@@ -211,3 +211,80 @@ def test_logs_without_hand_overs_give_empty_results_not_errors():
         assert len(h.pingpong(log)) == 0 and len(h.handover_actions(log)) == 0
         assert len(h.escalations(log)) == 0 and len(h.holding_times(log)) == 0
     assert h.reassignments(one)["handovers"].tolist() == [0]
+
+
+def test_bh_is_scipys_false_discovery_control_and_equals_the_step_up_formula():
+    """#22 point 4: one Benjamini–Hochberg (scipy's), identical to the textbook step-up."""
+    from scipy.stats import false_discovery_control
+
+    rng = np.random.default_rng(3)
+    p = np.r_[rng.uniform(size=200) ** 3, [0.0, 1.0, 0.05, 0.05]]
+    m = len(p)
+    order = np.argsort(p, kind="mergesort")
+    ranked = p[order] * m / np.arange(1, m + 1)
+    step_up = np.empty(m)
+    step_up[order] = np.minimum(np.minimum.accumulate(ranked[::-1])[::-1], 1.0)
+    np.testing.assert_allclose(h._bh(p), step_up, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(h._bh(p), false_discovery_control(p, method="bh"))
+    with_nan = h._bh(np.r_[p[:5], np.nan])
+    assert np.isnan(with_nan[-1])
+    np.testing.assert_array_equal(with_nan[:5], false_discovery_control(p[:5]))
+    assert len(h._bh(np.array([]))) == 0
+
+
+def _lines_log(p_back, seed):
+    """1st-line teams F0..F3 send cases to 'S 2nd', which hands each on either back down to
+    a 1st-line team or to 'X 2nd'; cases that came from 'X 3rd' are passed on alike."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(600):
+        src = "X 3rd" if i % 3 == 0 else f"F{i % 4}"
+        back = rng.random() < (p_back if src != "X 3rd" else 0.3)
+        nxt = f"F{rng.integers(4)}" if back else "X 2nd"
+        rows += [(i, src, 0), (i, "S 2nd", 1), (i, nxt, 2)]
+    log = pd.DataFrame(rows, columns=["case", "group", "k"])
+    log["timestamp"] = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(log["k"], "h")
+    return log
+
+
+def test_escalation_back_down_test_keeps_the_service_graph():
+    """#22 point 3: 'S 2nd' returns to the 1st line what the 1st line sent up more often
+    than what came from the 3rd line; its in/out hand-overs (the graph) are the null's."""
+    es = h.escalations(_lines_log(0.7, 0)).set_index("team")
+    s = es.loc["S 2nd"]
+    assert bool(s["pushes_back"]) and s["sent_back_down"] > s["sent_back_expected"]
+    v = h.visits(_lines_log(0.7, 0))
+    mid = v[(v.team == "S 2nd") & v.prev_team.notna() & v.next_team.notna()]
+    came = ~mid.prev_team.str.endswith("3rd")
+    went = ~mid.next_team.str.endswith(("2nd", "3rd"))
+    assert s["sent_back_down"] == int((came & went).sum())
+    from scipy.stats import fisher_exact
+    table = [[int((came & went).sum()), int((came & ~went).sum())],
+             [int((~came & went).sum()), int((~came & ~went).sum())]]
+    assert fisher_exact(table, alternative="greater")[1] == pytest.approx(s["back_p_value"])
+    # same routing whatever the source: the null; nobody pushes back
+    nulls = [bool(h.escalations(_lines_log(0.3, k))["pushes_back"].any()) for k in range(20)]
+    assert sum(nulls) <= 2
+
+
+@pytest.mark.skipif(not os.path.isfile(BPIC), reason="BPIC 2013 sample not present")
+def test_notebook_05_pairs_and_counts_are_reproduced_by_an_independent_count():
+    """#22 acceptance: the ping-pong pairs the committed notebook 05 names, with their
+    bounce and case counts, equal a plain-Python count on the log (no icnet code)."""
+    import re
+
+    import nbformat
+
+    nb = nbformat.read(os.path.join(os.path.dirname(__file__), "..", "notebooks",
+                                    "05_bpic2013.ipynb"), as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code"
+                and c.source.startswith("pp = icnet.pingpong(v)"))
+    text = next(o["data"]["text/plain"] for o in cell.outputs
+                if o.output_type == "execute_result")
+    team = r"[^\s⇄]+(?: (?:2nd|3rd))?"
+    rows = re.findall(rf"^\s*\d+\s+({team})⇄({team})\s+(\d+)\s+(\d+)\s", text, flags=re.M)
+    assert len(rows) >= 5, text
+    log = icnet.datasets.load("bpic2013", as_tables=True)["incidents"]
+    want, want_cases = _independent_bounces(log, "case", "org:group", "time:timestamp")
+    for a, b, n, c in rows:
+        assert (want[(a, b)], want_cases[(a, b)]) == (int(n), int(c)), (a, b)

@@ -182,7 +182,7 @@ def test_to_networkx(events, people):
 
 def test_from_edges_and_networkx_round_trip(events):
     net = icnet.from_events(events)
-    g = net.to_networkx()
+    g = net.to_networkx(individuals=True)        # person level: ratings only when asked
     back = ServiceNetwork.from_networkx(g, satisfaction="satisfaction_mean")
     cols = ["provider", "client", "n_events", "satisfaction_mean", "satisfaction_shrunk"]
     pd.testing.assert_frame_equal(back.edges[cols], net.edges[cols], check_dtype=False)

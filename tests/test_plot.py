@@ -172,21 +172,21 @@ def _x(v):
 
 
 def test_spiral_timeline_marks_onset_and_chain(planta):
-    ax = plot.spiral_timeline(planta, "P0009", "P0070")
+    ax = plot.spiral_timeline(planta, "P0009", "P0070", individuals=True)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels[:3] == ["P0009 → P0070", "P0070 → P0009", "bad service"]
     assert labels[-1] == "onset" and labels[-2].startswith("escalation chain (")
     onset = [ln for ln in ax.get_lines() if ln.get_linestyle() == ":"]
     assert len(onset) == 1
     assert abs((_x(onset[0].get_xdata()[0]) - pd.Timestamp("2025-05-01 10:00")).days) <= 3
-    tl = icnet.spiral_timeline(planta, "P0009", "P0070")
+    tl = icnet.spiral_timeline(planta, "P0009", "P0070", individuals=True)
     pts = sum(len(c.get_offsets()) for c in ax.collections[:2])
     assert pts == len(tl) and len(ax.collections[2].get_offsets()) == tl["is_bad"].sum()
 
 
 def test_spiral_timeline_given_onset():
     ax = plot.spiral_timeline(icnet.datasets.toy(), "Produccion", "Calidad", level="unit",
-                              onset="2025-03-01")
+                              onset="2025-03-01", min_group_size=2)
     onset = [ln for ln in ax.get_lines() if ln.get_linestyle() == ":"]
     assert _x(onset[0].get_xdata()[0]) == pd.Timestamp("2025-03-01")
 
@@ -252,3 +252,10 @@ def test_health_trend_without_dates():
     ev = pd.DataFrame({"provider": ["a", "b"], "client": ["b", "a"], "satisfaction": [3, 4]})
     ax = plot.health_trend(icnet.from_events(ev))
     assert len(ax.get_lines()) == 0 and "no trend" in ax.get_title()
+
+
+def test_spiral_timeline_draws_no_individual_ratings_unless_asked(planta):
+    """#20: the figure drew each person's rating residuals without individuals=True."""
+    ax = plot.spiral_timeline(planta, "P0009", "P0070")
+    ys = np.concatenate([np.asarray(c.get_offsets())[:, 1] for c in ax.collections[:2]])
+    assert len(ys) and np.isnan(ys).all()

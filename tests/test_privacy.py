@@ -122,7 +122,8 @@ def test_person_level_cycles_hide_ratings_unless_asked():
     assert len(c) and c["satisfaction_mean"].isna().all()
     ci = icnet.conflict_cycles(net, individuals=True)
     assert ci["satisfaction_mean"].notna().all()
-    assert icnet.conflict_cycles(net, level="unit")["satisfaction_mean"].notna().any()
+    assert icnet.conflict_cycles(net, level="unit",
+                                 min_group_size=2)["satisfaction_mean"].notna().any()
     with pytest.raises(ParameterError, match="individuals"):
         icnet.conflict_cycles(net, individuals="no")
 
@@ -169,3 +170,115 @@ def test_dp_parameters(bad):
         privacy.dp_quality(icnet.datasets.toy(), epsilon=bad)
     with pytest.raises(ParameterError, match="epsilon"):
         privacy.Budget(bad)
+
+
+# --- #20 point 2: every person-level output gated (reproducers: each leaked a rating) -------
+def _toy():
+    import icnet
+    return icnet.datasets.toy()
+
+
+def test_spiral_timeline_hides_individual_ratings_unless_asked():
+    import icnet
+    net = _toy()
+    raw = icnet.spiral_timeline(net, "ana", "dario", individuals=True)
+    assert raw["satisfaction"].notna().any() and raw["z"].notna().any()
+    tl = icnet.spiral_timeline(net, "ana", "dario")          # one rater per direction
+    assert tl["satisfaction"].isna().all() and tl["z"].isna().all()
+    assert tl["exposure"].isna().all()
+    assert tl["requested_at"].equals(raw["requested_at"])    # the events stay listed
+    # units rated by 2-3 people: shown only when the group size allows it
+    u = icnet.spiral_timeline(net, "Produccion", "Calidad", level="unit", min_group_size=2)
+    assert u["satisfaction"].notna().any()
+    assert icnet.spiral_timeline(net, "Produccion", "Calidad",
+                                 level="unit")["satisfaction"].isna().all()
+    with pytest.raises(ParameterError, match="individuals"):
+        icnet.spiral_timeline(net, "ana", "dario", individuals="no")
+
+
+def test_balance_and_signed_pairs_hide_individual_signs_unless_asked():
+    import icnet
+    net = _toy()
+    raw = icnet.balance(net, individuals=True, n_perm=0)
+    assert raw.frustrated["sign"].notna().all() and len(raw.frustrated)
+    r = icnet.balance(net, n_perm=0)
+    assert len(r.frustrated) == len(raw.frustrated) and r.frustrated["sign"].isna().all()
+    assert r.frustration == raw.frustration                  # the index is an aggregate
+    assert icnet.analysis.conflicts.signed_pairs(net)["sign"].isna().all()
+    assert icnet.analysis.conflicts.signed_pairs(net, individuals=True)["sign"].notna().all()
+    assert icnet.analysis.conflicts.signed_pairs(net, level="unit", min_group_size=2)["sign"].notna().all()
+    with pytest.raises(ParameterError, match="individuals"):
+        icnet.balance(net, individuals=1)
+
+
+def test_cycles_hide_every_survey_derived_number_of_small_groups():
+    import icnet
+    net = _toy()
+    c = icnet.conflict_cycles(net)
+    raw = icnet.conflict_cycles(net, individuals=True)
+    # severity = weakest shortfall x log(1 + n_events): the shortfall is a function of one
+    # person's ratings (the upper bound of their relation's mean)
+    assert raw["weakest_shortfall"].notna().all()
+    assert c[["satisfaction_mean", "weakest_shortfall", "severity"]].isna().all().all()
+    assert c["cycle"].tolist() == raw["cycle"].tolist()      # same cycles, same order
+    u = icnet.conflict_cycles(net, level="unit")             # relations rated by 2-3 people
+    assert u[["satisfaction_mean", "weakest_shortfall"]].isna().all().all()
+    u2 = icnet.conflict_cycles(net, level="unit", min_group_size=2)
+    assert u2["satisfaction_mean"].notna().all()
+
+
+def test_bad_edges_hide_individual_ratings_unless_asked():
+    import icnet
+    net = _toy()
+    b = icnet.analysis.conflicts.bad_edges(net)
+    bi = icnet.analysis.conflicts.bad_edges(net, individuals=True)
+    assert bi["satisfaction_mean"].notna().any()
+    assert b[privacy.SURVEY_EDGE_COLUMNS].isna().all().all()
+    assert b.loc[b["why"] == "satisfaction", "shortfall"].isna().all()
+    assert b[["provider", "client", "why"]].equals(bi[["provider", "client", "why"]])
+
+
+def test_to_networkx_hides_small_groups_unless_asked():
+    import icnet
+    net = _toy()
+    g = net.to_networkx()
+    d = g.edges["ana", "dario"]
+    assert np.isnan(d["satisfaction_mean"]) and d["sign"] == "suppressed"
+    assert np.isnan(d["within_sd"]) and d["weight"] == d["n_events"]
+    assert net.to_networkx(individuals=True).edges["ana", "dario"]["satisfaction_mean"] > 1
+    gu = net.by("unit").to_networkx()                        # 2-rater unit relations
+    assert all(np.isnan(x) for _, _, x in gu.edges(data="satisfaction_mean"))
+    gu3 = net.by("unit").to_networkx(min_group_size=3)
+    assert not np.isnan(gu3.edges["Produccion", "Ventas"]["satisfaction_mean"])
+    with pytest.raises(ParameterError, match="individuals"):
+        net.to_networkx(individuals="yes")
+
+
+def test_suppress_edges_is_the_shareable_relations_table():
+    import icnet
+    u = _toy().by("unit")
+    assert u.edges["satisfaction_mean"].notna().all()        # the working table: raw
+    e = privacy.suppress_edges(u, min_group_size=3)
+    small = u.edges["satisfaction_raters"] < 3
+    assert e.loc[small, privacy.SURVEY_EDGE_COLUMNS].isna().all().all()
+    assert e.loc[~small, "satisfaction_mean"].notna().all()
+    assert (e.loc[small, "sign"] == "suppressed").all()
+
+
+def test_report_csvs_hide_every_survey_figure_of_small_groups(tmp_path):
+    """edges.csv blanked the means but kept within_sd (a rater's own SD), lfsr and n_eff;
+    conflict_cycles.csv kept the severity of cycles between people (one person's ratings)."""
+    import icnet
+    net = _toy()
+    icnet.report(net, tmp_path / "r.html", tables=True)
+    e = pd.read_csv(tmp_path / "edges.csv")
+    assert e["suppressed"].any()
+    assert e.loc[e["suppressed"], privacy.SURVEY_EDGE_COLUMNS].isna().all().all()
+    c = pd.read_csv(tmp_path / "conflict_cycles.csv")
+    assert (c["between"] == "people").any()
+    assert c.loc[c["between"] == "people", "severity"].isna().all()
+    assert c.loc[c["satisfaction_mean"].isna(), "severity"].isna().all()
+    icnet.report(net, tmp_path / "p" / "r.html", tables=True, individuals=True,
+                 min_group_size=2)
+    cp = pd.read_csv(tmp_path / "p" / "conflict_cycles.csv")
+    assert cp["severity"].notna().all()

@@ -408,6 +408,30 @@ BOUNDS = [
     ("agreements", "baseline", "mean breach error (bias)"),
     ("agreements", "org_slowdown", "|breach error| <= 0.05"),
     ("agreements", "tight_agreements", "mean breach error (bias)"),
+    # the organisation-level reciprocity test (#18 point 4), measured on the quick slice
+    # (2 orgs each). Over 20 seeds (benchmarks/bench_reciprocity.py) the null rates are
+    # 0.05 baseline/shock/slowdown/overload, 0.00 chronic, but 0.55 common_cause, 0.25
+    # joint_bad_periods, 0.15 unit_bad_month (docs/methods/spirals.md): those three pass
+    # here only because 2 orgs rarely show it.
+    ("reciprocity", "baseline", "orgs p <= 0.05"),
+    ("reciprocity", "chronic_conflict", "orgs p <= 0.05"),
+    ("reciprocity", "common_cause", "orgs p <= 0.05"),
+    ("reciprocity", "joint_bad_periods", "orgs p <= 0.05"),
+    ("reciprocity", "org_slowdown", "orgs p <= 0.05"),
+    ("reciprocity", "overload_episodes", "orgs p <= 0.05"),
+    ("reciprocity", "shock_season", "orgs p <= 0.05"),
+    ("reciprocity", "unit_bad_month", "orgs p <= 0.05"),
+    ("reciprocity", "episodic", "orgs p <= 0.05 (power)"),
+    ("reciprocity", "lock_in", "orgs p <= 0.05 (power)"),
+    ("reciprocity", "slow_escalation", "orgs p <= 0.05 (power)"),
+    pytest.param("reciprocity", "delay_only", "orgs p <= 0.05 (power)",
+                 marks=_x("0.50 (0.60 over 20 seeds)", S18)),
+    pytest.param("reciprocity", "between_units", "orgs p <= 0.05 (power)",
+                 marks=_x("0.50 at unit level (person level 0.20 over 20 seeds)", S18)),
+    # #22 bounced tickets: icnet.pingpong on the log at team level (20 seeds x 150/600
+    # people: recall 1.00 [0.91, 1.00] and [1.00, 1.00]; 0/20 null orgs with a false pair)
+    ("pingpong", "tickets_pingpong", "recall"),
+    ("pingpong", "tickets_null", "orgs with false"),
 ]
 
 

@@ -40,6 +40,7 @@ _LAZY = {
     "balance": "icnet.analysis.conflicts",
     "dyad_census": "icnet.analysis.conflicts",
     "retaliation_spirals": "icnet.analysis.spirals",
+    "reciprocity_test": "icnet.analysis.reciprocity",
     "spiral_timeline": "icnet.analysis.spirals",
     "health": "icnet.analysis.health",
     "actions": "icnet.analysis.actions",
@@ -50,6 +51,7 @@ _LAZY = {
     "escalations": "icnet.analysis.handovers",
     "holding_times": "icnet.analysis.handovers",
     "handover_actions": "icnet.analysis.handovers",
+    "handover_summary": "icnet.analysis.handovers",
     "read_xes": "icnet._xes",
     "read_tickets": "icnet._xes",
 }

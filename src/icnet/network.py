@@ -18,6 +18,7 @@ import pandas as pd
 from . import _shrink, _validate, io
 from .errors import (BudgetExceededError, EmptyNetworkError, IcnetWarning, ParameterError,
                      SchemaError)
+from .privacy import MIN_GROUP_SIZE
 
 __all__ = ["ServiceNetwork", "from_events", "from_process_log", "EDGE_COLUMNS",
            "NODE_COLUMNS"]
@@ -94,6 +95,12 @@ class ServiceNetwork:
     internal : pandas.DataFrame or None
         After :meth:`by`, the events served within one group (e.g. within a
         unit), which are not edges of the aggregated network.
+    process_log : pandas.DataFrame or None
+        For a network built by :func:`icnet.from_process_log`: the log's
+        valid rows (``case``, ``activity``, ``resource``, ``timestamp`` in
+        UTC) and, in ``work_calendar``, the calendar it was given. The
+        hand-over analyses read it (:func:`icnet.handover_summary`); it is
+        kept by :meth:`by`, not by :meth:`window`. ``None`` otherwise.
     level : str
         ``"person"`` or the people column the network was aggregated by.
     scale : (float, float)
@@ -112,6 +119,9 @@ class ServiceNetwork:
     >>> int(units.edges["n_events"].sum() + len(units.internal)) == len(net.events)
     True
     """
+
+    process_log = None       # set by from_process_log (hand-over analyses, issue #22)
+    work_calendar = None
 
     def __init__(self, *, events, people=None, ratings=None, agreements=None,
                  scale=(1, 5), level="person", dropped=None, internal=None,
@@ -293,8 +303,14 @@ class ServiceNetwork:
         return out
 
     # ------------------------------------------------------------------ exports
-    def to_networkx(self):
+    def to_networkx(self, *, individuals: bool = False, min_group_size: int = MIN_GROUP_SIZE):
         """The network as an ``nx.DiGraph`` with node and edge attributes.
+
+        A graph is made to be exported and shared, so the survey figures of a
+        relation rated by fewer than ``min_group_size`` people (every relation
+        at person level: its one rater's answers) are NaN and its ``sign`` is
+        ``"suppressed"`` (see :func:`icnet.privacy.suppress_edges`), unless
+        ``individuals=True`` (validated: only ``True``/``False``).
 
         Every column of :attr:`nodes` and :attr:`edges` becomes an attribute,
         in types GraphML and GEXF accept (``nx.write_graphml``,
@@ -327,8 +343,16 @@ class ServiceNetwork:
         >>> d["weight"] == d["n_events"], d["distance"] == d["delay_median"]
         (True, True)
         >>> nx.write_graphml(g, io.BytesIO()); nx.write_gexf(g, io.BytesIO())
+        >>> import math
+        >>> math.isnan(d["satisfaction_mean"]), d["sign"]      # one rater: hidden
+        (True, 'suppressed')
         """
         import networkx as nx
+
+        from .privacy import _gate_edges, check_individuals
+
+        individuals = check_individuals(individuals)
+        _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
 
         g = nx.DiGraph(level=str(self.level), scale_low=self.scale[0],
                        scale_high=self.scale[1])
@@ -336,6 +360,8 @@ class ServiceNetwork:
         ids = nodes.pop("node").tolist()
         g.add_nodes_from(zip(ids, _export_records(nodes)))
         e = self.edges
+        if not individuals:
+            e = _gate_edges(e, self.level, min_group_size)
         e["weight"] = e["n_events"]
         if "delay_median" in e:
             d = e["delay_median"].astype(object)
@@ -400,6 +426,13 @@ class ServiceNetwork:
         cache = self.__dict__.setdefault("_by_cache", {})
         if column not in cache:   # networks are immutable: aggregate once per column
             cache[column] = self._aggregated(column)
+            if self.process_log is not None:   # the log's teams are then people[column]
+                pl = self.process_log
+                grp = pl["resource"].map(self.people.drop_duplicates("person")
+                                         .set_index("person")[column])
+                cache[column].process_log = pl.assign(**{column: grp.to_numpy()})
+                cache[column].process_log.attrs = dict(pl.attrs)
+                cache[column].work_calendar = self.work_calendar
         return cache[column]
 
     def _aggregated(self, column: str) -> "ServiceNetwork":
@@ -1101,6 +1134,12 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
         d.insert(0, "row", np.flatnonzero(badrow))
         d.insert(0, "table", "process_log")
         net.dropped = pd.concat([net.dropped, d], ignore_index=True)
+    kept = df.rename(columns={"t": "timestamp"})[["case", "activity", "resource",
+                                                 "timestamp"]].reset_index(drop=True)
+    kept.attrs["used"] = {"case": case, "activity": activity, "resource": resource,
+                          "timestamp": timestamp}
+    net.process_log, net.work_calendar = kept, calendar
+    net.__dict__.pop("_by_cache", None)     # aggregated before the log was attached
     return net
 
 

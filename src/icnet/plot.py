@@ -27,13 +27,12 @@ import pandas as pd
 from . import _validate
 from .analysis import _ratings
 from .errors import ParameterError
-from .privacy import MIN_GROUP_SIZE, suppress
+from .privacy import MIN_GROUP_SIZE, SURVEY_EDGE_COLUMNS, suppress
 
 __all__ = ["network_map", "satisfaction_heatmap", "bottleneck_components", "spiral_timeline",
            "health_trend"]
 
-_SURVEY_COLUMNS = ["satisfaction_mean", "satisfaction_sd", "satisfaction_shrunk",
-                   "satisfaction_low", "satisfaction_high"]
+_SURVEY_COLUMNS = SURVEY_EDGE_COLUMNS    # means, SDs, intervals, a rater's SD, n_eff, lfsr
 
 
 def _axes(ax, size=(7, 5)):
@@ -458,7 +457,8 @@ def bottleneck_components(data, *, top: int = 10, level: str | None = "unit", ax
 
 
 def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
-                    window_days: float = 14.0, ax=None, spiral=None):
+                    window_days: float = 14.0, ax=None, spiral=None,
+                    individuals: bool = False, min_group_size: int = MIN_GROUP_SIZE):
     """Both directions' service quality over time, bad services, the chain and its onset.
 
     Parameters
@@ -484,6 +484,10 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
         of this timeline, so the figure and the table give the same count
         (the detector's chains only count very bad turns that do not improve;
         the timeline's chain counts every change of side).
+    individuals, min_group_size
+        As in :func:`icnet.spiral_timeline`: a direction rated by fewer than
+        ``min_group_size`` people (always at person level) draws no residuals
+        unless ``individuals=True``.
 
     Returns
     -------
@@ -523,7 +527,7 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import icnet
-    >>> ax = spiral_timeline(icnet.datasets.toy(), "ana", "dario")
+    >>> ax = spiral_timeline(icnet.datasets.toy(), "ana", "dario", individuals=True)
     >>> [t.get_text() for t in ax.get_legend().get_texts()][:2]
     ['ana → dario', 'dario → ana']
     """
@@ -533,7 +537,7 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
     from .analysis.spirals import spiral_timeline as table
 
     _validate.in_range("window_days", window_days, low=0, low_inclusive=False)
-    tl = table(net, a, b, level=level)
+    tl = table(net, a, b, level=level, individuals=individuals, min_group_size=min_group_size)
     ax = _axes(ax, (10, 4.2))
     colors = {"a→b": "#1565c0", "b→a": "#ef6c00"}
     names = {"a→b": f"{_lit(a)} → {_lit(b)}", "b→a": f"{_lit(b)} → {_lit(a)}"}

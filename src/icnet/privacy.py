@@ -29,8 +29,9 @@ from . import _validate
 from ._dp import Budget
 from .errors import ParameterError
 
-__all__ = ["MIN_GROUP_SIZE", "PROTECTION", "suppress", "pseudonymize", "check_individuals",
-           "audit", "publishable_dropped", "dp_quality", "Budget"]
+__all__ = ["MIN_GROUP_SIZE", "PROTECTION", "SURVEY_EDGE_COLUMNS", "suppress", "suppress_edges",
+           "pseudonymize", "check_individuals", "audit", "publishable_dropped", "dp_quality",
+           "Budget"]
 
 #: Default protection level of the disclosure audit: a suppressed group's mean must stay
 #: uncertain over at least this share of the rating scale (1 point on a 1–5 scale).
@@ -75,6 +76,93 @@ def suppress(df: pd.DataFrame, count_column: str, value_columns, *,
     prev = out["suppressed"].to_numpy(dtype=bool) if "suppressed" in out else False
     out["suppressed"] = small | prev
     return out
+
+
+#: Columns of a relations table (``net.edges``) computed from the ratings: blanked for a
+#: relation rated by fewer than ``min_group_size`` people (``sign`` becomes "suppressed").
+SURVEY_EDGE_COLUMNS = ["satisfaction_mean", "satisfaction_sd", "satisfaction_shrunk",
+                       "satisfaction_low", "satisfaction_high", "within_sd", "n_eff", "lfsr"]
+
+
+def _edge_raters(e: pd.DataFrame, level) -> np.ndarray:
+    """Distinct raters behind each relation's survey figures (0 when unrated).
+
+    ``satisfaction_raters`` when known; otherwise (an edge list) one rater per
+    rated relation at person level and the number of ratings at other levels.
+    """
+    n = e["satisfaction_n"].fillna(0).to_numpy(float) if "satisfaction_n" in e \
+        else np.zeros(len(e))
+    r = e["satisfaction_raters"].to_numpy(float) if "satisfaction_raters" in e \
+        else np.full(len(e), np.nan)
+    fallback = np.minimum(n, 1.0) if level == "person" else n
+    return np.where(np.isnan(r), fallback, r)
+
+
+def _small_relations(e: pd.DataFrame, level, min_group_size: int) -> np.ndarray:
+    """Rated relations whose survey figures concern fewer than ``min_group_size`` raters."""
+    n = e["satisfaction_n"].fillna(0).to_numpy(float) if "satisfaction_n" in e \
+        else np.zeros(len(e))
+    return (n > 0) & (_edge_raters(e, level) < min_group_size)
+
+
+def _gate_edges(e: pd.DataFrame, level, min_group_size: int) -> pd.DataFrame:
+    """``e`` with the survey figures of small relations blanked (private; trusts inputs)."""
+    small = _small_relations(e, level, min_group_size)
+    out = e.copy()
+    for c in SURVEY_EDGE_COLUMNS:
+        if c in out:
+            out[c] = out[c].astype(float).where(~small, np.nan)
+    if "sign" in out:
+        out["sign"] = out["sign"].astype(object).where(~small, "suppressed")
+    return out
+
+
+def _gate_timeline(sub: pd.DataFrame, individuals: bool, min_group_size: int) -> pd.DataFrame:
+    """A pair's events (:func:`icnet.spiral_timeline`) with the ratings of directions rated
+    by fewer than ``min_group_size`` distinct people blanked (``satisfaction``, ``z``,
+    ``exposure``), unless ``individuals``."""
+    if individuals or not len(sub):
+        return sub
+    rater = "client_person" if "client_person" in sub else "client"
+    rated = sub["satisfaction"].notna() if "satisfaction" in sub else \
+        pd.Series(False, index=sub.index)
+    n = sub[rater].astype(object).where(rated).groupby(sub["direction"]).nunique()
+    n = sub["direction"].map(n).fillna(0).to_numpy()
+    small = (n > 0) & (n < min_group_size)          # delay-only directions hold no rating
+    out = sub.copy()
+    for c in ("satisfaction", "z", "exposure"):
+        if c in out:
+            out[c] = out[c].astype(float).where(~small)
+    return out
+
+
+def suppress_edges(net, *, individuals: bool = False,
+                   min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFrame:
+    """``net.edges`` fit to share: survey figures of small relations blanked.
+
+    ``net.edges`` (like ``net.events``) is the analyst's working table and
+    holds every relation's ratings — at person level, or for a unit-level
+    relation rated by one person, one person's answers. Share this table
+    instead: the columns :data:`SURVEY_EDGE_COLUMNS` are NaN and ``sign`` is
+    ``"suppressed"`` where fewer than ``min_group_size`` distinct people rated
+    the relation, unless ``individuals=True``. Differencing against other
+    published tables is not checked here (see :func:`audit`).
+
+    Examples
+    --------
+    >>> import icnet
+    >>> e = suppress_edges(icnet.datasets.toy().by("unit"))
+    >>> bool(e["satisfaction_mean"].isna().all()), e["sign"].unique().tolist()
+    (True, ['suppressed'])
+    >>> bool(suppress_edges(icnet.datasets.toy(), individuals=True)["satisfaction_mean"]
+    ...      .notna().any())
+    True
+    """
+    net = _validate.network(net)
+    individuals = check_individuals(individuals)
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
+    e = net.edges
+    return e if individuals else _gate_edges(e, net.level, min_group_size)
 
 
 def check_individuals(value) -> bool:

@@ -176,6 +176,9 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
                       level=level, individuals=individuals)
     else:
         h = act = pd.DataFrame()
+    hv = f.get("handovers")            # a process log's hand-over findings (issue #22)
+    if hv is not None and not has_people:
+        act = _handover_actions(hv)
     view = f["units"] if level == "unit" else f["net"]
 
     # bottlenecks: the API's unit level already flags a unit with a flagged member
@@ -195,6 +198,8 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
                                                    min_group_size)
     b_map = b_unit if fig_view is f["units"] else b_view
     spir = _spirals(f["spirals"], unit_of, by_unit and not individuals)
+    recip_note = _reciprocity_note(net, seed) if net.has_time and net.has_events and \
+        "retaliation_spirals" not in missing else ""
 
     edges = plot.suppressed_edges(view, min_group_size=min_group_size)
     if not individuals:     # differencing: complementary suppression across the release
@@ -235,7 +240,8 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
                     a = None
             if a is not None:
                 figures[f"spiral_{_fname(a)}_{_fname(b)}"] = _png(plot.spiral_timeline(
-                    net, a, b, level=lvl, spiral=r).figure)
+                    net, a, b, level=lvl, spiral=r, individuals=individuals,
+                    min_group_size=min_group_size).figure)
 
     h_cols = [c for c in ["person", "unit", "score", "flags", "served_quality", "n_raters",
                           "trend", "delay_median", "sla_breach_rate", "agreement_breach_rate",
@@ -254,6 +260,9 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
                                                         errors="ignore"), max_rows=50)
         if len(act) else "",
     }
+    hv_tables = _handover_tables(hv)
+    html_tables.update({k: _html_table(v, max_rows=15) if len(v) else ""
+                        for k, v in hv_tables.items()})
     used_flags = sorted({x for fl in (h["flags"] if len(h) else []) for x in fl.split("; ") if x})
     meta = _meta(net)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
@@ -261,10 +270,13 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
                           .read_text(encoding="utf-8"))
     html = tpl.render(
         title=title or "Internal-customer network report", meta=meta,
-        summary=_summary(b_view, member_flag, cyc, spir, h, act, individuals, FLAGS),
+        summary=_summary(b_view, member_flag, cyc, spir, h, act, individuals, FLAGS)
+        + _handover_lines(hv),
+        hours_basis=hv.hours_basis if hv is not None else "",
+        handover_flags=_handover_flag_words(hv_tables),
         figures={k: base64.b64encode(v).decode() for k, v in figures.items()},
         spiral_figure=next((k for k in figures if k.startswith("spiral_")), None),
-        spiral_note=spiral_note, tables=html_tables, min_group_size=min_group_size,
+        spiral_note=spiral_note, reciprocity_note=recip_note, tables=html_tables, min_group_size=min_group_size,
         individuals=individuals, version=__version__, missing=missing,
         has_people=has_people, level=level,
         map_level="unit" if fig_view is f["units"] and units_ok else view.level,
@@ -277,6 +289,8 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
                    "conflict_cycles": cyc, "spirals": spir, "health": h, "actions": act}
         for name in TABLES:
             write_csv(results[name], out / f"{name}.csv")
+        for name, t in hv_tables.items():     # only for a network with a process log
+            write_csv(t, out / f"{name}.csv")
         for k, v in figures.items():
             with atomic_write(out / f"{k}.png", "wb") as fh:
                 fh.write(v)
@@ -324,7 +338,7 @@ def _check_release(view, edges, h, act, cyc, fig_view):
         through = np.array([any(tuple(x) in pairs for x in es) for es in cyc["edges"]],
                            dtype=bool)
         cyc = cyc.copy()
-        cyc.loc[through, "satisfaction_mean"] = np.nan
+        cyc.loc[through, ["satisfaction_mean", "severity"]] = np.nan
     return view, edges, h2, act, cyc, (view if same else fig_view)
 
 
@@ -436,9 +450,30 @@ def _cycles(view, f, unit_of, by_unit, individuals, min_group_size) -> pd.DataFr
         return pd.DataFrame({c: pd.Series(dtype=object if c in ("cycle", "between", "edges")
                                           else float) for c in cols})
     out = pd.concat([p.reindex(columns=cols + ["n_raters"]) for p in parts], ignore_index=True)
-    out = suppress(out, "n_raters", ["satisfaction_mean"], min_group_size=min_group_size)
     out = out.sort_values(["severity", "between"], ascending=[False, False], kind="mergesort")
+    # severity = the weakest step's shortfall (a function of its raters' ratings) x volume
+    out = suppress(out, "n_raters", ["satisfaction_mean", "severity"],
+                   min_group_size=min_group_size)
+    if not individuals:      # a step between two people is one person's ratings
+        out["severity"] = out["severity"].where(out["between"] != "people")
     return out.drop(columns=["n_raters", "suppressed"]).reset_index(drop=True)[cols]
+
+
+def _reciprocity_note(net, seed) -> str:
+    """One sentence on the organisation-level test (icnet.reciprocity_test), or ""."""
+    from .analysis.reciprocity import reciprocity_test
+
+    r = reciprocity_test(net, n_perm=0, seed=seed).iloc[0]
+    if not np.isfinite(r["se"]):
+        return ""
+    found = r["p"] <= 0.05 and r["estimate"] > 0
+    return (f"Organisation-level test: across {int(r['n_pairs'])} pairs who serve each other "
+            f"({int(r['n_events'])} services), a service follows the quality its client "
+            f"recently gave the provider by {r['estimate']:.2f} SD per SD (SE {r['se']:.2f}, "
+            f"one-sided p = {r['p']:.2g}): "
+            + ("bad service received is returned in kind (negative reciprocity), though a "
+               "cause shared by both sides of a pair can look the same." if found else
+               "no measurable return of bad service in kind across the organisation."))
 
 
 def _spirals(sp, unit_of, by_unit) -> pd.DataFrame:
@@ -532,4 +567,74 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
         lines.append(f"{len(act)} action(s) are recommended, "
                      f"{int((act['priority'] == 1).sum())} of them first priority "
                      "(see the last table).")
+    return lines
+
+
+# ------------------------------------------------------- hand-over findings (#22)
+
+def _handover_actions(hv) -> pd.DataFrame:
+    from .analysis.handovers import handover_actions
+
+    return handover_actions(hv)
+
+
+def _handover_tables(hv) -> dict:
+    """The report's hand-over tables (empty dict without a process log): ping-pong pairs
+    as conflict relations, slow teams as bottlenecks, per-team hand-over health."""
+    if hv is None:
+        return {}
+    from .analysis.bottlenecks import holding_bottlenecks
+    from .analysis.conflicts import pingpong_conflicts
+    from .analysis.health import handover_health
+
+    pp = pingpong_conflicts(hv)
+    hb = holding_bottlenecks(hv)
+    hh = handover_health(hv)
+    return {
+        "handover_pingpong": pp[["cycle", "bounces", "cases", "hours_lost", "severity",
+                                 "q_value", "evidence"]],
+        "handover_slow": hb.loc[hb["is_bottleneck"], ["node", "delay_median", "delay_p90",
+                                                      "waiting_share", "n_events",
+                                                      "p_adjusted", "reason"]],
+        "handover_health": hh[hh["n_flags"] > 0].drop(columns=["hours_basis"]),
+    }
+
+
+def _handover_flag_words(hv_tables) -> list:
+    from .analysis.health import HANDOVER_FLAGS
+
+    hh = hv_tables.get("handover_health")
+    if hh is None or not len(hh):
+        return []
+    used = {x for fl in hh["flags"] for x in str(fl).split("; ") if x}
+    return [(k, w) for k, w in HANDOVER_FLAGS.items() if k in used]
+
+
+def _handover_lines(hv) -> list[str]:
+    """Executive-summary sentences from a process log's hand-over findings."""
+    if hv is None:
+        return []
+    from .analysis.bottlenecks import holding_bottlenecks
+    from .analysis.conflicts import pingpong_conflicts
+
+    lines = []
+    basis = hv.hours_basis
+    pp = pingpong_conflicts(hv)
+    if len(pp):
+        top = "; ".join(f"{a} ⇄ {b} ({n} bounces in {c} cases, {h:.0f} {basis} hours lost)"
+                        for (a, b), n, c, h in zip(pp["cycle"].head(3), pp["bounces"],
+                                                   pp["cases"], pp["hours_lost"]))
+        lines.append(f"{len(pp)} team pair(s) ping-pong cases (sent straight back more "
+                     f"often than their routing implies); most severe: {top}.")
+    else:
+        lines.append("No team pair sends cases back and forth more than its routing "
+                     "implies (no ping-pong).")
+    hb = holding_bottlenecks(hv)
+    slow = hb[hb["is_bottleneck"]]
+    if len(slow):
+        overall = hb.attrs["params"]["overall_median_hours"]
+        top = "; ".join(f"{t} (median {m:.1f} {basis} h per visit)"
+                        for t, m in zip(slow["node"].head(3), slow["delay_median"]))
+        lines.append(f"Cases wait longest in {len(slow)} team(s), against {overall:.1f} "
+                     f"{basis} h overall: {top}.")
     return lines

@@ -100,7 +100,10 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
         ``"A ⇄ B"`` for a pair, ``"A → B"`` for an agreement, ``"A → B → C"``
         for a cycle, a person only with ``individuals=True``); ``action``
         (plain language); ``reason``; ``evidence`` (the numbers); ``rule``
-        (the key of :data:`RULES` that produced it).
+        (the key of :data:`RULES` that produced it, or for a network built by
+        :func:`icnet.from_process_log` the hand-over rules ``pingpong``,
+        ``slow_team``, ``escalation``, ``sent_back_down`` of
+        :func:`icnet.handover_actions`, see :func:`handover_rows`).
 
     Raises
     ------
@@ -302,6 +305,7 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
                     "the agreed periodic review has not happened",
                     f"overdue by {int(o.days_overdue)} days (last review "
                     f"{pd.Timestamp(o.last_review):%Y-%m-%d})")
+    rows += handover_rows(f.get("handovers"))       # a process log's findings (#22)
     out = pd.DataFrame(rows, columns=_COLUMNS).astype({"priority": "int64"})
     out = out.sort_values(["priority", "target", "rule"], kind="mergesort") \
         .reset_index(drop=True)
@@ -468,3 +472,26 @@ def what_if(net, *, meet_agreement=None, remove=None, level: str = "unit") -> pd
                      lost_only_provider=lost,
                      params=dict(meet_agreement=meet, remove=rem, level=level))
     return out
+
+
+def handover_rows(handovers) -> list[tuple]:
+    """The actions of a process log's hand-over findings, as rows of :func:`actions`.
+
+    Parameters
+    ----------
+    handovers : HandoverSummary or None
+        :func:`icnet.handover_summary` (``findings(net)["handovers"]``); None
+        gives no rows.
+
+    Returns
+    -------
+    list of tuple
+        ``(priority, owner_role, target, action, reason, evidence, rule)``
+        from :func:`icnet.handover_actions`: ping-pong pairs, slow teams (with
+        their holding time in the summary's hours), escalation outliers.
+    """
+    if handovers is None:
+        return []
+    from .handovers import handover_actions
+
+    return list(handover_actions(handovers)[_COLUMNS].itertuples(index=False, name=None))

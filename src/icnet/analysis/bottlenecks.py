@@ -15,7 +15,8 @@ from scipy.stats import t as student_t
 from .. import _validate
 from ._survival import km_median
 
-__all__ = ["bottlenecks", "critical_path", "dependence", "structural_betweenness"]
+__all__ = ["bottlenecks", "critical_path", "dependence", "structural_betweenness",
+           "holding_bottlenecks"]
 
 def _edge_arrays(net):
     e = net.edges
@@ -817,4 +818,79 @@ def critical_path(net, *, level: str | None = None, length: str = "delay_median"
     out["cumulative_hours"] = out["hours"].cumsum()
     out.attrs["total_hours"] = float(out["cumulative_hours"].iloc[-1])
     out.attrs["params"] = {"level": net.level, "length": length}
+    return out
+
+
+# ------------------------------------------------------- holding-time bottlenecks (#22)
+
+def holding_bottlenecks(handovers) -> pd.DataFrame:
+    """Teams where cases wait, from a process log's holding times (no ratings needed).
+
+    The ``slow`` teams of :func:`icnet.holding_times` (cases wait there
+    longer than elsewhere: one-sided Mann–Whitney U, Benjamini–Hochberg, a
+    median above the overall median and enough visits) in the columns of
+    :func:`bottlenecks`, with the holding time in the hours of the summary's
+    calendar (working hours when a :class:`~icnet.worktime.WorkCalendar` was
+    given). Dependence on the team is not measured from a log (``NaN``).
+
+    Parameters
+    ----------
+    handovers : HandoverSummary or DataFrame
+        :func:`icnet.handover_summary` (or the output of :func:`icnet.holding_times`).
+
+    Returns
+    -------
+    DataFrame
+        One row per team: ``node``, ``score`` (``prob_longer``, the
+        probability that a visit here lasts longer than one elsewhere),
+        ``is_bottleneck`` (the ``slow`` flag), ``reason`` (words with the
+        numbers), ``mechanism`` (``"holding"`` when flagged), ``dependence``
+        (NaN), ``delay_median`` (median holding hours per visit),
+        ``delay_p90``, ``waiting_share`` (share of all holding hours),
+        ``p_adjusted`` (the BH q-value), ``n_events`` (visits), ``hours_basis``,
+        ``rank``. Flagged first, then by median (descending).
+
+    See Also
+    --------
+    icnet.holding_times, icnet.handover_summary, bottlenecks
+
+    Examples
+    --------
+    >>> from icnet.analysis.handovers import simulate_tickets, handover_summary
+    >>> log = simulate_tickets(n_cases=600, n_teams=6, slow=["T2"], seed=0)
+    >>> b = holding_bottlenecks(handover_summary(log))
+    >>> b.loc[0, "node"], bool(b.loc[0, "is_bottleneck"])
+    ('T2', True)
+    """
+    ht = getattr(handovers, "holding_times", handovers)
+    if not isinstance(ht, pd.DataFrame) or "slow" not in ht:
+        from ..errors import ParameterError
+
+        raise ParameterError("holding_bottlenecks needs icnet.handover_summary(...) or the "
+                             "table of icnet.holding_times(...).")
+    basis = str(ht["hours_basis"].iloc[0]) if len(ht) and "hours_basis" in ht else \
+        "wall-clock"
+    overall = float(ht.attrs.get("overall_median_hours", np.nan))
+    slow = ht["slow"].to_numpy(bool)
+    out = pd.DataFrame({
+        "node": ht["team"].to_numpy(dtype=object), "score": ht["prob_longer"].to_numpy(float),
+        "is_bottleneck": slow,
+        "reason": [f"cases wait here: median {m:.1f} {basis} h per visit vs {overall:.1f} h "
+                   f"overall ({n} visits, P(longer) = {pl:.2f}, q = {q:.2g})" if s else ""
+                   for s, m, n, pl, q in zip(slow, ht["median_hours"], ht["visits"],
+                                             ht["prob_longer"], ht["q_value"])],
+        "mechanism": np.where(slow, "holding", ""), "dependence": np.nan,
+        "delay_median": ht["median_hours"].to_numpy(float),
+        "delay_p90": ht["p90_hours"].to_numpy(float),
+        "waiting_share": ht["share_of_hours"].to_numpy(float),
+        "p_adjusted": ht["q_value"].to_numpy(float),
+        "n_events": ht["visits"].to_numpy(np.int64), "hours_basis": basis})
+    out = out.sort_values(["is_bottleneck", "delay_median", "node"],
+                          ascending=[False, False, True], kind="mergesort")
+    out = out.reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    out.attrs.update(params={"source": "holding_times", "overall_median_hours": overall},
+                     used=dict(getattr(handovers, "used", ht.attrs.get("used", {}))),
+                     rule="slow in holding_times: q <= alpha, >= min_visits visits, median "
+                          "above the overall median")
     return out

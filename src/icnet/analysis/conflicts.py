@@ -26,10 +26,11 @@ from scipy.sparse import csgraph
 from .. import _validate
 from .._result import Result
 from ..errors import IcnetWarning, ParameterError
-from ..privacy import check_individuals
+from ..privacy import (MIN_GROUP_SIZE, SURVEY_EDGE_COLUMNS, _gate_edges, _small_relations,
+                       check_individuals)
 
 __all__ = ["conflict_cycles", "bad_edges", "dyad_census", "signed_pairs", "balance",
-           "BalanceResult"]
+           "BalanceResult", "pingpong_conflicts"]
 
 _COLUMNS = ["cycle", "length", "severity", "weakest_shortfall", "n_events", "edges",
             "satisfaction_mean"]
@@ -40,7 +41,8 @@ _MAX_ROWS = 1_000_000      # open paths held at once while enumerating (memory g
 # --------------------------------------------------------------------------- bad edges
 
 def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
-              level: str | None = None) -> pd.DataFrame:
+              level: str | None = None, individuals: bool = False,
+              min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFrame:
     """The credibly bad relations: what conflict cycles are made of.
 
     Parameters
@@ -56,6 +58,13 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
         credibly).
     level : str, optional
         Aggregate first (e.g. ``"unit"``).
+    individuals : bool, default False
+        Unless True, a relation rated by fewer than ``min_group_size`` people
+        (every relation at person level) has its survey figures
+        (:data:`icnet.privacy.SURVEY_EDGE_COLUMNS`) and a satisfaction
+        ``shortfall`` blanked and ``sign == "suppressed"``; that it is listed
+        (with ``why``) still says its ratings are credibly bad.
+    min_group_size : int, default 5
 
     Returns
     -------
@@ -106,7 +115,15 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
     net = _validate.level(_validate.network(net), level)
     _validate.in_range("min_events", min_events, low=1, integer=True)
     _validate.in_range("max_breach", max_breach, low=0, high=1)
-    return _bad_edges(net, min_events, max_breach)
+    individuals = check_individuals(individuals)
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
+    out = _bad_edges(net, min_events, max_breach)
+    if individuals:
+        return out
+    small = _small_relations(out, net.level, min_group_size)
+    out = _gate_edges(out, net.level, min_group_size)
+    out["shortfall"] = out["shortfall"].where(~(small & (out["why"] == "satisfaction")))
+    return out
 
 
 def _bad_edges(net, min_events, max_breach):
@@ -141,7 +158,8 @@ def _wilson_low(p, n, z=_Z95):
 
 def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
                     min_events: int = 5, max_breach: float = 0.5, max_cycles: int = 5000,
-                    max_paths: int = 20_000_000, individuals: bool = False) -> pd.DataFrame:
+                    max_paths: int = 20_000_000, individuals: bool = False,
+                    min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFrame:
     """Directed cycles of service relations that are credibly bad in every step.
 
     A serves B badly, B serves C badly, C serves A badly: nobody in the loop
@@ -172,8 +190,12 @@ def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
         work bound: a dense bad-relation graph stops here instead of running
         for hours); ``attrs["truncated"]`` says when it was hit.
     individuals : bool, default False
-        At person level, ``satisfaction_mean`` is only shown with
-        ``individuals=True`` (privacy, #20).
+        Unless True, a cycle with a step rated by fewer than
+        ``min_group_size`` people (every rated step at person level: one
+        person's ratings) has ``satisfaction_mean``, ``weakest_shortfall``
+        and ``severity`` blanked (NaN; the rows keep their order by the
+        hidden severity). Privacy, #20.
+    min_group_size : int, default 5
 
     Returns
     -------
@@ -193,8 +215,9 @@ def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
         - ``n_events``: events on all its relations (count);
         - ``edges``: tuple of ``(provider, client)`` pairs;
         - ``satisfaction_mean``: mean shrunk satisfaction of its relations
-          (scale units; NaN when none is rated, and at person level unless
-          ``individuals=True``: person-level relations are individual ratings);
+          (scale units; NaN when none is rated, and — with ``severity`` and
+          ``weakest_shortfall`` — when a step is rated by fewer than
+          ``min_group_size`` people, unless ``individuals=True``);
         - at an aggregated level from a person-level network:
           ``person_edges`` (tuple of the person-level bad relations behind
           its steps) and ``person_cycles`` (tuple of the person-level
@@ -263,17 +286,24 @@ def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
     _validate.in_range("max_cycles", max_cycles, low=1, integer=True)
     _validate.in_range("max_paths", max_paths, low=1, integer=True)
     individuals = check_individuals(individuals)
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
     params = dict(max_length=max_length, level=net.level, min_events=min_events,
-                  max_breach=max_breach, max_cycles=max_cycles, max_paths=max_paths)
+                  max_breach=max_breach, max_cycles=max_cycles, max_paths=max_paths,
+                  individuals=individuals, min_group_size=min_group_size)
     composed = net is not base and base.level == "person"
     out, info = _cycles(net, max_length, min_events, max_breach, max_cycles, max_paths)
     if composed:
         pc, _ = _cycles(base, max_length, min_events, max_breach, max_cycles, max_paths)
         out["person_edges"], out["person_cycles"] = _composition(
             base, net, out, pc, min_events, max_breach)
-    if net.level == "person" and not individuals and len(out):
-        # a person-level relation's mean is one person's own ratings (#20)
-        out["satisfaction_mean"] = np.nan
+    if not individuals and len(out):
+        # a small relation's figures are a few people's ratings (one at person level, #20)
+        e = net.edges
+        sm = _small_relations(e, net.level, min_group_size)
+        small = set(zip(e.loc[sm, "provider"].astype(object), e.loc[sm, "client"].astype(object)))
+        hide = np.array([any(x in small for x in es) for es in out["edges"]], dtype=bool)
+        for col in ("satisfaction_mean", "weakest_shortfall", "severity"):
+            out[col] = out[col].where(~hide)
     out.attrs.update(params=params, **info)
     return out
 
@@ -804,7 +834,8 @@ class BalanceResult(Result):
     p_value: float = float("nan")
 
 
-def signed_pairs(net, *, level: str | None = None) -> pd.DataFrame:
+def signed_pairs(net, *, level: str | None = None, individuals: bool = False,
+                 min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFrame:
     """Undirected signed relations from the credible sign of each direction.
 
     Parameters
@@ -812,12 +843,17 @@ def signed_pairs(net, *, level: str | None = None) -> pd.DataFrame:
     net : ServiceNetwork or networkx.DiGraph
     level : str, optional
         Aggregate first (e.g. ``"unit"``).
+    individuals : bool, default False
+        Unless True, the sign of a pair with a signed direction rated by
+        fewer than ``min_group_size`` people (every pair at person level) is
+        NaN: it is what those few people said (privacy, #20).
+    min_group_size : int, default 5
 
     Returns
     -------
     DataFrame
-        ``a``, ``b`` (node ids, a < b), ``sign`` (+1 or −1), sorted by
-        (a, b).
+        ``a``, ``b`` (node ids, a < b), ``sign`` (+1.0 or −1.0; NaN when
+        hidden), sorted by (a, b).
 
     Raises
     ------
@@ -840,25 +876,39 @@ def signed_pairs(net, *, level: str | None = None) -> pd.DataFrame:
     Examples
     --------
     >>> import icnet
-    >>> sp = signed_pairs(icnet.datasets.toy(), level="unit")
+    >>> sp = signed_pairs(icnet.datasets.toy(), level="unit", min_group_size=2)
     >>> sp.set_index(["a", "b"]).loc[("Calidad", "Produccion"), "sign"].item()
-    -1
+    -1.0
     """
     net = _validate.level(_validate.network(net), level)
+    individuals = check_individuals(individuals)
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
+    g, small = _signed_pairs(net, min_group_size)
+    g = g.astype({"sign": float})
+    if not individuals:
+        g["sign"] = g["sign"].where(~small)
+    return g
+
+
+def _signed_pairs(net, min_group_size=MIN_GROUP_SIZE):
+    """Signed pairs (int signs) and, per pair, whether a signed direction is small."""
     e = net.edges
     s = e[e["sign"].isin(["good", "bad"])]
     pv = s["provider"].to_numpy(dtype=object)
     cv = s["client"].to_numpy(dtype=object)
     lo = pv < cv
     d = pd.DataFrame({"a": np.where(lo, pv, cv), "b": np.where(lo, cv, pv),
-                      "sign": np.where((s["sign"] == "bad").to_numpy(), -1, 1)})
-    g = d.groupby(["a", "b"], sort=True)["sign"].min().reset_index()
-    return g.astype({"sign": "int64"})
+                      "sign": np.where((s["sign"] == "bad").to_numpy(), -1, 1),
+                      "small": _small_relations(s, net.level, min_group_size)})
+    g = d.groupby(["a", "b"], sort=True).agg(sign=("sign", "min"), small=("small", "max"))
+    g = g.reset_index()
+    return g[["a", "b", "sign"]].astype({"sign": "int64"}), g["small"].to_numpy(dtype=bool)
 
 
 def balance(net, *, level: str | None = None, time_limit: float = 10.0,
             method: str = "auto", max_exact_edges: int = 5000, seed=0,
-            edges: pd.DataFrame | None = None, n_perm: int = 200) -> BalanceResult:
+            edges: pd.DataFrame | None = None, n_perm: int = 200,
+            individuals: bool = False, min_group_size: int = MIN_GROUP_SIZE) -> BalanceResult:
     """Frustration index (line index of imbalance) and the two camps of the signed network.
 
     A signed network is balanced when its nodes split into two camps with
@@ -896,11 +946,17 @@ def balance(net, *, level: str | None = None, time_limit: float = 10.0,
         ``params["frustration_compared"]`` is the observed network's value
         from that same heuristic (on large graphs it can exceed
         ``frustration``; compare it, not ``frustration``, with ``expected``).
+    individuals, min_group_size
+        As in :func:`signed_pairs`: unless ``individuals=True`` the ``sign``
+        of a frustrated pair whose sign comes from fewer than
+        ``min_group_size`` raters (every pair at person level) is NaN; the
+        pair, the camps and the index are still given. Signs of an ``edges``
+        table are the caller's own and are shown.
 
     Returns
     -------
     BalanceResult
-        ``camps`` (node, camp), ``frustrated`` (a, b, sign), ``frustration``
+        ``camps`` (node, camp), ``frustrated`` (a, b, sign: ±1.0 or NaN), ``frustration``
         (count of relations), ``optimal``, ``method``, ``lower_bound``,
         ``params``, ``normalised`` (1 − 2L/m), ``expected`` (under sign
         permutation), ``p_value``. With no signed relation (e.g. a log
@@ -976,24 +1032,28 @@ def balance(net, *, level: str | None = None, time_limit: float = 10.0,
     >>> r.frustration, r.optimal
     (1, True)
     >>> import icnet
-    >>> u = balance(icnet.datasets.toy(), level="unit")
+    >>> u = balance(icnet.datasets.toy(), level="unit", min_group_size=2)
     >>> u.frustration, u.frustrated.values.tolist()
-    (1, [['Calidad', 'Ventas', 1]])
+    (1, [['Calidad', 'Ventas', 1.0]])
     """
     _validate.one_of("method", method, ["auto", "exact", "heuristic"])
     _validate.in_range("time_limit", time_limit, low=0, low_inclusive=False)
     _validate.in_range("max_exact_edges", max_exact_edges, low=0, integer=True)
     _validate.in_range("n_perm", n_perm, low=0, integer=True)
     rng = _validate.rng(seed)
+    individuals = check_individuals(individuals)
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
     if edges is None:
         if net is None:
             raise ParameterError("balance needs a network (net=...) or a signed edge list "
                                  "(edges=DataFrame with columns a, b, sign).")
         net = _validate.level(_validate.network(net), level)
-        edges = signed_pairs(net)
+        edges, small = _signed_pairs(net, min_group_size)
+        small = small & (not individuals)
         lvl = net.level
     else:
         edges = _check_signed(edges)
+        small = np.zeros(len(edges), dtype=bool)
         lvl = None
     params = dict(level=lvl, time_limit=time_limit, method=method,
                   max_exact_edges=max_exact_edges, n_perm=n_perm,
@@ -1012,14 +1072,17 @@ def balance(net, *, level: str | None = None, time_limit: float = 10.0,
         params["missing"] = "no signed relation"
         return BalanceResult(pd.DataFrame({"node": pd.Series([], dtype=object),
                                            "camp": pd.Series([], dtype="int64")}),
-                             edges.iloc[:0].reset_index(drop=True), float("nan"), False,
+                             edges.iloc[:0].reset_index(drop=True).astype({"sign": float}),
+                             float("nan"), False,
                              "none", float("nan"), params)
     use_exact = method == "exact" or (method == "auto" and len(s) <= max_exact_edges)
     x, optimal, used, bound = _solve(len(nodes), a, b, s, use_exact, time_limit, rng)
     frus = _frustrated(x, a, b, s)
     camps = pd.DataFrame({"node": nodes, "camp": x.astype(np.int64)})
     camps.attrs["params"] = params
-    fr = edges.loc[frus, ["a", "b", "sign"]].reset_index(drop=True)
+    fr = edges.loc[frus, ["a", "b", "sign"]].astype({"sign": float})
+    fr["sign"] = fr["sign"].where(~small[frus])
+    fr = fr.reset_index(drop=True)
     L = int(frus.sum())
     expected = p_value = float("nan")
     if n_perm > 0:
@@ -1244,3 +1307,85 @@ def _spectral(W, n):
     except Exception:  # noqa: BLE001 - a failed start just means random starts
         return np.zeros(n, dtype=np.int64)
     return (v < 0).astype(np.int64)
+
+
+# ------------------------------------------------------------- hand-over conflicts (#22)
+
+def pingpong_conflicts(handovers) -> pd.DataFrame:
+    """Ping-pong pairs of a process log as conflict relations (2-cycles).
+
+    A flagged ping-pong pair of :func:`icnet.pingpong` (team B sends what A
+    hands it straight back, more often than B's routing implies) is a
+    conflict relation without any rating: each side hands work to the other
+    and neither keeps it. Both directions of a pair (A⇄B and B⇄A) become
+    one 2-cycle, so a log without satisfaction still has named conflicts.
+
+    Parameters
+    ----------
+    handovers : HandoverSummary or DataFrame
+        :func:`icnet.handover_summary` (or the output of :func:`icnet.pingpong`).
+
+    Returns
+    -------
+    DataFrame
+        One row per unordered pair with at least one flagged direction, in the
+        columns of :func:`conflict_cycles` — ``cycle`` (the two teams, smallest
+        first), ``length`` (2), ``severity`` (``log(1 + bounces)`` × the
+        larger return rate minus its base rate: how much more often than the
+        routing implies, weighted by volume), ``weakest_shortfall`` (NaN: no
+        satisfaction), ``n_events`` (bounces, both directions), ``edges``,
+        ``satisfaction_mean`` (NaN) — plus ``kind`` (``"pingpong"``),
+        ``bounces``, ``cases``, ``hours_lost`` (hours spent in the receiving
+        team during the bounces), ``hours_basis``, ``q_value`` (smallest of
+        the directions) and ``evidence`` (one sentence with the numbers).
+        Sorted by severity (descending), then the pair.
+
+    See Also
+    --------
+    icnet.pingpong, icnet.handover_summary, conflict_cycles
+
+    Examples
+    --------
+    >>> from icnet.analysis.handovers import simulate_tickets, handover_summary
+    >>> log = simulate_tickets(n_cases=800, n_teams=8, pingpong=[("T0", "T1")], seed=1)
+    >>> pingpong_conflicts(handover_summary(log)).loc[0, "cycle"]
+    ('T0', 'T1')
+    """
+    pp = getattr(handovers, "pingpong", handovers)
+    if not isinstance(pp, pd.DataFrame) or "flagged" not in pp:
+        raise ParameterError("pingpong_conflicts needs icnet.handover_summary(...) or the "
+                             "table of icnet.pingpong(...).")
+    cols = _COLUMNS + ["kind", "bounces", "cases", "hours_lost", "hours_basis", "q_value",
+                       "evidence"]
+    f = pp[pp["flagged"].to_numpy(bool)]
+    if not len(f):
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("cycle", "edges", "kind",
+                                                                 "hours_basis", "evidence")
+                                          else float) for c in cols})
+    a = f["team_a"].astype(str).to_numpy()
+    b = f["team_b"].astype(str).to_numpy()
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    t = f.assign(_lo=lo, _hi=hi, _lift=(f["return_rate"] - f["base_rate"].fillna(0)))
+    basis = str(f["hours_basis"].iloc[0]) if "hours_basis" in f else "wall-clock"
+    g = t.groupby(["_lo", "_hi"], sort=True).agg(
+        bounces=("bounces", "sum"), cases=("cases", "sum"), hours_lost=("hours_lost", "sum"),
+        q_value=("q_value", "min"), lift=("_lift", "max"),
+        dirs=("pair", lambda s: ", ".join(sorted(s)))).reset_index()
+    out = pd.DataFrame({
+        "cycle": [(x, y) for x, y in zip(g["_lo"], g["_hi"])], "length": 2,
+        "severity": np.log1p(g["bounces"].to_numpy(float)) * g["lift"].clip(lower=0),
+        "weakest_shortfall": np.nan, "n_events": g["bounces"].astype("int64"),
+        "edges": [((x, y), (y, x)) for x, y in zip(g["_lo"], g["_hi"])],
+        "satisfaction_mean": np.nan, "kind": "pingpong",
+        "bounces": g["bounces"].astype("int64"), "cases": g["cases"].astype("int64"),
+        "hours_lost": g["hours_lost"].astype(float), "hours_basis": basis,
+        "q_value": g["q_value"].astype(float)})
+    out["evidence"] = [f"{d}: {n} bounces in {c} cases, {h:.0f} {basis} hours in the "
+                       f"receiving team (q={q:.2g})" for d, n, c, h, q in
+                       zip(g["dirs"], out["bounces"], out["cases"], out["hours_lost"],
+                           out["q_value"])]
+    out = out.sort_values(["severity", "cycle"], ascending=[False, True], kind="mergesort")
+    out = out.reset_index(drop=True)[cols]
+    out.attrs.update(params={"source": "pingpong (flagged pairs)"},
+                     used=dict(getattr(handovers, "used", pp.attrs.get("used", {}))))
+    return out

@@ -22,6 +22,12 @@ team's visit starts (the last visit ends at the case's last row); its
   other teams (rank test).
 * :func:`handover_actions` — the findings as actions (same columns as
   :func:`icnet.actions`).
+* :func:`handover_summary` — all of them once, from a log or from a network
+  built by :func:`icnet.from_process_log`: the :class:`HandoverSummary` that
+  feeds conflict cycles (:func:`icnet.analysis.conflicts.pingpong_conflicts`),
+  bottlenecks (:func:`icnet.analysis.bottlenecks.holding_bottlenecks`),
+  health (:func:`icnet.analysis.health.handover_health`), actions and the
+  report.
 * :func:`simulate_tickets` — a generated ticket log with planted ping-pong pairs
   and slow teams (tests, validity suite, benchmark).
 
@@ -31,6 +37,7 @@ See docs/methods/handovers.md for the formulas and references.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import numpy as np
@@ -40,20 +47,19 @@ from scipy import stats
 from ..errors import ParameterError, SchemaError
 
 __all__ = ["visits", "pingpong", "reassignments", "escalations", "holding_times",
-           "handover_actions", "simulate_tickets", "support_line"]
+           "handover_actions", "handover_summary", "HandoverSummary", "simulate_tickets",
+           "support_line"]
 
 
 def _bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (q-values)."""
+    """Benjamini–Hochberg adjusted p-values (q-values) by
+    :func:`scipy.stats.false_discovery_control`; NaN p-values stay NaN and are not
+    counted among the tests."""
     p = np.asarray(p, float)
-    m = len(p)
-    if m == 0:
-        return p
-    order = np.argsort(p, kind="mergesort")
-    ranked = p[order] * m / np.arange(1, m + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(q, 1.0)
+    out = np.full(len(p), np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = stats.false_discovery_control(np.clip(p[ok], 0.0, 1.0), method="bh")
     return out
 
 
@@ -399,7 +405,26 @@ def escalations(log, *, case: str = "case", team: str = "group", timestamp: str 
         line's other teams), ``p_value`` (two-sided Fisher exact test of the
         team's up/other split against its line's other teams), ``q_value``
         (BH), ``flagged`` (q ≤ alpha, at least ``min_cases`` hand-overs),
-        ``direction`` (``"pushes up"``/``"keeps"``).
+        ``direction`` (``"pushes up"``/``"keeps"``); and the test whose null
+        keeps the service graph: ``sent_back_down`` (cases that came to the
+        team from a lower line and went straight back to a lower line),
+        ``sent_back_expected`` (expected when the team's outgoing hand-overs
+        are permuted among its incoming ones, which keeps every team's
+        incoming and outgoing hand-overs: the service graph), ``back_p_value``
+        (one-sided hypergeometric), ``back_q_value`` (BH), ``pushes_back``
+        (q ≤ alpha and at least ``min_cases`` cases from a lower line).
+
+    Notes
+    -----
+    The ``up_rate`` comparison asks how a team routes compared with the other
+    teams of its line: it is a statement *about* the service graph (how many
+    of its hand-overs go up), so no null that keeps the graph can test it;
+    its null keeps each team's number of hand-overs and the line's up share.
+    ``pushes_back`` asks the sequence question that the graph cannot answer:
+    does a higher-line team return to the front what the front sent up more
+    often than its own routing implies (the 2 × 2 table came from a lower
+    line × went to a lower line over its visits with a predecessor and a
+    successor; the null permutes its hand-over order, as in :func:`pingpong`).
 
     Returns
     -------
@@ -454,12 +479,40 @@ def escalations(log, *, case: str = "case", team: str = "group", timestamp: str 
         out["q_value"] = _bh(p)
         out["flagged"] = (out["q_value"] <= alpha) & (out["handovers_out"] >= min_cases)
         out["direction"] = np.where(out["up_rate"] > out["line_up_rate"], "pushes up", "keeps")
+        out = out.merge(_sent_back_down(v, lines, alpha, min_cases), on="team", how="left")
+        out = out.fillna({"sent_back_down": 0, "back_p_value": 1.0, "back_q_value": 1.0,
+                          "pushes_back": False}).astype({"sent_back_down": "int64",
+                                                         "pushes_back": bool})
         out = out.sort_values(["flagged", "up", "team"], ascending=[False, False, True],
                               kind="mergesort").reset_index(drop=True)
     out.attrs.update(first_line_only=first_only, used=dict(v.attrs.get("used", {}),
                      satisfaction=None), params={"by": by, "alpha": alpha,
                                                  "min_cases": min_cases})
     return out
+
+
+def _sent_back_down(v: pd.DataFrame, lines: np.ndarray, alpha: float,
+                    min_cases: int) -> pd.DataFrame:
+    """Per team: cases from a lower line sent straight back to a lower line, against the
+    null that permutes the team's hand-over order (its in/out hand-overs stay fixed)."""
+    same_prev = v["prev_team"].notna().to_numpy()
+    same_next = v["next_team"].notna().to_numpy()
+    prev_line = np.r_[0, lines[:-1]] if len(lines) else lines
+    next_line = np.r_[lines[1:], 0] if len(lines) else lines
+    mid = same_prev & same_next
+    team = v["team"].to_numpy(dtype=object)[mid]
+    came = prev_line[mid] < lines[mid]
+    went = next_line[mid] < lines[mid]
+    t = pd.DataFrame({"team": team, "M": 1, "row": came, "col": went, "x": came & went})
+    g = t.groupby("team", sort=True)[["M", "row", "col", "x"]].sum()
+    M, row, col, x = (g[c].to_numpy(np.int64) for c in ("M", "row", "col", "x"))
+    p = np.where((row > 0) & (col > 0), stats.hypergeom.sf(x - 1, M, col, row), 1.0)
+    q = _bh(p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        exp = np.where(M > 0, row * col / np.maximum(M, 1), np.nan)
+    return pd.DataFrame({"team": g.index.to_numpy(dtype=object), "sent_back_down": x,
+                         "sent_back_expected": exp, "back_p_value": p, "back_q_value": q,
+                         "pushes_back": (q <= alpha) & (row >= min_cases)})
 
 
 def _fisher_two_sided(x, M, n, N) -> np.ndarray:
@@ -569,13 +622,18 @@ def handover_actions(log, *, case: str = "case", team: str = "group",
                      alpha: float = 0.05, max_per_rule: int = 10) -> pd.DataFrame:
     """Named findings from a ticket log without ratings, as actions.
 
-    Three rules, each from a tested measure: ``pingpong`` (flagged pairs of
+    Four rules, each from a tested measure: ``pingpong`` (flagged pairs of
     :func:`pingpong`: the two team leads agree who owns which requests and a
     routing rule), ``slow_team`` (``slow`` teams of :func:`holding_times`:
-    review the team's queue and capacity) and ``escalation`` (1st-line teams
+    review the team's queue and capacity), ``escalation`` (1st-line teams
     that push cases up significantly more than their line, from
     :func:`escalations`: a knowledge article / training so the front line
-    solves more, the BPIC 2013 "push to front" goal).
+    solves more, the BPIC 2013 "push to front" goal) and ``sent_back_down``
+    (``pushes_back`` teams of :func:`escalations`: higher-line teams that
+    return what came up more than their routing implies).
+
+    ``log`` may also be a :class:`HandoverSummary` (nothing is recomputed) or
+    a network from :func:`icnet.from_process_log`.
 
     Returns
     -------
@@ -593,10 +651,12 @@ def handover_actions(log, *, case: str = "case", team: str = "group",
     0   pingpong  T0 ⇄ T1
     1  slow_team       T3
     """
-    v = _visits_of(log, case, team, timestamp, calendar)
-    basis = v.attrs.get("hours_basis", "wall-clock")
+    s = log if isinstance(log, HandoverSummary) else handover_summary(
+        log, case=case, team=team, timestamp=timestamp, calendar=calendar, line=line,
+        alpha=alpha)
+    basis = s.hours_basis
     rows = []
-    pp = pingpong(v, alpha=alpha)
+    pp = s.pingpong
     for r in pp[pp["flagged"]].head(max_per_rule).itertuples():
         rows.append((1, "team leads", f"{r.team_a} ⇄ {r.team_b}",
                      f"{r.team_a} and {r.team_b} agree who owns these requests and a routing "
@@ -607,7 +667,7 @@ def handover_actions(log, *, case: str = "case", team: str = "group",
                      f"{r.bounces} bounces in {r.cases} of {r.handover_cases} cases; "
                      f"{r.hours_lost:.0f} {basis} hours in {r.team_b}; q={r.q_value:.2g}",
                      "pingpong"))
-    ht = holding_times(v, alpha=alpha)
+    ht = s.holding_times
     for r in ht[ht["slow"]].head(max_per_rule).itertuples():
         rows.append((2, "team lead", str(r.team),
                      f"review {r.team}'s queue and capacity (where do cases wait?)",
@@ -616,7 +676,8 @@ def handover_actions(log, *, case: str = "case", team: str = "group",
                      f"median {r.median_hours:.1f} {basis} h vs "
                      f"{ht.attrs['overall_median_hours']:.1f} h overall; {r.visits} visits; "
                      f"q={r.q_value:.2g}", "slow_team"))
-    es = escalations(v, line=line, alpha=alpha)
+    es = s.escalations
+    back = es[es["pushes_back"]] if "pushes_back" in es else es.iloc[0:0]
     es = es[es["flagged"] & (es["direction"] == "pushes up") & (es["line"] == 1)]
     for r in es.head(max_per_rule).itertuples():
         rows.append((3, "service manager", str(r.team),
@@ -625,10 +686,156 @@ def handover_actions(log, *, case: str = "case", team: str = "group",
                      f"{r.line_up_rate:.0%} for other 1st-line teams",
                      f"{r.up} of {r.handovers_out} hand-overs up; q={r.q_value:.2g}",
                      "escalation"))
+    for r in back.sort_values(["back_q_value", "team"], kind="mergesort").head(
+            max_per_rule).itertuples():
+        rows.append((3, "service manager", str(r.team),
+                     f"agree with {r.team} and the teams that escalate to it what it "
+                     "solves itself, so cases are not sent back down",
+                     f"{r.team} sends cases that came up from a lower line straight back "
+                     "down more often than its own routing implies",
+                     f"{r.sent_back_down} sent back vs {r.sent_back_expected:.1f} expected; "
+                     f"q={r.back_q_value:.2g}", "sent_back_down"))
     out = pd.DataFrame(rows, columns=_ACTION_COLUMNS).astype({"priority": "int64"})
-    out.attrs.update(used=dict(v.attrs.get("used", {}), satisfaction=None),
-                     hours_basis=basis)
+    out.attrs.update(used=dict(s.used), hours_basis=basis)
     return out
+
+
+@dataclass(frozen=True)
+class HandoverSummary:
+    """Every hand-over measure of one process log, computed once.
+
+    The small interface through which a log without ratings feeds the rest of
+    icnet: :func:`icnet.analysis.conflicts.pingpong_conflicts` (a flagged
+    ping-pong pair is a conflict relation),
+    :func:`icnet.analysis.bottlenecks.holding_bottlenecks` (slow teams by
+    holding time), :func:`icnet.analysis.health.handover_health` (per team),
+    :func:`handover_actions` and :func:`icnet.report`. Build it with
+    :func:`handover_summary`.
+
+    Attributes
+    ----------
+    level : str
+        What a team is: ``"person"`` (the log's resource) or a people column.
+    hours_basis : str
+        ``"working"`` (a calendar was used) or ``"wall-clock"``.
+    visits, pingpong, holding_times, escalations, reassignments : DataFrame
+        The outputs of :func:`visits`, :func:`pingpong`, :func:`holding_times`,
+        :func:`escalations` (``by="team"``) and :func:`reassignments`.
+    used : dict
+        The log's columns that were read (``satisfaction`` is always None).
+    params : dict
+        ``alpha``, ``line`` (given or ``None``).
+    """
+
+    level: str
+    hours_basis: str
+    visits: pd.DataFrame = field(repr=False)
+    pingpong: pd.DataFrame = field(repr=False)
+    holding_times: pd.DataFrame = field(repr=False)
+    escalations: pd.DataFrame = field(repr=False)
+    reassignments: pd.DataFrame = field(repr=False)
+    used: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+
+    @property
+    def pingpong_pairs(self) -> pd.DataFrame:
+        """The flagged ping-pong pairs (rows of ``pingpong`` with ``flagged``)."""
+        return self.pingpong[self.pingpong["flagged"]].reset_index(drop=True)
+
+    @property
+    def slow_teams(self) -> pd.DataFrame:
+        """The slow teams (rows of ``holding_times`` with ``slow``)."""
+        return self.holding_times[self.holding_times["slow"]].reset_index(drop=True)
+
+
+def _log_of_network(net, level):
+    """The process log of a network from :func:`icnet.from_process_log`, its team column
+    the resource (person level) or the resource's ``people[level]``."""
+    log = getattr(net, "process_log", None)
+    if log is None:
+        raise ParameterError(
+            "This network carries no process log: build it with icnet.from_process_log(...) "
+            "or pass the log itself (a DataFrame with case, team and timestamp columns).")
+    level = net.level if level is None else level
+    if level == "person":
+        team = log["resource"]
+    elif level in log.columns and level not in ("case", "activity", "resource", "timestamp"):
+        team = log[level]                   # net.by(level): the resources' groups
+    else:
+        ppl = net.people
+        if ppl is None or level not in ppl:
+            opts = [] if ppl is None else [c for c in ppl.columns if c != "person"]
+            raise ParameterError(
+                f"level={level!r} needs a people column {level!r} mapping the log's resources "
+                f"to teams; the people table has {opts}. Pass people=... to "
+                "icnet.from_process_log or use level='person'.")
+        team = log["resource"].map(ppl.drop_duplicates("person").set_index("person")[level])
+    out = pd.DataFrame({"case": log["case"].to_numpy(), "team": team.to_numpy(dtype=object),
+                        "timestamp": log["timestamp"].to_numpy()})
+    return out, level, dict(log.attrs.get("used", {}), team=log.attrs.get(
+        "used", {}).get("resource", "resource") if level == "person" else f"people.{level}")
+
+
+def handover_summary(source, *, level: str | None = None, calendar=None, line=None,
+                     case: str = "case", team: str = "group", timestamp: str = "timestamp",
+                     alpha: float = 0.05) -> HandoverSummary:
+    """All hand-over measures of a process log, once: ping-pong, holding, escalations.
+
+    Parameters
+    ----------
+    source : ServiceNetwork or DataFrame
+        A network built by :func:`icnet.from_process_log` (its
+        ``process_log``; the team of a step is the resource at person level,
+        or the resource's ``people[level]``), or a process log with ``case``,
+        ``team`` and ``timestamp`` columns (or :func:`visits`).
+    level : str, optional
+        For a network: ``"person"`` (default for a person-level network) or
+        a people column such as ``"unit"`` (default for ``net.by("unit")``).
+    calendar : WorkCalendar, dict, or None
+        Holding times in working hours; default: the network's
+        ``work_calendar`` (the one given to ``from_process_log``), else
+        wall-clock hours.
+    line : dict, function, or None
+        Support line of each team (see :func:`escalations`).
+    case, team, timestamp : str
+        Column names of a log (ignored for a network).
+    alpha : float, default 0.05
+        False-discovery rate of every test.
+
+    Returns
+    -------
+    HandoverSummary
+
+    Raises
+    ------
+    ParameterError
+        A network without a process log, or an unknown ``level``.
+
+    Examples
+    --------
+    >>> log = simulate_tickets(n_cases=800, n_teams=8, pingpong=[("T0", "T1")],
+    ...                        slow=["T3"], seed=1)
+    >>> s = handover_summary(log)
+    >>> s.pingpong_pairs.loc[0, "pair"], s.slow_teams.loc[0, "team"], s.hours_basis
+    ('T0⇄T1', 'T3', 'wall-clock')
+    """
+    if not 0 < alpha < 1:
+        raise ParameterError(f"alpha must be in (0, 1); got {alpha!r}.")
+    if isinstance(source, pd.DataFrame) or isinstance(source, Mapping):
+        v = _visits_of(source, case, team, timestamp, calendar)
+        lvl, used = "team", dict(v.attrs.get("used", {}))
+    else:
+        log, lvl, used = _log_of_network(source, level)
+        cal = calendar if calendar is not None else getattr(source, "work_calendar", None)
+        v = visits(log, case="case", team="team", timestamp="timestamp", calendar=cal)
+        dropped = v.attrs.get("dropped", {})
+        v.attrs.update(used=used, dropped=dropped)
+    used = dict(used, satisfaction=None)
+    return HandoverSummary(
+        level=lvl, hours_basis=v.attrs.get("hours_basis", "wall-clock"), visits=v,
+        pingpong=pingpong(v, alpha=alpha), holding_times=holding_times(v, alpha=alpha),
+        escalations=escalations(v, line=line, alpha=alpha), reassignments=reassignments(
+            v, line=line), used=used, params={"alpha": alpha, "line": line})
 
 
 def simulate_tickets(n_cases: int = 1000, n_teams: int = 10, *, pingpong=(),

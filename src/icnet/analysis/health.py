@@ -15,7 +15,7 @@ from . import _ratings
 from ..errors import ParameterError
 from ..privacy import MIN_GROUP_SIZE, check_individuals
 
-__all__ = ["health", "findings", "FLAGS"]
+__all__ = ["health", "findings", "FLAGS", "handover_health", "HANDOVER_FLAGS"]
 
 #: flag code → what it means (the ``flags`` column holds these codes, ``"; "``-joined).
 FLAGS = {
@@ -77,8 +77,11 @@ def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
         when it has no people table), ``quality``, ``compliance`` (or None),
         ``bottlenecks`` (person level), ``bottlenecks_unit``, ``cycles``
         (person level), ``cycles_unit``, ``spirals`` (person level),
-        ``as_of`` and ``missing`` (list of analyses that could not be
-        imported; their entries are empty tables with the documented columns).
+        ``as_of``, ``missing`` (list of analyses that could not be
+        imported; their entries are empty tables with the documented columns)
+        and ``handovers``: the :class:`~icnet.analysis.handovers.HandoverSummary`
+        of a network built by :func:`icnet.from_process_log` (its
+        ``process_log``, in its ``work_calendar``), else None.
 
     Examples
     --------
@@ -114,7 +117,8 @@ def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
     empty_c = pd.DataFrame({"cycle": pd.Series(dtype=object), "length": pd.Series(dtype=int)})
     if fn["conflict_cycles"]:
         out["cycles"] = fn["conflict_cycles"](net, individuals=True)   # gated by the callers
-        out["cycles_unit"] = fn["conflict_cycles"](units) if units is not net else out["cycles"]
+        out["cycles_unit"] = fn["conflict_cycles"](units, individuals=True) \
+            if units is not net else out["cycles"]
     else:
         out["cycles"] = out["cycles_unit"] = empty_c
     if net.has_time and net.has_events and fn["retaliation_spirals"]:
@@ -122,7 +126,21 @@ def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
     else:
         out["spirals"] = pd.DataFrame(columns=["a", "b", "kind"])
     out["as_of"] = as_of if as_of is not None else (net.span[1] if net.has_time else None)
+    out["handovers"] = _handovers_of(net)
     return out
+
+
+def _handovers_of(net):
+    """The hand-over summary of a network that carries its process log (else None)."""
+    if getattr(net, "process_log", None) is None:
+        return None
+    from .handovers import handover_summary
+
+    # teams: the resources' units when there is a people table (never named people),
+    # else the resources themselves (a log whose resource is the team, e.g. org:group)
+    ppl = net.people
+    unit = net.level == "person" and ppl is not None and "unit" in ppl
+    return handover_summary(net, level="unit" if unit else None)
 
 
 def health(net, *, level: str = "unit", individuals: bool = False,
@@ -503,3 +521,88 @@ def _flags(out, threshold):
             codes[i].append(code)
             evid[i].append(text(r))
     return ["; ".join(c) for c in codes], ["; ".join(e) for e in evid]
+
+
+# ------------------------------------------------------------ hand-over health (#22)
+
+#: hand-over flag code → what it means (the ``flags`` column of :func:`handover_health`).
+HANDOVER_FLAGS = {
+    "pingpong": "in a ping-pong pair: cases bounce between it and another team",
+    "slow_holding": "cases wait there longer than elsewhere (holding time)",
+    "pushes_up": "a 1st-line team that escalates more than the other 1st-line teams",
+    "sends_back_down": "sends back down what came up, more than its routing implies",
+}
+
+
+def handover_health(handovers) -> pd.DataFrame:
+    """Per team, the tested hand-over findings of a process log (no ratings needed).
+
+    Parameters
+    ----------
+    handovers : HandoverSummary
+        :func:`icnet.handover_summary`.
+
+    Returns
+    -------
+    DataFrame
+        One row per team: ``team``, ``visits`` (visits handed on),
+        ``median_hours`` (holding time per visit, in ``hours_basis`` hours),
+        ``pingpong_partners`` (flagged ping-pong partners, ``"; "``-joined),
+        ``bounces`` (A→B→A bounces in its flagged pairs, either side),
+        ``hours_lost`` (hours in the receiving team during those bounces),
+        ``flags`` (codes of :data:`HANDOVER_FLAGS`, ``"; "``-joined),
+        ``n_flags``, ``hours_basis``. Flagged teams first (most flags, then
+        most bounces), then by name. ``attrs["used"]``: the log's columns.
+
+    Examples
+    --------
+    >>> from icnet.analysis.handovers import simulate_tickets, handover_summary
+    >>> log = simulate_tickets(n_cases=800, n_teams=8, pingpong=[("T0", "T1")],
+    ...                        slow=["T3"], seed=1)
+    >>> handover_health(handover_summary(log)).set_index("team").loc["T3", "flags"]
+    'slow_holding; pushes_up'
+    """
+    if not all(hasattr(handovers, k) for k in ("pingpong", "holding_times", "escalations")):
+        raise ParameterError("handover_health needs icnet.handover_summary(...).")
+    ht = handovers.holding_times
+    pp = handovers.pingpong
+    es = handovers.escalations
+    basis = handovers.hours_basis
+    fpp = pp[pp["flagged"].to_numpy(bool)]
+    both = pd.concat([fpp.assign(team=fpp["team_a"], other=fpp["team_b"]),
+                      fpp.assign(team=fpp["team_b"], other=fpp["team_a"])],
+                     ignore_index=True)
+    teams = pd.Index(pd.unique(np.r_[ht["team"].to_numpy(dtype=object),
+                                     es["team"].to_numpy(dtype=object) if len(es) else [],
+                                     both["team"].to_numpy(dtype=object)]).astype(str))
+    g = both.assign(team=both["team"].astype(str), other=both["other"].astype(str)) \
+        .groupby("team", sort=True)
+    out = pd.DataFrame(index=teams.rename("team"))
+    h = ht.assign(team=ht["team"].astype(str)).set_index("team")
+    out["visits"] = h["visits"].reindex(teams).fillna(0).astype("int64")
+    out["median_hours"] = h["median_hours"].reindex(teams)
+    out["pingpong_partners"] = g["other"].agg(lambda s: "; ".join(sorted(set(s)))) \
+        .reindex(teams).fillna("")
+    out["bounces"] = g["bounces"].sum().reindex(teams).fillna(0).astype("int64")
+    out["hours_lost"] = g["hours_lost"].sum().reindex(teams).fillna(0.0)
+    e = es.assign(team=es["team"].astype(str)).set_index("team") if len(es) else None
+    flags = {
+        "pingpong": out["pingpong_partners"] != "",
+        "slow_holding": h["slow"].reindex(teams).fillna(False).astype(bool),
+        "pushes_up": (e["flagged"] & (e["direction"] == "pushes up") & (e["line"] == 1))
+        .reindex(teams).fillna(False).astype(bool) if e is not None else
+        pd.Series(False, index=teams),
+        "sends_back_down": e["pushes_back"].reindex(teams).fillna(False).astype(bool)
+        if e is not None and "pushes_back" in e else pd.Series(False, index=teams),
+    }
+    fl = pd.DataFrame(flags)
+    out["flags"] = ["; ".join(c for c in HANDOVER_FLAGS if row[c])
+                    for row in fl.to_dict("records")]
+    out["n_flags"] = fl.sum(axis=1).astype("int64")
+    out["hours_basis"] = basis
+    out = out.reset_index()
+    out = out.sort_values(["n_flags", "bounces", "team"], ascending=[False, False, True],
+                          kind="mergesort").reset_index(drop=True)
+    out.attrs.update(used=dict(handovers.used), flags=dict(HANDOVER_FLAGS),
+                     params=dict(handovers.params, level=handovers.level))
+    return out

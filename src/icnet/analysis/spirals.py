@@ -1046,7 +1046,8 @@ def _first_move(chains, D_, T_, Z_, gid, *, bad_z, within):
 
 def spiral_timeline(net, a, b, *, half_life_days: float = 7.0, bad_z: float = 1.5,
                     max_gap_days: float = 21.0, level: str | None = None,
-                    period: str = "W") -> pd.DataFrame:
+                    period: str = "W", individuals: bool = False,
+                    min_group_size: int = 5) -> pd.DataFrame:
     """The exchanges of one pair, with quality residuals and exposures, for plotting.
 
     Parameters
@@ -1057,6 +1058,12 @@ def spiral_timeline(net, a, b, *, half_life_days: float = 7.0, bad_z: float = 1.
         The two nodes (in either order; ``direction`` is relative to them).
     half_life_days, bad_z, max_gap_days, level, period
         As in :func:`retaliation_spirals` (use the same values to see what it saw).
+    individuals : bool, default False
+        Each row is one rating. Unless True, the rows of a direction rated by
+        fewer than ``min_group_size`` distinct people (always at person level)
+        have ``satisfaction``, ``z`` and ``exposure`` blanked (NaN); ``is_bad``
+        and ``turn`` are kept (privacy, #20; see docs/privacy.md).
+    min_group_size : int, default 5
 
     Returns
     -------
@@ -1090,9 +1097,13 @@ def spiral_timeline(net, a, b, *, half_life_days: float = 7.0, bad_z: float = 1.
     --------
     >>> import icnet
     >>> tl = spiral_timeline(icnet.datasets.toy(), "ana", "dario")
-    >>> sorted(tl["direction"].unique())
-    ['a→b', 'b→a']
+    >>> sorted(tl["direction"].unique()), bool(tl["satisfaction"].isna().all())
+    (['a→b', 'b→a'], True)
     """
+    from ..privacy import _gate_timeline, check_individuals
+
+    individuals = check_individuals(individuals)
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
     dask_net = getattr(net, "_on_cluster", None) is not None   # events stay on the cluster
     if dask_net:
         net = net._on_cluster
@@ -1140,4 +1151,4 @@ def spiral_timeline(net, a, b, *, half_life_days: float = 7.0, bad_z: float = 1.
     sub["turn"] = turn
     cols = ["requested_at", "direction", "provider", "client", "satisfaction",
             "delay_hours", "z", "is_bad", "exposure", "turn"]
-    return sub.reindex(columns=cols)
+    return _gate_timeline(sub, individuals, min_group_size).reindex(columns=cols)

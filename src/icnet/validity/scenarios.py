@@ -486,14 +486,9 @@ def _backlog(n_people, seed):
                    (), _unit_agreements(org))
 
 
-def _spof(n_people, seed):
-    """The only IT provider: every IT request goes to one person, 3× slower."""
-    rng = np.random.default_rng(seed)
-    org = _Org(n_people, rng)
-    it = np.flatnonzero(org.func_of == "it")
-    node = int(it[0])
-    sel = np.isin(org.rp, it)
-    org.rp = np.where(sel, node, org.rp)
+def _rewire_events(org):
+    """After providers were reassigned: one relation per (provider, client), no self-service,
+    and the events drawn again on the new relations."""
     key = org.rp.astype(np.int64) * org.n + org.rc
     _, first = np.unique(key, return_index=True)
     keep = np.zeros(len(key), bool)
@@ -503,6 +498,17 @@ def _spof(n_people, seed):
                                                               org.rate))
     org.rel_index = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(org.rp, org.rc))}
     org._events()
+
+
+def _spof(n_people, seed):
+    """The only IT provider: every IT request goes to one person, 3× slower."""
+    rng = np.random.default_rng(seed)
+    org = _Org(n_people, rng)
+    it = np.flatnonzero(org.func_of == "it")
+    node = int(it[0])
+    sel = np.isin(org.rp, it)
+    org.rp = np.where(sel, node, org.rp)
+    _rewire_events(org)
     org.delay_mult[org.p == node] *= 3.0
     return _finish(org, "single_point_of_failure", seed,
                    {"bottlenecks": _bottleneck_truth(org, [node], "single_point_of_failure")},
@@ -517,15 +523,7 @@ def _small_peers(n_people, seed):
     keep3 = maint[:3]
     sel = np.isin(org.rp, maint) & ~np.isin(org.rp, keep3)
     org.rp = np.where(sel, keep3[rng.integers(0, 3, len(org.rp))], org.rp)
-    key = org.rp.astype(np.int64) * org.n + org.rc
-    _, first = np.unique(key, return_index=True)
-    keep = np.zeros(len(key), bool)
-    keep[first] = True
-    keep &= org.rp != org.rc
-    org.rp, org.rc, org.rel_q, org.rate = (x[keep] for x in (org.rp, org.rc, org.rel_q,
-                                                              org.rate))
-    org.rel_index = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(org.rp, org.rc))}
-    org._events()
+    _rewire_events(org)
     node = int(keep3[0])
     org.delay_mult[org.p == node] *= 4.0
     return _finish(org, "small_peer_group", seed,

@@ -27,6 +27,10 @@ p ≤ 0.01 / 0.05 / 0.10
     narrow).
 coverage
     share of true values inside the detector's 95 % interval (Wilson).
+orgs p <= 0.05
+    organisation-level tests (``reciprocity``, ``dyad_census``): share of
+    organisations with p <= 0.05 — the false-positive rate under a null or
+    confounder scenario, the power under a planted mechanism (Wilson).
 
 Examples
 --------
@@ -137,6 +141,23 @@ def _spirals(data, net, seed, *, n_perm=199):
                 n_p10=int((p <= 0.10).sum()))
 
 
+def _reciprocity(data, net, seed, *, n_perm=0):
+    icnet = _icnet()
+    truth = data.truth.get("spirals")
+    level = "unit" if truth is not None and len(truth) and (truth["level"] == "unit").all() \
+        else "person"
+    res = icnet.reciprocity_test(net, level=None if level == "person" else "unit",
+                                 n_perm=n_perm, seed=seed)
+    row = res[res["term"] == "reciprocity"].iloc[0]
+    p = float(row["p"])
+    sig = int(np.isfinite(p) and p <= 0.05)
+    planted = truth is not None and len(truth) > 0
+    return dict(level=level, n_truth=int(planted), n_hit=sig if planted else 0,
+                n_found=sig, n_false=0 if planted else sig, n_tested=int(np.isfinite(p)),
+                n_p01=int(p <= 0.01), n_p05=sig, n_p10=int(p <= 0.10),
+                estimate=float(row["estimate"]), se=float(row["se"]))
+
+
 def _bottlenecks(data, net, seed):
     icnet = _icnet()
     res = icnet.bottlenecks(net)
@@ -224,29 +245,26 @@ def _agreements(data, net, seed):
 
 
 def _pingpong(data, net, seed):
+    """``icnet.pingpong`` on the scenario's ticket log at team level.
+
+    The team holding a step is the unit of the person who did it (the
+    scenario's ``people`` table); every row of the log is used, the
+    requester's ``open``/``close`` steps included, as a user would pass a
+    ticket log. Found = ``flagged`` pairs (q <= 0.05 after BH, >= 3 bounces),
+    compared unordered with the planted pairs.
+    """
     icnet = _icnet()
-    fn = next((getattr(icnet, n) for n in ("ping_pong", "pingpong", "handover_pathologies",
-                                           "handovers") if hasattr(icnet, n)), None)
-    if fn is None:
-        raise LookupError("no ping-pong detector in icnet yet (issue #22)")
-    res = fn(net, level="unit")
-    res = getattr(res, "to_frame", lambda: res)()
-    cols = next(((a, b) for a, b in (("a", "b"), ("team_a", "team_b"), ("unit_a", "unit_b"),
-                                      ("provider", "client")) if a in res and b in res), None)
-    if cols is None:
-        raise LookupError(f"ping-pong table has no pair columns: {list(res.columns)}")
-    flag = next((res[c].astype(bool) for c in ("is_pingpong", "significant", "flag")
-                 if c in res), None)
-    if flag is None and "q" in res:
-        flag = pd.to_numeric(res["q"], errors="coerce") <= 0.05
-    if flag is None:
-        flag = pd.Series(True, index=res.index)
-    res = res[flag.to_numpy()]
-    found = _pairs(res[cols[0]], res[cols[1]])
+    if data.log is None:
+        raise LookupError("the scenario has no ticket log")
+    unit = data.people.set_index("person")["unit"]
+    log = data.log.assign(team=data.log["resource"].map(unit))
+    res = icnet.pingpong(log, case="case", team="team", timestamp="timestamp")
+    res = res[res["flagged"].to_numpy(bool)]
+    found = _pairs(res["team_a"], res["team_b"])
     truth = data.truth.get("pingpong")
     tset = _pairs(truth["a"], truth["b"]) if truth is not None and len(truth) else set()
     return dict(level="unit", n_truth=len(tset), n_hit=len(found & tset), n_found=len(found),
-                n_false=len(found - tset))
+                n_false=len(found - tset), n_tested=int(res.attrs.get("n_tests", 0)))
 
 
 def _balance(data, net, seed):
@@ -256,6 +274,11 @@ def _balance(data, net, seed):
 # detector -> (adapter, scenarios it is scored on: "truth:<key>" or "null" or a name list)
 ADAPTERS = {
     "spirals": (_spirals, "spirals"),
+    "reciprocity": (_reciprocity, ("baseline", "common_cause", "joint_bad_periods",
+                                   "unit_bad_month", "org_slowdown", "shock_season",
+                                   "overload_episodes", "chronic_conflict", "episodic",
+                                   "lock_in", "slow_escalation", "delay_only",
+                                   "between_units")),
     "bottlenecks": (_bottlenecks, "bottlenecks"),
     "conflicts": (_conflicts, "conflicts"),
     "dyad_census": (_dyads, ("baseline", "lenient_harsh", "chronic_conflict")),
@@ -290,7 +313,8 @@ def score_organisation(data, *, detectors=None, seed=0) -> pd.DataFrame:
         t0 = time.perf_counter()
         row = dict(detector=det, scenario=data.name, n_people=data.n_people, seed=data.seed,
                    null=det in data.null_for or (det == "dyad_census"
-                                                  and data.name != "chronic_conflict"))
+                                                  and data.name != "chronic_conflict")
+                   or (det == "reciprocity" and "spirals" not in data.truth))
         try:
             if net is None:
                 net = data.network()
@@ -373,6 +397,11 @@ def _rows(det, scen, n_people, g):
         if det == "spirals" and null:
             for lv, c in ((0.01, "n_p01"), (0.05, "n_p05"), (0.10, "n_p10")):
                 add(f"share p <= {lv:.2f}", S(c), S("n_tested"))
+    elif det == "reciprocity":
+        if null:        # the organisation-level test's false-positive rate (#18 point 4)
+            add("orgs p <= 0.05", S("n_p05"), n, "<= 0.05", lambda v: v <= 0.05)
+        else:
+            add("orgs p <= 0.05 (power)", S("n_p05"), n, ">= 0.8", lambda v: v >= 0.8)
     elif det == "dyad_census":
         if null and scen == "baseline":      # random badness: the calibrated null (#21)
             add("orgs 'more mutual' p <= 0.05", S("n_p05"), n, "<= 0.06", lambda v: v <= 0.06)
