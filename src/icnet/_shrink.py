@@ -83,7 +83,7 @@ def _rater_defaults(n, n_raters, rater_n2, ss_within):
 
 
 def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
-               ss_within=None, g=None) -> dict:
+               ss_within=None, g=None, design=None) -> dict:
     """Variance components (sigma2_w, sigma2_r, tau2, omega2, m) and per-edge V_e.
 
     ``sigma2`` (= sigma2_w + sigma2_r, the variance of one rating around its
@@ -145,9 +145,26 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
     with np.errstate(invalid="ignore", divide="ignore"):
         V0 = np.where(rated, s2w / np.where(rated, n, 1)
                       + s2r_e * n2 / np.where(rated, n, 1) ** 2, np.inf)
-        V = g * f * V0
-        n_eff = np.where(rated, (s2w + s2r_e) / V0, 0.0)
     base = {"sigma2": s2, "sigma2_w": s2w, "sigma2_r": s2r}
+    if design is not None:
+        # finite-population estimand (aggregated relations): the raters' style is
+        # error, the service the client's people got is part of the estimand; people who
+        # did not rate are predicted from those who did (sigma_q^2 = sigma_r^2 - style)
+        a1, a2, a3 = (np.asarray(design[k], float) for k in ("a1", "a2", "a3"))
+        known = rated & np.isfinite(a1) & np.isfinite(a2) & np.isfinite(a3)
+        s2s = design.get("style", np.nan)
+        s2s = s2r if not np.isfinite(s2s) else float(np.clip(s2s, 0.0, s2r))
+        s2q = max(s2r - s2s, 0.0)
+        with np.errstate(invalid="ignore"):
+            Vd = s2w * a1 + s2s * a2 + s2q * a3
+        V0 = np.where(known, Vd, V0)
+        base.update(sigma2_style=s2s, sigma2_q=s2q)
+        one = np.where(known, s2w + s2s, s2w + s2r_e)   # error variance of one rating
+    else:
+        one = s2w + s2r_e
+    with np.errstate(invalid="ignore", divide="ignore"):
+        V = g * f * V0
+        n_eff = np.where(rated, one / V0, 0.0)
     if not rated.any():
         return {**base, "tau2": prior_var, "omega2": prior_var, "m": (lo + hi) / 2.0,
                 "V": V, "f_p": f, "n_eff": n_eff}
@@ -169,6 +186,11 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
         a = 1 - 2 * ne / Np + S2[g] / Np ** 2
         b = V[multi] * (1 - 2 * ne / Np) + SV[g] / Np ** 2
         tau2 = float((dev - b).sum() / a.sum())
+        # a moment estimate near zero says tau^2 is too small to measure, not that it is
+        # zero: keep it at least at its standard error under tau^2 = 0 (each squared
+        # deviation ~ b chi2_1, variance 2 b^2) so that relations are never shrunk
+        # completely (boundary-avoiding, as Chung et al. 2013; Li & Lahiri 2010)
+        tau2 = max(tau2, float(np.sqrt(2 * (b ** 2).sum()) / a.sum()))
     else:
         tau2 = 0.0
     tau2 = max(tau2, _MIN_VAR)
@@ -176,6 +198,7 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
     if has.sum() >= 2:
         vp = (tau2 * S2[has] + SV[has]) / N[has] ** 2
         omega2 = float(np.mean((pmean[has] - m) ** 2 - vp) * has.sum() / (has.sum() - 1))
+        omega2 = max(omega2, float(np.sqrt(2 * (vp ** 2).sum()) / (has.sum() - 1)))
     else:
         omega2 = 0.0
     omega2 = max(omega2, _MIN_VAR)
@@ -185,7 +208,7 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
 
 def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
            rater_n2=None, ss_within=None, threshold: float | None = None,
-           variance: str | None = None) -> pd.DataFrame:
+           variance: str | None = None, design: dict | None = None) -> pd.DataFrame:
     """Shrunk relation means with intervals and local false sign rates.
 
     Parameters
@@ -202,6 +225,10 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
         of squares per relation (NaN or absent: every rating its own rater).
     threshold : float, optional
         Neutral point for ``lfsr`` and ``p_below`` (default: mid-scale).
+    design : dict, optional
+        Aggregated relations (see :func:`icnet.analysis._ratings.design`): the
+        post-stratified ``mean`` and the factors ``a1``, ``a2``, ``a3`` and
+        ``style`` of its finite-population error variance; used where finite.
     variance : {"bounded", "constant"}, optional
         Default :data:`VARIANCE`. ``"bounded"``: rating variances proportional to the variance function
         ``(theta - low)(high - theta)`` of a bounded (beta-binomial-like)
@@ -226,14 +253,19 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
         out.attrs["components"] = {}
         return out
     variance = VARIANCE if variance is None else variance
-    comp = components(n, mean, sd, group, scale, n_raters, rater_n2, ss_within)
+    if design is not None:
+        dm = np.asarray(design["mean"], float)
+        mean = np.where((n > 0) & np.isfinite(dm), dm, mean)
+    comp = components(n, mean, sd, group, scale, n_raters, rater_n2, ss_within,
+                      design=design)
     if variance == "bounded" and (n > 0).any():
         first = _posterior(n, mean, group, comp, level, scale, c)
         width = hi - lo
         th = np.clip(first["_theta"].to_numpy(), lo + _EDGE * width, hi - _EDGE * width)
         vf = (th - lo) * (hi - th)
         gfac = vf / vf[n > 0].mean()
-        comp = components(n, mean, sd, group, scale, n_raters, rater_n2, ss_within, g=gfac)
+        comp = components(n, mean, sd, group, scale, n_raters, rater_n2, ss_within, g=gfac,
+                          design=design)
     elif variance not in ("bounded", "constant"):
         raise ValueError(f"variance must be 'bounded' or 'constant', not {variance!r}")
     out = _posterior(n, mean, group, comp, level, scale, c).drop(columns="_theta")
@@ -263,7 +295,11 @@ def _posterior(n, mean, group, comp, level, scale, c) -> pd.DataFrame:
         vp = np.where(N > 0, (t2 * S2 + SV) / Ns ** 2, np.inf)
     bp = o2 / (o2 + vp)                     # 0 when the provider has no ratings
     mu = bp * pbar + (1 - bp) * m
-    var_mu = 1.0 / (1.0 / o2 + np.where(np.isfinite(vp), 1.0 / vp, 0.0))
+    # the organisation's mean m is estimated too (Morris 1983): its variance, carried
+    # by the share (1 - b_p) of mu_p that comes from it
+    has = np.isfinite(vp)
+    var_m = 1.0 / max(float((1.0 / (o2 + vp[has])).sum()), 1e-300) if has.any() else 0.0
+    var_mu = 1.0 / (1.0 / o2 + np.where(has, 1.0 / vp, 0.0)) + (1 - bp) ** 2 * var_m
     Vs = np.where(rated, V, 1.0)
     w = np.where(rated, t2 / (t2 + Vs), 0.0)
     theta = w * mean + (1 - w) * mu[group]

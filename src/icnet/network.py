@@ -1361,10 +1361,14 @@ def _shrink_edges(e: pd.DataFrame, net: ServiceNetwork, pcode=None, *, level: fl
     n, J = e["satisfaction_n"].to_numpy(float), col("satisfaction_raters")
     ssw = None if wsd is None or J is None else \
         np.where(np.isfinite(wsd), wsd ** 2 * (n - J), np.where(J == n, 0.0, np.nan))
+    from .analysis import _ratings
+    design = _ratings.design(net, e["provider"].to_numpy(dtype=object),
+                             e["client"].to_numpy(dtype=object)) if len(e) else None
     return _shrink.shrink(n, e["satisfaction_mean"].to_numpy(float),
                           e["satisfaction_sd"].to_numpy(float), np.asarray(pcode), net.scale,
                           level=level, n_raters=J, rater_n2=col("rater_n2"), ss_within=ssw,
-                          threshold=net.threshold if threshold is None else threshold)
+                          threshold=net.threshold if threshold is None else threshold,
+                          design=design)
 
 
 def _group_quantiles(g, v, G, qs):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Ratings", "by_period", "rater_column", "summary"]
+__all__ = ["Ratings", "by_period", "design", "rater_column", "summary"]
 
 
 def rater_column(columns) -> str:
@@ -63,7 +63,8 @@ def _raters(rated: pd.DataFrame, rater: str) -> np.ndarray:
 def _summary_part(ev: pd.DataFrame):
     """Per provider (see :meth:`icnet.ServiceNetwork._per_provider`): its relations'
     rating counts, sums and distinct raters; its raters, rating SD and first/last
-    rated request; and the distinct (client, rater) pairs."""
+    rated request; the distinct (client, rater) pairs; and, at aggregated levels, the
+    per (relation, client person) events and ratings of :func:`design`."""
     rater = rater_column(ev.columns)
     rated = ev.loc[ev["satisfaction"].notna()]
     p, c = _codes(rated["provider"]), _codes(rated["client"])
@@ -80,7 +81,9 @@ def _summary_part(ev: pd.DataFrame):
         prov["first"], prov["last"] = t.min(), t.max()
     prov = prov.rename_axis("p").reset_index()
     pairs = pd.DataFrame({"c": c, "r": r}).drop_duplicates()
-    return rel, prov, pairs
+    cells = _cells_part(ev) if "client_person" in ev.columns else \
+        pd.DataFrame({k: pd.Series([], dtype="int64") for k in ("p", "c", "r", "events", "n")})
+    return rel, prov, pairs, cells
 
 
 def summary(net) -> Ratings | None:
@@ -98,7 +101,7 @@ def summary(net) -> Ratings | None:
     if "satisfaction" not in cols:
         return None
     rater = rater_column(cols)
-    rel, prov, pairs = net._per_provider(_summary_part, ["satisfaction", rater])
+    rel, prov, pairs, _ = net._per_provider(_summary_part, ["satisfaction", rater])
     ids = net.node_ids.to_numpy(dtype=object)
     rel = rel.sort_values(["p", "c"], kind="mergesort")
     rel.index = pd.MultiIndex.from_arrays([ids[rel.pop("p").to_numpy()],
@@ -150,3 +153,91 @@ def by_period(net, off, ratings: Ratings | None = None):
     t = t.sort_values(["p", "k"], kind="mergesort").reset_index(drop=True)
     t.insert(0, "provider", net.node_ids.to_numpy(dtype=object)[t.pop("p").to_numpy()])
     return t, starts
+
+
+def _cells_part(ev: pd.DataFrame):
+    """Per (provider, client, client person): events, ratings and the rating sum (every
+    event counts, rated or not: the events say whom a relation served)."""
+    p, c = _codes(ev["provider"]), _codes(ev["client"])
+    r = _raters(ev, "client_person")
+    y = ev["satisfaction"].to_numpy(float)
+    ok = ~np.isnan(y)
+    key = pd.DataFrame({"p": p, "c": c, "r": r})
+    g = key.groupby(["p", "c", "r"], sort=True)
+    out = pd.DataFrame({"events": g.size(),
+                        "n": pd.Series(ok.astype(np.int64)).groupby(
+                            [key["p"], key["c"], key["r"]], sort=True).sum(),
+                        "sum": pd.Series(np.where(ok, y, 0.0)).groupby(
+                            [key["p"], key["c"], key["r"]], sort=True).sum()})
+    return out.reset_index()
+
+
+def design(net, provider, client) -> dict | None:
+    """The finite-population design of each aggregated relation (unit level and above).
+
+    The estimand of an aggregated relation *e* is the satisfaction of the service it
+    gave: the mean, over its events (rated or not), of the expected rating of the
+    client person served, with rating style (leniency) averaged out. Its raters are
+    the client's people *j* with ``E_j`` events and ``n_j`` ratings; with event shares
+    ``W_j = E_j / E`` and, over the people who rated, ``a_j = W_j / W_R``
+    (``W_R = sum_rated W_j``, ``W_M = 1 - W_R``), the estimate is the post-stratified
+    mean ``sum_j a_j ybar_j`` and its error variance is
+
+        sigma_w^2 * sum a_j^2 / n_j + sigma_s^2 * sum a_j^2
+        + sigma_q^2 * (W_M^2 sum a_j^2 + sum_unrated W_j^2)
+
+    (rating noise; the raters' own style; the service people who did not rate got,
+    predicted from those who did). Returns ``mean``, ``a1`` (sum a^2/n), ``a2``
+    (sum a^2), ``a3`` (the sigma_q^2 factor), arrays aligned with ``provider`` and
+    ``client`` (NaN where the relation has no rating), and ``style``: the pooled
+    covariance of a person's leave-one-out deviations across the relations they rated
+    (an actor effect, Kenny's social relations model), an estimate of ``sigma_s^2``
+    (NaN when no person rated two relations). None at person level or without
+    ratings or client people.
+    """
+    cols = net.event_columns
+    if "satisfaction" not in cols or "client_person" not in cols:
+        return None
+    # one pass over the events shared with :func:`summary` (same function and columns)
+    t = net._per_provider(_summary_part, ["satisfaction", "client_person"])[3]
+    # partitions (Dask) each number their rows: one order, the pandas path's, for sums
+    t = t.sort_values(["p", "c", "r"], kind="mergesort").reset_index(drop=True)
+    ids = net.node_ids.to_numpy(dtype=object)
+    E = t.groupby(["p", "c"], sort=False)["events"].transform("sum").to_numpy(float)
+    W = t["events"].to_numpy(float) / E
+    n = t["n"].to_numpy(float)
+    rated = n > 0
+    WR = pd.Series(np.where(rated, W, 0.0)).groupby([t["p"], t["c"]], sort=False) \
+        .transform("sum").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.where(rated, W / WR, 0.0)
+        ybar = np.where(rated, t["sum"].to_numpy(float) / np.where(rated, n, 1), 0.0)
+    keys = [t["p"], t["c"]]
+    agg = pd.DataFrame({"mean": a * ybar, "a1": np.where(rated, a ** 2 / np.where(
+        rated, n, 1), 0.0), "a2": a ** 2, "miss": np.where(rated, 0.0, W ** 2),
+        "WR": WR, "nr": rated.astype(float)}).groupby(keys, sort=True).agg(
+        {"mean": "sum", "a1": "sum", "a2": "sum", "miss": "sum", "WR": "first", "nr": "sum"})
+    agg["a3"] = (1 - agg["WR"]) ** 2 * agg["a2"] + agg["miss"]
+    idx = pd.MultiIndex.from_arrays([ids[agg.index.get_level_values(0)],
+                                     ids[agg.index.get_level_values(1)]])
+    agg.index = idx
+    agg.loc[agg["nr"] == 0, ["mean", "a1", "a2", "a3"]] = np.nan
+    want = pd.MultiIndex.from_arrays([np.asarray(provider, dtype=object),
+                                      np.asarray(client, dtype=object)])
+    agg = agg.reindex(want)
+    # style: leave-one-out deviations d_je = (ybar_je - mean_e) / (1 - a_je) of people
+    # who rated two or more relations; E[d_je d_je'] = sigma_s^2 (up to the others' shared
+    # style, which makes it a little conservative)
+    mean_e = pd.Series(a * ybar).groupby(keys, sort=False).transform("sum").to_numpy()
+    use = rated & (a < 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.where(use, (ybar - mean_e) / np.where(use, 1 - a, 1), 0.0)
+    # a person is (client, client person): a rater code is unique within the client
+    who = pd.Series(d[use]).groupby([t["c"].to_numpy()[use], t["r"].to_numpy()[use]])
+    s1, s2, k = who.sum(), (pd.Series(d[use] ** 2)).groupby(
+        [t["c"].to_numpy()[use], t["r"].to_numpy()[use]]).sum(), who.size()
+    pairs = float((k * (k - 1)).sum())
+    style = float(((s1 ** 2 - s2).sum()) / pairs) if pairs > 0 else float("nan")
+    return {"mean": agg["mean"].to_numpy(float), "a1": agg["a1"].to_numpy(float),
+            "a2": agg["a2"].to_numpy(float), "a3": agg["a3"].to_numpy(float),
+            "style": style}

@@ -143,7 +143,11 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     Edge *e* of provider *p* with ratings :math:`y_{ei}`: :math:`\\hat\\theta_e =
     w_e \\bar y_e + (1-w_e)\\hat\\mu_p`, :math:`w_e = \\tau^2/(\\tau^2+V_e)` with
     :math:`V_e = f_p(\\sigma_w^2/n_e + \\sigma_{r,e}^2\\sum_j n_{ej}^2/n_e^2)` for
-    :math:`n_{ej}` ratings by rater *j* (docs/methods/quality.md);
+    :math:`n_{ej}` ratings by rater *j*. Above person level the estimand is the
+    service the relation gave (the mean over its events of the served person's
+    expected rating, rating style averaged out): :math:`\bar y_e` is then
+    post-stratified by client person and :math:`V_e` counts rating noise, the
+    raters' style and the people who did not rate (docs/methods/quality.md);
     variance components by the method of moments. NPS = %promoters (9–10) −
     %detractors (0–6) with the multinomial variance. r_wg = 1 − s²/σ²_EU with
     σ²_EU = (A² − 1)/12 for an A-point scale.

@@ -1,0 +1,93 @@
+"""Coverage of service_quality's 95 % intervals per relation class (issue #21).
+
+On the validity suite's quality scenarios (not icnet.synth), person and unit level:
+all relations; typical / atypical (true value at least 0.5 from the mean of its provider's
+relations); 1-5 ratings; one rater giving >= 80 % of the ratings (unit level); ceiling
+(true value >= 4.5); and the false 'bad' rate among truly good relations (true > 3).
+
+    python benchmarks/quality_classes.py --seeds 20 --people 150
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import numpy as np
+import pandas as pd
+
+import icnet
+from icnet.validity import scenarios
+
+SCEN = ("baseline", "heavy_raters", "lenient_harsh", "sparse_ceiling")
+
+
+def one(name, seed, n_people):
+    d = scenarios.generate(name, n_people=n_people, seed=seed)
+    net = d.network()
+    unit_of = d.people.set_index("person")["unit"]
+    ev = d.events[d.events["satisfaction"].notna()]
+    ev = ev.assign(pu=unit_of.reindex(ev["provider"]).to_numpy(),
+                   cu=unit_of.reindex(ev["client"]).to_numpy())
+    k = ev.groupby(["pu", "cu", "client"]).size()
+    top = (k.groupby(level=[0, 1]).max() / k.groupby(level=[0, 1]).sum()).rename("top")
+    top.index.names = ["provider", "client"]
+    out = []
+    for level in ("person", "unit"):
+        q = icnet.service_quality(net, level=None if level == "person" else "unit",
+                                  min_group_size=1)
+        t = d.truth["quality"]
+        t = t[t["level"] == level]
+        m = t.merge(q.edges.astype({"provider": str, "client": str}),
+                    on=["provider", "client"], how="inner")
+        m = m[m["satisfaction_n"] > 0].copy()
+        tv = m["true_satisfaction"]
+        m["covered"] = (m["satisfaction_low"] <= tv) & (tv <= m["satisfaction_high"])
+        dev = tv - tv.groupby(m["provider"]).transform("mean")
+        m["atypical"] = dev.abs() >= 0.5
+        m["few"] = m["satisfaction_n"] <= 5
+        m["ceiling"] = tv >= 4.5
+        m["heavy80"] = (m.set_index(["provider", "client"]).index.map(top.to_dict())
+                        .to_numpy(float) >= 0.8) if level == "unit" else False
+        m["good"] = tv > 3.0
+        m["false_bad"] = m["good"] & (m["sign"] == "bad")
+        m["level"], m["scenario"], m["seed"] = level, name, seed
+        out.append(m[["scenario", "seed", "level", "covered", "atypical", "few", "ceiling",
+                      "heavy80", "good", "false_bad"]])
+    return pd.concat(out, ignore_index=True)
+
+
+def table(r):
+    rows = []
+    for (lv, sc), g in list(r.groupby(["level", "scenario"])) + \
+            [((lv, "all four"), g) for lv, g in r.groupby("level")]:
+        row = {"level": lv, "scenario": sc}
+        for cls, mask in (("all", np.ones(len(g), bool)), ("typical", ~g["atypical"]),
+                          ("atypical", g["atypical"]), ("1-5 ratings", g["few"]),
+                          ("one rater 80 %", g["heavy80"]), ("ceiling", g["ceiling"])):
+            n = int(mask.sum())
+            row[cls] = f"{g.loc[mask, 'covered'].mean():.3f} ({n})" if n else "–"
+        fb, gd = int(g["false_bad"].sum()), int(g["good"].sum())
+        row["false bad"] = f"{fb / gd:.4f} ({fb}/{gd})" if gd else "–"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--people", type=int, default=150)
+    ap.add_argument("--only", default=",".join(SCEN))
+    a = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    r = pd.concat([one(n, s, a.people) for n in a.only.split(",") for s in range(a.seeds)],
+                  ignore_index=True)
+    t = table(r)
+    print("| " + " | ".join(t.columns) + " |")
+    print("|" + "---|" * len(t.columns))
+    for row in t.itertuples(index=False):
+        print("| " + " | ".join(map(str, row)) + " |")
+
+
+if __name__ == "__main__":
+    main()
