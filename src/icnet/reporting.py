@@ -531,14 +531,6 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
         lines.append(f"{names(r)} serve each other badly all the time"
                      f"{'' if individuals else ' (two of their people)'}: a chronic "
                      "conflict, not an escalation.")
-    rec = spir.attrs.get("reciprocity") or {}
-    if rec.get("n_directions", 0) >= 2 and np.isfinite(rec.get("se", np.nan)):
-        # organisation-level pooled test of retaliation (retaliation_spirals attrs)
-        lines.append(
-            f"Across the organisation, bad service received is "
-            f"{'returned' if rec['p'] <= 0.05 else 'not measurably returned'} "
-            f"(pooled negative reciprocity {rec['estimate']:.2f} SD, SE {rec['se']:.2f}, "
-            f"p = {rec['p']:.2g}, {rec['n_directions']} directions).")
     if len(cyc):
         c = cyc.iloc[0]
         chain = " → ".join(map(str, tuple(c["cycle"]) + (c["cycle"][0],)))

@@ -46,21 +46,11 @@ from scipy import stats
 
 from ..errors import ParameterError, SchemaError
 
+from ._multiple import bh as _bh
+
 __all__ = ["visits", "pingpong", "reassignments", "escalations", "holding_times",
            "handover_actions", "handover_summary", "HandoverSummary", "simulate_tickets",
            "support_line"]
-
-
-def _bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (q-values) by
-    :func:`scipy.stats.false_discovery_control`; NaN p-values stay NaN and are not
-    counted among the tests."""
-    p = np.asarray(p, float)
-    out = np.full(len(p), np.nan)
-    ok = np.isfinite(p)
-    if ok.any():
-        out[ok] = stats.false_discovery_control(np.clip(p[ok], 0.0, 1.0), method="bh")
-    return out
 
 
 def support_line(team) -> np.ndarray:

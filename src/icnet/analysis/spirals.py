@@ -11,6 +11,7 @@ import pandas as pd
 from .. import _validate
 from ..errors import BudgetExceededError, ParameterError
 from . import _change
+from ._multiple import bh as _bh
 
 __all__ = ["retaliation_spirals", "spiral_timeline", "event_quality"]
 
@@ -1012,18 +1013,6 @@ def _coef(fixed, X, y, C1, C2, g, G):
     beta = np.linalg.solve(M, rhs[..., None])[..., 1, 0]
     ok = varx > 1e-12 * np.maximum(sxx / n, 1e-300)
     return np.where(ok, beta, np.nan), np.sqrt(varx)
-
-
-def _bh(p):
-    """Benjamini–Hochberg adjusted p-values."""
-    p = np.asarray(p, float)
-    m = len(p)
-    order = np.argsort(p, kind="mergesort")
-    ranked = p[order] * m / np.arange(1, m + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(q, 1.0)
-    return out
 
 
 def _chains(D_, T_, Z_, gid, G, max_gap, chain_z, tol: float = 1.0):
