@@ -199,7 +199,13 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
     b_map = b_unit if fig_view is f["units"] else b_view
     spir = _spirals(f["spirals"], unit_of, by_unit and not individuals)
     recip_note = _reciprocity_note(net, seed) if net.has_time and net.has_events and \
-        "retaliation_spirals" not in missing else ""
+        "retaliation_spirals" not in missing and getattr(net, "_on_cluster", None) is None \
+        else ""
+    if getattr(net, "_on_cluster", None) is not None:
+        # reciprocity_test reads every event: not on a Dask network's driver (docs/scaling.md)
+        recip_note = ("The organisation-level reciprocity test is not run on a Dask cluster "
+                      "(it needs the events in memory); run icnet.reciprocity_test on a pandas "
+                      "network of the events.")
 
     edges = plot.suppressed_edges(view, min_group_size=min_group_size)
     if not individuals:     # differencing: complementary suppression across the release
