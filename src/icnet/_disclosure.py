@@ -350,13 +350,7 @@ def quality_release(net, edges, providers, units) -> Release:
     """
     e = net.edges
     n = e["satisfaction_n"].fillna(0).to_numpy(float)
-    mean = e["satisfaction_mean"].to_numpy(float)
-    total = np.where(n > 0, n * np.nan_to_num(mean), 0.0)
-    sens = edges["suppressed"].to_numpy(bool) & (n > 0)
-    cells = pd.DataFrame({"provider": e["provider"].to_numpy(dtype=object),
-                          "client": e["client"].to_numpy(dtype=object),
-                          "n": n, "total": total, "n_raters": edges["n_raters"].to_numpy(),
-                          "sensitive": sens, "hidden": sens.copy()})
+    cells = _cells(e, n, e["satisfaction_mean"], edges)
     groups = {
         "providers": (group_codes(cells["provider"], providers["provider"]),
                       providers["suppressed"].to_numpy(bool)),
@@ -437,16 +431,21 @@ def protect_quality(net, edges, providers, units, *, protection=None):
     return edges, providers, units, au
 
 
+def _cells(keys, n, mean, published) -> pd.DataFrame:
+    """One row per relation: its rating count, rating total (n × the raw mean) and whether
+    its group is sensitive (suppressed in ``published`` and rated) — the LP's cells."""
+    total = np.where(n > 0, n * np.nan_to_num(np.asarray(mean, float)), 0.0)
+    sens = published["suppressed"].to_numpy(bool) & (n > 0)
+    return pd.DataFrame({"provider": keys["provider"].to_numpy(dtype=object),
+                         "client": keys["client"].to_numpy(dtype=object),
+                         "n": n, "total": total, "n_raters": published["n_raters"].to_numpy(),
+                         "sensitive": sens, "hidden": sens.copy()})
+
+
 def report_release(view, edges, health) -> Release:
     """The survey figures of one report: ``edges.csv`` cells and ``health.csv`` margins."""
     n = edges["satisfaction_n"].fillna(0).to_numpy(float)
-    raw = view.edges["satisfaction_mean"].to_numpy(float)
-    total = np.where(n > 0, n * np.nan_to_num(raw), 0.0)
-    sens = edges["suppressed"].to_numpy(bool) & (n > 0)
-    cells = pd.DataFrame({"provider": edges["provider"].to_numpy(dtype=object),
-                          "client": edges["client"].to_numpy(dtype=object),
-                          "n": n, "total": total, "n_raters": edges["n_raters"].to_numpy(),
-                          "sensitive": sens, "hidden": sens.copy()})
+    cells = _cells(edges, n, view.edges["satisfaction_mean"], edges)
     groups = {"organisation": (np.where(n > 0, 0, -1), np.array([False]))}
     if len(health) and "served_quality" in health:
         key = health.columns[0]
