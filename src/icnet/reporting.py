@@ -527,7 +527,8 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
         lines.append(
             f"{names(r)} are in a retaliation spiral"
             f"{'' if individuals else ' (between two of their people)'}: starting "
-            f"{_date(r['start'])}, they took {int(r['rounds'])} alternating rounds of bad "
+            f"{_date(r['start'])}, they took {int(r['rounds'])} alternating "
+            f"round{'' if int(r['rounds']) == 1 else 's'} of bad "
             f"service until {_date(r['end'])}, each answering the other's; "
             f"{r['initiator']} moved first.")
     for r in spir[spir["kind"] == "one_sided"].head(1).to_dict("records"):

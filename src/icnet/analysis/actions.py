@@ -142,9 +142,9 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
     >>> a = icnet.actions(icnet.datasets.toy(), min_group_size=1)
     >>> for row in a[["priority", "owner_role", "target", "rule"]].head(2).values:
     ...     print(*row, sep=" | ")
+    1 | HR | Produccion ⇄ Calidad | spiral
     2 | area head | Calidad | no_agreement
-    2 | leadership | Calidad → Produccion | conflict_cycle
-    >>> a.loc[0, "evidence"]
+    >>> a.loc[1, "evidence"]
     '100% of its client relations uncovered'
     >>> a.loc[a["rule"] == "overdue_review", "action"].item()
     'Schedule the review of the agreement with Produccion (received vs delivered).'
@@ -218,7 +218,8 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
         if key in seen:
             continue
         seen.add(key)
-        ev = f"{r.rounds} alternating rounds since {pd.Timestamp(r.start):%Y-%m-%d}"
+        ev = (f"{r.rounds} alternating round{'' if r.rounds == 1 else 's'} since "
+              f"{pd.Timestamp(r.start):%Y-%m-%d}")
         if individuals:
             ev = _join(ev, _num("coupling {:.2f} SD", r.effect), _num("q = {:.3g}", r.q),
                        f"initiator {r.initiator}")

@@ -662,7 +662,7 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     >>> import icnet
     >>> d = dyad_census(icnet.datasets.toy()).set_index("dyad")
     >>> int(d.loc["mutual", "observed"]), int(d.loc["asymmetric", "observed"])
-    (2, 3)
+    (2, 2)
     >>> d.attrs["n_relations"], d.attrs["n_reciprocal_pairs"]
     (26, 5)
     >>> a = dyad_census(icnet.datasets.toy(), relations="all", n_null=50).set_index("dyad")
