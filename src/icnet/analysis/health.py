@@ -506,7 +506,9 @@ def _trend(key_net, names, off, min_group_size, rs):
     cl = key_net._per_provider(_period_rater_part,
                                ["satisfaction", _ratings.rater_column(key_net.event_columns)],
                                start=start, stop=bounds[-1], freq=off.freqstr)
-    cl = cl.loc[cl["k"].isin([last - 1, last])]
+    # partitions (Dask) each number their rows: one order, the pandas path's, for sums
+    cl = cl.loc[cl["k"].isin([last - 1, last])].sort_values(["p", "k", "r"], kind="mergesort") \
+        .reset_index(drop=True)
     n_pk = cl.groupby(["p", "k"])["n"].transform("sum").to_numpy(float)
     m_pk = cl.groupby(["p", "k"])["s"].transform("sum").to_numpy(float) / n_pk
     u = (cl["s"].to_numpy(float) - cl["n"].to_numpy(float) * m_pk) ** 2 / n_pk ** 2
