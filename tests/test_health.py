@@ -238,3 +238,52 @@ def test_external_facing_members_are_not_idle():
     assert h.loc["A", "idle_members"] == 1          # a3: internal, serves nobody
     assert h.loc["B", "idle_members"] == 0          # b2 serves the external customer
     assert "idle_members" not in h.loc["B", "flags"]
+
+
+# ---- declining fires on the interval of the change, not on its point estimate (#19.5) ----
+
+@pytest.mark.parametrize("seed", [4, 7])
+def test_declining_not_raised_on_a_pattern_free_organisation(seed):
+    """baseline seeds 4 and 7: the point estimate alone (trend < -0.3) raised `declining`."""
+    from icnet import validity
+    net = validity.generate("baseline", n_people=150, seed=seed).network()
+    h = icnet.health(net)
+    assert {"trend_low", "trend_high"} <= set(h.columns)
+    assert not h["flags"].str.contains("declining").any()
+    a = icnet.actions(net)
+    assert not (a["rule"] == "declining").any()
+    ok = h["trend"].notna()
+    assert (h.loc[ok, "trend_low"] <= h.loc[ok, "trend"]).all()
+    assert (h.loc[ok, "trend"] <= h.loc[ok, "trend_high"]).all()
+
+
+def _decline_org(drop, seed=0):
+    """Three units of 8 people serving the other units' people twice a quarter over two
+    quarters (about 4 on 1..5); unit A's service drops by ``drop`` in the second."""
+    rng = np.random.default_rng(seed)
+    people = [(f"{u}{i}", u) for u in "ABC" for i in range(8)]
+    rows = []
+    for q, q0 in enumerate((pd.Timestamp("2025-01-06"), pd.Timestamp("2025-04-07"))):
+        for p, pu in people:
+            for c, cu in people:
+                if cu == pu:
+                    continue
+                for _ in range(2):
+                    s = 4.0 + rng.normal(0, 0.6) - (drop if (pu == "A" and q == 1) else 0)
+                    t = q0 + pd.Timedelta(hours=float(rng.uniform(0, 24 * 80)))
+                    rows.append((p, c, t, float(np.clip(round(s), 1, 5))))
+    ev = pd.DataFrame(rows, columns=["provider", "client", "requested_at", "satisfaction"])
+    ev.loc[len(ev)] = ("A0", "B0", pd.Timestamp("2025-06-30 12:00"), 4.0)
+    return icnet.from_events(ev, people=pd.DataFrame(people, columns=["person", "unit"]))
+
+
+def test_declining_still_raised_on_a_planted_decline():
+    h = icnet.health(_decline_org(1.0)).set_index("unit")
+    assert h.loc["A", "trend"] < -0.3
+    assert h.loc["A", "trend_high"] < 0
+    assert "declining" in h.loc["A", "flags"]
+    assert not h.loc[["B", "C"], "flags"].str.contains("declining").any()
+    a = icnet.actions(_decline_org(1.0))
+    assert (a.loc[a["rule"] == "declining", "target"] == "A").all()
+    assert (a["rule"] == "declining").sum() == 1
+    assert icnet.health(_decline_org(0.0))["flags"].str.contains("declining").sum() == 0

@@ -286,8 +286,9 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
             add("declining", tgt,
                 f"Review with the clients of {r.unit} what changed since the previous "
                 "period and correct it at the root.",
-                "served quality fell more than the organisation's",
-                f"trend {r.trend:+.2f} scale points")
+                "served quality fell more than the organisation's, beyond chance",
+                f"trend {r.trend:+.2f} scale points (95 % interval "
+                f"[{r.trend_low:+.2f}, {r.trend_high:+.2f}])")
         if "harsh_rater" in fl:
             add("harsh_rater", tgt,
                 f"Members of {r.unit}: write down what you expect from your providers and "

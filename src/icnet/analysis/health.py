@@ -9,6 +9,7 @@ import importlib
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .. import _validate
 from . import _ratings
@@ -29,7 +30,7 @@ FLAGS = {
     "no_agreement": "serves clients without any agreement",
     "overdue_review": "agreement reviews are overdue",
     "idle_members": "members who serve no internal client",
-    "declining": "served quality fell since the previous period",
+    "declining": "served quality fell credibly since the previous period",
     "harsh_rater": "rates its providers much lower than others do",
 }
 _UNCOVERED = 0.25    # share of a unit's work without agreement that raises "no_agreement"
@@ -216,6 +217,9 @@ def health(net, *, level: str = "unit", individuals: bool = False,
           the external customer) and ``idle_share``;
         - ``trend``: served quality in the last complete period minus the
           period before, minus the organisation's own change (scale points);
+          ``trend_low``, ``trend_high``: its 95 % interval (each period's mean
+          with a rater-clustered standard error; the ``declining`` flag needs
+          ``trend_high`` < 0 *and* ``trend`` < −0.3);
         - ``score`` (0–100, see Notes); ``flags`` (``"; "``-joined codes of
           :data:`FLAGS`, ``""`` when none) and ``flag_evidence`` (the numbers
           behind each flag, same order, ``"; "``-joined).
@@ -399,7 +403,8 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     out["idle_members"] = idle.groupby("node")["idle"].sum().reindex(names).fillna(0) \
         .astype(int).to_numpy()
     out["idle_share"] = out["idle_members"] / out["n_members"].where(out["n_members"] > 0)
-    out["trend"] = _trend(key_net, names, off, min_group_size, rs)
+    out["trend"], out["trend_low"], out["trend_high"] = _trend(
+        key_net, names, off, min_group_size, rs)
     lo, hi = net.scale
     breach = out["sla_breach_rate"].where(out["sla_breach_rate"].notna(),
                                           out["agreement_breach_rate"])
@@ -457,12 +462,38 @@ def _leniency(rs, names, min_group_size):
     return len_
 
 
+def _period_rater_part(ev: pd.DataFrame, start, stop, freq):
+    """Per (provider, period, rater): the count and sum of the ratings (for the
+    rater-clustered variance of each period's mean, see :func:`_trend`)."""
+    rater = _ratings.rater_column(ev.columns)
+    rated = ev.loc[ev["satisfaction"].notna() & ev["requested_at"].notna()]
+    starts = pd.date_range(start, stop, freq=freq)
+    k = np.searchsorted(starts.to_numpy(), rated["requested_at"].to_numpy(), side="right") - 1
+    key = pd.DataFrame({"p": rated["provider"].cat.codes.to_numpy().astype(np.int64),
+                        "k": k, "r": _ratings._raters(rated, rater)})
+    g = rated["satisfaction"].groupby([key["p"].to_numpy(), key["k"].to_numpy(),
+                                       key["r"].to_numpy()])
+    return pd.DataFrame({"n": g.count(), "s": g.sum()}).rename_axis(
+        ["p", "k", "r"]).reset_index()
+
+
 def _trend(key_net, names, off, min_group_size, rs):
     """Served quality in the last complete period minus the one before, net of the
-    organisation-wide change (a company-wide bad or good period moves nobody's trend)."""
+    organisation-wide change (a company-wide bad or good period moves nobody's trend),
+    with its 95 % interval: ``(trend, trend_low, trend_high)``.
+
+    Each period's mean has a rater-clustered (CR1) variance,
+    :math:`\\frac{G}{G-1}\\sum_r (S_r - n_r\\bar y)^2 / n^2` over its G raters r (n_r
+    ratings summing to S_r); the change's variance is the sum of the two (periods
+    treated as independent: a rater's style shared by both periods only makes the true
+    variance of the change smaller, so this is conservative). The interval uses the t
+    quantile with Welch–Satterthwaite degrees of freedom, G - 1 per period (the
+    small-cluster correction of Cameron & Miller 2015). The organisation's own change,
+    estimated from all ratings, is taken as known."""
+    nan = np.full(len(names), np.nan)
     got = _ratings.by_period(key_net, off, rs) if key_net.has_time else None
     if got is None or not len(got[0]):
-        return np.full(len(names), np.nan)
+        return nan, nan, nan
     t, bounds = got
     end = key_net.span[1]
     # a period is complete when the data reach its last day
@@ -470,17 +501,47 @@ def _trend(key_net, names, off, min_group_size, rs):
     if end < bounds[last + 1] - pd.Timedelta(days=1):
         last -= 1
     if last < 1:
-        return np.full(len(names), np.nan)
+        return nan, nan, nan
+    start = bounds[0]
+    cl = key_net._per_provider(_period_rater_part,
+                               ["satisfaction", _ratings.rater_column(key_net.event_columns)],
+                               start=start, stop=bounds[-1], freq=off.freqstr)
+    # partitions (Dask) each number their rows: one order, the pandas path's, for sums
+    cl = cl.loc[cl["k"].isin([last - 1, last])].sort_values(["p", "k", "r"], kind="mergesort") \
+        .reset_index(drop=True)
+    n_pk = cl.groupby(["p", "k"])["n"].transform("sum").to_numpy(float)
+    m_pk = cl.groupby(["p", "k"])["s"].transform("sum").to_numpy(float) / n_pk
+    u = (cl["s"].to_numpy(float) - cl["n"].to_numpy(float) * m_pk) ** 2 / n_pk ** 2
+    v = pd.Series(u).groupby([cl["p"].to_numpy(), cl["k"].to_numpy()]).agg(["sum", "size"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = v["sum"] * v["size"] / (v["size"] - 1)
+    ids = key_net.node_ids.to_numpy(dtype=object)
 
     def mean(j):
         s = t.loc[t["k"] == j]
         m = pd.Series(s["mean"].to_numpy(), index=s["provider"].to_numpy(dtype=object))
         m = m.where(s["n_raters"].to_numpy() >= min_group_size)
+        vj = var.xs(j, level=1) if j in var.index.get_level_values(1) else var.iloc[:0]
+        vj = pd.Series(vj.to_numpy(), index=ids[vj.index.to_numpy()])
+        gj = v["size"].xs(j, level=1) if j in v.index.get_level_values(1) else v["size"][:0]
+        gj = pd.Series(gj.to_numpy(float), index=ids[gj.index.to_numpy()])
         with np.errstate(invalid="ignore", divide="ignore"):
-            return m, s["sum"].sum() / s["count"].sum()
+            return m, vj.reindex(m.index), gj.reindex(m.index), \
+                s["sum"].sum() / s["count"].sum()
 
-    (m1, o1), (m0, o0) = mean(last), mean(last - 1)
-    return ((m1 - m0) - (o1 - o0)).reindex(names).to_numpy(dtype=float)
+    (m1, v1, g1, o1), (m0, v0, g0, o0) = mean(last), mean(last - 1)
+    tr = ((m1 - m0) - (o1 - o0)).reindex(names).to_numpy(dtype=float)
+    v1, v0 = v1.reindex(names).to_numpy(float), v0.reindex(names).to_numpy(float)
+    g1, g0 = g1.reindex(names).to_numpy(float), g0.reindex(names).to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # Welch–Satterthwaite degrees of freedom, G - 1 per period (few raters: wide)
+        df = (v1 + v0) ** 2 / (v1 ** 2 / (g1 - 1) + v0 ** 2 / (g0 - 1))
+    ok = np.isfinite(tr) & np.isfinite(df) & (df > 0)
+    q = np.full(len(names), np.nan)
+    q[ok] = stats.t.ppf(0.975, df[ok])
+    half = np.where(ok, q * np.sqrt(v1 + v0), np.nan)
+    half[np.isfinite(tr) & (v1 + v0 == 0)] = 0.0     # every rater gave one same rating
+    return tr, tr - half, tr + half
 
 
 def _flags(out, threshold):
@@ -513,8 +574,10 @@ def _flags(out, threshold):
          lambda r: f"{r.overdue_reviews} overdue review(s)"),
         ("idle_members", out["idle_members"] > 0,
          lambda r: f"{r.idle_members} of {r.n_members} members serve nobody"),
-        ("declining", fin(out["trend"]) & (out["trend"] < _DECLINE),
-         lambda r: f"served quality {r.trend:+.2f} vs the previous period"),
+        ("declining", fin(out["trend_high"]) & (out["trend_high"] < 0)
+         & (out["trend"] < _DECLINE),
+         lambda r: f"served quality {r.trend:+.2f} [{r.trend_low:+.2f}, "
+                   f"{r.trend_high:+.2f}] vs the previous period"),
         ("harsh_rater", fin(out["client_leniency"]) & (out["client_leniency"] < _HARSH),
          lambda r: f"rates {r.client_leniency:+.2f} below the providers' other clients"),
     ]
