@@ -273,7 +273,8 @@ class _Org:
         end = T0 + pd.Timedelta(days=DAYS)
         dlv = dlv.where(dlv <= end)          # still open at the end of the data
         ev = pd.DataFrame({
-            "event_id": [f"E{i + 1:07d}" for i in range(len(self.t))],
+            "event_id": np.char.add("E", np.char.zfill(
+                np.arange(1, len(self.t) + 1).astype(str), 7)),
             "provider": self.person[self.p], "client": self.person[self.c],
             "requested_at": req, "delivered_at": dlv, "satisfaction": sat,
             "service": self.service.astype(object)})
