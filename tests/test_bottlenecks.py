@@ -234,3 +234,17 @@ def test_single_point_of_failure_gets_the_budget_its_dependence_warrants():
     assert b.loc[node, "dependence"] > 0.15 and b.loc[node, "p_slow"] > 1e-3
     assert b.loc[node, "is_bottleneck"] and b.loc[node, "rank"] == 1
     assert b["is_bottleneck"].sum() == 1
+
+
+def test_events_alone_on_the_suite_flag_the_planted_provider_against_its_unit():
+    """#19 point 1 on the validity suite: provider, client, request and delivery times
+    and a unit per person only (no service, agreements or ratings)."""
+    from icnet.validity import generate
+    d = generate("deep_chain", n_people=150, seed=150001)
+    ev = d.events[["provider", "client", "requested_at", "delivered_at"]]
+    b = icnet.bottlenecks(icnet.from_events(ev, people=d.people[["person", "unit"]]))
+    assert b.attrs["used"] == ["requested_at", "delivered_at", "delay_hours"]
+    r = b.set_index("node").loc[d.truth["bottlenecks"]["node"].iloc[0]]
+    assert r["is_bottleneck"] and r["rank"] == 1 and r["mechanism"] == "slow"
+    assert r["peer_group"] == "unit: maintenance" and r["n_peers"] >= 2
+    assert b["is_bottleneck"].sum() == 1

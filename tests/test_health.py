@@ -257,6 +257,22 @@ def test_declining_not_raised_on_a_pattern_free_organisation(seed):
     assert (h.loc[ok, "trend"] <= h.loc[ok, "trend_high"]).all()
 
 
+def test_declining_controls_the_error_over_the_units_tested():
+    """baseline seed 1: service_desk1's change -0.54 [-1.05, -0.02] raised `declining` on
+    its own 95 % interval, one of 12 units tested: the flag is Holm-adjusted over them."""
+    from icnet import validity
+    net = validity.generate("baseline", n_people=150, seed=1).network()
+    h = icnet.health(net)
+    assert "p_declining" in h.columns
+    ok = h["trend"].notna()
+    assert h.loc[ok, "p_declining"].notna().all() and h.loc[~ok, "p_declining"].isna().all()
+    r = h.set_index("unit").loc["service_desk1"]
+    assert r["trend_high"] < 0 and r["trend"] < -0.3     # the interval alone would flag it
+    assert r["p_declining"] > 0.05
+    assert not h["flags"].str.contains("declining").any()
+    assert not (icnet.actions(net)["rule"] == "declining").any()
+
+
 def _decline_org(drop, seed=0):
     """Three units of 8 people serving the other units' people twice a quarter over two
     quarters (about 4 on 1..5); unit A's service drops by ``drop`` in the second."""
@@ -282,6 +298,7 @@ def test_declining_still_raised_on_a_planted_decline():
     assert h.loc["A", "trend"] < -0.3
     assert h.loc["A", "trend_high"] < 0
     assert "declining" in h.loc["A", "flags"]
+    assert h.loc["A", "p_declining"] <= 0.05
     assert not h.loc[["B", "C"], "flags"].str.contains("declining").any()
     a = icnet.actions(_decline_org(1.0))
     assert (a.loc[a["rule"] == "declining", "target"] == "A").all()

@@ -288,7 +288,8 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
                 "period and correct it at the root.",
                 "served quality fell more than the organisation's, beyond chance",
                 f"trend {r.trend:+.2f} scale points (95 % interval "
-                f"[{r.trend_low:+.2f}, {r.trend_high:+.2f}])")
+                f"[{r.trend_low:+.2f}, {r.trend_high:+.2f}], Holm-adjusted p = "
+                f"{r.p_declining:.2g} over the units tested)")
         if "harsh_rater" in fl:
             add("harsh_rater", tgt,
                 f"Members of {r.unit}: write down what you expect from your providers and "

@@ -36,6 +36,7 @@ FLAGS = {
 _UNCOVERED = 0.25    # share of a unit's work without agreement that raises "no_agreement"
 _LATE = 0.3          # breach share above which "late" / "agreement_breach" is raised
 _DECLINE = -0.3      # trend (scale points) below which "declining" is raised
+_DECLINE_FWER = 0.05  # family-wise error of "declining" over the units (or people) tested
 _HARSH = -0.5        # leniency (scale points) below which "harsh_rater" is raised
 
 #: analysis → (module, function); findings() records the ones it could not import.
@@ -218,8 +219,11 @@ def health(net, *, level: str = "unit", individuals: bool = False,
         - ``trend``: served quality in the last complete period minus the
           period before, minus the organisation's own change (scale points);
           ``trend_low``, ``trend_high``: its 95 % interval (each period's mean
-          with a rater-clustered standard error; the ``declining`` flag needs
-          ``trend_high`` < 0 *and* ``trend`` < −0.3);
+          with a rater-clustered standard error); ``p_declining``: the one-sided
+          p of "no decline", Holm-adjusted over the rows with a trend (Holm
+          1979); the ``declining`` flag needs ``trend_high`` < 0, ``trend`` <
+          −0.3 *and* ``p_declining`` ≤ 0.05 (at most a 5 % chance of any
+          ``declining`` flag in an organisation where nothing declined);
         - ``score`` (0–100, see Notes); ``flags`` (``"; "``-joined codes of
           :data:`FLAGS`, ``""`` when none) and ``flag_evidence`` (the numbers
           behind each flag, same order, ``"; "``-joined).
@@ -403,8 +407,9 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     out["idle_members"] = idle.groupby("node")["idle"].sum().reindex(names).fillna(0) \
         .astype(int).to_numpy()
     out["idle_share"] = out["idle_members"] / out["n_members"].where(out["n_members"] > 0)
-    out["trend"], out["trend_low"], out["trend_high"] = _trend(
+    out["trend"], out["trend_low"], out["trend_high"], p_down = _trend(
         key_net, names, off, min_group_size, rs)
+    out["p_declining"] = _holm(p_down)
     lo, hi = net.scale
     breach = out["sla_breach_rate"].where(out["sla_breach_rate"].notna(),
                                           out["agreement_breach_rate"])
@@ -480,7 +485,8 @@ def _period_rater_part(ev: pd.DataFrame, start, stop, freq):
 def _trend(key_net, names, off, min_group_size, rs):
     """Served quality in the last complete period minus the one before, net of the
     organisation-wide change (a company-wide bad or good period moves nobody's trend),
-    with its 95 % interval: ``(trend, trend_low, trend_high)``.
+    with its 95 % interval and the one-sided p of "no decline":
+    ``(trend, trend_low, trend_high, p)``.
 
     Each period's mean has a rater-clustered (CR1) variance,
     :math:`\\frac{G}{G-1}\\sum_r (S_r - n_r\\bar y)^2 / n^2` over its G raters r (n_r
@@ -493,7 +499,7 @@ def _trend(key_net, names, off, min_group_size, rs):
     nan = np.full(len(names), np.nan)
     got = _ratings.by_period(key_net, off, rs) if key_net.has_time else None
     if got is None or not len(got[0]):
-        return nan, nan, nan
+        return nan, nan, nan, nan
     t, bounds = got
     end = key_net.span[1]
     # a period is complete when the data reach its last day
@@ -501,7 +507,7 @@ def _trend(key_net, names, off, min_group_size, rs):
     if end < bounds[last + 1] - pd.Timedelta(days=1):
         last -= 1
     if last < 1:
-        return nan, nan, nan
+        return nan, nan, nan, nan
     start = bounds[0]
     cl = key_net._per_provider(_period_rater_part,
                                ["satisfaction", _ratings.rater_column(key_net.event_columns)],
@@ -539,9 +545,30 @@ def _trend(key_net, names, off, min_group_size, rs):
     ok = np.isfinite(tr) & np.isfinite(df) & (df > 0)
     q = np.full(len(names), np.nan)
     q[ok] = stats.t.ppf(0.975, df[ok])
-    half = np.where(ok, q * np.sqrt(v1 + v0), np.nan)
+    se = np.sqrt(v1 + v0)
+    half = np.where(ok, q * se, np.nan)
     half[np.isfinite(tr) & (v1 + v0 == 0)] = 0.0     # every rater gave one same rating
-    return tr, tr - half, tr + half
+    # one-sided p of "no decline" (trend >= 0), same t and degrees of freedom
+    p = np.full(len(names), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p[ok] = stats.t.cdf(tr[ok] / se[ok], df[ok])
+    sure = np.isfinite(tr) & (v1 + v0 == 0)
+    p[sure] = np.where(tr[sure] < 0, 0.0, 1.0)
+    return tr, tr - half, tr + half, p
+
+
+def _holm(p):
+    """Holm (1979) step-down adjusted p-values over the finite ones (NaN stays NaN)."""
+    p = np.asarray(p, float)
+    adj = np.full(len(p), np.nan)
+    fin = np.flatnonzero(np.isfinite(p))
+    if not len(fin):
+        return adj
+    order = fin[np.argsort(p[fin], kind="mergesort")]
+    m = len(order)
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    adj[order] = np.minimum(stepped, 1.0)
+    return adj
 
 
 def _flags(out, threshold):
@@ -575,9 +602,10 @@ def _flags(out, threshold):
         ("idle_members", out["idle_members"] > 0,
          lambda r: f"{r.idle_members} of {r.n_members} members serve nobody"),
         ("declining", fin(out["trend_high"]) & (out["trend_high"] < 0)
-         & (out["trend"] < _DECLINE),
+         & (out["trend"] < _DECLINE) & (out["p_declining"] <= _DECLINE_FWER),
          lambda r: f"served quality {r.trend:+.2f} [{r.trend_low:+.2f}, "
-                   f"{r.trend_high:+.2f}] vs the previous period"),
+                   f"{r.trend_high:+.2f}] vs the previous period (Holm-adjusted "
+                   f"p = {r.p_declining:.2g})"),
         ("harsh_rater", fin(out["client_leniency"]) & (out["client_leniency"] < _HARSH),
          lambda r: f"rates {r.client_leniency:+.2f} below the providers' other clients"),
     ]
