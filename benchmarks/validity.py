@@ -124,6 +124,8 @@ def main(argv=None):
                                 kind="mergesort").reset_index(drop=True)
         if a.records:
             recs.to_csv(a.records, index=False)
+            # the run finished: its checkpoint is stale beside the final records
+            Path(a.records).with_suffix(".partial.csv").unlink(missing_ok=True)
     board = sb.scoreboard(recs)
     table = sb.to_markdown(board)
     print(table)
