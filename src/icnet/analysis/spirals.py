@@ -191,7 +191,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         max_work: float = 2e9, candidate_alpha: float = 0.10,
                         min_lag_days: float = 3.0, max_onset_gap_days: float = 45.0,
                         control_period_days: float = 28.0,
-                        max_perm: int = 999, chain_order: bool = True) -> pd.DataFrame:
+                        max_perm: int = 999, chain_order: bool = True,
+                        turn_taking: bool = True) -> pd.DataFrame:
     """Retaliation spirals: pairs whose mutual service dropped, in order, both ways.
 
     Two pieces of evidence per reciprocal pair (docs/methods/spirals.md): the **change
@@ -248,6 +249,11 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     chain_order : bool, default True
         Accept an alternating escalation chain at a drop's onset as the order when
         the onsets do not tell.
+    turn_taking : bool, default True
+        Accept an order (onsets or chain) only when the two sides took turns around a
+        drop's onset (``concurrence`` < 0: one side's services no worse while the
+        other's are bad); False drops this check (exchanges whose turns come faster
+        than ``min_lag_days`` then count again, and so do common causes).
 
     Returns
     -------
@@ -390,7 +396,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                                         min_lag_days=min_lag_days,
                                         max_onset_gap_days=max_onset_gap_days,
                                         control_period_days=control_period_days,
-                                        max_perm=max_perm, chain_order=chain_order))
+                                        max_perm=max_perm, chain_order=chain_order,
+                                        turn_taking=turn_taking))
     net = _validate.network(net, need_events=True)
     net = _validate.level(net, level)
     net._need_time("retaliation_spirals")
@@ -398,7 +405,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     extra = dict(candidate_alpha=candidate_alpha, min_lag_days=min_lag_days,
                  max_onset_gap_days=max_onset_gap_days,
                  control_period_days=control_period_days, max_perm=max_perm,
-                 chain_order=chain_order)
+                 chain_order=chain_order, turn_taking=turn_taking)
     _check_extra(extra, alpha)
     rng = _validate.rng(seed)
     params = _params(net, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
@@ -653,12 +660,15 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     out["contrast"] = np.where(out["between"] > 0,
                                xb / np.maximum(out["between"], 1) - later_in, np.nan)
     out["change_first"] = first
-    # turn-taking or concurrence: the two directions' quality around the exchange (from
-    # one half-life before the first onset to max_onset_gap_days after it), each event
-    # against the partner's services within min_lag_days of it (closer than that, no order)
+    # turn-taking or concurrence: the two directions' quality around the exchange at a
+    # drop's onset (from one half-life before it to max_onset_gap_days after it), each
+    # event against the partner's services within min_lag_days of it (closer than that,
+    # no order can be told); the lower of the two onsets' windows (the exchange may sit
+    # at either side's onset, as for the chain rule)
     hl = np.log(2) / lam
-    out["concurrence"] = _concurrence(gid, D_, T_, X_, G, t1 - hl, t1 + max_onset_gap_days,
-                                      min_lag_days)[0]
+    out["concurrence"] = np.fmin(*[
+        _concurrence(gid, D_, T_, X_, G, on_ - hl, on_ + max_onset_gap_days,
+                     min_lag_days) for on_ in (t1, t2)])
     return out
 
 
@@ -825,7 +835,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     # while the other's are bad (negative concurrence; a common cause makes both bad at
     # the same time, and interleaved bad events of a joint shift satisfy the onset and
     # chain rules by chance; Boker et al. 2002: synchrony at lag 0 vs leader–follower)
-    turns = col["concurrence"] < 0
+    turns = (col["concurrence"] < 0) | (not params.get("turn_taking", True))
     by_onset = by_onset & turns
     chain_ok = (col["rounds"] >= 3) & near & ~by_onset & params["chain_order"] & turns
     ordered = chain_ok | by_onset
@@ -1218,9 +1228,11 @@ def _concurrence(gid, D_, T_, X_, G, lo, hi, h):
 
     For every event of the pair in ``[lo, hi]`` (per pair), the partner direction's mean
     quality within ``h`` days of it (both centred on their direction's window mean);
-    returns the correlation ``r`` of the two over the window's events (NaN when fewer
-    than 3 events have a concurrent partner service) and that count ``n``. Rows are
-    sorted by (pair, time); vectorised with sorted keys and cumulative sums.
+    returns per pair the correlation of the two over the window's events (NaN when fewer
+    than 3 events have a concurrent partner service): negative when the sides take turns
+    (one serves badly while the other still serves as usual), positive when both are bad
+    at the same time (a common cause). Rows are sorted by (pair, time); vectorised with
+    sorted keys and cumulative sums (no loop over pairs or events).
     """
     fin = np.isfinite(X_)
     inw = fin & (T_ >= lo[gid]) & (T_ <= hi[gid])
@@ -1249,4 +1261,4 @@ def _concurrence(gid, D_, T_, X_, G, lo, hi, h):
     syy = np.bincount(gid, weights=np.where(use, loc * loc, 0.0), minlength=G)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = sxy / np.sqrt(sxx * syy)
-    return np.where(n >= 3, r, np.nan), n
+    return np.where(n >= 3, r, np.nan)
