@@ -274,6 +274,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         - ``drop_ab``, ``drop_ba``: quality outside minus inside each direction's
           drop (SD); ``onset_ab``, ``onset_ba``: their onsets; ``p_change_ab``,
           ``p_change_ba``: the change test per direction;
+        - ``concurrence``: correlation of each side's quality with the partner's
+          services within ``min_lag_days`` around a drop's onset (the lower of the two
+          onsets' windows): < 0 the sides took turns, > 0 both bad at the same time;
         - ``effect_ab``, ``effect_ba``, ``p_ab``, ``p_ba``, ``q_ab``, ``q_ba``: the
           coupling per direction (``ab``: b's response to a's bad service);
         - ``n_ab``, ``n_ba``, ``bad_ab``, ``bad_ba``: events with a quality and bad
@@ -339,8 +342,10 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Simes p of a drop is a discovery, its weaker direction dropped too (p ≤
     ``alpha``), the drops overlap and are ordered (onsets ``min_lag_days`` apart
     with the later side still serving as usual in between, or an alternating
-    escalation chain at a drop's onset), or both directions' coupling is
-    significant; joint_shift = both dropped without order; one_sided = one
+    escalation chain at a drop's onset) and the sides took turns around the onset
+    (``concurrence`` < 0: while one serves badly the other still serves as usual;
+    Boker et al. 2002), or both directions' coupling is significant; joint_shift =
+    both dropped without order or at the same time (a common cause); one_sided = one
     direction dropped; chronic_conflict = no change but both directions credibly
     bad (``sign == "bad"`` in ``net.edges``). ``p`` is the weaker direction's change
     p for spiral and joint_shift (the coupling's for a coupling-only spiral), else
@@ -374,13 +379,16 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Gandy, A. & Hahn, G. (2014). MMCTest — a safe algorithm for implementing
     multiple Monte Carlo tests. *Scandinavian Journal of Statistics* 41,
     1083–1101.
+    Boker, S. M., Xu, M., Rotondo, J. L. & King, K. (2002). Windowed
+    cross-correlation and peak picking for the analysis of variability in the
+    association between behavioral time series. *Psychological Methods* 7, 338–355.
 
     Examples
     --------
     >>> import icnet
     >>> s = icnet.retaliation_spirals(icnet.datasets.load("planta"), n_perm=99)
     >>> s.loc[0, ["a", "b", "kind"]].tolist()
-    ['P0009', 'P0070', 'spiral']
+    ['P0009', 'P0070', 'joint_shift']
     """
     if getattr(net, "_on_cluster", None) is not None:
         # built on a Dask cluster: the events stay there (see _spirals_dask); by()
