@@ -215,7 +215,8 @@ def test_report_and_figures_without_the_events(client, planta, monkeypatch, tmp_
 # ---------------------------------------------------------------------------- spirals
 
 _SAME = ["a", "b", "rounds", "effect_ab", "effect_ba", "n_ab", "n_ba", "bad_ab", "bad_ba",
-         "drop_ab", "drop_ba", "onset_ab", "onset_ba", "p_change_ab", "p_change_ba"]
+         "drop_ab", "drop_ba", "onset_ab", "onset_ba", "p_change_ab", "p_change_ba",
+         "concurrence"]
 # the pooled reciprocity uses the coupling's null moments (another Monte Carlo draw)
 
 
@@ -281,6 +282,11 @@ def test_spirals_on_planta_tell_the_same_story(client, planta, monkeypatch):
     sp = truth["spirals"][0]
     row = s[(s.a == sp["a"]) & (s.b == sp["b"])].iloc[0]
     assert row["kind"] == "spiral" and row["initiator"] == sp["initiator"]
+    # as in memory (tests/test_spirals.py::test_planta_story): concurrent at min_lag_days,
+    # a joint_shift under the turn-taking check
+    s2 = icnet.retaliation_spirals(net, n_perm=199, turn_taking=True)
+    assert row["concurrence"] >= 0 and \
+        s2.loc[(s2.a == sp["a"]) & (s2.b == sp["b"]), "kind"].item() == "joint_shift"
     a, b = sorted(truth["chronic"][0])
     assert s[(s.a == a) & (s.b == b)]["kind"].item() == "chronic_conflict"
     with pytest.raises(icnet.errors.BudgetExceededError, match="max_work"):

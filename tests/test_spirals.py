@@ -199,6 +199,11 @@ def test_planta_story():
     row = s[(s.a == sp["a"]) & (s.b == sp["b"])].iloc[0]
     assert row["kind"] == "spiral" and row["initiator"] == sp["initiator"]
     assert abs((row["start"] - pd.Timestamp(sp["onset"])).days) <= 14
+    # #18: planta's exchange (turns 3-4 days apart, both sides' ordinary services degrading
+    # together) is concurrent at min_lag_days: the turn-taking check calls it joint_shift
+    assert row["concurrence"] >= 0
+    t = icnet.retaliation_spirals(net, n_perm=199, turn_taking=True)
+    assert t.loc[(t.a == sp["a"]) & (t.b == sp["b"]), "kind"].item() == "joint_shift"
     a, b = sorted(truth["chronic"][0])
     assert s[(s.a == a) & (s.b == b)]["kind"].item() == "chronic_conflict"
     assert s["q"].dropna().is_monotonic_increasing
@@ -344,11 +349,96 @@ def test_chronic_is_never_a_spiral():
 
 
 @pytest.mark.xfail(reason="a misplaced change point (onset error > lag) can order a joint "
-                          "drop: the issue's 'joint shifts never spiral' is not met yet",
+                          "drop: the issue's 'joint shifts never spiral' is not met yet "
+                          "(met with turn_taking=True, below)",
                    strict=False)
 def test_joint_shift_is_never_a_spiral():
     s = icnet.retaliation_spirals(_pair_org("joint", seed=1), n_perm=99)
     assert s.loc[(s.a == "P00") & (s.b == "P01"), "kind"].item() == "joint_shift"
+
+
+def test_joint_shift_is_not_a_spiral_with_turn_taking():
+    s = icnet.retaliation_spirals(_pair_org("joint", seed=1), n_perm=99, turn_taking=True)
+    row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
+    assert row.kind == "joint_shift" and row.concurrence > 0, row.reason
+
+
+def _common_cause_org(seed):
+    """A ring of 20 people; the pair P00-P01 shares a project: a weekly AR(1) latent
+    (persistence 0.85) lowers both directions' service at the same time, all year."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(20):
+        for j in (i + 1, i + 2):
+            a, b = f"P{i:02d}", f"P{j % 20:02d}"
+            for pr, cl in ((a, b), (b, a)):
+                n = rng.poisson(150 if (a, b) == ("P00", "P01") else 100)
+                rows.append(pd.DataFrame({"provider": pr, "client": cl,
+                                          "t": rng.uniform(0, 365, n)}))
+    ev = pd.concat(rows, ignore_index=True)
+    q = rng.normal(size=len(ev))
+    pair = ev.provider.isin(["P00", "P01"]) & ev.client.isin(["P00", "P01"])
+    w = np.zeros(53)
+    e = rng.normal(0, 0.7, 53)
+    for k in range(1, 53):
+        w[k] = 0.85 * w[k - 1] + e[k]
+    q[pair] -= np.maximum(0, 1.3 * w[(ev.t[pair] // 7).astype(int)])
+    ev["requested_at"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(ev.pop("t"), "D")
+    ev["delay_hours"] = np.exp(2 - 0.5 * q + rng.normal(0, 0.3, len(ev)))
+    ev["satisfaction"] = np.clip(np.round(3.5 + 0.9 * q), 1, 5)
+    return icnet.from_events(ev)
+
+
+def test_common_cause_is_a_joint_shift_not_a_spiral():
+    """#18: both directions bad at the same time (a shared latent) satisfied the onset and
+    chain orders by chance (main: 10 of the 11 dropped pairs of these 12 organisations were
+    ``spiral``); the turn-taking check calls them joint shifts."""
+    rows = []
+    for seed in range(12):
+        s = icnet.retaliation_spirals(_common_cause_org(seed), n_perm=99, seed=seed,
+                                      turn_taking=True)
+        rows.append(s[(s.a == "P00") & (s.b == "P01")].iloc[0])
+    kinds = [r.kind for r in rows]
+    assert sum(k in ("spiral", "joint_shift") for k in kinds) >= 10
+    assert kinds.count("spiral") <= 1, kinds          # measured: 1 of 11 (concurrence -0.03)
+    for r in rows:
+        if r.kind == "joint_shift":
+            assert r.concurrence > 0 and "common cause" in r.reason
+    # without the check (the default) the old behaviour
+    s = icnet.retaliation_spirals(_common_cause_org(1), n_perm=99, seed=1)
+    assert s.loc[(s.a == "P00") & (s.b == "P01"), "kind"].item() == "spiral"
+
+
+def test_concurrence_matches_a_direct_computation():
+    from icnet.analysis.spirals import _concurrence
+    rng = np.random.default_rng(3)
+    G, n = 3, 120
+    gid = np.repeat(np.arange(G), n)
+    T_ = np.concatenate([np.sort(rng.uniform(0, 100, n)) for _ in range(G)])
+    D_ = rng.integers(0, 2, G * n)
+    latent = np.sin(T_ / 4.0)
+    # pair 0 concurrent (shared latent), pair 1 turn-taking (opposite), pair 2 independent
+    sign = np.where(D_ == 0, 1.0, np.select([gid == 0, gid == 1], [1.0, -1.0], 0.0))
+    X_ = sign * latent + rng.normal(0, 0.3, G * n)
+    X_[5] = np.nan
+    lo, hi, h = np.array([10.0, 0.0, 20.0]), np.array([90.0, 100.0, 80.0]), 2.0
+    r = _concurrence(gid, D_, T_, X_, G, lo, hi, h)
+    ref = []
+    for g in range(G):
+        m = (gid == g) & np.isfinite(X_) & (T_ >= lo[g]) & (T_ <= hi[g])
+        y = X_.copy()
+        for d in (0, 1):
+            y[m & (D_ == d)] -= X_[m & (D_ == d)].mean()
+        ys, ls = [], []
+        for i in np.flatnonzero(m):
+            part = m & (D_ != D_[i]) & (np.abs(T_ - T_[i]) <= h)
+            if part.any():
+                ys.append(y[i])
+                ls.append(y[part].mean())
+        ys, ls = np.array(ys), np.array(ls)
+        ref.append((ys * ls).sum() / np.sqrt((ys ** 2).sum() * (ls ** 2).sum()))
+    np.testing.assert_allclose(r, ref, rtol=1e-10)
+    assert r[0] > 0.5 and r[1] < -0.5 and abs(r[2]) < 0.3
 
 
 def test_columns_reasons_candidate_and_reciprocity():
