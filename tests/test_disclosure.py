@@ -186,7 +186,7 @@ def test_report_edges_and_health_reveal_nothing(planta_report):
     margins = exact[["satisfaction_n", "satisfaction_mean"]].where(
         shown.reindex(exact.index).fillna(False), np.nan)
     org = pd.DataFrame({"satisfaction_n": [e["satisfaction_n"].sum()],
-                        "satisfaction_mean": [(net.by("unit").edges.eval(
+                        "satisfaction_mean": [(net.by("unit", individuals=True).edges.eval(
                             "satisfaction_n * satisfaction_mean").sum()
                             / e["satisfaction_n"].sum())]}, index=["org"])
     found = _recoverable(e, [(e["provider"], margins), (pd.Series("org", index=e.index), org)])

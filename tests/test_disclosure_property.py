@@ -49,7 +49,7 @@ def test_unit_tables_never_reveal_a_small_group(seed, n_units, max_people):
     if not len(e):
         return
     found = _recoverable(e, [(e["provider"], q.units.set_index("unit")),
-                             _org_row(e, net.by("unit"))])
+                             _org_row(e, net.by("unit", individuals=True))])
     assert _small(found, e) == {}
     assert q.audit["safe"].all()
 
@@ -69,7 +69,7 @@ def test_report_tables_never_reveal_a_small_group(tmp_path, seed, n_units):
                                   protection=0.0).units.set_index("unit")
     shown = h["served_quality"].notna().reindex(exact.index).fillna(False)
     margins = exact[["satisfaction_n", "satisfaction_mean"]].where(shown, np.nan)
-    found = _recoverable(e, [(e["provider"], margins), _org_row(e, net.by("unit"))])
+    found = _recoverable(e, [(e["provider"], margins), _org_row(e, net.by("unit", individuals=True))])
     assert _small(found, e) == {}
 
 
@@ -79,7 +79,7 @@ _SURVEYISH = ("satisf", "quality", "leniency", "within_sd", "lfsr", "n_eff")
 
 def _reference(net, mgs=5):
     """Small groups, computed from the raw tables (not from what icnet publishes)."""
-    ue = net.by("unit").edges
+    ue = net.by("unit", individuals=True).edges
     rated = ue["satisfaction_n"].fillna(0) > 0
     small_rel = set(zip(ue.loc[rated & (ue["satisfaction_raters"] < mgs), "provider"],
                         ue.loc[rated & (ue["satisfaction_raters"] < mgs), "client"]))
@@ -172,5 +172,5 @@ def test_unit_api_tables_never_reveal_a_small_group(seed, n_units, max_people):
     shown = h.set_index("unit")["served_quality"].notna().reindex(exact.index).fillna(False)
     hm = exact[["satisfaction_n", "satisfaction_mean"]].where(shown, np.nan)
     found = _recoverable(e, [(e["provider"], q.units.set_index("unit")),
-                             (e["provider"], hm), _org_row(e, net.by("unit"))])
+                             (e["provider"], hm), _org_row(e, net.by("unit", individuals=True))])
     assert _small(found, e) == {}

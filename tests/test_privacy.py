@@ -257,7 +257,8 @@ def test_to_networkx_hides_small_groups_unless_asked():
 def test_suppress_edges_is_the_shareable_relations_table():
     import icnet
     u = _toy().by("unit")
-    assert u.edges["satisfaction_mean"].notna().all()        # the working table: raw
+    assert u.edges["satisfaction_mean"].isna().all()      # 1-4 raters each: gated (#20)
+    assert u.by("unit", individuals=True).edges["satisfaction_mean"].notna().all()
     e = privacy.suppress_edges(u, min_group_size=3)
     small = u.edges["satisfaction_raters"] < 3
     assert e.loc[small, privacy.SURVEY_EDGE_COLUMNS].isna().all().all()

@@ -177,7 +177,7 @@ def agreement_compliance(net, *, as_of=None, min_group_size: int = MIN_GROUP_SIZ
     else:
         from ..network import _ts
         as_of = _ts(as_of, "as_of")
-    edges = unit_net.edges.set_index(["provider", "client"])
+    edges = unit_net._edges.set_index(["provider", "client"])
     ids = unit_net.node_ids
     agreed = pd.DataFrame({"p": ids.get_indexer(ag["provider"].to_numpy(dtype=object)),
                            "c": ids.get_indexer(ag["client"].to_numpy(dtype=object)),
@@ -295,7 +295,7 @@ def _agreement_part(ev, agreed, as_of):
 
 
 def _coverage(unit_net, ag):
-    e = unit_net.edges[["provider", "client", "n_events"]]
+    e = unit_net._edges[["provider", "client", "n_events"]]
     covered = set(zip(ag["provider"], ag["client"]))
     pairs = pd.MultiIndex.from_arrays([e["provider"].to_numpy(dtype=object),
                                        e["client"].to_numpy(dtype=object)])

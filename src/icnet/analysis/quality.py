@@ -183,13 +183,13 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
               "ci": ci, "adjust_leniency": adjust_leniency, "individuals": individuals}
     if adjust_leniency:
         net = _without_leniency(net, leniency_prior)
-    edges = _edge_quality(net.edges, net, thr, ci)
+    edges = _edge_quality(net._edges, net, thr, ci)
     providers = _provider_quality(edges, net, thr, ci)
     edges = edges.drop(columns=["_mu", "_mu_var"])
     units = pd.DataFrame(columns=providers.columns)
     if net.level == "person" and net.people is not None:
         u = net.by("unit")
-        units = _provider_quality(_edge_quality(u.edges, u, thr, ci), u, thr, ci)
+        units = _provider_quality(_edge_quality(u._edges, u, thr, ci), u, thr, ci)
     elif net.level != "person":
         units = providers.copy()
     # privacy: figures of a group rated by fewer than min_group_size distinct people are

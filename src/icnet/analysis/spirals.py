@@ -191,7 +191,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         max_work: float = 2e9, candidate_alpha: float = 0.10,
                         min_lag_days: float = 3.0, max_onset_gap_days: float = 45.0,
                         control_period_days: float = 28.0,
-                        max_perm: int = 999, chain_order: bool = True) -> pd.DataFrame:
+                        max_perm: int = 999, chain_order: bool = True,
+                        individuals: bool = False, min_group_size: int = 5) -> pd.DataFrame:
     """Retaliation spirals: pairs whose mutual service dropped, in order, both ways.
 
     Two pieces of evidence per reciprocal pair (docs/methods/spirals.md): the **change
@@ -273,6 +274,14 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         - ``n_ab``, ``n_ba``, ``bad_ab``, ``bad_ba``: events with a quality and bad
           events per direction (int);
         - ``reason``: one sentence on why the pair got its kind.
+
+        Unless ``individuals=True``, the survey magnitudes of a pair with a
+        direction rated by fewer than ``min_group_size`` distinct people (every
+        person-level pair: one rater per direction) are NaN: ``effect``,
+        ``effect_ab``, ``effect_ba``, ``drop_ab``, ``drop_ba``
+        (:data:`icnet.privacy.SPIRAL_SURVEY_COLUMNS`), and numbers in SD are
+        cut from ``reason`` (docs/privacy.md). The
+        decision columns stay (``kind``, ``q``, dates, counts).
 
         ``attrs["params"]`` holds the parameters, ``attrs["n_tested"]`` the number
         of tested pairs, ``attrs["reciprocity"]`` the organisation-level pooled
@@ -376,13 +385,16 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     >>> s.loc[0, ["a", "b", "kind"]].tolist()
     ['P0009', 'P0070', 'spiral']
     """
+    from ..privacy import check_individuals, _gate_spirals
+    individuals = check_individuals(individuals)
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
     if getattr(net, "_on_cluster", None) is not None:
         # built on a Dask cluster: the events stay there (see _spirals_dask); by()
         # aggregates on the cluster too
         net = net._on_cluster
         if level is not None and level != net.level:
             net = net.by(level)
-        return _spirals_dask(net, seed=seed, n_perm=n_perm, half_life_days=half_life_days,
+        return _gate_spirals(net, _spirals_dask(net, seed=seed, n_perm=n_perm, half_life_days=half_life_days,
                              bad_z=bad_z, min_events=min_events, min_bad=min_bad,
                              alpha=alpha, max_gap_days=max_gap_days, period=period,
                              controls=controls, chain_z=chain_z, max_work=max_work,
@@ -390,7 +402,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                                         min_lag_days=min_lag_days,
                                         max_onset_gap_days=max_onset_gap_days,
                                         control_period_days=control_period_days,
-                                        max_perm=max_perm, chain_order=chain_order))
+                                        max_perm=max_perm, chain_order=chain_order)),
+                            individuals=individuals, min_group_size=min_group_size)
     net = _validate.network(net, need_events=True)
     net = _validate.level(net, level)
     net._need_time("retaliation_spirals")
@@ -426,7 +439,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     if counts.empty:
         out = pd.DataFrame(columns=_COLUMNS)
         out.attrs["params"] = params
-        return out
+        return _gate_spirals(net, out, individuals=individuals, min_group_size=min_group_size)
     tested = counts.index.to_numpy()[enough]
     _check_work(float(np.isin(pair, tested).sum()) * (n_perm + 1), max_work)
     G = len(tested)
@@ -438,7 +451,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         max_gap_days=max_gap_days, chain_z=chain_z, zc=zc,
                         min_bad=min_bad, change_seed=change_seed, max_perm=max_perm,
                         levels=_levels(alpha, candidate_alpha))
-    return _finish(net, _pair_table(counts, enough, tests), t0, alpha, params)
+    return _gate_spirals(net, _finish(net, _pair_table(counts, enough, tests), t0, alpha,
+                                     params),
+                        individuals=individuals, min_group_size=min_group_size)
 
 
 def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
@@ -830,7 +845,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
         ~np.logical_or.reduce((spiral_c, spiral_l, joint, one))
     spiral = spiral_c | spiral_l
     # chronic: no change, both directions credibly bad (the quality layer's sign)
-    sign = net.edges.set_index(["provider", "client"])["sign"]
+    sign = net._edges.set_index(["provider", "client"])["sign"]
     bad_ab_sign = sign.reindex(pd.MultiIndex.from_arrays([a_ids, b_ids])).to_numpy() == "bad"
     bad_ba_sign = sign.reindex(pd.MultiIndex.from_arrays([b_ids, a_ids])).to_numpy() == "bad"
     chronic = ~spiral & ~one & ~joint & bad_ab_sign & bad_ba_sign
