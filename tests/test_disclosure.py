@@ -175,6 +175,13 @@ def planta_report(tmp_path_factory):
     return out
 
 
+def test_report_spirals_csv_has_no_person_magnitudes(planta_report):
+    """#20: spirals.csv carried each person-level pair's coupling (``effect``, in SD of one
+    person's ratings) without --individuals."""
+    sp = pd.read_csv(planta_report / "spirals.csv")
+    assert len(sp) and sp["effect"].isna().all()
+
+
 def test_report_edges_and_health_reveal_nothing(planta_report):
     e = pd.read_csv(planta_report / "edges.csv")
     h = pd.read_csv(planta_report / "health.csv")

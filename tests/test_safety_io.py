@@ -353,3 +353,25 @@ def test_periods_bad_or_huge_freq_is_an_icnet_error(freq):
 def test_window_refuses_clock_words(word):
     with pytest.raises(ParameterError, match="read the clock"):
         icnet.datasets.toy().window(word)
+
+
+# --- #20 point 5/6 in generation: the start date is checked, the size has a budget ----------
+@pytest.mark.parametrize("start", ["9999-12-01", "now", "today", "garbage", 5, 1.5e9, None,
+                                   "1850-01-01", "2199-12-01"])
+def test_synth_start_refused_not_wrapped(start):
+    """main: start="9999-12-01" generated events in 1816 (int64 wrap), "now" read the
+    clock, 5 meant 1970 and "garbage" leaked a pandas DateParseError."""
+    from icnet import synth
+    with pytest.raises(ParameterError, match="'start' parameter"):
+        synth.organisation(n_people=10, days=28, start=start, plant="none")
+
+
+def test_synth_generation_budget():
+    from icnet import synth
+    with pytest.raises(BudgetExceededError, match="max_events"):
+        synth.organisation(n_people=10**9)
+    with pytest.raises(BudgetExceededError, match="max_events"):
+        synth.organisation(n_people=100, days=365, max_events=1000)
+    org = synth.organisation(n_people=10, days=28, start=pd.Timestamp("2030-06-01"),
+                             plant="none")
+    assert org.events["requested_at"].min() >= pd.Timestamp("2030-06-01")

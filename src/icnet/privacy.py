@@ -118,7 +118,10 @@ def _gate_edges(e: pd.DataFrame, level, min_group_size: int, *, flag: bool = Fal
         if c in out:
             out[c] = out[c].astype(float).where(~small, np.nan)
     if "sign" in out:
-        out["sign"] = out["sign"].astype(object).where(~small, "suppressed")
+        sign = out["sign"]
+        if isinstance(sign.dtype, pd.CategoricalDtype):
+            sign = sign.astype(object)
+        out["sign"] = sign.where(~small, "suppressed")       # keeps a string dtype
     return out
 
 
@@ -142,12 +145,14 @@ def _gate_timeline(sub: pd.DataFrame, individuals: bool, min_group_size: int) ->
 
 
 #: Columns of :func:`icnet.retaliation_spirals` that measure a pair's ratings (in SD of its
-#: quality): blanked for a pair with a direction rated by fewer than ``min_group_size`` people.
-SPIRAL_SURVEY_COLUMNS = ["effect", "effect_ab", "effect_ba", "drop_ab", "drop_ba"]
+#: quality, or their correlation): blanked for a pair with a direction rated by fewer than
+#: ``min_group_size`` people (a column a version does not have is skipped).
+SPIRAL_SURVEY_COLUMNS = ["effect", "effect_ab", "effect_ba", "drop_ab", "drop_ba",
+                         "concurrence"]
 
 # a magnitude in SD, or a number after "effect"/"coupling"/"drop", in a spiral's reason
 _SD_NUMBER = re.compile(
-    r"(?P<w>\b(?:effect|coupling|drop|drops|dropped by)\b\s*(?:=|of|by)?\s*)"
+    r"(?P<w>\b(?:effect|coupling|concurrence|drop|drops|dropped by)\b\s*(?:=|of|by)?\s*)"
     r"[-+−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?|[-+−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?=\s*SD\b)",
     flags=re.IGNORECASE)
 
