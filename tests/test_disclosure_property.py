@@ -118,6 +118,9 @@ def _check_all_csvs(out, net, individuals=False):
     if len(a) and "evidence" in a:
         served = a["evidence"].astype(str).str.contains(r"served quality \d", regex=True)
         assert not (served & a["target"].isin(small_units)).any()
+    sp = pd.read_csv(out / "spirals.csv")      # person-level pairs: one rater a direction
+    if len(sp) and not individuals:
+        assert sp["effect"].isna().all()
     for name in ("nodes", "bottlenecks", "spirals"):
         t = pd.read_csv(out / f"{name}.csv")
         assert not [col for col in t.columns if any(w in col for w in _SURVEYISH)], name
@@ -148,6 +151,10 @@ def test_unit_api_tables_never_reveal_a_small_group(seed, n_units, max_people):
     se = icnet.privacy.suppress_edges(net.by("unit"))
     m = np.array([k in small_rel for k in zip(se["provider"], se["client"])], dtype=bool)
     assert se.loc[m, icnet.privacy.SURVEY_EDGE_COLUMNS].isna().all().all()
+    ue = net.by("unit").edges                  # the public unit edges are gated too
+    m = np.array([k in small_rel for k in zip(ue["provider"], ue["client"])], dtype=bool)
+    assert ue.loc[m, icnet.privacy.SURVEY_EDGE_COLUMNS].isna().all().all()
+    assert ue["suppressed"].tolist() == m.tolist()
     g = net.by("unit").to_networkx()
     for p, c_ in small_rel:
         assert np.isnan(g.edges[p, c_]["satisfaction_mean"])

@@ -315,7 +315,8 @@ def group_codes(keys: pd.Series, names) -> np.ndarray:
     return idx.get_indexer(pd.Series(keys, dtype=object))
 
 
-_SAT = ["satisfaction_mean", "satisfaction_shrunk", "satisfaction_low", "satisfaction_high"]
+_SAT = ["satisfaction_mean", "satisfaction_shrunk", "satisfaction_low", "satisfaction_high",
+        "lfsr", "n_eff", "weight"]
 
 
 def _reason(df, secondary):

@@ -40,7 +40,8 @@ class QualityResult(Result):
         an edge list, which has no raters, its ``satisfaction_n``: an upper
         bound). Relations rated by fewer than ``min_group_size`` people
         (at person level: unless ``individuals=True``) have their
-        satisfaction columns blanked, ``sign = "suppressed"`` and
+        satisfaction columns, ``lfsr``, ``n_eff`` and ``weight`` blanked,
+        ``sign = "suppressed"`` and
         ``suppressed = True``; ``suppressed_by`` says why (``"small group"``,
         ``"complementary"``: hidden so that no small group can be recomputed
         from the other tables, or ``""``).
@@ -233,8 +234,11 @@ def _without_leniency(net, k):
     return net._replace(events=ev)
 
 
+# blanked for a suppressed group: the means and intervals, and what is computed from the
+# ratings beside them (lfsr: how sure the hidden mean's side of the threshold is, #20;
+# n_eff and weight: how the ratings split over the raters)
 _SAT_COLS = ["satisfaction_mean", "satisfaction_shrunk", "satisfaction_low",
-             "satisfaction_high"]
+             "satisfaction_high", "lfsr", "n_eff", "weight"]
 
 
 def _suppress(df, min_group_size):
