@@ -1634,15 +1634,27 @@ def _ts(value, name) -> pd.Timestamp:
         raise ParameterError(
             f"The '{name}' parameter must be a date such as '2025-01-01'; got {value!r}, "
             "which would read the clock (results would change with the day icnet runs).")
+    if isinstance(value, (bool, int, float, np.number)):
+        raise ParameterError(
+            f"The '{name}' parameter must be a date such as '2025-01-01'; got the number "
+            f"{value!r} (numbers are not read as dates: nanoseconds since 1970 would be "
+            "a guess).")
     try:
         t = pd.Timestamp(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise ParameterError(
             f"The '{name}' parameter must be a timestamp such as '2025-01-01'; got "
             f"{value!r}.") from None
+    if pd.isna(t):
+        raise ParameterError(f"The '{name}' parameter must be a date; got {value!r}.")
     if t.tzinfo is not None:
         t = t.tz_convert("UTC").tz_localize(None)
-    return t
+    lo, hi = pd.Timestamp(f"{io._FIRST_YEAR}-01-01"), pd.Timestamp(f"{io._LAST_YEAR}-01-01")
+    if not lo <= t < hi:      # the readers' rule: outside it, dates are placeholders (#20)
+        raise ParameterError(
+            f"The '{name}' parameter must lie between {io._FIRST_YEAR} and {io._LAST_YEAR}; "
+            f"got {value!r}. Pass a date inside your data's period, e.g. '2025-01-01'.")
+    return t.as_unit("ns")
 
 
 def _rating_times(r: pd.DataFrame):

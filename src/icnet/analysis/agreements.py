@@ -229,7 +229,9 @@ def agreement_compliance(net, *, as_of=None, min_group_size: int = MIN_GROUP_SIZ
             out[c] = np.nan
     if "last_review" in out and "review_every" in out:
         out["next_review"] = out["last_review"] + out["review_every"]
-        late = (as_of - out["next_review"]).dt.days
+        # in seconds: 1901..2250 spans more than datetime64[ns]'s 292 years (#20)
+        late = (pd.Timestamp(as_of).as_unit("s")
+                - out["next_review"].astype("datetime64[s]")).dt.days
         out["days_overdue"] = late.clip(lower=0)
         out["overdue"] = (late > 0).fillna(False).astype(bool)
     else:
