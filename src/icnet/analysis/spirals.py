@@ -249,6 +249,12 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     chain_order : bool, default True
         Accept an alternating escalation chain at a drop's onset as the order when
         the onsets do not tell.
+    individuals : bool, default False
+        Show the survey magnitudes (effects, drop sizes) of pairs with a direction
+        rated by fewer than ``min_group_size`` people (every person-level pair).
+        Only ``True``/``False`` are accepted.
+    min_group_size : int, default 5
+        Smallest number of distinct raters of a direction whose magnitudes are shown.
 
     Returns
     -------
