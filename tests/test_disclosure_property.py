@@ -69,7 +69,8 @@ def test_report_tables_never_reveal_a_small_group(tmp_path, seed, n_units):
                                   protection=0.0).units.set_index("unit")
     shown = h["served_quality"].notna().reindex(exact.index).fillna(False)
     margins = exact[["satisfaction_n", "satisfaction_mean"]].where(shown, np.nan)
-    found = _recoverable(e, [(e["provider"], margins), _org_row(e, net.by("unit", individuals=True))])
+    found = _recoverable(e, [(e["provider"], margins),
+                             _org_row(e, net.by("unit", individuals=True))])
     assert _small(found, e) == {}
 
 
@@ -179,5 +180,6 @@ def test_unit_api_tables_never_reveal_a_small_group(seed, n_units, max_people):
     shown = h.set_index("unit")["served_quality"].notna().reindex(exact.index).fillna(False)
     hm = exact[["satisfaction_n", "satisfaction_mean"]].where(shown, np.nan)
     found = _recoverable(e, [(e["provider"], q.units.set_index("unit")),
-                             (e["provider"], hm), _org_row(e, net.by("unit", individuals=True))])
+                             (e["provider"], hm),
+                             _org_row(e, net.by("unit", individuals=True))])
     assert _small(found, e) == {}

@@ -31,8 +31,8 @@ from ._dp import Budget
 from .errors import ParameterError
 
 __all__ = ["MIN_GROUP_SIZE", "PROTECTION", "SURVEY_EDGE_COLUMNS", "SPIRAL_SURVEY_COLUMNS",
-           "suppress", "suppress_edges", "pseudonymize", "check_individuals", "audit", "publishable_dropped", "dp_quality",
-           "Budget"]
+           "suppress", "suppress_edges", "pseudonymize", "check_individuals", "audit",
+           "publishable_dropped", "dp_quality", "Budget"]
 
 #: Default protection level of the disclosure audit: a suppressed group's mean must stay
 #: uncertain over at least this share of the rating scale (1 point on a 1–5 scale).

@@ -400,16 +400,16 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         net = net._on_cluster
         if level is not None and level != net.level:
             net = net.by(level)
-        return _gate_spirals(net, _spirals_dask(net, seed=seed, n_perm=n_perm, half_life_days=half_life_days,
-                             bad_z=bad_z, min_events=min_events, min_bad=min_bad,
-                             alpha=alpha, max_gap_days=max_gap_days, period=period,
-                             controls=controls, chain_z=chain_z, max_work=max_work,
-                             extra=dict(candidate_alpha=candidate_alpha,
-                                        min_lag_days=min_lag_days,
-                                        max_onset_gap_days=max_onset_gap_days,
-                                        control_period_days=control_period_days,
-                                        max_perm=max_perm, chain_order=chain_order)),
-                            individuals=individuals, min_group_size=min_group_size)
+        out = _spirals_dask(net, seed=seed, n_perm=n_perm, half_life_days=half_life_days,
+                            bad_z=bad_z, min_events=min_events, min_bad=min_bad,
+                            alpha=alpha, max_gap_days=max_gap_days, period=period,
+                            controls=controls, chain_z=chain_z, max_work=max_work,
+                            extra=dict(candidate_alpha=candidate_alpha,
+                                       min_lag_days=min_lag_days,
+                                       max_onset_gap_days=max_onset_gap_days,
+                                       control_period_days=control_period_days,
+                                       max_perm=max_perm, chain_order=chain_order))
+        return _gate_spirals(net, out, individuals=individuals, min_group_size=min_group_size)
     net = _validate.network(net, need_events=True)
     net = _validate.level(net, level)
     net._need_time("retaliation_spirals")
