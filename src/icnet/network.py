@@ -858,7 +858,8 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
     >>> net = icnet.from_events(
     ...     {"provider": ["IT", "IT", "Compras"], "client": ["Ventas", "Compras", "IT"],
     ...      "satisfaction": [2, 3, 5]}, level="unit")
-    >>> net.edges[["provider", "client", "satisfaction_mean"]]
+    >>> # one rating per relation: its mean is hidden unless asked for (docs/privacy.md)
+    >>> net.by("unit", individuals=True).edges[["provider", "client", "satisfaction_mean"]]
       provider   client  satisfaction_mean
     0  Compras       IT                5.0
     1       IT  Compras                3.0
