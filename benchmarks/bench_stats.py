@@ -110,7 +110,7 @@ def relation_stats(seeds: int, continuous: bool = False):
     for s in range(seeds):
         ev, people, true = make_org(1000 + s, continuous=continuous)
         u = icnet.from_events(ev, people=people, scale=(-10, 16) if continuous else (1, 5),
-                              threshold=3.0).by("unit")
+                              threshold=3.0).by("unit", individuals=True)
         e = u.edges.merge(true, on=["provider", "client"], validate="1:1")
         e["covered"] = (e["satisfaction_low"] <= e["truth"]) & (e["truth"] <= e["satisfaction_high"])
         e["seed"] = s

@@ -167,3 +167,13 @@ def test_generate_writes_tables_and_truth(tmp_path):
 def test_generate_rejects_bad_size(tmp_path):
     r = run("generate", "--people", 1, "--out", tmp_path / "g")
     assert r.returncode == 2 and "--people must be at least 2" in r.stderr
+
+
+def test_generate_budget_exits_3_and_writes_nothing(tmp_path):
+    """#20 point 6: generation sizes have a budget (exit 3), in the CLI and in the API
+    (synth.organisation's max_events, which the CLI's generate goes through)."""
+    r = run("generate", "--people", 10 ** 7, "--out", tmp_path / "g")
+    assert r.returncode == 3 and "limited to" in r.stderr and "Traceback" not in r.stderr
+    r = run("generate", "--people", 900_000, "--days", 3650, "--out", tmp_path / "h")
+    assert r.returncode == 3 and "max_events" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "g").exists() and not (tmp_path / "h").exists()

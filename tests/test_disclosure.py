@@ -175,6 +175,27 @@ def planta_report(tmp_path_factory):
     return out
 
 
+def test_suppressed_cells_keep_no_rating_derived_figure():
+    """#20: a suppressed unit relation of service_quality kept lfsr = 0.0 (its hidden mean
+    is credibly on one side of the threshold), n_eff and weight; all are blanked now."""
+    net = icnet.datasets.load("planta")
+    q = icnet.service_quality(net, level="unit")
+    assert q.edges["suppressed"].any()
+    for t in (q.edges, q.providers, q.units):
+        s = t["suppressed"].to_numpy(bool) & (t["sign"] != "unrated").to_numpy()
+        cols = [c for c in ("lfsr", "n_eff", "weight") if c in t]
+        assert t.loc[s, cols].isna().all().all(), t.loc[s, cols]
+    full = icnet.service_quality(net, level="unit", min_group_size=1, protection=0.0)
+    assert full.edges["lfsr"].notna().all()
+
+
+def test_report_spirals_csv_has_no_person_magnitudes(planta_report):
+    """#20: spirals.csv carried each person-level pair's coupling (``effect``, in SD of one
+    person's ratings) without --individuals."""
+    sp = pd.read_csv(planta_report / "spirals.csv")
+    assert len(sp) and sp["effect"].isna().all()
+
+
 def test_report_edges_and_health_reveal_nothing(planta_report):
     e = pd.read_csv(planta_report / "edges.csv")
     h = pd.read_csv(planta_report / "health.csv")
@@ -186,7 +207,7 @@ def test_report_edges_and_health_reveal_nothing(planta_report):
     margins = exact[["satisfaction_n", "satisfaction_mean"]].where(
         shown.reindex(exact.index).fillna(False), np.nan)
     org = pd.DataFrame({"satisfaction_n": [e["satisfaction_n"].sum()],
-                        "satisfaction_mean": [(net.by("unit").edges.eval(
+                        "satisfaction_mean": [(net.by("unit", individuals=True).edges.eval(
                             "satisfaction_n * satisfaction_mean").sum()
                             / e["satisfaction_n"].sum())]}, index=["org"])
     found = _recoverable(e, [(e["provider"], margins), (pd.Series("org", index=e.index), org)])

@@ -49,7 +49,7 @@ def test_unit_tables_never_reveal_a_small_group(seed, n_units, max_people):
     if not len(e):
         return
     found = _recoverable(e, [(e["provider"], q.units.set_index("unit")),
-                             _org_row(e, net.by("unit"))])
+                             _org_row(e, net.by("unit", individuals=True))])
     assert _small(found, e) == {}
     assert q.audit["safe"].all()
 
@@ -69,7 +69,8 @@ def test_report_tables_never_reveal_a_small_group(tmp_path, seed, n_units):
                                   protection=0.0).units.set_index("unit")
     shown = h["served_quality"].notna().reindex(exact.index).fillna(False)
     margins = exact[["satisfaction_n", "satisfaction_mean"]].where(shown, np.nan)
-    found = _recoverable(e, [(e["provider"], margins), _org_row(e, net.by("unit"))])
+    found = _recoverable(e, [(e["provider"], margins),
+                             _org_row(e, net.by("unit", individuals=True))])
     assert _small(found, e) == {}
 
 
@@ -79,7 +80,7 @@ _SURVEYISH = ("satisf", "quality", "leniency", "within_sd", "lfsr", "n_eff")
 
 def _reference(net, mgs=5):
     """Small groups, computed from the raw tables (not from what icnet publishes)."""
-    ue = net.by("unit").edges
+    ue = net.by("unit", individuals=True).edges
     rated = ue["satisfaction_n"].fillna(0) > 0
     small_rel = set(zip(ue.loc[rated & (ue["satisfaction_raters"] < mgs), "provider"],
                         ue.loc[rated & (ue["satisfaction_raters"] < mgs), "client"]))
@@ -118,6 +119,9 @@ def _check_all_csvs(out, net, individuals=False):
     if len(a) and "evidence" in a:
         served = a["evidence"].astype(str).str.contains(r"served quality \d", regex=True)
         assert not (served & a["target"].isin(small_units)).any()
+    sp = pd.read_csv(out / "spirals.csv")      # person-level pairs: one rater a direction
+    if len(sp) and not individuals:
+        assert sp["effect"].isna().all()
     for name in ("nodes", "bottlenecks", "spirals"):
         t = pd.read_csv(out / f"{name}.csv")
         assert not [col for col in t.columns if any(w in col for w in _SURVEYISH)], name
@@ -148,6 +152,10 @@ def test_unit_api_tables_never_reveal_a_small_group(seed, n_units, max_people):
     se = icnet.privacy.suppress_edges(net.by("unit"))
     m = np.array([k in small_rel for k in zip(se["provider"], se["client"])], dtype=bool)
     assert se.loc[m, icnet.privacy.SURVEY_EDGE_COLUMNS].isna().all().all()
+    ue = net.by("unit").edges                  # the public unit edges are gated too
+    m = np.array([k in small_rel for k in zip(ue["provider"], ue["client"])], dtype=bool)
+    assert ue.loc[m, icnet.privacy.SURVEY_EDGE_COLUMNS].isna().all().all()
+    assert ue["suppressed"].tolist() == m.tolist()
     g = net.by("unit").to_networkx()
     for p, c_ in small_rel:
         assert np.isnan(g.edges[p, c_]["satisfaction_mean"])
@@ -172,5 +180,6 @@ def test_unit_api_tables_never_reveal_a_small_group(seed, n_units, max_people):
     shown = h.set_index("unit")["served_quality"].notna().reindex(exact.index).fillna(False)
     hm = exact[["satisfaction_n", "satisfaction_mean"]].where(shown, np.nan)
     found = _recoverable(e, [(e["provider"], q.units.set_index("unit")),
-                             (e["provider"], hm), _org_row(e, net.by("unit"))])
+                             (e["provider"], hm),
+                             _org_row(e, net.by("unit", individuals=True))])
     assert _small(found, e) == {}

@@ -24,7 +24,7 @@ IDS = st.one_of(st.sampled_from(["a", "b", "c", "  a ", "", "Ñoño", "部门", 
 TIMES = st.one_of(
     st.sampled_from(["2025-01-01", "2025-01-01T10:00:00Z", "2025-01-01 10:00+05:30",
                      "01/02/2025", "2025-13-45", "yesterday", "", "2025-03-30T02:30:00",
-                     "1e10", "NaT"]),
+                     "1e10", "NaT", "1901-01-02", "2199-12-30T23:00:00"]),   # 299 years
     st.datetimes(min_value=pd.Timestamp("1900-01-01").to_pydatetime(),
                  max_value=pd.Timestamp("2200-01-01").to_pydatetime()),
     st.integers(-10**12, 10**12), st.none(), st.floats())

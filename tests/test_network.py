@@ -120,7 +120,7 @@ def test_by_unit_preserves_counts_and_recomputes_means(events, people):
     inside = events.iloc[[3]].assign(event_id="e9", provider="it2", client="it1")
     events = pd.concat([events, inside], ignore_index=True)
     net = icnet.from_events(events, people=people)
-    u = net.by("unit")
+    u = net.by("unit", individuals=True)        # 1-2 rater relations: asked for (#20)
     assert u.level == "unit"
     assert u.edges["n_events"].sum() + len(u.internal) == len(events)
     assert len(u.internal) == 1 and u.internal["unit"].tolist() == ["IT"]
@@ -322,8 +322,8 @@ def test_by_on_an_edge_list_matches_the_event_path():
     # an edge-only network aggregates by summing counts and weighting means
     toy = icnet.datasets.toy()
     e = icnet.from_edges(toy.edges, people=toy.people)
-    got = e.by("unit")
-    want = toy.by("unit")
+    got = e.by("unit", individuals=True)
+    want = toy.by("unit", individuals=True)
     g = got.edges.set_index(["provider", "client"])
     w = want.edges.set_index(["provider", "client"]).loc[g.index]
     assert list(g.index) == list(want.edges.set_index(["provider", "client"]).index)

@@ -257,7 +257,8 @@ def test_to_networkx_hides_small_groups_unless_asked():
 def test_suppress_edges_is_the_shareable_relations_table():
     import icnet
     u = _toy().by("unit")
-    assert u.edges["satisfaction_mean"].notna().all()        # the working table: raw
+    assert u.edges["satisfaction_mean"].isna().all()      # 1-4 raters each: gated (#20)
+    assert u.by("unit", individuals=True).edges["satisfaction_mean"].notna().all()
     e = privacy.suppress_edges(u, min_group_size=3)
     small = u.edges["satisfaction_raters"] < 3
     assert e.loc[small, privacy.SURVEY_EDGE_COLUMNS].isna().all().all()
@@ -283,3 +284,67 @@ def test_report_csvs_hide_every_survey_figure_of_small_groups(tmp_path):
                  min_group_size=2)
     cp = pd.read_csv(tmp_path / "p" / "conflict_cycles.csv")
     assert cp["severity"].notna().all()
+
+
+# --- #20 "ungated individual data": net.by("unit").edges and retaliation_spirals ----------
+def test_unit_edges_are_gated_unless_asked():
+    """main showed the mean of a 1-rater unit relation (one person's answers) in
+    net.by("unit").edges; now its survey columns are NaN below MIN_GROUP_SIZE raters."""
+    import icnet
+    net = icnet.datasets.load("planta")
+    u = net.by("unit")
+    full = net.by("unit", individuals=True).edges
+    e = u.edges
+    small = (full["satisfaction_n"] > 0) & (full["satisfaction_raters"] < privacy.MIN_GROUP_SIZE)
+    assert small.any() and (~small).any()
+    assert e["suppressed"].tolist() == small.tolist()
+    assert e.loc[small, privacy.SURVEY_EDGE_COLUMNS].isna().all().all()
+    assert (e.loc[small, "sign"] == "suppressed").all()
+    assert full.loc[small, "satisfaction_mean"].notna().all()      # asked: shown
+    pd.testing.assert_frame_equal(e.loc[~small, full.columns], full.loc[~small])
+    # counts and service figures stay; person-level working data is not changed
+    assert e["n_events"].equals(full["n_events"]) and e["delay_mean"].equals(full["delay_mean"])
+    assert net.edges["satisfaction_mean"].notna().any()
+    assert "suppressed" not in net.edges and net.by("unit") is u       # cached, not rebuilt
+    with pytest.raises(ParameterError, match="individuals"):
+        net.by("unit", individuals="no")
+    # analyses still read the full table: unit quality with min_group_size=1 shows them
+    q = icnet.service_quality(net, level="unit", min_group_size=1, individuals=True)
+    got = q.edges.set_index(["provider", "client"])["satisfaction_mean"]
+    want = full.set_index(["provider", "client"])["satisfaction_mean"]
+    np.testing.assert_allclose(got.loc[want.index].to_numpy(float), want.to_numpy(float))
+    # a window of a gated network is gated too
+    w = u.window("2025-01-01", "2025-07-01").edges
+    assert w.loc[w["suppressed"], "satisfaction_mean"].isna().all()
+
+
+def test_retaliation_spirals_magnitudes_gated_unless_asked():
+    """main published each person-level pair's coupling and drop sizes (SD of one
+    person's ratings) without individuals=True; the decisions stay."""
+    import icnet
+    net = icnet.datasets.load("planta")
+    s = icnet.retaliation_spirals(net, n_perm=99)
+    f = icnet.retaliation_spirals(net, n_perm=99, individuals=True)
+    assert len(s) and f["effect"].notna().any() and f["drop_ab"].notna().any()
+    mag = [c for c in privacy.SPIRAL_SURVEY_COLUMNS if c in s]
+    assert s[mag].isna().all().all()                                # person level: 1 rater
+    keep = [c for c in s.columns if c not in mag + ["reason"]]
+    pd.testing.assert_frame_equal(s[keep], f[keep])
+    assert s.attrs["params"]["individuals"] is False and f.attrs["params"]["individuals"]
+    with pytest.raises(ParameterError, match="individuals"):
+        icnet.retaliation_spirals(net, n_perm=99, individuals=1)
+    # reason: numbers in SD (and after effect/coupling/drop) are cut; q, p, days stay
+    t = pd.DataFrame({"a": ["x"], "b": ["y"], "effect": [0.4], "drop_ab": [1.2],
+                      "reason": ["dropped 1.23 SD, coupling 0.45 (q=0.01) 12 days later, "
+                                 "concurrence 0.81"]})
+    e = pd.DataFrame({"provider": ["x", "y"], "client": ["y", "x"], "satisfaction_n": [9, 9],
+                      "satisfaction_raters": [1, 9]})
+    toy = type("N", (), {"_edges": e, "level": "unit"})()
+    g = privacy._gate_spirals(toy, t, individuals=False, min_group_size=5)
+    assert g["reason"].item() == ("dropped (hidden) SD, coupling (hidden) (q=0.01) 12 days "
+                                  "later, concurrence (hidden)")
+    assert np.isnan(g["effect"].item()) and t["effect"].item() == 0.4      # input untouched
+    e["satisfaction_raters"] = [9, 9]
+    assert privacy._gate_spirals(toy, t, individuals=False, min_group_size=5)["effect"].item() \
+        == 0.4
+

@@ -78,7 +78,7 @@ def test_toy_conflict_is_bad_and_threshold_option():
     assert strict.edges.attrs["params"]["threshold"] == 4.5
     # consistent with net.edges at the default threshold
     pd.testing.assert_series_equal(q.edges["satisfaction_shrunk"],
-                                   net.by("unit").edges["satisfaction_shrunk"])
+                                   net.by("unit", individuals=True).edges["satisfaction_shrunk"])
 
 
 def _survey(n_raters, seed=0):

@@ -353,3 +353,70 @@ def test_periods_bad_or_huge_freq_is_an_icnet_error(freq):
 def test_window_refuses_clock_words(word):
     with pytest.raises(ParameterError, match="read the clock"):
         icnet.datasets.toy().window(word)
+
+
+# --- #20 point 5/6 in generation: the start date is checked, the size has a budget ----------
+@pytest.mark.parametrize("start", ["9999-12-01", "now", "today", "garbage", 5, 1.5e9, None,
+                                   "1850-01-01", "2199-12-01"])
+def test_synth_start_refused_not_wrapped(start):
+    """main: start="9999-12-01" generated events in 1816 (int64 wrap), "now" read the
+    clock, 5 meant 1970 and "garbage" leaked a pandas DateParseError."""
+    from icnet import synth
+    with pytest.raises(ParameterError, match="'start' parameter"):
+        synth.organisation(n_people=10, days=28, start=start, plant="none")
+
+
+def test_synth_generation_budget():
+    from icnet import synth
+    with pytest.raises(BudgetExceededError, match="max_events"):
+        synth.organisation(n_people=10**9)
+    with pytest.raises(BudgetExceededError, match="max_events"):
+        synth.organisation(n_people=100, days=365, max_events=1000)
+    org = synth.organisation(n_people=10, days=28, start=pd.Timestamp("2030-06-01"),
+                             plant="none")
+    assert org.events["requested_at"].min() >= pd.Timestamp("2030-06-01")
+
+
+# --- the fuzzer's OverflowError (test_validate_never_raises, #20), found and its kin -------
+@pytest.mark.parametrize("infer", [False, True])
+def test_delay_of_299_years_is_out_of_range_not_an_overflow(infer):
+    """Two dates inside the accepted 1901..2199 are up to 299 years apart, more than
+    datetime64[ns] spans: io.validate and from_events raised OverflowError on main."""
+    import datetime as dt
+    df = pd.DataFrame({"provider": ["a", "b"], "client": ["b", "a"],
+                       "requested_at": [dt.datetime(1901, 6, 1), dt.datetime(2025, 1, 1)],
+                       "delivered_at": [dt.datetime(2199, 6, 1), dt.datetime(2025, 1, 2)]},
+                      dtype=object)
+    df = df.infer_objects() if infer else df
+    v = io.validate(df)
+    assert v["reason"].tolist() == ["out_of_range"] and "2199-06-01" in v.loc[0, "message"]
+    t = io.read_events(df, errors="drop")
+    assert t.data["delay_hours"].tolist() == [24.0] and t.dropped["row"].tolist() == [0]
+    with pytest.raises(SchemaError, match="more than 100 years"):
+        icnet.from_events(df)
+
+
+def test_review_every_longer_than_50_years_refused():
+    """main: review_every='106751D' was read, then agreement_compliance raised
+    OverflowError (last_review + review_every past 2262)."""
+    t = icnet.datasets.toy_tables()
+    ag = t["agreements"].assign(review_every="106751D")
+    with pytest.raises(SchemaError, match="longer than 50 years"):
+        icnet.from_events(t["events"], people=t["people"], agreements=ag)
+    ok = t["agreements"].assign(review_every="18262D", last_review="2199-12-31")
+    net = icnet.from_events(t["events"], people=t["people"], agreements=ok)
+    for as_of in ("1901-01-01", "2199-12-31"):     # 349 years apart: counted in seconds
+        a = icnet.agreement_compliance(net, as_of=as_of).agreements
+        assert (a["days_overdue"] == 0).all() and not a["overdue"].any()
+
+
+@pytest.mark.parametrize("value", [10**18, 1.5, True, "9999-12-31", "1700-01-01", pd.NaT,
+                                   "today"])
+def test_date_parameters_are_dates_in_range(value):
+    """main: as_of=10**18 was read as nanoseconds since 1970 (2001-09-09), '9999-12-31'
+    raised OutOfBoundsDatetime and '1700-01-01' an OverflowError."""
+    net = icnet.datasets.toy()
+    with pytest.raises(ParameterError, match="'as_of' parameter"):
+        icnet.agreement_compliance(net, as_of=value)
+    with pytest.raises(ParameterError, match="'start' parameter"):
+        net.window(value, None)

@@ -41,7 +41,8 @@ def _org(seed=0, heavy_share=None, n_units=8, per_unit=6, n_ratings=30, sd_r=0.6
     ev = pd.concat(rows, ignore_index=True)
     ids = people["person"].to_numpy()
     ev["provider"], ev["client"] = ids[ev["provider"]], ids[ev["client"]]
-    net = icnet.from_events(ev, people=people, scale=(-10, 16), threshold=3.0).by("unit")
+    net = icnet.from_events(ev, people=people, scale=(-10, 16), threshold=3.0)
+    net = net.by("unit", individuals=True)
     return net, truth
 
 

@@ -506,7 +506,7 @@ class DaskServiceNetwork(_net.ServiceNetwork):
 
     def __repr__(self) -> str:
         return (f"<ServiceNetwork level={self.level!r}: {len(self.node_ids)} nodes, "
-                f"{len(self.edges)} edges, {self._n_events} events (Dask)>")
+                f"{len(self._edges)} edges, {self._n_events} events (Dask)>")
 
     @property
     def has_time(self) -> bool:
@@ -576,7 +576,7 @@ class DaskServiceNetwork(_net.ServiceNetwork):
             agreements=self.agreements, scale=self.scale, level=self.level,
             dropped=self.dropped, internal=internal, node_ids=self.node_ids,
             members=self._members, threshold=self.threshold)
-        local.__dict__["edges"] = self.edges
+        local.__dict__["_edges"] = self._edges
         local.__dict__["nodes"] = self.nodes
         return local
 
@@ -715,7 +715,7 @@ class _LazyEvents(_net.ServiceNetwork):
                          level=source.level, dropped=source.dropped,
                          internal=source.internal, node_ids=source.node_ids,
                          members=source._members, threshold=source.threshold)
-        self.__dict__["edges"] = source.edges
+        self.__dict__["_edges"] = source._edges
         self.__dict__["nodes"] = source.nodes
 
     @property

@@ -315,7 +315,8 @@ def group_codes(keys: pd.Series, names) -> np.ndarray:
     return idx.get_indexer(pd.Series(keys, dtype=object))
 
 
-_SAT = ["satisfaction_mean", "satisfaction_shrunk", "satisfaction_low", "satisfaction_high"]
+_SAT = ["satisfaction_mean", "satisfaction_shrunk", "satisfaction_low", "satisfaction_high",
+        "lfsr", "n_eff", "weight"]
 
 
 def _reason(df, secondary):
@@ -348,7 +349,7 @@ def quality_release(net, edges, providers, units) -> Release:
     relations to other units). A person-level call whose relations are all
     hidden uses :func:`people_release` instead.
     """
-    e = net.edges
+    e = net._edges
     n = e["satisfaction_n"].fillna(0).to_numpy(float)
     cells = _cells(e, n, e["satisfaction_mean"], edges)
     groups = {
@@ -380,7 +381,7 @@ def people_release(net, edges, providers, units) -> Release:
     exactly (it does when the person serves no one in their own unit).
     Hiding a cell hides the person's row.
     """
-    e = net.edges
+    e = net._edges
     unit_of = pd.Series(net.nodes["unit"].to_numpy(dtype=object),
                         index=net.nodes["node"].to_numpy(dtype=object))
     up = e["provider"].map(unit_of)
@@ -445,7 +446,7 @@ def _cells(keys, n, mean, published) -> pd.DataFrame:
 def report_release(view, edges, health) -> Release:
     """The survey figures of one report: ``edges.csv`` cells and ``health.csv`` margins."""
     n = edges["satisfaction_n"].fillna(0).to_numpy(float)
-    cells = _cells(edges, n, view.edges["satisfaction_mean"], edges)
+    cells = _cells(edges, n, view._edges["satisfaction_mean"], edges)
     groups = {"organisation": (np.where(n > 0, 0, -1), np.array([False]))}
     if len(health) and "served_quality" in health:
         key = health.columns[0]
@@ -472,7 +473,7 @@ def protect_report(view, edges, health, *, protection=None):
         health = health.copy()
         health.loc[gh, ["served_quality", "served_low", "served_high"]] = np.nan
     if sec.any():
-        ve = view.edges.copy()
+        ve = view._edges.copy()
         cols = [c for c in _SAT if c in ve]
         ve.loc[sec, cols] = np.nan
         ve.loc[sec, "sign"] = "suppressed"
@@ -480,7 +481,7 @@ def protect_report(view, edges, health, *, protection=None):
         # cached summaries (no recomputation, nothing brought from a cluster)
         import copy
         view = copy.copy(view)
-        view.__dict__["edges"] = ve
+        view.__dict__["_edges"] = ve
     hidden = rel.cells["hidden"].to_numpy(bool)
     pairs = set(zip(rel.cells.loc[hidden, "provider"], rel.cells.loc[hidden, "client"]))
     return view, edges, health, pairs, audit(rel, protection=protection)

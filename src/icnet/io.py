@@ -107,6 +107,11 @@ _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:(?:[T ]|, ?)(
 #: Dates before this year or from ``_LAST_YEAR`` on are placeholders ("9999-12-31",
 #: "1900-01-01"): *open* in ``delivered_at``/``last_review``, refused elsewhere.
 _FIRST_YEAR, _LAST_YEAR = 1901, 2200
+#: Longest ``review_every`` accepted (50 years): a next review stays a representable date.
+_MAX_REVIEW_DAYS = 18_262
+#: Longest delivery delay accepted (100 years): longer ones are data errors, and past 292
+#: years a delay does not fit datetime64[ns].
+_MAX_DELAY_DAYS = 36_525
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -1033,6 +1038,17 @@ def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC",
         p.add((v < low) | (v > high), "out_of_scale", "satisfaction",
               f"values outside the scale {_fmt(low)}..{_fmt(high)}",
               "Pass scale=(low, high) matching your survey or clean those rows.")
+    if "requested_at" in out and "delivered_at" in out:
+        # two dates of 1901..2199 can be 299 years apart, more than datetime64[ns] spans: the
+        # delay overflowed (OverflowError, found by the fuzzer, #20). Measured in µs here.
+        gap = (out["delivered_at"].astype("datetime64[us]")
+               - out["requested_at"].astype("datetime64[us]")).abs()
+        far = (gap > pd.Timedelta(days=_MAX_DELAY_DAYS)).to_numpy(bool)
+        p.add(far, "out_of_range", "delivered_at",
+              f"deliveries more than 100 years ({_MAX_DELAY_DAYS} days) from their request",
+              "Check both timestamp columns (a placeholder date, or day and month read the "
+              "wrong way?).", values=out["delivered_at"].astype(str).to_numpy())
+        out["delivered_at"] = out["delivered_at"].where(~far)
     if "delay_hours" not in out and "requested_at" in out and "delivered_at" in out:
         out["delay_hours"] = (out["delivered_at"] - out["requested_at"]) / pd.Timedelta(hours=1)
     if "requested_at" in out and "delivered_at" in out:
@@ -1272,7 +1288,14 @@ def read_agreements(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC
               "'180 days'; a bare 90 would be 90 nanoseconds.")
         p.add(bad, "bad_duration", "review_every", "values that are not durations",
               "Use durations such as 90D, 12W or '180 days'.")
-        out["review_every"] = td
+        # a review date must stay a date: last_review (< 2200) + review_every < 2262, the end
+        # of datetime64[ns]; longer periods overflowed in agreement_compliance (#20)
+        long = (td > pd.Timedelta(days=_MAX_REVIEW_DAYS)).to_numpy(bool)
+        p.add(long, "out_of_range", "review_every",
+              f"durations longer than 50 years ({_MAX_REVIEW_DAYS} days)",
+              "Use the agreed review period such as 90D or 365D; leave it empty for an "
+              "agreement without reviews.")
+        out["review_every"] = td.where(~long)
     if "last_review" in raw:
         ts, _ = _ts_column(p, raw, "last_review", tz, o, open_ok=True,
                            fix="Use ISO 8601 text such as 2025-03-01.")

@@ -8,6 +8,7 @@ process-mining / ticketing log).
 
 from __future__ import annotations
 
+import copy
 import warnings
 from functools import cached_property
 from typing import Mapping
@@ -143,7 +144,7 @@ class ServiceNetwork:
     def __repr__(self) -> str:
         ev = "edge list" if self.events is None else f"{len(self.events)} events"
         return (f"<ServiceNetwork level={self.level!r}: {len(self.node_ids)} nodes, "
-                f"{len(self.edges)} edges, {ev}>")
+                f"{len(self._edges)} edges, {ev}>")
 
     @property
     def has_events(self) -> bool:
@@ -180,7 +181,7 @@ class ServiceNetwork:
         >>> net.n_events == len(net.events), "satisfaction" in net.event_columns
         (True, True)
         """
-        return len(self.events) if self.has_events else int(self.edges["n_events"].sum())
+        return len(self.events) if self.has_events else int(self._edges["n_events"].sum())
 
     @property
     def event_columns(self) -> tuple:
@@ -243,9 +244,21 @@ class ServiceNetwork:
         return sorted(set(self.node_ids) - set(self.people["person"]))
 
     # ------------------------------------------------------------------ edges
-    @_table_property
+    _individuals = False     # by(column, individuals=True): unit-level edges not gated
+
+    @property
     def edges(self) -> pd.DataFrame:
         """One row per ``provider → client`` relation (a copy: changing it changes nothing).
+
+        At an aggregated level (after :meth:`by`) the survey figures of a
+        relation rated by fewer than ``MIN_GROUP_SIZE`` (5) distinct people —
+        the columns :data:`icnet.privacy.SURVEY_EDGE_COLUMNS` — are NaN and its
+        ``sign`` is ``"suppressed"`` (``suppressed`` is True), unless the
+        network was asked for with ``by(column, individuals=True)``: a 1-rater
+        unit relation's mean is one person's answers. Analyses read the full
+        table. At person level every relation is its client's own answers (as
+        ``events`` are): the table is the analyst's working data, not gated;
+        share :func:`icnet.privacy.suppress_edges` instead.
 
         Columns: ``provider``, ``client``; ``n_events``; ``satisfaction_n``
         (rated events), ``satisfaction_mean``, ``satisfaction_sd``;
@@ -271,7 +284,27 @@ class ServiceNetwork:
         their rating count squared), ``within_sd`` (pooled SD of a rater's
         own ratings), ``n_eff`` (effective number of independent ratings)
         and ``lfsr``. Without any rating, ``attrs["missing"]`` says so.
+
+        Examples
+        --------
+        >>> import icnet
+        >>> units = icnet.datasets.toy().by("unit")
+        >>> units.edges["sign"].unique().tolist()       # 1-rater unit relations: hidden
+        ['suppressed']
+        >>> bool(icnet.datasets.toy().by("unit", individuals=True).edges["sign"]
+        ...      .isin(["good", "bad", "uncertain"]).any())
+        True
         """
+        e = self._edges
+        if self.level == "person" or self._individuals:
+            return e
+        from .privacy import MIN_GROUP_SIZE as _min, _gate_edges
+        return _gate_edges(e, self.level, _min, flag=True)
+
+    @_table_property
+    def _edges(self) -> pd.DataFrame:
+        """The full relations table every analysis reads (private: at an aggregated level
+        it holds the survey figures of small relations that :attr:`edges` hides)."""
         if self._given_edges is not None:
             return self._given_edges
         return _aggregate(self)
@@ -285,7 +318,7 @@ class ServiceNetwork:
         table); ``n_out`` (events provided), ``n_in`` (events received),
         ``n_clients``, ``n_providers`` (distinct partners).
         """
-        e = self.edges
+        e = self._edges
         idx = self.node_ids
         out = pd.DataFrame({"node": idx.to_numpy()})
         unit, ext, known = _node_attributes(self)
@@ -359,7 +392,7 @@ class ServiceNetwork:
         nodes = self.nodes
         ids = nodes.pop("node").tolist()
         g.add_nodes_from(zip(ids, _export_records(nodes)))
-        e = self.edges
+        e = self._edges
         if not individuals:
             e = _gate_edges(e, self.level, min_group_size)
         e["weight"] = e["n_events"]
@@ -371,7 +404,7 @@ class ServiceNetwork:
         return g
 
     # ------------------------------------------------------------------ levels
-    def by(self, column: str = "unit") -> "ServiceNetwork":
+    def by(self, column: str = "unit", *, individuals: bool = False) -> "ServiceNetwork":
         """The same network aggregated to the groups of a people column.
 
         Events between people of one group (e.g. within a unit) are not
@@ -389,6 +422,12 @@ class ServiceNetwork:
         ----------
         column : str, default "unit"
             A column of the people table.
+        individuals : bool, default False
+            Whether the aggregated network's :attr:`edges` show the survey
+            figures of relations rated by fewer than ``MIN_GROUP_SIZE`` (5)
+            distinct people (one person's answers, for a 1-rater relation).
+            Off: they are NaN with ``sign = "suppressed"``. Analyses read the
+            full table either way. Only ``True``/``False`` are accepted.
 
         Returns
         -------
@@ -409,8 +448,10 @@ class ServiceNetwork:
         >>> icnet.datasets.toy().by("unit").node_ids.tolist()
         ['Calidad', 'Informatica', 'Mantenimiento', 'Produccion', 'Ventas']
         """
+        from .privacy import check_individuals
+        individuals = check_individuals(individuals)
         if self.level == column:
-            return self
+            return self._with_individuals(individuals)
         if self.level != "person":
             raise ParameterError(
                 f"by() aggregates person-level networks; this one is already at level "
@@ -433,7 +474,16 @@ class ServiceNetwork:
                 cache[column].process_log = pl.assign(**{column: grp.to_numpy()})
                 cache[column].process_log.attrs = dict(pl.attrs)
                 cache[column].work_calendar = self.work_calendar
-        return cache[column]
+        return cache[column]._with_individuals(individuals)
+
+    def _with_individuals(self, individuals: bool) -> "ServiceNetwork":
+        """This network, or a shallow copy sharing its data and caches whose public
+        :attr:`edges` are (not) gated."""
+        if bool(self._individuals) == individuals:
+            return self
+        out = copy.copy(self)
+        out._individuals = individuals
+        return out
 
     def _aggregated(self, column: str) -> "ServiceNetwork":
         """``by(column)`` after its checks (the Dask network aggregates on its cluster)."""
@@ -550,7 +600,9 @@ class ServiceNetwork:
                     edges=self._given_edges, node_ids=self.node_ids,
                     members=self._members, threshold=self.threshold)
         args.update(kw)
-        return ServiceNetwork(**args)
+        out = ServiceNetwork(**args)
+        out._individuals = self._individuals
+        return out
 
     # ------------------------------------------------------------------ builders
     @classmethod
@@ -806,7 +858,8 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
     >>> net = icnet.from_events(
     ...     {"provider": ["IT", "IT", "Compras"], "client": ["Ventas", "Compras", "IT"],
     ...      "satisfaction": [2, 3, 5]}, level="unit")
-    >>> net.edges[["provider", "client", "satisfaction_mean"]]
+    >>> # one rating per relation: its mean is hidden unless asked for (docs/privacy.md)
+    >>> net.by("unit", individuals=True).edges[["provider", "client", "satisfaction_mean"]]
       provider   client  satisfaction_mean
     0  Compras       IT                5.0
     1       IT  Compras                3.0
@@ -1482,7 +1535,7 @@ def _aggregate_edges_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
     """
     ppl = net.people
     group = pd.Series(ppl[column].to_numpy(dtype=object), index=ppl["person"].to_numpy())
-    e = net.edges
+    e = net._edges
     pg = group.reindex(e["provider"].to_numpy(dtype=object)).to_numpy(dtype=object)
     cg = group.reindex(e["client"].to_numpy(dtype=object)).to_numpy(dtype=object)
     missing = pd.isna(pg) | pd.isna(cg)
@@ -1582,15 +1635,27 @@ def _ts(value, name) -> pd.Timestamp:
         raise ParameterError(
             f"The '{name}' parameter must be a date such as '2025-01-01'; got {value!r}, "
             "which would read the clock (results would change with the day icnet runs).")
+    if isinstance(value, (bool, int, float, np.number)):
+        raise ParameterError(
+            f"The '{name}' parameter must be a date such as '2025-01-01'; got the number "
+            f"{value!r} (numbers are not read as dates: nanoseconds since 1970 would be "
+            "a guess).")
     try:
         t = pd.Timestamp(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise ParameterError(
             f"The '{name}' parameter must be a timestamp such as '2025-01-01'; got "
             f"{value!r}.") from None
+    if pd.isna(t):
+        raise ParameterError(f"The '{name}' parameter must be a date; got {value!r}.")
     if t.tzinfo is not None:
         t = t.tz_convert("UTC").tz_localize(None)
-    return t
+    lo, hi = pd.Timestamp(f"{io._FIRST_YEAR}-01-01"), pd.Timestamp(f"{io._LAST_YEAR}-01-01")
+    if not lo <= t < hi:      # the readers' rule: outside it, dates are placeholders (#20)
+        raise ParameterError(
+            f"The '{name}' parameter must lie between {io._FIRST_YEAR} and {io._LAST_YEAR}; "
+            f"got {value!r}. Pass a date inside your data's period, e.g. '2025-01-01'.")
+    return t.as_unit("ns")
 
 
 def _rating_times(r: pd.DataFrame):

@@ -61,7 +61,7 @@ def _raters(net) -> pd.Series:
     itself (one rater). A network built from an edge list has no rater ids: the
     number of ratings (``satisfaction_n``) stands in for it.
     """
-    e = net.edges
+    e = net._edges
     idx = pd.MultiIndex.from_arrays([e["provider"].astype(object), e["client"].astype(object)])
     s = _ratings.summary(net) if net.has_events else None
     if s is None:
@@ -84,7 +84,7 @@ def suppressed_edges(net, *, min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFra
     (8, True)
     """
     _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
-    e = net.edges.copy()
+    e = net._edges.copy()
     e["n_raters"] = _raters(net).to_numpy()
     out = suppress(e, "n_raters", _SURVEY_COLUMNS, min_group_size=min_group_size)
     out["sign"] = out["sign"].astype(object).where(~out["suppressed"], "suppressed")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 import numpy as np
 import pandas as pd
@@ -29,9 +30,9 @@ from . import _validate
 from ._dp import Budget
 from .errors import ParameterError
 
-__all__ = ["MIN_GROUP_SIZE", "PROTECTION", "SURVEY_EDGE_COLUMNS", "suppress", "suppress_edges",
-           "pseudonymize", "check_individuals", "audit", "publishable_dropped", "dp_quality",
-           "Budget"]
+__all__ = ["MIN_GROUP_SIZE", "PROTECTION", "SURVEY_EDGE_COLUMNS", "SPIRAL_SURVEY_COLUMNS",
+           "suppress", "suppress_edges", "pseudonymize", "check_individuals", "audit",
+           "publishable_dropped", "dp_quality", "Budget"]
 
 #: Default protection level of the disclosure audit: a suppressed group's mean must stay
 #: uncertain over at least this share of the rating scale (1 point on a 1–5 scale).
@@ -105,15 +106,22 @@ def _small_relations(e: pd.DataFrame, level, min_group_size: int) -> np.ndarray:
     return (n > 0) & (_edge_raters(e, level) < min_group_size)
 
 
-def _gate_edges(e: pd.DataFrame, level, min_group_size: int) -> pd.DataFrame:
-    """``e`` with the survey figures of small relations blanked (private; trusts inputs)."""
+def _gate_edges(e: pd.DataFrame, level, min_group_size: int, *, flag: bool = False
+                ) -> pd.DataFrame:
+    """``e`` with the survey figures of small relations blanked (private; trusts inputs);
+    ``flag`` adds the bool column ``suppressed``."""
     small = _small_relations(e, level, min_group_size)
     out = e.copy()
+    if flag:
+        out["suppressed"] = small
     for c in SURVEY_EDGE_COLUMNS:
         if c in out:
             out[c] = out[c].astype(float).where(~small, np.nan)
     if "sign" in out:
-        out["sign"] = out["sign"].astype(object).where(~small, "suppressed")
+        sign = out["sign"]
+        if isinstance(sign.dtype, pd.CategoricalDtype):
+            sign = sign.astype(object)
+        out["sign"] = sign.where(~small, "suppressed")       # keeps a string dtype
     return out
 
 
@@ -133,6 +141,56 @@ def _gate_timeline(sub: pd.DataFrame, individuals: bool, min_group_size: int) ->
     for c in ("satisfaction", "z", "exposure"):
         if c in out:
             out[c] = out[c].astype(float).where(~small)
+    return out
+
+
+#: Columns of :func:`icnet.retaliation_spirals` that measure a pair's ratings (in SD of its
+#: quality, or their correlation): blanked for a pair with a direction rated by fewer than
+#: ``min_group_size`` people (a column a version does not have is skipped).
+SPIRAL_SURVEY_COLUMNS = ["effect", "effect_ab", "effect_ba", "drop_ab", "drop_ba",
+                         "concurrence"]
+
+# a magnitude in SD, or a number after "effect"/"coupling"/"drop", in a spiral's reason
+_SD_NUMBER = re.compile(
+    r"(?P<w>\b(?:effect|coupling|concurrence|drop|drops|dropped by)\b\s*(?:=|of|by)?\s*)"
+    r"[-+−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?|[-+−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?=\s*SD\b)",
+    flags=re.IGNORECASE)
+
+
+def _gate_spirals(net, out: pd.DataFrame, *, individuals: bool, min_group_size: int
+                  ) -> pd.DataFrame:
+    """:func:`icnet.retaliation_spirals`' table with the survey magnitudes of pairs that
+    have a direction rated by fewer than ``min_group_size`` distinct people blanked
+    (:data:`SPIRAL_SURVEY_COLUMNS` NaN, numbers in SD cut from ``reason``), unless
+    ``individuals`` (private; trusts its inputs, applied at the end of the analysis).
+
+    The decision columns stay: ``kind``, ``candidate``, ``initiator``, ``start``,
+    ``end``, ``rounds``, ``onset_*``, the p- and q-values and the event counts.
+    """
+    attrs = dict(out.attrs)
+    attrs["params"] = {**attrs.get("params", {}), "individuals": individuals,
+                       "min_group_size": min_group_size}
+    out = out.copy()
+    out.attrs = attrs
+    if individuals or not len(out):
+        return out
+    e = net._edges
+    sm = _small_relations(e, net.level, min_group_size)
+    small = pd.MultiIndex.from_arrays([e.loc[sm, "provider"].astype(object).to_numpy(),
+                                       e.loc[sm, "client"].astype(object).to_numpy()])
+    a = out["a"].astype(object).to_numpy()
+    b = out["b"].astype(object).to_numpy()
+    hide = pd.MultiIndex.from_arrays([a, b]).isin(small) | \
+        pd.MultiIndex.from_arrays([b, a]).isin(small)
+    for c in SPIRAL_SURVEY_COLUMNS:
+        if c in out:
+            out[c] = out[c].astype(float).where(~hide)
+    if "reason" in out:
+        r = out["reason"].astype(object)
+        cut = r[hide].map(lambda x: _SD_NUMBER.sub(
+            lambda m: (m.group("w") or "") + "(hidden)", x) if isinstance(x, str) else x)
+        out["reason"] = r.where(~hide, cut)
+    out.attrs = attrs
     return out
 
 
@@ -161,7 +219,7 @@ def suppress_edges(net, *, individuals: bool = False,
     net = _validate.network(net)
     individuals = check_individuals(individuals)
     _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
-    e = net.edges
+    e = net._edges
     return e if individuals else _gate_edges(e, net.level, min_group_size)
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import _validate
 from .errors import ParameterError
-from .privacy import MIN_GROUP_SIZE, check_individuals, suppress
+from .privacy import MIN_GROUP_SIZE, _gate_spirals, check_individuals, suppress
 
 __all__ = ["report"]
 
@@ -197,7 +197,9 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
     cyc_map = cyc if fig_view is view else _cycles(fig_view, f, unit_of, True, individuals,
                                                    min_group_size)
     b_map = b_unit if fig_view is f["units"] else b_view
-    spir = _spirals(f["spirals"], unit_of, by_unit and not individuals)
+    sp = f["spirals"] if individuals else _gate_spirals(
+        f["net"], f["spirals"], individuals=False, min_group_size=min_group_size)
+    spir = _spirals(sp, unit_of, by_unit and not individuals)
     recip_note = _reciprocity_note(net, seed) if net.has_time and net.has_events and \
         "retaliation_spirals" not in missing and getattr(net, "_on_cluster", None) is None \
         else ""

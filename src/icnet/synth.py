@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import sys
 from dataclasses import asdict, dataclass, field, fields
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
-from .errors import ParameterError
+from .errors import BudgetExceededError, ParameterError
 
 __all__ = ["Plant", "Truth", "Organisation", "organisation", "write", "UNITS"]
 
@@ -158,6 +159,36 @@ class Organisation:
                            agreements=self.agreements, **kw)
 
 
+def _start(start, days: int) -> pd.Timestamp:
+    """``start`` as a timestamp in the supported range (refused, never wrapped: #20)."""
+    from .io import _RELATIVE
+    if isinstance(start, str) and start.strip().lower() in _RELATIVE:
+        raise ParameterError(
+            f"The 'start' parameter must be a date such as '2025-01-01'; got {start!r}, "
+            "which would read the clock (the organisation would change with the day).")
+    if not isinstance(start, (str, _dt.date, np.datetime64)):
+        raise ParameterError(
+            f"The 'start' parameter must be a date such as '2025-01-01'; got {start!r} "
+            f"({type(start).__name__}).")
+    try:
+        t0 = pd.Timestamp(start)
+    except (ValueError, TypeError, OverflowError):
+        raise ParameterError(
+            f"The 'start' parameter must be a date such as '2025-01-01'; got {start!r}."
+        ) from None
+    if pd.isna(t0):
+        raise ParameterError(f"The 'start' parameter must be a date; got {start!r}.")
+    if t0.tzinfo is not None:
+        t0 = t0.tz_convert("UTC").tz_localize(None)
+    lo, hi = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
+    if t0 < lo or t0 + pd.Timedelta(days=int(days) + 366) >= hi:
+        raise ParameterError(
+            f"The 'start' parameter must lie between 1900 and 2200 minus the {days} days "
+            f"generated and a year of late deliveries; got {start!r}. Use a date such as "
+            "'2025-01-01'.")
+    return t0
+
+
 def _plant(plant) -> Plant:
     if plant is None:
         return Plant()
@@ -181,7 +212,7 @@ def _plant(plant) -> Plant:
 
 def organisation(n_people: int = 150, *, n_units: int | None = None, days: int = 365,
                  seed=0, plant=None, start: str = "2025-01-01",
-                 events_per_person: float = 150.0) -> Organisation:
+                 events_per_person: float = 150.0, max_events: float = 5e7) -> Organisation:
     """Generate an organisation with planted patterns and their exact truth.
 
     Parameters
@@ -196,9 +227,18 @@ def organisation(n_people: int = 150, *, n_units: int | None = None, days: int =
         None plants the defaults of :class:`Plant`; "none" gives pattern-free
         data (with the shared shock month).
     start : str, default "2025-01-01"
+        A date (``str``, ``datetime`` or ``pandas.Timestamp``) from 1900 on,
+        such that ``start + days`` (plus a year for late deliveries) stays
+        before 2200; clock words (``"now"``, ``"today"``) and numbers are
+        refused (:class:`~icnet.errors.ParameterError`).
     events_per_person : float, default 150
         Expected events provided per person and year (150 people → about
         22,000 events; 20,000 people with 250 → about 5 M).
+    max_events : float, default 5e7
+        Budget: refuse (:class:`~icnet.errors.BudgetExceededError`) an
+        organisation expected to hold more events
+        (``n_people × events_per_person × days / 365``), which would not fit
+        one machine's memory.
 
     Returns
     -------
@@ -213,9 +253,17 @@ def organisation(n_people: int = 150, *, n_units: int | None = None, days: int =
     _validate.in_range("n_people", n_people, low=8, integer=True)
     _validate.in_range("days", days, low=28, integer=True)
     _validate.in_range("events_per_person", events_per_person, low=1)
+    _validate.in_range("max_events", max_events, low=1)
+    expected = float(n_people) * float(events_per_person) * float(days) / 365.0
+    if expected > max_events:
+        raise BudgetExceededError(
+            f"organisation(n_people={n_people:,}, days={days:,}, events_per_person="
+            f"{events_per_person:g}) would generate about {expected:,.0f} events, more than "
+            f"max_events={max_events:,.0f}. Generate a smaller organisation (fewer people or "
+            "days) or raise max_events if the memory is there.")
     p = _plant(plant)
     rng = _validate.rng(seed)
-    t0 = pd.Timestamp(start)
+    t0 = _start(start, days)
     end = t0 + pd.Timedelta(days=days)
 
     # ---------------------------------------------------------------- units, people

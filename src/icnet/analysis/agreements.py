@@ -177,7 +177,7 @@ def agreement_compliance(net, *, as_of=None, min_group_size: int = MIN_GROUP_SIZ
     else:
         from ..network import _ts
         as_of = _ts(as_of, "as_of")
-    edges = unit_net.edges.set_index(["provider", "client"])
+    edges = unit_net._edges.set_index(["provider", "client"])
     ids = unit_net.node_ids
     agreed = pd.DataFrame({"p": ids.get_indexer(ag["provider"].to_numpy(dtype=object)),
                            "c": ids.get_indexer(ag["client"].to_numpy(dtype=object)),
@@ -229,7 +229,9 @@ def agreement_compliance(net, *, as_of=None, min_group_size: int = MIN_GROUP_SIZ
             out[c] = np.nan
     if "last_review" in out and "review_every" in out:
         out["next_review"] = out["last_review"] + out["review_every"]
-        late = (as_of - out["next_review"]).dt.days
+        # in seconds: 1901..2250 spans more than datetime64[ns]'s 292 years (#20)
+        late = (pd.Timestamp(as_of).as_unit("s")
+                - out["next_review"].astype("datetime64[s]")).dt.days
         out["days_overdue"] = late.clip(lower=0)
         out["overdue"] = (late > 0).fillna(False).astype(bool)
     else:
@@ -295,7 +297,7 @@ def _agreement_part(ev, agreed, as_of):
 
 
 def _coverage(unit_net, ag):
-    e = unit_net.edges[["provider", "client", "n_events"]]
+    e = unit_net._edges[["provider", "client", "n_events"]]
     covered = set(zip(ag["provider"], ag["client"]))
     pairs = pd.MultiIndex.from_arrays([e["provider"].to_numpy(dtype=object),
                                        e["client"].to_numpy(dtype=object)])

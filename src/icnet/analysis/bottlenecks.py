@@ -19,7 +19,7 @@ __all__ = ["bottlenecks", "critical_path", "dependence", "structural_betweenness
            "holding_bottlenecks"]
 
 def _edge_arrays(net):
-    e = net.edges
+    e = net._edges
     idx = net.node_ids
     p = idx.get_indexer(e["provider"].to_numpy(dtype=object))
     c = idx.get_indexer(e["client"].to_numpy(dtype=object))

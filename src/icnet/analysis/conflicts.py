@@ -136,7 +136,7 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
 
 
 def _bad_edges(net, min_events, max_breach):
-    e = net.edges
+    e = net._edges
     enough = e["n_events"].to_numpy(float) >= min_events
     sat_bad = (e["sign"] == "bad").to_numpy() & enough
     n = e["sla_n"].to_numpy(float) if "sla_n" in e else np.zeros(len(e))
@@ -337,7 +337,7 @@ def conflict_cycles(net, *, max_length: int = 4, level: str | None = None,
     if not individuals and len(out):
         # a small relation's figures are a few people's ratings (one at person level, #20);
         # a "people" row of a unit-level result carries a person-level cycle's figures
-        e = net.edges
+        e = net._edges
         sm = _small_relations(e, net.level, min_group_size)
         small = set(zip(e.loc[sm, "provider"].astype(object), e.loc[sm, "client"].astype(object)))
         hide = np.array([any(x in small for x in es) for es in out["edges"]], dtype=bool)
@@ -685,7 +685,7 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     rng = _validate.rng(seed)
     ids = net.node_ids
     n = len(ids)
-    e = net.edges
+    e = net._edges
     e = e[(e["provider"] != e["client"]).to_numpy()]
     bad = _bad_edges(net, min_events, max_breach) if relations == "bad" else e
     bad = bad[(bad["provider"] != bad["client"]).to_numpy()]
@@ -976,7 +976,7 @@ def signed_pairs(net, *, level: str | None = None, individuals: bool = False,
 
 def _signed_pairs(net, min_group_size=MIN_GROUP_SIZE):
     """Signed pairs (int signs) and, per pair, whether a signed direction is small."""
-    e = net.edges
+    e = net._edges
     s = e[e["sign"].isin(["good", "bad"])]
     pv = s["provider"].to_numpy(dtype=object)
     cv = s["client"].to_numpy(dtype=object)

@@ -126,7 +126,8 @@ def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
     else:
         out["cycles"] = out["cycles_unit"] = empty_c
     if net.has_time and net.has_events and fn["retaliation_spirals"]:
-        out["spirals"] = fn["retaliation_spirals"](net, seed=seed, n_perm=n_perm)
+        out["spirals"] = fn["retaliation_spirals"](net, seed=seed, n_perm=n_perm,
+                                                   individuals=True)   # gated by the callers
     else:
         out["spirals"] = pd.DataFrame(columns=["a", "b", "kind"])
     out["as_of"] = as_of if as_of is not None else (net.span[1] if net.has_time else None)
@@ -332,7 +333,7 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     out.loc[small, ["served_quality", "served_low", "served_high"]] = np.nan
     out["client_leniency"] = _leniency(rs, names, min_group_size)
     # delays and agreed delays of the service it gives
-    e = key_net.edges
+    e = key_net._edges
     g = e.groupby("provider", observed=True)
     out["delay_median"] = g["delay_median"].median().reindex(names).to_numpy(dtype=float) \
         if "delay_median" in e else np.nan

@@ -40,7 +40,8 @@ class QualityResult(Result):
         an edge list, which has no raters, its ``satisfaction_n``: an upper
         bound). Relations rated by fewer than ``min_group_size`` people
         (at person level: unless ``individuals=True``) have their
-        satisfaction columns blanked, ``sign = "suppressed"`` and
+        satisfaction columns, ``lfsr``, ``n_eff`` and ``weight`` blanked,
+        ``sign = "suppressed"`` and
         ``suppressed = True``; ``suppressed_by`` says why (``"small group"``,
         ``"complementary"``: hidden so that no small group can be recomputed
         from the other tables, or ``""``).
@@ -183,13 +184,13 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
               "ci": ci, "adjust_leniency": adjust_leniency, "individuals": individuals}
     if adjust_leniency:
         net = _without_leniency(net, leniency_prior)
-    edges = _edge_quality(net.edges, net, thr, ci)
+    edges = _edge_quality(net._edges, net, thr, ci)
     providers = _provider_quality(edges, net, thr, ci)
     edges = edges.drop(columns=["_mu", "_mu_var"])
     units = pd.DataFrame(columns=providers.columns)
     if net.level == "person" and net.people is not None:
         u = net.by("unit")
-        units = _provider_quality(_edge_quality(u.edges, u, thr, ci), u, thr, ci)
+        units = _provider_quality(_edge_quality(u._edges, u, thr, ci), u, thr, ci)
     elif net.level != "person":
         units = providers.copy()
     # privacy: figures of a group rated by fewer than min_group_size distinct people are
@@ -233,8 +234,11 @@ def _without_leniency(net, k):
     return net._replace(events=ev)
 
 
+# blanked for a suppressed group: the means and intervals, and what is computed from the
+# ratings beside them (lfsr: how sure the hidden mean's side of the threshold is, #20;
+# n_eff and weight: how the ratings split over the raters)
 _SAT_COLS = ["satisfaction_mean", "satisfaction_shrunk", "satisfaction_low",
-             "satisfaction_high"]
+             "satisfaction_high", "lfsr", "n_eff", "weight"]
 
 
 def _suppress(df, min_group_size):

@@ -192,7 +192,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         min_lag_days: float = 3.0, max_onset_gap_days: float = 45.0,
                         control_period_days: float = 28.0,
                         max_perm: int = 999, chain_order: bool = True,
-                        turn_taking: bool = False) -> pd.DataFrame:
+                        turn_taking: bool = False, individuals: bool = False,
+                        min_group_size: int = 5) -> pd.DataFrame:
     """Retaliation spirals: pairs whose mutual service dropped, in order, both ways.
 
     Two pieces of evidence per reciprocal pair (docs/methods/spirals.md): the **change
@@ -257,6 +258,12 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         people), but lock-in recall 0.92 / 0.91 → 0.80 / 0.84, and exchanges whose turns
         come faster than ``min_lag_days`` (``icnet.synth``, planta) become
         ``joint_shift``; off by default (docs/methods/spirals.md, "Turn-taking").
+    individuals : bool, default False
+        Show the survey magnitudes (effects, drop sizes) of pairs with a direction
+        rated by fewer than ``min_group_size`` people (every person-level pair).
+        Only ``True``/``False`` are accepted.
+    min_group_size : int, default 5
+        Smallest number of distinct raters of a direction whose magnitudes are shown.
 
     Returns
     -------
@@ -285,6 +292,14 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         - ``n_ab``, ``n_ba``, ``bad_ab``, ``bad_ba``: events with a quality and bad
           events per direction (int);
         - ``reason``: one sentence on why the pair got its kind.
+
+        Unless ``individuals=True``, the survey magnitudes of a pair with a
+        direction rated by fewer than ``min_group_size`` distinct people (every
+        person-level pair: one rater per direction) are NaN: ``effect``,
+        ``effect_ab``, ``effect_ba``, ``drop_ab``, ``drop_ba``, ``concurrence``
+        (:data:`icnet.privacy.SPIRAL_SURVEY_COLUMNS`), and numbers in SD are
+        cut from ``reason`` (docs/privacy.md). The
+        decision columns stay (``kind``, ``q``, dates, counts).
 
         ``attrs["params"]`` holds the parameters, ``attrs["n_tested"]`` the number
         of tested pairs, ``attrs["reciprocity"]`` the organisation-level pooled
@@ -394,22 +409,26 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     >>> s.loc[0, ["a", "b", "kind"]].tolist()
     ['P0009', 'P0070', 'spiral']
     """
+    from ..privacy import check_individuals, _gate_spirals
+    individuals = check_individuals(individuals)
+    _validate.in_range("min_group_size", min_group_size, low=1, integer=True)
     if getattr(net, "_on_cluster", None) is not None:
         # built on a Dask cluster: the events stay there (see _spirals_dask); by()
         # aggregates on the cluster too
         net = net._on_cluster
         if level is not None and level != net.level:
             net = net.by(level)
-        return _spirals_dask(net, seed=seed, n_perm=n_perm, half_life_days=half_life_days,
-                             bad_z=bad_z, min_events=min_events, min_bad=min_bad,
-                             alpha=alpha, max_gap_days=max_gap_days, period=period,
-                             controls=controls, chain_z=chain_z, max_work=max_work,
-                             extra=dict(candidate_alpha=candidate_alpha,
-                                        min_lag_days=min_lag_days,
-                                        max_onset_gap_days=max_onset_gap_days,
-                                        control_period_days=control_period_days,
-                                        max_perm=max_perm, chain_order=chain_order,
-                                        turn_taking=turn_taking))
+        out = _spirals_dask(net, seed=seed, n_perm=n_perm, half_life_days=half_life_days,
+                            bad_z=bad_z, min_events=min_events, min_bad=min_bad,
+                            alpha=alpha, max_gap_days=max_gap_days, period=period,
+                            controls=controls, chain_z=chain_z, max_work=max_work,
+                            extra=dict(candidate_alpha=candidate_alpha,
+                                       min_lag_days=min_lag_days,
+                                       max_onset_gap_days=max_onset_gap_days,
+                                       control_period_days=control_period_days,
+                                       max_perm=max_perm, chain_order=chain_order,
+                                       turn_taking=turn_taking))
+        return _gate_spirals(net, out, individuals=individuals, min_group_size=min_group_size)
     net = _validate.network(net, need_events=True)
     net = _validate.level(net, level)
     net._need_time("retaliation_spirals")
@@ -445,7 +464,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     if counts.empty:
         out = pd.DataFrame(columns=_COLUMNS)
         out.attrs["params"] = params
-        return out
+        return _gate_spirals(net, out, individuals=individuals, min_group_size=min_group_size)
     tested = counts.index.to_numpy()[enough]
     _check_work(float(np.isin(pair, tested).sum()) * (n_perm + 1), max_work)
     G = len(tested)
@@ -458,7 +477,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         min_bad=min_bad, change_seed=change_seed, max_perm=max_perm,
                         levels=_levels(alpha, candidate_alpha), min_lag_days=min_lag_days,
                         max_onset_gap_days=max_onset_gap_days)
-    return _finish(net, _pair_table(counts, enough, tests), t0, alpha, params)
+    return _gate_spirals(net, _finish(net, _pair_table(counts, enough, tests), t0, alpha,
+                                     params),
+                        individuals=individuals, min_group_size=min_group_size)
 
 
 def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
@@ -868,7 +889,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
         ~np.logical_or.reduce((spiral_c, spiral_l, joint, one))
     spiral = spiral_c | spiral_l
     # chronic: no change, both directions credibly bad (the quality layer's sign)
-    sign = net.edges.set_index(["provider", "client"])["sign"]
+    sign = net._edges.set_index(["provider", "client"])["sign"]
     bad_ab_sign = sign.reindex(pd.MultiIndex.from_arrays([a_ids, b_ids])).to_numpy() == "bad"
     bad_ba_sign = sign.reindex(pd.MultiIndex.from_arrays([b_ids, a_ids])).to_numpy() == "bad"
     chronic = ~spiral & ~one & ~joint & bad_ab_sign & bad_ba_sign
