@@ -277,7 +277,7 @@ def test_spirals_on_planta_tell_the_same_story(client, planta, monkeypatch):
     net = icnet.from_events(dd.from_pandas(_raw(planta), npartitions=4),
                             people=planta.people)
     _no_event_compute(monkeypatch)
-    s = icnet.retaliation_spirals(net, n_perm=199)
+    s = icnet.retaliation_spirals(net, n_perm=199, individuals=True)
     truth = icnet.datasets.load("planta", as_tables=True)["truth"]
     sp = truth["spirals"][0]
     row = s[(s.a == sp["a"]) & (s.b == sp["b"])].iloc[0]

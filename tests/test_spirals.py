@@ -194,7 +194,7 @@ def test_calibration_under_the_null_with_many_tests():
 def test_planta_story():
     net = icnet.datasets.load("planta")
     truth = icnet.datasets.load("planta", as_tables=True)["truth"]
-    s = icnet.retaliation_spirals(net, n_perm=199)
+    s = icnet.retaliation_spirals(net, n_perm=199, individuals=True)
     sp = truth["spirals"][0]
     row = s[(s.a == sp["a"]) & (s.b == sp["b"])].iloc[0]
     assert row["kind"] == "spiral" and row["initiator"] == sp["initiator"]
@@ -358,7 +358,8 @@ def test_joint_shift_is_never_a_spiral():
 
 
 def test_joint_shift_is_not_a_spiral_with_turn_taking():
-    s = icnet.retaliation_spirals(_pair_org("joint", seed=1), n_perm=99, turn_taking=True)
+    s = icnet.retaliation_spirals(_pair_org("joint", seed=1), n_perm=99, turn_taking=True,
+                                  individuals=True)
     row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
     assert row.kind == "joint_shift" and row.concurrence > 0, row.reason
 
@@ -396,7 +397,7 @@ def test_common_cause_is_a_joint_shift_not_a_spiral():
     rows = []
     for seed in range(12):
         s = icnet.retaliation_spirals(_common_cause_org(seed), n_perm=99, seed=seed,
-                                      turn_taking=True)
+                                      turn_taking=True, individuals=True)
         rows.append(s[(s.a == "P00") & (s.b == "P01")].iloc[0])
     kinds = [r.kind for r in rows]
     assert sum(k in ("spiral", "joint_shift") for k in kinds) >= 10
