@@ -675,11 +675,11 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     _validate.in_range("n_null", n_null, low=1, integer=True)
     _validate.one_of("relations", relations, ["bad", "all"])
     if null is None:
-        null = "relations" if relations == "bad" else "swaps"
-    _validate.one_of("null", null, ["relations", "swaps"])
-    if null == "relations" and relations == "all":
+        null = "providers" if relations == "bad" else "swaps"
+    _validate.one_of("null", null, ["providers", "relations", "swaps"])
+    if null in ("providers", "relations") and relations == "all":
         raise ParameterError(
-            "dyad_census: null='relations' permutes the bad label over the existing "
+            f"dyad_census: null={null!r} permutes the bad label over the existing "
             "relations; with relations='all' every relation is counted, so nothing would "
             "move. Use null='swaps' (degree-preserving) for the census of all relations.")
     rng = _validate.rng(seed)
@@ -702,27 +702,26 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
 
     obs = census(M_obs)
     sign_ = np.array([1.0, -1.0, 1.0])       # each row's direction in M
-    if null == "relations":
-        es = ids.get_indexer(e["provider"].to_numpy(dtype=object)).astype(np.int64)
-        ed = ids.get_indexer(e["client"].to_numpy(dtype=object)).astype(np.int64)
+    if null in ("providers", "relations"):
+        # the relations that could be called bad: >= min_events events (#21)
+        ok = e["n_events"].to_numpy(float) >= min_events
+        es = ids.get_indexer(e["provider"].to_numpy(dtype=object)[ok]).astype(np.int64)
+        ed = ids.get_indexer(e["client"].to_numpy(dtype=object)[ok]).astype(np.int64)
         E = len(es)
         R = int(_mutual(es[None], ed[None], n)[0])
         attrs.update(n_relations=E, n_reciprocal_pairs=R)
-        got = _mutual_pmf(E, R, m)
-        if got is not None:
-            pmf, k0 = got
-            k = np.arange(k0, k0 + len(pmf), dtype=float)
-            mean = float((k * pmf).sum())
-            var = float(((k - mean) ** 2 * pmf).sum())
-            gt = float(pmf[k > M_obs].sum())
-            eq = float(pmf[k == M_obs].sum())
-            lt = float(pmf[k < M_obs].sum())
-            attrs["exact"] = True
+        if null == "relations":
+            mean, var, gt, eq, lt, attrs["exact"] = _relabel_test(es, ed, n, m, M_obs,
+                                                                  n_null, rng)
         else:
-            draws = _relabel_null(es, ed, n, m, n_null, rng)
-            mean, var = float(draws.mean()), float(draws.var(ddof=1)) if n_null > 1 else 0.0
-            gt, eq, lt = ((draws > M_obs).mean(), (draws == M_obs).mean(),
-                          (draws < M_obs).mean())
+            k_p = np.bincount(src, minlength=n)
+            draws = _provider_null(es, ed, n, k_p, n_null, rng)
+            mean = float(draws.mean())
+            var = float(draws.var(ddof=1)) if n_null > 1 else 0.0
+            # Monte Carlo mid-p, the observed network counted as one draw
+            gt = float((draws > M_obs).sum()) / (n_null + 1)
+            eq = float((draws == M_obs).sum() + 1) / (n_null + 1)
+            lt = float((draws < M_obs).sum()) / (n_null + 1)
         exp = census(mean)
         sd = np.full(3, np.sqrt(max(var, 0.0)))
         p_up, p_down = gt + 0.5 * eq, lt + 0.5 * eq       # mid-p for M
@@ -787,16 +786,68 @@ def _mutual_pmf(E, R, m):
     return pmf / pmf.sum(), k0
 
 
+def _relabel_test(es, ed, n, m, M_obs, n_null, rng):
+    """Mean, variance and P(>, =, <) of the mutual count when m of the relations
+    (es, ed) are chosen at random; exact when the sum is small enough."""
+    E = len(es)
+    R = int(_mutual(es[None], ed[None], n)[0]) if E else 0
+    got = _mutual_pmf(E, R, m)
+    if got is not None:
+        pmf, k0 = got
+        k = np.arange(k0, k0 + len(pmf), dtype=float)
+        mean = float((k * pmf).sum())
+        var = float(((k - mean) ** 2 * pmf).sum())
+        return (mean, var, float(pmf[k > M_obs].sum()), float(pmf[k == M_obs].sum()),
+                float(pmf[k < M_obs].sum()), True)
+    draws = _relabel_null(es, ed, n, m, n_null, rng)
+    var = float(draws.var(ddof=1)) if n_null > 1 else 0.0
+    return (float(draws.mean()), var, float((draws > M_obs).mean()),
+            float((draws == M_obs).mean()), float((draws < M_obs).mean()), False)
+
+
+def _reciprocal(es, ed, n):
+    """Index pairs (i, j), i < j, of relations es[i] → ed[i] and es[j] → ed[j] that are
+    the two directions of one pair."""
+    E = len(es)
+    if E == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    key = es * n + ed
+    order = np.argsort(key)
+    pos = np.minimum(np.searchsorted(key, ed * n + es, sorter=order), E - 1)
+    rev = order[pos]
+    has = (key[rev] == ed * n + es) & (np.arange(E) < rev)   # each reciprocal pair once
+    return np.flatnonzero(has), rev[has]
+
+
+_MAX_DRAW_CELLS = 4_000_000     # null draws × relations held at once
+
+
+def _provider_null(es, ed, n, k_p, n_null, rng):
+    """Mutual counts of n_null draws in which every provider p keeps k_p[p] bad
+    relations, put at random on its own relations (es, ed): the bad label permuted
+    within providers. Each block of draws is one vectorised sort."""
+    E = len(es)
+    pa, pb = _reciprocal(es, ed, n)
+    start = np.searchsorted(np.sort(es), es)        # first sorted position of es[i]'s provider
+    keep = k_p[es] + start                          # chosen: sorted position < keep
+    out = np.zeros(n_null, np.int64)
+    if E == 0 or len(pa) == 0:
+        return out
+    block = max(1, _MAX_DRAW_CELLS // E)
+    for b0 in range(0, n_null, block):              # blocks of draws (memory), not events
+        r = min(block, n_null - b0)
+        order = np.argsort(es[None, :] + rng.random((r, E)), axis=1)  # random within provider
+        pos = np.empty((r, E), np.int64)
+        np.put_along_axis(pos, order, np.arange(E)[None, :], axis=1)
+        chosen = pos < keep[None, :]
+        out[b0:b0 + r] = (chosen[:, pa] & chosen[:, pb]).sum(axis=1)
+    return out
+
+
 def _relabel_null(es, ed, n, m, R, rng):
     """Mutual counts of R random choices of m of the relations (es, ed): O(E) a draw."""
     E = len(es)
-    key = es * n + ed
-    order = np.argsort(key)
-    pos = np.searchsorted(key, ed * n + es, sorter=order)
-    pos = np.minimum(pos, E - 1)
-    rev = order[pos]
-    has = (key[rev] == ed * n + es) & (np.arange(E) < rev)   # each reciprocal pair once
-    pa, pb = np.flatnonzero(has), rev[has]
+    pa, pb = _reciprocal(es, ed, n)
     out = np.empty(R, dtype=np.int64)
     chosen = np.zeros(E, dtype=bool)
     for r in range(R):          # a loop over draws (not events): each draw is vectorised
