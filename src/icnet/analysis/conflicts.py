@@ -5,7 +5,8 @@ Three views of the same question — *who serves whom badly, both ways?*
 - :func:`conflict_cycles`: directed cycles of credibly bad relations
   (A serves B badly, B serves C badly, …, back to A), bounded enumeration.
 - :func:`dyad_census`: are mutual dissatisfactions (length-2 cycles) more
-  common than chance, given how many bad relations each node gives and gets?
+  common than chance, given the service graph and how many bad relations
+  each provider gives?
 - :func:`balance`: the signed network's frustration index (line index of
   imbalance) and its two camps, exactly with HiGHS or heuristically.
 
@@ -75,8 +76,10 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
         without agreed delays), ``shortfall`` (fraction of
         the scale range by which the upper satisfaction bound lies below
         neutral, or by which ``breach_low`` exceeds ``max_breach`` for
-        delay-only relations; > 0) and ``why`` (``"satisfaction"`` or
-        ``"delay"``).
+        delay-only relations, or the share of the relation's typical delay
+        beyond the provider's typical relation at its one-sided 95 % lower
+        bound for ``"slower"`` ones; >= 0) and ``why`` (``"satisfaction"``,
+        ``"delay"`` or ``"slower"``).
 
     Raises
     ------
@@ -104,8 +107,22 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
     else 0) by Abbott's formula :math:`(L - p_0)/(1 - p_0)` — the share of
     requests late beyond what is normal: where every relation breaches an
     agreement (agreed delays shorter than the usual delay) that is a
-    property of the agreements, not a conflict. Satisfaction takes
-    precedence in ``why`` when both hold.
+    property of the agreements, not a conflict.
+
+    Or the relation is credibly slower
+    than the same provider's other relations for the same service
+    (``"slower"``, #21) and its ratings do not credibly say ``good``. On log
+    delay (delivered requests), each relation's mean is compared with the
+    precision-weighted mean of the provider's other relations (at least 3
+    with ``min_events`` delivered requests), the prediction variance
+    including the between-relation variance :math:`\\tau^2` — a funnel plot
+    with an additive random effect (Spiegelhalter 2005), :math:`\\tau^2` by
+    DerSimonian & Laird (1986) pooled over providers from z-scores
+    winsorised at 10 % each side — and one-sided p-values called at a
+    Benjamini–Hochberg false discovery rate of 5 % over the relations
+    tested. "Bad" is then relative: this client is served worse than the
+    provider's other clients. ``why`` takes satisfaction, then delay, then
+    slower, when several hold.
 
     References
     ----------
@@ -113,6 +130,12 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
     statistical inference. *JASA* 22, 209–212.
     Abbott, W. S. (1925). A method of computing the effectiveness of an
     insecticide. *J. Economic Entomology* 18, 265–267.
+    Spiegelhalter, D. J. (2005). Funnel plots for comparing institutional
+    performance. *Statistics in Medicine* 24, 1185–1202.
+    DerSimonian, R. & Laird, N. (1986). Meta-analysis in clinical trials.
+    *Controlled Clinical Trials* 7, 177–188.
+    Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery
+    rate. *J. Royal Statistical Society B* 57, 289–300.
 
     Examples
     --------
@@ -144,15 +167,97 @@ def _bad_edges(net, min_events, max_breach):
         else np.full(len(e), np.nan)
     low = _excess_breach(_wilson_low(p, n), p, n, min_events)
     late_bad = enough & (n >= min_events) & (np.nan_to_num(low, nan=-1.0) > max_breach)
-    bad = sat_bad | late_bad
+    slow_low = _slower(net, e, min_events)
+    rated_good = (e["sign"] == "good").to_numpy() if "sign" in e else np.zeros(len(e), bool)
+    slow_bad = enough & np.isfinite(slow_low) & ~rated_good
+    bad = sat_bad | late_bad | slow_bad
     out = e.loc[bad].copy()
     out["breach_low"] = low[bad]
     width = net.scale[1] - net.scale[0]
     sat_short = (net.threshold - out["satisfaction_high"].to_numpy(float)) / width
     late_short = low[bad] - max_breach
-    out["shortfall"] = np.where(sat_bad[bad], sat_short, late_short)
-    out["why"] = np.where(sat_bad[bad], "satisfaction", "delay")
+    out["shortfall"] = np.where(sat_bad[bad], sat_short,
+                                np.where(late_bad[bad], late_short, slow_low[bad]))
+    out["why"] = np.where(sat_bad[bad], "satisfaction",
+                          np.where(late_bad[bad], "delay", "slower"))
     return out.reset_index(drop=True)
+
+
+_SLOWER_FDR = 0.05   # Benjamini-Hochberg level of the "slower than its provider's other
+#                      clients" rule (#21)
+_MIN_CELLS = 3       # relations a provider (and service) needs for the within-provider rule
+_WINSOR = 0.10       # z-scores winsorised at 10 % / 90 % for tau² (Spiegelhalter 2005)
+
+
+def _slower(net, e, min_events, q=_SLOWER_FDR):
+    """Relations credibly slower than the same provider's other relations (#21).
+
+    Funnel-plot comparison with an additive random effect (Spiegelhalter 2005): on
+    log delay, a relation's mean against the precision-weighted mean of the provider's
+    *other* relations for the same service, with the between-relation variance tau²
+    (DerSimonian & Laird 1986, pooled over providers, from z-scores winsorised at 10 %
+    each side) in the prediction variance; one-
+    sided p-values, Benjamini-Hochberg at ``q`` over the relations tested. Returns,
+    aligned with ``e``, ``1 - exp(-d_low)`` for the relations called slower (d_low: the
+    one-sided 95 % lower bound of the log-delay excess, i.e. the share of the relation's
+    typical delay beyond the provider's typical relation) and NaN elsewhere."""
+    res = np.full(len(e), np.nan)
+    ev = getattr(net, "events", None)
+    if ev is None or len(ev) == 0 or "delay_hours" not in ev or len(e) == 0:
+        return res
+    d = ev["delay_hours"].to_numpy(float)
+    ok = np.isfinite(d) & (d > 0) & (ev["provider"].to_numpy() != ev["client"].to_numpy())
+    if not ok.any():
+        return res
+    svc = ev["service"].astype(str).to_numpy()[ok] if "service" in ev \
+        else np.zeros(ok.sum(), dtype=object)
+    t = pd.DataFrame({"provider": ev["provider"].to_numpy()[ok], "service": svc,
+                      "client": ev["client"].to_numpy()[ok], "y": np.log(d[ok])})
+    c = t.groupby(["provider", "service", "client"], sort=True, observed=True)["y"] \
+        .agg(["size", "mean", "var"]).reset_index()
+    c = c[c["size"] >= max(min_events, 2)]
+    grp = ["provider", "service"]
+    c = c[c.groupby(grp, observed=True)["size"].transform("size") >= _MIN_CELLS]
+    if c.empty:
+        return res
+    nn, y = c["size"].to_numpy(float), c["mean"].to_numpy(float)
+    ss = (nn - 1) * c["var"].to_numpy(float)
+    s2 = c.assign(ss=ss, df=nn - 1).groupby(grp, observed=True)[["ss", "df"]] \
+        .transform("sum")
+    v = (s2["ss"] / s2["df"]).to_numpy(float) / nn          # sampling variance of the mean
+    gid = c.groupby(grp, observed=True).ngroup().to_numpy()
+    w = 1.0 / v
+    S1, S2 = np.bincount(gid, w), np.bincount(gid, w * w)
+    ybar = np.bincount(gid, w * y) / S1
+    # Q from z-scores winsorised at their 10th and 90th percentiles, so that the
+    # outliers being looked for do not widen the reference (Spiegelhalter 2005)
+    zz = np.sqrt(w) * (y - ybar[gid])
+    lo_, hi_ = np.quantile(zz, [_WINSOR, 1 - _WINSOR])
+    Q = float((np.clip(zz, lo_, hi_) ** 2).sum())
+    K = np.bincount(gid).astype(float)
+    denom = float((S1 - S2 / S1).sum())
+    tau2 = max(0.0, (Q - float((K - 1).sum())) / denom) if denom > 0 else 0.0
+    ws = 1.0 / (tau2 + v)
+    Sw, Swy = np.bincount(gid, ws), np.bincount(gid, ws * y)
+    rest = Sw[gid] - ws
+    diff = y - (Swy[gid] - ws * y) / rest
+    se = np.sqrt(tau2 + v + 1.0 / rest)
+    from scipy import stats
+    p = stats.norm.sf(diff / se)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    passed = p[order] <= q * np.arange(1, m + 1) / m
+    k = int(np.flatnonzero(passed).max()) + 1 if passed.any() else 0
+    called = np.zeros(m, bool)
+    called[order[:k]] = True
+    if not called.any():
+        return res
+    low = 1.0 - np.exp(-np.maximum(diff - stats.norm.ppf(0.95) * se, 0.0))
+    hit = pd.DataFrame({"provider": c["provider"].to_numpy()[called],
+                        "client": c["client"].to_numpy()[called], "low": low[called]}) \
+        .groupby(["provider", "client"], sort=False)["low"].max()
+    key = pd.MultiIndex.from_arrays([e["provider"].to_numpy(), e["client"].to_numpy()])
+    return hit.reindex(key).to_numpy(float)
 
 
 _MIN_REFERENCE = 5   # relations with >= min_events agreed requests for an org reference
@@ -557,9 +662,10 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
 
     Is mutual dissatisfaction (A serves B badly *and* B serves A badly) more
     common than chance? Bad relations can only sit on existing service
-    relations, many of which are reciprocal, so the default null keeps the
-    service graph and puts "bad" on a random subset of its relations of the
-    observed size (an exact permutation distribution). With
+    relations, many of which are reciprocal, and a bad provider serves many
+    clients badly, so the default null keeps the service graph and every
+    provider's number of bad relations, and puts them at random on the
+    provider's own relations. With
     ``relations="all"`` the census of every relation against degree-preserving
     swaps: is service reciprocated more than chance (the MAN census of
     Holland & Leinhardt, e.g. of an advice network)?
@@ -570,10 +676,11 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     min_events, max_breach
         What counts as a bad relation (see :func:`bad_edges`).
     n_null : int, default 200
-        Randomised graphs of the ``"swaps"`` null (each keeps every node's
-        out- and in-degree; about 10 swap attempts per relation), and draws of
-        the ``"relations"`` null when its exact distribution is too large to
-        sum (more than 5 million terms within 12 SD of its mean).
+        Draws of the ``"providers"`` null; randomised graphs of the
+        ``"swaps"`` null (each keeps every node's out- and in-degree; about
+        10 swap attempts per relation); draws of the ``"relations"`` null
+        when its exact distribution is too large to sum (more than 5 million
+        terms within 12 SD of its mean).
     seed : int or numpy Generator, default 0
     level : str, optional
         Aggregate first (e.g. ``"unit"``).
@@ -581,10 +688,12 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         ``"bad"``: credibly bad relations (see :func:`bad_edges`); ``"all"``:
         every relation in ``net.edges`` (``min_events`` and ``max_breach``
         are then not used).
-    null : {"relations", "swaps"}, optional
-        ``"relations"`` (default with ``relations="bad"``): the bad label
-        permuted over the network's existing relations (self-relations
-        excluded); ``"swaps"`` (default, and the only choice, with
+    null : {"providers", "relations", "swaps"}, optional
+        ``"providers"`` (default with ``relations="bad"``): each provider
+        keeps its number of bad relations, the label permuted over its own
+        relations with at least ``min_events`` events; ``"relations"``: the
+        bad label permuted over all relations with at least ``min_events``
+        events (self-relations excluded; exact); ``"swaps"`` (default, and the only choice, with
         ``relations="all"``): directed double-edge swaps of the counted
         relations over all node pairs — it ignores which pairs can have a
         relation at all, and on a reciprocal service graph calls random
@@ -601,17 +710,20 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         ``ratio`` (observed/expected; NaN when expected = 0), ``p_greater``
         and ``p_less`` (one-sided p-values). ``"relations"``: exact mid-p
         values :math:`P(X > x) + \\tfrac12 P(X = x)` (Lancaster 1961);
+        ``"providers"``: Monte Carlo mid-p values
+        :math:`(\\#\\{X > x\\} + \\tfrac12(\\#\\{X = x\\} + 1))/(n_{null} + 1)`;
         ``"swaps"``: :math:`(1 + \\#\\{\\text{null} \\ge \\text{obs}\\})/(1 + n_{null})`
         and likewise with ≤. ``attrs``: ``params``, ``n_bad_edges``,
         ``n_relations`` and ``n_reciprocal_pairs`` of the service graph
-        (``"relations"``), ``swap_acceptance`` (``"swaps"``: fraction of
+        (relations with at least ``min_events`` events; ``"providers"`` and
+        ``"relations"``), ``swap_acceptance`` (``"swaps"``: fraction of
         attempted swaps accepted; NaN otherwise), ``exact``.
 
     Raises
     ------
     ParameterError
-        ``n_null`` < 1, a bad ``seed``, ``null="relations"`` with
-        ``relations="all"``, or another bad parameter.
+        ``n_null`` < 1, a bad ``seed``, ``null="providers"`` or
+        ``"relations"`` with ``relations="all"``, or another bad parameter.
 
     See Also
     --------
@@ -632,8 +744,10 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
 
     (:math:`j` pairs with one bad direction) — the conditional-uniform
     (QAP-like) null of a label permutation over fixed relations (Krackhardt
-    1988). Under random badness the mid-p rejects at about the nominal
-    rate (measured in benchmarks/bench_stats.py).
+    1988). ``"providers"`` permutes the label within each provider's
+    relations (a stratified permutation): under random badness that follows
+    provider quality, it rejects at the nominal rate where ``"relations"``
+    rejects too often (benchmarks/census_null.py; docs/methods/conflicts.md).
 
     ``"swaps"``: targets of two relations :math:`(a \\to b, c \\to d) \\to
     (a \\to d, c \\to b)` swapped when that creates neither a self-relation
