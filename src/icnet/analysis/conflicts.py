@@ -185,7 +185,7 @@ def _bad_edges(net, min_events, max_breach):
 
 _SLOWER_FDR = 0.05   # Benjamini-Hochberg level of the "slower than its provider's other
 #                      clients" rule (#21)
-_MIN_CELLS = 3       # relations a provider (and service) needs for the within-provider rule
+_MIN_CELLS = 2       # relations a provider (and service) needs for the within-provider rule
 _WINSOR = 0.10       # z-scores winsorised at 10 % / 90 % for tau² (Spiegelhalter 2005)
 
 
