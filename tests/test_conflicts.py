@@ -631,7 +631,7 @@ def test_balance_without_signed_relations_warns_and_gives_nan():
     assert np.isnan(r.p_value) and r.camps.empty
 
 
-# ------------------------------------------------------------------ slower than the provider's other clients (#21)
+# ------------------------------------------------- slower than the provider's other clients (#21)
 
 def _two_providers_log(slow=3.0, seed=0, n=40, k=6):
     """k providers each serve 5 clients (n requests each); p0 <-> p1 serve each other

@@ -189,6 +189,20 @@ _MIN_CELLS = 2       # relations a provider (and service) needs for the within-p
 _WINSOR = 0.10       # z-scores winsorised at 10 % / 90 % for tau² (Spiegelhalter 2005)
 
 
+def _delay_cells(ev):
+    """Per (provider, service, client): delivered requests, mean and variance of log
+    delay — per provider, so a Dask-built network computes it on the cluster."""
+    d = ev["delay_hours"].to_numpy(float)
+    ok = np.isfinite(d) & (d > 0) & (ev["provider"].to_numpy() != ev["client"].to_numpy())
+    svc = ev["service"].astype(str).to_numpy()[ok] if "service" in ev \
+        else np.full(int(ok.sum()), "", dtype=object)
+    t = pd.DataFrame({"provider": ev["provider"].to_numpy(dtype=object)[ok], "service": svc,
+                      "client": ev["client"].to_numpy(dtype=object)[ok],
+                      "y": np.log(d[ok])})
+    return t.groupby(["provider", "service", "client"], sort=True)["y"] \
+        .agg(["size", "mean", "var"]).reset_index()
+
+
 def _slower(net, e, min_events, q=_SLOWER_FDR):
     """Relations credibly slower than the same provider's other relations (#21).
 
@@ -202,29 +216,20 @@ def _slower(net, e, min_events, q=_SLOWER_FDR):
     one-sided 95 % lower bound of the log-delay excess, i.e. the share of the relation's
     typical delay beyond the provider's typical relation) and NaN elsewhere."""
     res = np.full(len(e), np.nan)
-    ev = getattr(net, "events", None)
-    if ev is None or len(ev) == 0 or "delay_hours" not in ev or len(e) == 0:
+    if len(e) == 0 or not net.has_events or "delay_hours" not in net.event_columns:
         return res
-    d = ev["delay_hours"].to_numpy(float)
-    ok = np.isfinite(d) & (d > 0) & (ev["provider"].to_numpy() != ev["client"].to_numpy())
-    if not ok.any():
-        return res
-    svc = ev["service"].astype(str).to_numpy()[ok] if "service" in ev \
-        else np.zeros(ok.sum(), dtype=object)
-    t = pd.DataFrame({"provider": ev["provider"].to_numpy()[ok], "service": svc,
-                      "client": ev["client"].to_numpy()[ok], "y": np.log(d[ok])})
-    c = t.groupby(["provider", "service", "client"], sort=True, observed=True)["y"] \
-        .agg(["size", "mean", "var"]).reset_index()
+    c = net._per_provider(_delay_cells, ["delay_hours", "service"])
     c = c[c["size"] >= max(min_events, 2)]
     grp = ["provider", "service"]
     c = c[c.groupby(grp, observed=True)["size"].transform("size") >= _MIN_CELLS]
     if c.empty:
         return res
+    c = c.sort_values(["provider", "service", "client"], kind="stable")   # partition order
     nn, y = c["size"].to_numpy(float), c["mean"].to_numpy(float)
     ss = (nn - 1) * c["var"].to_numpy(float)
     s2 = c.assign(ss=ss, df=nn - 1).groupby(grp, observed=True)[["ss", "df"]] \
         .transform("sum")
-    v = (s2["ss"] / s2["df"]).to_numpy(float) / nn          # sampling variance of the mean
+    v = np.maximum((s2["ss"] / s2["df"]).to_numpy(float), 1e-12) / nn   # var of the mean
     gid = c.groupby(grp, observed=True).ngroup().to_numpy()
     w = 1.0 / v
     S1, S2 = np.bincount(gid, w), np.bincount(gid, w * w)
