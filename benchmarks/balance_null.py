@@ -24,4 +24,3 @@ print(f"R={R} n_perm={n_perm} relations~{len(pairs)} t={time.time()-t0:.0f}s")
 for q in (0.05, 0.1, 0.25, 0.5):
     print(f"P(p <= {q}) = {np.mean(ps <= q):.3f}")
 print("KS vs U(0,1):", stats.kstest(ps, "uniform"))
-np.save("/tmp/s2/bal_p.npy", ps)

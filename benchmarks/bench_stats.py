@@ -179,10 +179,11 @@ def random_bad_net(rng, n: int = 30, density: float = 0.15, p_bad: float = 0.3,
 def report_census(n_nets: int):
     rng = np.random.default_rng(7)
     t0 = time.perf_counter()
-    p_rel, p_swap, rec = [], [], []
+    p_rel, p_swap, p_prov, rec = [], [], [], []
     for i in range(n_nets):
         net = random_bad_net(rng)
-        d = icnet.dyad_census(net, seed=i).set_index("dyad")
+        d = icnet.dyad_census(net, seed=i, null="relations").set_index("dyad")
+        p_prov.append(icnet.dyad_census(net, seed=i).loc[0, "p_greater"])
         rec.append(2 * d.attrs["n_reciprocal_pairs"] / d.attrs["n_relations"])
         p_rel.append(d.loc["mutual", "p_greater"])
         if i < min(n_nets, 100):
@@ -192,8 +193,11 @@ def report_census(n_nets: int):
     say(f"2. dyad census under random badness ({n_nets} networks, "
           f"{time.perf_counter() - t0:.1f} s): 'more mutual than chance' (p_greater <= 0.05)")
     say(f"   service graphs: {recip:.0f} % of relations reciprocal (mean)")
-    say(f"   null='relations' (default): {100 * (p_rel <= 0.05).mean():.1f} % "
+    say(f"   null='relations': {100 * (p_rel <= 0.05).mean():.1f} % "
           f"(<= 0.10: {100 * (p_rel <= 0.10).mean():.1f} %)")
+    p_prov = np.array(p_prov)
+    say(f"   null='providers' (default): {100 * (p_prov <= 0.05).mean():.1f} % "
+          f"(<= 0.10: {100 * (p_prov <= 0.10).mean():.1f} %)")
     say(f"   null='swaps' ({len(p_swap)} networks): {100 * (p_swap <= 0.05).mean():.1f} %")
 
 

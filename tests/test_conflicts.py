@@ -529,7 +529,7 @@ def test_relabelling_null_keeps_the_service_graph():
     rel = pairs + [(b, a) for a, b in pairs]
     bad = rng.random(len(rel)) < 0.4
     net = _service([r for r, x in zip(rel, bad) if x], [r for r, x in zip(rel, bad) if not x])
-    d = dyad_census(net).set_index("dyad")
+    d = dyad_census(net, null="relations").set_index("dyad")
     assert d.attrs["exact"] and d.attrs["n_reciprocal_pairs"] == len(pairs)
     assert d.loc["mutual", "p_greater"] > 0.05
     assert d.loc["mutual", "expected"] == pytest.approx(len(pairs) * bad.sum() / len(rel)
@@ -539,7 +539,7 @@ def test_relabelling_null_keeps_the_service_graph():
     # planted: the bad ones are exactly the mutual pairs of the first 10 reciprocal pairs
     planted = pairs[:10] + [(b, a) for a, b in pairs[:10]]
     rest = [r for r in rel if r not in set(planted)]
-    d2 = dyad_census(_service(planted, rest)).set_index("dyad")
+    d2 = dyad_census(_service(planted, rest), null="relations").set_index("dyad")
     assert d2.loc["mutual", "observed"] == 10 and d2.loc["mutual", "p_greater"] < 0.001
     assert d2.loc["asymmetric", "p_less"] < 0.001
     assert d2["expected"].sum() == pytest.approx(30 * 29 / 2)
@@ -552,12 +552,43 @@ def test_relabelling_null_monte_carlo_matches_exact(monkeypatch):
     rel = [(a, b) for a in nodes for b in nodes if a != b and rng.random() < 0.2]
     bad = rng.random(len(rel)) < 0.3
     net = _service([r for r, x in zip(rel, bad) if x], [r for r, x in zip(rel, bad) if not x])
-    ex = dyad_census(net).set_index("dyad")
+    ex = dyad_census(net, null="relations").set_index("dyad")
     monkeypatch.setattr(conflicts, "_MAX_PMF_TERMS", 0)
-    mc = dyad_census(net, n_null=2000, seed=1).set_index("dyad")
+    mc = dyad_census(net, n_null=2000, seed=1, null="relations").set_index("dyad")
     assert ex.attrs["exact"] and not mc.attrs["exact"]
     assert mc.loc["mutual", "expected"] == pytest.approx(ex.loc["mutual", "expected"], abs=0.15)
     assert mc.loc["mutual", "p_greater"] == pytest.approx(ex.loc["mutual", "p_greater"], abs=0.04)
+
+
+def test_provider_null_explains_mutual_pairs_of_bad_providers():
+    """#21: five bad providers serve each other and 6 others each; every relation they give
+    is bad. Their 10 mutual pairs follow from who is a bad provider: the label permuted over
+    all relations calls them 'more mutual than chance', the null that keeps each provider's
+    number of bad relations does not."""
+    rng = np.random.default_rng(0)
+    badp = [f"b{i}" for i in range(5)]
+    others = [f"o{i:02d}" for i in range(40)]
+    bad = [(a, b) for a in badp for b in badp if a != b]
+    bad += [(a, o) for a in badp for o in rng.choice(others, 6, replace=False)]
+    good = [(o, b) for o in others for b in rng.choice(badp + others, 4, replace=False)
+            if o != b]
+    net = _service(bad, good)
+    rel = dyad_census(net, null="relations").set_index("dyad")
+    prov = dyad_census(net, n_null=500, seed=3).set_index("dyad")
+    assert prov.attrs["params"]["null"] == "providers"
+    assert rel.loc["mutual", "observed"] == prov.loc["mutual", "observed"] == 10
+    assert rel.loc["mutual", "p_greater"] < 0.001
+    assert prov.loc["mutual", "expected"] == pytest.approx(10)
+    assert prov.loc["mutual", "p_greater"] > 0.4
+    # planted mutual pairs between providers who are otherwise fine: still detected
+    pairs = [(others[2 * i], others[2 * i + 1]) for i in range(8)]
+    planted = pairs + [(b, a) for a, b in pairs]
+    rest = [r for r in good if r not in set(planted) and r[::-1] not in set(planted)]
+    d = dyad_census(_service(planted, rest), n_null=500, seed=3).set_index("dyad")
+    assert d.loc["mutual", "observed"] == 8 and d.loc["mutual", "p_greater"] < 0.01
+    # same seed, same answer
+    again = dyad_census(net, n_null=500, seed=3).set_index("dyad")
+    pd.testing.assert_frame_equal(prov, again)
 
 
 def test_relabelling_null_needs_bad_relations():
@@ -598,3 +629,46 @@ def test_balance_without_signed_relations_warns_and_gives_nan():
         r = balance(icnet.from_events(ev))
     assert np.isnan(r.frustration) and not r.optimal and np.isnan(r.normalised)
     assert np.isnan(r.p_value) and r.camps.empty
+
+
+# ------------------------------------------------- slower than the provider's other clients (#21)
+
+def _two_providers_log(slow=3.0, seed=0, n=40, k=6):
+    """k providers each serve 5 clients (n requests each); p0 <-> p1 serve each other
+    and, with ``slow`` > 1, that relation is ``slow`` times slower than the provider's
+    others. Ratings are neutral (3 +- 1) everywhere, so satisfaction decides nothing."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(k):
+        p = f"p{i}"
+        other = {"p0": "p1", "p1": "p0"}.get(p)
+        for c in [f"{p}c{j}" for j in range(5 - (other is not None))] + \
+                ([other] if other else []):
+            f = slow if c == other else 1.0
+            t = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 300, n)),
+                                                             unit="D")
+            hours = 10 * f * np.exp(0.5 * rng.standard_normal(n))
+            rows.append(pd.DataFrame({
+                "provider": p, "client": c, "requested_at": t,
+                "delivered_at": t + pd.to_timedelta(hours, unit="h"),
+                "satisfaction": rng.choice([2, 3, 4], n), "service": "work"}))
+    ev = pd.concat(rows, ignore_index=True)
+    ev["event_id"] = [f"e{i}" for i in range(len(ev))]
+    return icnet.from_events(ev)
+
+
+def test_a_pair_served_slower_than_the_providers_other_clients_is_a_conflict():
+    net = _two_providers_log(slow=3.0)
+    b = bad_edges(net, individuals=True)
+    assert sorted(zip(b["provider"], b["client"])) == [("p0", "p1"), ("p1", "p0")]
+    assert (b["why"] == "slower").all()
+    # shortfall: the one-sided 95 % lower bound of the share of delay beyond the others'
+    assert ((b["shortfall"] > 0.4) & (b["shortfall"] < 1 - 1 / 3 + 0.05)).all()
+    assert icnet.conflict_cycles(net, max_length=2, individuals=True).loc[0, "cycle"] \
+        == ("p0", "p1")
+
+
+def test_no_slower_relation_without_a_contrast():
+    for seed in range(5):
+        net = _two_providers_log(slow=1.0, seed=seed)
+        assert bad_edges(net, individuals=True).empty

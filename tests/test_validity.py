@@ -365,10 +365,9 @@ BOUNDS = [
                  marks=_x("0.50 on the quick slice; 20 seeds: 0.75 (150), 0.60 (600)", S19)),
     ("bottlenecks", "small_peer_group", "top-k (k = planted)"),
     ("conflicts", "baseline", "orgs with false"),
-    pytest.param("conflicts", "chronic_conflict", "recall",
-                 marks=_x("0.83; 0.80 [0.68, 0.88] over 20 seeds. Not sign decisions: every "
-                          "missed direction has a mean rating of 2.9-3.4 over 58-81 ratings "
-                          "(the planted +1.6 SD loss left it near or above neutral)", S21)),
+    # 20 seeds (#21, census3): 0.97 [0.89, 0.99] at 150, 0.95 [0.91, 0.97] at 600 people
+    # with the 'slower than the provider's other clients' rule (was 0.80 / 0.76)
+    ("conflicts", "chronic_conflict", "recall"),
     # late only beyond the organisation's normal breach rate (Abbott's correction, #19)
     ("conflicts", "tight_agreements", "orgs with false"),
     ("dyad_census", "baseline", "orgs 'more mutual' p <= 0.05"),

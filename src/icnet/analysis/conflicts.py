@@ -5,7 +5,8 @@ Three views of the same question — *who serves whom badly, both ways?*
 - :func:`conflict_cycles`: directed cycles of credibly bad relations
   (A serves B badly, B serves C badly, …, back to A), bounded enumeration.
 - :func:`dyad_census`: are mutual dissatisfactions (length-2 cycles) more
-  common than chance, given how many bad relations each node gives and gets?
+  common than chance, given the service graph and how many bad relations
+  each provider gives?
 - :func:`balance`: the signed network's frustration index (line index of
   imbalance) and its two camps, exactly with HiGHS or heuristically.
 
@@ -75,8 +76,10 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
         without agreed delays), ``shortfall`` (fraction of
         the scale range by which the upper satisfaction bound lies below
         neutral, or by which ``breach_low`` exceeds ``max_breach`` for
-        delay-only relations; > 0) and ``why`` (``"satisfaction"`` or
-        ``"delay"``).
+        delay-only relations, or the share of the relation's typical delay
+        beyond the provider's typical relation at its one-sided 95 % lower
+        bound for ``"slower"`` ones; >= 0) and ``why`` (``"satisfaction"``,
+        ``"delay"`` or ``"slower"``).
 
     Raises
     ------
@@ -104,8 +107,22 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
     else 0) by Abbott's formula :math:`(L - p_0)/(1 - p_0)` — the share of
     requests late beyond what is normal: where every relation breaches an
     agreement (agreed delays shorter than the usual delay) that is a
-    property of the agreements, not a conflict. Satisfaction takes
-    precedence in ``why`` when both hold.
+    property of the agreements, not a conflict.
+
+    Or the relation is credibly slower
+    than the same provider's other relations for the same service
+    (``"slower"``, #21) and its ratings do not credibly say ``good``. On log
+    delay (delivered requests), each relation's mean is compared with the
+    precision-weighted mean of the provider's other relations (at least 3
+    with ``min_events`` delivered requests), the prediction variance
+    including the between-relation variance :math:`\\tau^2` — a funnel plot
+    with an additive random effect (Spiegelhalter 2005), :math:`\\tau^2` by
+    DerSimonian & Laird (1986) pooled over providers from z-scores
+    winsorised at 10 % each side — and one-sided p-values called at a
+    Benjamini–Hochberg false discovery rate of 5 % over the relations
+    tested. "Bad" is then relative: this client is served worse than the
+    provider's other clients. ``why`` takes satisfaction, then delay, then
+    slower, when several hold.
 
     References
     ----------
@@ -113,6 +130,12 @@ def bad_edges(net, *, min_events: int = 5, max_breach: float = 0.5,
     statistical inference. *JASA* 22, 209–212.
     Abbott, W. S. (1925). A method of computing the effectiveness of an
     insecticide. *J. Economic Entomology* 18, 265–267.
+    Spiegelhalter, D. J. (2005). Funnel plots for comparing institutional
+    performance. *Statistics in Medicine* 24, 1185–1202.
+    DerSimonian, R. & Laird, N. (1986). Meta-analysis in clinical trials.
+    *Controlled Clinical Trials* 7, 177–188.
+    Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery
+    rate. *J. Royal Statistical Society B* 57, 289–300.
 
     Examples
     --------
@@ -144,15 +167,102 @@ def _bad_edges(net, min_events, max_breach):
         else np.full(len(e), np.nan)
     low = _excess_breach(_wilson_low(p, n), p, n, min_events)
     late_bad = enough & (n >= min_events) & (np.nan_to_num(low, nan=-1.0) > max_breach)
-    bad = sat_bad | late_bad
+    slow_low = _slower(net, e, min_events)
+    rated_good = (e["sign"] == "good").to_numpy() if "sign" in e else np.zeros(len(e), bool)
+    slow_bad = enough & np.isfinite(slow_low) & ~rated_good
+    bad = sat_bad | late_bad | slow_bad
     out = e.loc[bad].copy()
     out["breach_low"] = low[bad]
     width = net.scale[1] - net.scale[0]
     sat_short = (net.threshold - out["satisfaction_high"].to_numpy(float)) / width
     late_short = low[bad] - max_breach
-    out["shortfall"] = np.where(sat_bad[bad], sat_short, late_short)
-    out["why"] = np.where(sat_bad[bad], "satisfaction", "delay")
+    out["shortfall"] = np.where(sat_bad[bad], sat_short,
+                                np.where(late_bad[bad], late_short, slow_low[bad]))
+    out["why"] = np.where(sat_bad[bad], "satisfaction",
+                          np.where(late_bad[bad], "delay", "slower"))
     return out.reset_index(drop=True)
+
+
+_SLOWER_FDR = 0.05   # Benjamini-Hochberg level of the "slower than its provider's other
+#                      clients" rule (#21)
+_MIN_CELLS = 2       # relations a provider (and service) needs for the within-provider rule
+_WINSOR = 0.10       # z-scores winsorised at 10 % / 90 % for tau² (Spiegelhalter 2005)
+
+
+def _delay_cells(ev):
+    """Per (provider, service, client): delivered requests, mean and variance of log
+    delay — per provider, so a Dask-built network computes it on the cluster."""
+    d = ev["delay_hours"].to_numpy(float)
+    ok = np.isfinite(d) & (d > 0) & (ev["provider"].to_numpy() != ev["client"].to_numpy())
+    svc = ev["service"].astype(str).to_numpy()[ok] if "service" in ev \
+        else np.full(int(ok.sum()), "", dtype=object)
+    t = pd.DataFrame({"provider": ev["provider"].to_numpy(dtype=object)[ok], "service": svc,
+                      "client": ev["client"].to_numpy(dtype=object)[ok],
+                      "y": np.log(d[ok])})
+    return t.groupby(["provider", "service", "client"], sort=True)["y"] \
+        .agg(["size", "mean", "var"]).reset_index()
+
+
+def _slower(net, e, min_events, q=_SLOWER_FDR):
+    """Relations credibly slower than the same provider's other relations (#21).
+
+    Funnel-plot comparison with an additive random effect (Spiegelhalter 2005): on
+    log delay, a relation's mean against the precision-weighted mean of the provider's
+    *other* relations for the same service, with the between-relation variance tau²
+    (DerSimonian & Laird 1986, pooled over providers, from z-scores winsorised at 10 %
+    each side) in the prediction variance; one-
+    sided p-values, Benjamini-Hochberg at ``q`` over the relations tested. Returns,
+    aligned with ``e``, ``1 - exp(-d_low)`` for the relations called slower (d_low: the
+    one-sided 95 % lower bound of the log-delay excess, i.e. the share of the relation's
+    typical delay beyond the provider's typical relation) and NaN elsewhere."""
+    res = np.full(len(e), np.nan)
+    if len(e) == 0 or not net.has_events or "delay_hours" not in net.event_columns:
+        return res
+    c = net._per_provider(_delay_cells, ["delay_hours", "service"])
+    c = c[c["size"] >= max(min_events, 2)]
+    grp = ["provider", "service"]
+    c = c[c.groupby(grp, observed=True)["size"].transform("size") >= _MIN_CELLS]
+    if c.empty:
+        return res
+    c = c.sort_values(["provider", "service", "client"], kind="stable")   # partition order
+    nn, y = c["size"].to_numpy(float), c["mean"].to_numpy(float)
+    ss = (nn - 1) * c["var"].to_numpy(float)
+    s2 = c.assign(ss=ss, df=nn - 1).groupby(grp, observed=True)[["ss", "df"]] \
+        .transform("sum")
+    v = np.maximum((s2["ss"] / s2["df"]).to_numpy(float), 1e-12) / nn   # var of the mean
+    gid = c.groupby(grp, observed=True).ngroup().to_numpy()
+    w = 1.0 / v
+    S1, S2 = np.bincount(gid, w), np.bincount(gid, w * w)
+    ybar = np.bincount(gid, w * y) / S1
+    # Q from z-scores winsorised at their 10th and 90th percentiles, so that the
+    # outliers being looked for do not widen the reference (Spiegelhalter 2005)
+    zz = np.sqrt(w) * (y - ybar[gid])
+    lo_, hi_ = np.quantile(zz, [_WINSOR, 1 - _WINSOR])
+    Q = float((np.clip(zz, lo_, hi_) ** 2).sum())
+    K = np.bincount(gid).astype(float)
+    denom = float((S1 - S2 / S1).sum())
+    tau2 = max(0.0, (Q - float((K - 1).sum())) / denom) if denom > 0 else 0.0
+    ws = 1.0 / (tau2 + v)
+    Sw, Swy = np.bincount(gid, ws), np.bincount(gid, ws * y)
+    rest = Sw[gid] - ws
+    diff = y - (Swy[gid] - ws * y) / rest
+    se = np.sqrt(tau2 + v + 1.0 / rest)
+    from scipy import stats
+    p = stats.norm.sf(diff / se)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    passed = p[order] <= q * np.arange(1, m + 1) / m
+    k = int(np.flatnonzero(passed).max()) + 1 if passed.any() else 0
+    called = np.zeros(m, bool)
+    called[order[:k]] = True
+    if not called.any():
+        return res
+    low = 1.0 - np.exp(-np.maximum(diff - stats.norm.ppf(0.95) * se, 0.0))
+    hit = pd.DataFrame({"provider": c["provider"].to_numpy()[called],
+                        "client": c["client"].to_numpy()[called], "low": low[called]}) \
+        .groupby(["provider", "client"], sort=False)["low"].max()
+    key = pd.MultiIndex.from_arrays([e["provider"].to_numpy(), e["client"].to_numpy()])
+    return hit.reindex(key).to_numpy(float)
 
 
 _MIN_REFERENCE = 5   # relations with >= min_events agreed requests for an org reference
@@ -557,9 +667,10 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
 
     Is mutual dissatisfaction (A serves B badly *and* B serves A badly) more
     common than chance? Bad relations can only sit on existing service
-    relations, many of which are reciprocal, so the default null keeps the
-    service graph and puts "bad" on a random subset of its relations of the
-    observed size (an exact permutation distribution). With
+    relations, many of which are reciprocal, and a bad provider serves many
+    clients badly, so the default null keeps the service graph and every
+    provider's number of bad relations, and puts them at random on the
+    provider's own relations. With
     ``relations="all"`` the census of every relation against degree-preserving
     swaps: is service reciprocated more than chance (the MAN census of
     Holland & Leinhardt, e.g. of an advice network)?
@@ -570,10 +681,11 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     min_events, max_breach
         What counts as a bad relation (see :func:`bad_edges`).
     n_null : int, default 200
-        Randomised graphs of the ``"swaps"`` null (each keeps every node's
-        out- and in-degree; about 10 swap attempts per relation), and draws of
-        the ``"relations"`` null when its exact distribution is too large to
-        sum (more than 5 million terms within 12 SD of its mean).
+        Draws of the ``"providers"`` null; randomised graphs of the
+        ``"swaps"`` null (each keeps every node's out- and in-degree; about
+        10 swap attempts per relation); draws of the ``"relations"`` null
+        when its exact distribution is too large to sum (more than 5 million
+        terms within 12 SD of its mean).
     seed : int or numpy Generator, default 0
     level : str, optional
         Aggregate first (e.g. ``"unit"``).
@@ -581,10 +693,12 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         ``"bad"``: credibly bad relations (see :func:`bad_edges`); ``"all"``:
         every relation in ``net.edges`` (``min_events`` and ``max_breach``
         are then not used).
-    null : {"relations", "swaps"}, optional
-        ``"relations"`` (default with ``relations="bad"``): the bad label
-        permuted over the network's existing relations (self-relations
-        excluded); ``"swaps"`` (default, and the only choice, with
+    null : {"providers", "relations", "swaps"}, optional
+        ``"providers"`` (default with ``relations="bad"``): each provider
+        keeps its number of bad relations, the label permuted over its own
+        relations with at least ``min_events`` events; ``"relations"``: the
+        bad label permuted over all relations with at least ``min_events``
+        events (self-relations excluded; exact); ``"swaps"`` (default, and the only choice, with
         ``relations="all"``): directed double-edge swaps of the counted
         relations over all node pairs — it ignores which pairs can have a
         relation at all, and on a reciprocal service graph calls random
@@ -601,17 +715,20 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         ``ratio`` (observed/expected; NaN when expected = 0), ``p_greater``
         and ``p_less`` (one-sided p-values). ``"relations"``: exact mid-p
         values :math:`P(X > x) + \\tfrac12 P(X = x)` (Lancaster 1961);
+        ``"providers"``: Monte Carlo mid-p values
+        :math:`(\\#\\{X > x\\} + \\tfrac12(\\#\\{X = x\\} + 1))/(n_{null} + 1)`;
         ``"swaps"``: :math:`(1 + \\#\\{\\text{null} \\ge \\text{obs}\\})/(1 + n_{null})`
         and likewise with ≤. ``attrs``: ``params``, ``n_bad_edges``,
         ``n_relations`` and ``n_reciprocal_pairs`` of the service graph
-        (``"relations"``), ``swap_acceptance`` (``"swaps"``: fraction of
+        (relations with at least ``min_events`` events; ``"providers"`` and
+        ``"relations"``), ``swap_acceptance`` (``"swaps"``: fraction of
         attempted swaps accepted; NaN otherwise), ``exact``.
 
     Raises
     ------
     ParameterError
-        ``n_null`` < 1, a bad ``seed``, ``null="relations"`` with
-        ``relations="all"``, or another bad parameter.
+        ``n_null`` < 1, a bad ``seed``, ``null="providers"`` or
+        ``"relations"`` with ``relations="all"``, or another bad parameter.
 
     See Also
     --------
@@ -632,8 +749,10 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
 
     (:math:`j` pairs with one bad direction) — the conditional-uniform
     (QAP-like) null of a label permutation over fixed relations (Krackhardt
-    1988). Under random badness the mid-p rejects at about the nominal
-    rate (measured in benchmarks/bench_stats.py).
+    1988). ``"providers"`` permutes the label within each provider's
+    relations (a stratified permutation): under random badness that follows
+    provider quality, it rejects at the nominal rate where ``"relations"``
+    rejects too often (benchmarks/census_null.py; docs/methods/conflicts.md).
 
     ``"swaps"``: targets of two relations :math:`(a \\to b, c \\to d) \\to
     (a \\to d, c \\to b)` swapped when that creates neither a self-relation
@@ -675,11 +794,11 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     _validate.in_range("n_null", n_null, low=1, integer=True)
     _validate.one_of("relations", relations, ["bad", "all"])
     if null is None:
-        null = "relations" if relations == "bad" else "swaps"
-    _validate.one_of("null", null, ["relations", "swaps"])
-    if null == "relations" and relations == "all":
+        null = "providers" if relations == "bad" else "swaps"
+    _validate.one_of("null", null, ["providers", "relations", "swaps"])
+    if null in ("providers", "relations") and relations == "all":
         raise ParameterError(
-            "dyad_census: null='relations' permutes the bad label over the existing "
+            f"dyad_census: null={null!r} permutes the bad label over the existing "
             "relations; with relations='all' every relation is counted, so nothing would "
             "move. Use null='swaps' (degree-preserving) for the census of all relations.")
     rng = _validate.rng(seed)
@@ -702,27 +821,26 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
 
     obs = census(M_obs)
     sign_ = np.array([1.0, -1.0, 1.0])       # each row's direction in M
-    if null == "relations":
-        es = ids.get_indexer(e["provider"].to_numpy(dtype=object)).astype(np.int64)
-        ed = ids.get_indexer(e["client"].to_numpy(dtype=object)).astype(np.int64)
+    if null in ("providers", "relations"):
+        # the relations that could be called bad: >= min_events events (#21)
+        ok = e["n_events"].to_numpy(float) >= min_events
+        es = ids.get_indexer(e["provider"].to_numpy(dtype=object)[ok]).astype(np.int64)
+        ed = ids.get_indexer(e["client"].to_numpy(dtype=object)[ok]).astype(np.int64)
         E = len(es)
         R = int(_mutual(es[None], ed[None], n)[0])
         attrs.update(n_relations=E, n_reciprocal_pairs=R)
-        got = _mutual_pmf(E, R, m)
-        if got is not None:
-            pmf, k0 = got
-            k = np.arange(k0, k0 + len(pmf), dtype=float)
-            mean = float((k * pmf).sum())
-            var = float(((k - mean) ** 2 * pmf).sum())
-            gt = float(pmf[k > M_obs].sum())
-            eq = float(pmf[k == M_obs].sum())
-            lt = float(pmf[k < M_obs].sum())
-            attrs["exact"] = True
+        if null == "relations":
+            mean, var, gt, eq, lt, attrs["exact"] = _relabel_test(es, ed, n, m, M_obs,
+                                                                  n_null, rng)
         else:
-            draws = _relabel_null(es, ed, n, m, n_null, rng)
-            mean, var = float(draws.mean()), float(draws.var(ddof=1)) if n_null > 1 else 0.0
-            gt, eq, lt = ((draws > M_obs).mean(), (draws == M_obs).mean(),
-                          (draws < M_obs).mean())
+            k_p = np.bincount(src, minlength=n)
+            draws = _provider_null(es, ed, n, k_p, n_null, rng)
+            mean = float(draws.mean())
+            var = float(draws.var(ddof=1)) if n_null > 1 else 0.0
+            # Monte Carlo mid-p, the observed network counted as one draw
+            gt = float((draws > M_obs).sum()) / (n_null + 1)
+            eq = float((draws == M_obs).sum() + 1) / (n_null + 1)
+            lt = float((draws < M_obs).sum()) / (n_null + 1)
         exp = census(mean)
         sd = np.full(3, np.sqrt(max(var, 0.0)))
         p_up, p_down = gt + 0.5 * eq, lt + 0.5 * eq       # mid-p for M
@@ -787,16 +905,68 @@ def _mutual_pmf(E, R, m):
     return pmf / pmf.sum(), k0
 
 
+def _relabel_test(es, ed, n, m, M_obs, n_null, rng):
+    """Mean, variance and P(>, =, <) of the mutual count when m of the relations
+    (es, ed) are chosen at random; exact when the sum is small enough."""
+    E = len(es)
+    R = int(_mutual(es[None], ed[None], n)[0]) if E else 0
+    got = _mutual_pmf(E, R, m)
+    if got is not None:
+        pmf, k0 = got
+        k = np.arange(k0, k0 + len(pmf), dtype=float)
+        mean = float((k * pmf).sum())
+        var = float(((k - mean) ** 2 * pmf).sum())
+        return (mean, var, float(pmf[k > M_obs].sum()), float(pmf[k == M_obs].sum()),
+                float(pmf[k < M_obs].sum()), True)
+    draws = _relabel_null(es, ed, n, m, n_null, rng)
+    var = float(draws.var(ddof=1)) if n_null > 1 else 0.0
+    return (float(draws.mean()), var, float((draws > M_obs).mean()),
+            float((draws == M_obs).mean()), float((draws < M_obs).mean()), False)
+
+
+def _reciprocal(es, ed, n):
+    """Index pairs (i, j), i < j, of relations es[i] → ed[i] and es[j] → ed[j] that are
+    the two directions of one pair."""
+    E = len(es)
+    if E == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    key = es * n + ed
+    order = np.argsort(key)
+    pos = np.minimum(np.searchsorted(key, ed * n + es, sorter=order), E - 1)
+    rev = order[pos]
+    has = (key[rev] == ed * n + es) & (np.arange(E) < rev)   # each reciprocal pair once
+    return np.flatnonzero(has), rev[has]
+
+
+_MAX_DRAW_CELLS = 4_000_000     # null draws × relations held at once
+
+
+def _provider_null(es, ed, n, k_p, n_null, rng):
+    """Mutual counts of n_null draws in which every provider p keeps k_p[p] bad
+    relations, put at random on its own relations (es, ed): the bad label permuted
+    within providers. Each block of draws is one vectorised sort."""
+    E = len(es)
+    pa, pb = _reciprocal(es, ed, n)
+    start = np.searchsorted(np.sort(es), es)        # first sorted position of es[i]'s provider
+    keep = k_p[es] + start                          # chosen: sorted position < keep
+    out = np.zeros(n_null, np.int64)
+    if E == 0 or len(pa) == 0:
+        return out
+    block = max(1, _MAX_DRAW_CELLS // E)
+    for b0 in range(0, n_null, block):              # blocks of draws (memory), not events
+        r = min(block, n_null - b0)
+        order = np.argsort(es[None, :] + rng.random((r, E)), axis=1)  # random within provider
+        pos = np.empty((r, E), np.int64)
+        np.put_along_axis(pos, order, np.arange(E)[None, :], axis=1)
+        chosen = pos < keep[None, :]
+        out[b0:b0 + r] = (chosen[:, pa] & chosen[:, pb]).sum(axis=1)
+    return out
+
+
 def _relabel_null(es, ed, n, m, R, rng):
     """Mutual counts of R random choices of m of the relations (es, ed): O(E) a draw."""
     E = len(es)
-    key = es * n + ed
-    order = np.argsort(key)
-    pos = np.searchsorted(key, ed * n + es, sorter=order)
-    pos = np.minimum(pos, E - 1)
-    rev = order[pos]
-    has = (key[rev] == ed * n + es) & (np.arange(E) < rev)   # each reciprocal pair once
-    pa, pb = np.flatnonzero(has), rev[has]
+    pa, pb = _reciprocal(es, ed, n)
     out = np.empty(R, dtype=np.int64)
     chosen = np.zeros(E, dtype=bool)
     for r in range(R):          # a loop over draws (not events): each draw is vectorised

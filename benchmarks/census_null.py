@@ -1,0 +1,87 @@
+"""Calibration of dyad_census's "more mutual than chance" under random badness (issue #21).
+
+    python benchmarks/census_null.py threshold 4.0 200 60   # mode, value, organisations, people
+    python benchmarks/census_null.py relabel 0.2 200 60
+
+``threshold T``: validity-suite ``baseline`` organisations read with the neutral point moved
+to T (``from_events(threshold=T)``), so that many relations are credibly "bad" while badness
+stays independent between the two directions of a pair (relation and provider quality are
+drawn per relation / per provider). The suite's own baseline (neutral 3) has almost no bad
+relation (m = 0 in 85 % of 60-people organisations), where the test cannot reject at all.
+``relabel f``: "bad" put on a random share f of the relations that could be judged (>= 5
+events) of the same organisations: the exact null.
+
+Prints P(p <= 0.01 / 0.05 / 0.10) with Wilson 95 % intervals and the Kolmogorov-Smirnov
+distance to the uniform for three p-values of the mutual count: the service-graph null over
+all relations (icnet before #21 point 3 was re-measured), over the relations with >= 5
+events (the default now), and the randomised p over the latter (a U(0,1) draw spreads the
+probability of the observed count; exactly uniform under the null, Lancaster 1961).
+"""
+import sys
+import time
+import warnings
+
+import numpy as np
+from scipy import stats
+
+import icnet
+from icnet.analysis import conflicts as C
+from icnet.validity import scenarios
+from icnet.validity.scoreboard import wilson
+
+warnings.filterwarnings("ignore")
+mode, value, R, n_people = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rows, t0 = {"all": [], "eligible": [], "randomised": [], "providers": []}, time.time()
+ms, Ms = [], []
+for s in range(R):
+    d = scenarios.generate("baseline", n_people=n_people, seed=700 + s)
+    rng = np.random.default_rng(s)
+    if mode == "threshold":
+        net = d.network(threshold=value)
+    else:
+        net = d.network()
+    ids = net.node_ids
+    n = len(ids)
+    e = net.edges[(net.edges["provider"] != net.edges["client"]).to_numpy()]
+    es = ids.get_indexer(e["provider"].to_numpy(dtype=object)).astype(np.int64)
+    ed = ids.get_indexer(e["client"].to_numpy(dtype=object)).astype(np.int64)
+    ok = e["n_events"].to_numpy(float) >= 5
+    if mode == "threshold":
+        bad = C._bad_edges(net, 5, 0.5)
+        bad = bad[(bad["provider"] != bad["client"]).to_numpy()]
+        bs = ids.get_indexer(bad["provider"].to_numpy(dtype=object)).astype(np.int64)
+        bd = ids.get_indexer(bad["client"].to_numpy(dtype=object)).astype(np.int64)
+    else:
+        idx = np.flatnonzero(ok)
+        pick = rng.choice(idx, int(round(value * len(idx))), replace=False)
+        bs, bd = es[pick], ed[pick]
+    m = len(bs)
+    M = int(C._mutual(bs[None], bd[None], n)[0])
+    ms.append(m)
+    Ms.append(M)
+    for name, sel in (("all", np.ones(len(es), bool)), ("eligible", ok)):
+        _, _, gt, eq, _, _ = C._relabel_test(es[sel], ed[sel], n, m, M, 199, rng)
+        rows[name].append(gt + 0.5 * eq)
+        if name == "eligible":
+            rows["randomised"].append(gt + rng.random() * eq)
+            chosen = np.zeros(n * n, bool)
+            chosen[bs * n + bd] = True
+            k_p = np.bincount(es[ok], weights=chosen[es[ok] * n + ed[ok]], minlength=n)
+            draws = C._provider_null(es[ok], ed[ok], n, k_p.astype(np.int64), 999, rng)
+            gt, eq = (draws > M).sum() / 1000, ((draws == M).sum() + 1) / 1000
+            rows["providers"].append(gt + 0.5 * eq)
+ms = np.array(ms)
+print(f"{mode} {value}: {R} organisations of {n_people} people, bad relations m mean "
+      f"{ms.mean():.1f} (min {ms.min()}, max {ms.max()}), mutual M mean {np.mean(Ms):.2f}, "
+      f"{time.time() - t0:.0f} s")
+print("| null | P(p <= 0.01) | P(p <= 0.05) | P(p <= 0.10) | KS D (p) |")
+print("|---|---|---|---|---|")
+for name, ps in rows.items():
+    ps = np.array(ps)
+    cells = []
+    for a in (0.01, 0.05, 0.10):
+        k = int((ps <= a).sum())
+        lo, hi = wilson(k, R)
+        cells.append(f"{k / R:.3f} [{lo:.3f}, {hi:.3f}]")
+    ks = stats.kstest(ps, "uniform")
+    print(f"| {name} | " + " | ".join(cells) + f" | {ks.statistic:.3f} ({ks.pvalue:.2g}) |")
