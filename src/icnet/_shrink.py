@@ -52,6 +52,8 @@ called is the mean of their lfsr, at most 2.5 %.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from scipy import special   # ndtri/ndtr = stats.norm; scipy.stats takes ~0.7 s to import
@@ -64,6 +66,59 @@ LFSR_MAX = 0.025
 #: Default rating-variance model of :func:`shrink` (see its ``variance``).
 VARIANCE = "constant"
 _EDGE = 0.05    # the variance function is evaluated at least 5 % of the range inside the scale
+
+# --- robust EBCI critical values (Armstrong, Kolesar & Plagborg-Moller 2022) -----------------
+#: Default interval of :func:`shrink`: ``"robust"`` (AKP robust EBCI) or ``"parametric"``.
+INTERVAL = "robust"
+_M2_GRID = np.exp(np.linspace(np.log(1e-4), np.log(1e4), 97))   # normalized-bias moments
+_U = np.concatenate([[0.0], np.linspace(0.05, 0.9, 9)])           # t1 / m2
+_V = np.exp(np.linspace(np.log(1.0001), np.log(1e5), 120))          # t2 / m2
+
+
+def _noncov(t, chi):
+    """Non-coverage r(t, chi) = P(|Z - b| > chi), b = sqrt(t) the normalized bias."""
+    b = np.sqrt(t)
+    return special.ndtr(-chi - b) + special.ndtr(b - chi)
+
+
+def _rho(m2, kappa, chi):
+    """Largest non-coverage of ``theta_hat +- chi * se`` over distributions of the squared
+    normalized bias t with E[t] = m2 and E[t^2] <= kappa m2^2 (AKP 2022, eq. 9): the point
+    mass at m2 and every two-point distribution {t1 < m2 < t2} on a grid (the least
+    favourable distributions have at most two support points; AKP Proposition B.1)."""
+    m = m2[:, None, None]
+    t1, t2 = m * _U[None, :, None], m * _V[None, None, :]
+    p = (t2 - m) / (t2 - t1)                          # mass at t1
+    ok = p * t1 ** 2 + (1 - p) * t2 ** 2 <= kappa * m ** 2
+    c = chi[:, None, None]
+    val = np.where(ok, p * _noncov(t1, c) + (1 - p) * _noncov(t2, c), 0.0)
+    return np.maximum(val.max(axis=(1, 2)), _noncov(m2, chi))
+
+
+@functools.lru_cache(maxsize=64)
+def _cva_table(kappa: float, alpha: float) -> np.ndarray:
+    """Robust critical values cva(m2, kappa, alpha) on :data:`_M2_GRID` (bisection)."""
+    m2 = _M2_GRID
+    lo = np.full(len(m2), special.ndtri(1 - alpha / 2))
+    hi = np.sqrt((1 + m2) / alpha) + 1.0              # Chebyshev bound (AKP, appendix)
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        over = _rho(m2, kappa, mid) > alpha
+        lo, hi = np.where(over, mid, lo), np.where(over, hi, mid)
+    return hi
+
+
+def cva(m2, kappa: float, alpha: float = 0.05) -> np.ndarray:
+    """Robust EBCI critical value for second moment ``m2`` of the normalized bias and
+    kurtosis ``kappa`` (interpolated in log m2; ``sqrt(m2)``-scaled beyond the grid)."""
+    m2 = np.asarray(m2, float)
+    tab = _cva_table(float(np.round(kappa, 2)), float(alpha))
+    x = np.log(np.clip(m2, _M2_GRID[0], _M2_GRID[-1]))
+    out = np.exp(np.interp(x, np.log(_M2_GRID), np.log(tab)))
+    big = m2 > _M2_GRID[-1]
+    out = np.where(big, out * np.sqrt(np.where(big, m2, 1.0) / _M2_GRID[-1]), out)
+    return np.where(m2 < _M2_GRID[0], special.ndtri(1 - alpha / 2), out)
+
 
 _OUT = ("shrunk", "low", "high", "weight", "provider_shrunk", "provider_var", "post_var",
         "n_eff", "lfsr", "p_below")
@@ -191,8 +246,15 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
         # deviation ~ b chi2_1, variance 2 b^2) so that relations are never shrunk
         # completely (boundary-avoiding, as Chung et al. 2013; Li & Lahiri 2010)
         tau2 = max(tau2, float(np.sqrt(2 * (b ** 2).sum()) / a.sum()))
+        tau2 = max(tau2, _MIN_VAR)
+        # kurtosis of theta_e - mu_p, the same way: d = (theta-part, variance tau^2 a) +
+        # (normal noise, variance b), E d^4 = kappa tau^4 a^2 + 6 tau^2 a b + 3 b^2
+        # (AKP 2022, sec. 4.2, for unequal a and b); floor: posterior-mean truncation
+        mu4 = float((dev ** 2 - 6 * tau2 * a * b - 3 * b ** 2).sum() / (a ** 2).sum())
+        floor = 1 + 32 * float((b ** 4).mean()) / (len(b) * float((b ** 2).mean())) / tau2 ** 2
+        kappa = float(min(max(mu4 / tau2 ** 2, floor), 1e6))
     else:
-        tau2 = 0.0
+        tau2, kappa = 0.0, np.inf
     tau2 = max(tau2, _MIN_VAR)
     has = N > 0
     if has.sum() >= 2:
@@ -203,12 +265,13 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
         omega2 = 0.0
     omega2 = max(omega2, _MIN_VAR)
     return {**base, "tau2": tau2, "omega2": omega2, "m": m, "V": V, "f_p": f,
-            "n_eff": n_eff}
+            "n_eff": n_eff, "kappa": kappa}
 
 
 def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
            rater_n2=None, ss_within=None, threshold: float | None = None,
-           variance: str | None = None, design: dict | None = None) -> pd.DataFrame:
+           variance: str | None = None, design: dict | None = None,
+           interval: str | None = None) -> pd.DataFrame:
     """Shrunk relation means with intervals and local false sign rates.
 
     Parameters
@@ -268,14 +331,19 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
                           design=design)
     elif variance not in ("bounded", "constant"):
         raise ValueError(f"variance must be 'bounded' or 'constant', not {variance!r}")
-    out = _posterior(n, mean, group, comp, level, scale, c).drop(columns="_theta")
+    interval = INTERVAL if interval is None else interval
+    if interval not in ("robust", "parametric"):
+        raise ValueError(f"interval must be 'robust' or 'parametric', not {interval!r}")
+    out = _posterior(n, mean, group, comp, level, scale, c, interval)
+    out = out.drop(columns="_theta")
     comp = {k: v for k, v in comp.items() if k not in ("V", "f_p", "n_eff")}
     comp["variance"] = variance
+    comp["interval"] = interval
     out.attrs["components"] = comp
     return out
 
 
-def _posterior(n, mean, group, comp, level, scale, c) -> pd.DataFrame:
+def _posterior(n, mean, group, comp, level, scale, c, interval="parametric") -> pd.DataFrame:
     lo, hi = scale
     comp = dict(comp)
     V = comp.pop("V")
@@ -305,7 +373,18 @@ def _posterior(n, mean, group, comp, level, scale, c) -> pd.DataFrame:
     theta = w * mean + (1 - w) * mu[group]
     post = 1.0 / (1.0 / t2 + 1.0 / Vs) + (1 - w) ** 2 * var_mu[group]
     z = special.ndtri(0.5 + level / 2)
-    half = z * np.sqrt(post)
+    if interval == "robust" and rated.any():
+        # robust EBCI (Armstrong, Kolesar & Plagborg-Moller 2022): theta_hat - theta =
+        # w (ybar - theta) + (1 - w)(mu_hat - mu) [noise, sd se] + (1 - w)(mu - theta)
+        # [bias]; the interval is theta_hat +- cva(m2, kappa) se, m2 = (1 - w)^2 tau^2 / se^2
+        # the second moment of the normalized bias and kappa the kurtosis of theta - mu
+        se = np.sqrt(w ** 2 * Vs + (1 - w) ** 2 * var_mu[group])
+        m2 = np.where(rated, (1 - w) ** 2 * t2 / se ** 2, 0.0)
+        kappa = comp.get("kappa", np.inf)
+        half = cva(m2, kappa, 1 - level) * se
+    else:
+        kappa = np.nan
+        half = z * np.sqrt(post)
     p_below = special.ndtr((c - theta) / np.sqrt(post))
     nan = np.where(rated, 1.0, np.nan)
     out = pd.DataFrame({
