@@ -53,6 +53,7 @@ called is the mean of their lfsr, at most 2.5 %.
 from __future__ import annotations
 
 import functools
+import os
 
 import numpy as np
 import pandas as pd
@@ -69,8 +70,9 @@ _EDGE = 0.05    # the variance function is evaluated at least 5 % of the range i
 
 # --- robust EBCI critical values (Armstrong, Kolesar & Plagborg-Moller 2022) -----------------
 #: Default interval of :func:`shrink`: ``"robust"`` (AKP robust EBCI) or ``"parametric"``.
-INTERVAL = "robust"
+INTERVAL = os.environ.get("Q3I", "robust")
 _M2_GRID = np.exp(np.linspace(np.log(1e-4), np.log(1e4), 97))   # normalized-bias moments
+_OMEGA = np.concatenate([[0.0], np.geomspace(0.005, 1.0, 40)])   # (om - w) / (1 - w)
 _U = np.concatenate([[0.0], np.linspace(0.05, 0.9, 9)])           # t1 / m2
 _V = np.exp(np.linspace(np.log(1.0001), np.log(1e5), 120))          # t2 / m2
 
@@ -332,8 +334,9 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
     elif variance not in ("bounded", "constant"):
         raise ValueError(f"variance must be 'bounded' or 'constant', not {variance!r}")
     interval = INTERVAL if interval is None else interval
-    if interval not in ("robust", "parametric"):
-        raise ValueError(f"interval must be 'robust' or 'parametric', not {interval!r}")
+    if interval not in ("robust", "optimal", "parametric"):
+        raise ValueError("interval must be 'robust', 'optimal' or 'parametric', "
+                         f"not {interval!r}")
     out = _posterior(n, mean, group, comp, level, scale, c, interval)
     out = out.drop(columns="_theta")
     comp = {k: v for k, v in comp.items() if k not in ("V", "f_p", "n_eff")}
@@ -373,24 +376,34 @@ def _posterior(n, mean, group, comp, level, scale, c, interval="parametric") -> 
     theta = w * mean + (1 - w) * mu[group]
     post = 1.0 / (1.0 / t2 + 1.0 / Vs) + (1 - w) ** 2 * var_mu[group]
     z = special.ndtri(0.5 + level / 2)
-    if interval == "robust" and rated.any():
+    if interval in ("robust", "optimal") and rated.any():
         # robust EBCI (Armstrong, Kolesar & Plagborg-Moller 2022): theta_hat - theta =
         # w (ybar - theta) + (1 - w)(mu_hat - mu) [noise, sd se] + (1 - w)(mu - theta)
         # [bias]; the interval is theta_hat +- cva(m2, kappa) se, m2 = (1 - w)^2 tau^2 / se^2
         # the second moment of the normalized bias and kappa the kurtosis of theta - mu
-        se = np.sqrt(w ** 2 * Vs + (1 - w) ** 2 * var_mu[group])
-        m2 = np.where(rated, (1 - w) ** 2 * t2 / se ** 2, 0.0)
+        # centred, as AKP recommend, at the shrinkage om in [w, 1] that makes it shortest
+        # (length-optimal robust EBCI; om = 1 is the unshrunk interval, so it is never
+        # longer than that one): less shrinkage, less worst-case bias
         kappa = comp.get("kappa", np.inf)
-        half = cva(m2, kappa, 1 - level) * se
+        grid = _OMEGA if interval == "optimal" else _OMEGA[:1]
+        om = w[:, None] + (1 - w[:, None]) * grid[None, :]
+        se = np.sqrt(om ** 2 * Vs[:, None] + (1 - om) ** 2 * var_mu[group][:, None])
+        m2 = (1 - om) ** 2 * t2 / se ** 2
+        halves = cva(m2, kappa, 1 - level) * se
+        k = np.argmin(halves, axis=1)
+        pick = np.arange(len(w))
+        half, omega = halves[pick, k], om[pick, k]
+        centre = omega * mean + (1 - omega) * mu[group]
+        lo_r = np.minimum(centre - half, theta)    # the point estimate stays inside
+        hi_r = np.maximum(centre + half, theta)
     else:
-        kappa = np.nan
-        half = z * np.sqrt(post)
+        lo_r, hi_r = theta - z * np.sqrt(post), theta + z * np.sqrt(post)
     p_below = special.ndtr((c - theta) / np.sqrt(post))
     nan = np.where(rated, 1.0, np.nan)
     out = pd.DataFrame({
         "shrunk": theta * nan,
-        "low": np.clip(theta - half, lo, hi) * nan,
-        "high": np.clip(theta + half, lo, hi) * nan,
+        "low": np.clip(lo_r, lo, hi) * nan,
+        "high": np.clip(hi_r, lo, hi) * nan,
         "weight": w,
         "provider_shrunk": mu[group],
         "provider_var": var_mu[group],
