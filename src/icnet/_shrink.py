@@ -53,7 +53,6 @@ called is the mean of their lfsr, at most 2.5 %.
 from __future__ import annotations
 
 import functools
-import os
 
 import numpy as np
 import pandas as pd
@@ -69,12 +68,14 @@ VARIANCE = "constant"
 _EDGE = 0.05    # the variance function is evaluated at least 5 % of the range inside the scale
 
 # --- robust EBCI critical values (Armstrong, Kolesar & Plagborg-Moller 2022) -----------------
-#: Default interval of :func:`shrink`: ``"robust"`` (AKP robust EBCI) or ``"parametric"``.
-INTERVAL = os.environ.get("Q3I", "robust")
+#: Default interval of :func:`shrink` (see its ``interval``).
+INTERVAL = "relation"
+#: Largest share of relations allowed beyond the bias bound of ``interval="relation"``.
+_TAIL = 0.05
 _M2_GRID = np.exp(np.linspace(np.log(1e-4), np.log(1e4), 97))   # normalized-bias moments
-_OMEGA = np.concatenate([[0.0], np.geomspace(0.005, 1.0, 40)])   # (om - w) / (1 - w)
-_U = np.concatenate([[0.0], np.linspace(0.05, 0.9, 9)])           # t1 / m2
-_V = np.exp(np.linspace(np.log(1.0001), np.log(1e5), 120))          # t2 / m2
+_OMEGA = np.concatenate([[0.0], np.geomspace(0.005, 1.0, 40)])  # (om - w) / (1 - w)
+_U = np.concatenate([[0.0], np.linspace(0.05, 0.9, 9)])          # t1 / m2
+_V = np.exp(np.linspace(np.log(1.0001), np.log(1e5), 120))       # t2 / m2
 
 
 def _noncov(t, chi):
@@ -295,10 +296,17 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
         post-stratified ``mean`` and the factors ``a1``, ``a2``, ``a3`` and
         ``style`` of its finite-population error variance; used where finite.
     variance : {"bounded", "constant"}, optional
-        Default :data:`VARIANCE`. ``"bounded"``: rating variances proportional to the variance function
-        ``(theta - low)(high - theta)`` of a bounded (beta-binomial-like)
+        Default :data:`VARIANCE`. ``"bounded"``: rating variances proportional to
+        the variance function ``(theta - low)(high - theta)`` of a bounded (beta-binomial-like)
         scale, evaluated at a first constant-variance fit; ``"constant"``:
         the same variances at every level of the scale.
+    interval : {"relation", "robust", "parametric"}, optional
+        Default :data:`INTERVAL`. ``"relation"``: coverage for each relation (not only
+        on average) whose true value lies within a bound, estimated from the relations'
+        kurtosis, of its provider's; ``"robust"``: the robust EBCI of Armstrong, Kolesar &
+        Plagborg-Moller (2022), coverage on average over relations whatever their
+        distribution; ``"parametric"``: the normal-prior posterior interval (see
+        :func:`_robust_interval`). ``shrunk``, ``lfsr`` and ``p_below`` do not depend on it.
 
     Returns
     -------
@@ -334,8 +342,8 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
     elif variance not in ("bounded", "constant"):
         raise ValueError(f"variance must be 'bounded' or 'constant', not {variance!r}")
     interval = INTERVAL if interval is None else interval
-    if interval not in ("robust", "optimal", "parametric"):
-        raise ValueError("interval must be 'robust', 'optimal' or 'parametric', "
+    if interval not in ("relation", "robust", "parametric"):
+        raise ValueError("interval must be 'relation', 'robust' or 'parametric', "
                          f"not {interval!r}")
     out = _posterior(n, mean, group, comp, level, scale, c, interval)
     out = out.drop(columns="_theta")
@@ -344,6 +352,37 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
     comp["interval"] = interval
     out.attrs["components"] = comp
     return out
+
+
+def _robust_interval(ybar, V, mu, var_mu, w, theta, tau2, kappa, alpha, interval):
+    """Bias-aware intervals around ``om * ybar + (1 - om) * mu_hat``, ``om`` in [w, 1].
+
+    The error of that estimate is noise, ``om (ybar - theta) + (1 - om)(mu_hat - mu)``
+    (sd ``se``), plus the shrinkage bias ``(1 - om)(mu - theta)``. ``"robust"``: the robust
+    EBCI of Armstrong, Kolesar & Plagborg-Moller (2022), ``+- cva(m2, kappa) se`` with
+    ``m2 = (1 - om)^2 tau^2 / se^2`` the second moment of the normalized bias and
+    ``kappa`` the kurtosis of theta - mu: coverage on average over the relations, whatever
+    the shape of their distribution. ``"relation"``: coverage for each relation whose
+    theta lies within ``B = tau (kappa / TAIL)^(1/4)`` of its provider's value (by Markov's
+    inequality on the fourth moment, all but at most ``TAIL`` of them): the worst bias is
+    ``(1 - om) B``, the half-width ``cv(bias / se) se`` with ``cv(b)`` the folded-normal
+    critical value (Armstrong & Kolesar 2020). Both take the ``om`` that gives the shortest
+    interval (AKP's length-optimal shrinkage); ``om = 1`` is the unshrunk interval
+    ``ybar +- z sqrt(V)``, so neither is ever longer than that. The interval is widened,
+    where needed, to contain the EB estimate ``theta``.
+    """
+    om = w[:, None] + (1 - w[:, None]) * _OMEGA[None, :]
+    se = np.sqrt(om ** 2 * V[:, None] + (1 - om) ** 2 * var_mu[:, None])
+    if interval == "relation":
+        bound = np.sqrt(tau2) * (min(kappa, 1e6) / _TAIL) ** 0.25
+        halves = cva(((1 - om) * bound / se) ** 2, 1.0, alpha) * se
+    else:
+        halves = cva((1 - om) ** 2 * tau2 / se ** 2, kappa, alpha) * se
+    k = np.argmin(halves, axis=1)
+    pick = np.arange(len(w))
+    half, best = halves[pick, k], om[pick, k]
+    centre = best * ybar + (1 - best) * mu
+    return np.minimum(centre - half, theta), np.maximum(centre + half, theta)
 
 
 def _posterior(n, mean, group, comp, level, scale, c, interval="parametric") -> pd.DataFrame:
@@ -376,26 +415,9 @@ def _posterior(n, mean, group, comp, level, scale, c, interval="parametric") -> 
     theta = w * mean + (1 - w) * mu[group]
     post = 1.0 / (1.0 / t2 + 1.0 / Vs) + (1 - w) ** 2 * var_mu[group]
     z = special.ndtri(0.5 + level / 2)
-    if interval in ("robust", "optimal") and rated.any():
-        # robust EBCI (Armstrong, Kolesar & Plagborg-Moller 2022): theta_hat - theta =
-        # w (ybar - theta) + (1 - w)(mu_hat - mu) [noise, sd se] + (1 - w)(mu - theta)
-        # [bias]; the interval is theta_hat +- cva(m2, kappa) se, m2 = (1 - w)^2 tau^2 / se^2
-        # the second moment of the normalized bias and kappa the kurtosis of theta - mu
-        # centred, as AKP recommend, at the shrinkage om in [w, 1] that makes it shortest
-        # (length-optimal robust EBCI; om = 1 is the unshrunk interval, so it is never
-        # longer than that one): less shrinkage, less worst-case bias
-        kappa = comp.get("kappa", np.inf)
-        grid = _OMEGA if interval == "optimal" else _OMEGA[:1]
-        om = w[:, None] + (1 - w[:, None]) * grid[None, :]
-        se = np.sqrt(om ** 2 * Vs[:, None] + (1 - om) ** 2 * var_mu[group][:, None])
-        m2 = (1 - om) ** 2 * t2 / se ** 2
-        halves = cva(m2, kappa, 1 - level) * se
-        k = np.argmin(halves, axis=1)
-        pick = np.arange(len(w))
-        half, omega = halves[pick, k], om[pick, k]
-        centre = omega * mean + (1 - omega) * mu[group]
-        lo_r = np.minimum(centre - half, theta)    # the point estimate stays inside
-        hi_r = np.maximum(centre + half, theta)
+    if interval in ("relation", "robust") and rated.any():
+        lo_r, hi_r = _robust_interval(mean, Vs, mu[group], var_mu[group], w, theta, t2,
+                                      comp.get("kappa", np.inf), 1 - level, interval)
     else:
         lo_r, hi_r = theta - z * np.sqrt(post), theta + z * np.sqrt(post)
     p_below = special.ndtr((c - theta) / np.sqrt(post))
