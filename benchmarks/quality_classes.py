@@ -9,6 +9,7 @@ library's default).
 
     python benchmarks/quality_classes.py --seeds 20 --people 150
     python benchmarks/quality_classes.py --seeds 20 --people 150 --interval parametric
+    python benchmarks/quality_classes.py --seeds 20 --people 150 --variance bounded
 """
 
 from __future__ import annotations
@@ -86,8 +87,11 @@ def main(argv=None):
     ap.add_argument("--only", default=",".join(SCEN))
     ap.add_argument("--interval", choices=("relation", "robust", "parametric"),
                     default=_shrink.INTERVAL)
+    ap.add_argument("--variance", choices=("constant", "bounded"), default=_shrink.VARIANCE,
+                    help="rating-variance model (bounded: the beta-binomial-like variance "
+                         "function of an ordinal 1-5 scale)")
     a = ap.parse_args(argv)
-    _shrink.INTERVAL = a.interval
+    _shrink.INTERVAL, _shrink.VARIANCE = a.interval, a.variance
     warnings.simplefilter("ignore")
     r = pd.concat([one(n, s, a.people) for n in a.only.split(",") for s in range(a.seeds)],
                   ignore_index=True)

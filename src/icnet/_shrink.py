@@ -42,10 +42,22 @@ Posterior: ``mu_p`` ~ N(b_p pbar_p + (1 - b_p) m, (1/omega^2 + 1/v_p)^-1);
 var(mu_p)) with ``w_e = tau^2 / (tau^2 + V_e)``: every shrunk relation lies
 between its raw mean and its provider's shrunk value ``mu_p``.
 
+Intervals (``interval``): the posterior interval above holds its level on average
+over the relations, not for a relation far from its provider's others (shrinkage
+pulls it in; Morris 1983). The default ``"relation"`` interval holds 95 % on
+average whatever the shape of the relation effects (the robust EBCI of Armstrong,
+Kolesar & Plagborg-Moller 2022, "AKP", ``interval="robust"``) and at least 90 % for
+each relation whose ``theta_e`` lies within ``B = tau min(0.05^(-1/2), (kappa /
+0.05)^(1/4))`` of ``mu_p`` (``kappa`` the kurtosis of the relation effects,
+estimated by moments; by Chebyshev's or Markov's inequality at most 5 % of relations
+lie beyond; bias-aware intervals, Armstrong & Kolesar 2020), centred at the
+shrinkage that makes it shortest.
+
 Signs: the local false sign rate (Stephens 2017) relative to the neutral point
 ``c``, ``lfsr_e = min(P(theta_e < c), P(theta_e > c))`` under this posterior.
 A relation is ``bad``/``good`` when ``lfsr <= LFSR_MAX`` (0.025 — exactly when
-its 95 % interval lies below/above ``c``), else ``uncertain``; ``unrated``
+its parametric 95 % posterior interval lies below/above ``c``; the default
+``"relation"`` interval is wider), else ``uncertain``; ``unrated``
 without ratings. The expected share of wrong signs among the relations
 called is the mean of their lfsr, at most 2.5 %.
 """
@@ -72,6 +84,8 @@ _EDGE = 0.05    # the variance function is evaluated at least 5 % of the range i
 INTERVAL = "relation"
 #: Largest share of relations allowed beyond the bias bound of ``interval="relation"``.
 _TAIL = 0.05
+#: Non-coverage allowed for each relation within the bound (``interval="relation"``).
+_RELATION_ALPHA = 0.10
 _M2_GRID = np.exp(np.linspace(np.log(1e-4), np.log(1e4), 97))   # normalized-bias moments
 _OMEGA = np.concatenate([[0.0], np.geomspace(0.005, 1.0, 40)])  # (om - w) / (1 - w)
 _U = np.concatenate([[0.0], np.linspace(0.05, 0.9, 9)])          # t1 / m2
@@ -301,9 +315,9 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
         scale, evaluated at a first constant-variance fit; ``"constant"``:
         the same variances at every level of the scale.
     interval : {"relation", "robust", "parametric"}, optional
-        Default :data:`INTERVAL`. ``"relation"``: coverage for each relation (not only
-        on average) whose true value lies within a bound, estimated from the relations'
-        kurtosis, of its provider's; ``"robust"``: the robust EBCI of Armstrong, Kolesar &
+        Default :data:`INTERVAL`. ``"relation"``: 95 % on average and at least 90 % for
+        each relation whose true value lies within a bound (from the relations' variance
+        and kurtosis) of its provider's; ``"robust"``: the robust EBCI of Armstrong, Kolesar &
         Plagborg-Moller (2022), coverage on average over relations whatever their
         distribution; ``"parametric"``: the normal-prior posterior interval (see
         :func:`_robust_interval`). ``shrunk``, ``lfsr`` and ``p_below`` do not depend on it.
@@ -362,11 +376,13 @@ def _robust_interval(ybar, V, mu, var_mu, w, theta, tau2, kappa, alpha, interval
     EBCI of Armstrong, Kolesar & Plagborg-Moller (2022), ``+- cva(m2, kappa) se`` with
     ``m2 = (1 - om)^2 tau^2 / se^2`` the second moment of the normalized bias and
     ``kappa`` the kurtosis of theta - mu: coverage on average over the relations, whatever
-    the shape of their distribution. ``"relation"``: coverage for each relation whose
-    theta lies within ``B = tau (kappa / TAIL)^(1/4)`` of its provider's value (by Markov's
-    inequality on the fourth moment, all but at most ``TAIL`` of them): the worst bias is
+    the shape of their distribution. ``"relation"``: that, and at least ``1 -
+    _RELATION_ALPHA`` (90 %) for each relation whose theta lies within ``B`` of its
+    provider's value, ``B = tau min(TAIL^(-1/2), (kappa / TAIL)^(1/4))`` (by Chebyshev's or
+    Markov's inequality all but at most ``TAIL`` = 5 % of them): the worst bias is
     ``(1 - om) B``, the half-width ``cv(bias / se) se`` with ``cv(b)`` the folded-normal
-    critical value (Armstrong & Kolesar 2020). Both take the ``om`` that gives the shortest
+    critical value (Armstrong & Kolesar 2020); the larger half-width of the two is used.
+    Both take the ``om`` that gives the shortest
     interval (AKP's length-optimal shrinkage); ``om = 1`` is the unshrunk interval
     ``ybar +- z sqrt(V)``, so neither is ever longer than that. The interval is widened,
     where needed, to contain the EB estimate ``theta``.
@@ -374,8 +390,12 @@ def _robust_interval(ybar, V, mu, var_mu, w, theta, tau2, kappa, alpha, interval
     om = w[:, None] + (1 - w[:, None]) * _OMEGA[None, :]
     se = np.sqrt(om ** 2 * V[:, None] + (1 - om) ** 2 * var_mu[:, None])
     if interval == "relation":
-        bound = np.sqrt(tau2) * (min(kappa, 1e6) / _TAIL) ** 0.25
-        halves = cva(((1 - om) * bound / se) ** 2, 1.0, alpha) * se
+        # the tighter of Chebyshev's (second moment) and Markov's (fourth moment) bounds
+        bound = np.sqrt(tau2) * min(_TAIL ** -0.5, (min(kappa, 1e6) / _TAIL) ** 0.25)
+        # at least 1 - _RELATION_ALPHA for each relation within the bound, and 1 - alpha
+        # on average over the relations (the robust EBCI below)
+        halves = np.maximum(cva(((1 - om) * bound / se) ** 2, 1.0, _RELATION_ALPHA),
+                            cva((1 - om) ** 2 * tau2 / se ** 2, kappa, alpha)) * se
     else:
         halves = cva((1 - om) ** 2 * tau2 / se ** 2, kappa, alpha) * se
     k = np.argmin(halves, axis=1)
