@@ -56,8 +56,8 @@ shrinkage that makes it shortest.
 Signs: the local false sign rate (Stephens 2017) relative to the neutral point
 ``c``, ``lfsr_e = min(P(theta_e < c), P(theta_e > c))`` under this posterior.
 A relation is ``bad``/``good`` when ``lfsr <= LFSR_MAX`` (0.025 — exactly when
-its parametric 95 % posterior interval lies below/above ``c``; the default
-``"relation"`` interval is wider), else ``uncertain``; ``unrated``
+its parametric 95 % posterior interval lies below/above ``c``) and the published
+interval (wider by default) lies on the same side, else ``uncertain``; ``unrated``
 without ratings. The expected share of wrong signs among the relations
 called is the mean of their lfsr, at most 2.5 %.
 """
@@ -466,8 +466,10 @@ def sign(low, high, n, threshold: float, *, p_below=None,
 
     With ``p_below`` (posterior P(theta < threshold)): ``"bad"`` when
     P(theta >= threshold) <= ``lfsr_max``, ``"good"`` when
-    P(theta < threshold) <= ``lfsr_max``. Without it, from the interval:
-    ``"bad"`` when it lies below ``threshold``, ``"good"`` above. Else
+    P(theta < threshold) <= ``lfsr_max``, and in both cases the published interval
+    (``low``, ``high``) on the same side of ``threshold`` (a relation is never called
+    ``bad`` while its interval reaches above the neutral point). Without it, from the
+    interval alone: ``"bad"`` when it lies below ``threshold``, ``"good"`` above. Else
     ``"uncertain"``; ``"unrated"`` when ``n == 0``.
     """
     low = np.asarray(low, float)
@@ -479,7 +481,7 @@ def sign(low, high, n, threshold: float, *, p_below=None,
         out[rated & (low > threshold)] = "good"
     else:
         pb = np.asarray(p_below, float)
-        out[rated & (1 - pb <= lfsr_max)] = "bad"
-        out[rated & (pb <= lfsr_max)] = "good"
+        out[rated & (1 - pb <= lfsr_max) & (high <= threshold)] = "bad"
+        out[rated & (pb <= lfsr_max) & (low >= threshold)] = "good"
     out[~rated] = "unrated"
     return out
