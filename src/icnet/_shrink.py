@@ -84,8 +84,9 @@ _EDGE = 0.05    # the variance function is evaluated at least 5 % of the range i
 INTERVAL = "relation"
 #: Largest share of relations allowed beyond the bias bound of ``interval="relation"``.
 _TAIL = 0.05
-#: Non-coverage allowed for each relation within the bound (``interval="relation"``).
-_RELATION_ALPHA = 0.10
+#: Non-coverage allowed for each relation within the bound (``interval="relation"``), as a
+#: multiple of the interval's (0.10 for 95 % intervals).
+_RELATION_FACTOR = 2.0
 _M2_GRID = np.exp(np.linspace(np.log(1e-4), np.log(1e4), 97))   # normalized-bias moments
 _OMEGA = np.concatenate([[0.0], np.geomspace(0.005, 1.0, 40)])  # (om - w) / (1 - w)
 _U = np.concatenate([[0.0], np.linspace(0.05, 0.9, 9)])          # t1 / m2
@@ -376,8 +377,8 @@ def _robust_interval(ybar, V, mu, var_mu, w, theta, tau2, kappa, alpha, interval
     EBCI of Armstrong, Kolesar & Plagborg-Moller (2022), ``+- cva(m2, kappa) se`` with
     ``m2 = (1 - om)^2 tau^2 / se^2`` the second moment of the normalized bias and
     ``kappa`` the kurtosis of theta - mu: coverage on average over the relations, whatever
-    the shape of their distribution. ``"relation"``: that, and at least ``1 -
-    _RELATION_ALPHA`` (90 %) for each relation whose theta lies within ``B`` of its
+    the shape of their distribution. ``"relation"``: that, and at least ``1 - 2 alpha``
+    (90 % for 95 % intervals) for each relation whose theta lies within ``B`` of its
     provider's value, ``B = tau min(TAIL^(-1/2), (kappa / TAIL)^(1/4))`` (by Chebyshev's or
     Markov's inequality all but at most ``TAIL`` = 5 % of them): the worst bias is
     ``(1 - om) B``, the half-width ``cv(bias / se) se`` with ``cv(b)`` the folded-normal
@@ -392,9 +393,10 @@ def _robust_interval(ybar, V, mu, var_mu, w, theta, tau2, kappa, alpha, interval
     if interval == "relation":
         # the tighter of Chebyshev's (second moment) and Markov's (fourth moment) bounds
         bound = np.sqrt(tau2) * min(_TAIL ** -0.5, (min(kappa, 1e6) / _TAIL) ** 0.25)
-        # at least 1 - _RELATION_ALPHA for each relation within the bound, and 1 - alpha
+        # at least 1 - 2 alpha for each relation within the bound, and 1 - alpha
         # on average over the relations (the robust EBCI below)
-        halves = np.maximum(cva(((1 - om) * bound / se) ** 2, 1.0, _RELATION_ALPHA),
+        halves = np.maximum(cva(((1 - om) * bound / se) ** 2, 1.0,
+                                min(_RELATION_FACTOR * alpha, 0.5)),
                             cva((1 - om) ** 2 * tau2 / se ** 2, kappa, alpha)) * se
     else:
         halves = cva((1 - om) ** 2 * tau2 / se ** 2, kappa, alpha) * se
