@@ -3,9 +3,13 @@
 On the validity suite's quality scenarios (not icnet.synth), person and unit level:
 all relations; typical / atypical (true value at least 0.5 from the mean of its provider's
 relations); 1-5 ratings; one rater giving >= 80 % of the ratings (unit level); ceiling
-(true value >= 4.5); and the false 'bad' rate among truly good relations (true > 3).
+(true value >= 4.5); the false 'bad' rate among truly good relations (true > 3); and the
+mean interval width. ``--interval`` picks the interval of icnet._shrink (default: the
+library's default).
 
     python benchmarks/quality_classes.py --seeds 20 --people 150
+    python benchmarks/quality_classes.py --seeds 20 --people 150 --interval parametric
+    python benchmarks/quality_classes.py --seeds 20 --people 150 --variance bounded
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 import icnet
+from icnet import _shrink
 from icnet.validity import scenarios
 
 SCEN = ("baseline", "heavy_raters", "lenient_harsh", "sparse_ceiling")
@@ -51,9 +56,10 @@ def one(name, seed, n_people):
                         .to_numpy(float) >= 0.8) if level == "unit" else False
         m["good"] = tv > 3.0
         m["false_bad"] = m["good"] & (m["sign"] == "bad")
+        m["width"] = m["satisfaction_high"] - m["satisfaction_low"]
         m["level"], m["scenario"], m["seed"] = level, name, seed
         out.append(m[["scenario", "seed", "level", "covered", "atypical", "few", "ceiling",
-                      "heavy80", "good", "false_bad"]])
+                      "heavy80", "good", "false_bad", "width"]])
     return pd.concat(out, ignore_index=True)
 
 
@@ -69,6 +75,7 @@ def table(r):
             row[cls] = f"{g.loc[mask, 'covered'].mean():.3f} ({n})" if n else "–"
         fb, gd = int(g["false_bad"].sum()), int(g["good"].sum())
         row["false bad"] = f"{fb / gd:.4f} ({fb}/{gd})" if gd else "–"
+        row["width"] = f"{g['width'].mean():.2f}"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -78,7 +85,13 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--people", type=int, default=150)
     ap.add_argument("--only", default=",".join(SCEN))
+    ap.add_argument("--interval", choices=("relation", "robust", "parametric"),
+                    default=_shrink.INTERVAL)
+    ap.add_argument("--variance", choices=("constant", "bounded"), default=_shrink.VARIANCE,
+                    help="rating-variance model (bounded: the beta-binomial-like variance "
+                         "function of an ordinal 1-5 scale)")
     a = ap.parse_args(argv)
+    _shrink.INTERVAL, _shrink.VARIANCE = a.interval, a.variance
     warnings.simplefilter("ignore")
     r = pd.concat([one(n, s, a.people) for n in a.only.split(",") for s in range(a.seeds)],
                   ignore_index=True)

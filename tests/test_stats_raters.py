@@ -192,7 +192,12 @@ def test_sign_follows_lfsr():
     called = e["sign"].isin(["good", "bad"])
     assert called.any() and (~called).any()
     assert (e.loc[called, "lfsr"] <= _shrink.LFSR_MAX).all()
-    assert (e.loc[~called, "lfsr"] > _shrink.LFSR_MAX).all()
+    # not called: the lfsr is too large, or the (per-relation) interval crosses neutral
+    un = e.loc[~called & (e["satisfaction_n"] > 0)]
+    assert ((un["lfsr"] > _shrink.LFSR_MAX) | ((un["satisfaction_low"] < net.threshold) &
+                                               (un["satisfaction_high"] > net.threshold))).all()
+    good = e["sign"] == "good"
+    assert (e.loc[good, "satisfaction_low"] >= net.threshold).all()
     bad = e["sign"] == "bad"
     assert (e.loc[bad, "satisfaction_high"] <= net.threshold).all()
     assert (e.loc[bad, "satisfaction_shrunk"] < net.threshold).all()

@@ -42,15 +42,29 @@ Posterior: ``mu_p`` ~ N(b_p pbar_p + (1 - b_p) m, (1/omega^2 + 1/v_p)^-1);
 var(mu_p)) with ``w_e = tau^2 / (tau^2 + V_e)``: every shrunk relation lies
 between its raw mean and its provider's shrunk value ``mu_p``.
 
+Intervals (``interval``): the posterior interval above holds its level on average
+over the relations, not for a relation far from its provider's others (shrinkage
+pulls it in; Morris 1983). The default ``"relation"`` interval holds 95 % on
+average whatever the shape of the relation effects (the robust EBCI of Armstrong,
+Kolesar & Plagborg-Moller 2022, "AKP", ``interval="robust"``) and at least 90 % for
+each relation whose ``theta_e`` lies within ``B = tau min(0.05^(-1/2), (kappa /
+0.05)^(1/4))`` of ``mu_p`` (``kappa`` the kurtosis of the relation effects,
+estimated by moments; by Chebyshev's or Markov's inequality at most 5 % of relations
+lie beyond; bias-aware intervals, Armstrong & Kolesar 2020), centred at the
+shrinkage that makes it shortest.
+
 Signs: the local false sign rate (Stephens 2017) relative to the neutral point
 ``c``, ``lfsr_e = min(P(theta_e < c), P(theta_e > c))`` under this posterior.
 A relation is ``bad``/``good`` when ``lfsr <= LFSR_MAX`` (0.025 — exactly when
-its 95 % interval lies below/above ``c``), else ``uncertain``; ``unrated``
+its parametric 95 % posterior interval lies below/above ``c``) and the published
+interval (wider by default) lies on the same side, else ``uncertain``; ``unrated``
 without ratings. The expected share of wrong signs among the relations
 called is the mean of their lfsr, at most 2.5 %.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pandas as pd
@@ -64,6 +78,65 @@ LFSR_MAX = 0.025
 #: Default rating-variance model of :func:`shrink` (see its ``variance``).
 VARIANCE = "constant"
 _EDGE = 0.05    # the variance function is evaluated at least 5 % of the range inside the scale
+
+# --- robust EBCI critical values (Armstrong, Kolesar & Plagborg-Moller 2022) -----------------
+#: Default interval of :func:`shrink` (see its ``interval``).
+INTERVAL = "relation"
+#: Largest share of relations allowed beyond the bias bound of ``interval="relation"``.
+_TAIL = 0.05
+#: Non-coverage allowed for each relation within the bound (``interval="relation"``), as a
+#: multiple of the interval's (0.10 for 95 % intervals).
+_RELATION_FACTOR = 2.0
+_M2_GRID = np.exp(np.linspace(np.log(1e-4), np.log(1e4), 97))   # normalized-bias moments
+_OMEGA = np.concatenate([[0.0], np.geomspace(0.005, 1.0, 40)])  # (om - w) / (1 - w)
+_U = np.concatenate([[0.0], np.linspace(0.05, 0.9, 9)])          # t1 / m2
+_V = np.exp(np.linspace(np.log(1.0001), np.log(1e5), 120))       # t2 / m2
+
+
+def _noncov(t, chi):
+    """Non-coverage r(t, chi) = P(|Z - b| > chi), b = sqrt(t) the normalized bias."""
+    b = np.sqrt(t)
+    return special.ndtr(-chi - b) + special.ndtr(b - chi)
+
+
+def _rho(m2, kappa, chi):
+    """Largest non-coverage of ``theta_hat +- chi * se`` over distributions of the squared
+    normalized bias t with E[t] = m2 and E[t^2] <= kappa m2^2 (AKP 2022, eq. 9): the point
+    mass at m2 and every two-point distribution {t1 < m2 < t2} on a grid (the least
+    favourable distributions have at most two support points; AKP Proposition B.1)."""
+    m = m2[:, None, None]
+    t1, t2 = m * _U[None, :, None], m * _V[None, None, :]
+    p = (t2 - m) / (t2 - t1)                          # mass at t1
+    ok = p * t1 ** 2 + (1 - p) * t2 ** 2 <= kappa * m ** 2
+    c = chi[:, None, None]
+    val = np.where(ok, p * _noncov(t1, c) + (1 - p) * _noncov(t2, c), 0.0)
+    return np.maximum(val.max(axis=(1, 2)), _noncov(m2, chi))
+
+
+@functools.lru_cache(maxsize=64)
+def _cva_table(kappa: float, alpha: float) -> np.ndarray:
+    """Robust critical values cva(m2, kappa, alpha) on :data:`_M2_GRID` (bisection)."""
+    m2 = _M2_GRID
+    lo = np.full(len(m2), special.ndtri(1 - alpha / 2))
+    hi = np.sqrt((1 + m2) / alpha) + 1.0              # Chebyshev bound (AKP, appendix)
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        over = _rho(m2, kappa, mid) > alpha
+        lo, hi = np.where(over, mid, lo), np.where(over, hi, mid)
+    return hi
+
+
+def cva(m2, kappa: float, alpha: float = 0.05) -> np.ndarray:
+    """Robust EBCI critical value for second moment ``m2`` of the normalized bias and
+    kurtosis ``kappa`` (interpolated in log m2; ``sqrt(m2)``-scaled beyond the grid)."""
+    m2 = np.asarray(m2, float)
+    tab = _cva_table(float(np.round(kappa, 2)), float(alpha))
+    x = np.log(np.clip(m2, _M2_GRID[0], _M2_GRID[-1]))
+    out = np.exp(np.interp(x, np.log(_M2_GRID), np.log(tab)))
+    big = m2 > _M2_GRID[-1]
+    out = np.where(big, out * np.sqrt(np.where(big, m2, 1.0) / _M2_GRID[-1]), out)
+    return np.where(m2 < _M2_GRID[0], special.ndtri(1 - alpha / 2), out)
+
 
 _OUT = ("shrunk", "low", "high", "weight", "provider_shrunk", "provider_var", "post_var",
         "n_eff", "lfsr", "p_below")
@@ -191,8 +264,15 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
         # deviation ~ b chi2_1, variance 2 b^2) so that relations are never shrunk
         # completely (boundary-avoiding, as Chung et al. 2013; Li & Lahiri 2010)
         tau2 = max(tau2, float(np.sqrt(2 * (b ** 2).sum()) / a.sum()))
+        tau2 = max(tau2, _MIN_VAR)
+        # kurtosis of theta_e - mu_p, the same way: d = (theta-part, variance tau^2 a) +
+        # (normal noise, variance b), E d^4 = kappa tau^4 a^2 + 6 tau^2 a b + 3 b^2
+        # (AKP 2022, sec. 4.2, for unequal a and b); floor: posterior-mean truncation
+        mu4 = float((dev ** 2 - 6 * tau2 * a * b - 3 * b ** 2).sum() / (a ** 2).sum())
+        floor = 1 + 32 * float((b ** 4).mean()) / (len(b) * float((b ** 2).mean())) / tau2 ** 2
+        kappa = float(min(max(mu4 / tau2 ** 2, floor), 1e6))
     else:
-        tau2 = 0.0
+        tau2, kappa = 0.0, np.inf
     tau2 = max(tau2, _MIN_VAR)
     has = N > 0
     if has.sum() >= 2:
@@ -203,12 +283,13 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
         omega2 = 0.0
     omega2 = max(omega2, _MIN_VAR)
     return {**base, "tau2": tau2, "omega2": omega2, "m": m, "V": V, "f_p": f,
-            "n_eff": n_eff}
+            "n_eff": n_eff, "kappa": kappa}
 
 
 def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
            rater_n2=None, ss_within=None, threshold: float | None = None,
-           variance: str | None = None, design: dict | None = None) -> pd.DataFrame:
+           variance: str | None = None, design: dict | None = None,
+           interval: str | None = None) -> pd.DataFrame:
     """Shrunk relation means with intervals and local false sign rates.
 
     Parameters
@@ -230,10 +311,17 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
         post-stratified ``mean`` and the factors ``a1``, ``a2``, ``a3`` and
         ``style`` of its finite-population error variance; used where finite.
     variance : {"bounded", "constant"}, optional
-        Default :data:`VARIANCE`. ``"bounded"``: rating variances proportional to the variance function
-        ``(theta - low)(high - theta)`` of a bounded (beta-binomial-like)
+        Default :data:`VARIANCE`. ``"bounded"``: rating variances proportional to
+        the variance function ``(theta - low)(high - theta)`` of a bounded (beta-binomial-like)
         scale, evaluated at a first constant-variance fit; ``"constant"``:
         the same variances at every level of the scale.
+    interval : {"relation", "robust", "parametric"}, optional
+        Default :data:`INTERVAL`. ``"relation"``: 95 % on average and at least 90 % for
+        each relation whose true value lies within a bound (from the relations' variance
+        and kurtosis) of its provider's; ``"robust"``: the robust EBCI of Armstrong, Kolesar &
+        Plagborg-Moller (2022), coverage on average over relations whatever their
+        distribution; ``"parametric"``: the normal-prior posterior interval (see
+        :func:`_robust_interval`). ``shrunk``, ``lfsr`` and ``p_below`` do not depend on it.
 
     Returns
     -------
@@ -268,14 +356,58 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
                           design=design)
     elif variance not in ("bounded", "constant"):
         raise ValueError(f"variance must be 'bounded' or 'constant', not {variance!r}")
-    out = _posterior(n, mean, group, comp, level, scale, c).drop(columns="_theta")
+    interval = INTERVAL if interval is None else interval
+    if interval not in ("relation", "robust", "parametric"):
+        raise ValueError("interval must be 'relation', 'robust' or 'parametric', "
+                         f"not {interval!r}")
+    out = _posterior(n, mean, group, comp, level, scale, c, interval)
+    out = out.drop(columns="_theta")
     comp = {k: v for k, v in comp.items() if k not in ("V", "f_p", "n_eff")}
     comp["variance"] = variance
+    comp["interval"] = interval
     out.attrs["components"] = comp
     return out
 
 
-def _posterior(n, mean, group, comp, level, scale, c) -> pd.DataFrame:
+def _robust_interval(ybar, V, mu, var_mu, w, theta, tau2, kappa, alpha, interval):
+    """Bias-aware intervals around ``om * ybar + (1 - om) * mu_hat``, ``om`` in [w, 1].
+
+    The error of that estimate is noise, ``om (ybar - theta) + (1 - om)(mu_hat - mu)``
+    (sd ``se``), plus the shrinkage bias ``(1 - om)(mu - theta)``. ``"robust"``: the robust
+    EBCI of Armstrong, Kolesar & Plagborg-Moller (2022), ``+- cva(m2, kappa) se`` with
+    ``m2 = (1 - om)^2 tau^2 / se^2`` the second moment of the normalized bias and
+    ``kappa`` the kurtosis of theta - mu: coverage on average over the relations, whatever
+    the shape of their distribution. ``"relation"``: that, and at least ``1 - 2 alpha``
+    (90 % for 95 % intervals) for each relation whose theta lies within ``B`` of its
+    provider's value, ``B = tau min(TAIL^(-1/2), (kappa / TAIL)^(1/4))`` (by Chebyshev's or
+    Markov's inequality all but at most ``TAIL`` = 5 % of them): the worst bias is
+    ``(1 - om) B``, the half-width ``cv(bias / se) se`` with ``cv(b)`` the folded-normal
+    critical value (Armstrong & Kolesar 2020); the larger half-width of the two is used.
+    Both take the ``om`` that gives the shortest
+    interval (AKP's length-optimal shrinkage); ``om = 1`` is the unshrunk interval
+    ``ybar +- z sqrt(V)``, so neither is ever longer than that. The interval is widened,
+    where needed, to contain the EB estimate ``theta``.
+    """
+    om = w[:, None] + (1 - w[:, None]) * _OMEGA[None, :]
+    se = np.sqrt(om ** 2 * V[:, None] + (1 - om) ** 2 * var_mu[:, None])
+    if interval == "relation":
+        # the tighter of Chebyshev's (second moment) and Markov's (fourth moment) bounds
+        bound = np.sqrt(tau2) * min(_TAIL ** -0.5, (min(kappa, 1e6) / _TAIL) ** 0.25)
+        # at least 1 - 2 alpha for each relation within the bound, and 1 - alpha
+        # on average over the relations (the robust EBCI below)
+        halves = np.maximum(cva(((1 - om) * bound / se) ** 2, 1.0,
+                                min(_RELATION_FACTOR * alpha, 0.5)),
+                            cva((1 - om) ** 2 * tau2 / se ** 2, kappa, alpha)) * se
+    else:
+        halves = cva((1 - om) ** 2 * tau2 / se ** 2, kappa, alpha) * se
+    k = np.argmin(halves, axis=1)
+    pick = np.arange(len(w))
+    half, best = halves[pick, k], om[pick, k]
+    centre = best * ybar + (1 - best) * mu
+    return np.minimum(centre - half, theta), np.maximum(centre + half, theta)
+
+
+def _posterior(n, mean, group, comp, level, scale, c, interval="parametric") -> pd.DataFrame:
     lo, hi = scale
     comp = dict(comp)
     V = comp.pop("V")
@@ -305,13 +437,17 @@ def _posterior(n, mean, group, comp, level, scale, c) -> pd.DataFrame:
     theta = w * mean + (1 - w) * mu[group]
     post = 1.0 / (1.0 / t2 + 1.0 / Vs) + (1 - w) ** 2 * var_mu[group]
     z = special.ndtri(0.5 + level / 2)
-    half = z * np.sqrt(post)
+    if interval in ("relation", "robust") and rated.any():
+        lo_r, hi_r = _robust_interval(mean, Vs, mu[group], var_mu[group], w, theta, t2,
+                                      comp.get("kappa", np.inf), 1 - level, interval)
+    else:
+        lo_r, hi_r = theta - z * np.sqrt(post), theta + z * np.sqrt(post)
     p_below = special.ndtr((c - theta) / np.sqrt(post))
     nan = np.where(rated, 1.0, np.nan)
     out = pd.DataFrame({
         "shrunk": theta * nan,
-        "low": np.clip(theta - half, lo, hi) * nan,
-        "high": np.clip(theta + half, lo, hi) * nan,
+        "low": np.clip(lo_r, lo, hi) * nan,
+        "high": np.clip(hi_r, lo, hi) * nan,
         "weight": w,
         "provider_shrunk": mu[group],
         "provider_var": var_mu[group],
@@ -332,8 +468,10 @@ def sign(low, high, n, threshold: float, *, p_below=None,
 
     With ``p_below`` (posterior P(theta < threshold)): ``"bad"`` when
     P(theta >= threshold) <= ``lfsr_max``, ``"good"`` when
-    P(theta < threshold) <= ``lfsr_max``. Without it, from the interval:
-    ``"bad"`` when it lies below ``threshold``, ``"good"`` above. Else
+    P(theta < threshold) <= ``lfsr_max``, and in both cases the published interval
+    (``low``, ``high``) on the same side of ``threshold`` (a relation is never called
+    ``bad`` while its interval reaches above the neutral point). Without it, from the
+    interval alone: ``"bad"`` when it lies below ``threshold``, ``"good"`` above. Else
     ``"uncertain"``; ``"unrated"`` when ``n == 0``.
     """
     low = np.asarray(low, float)
@@ -345,7 +483,7 @@ def sign(low, high, n, threshold: float, *, p_below=None,
         out[rated & (low > threshold)] = "good"
     else:
         pb = np.asarray(p_below, float)
-        out[rated & (1 - pb <= lfsr_max)] = "bad"
-        out[rated & (pb <= lfsr_max)] = "good"
+        out[rated & (1 - pb <= lfsr_max) & (high <= threshold)] = "bad"
+        out[rated & (pb <= lfsr_max) & (low >= threshold)] = "good"
     out[~rated] = "unrated"
     return out

@@ -263,10 +263,11 @@ class ServiceNetwork:
         Columns: ``provider``, ``client``; ``n_events``; ``satisfaction_n``
         (rated events), ``satisfaction_mean``, ``satisfaction_sd``;
         ``satisfaction_shrunk`` with ``satisfaction_low``/``_high`` (95 %
-        empirical-Bayes interval of the relation's mean over its client's
-        raters, see docs/methods/quality.md; NaN without ratings) and
-        ``sign`` (``"bad"`` when the interval lies below :attr:`threshold`,
-        i.e. local false sign rate ``lfsr`` <= 0.025, ``"good"`` above,
+        interval of the relation's mean over its client's raters, at least 90 %
+        for each relation within a bound of its provider, see
+        docs/methods/quality.md; NaN without ratings) and
+        ``sign`` (``"bad"`` when the local false sign rate ``lfsr`` <= 0.025 and
+        the interval lies below :attr:`threshold`, ``"good"`` above,
         ``"unrated"`` without ratings, else ``"uncertain"``); ``delay_n`` (delivered
         events), ``delay_mean``, ``delay_median``, ``delay_p90`` (hours);
         ``n_open`` (not delivered); ``sla_n`` (events with an expected delay

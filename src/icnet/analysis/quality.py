@@ -93,9 +93,11 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
     person are not thirty people. Ratings are modelled within raters within
     relations within providers; every relation's satisfaction is shrunk toward
     its provider's value, and every provider's toward the organisation's
-    (empirical Bayes, Efron & Morris 1975), with an interval; a relation is
-    ``bad`` only when its whole interval lies below ``threshold`` (local false
-    sign rate at most (1 − ``ci``)/2, Stephens 2017). The provider rows are the
+    (empirical Bayes, Efron & Morris 1975), with an interval that holds on
+    average and, at least 90 %, for each relation not far from its provider
+    (Armstrong, Kolesár & Plagborg-Møller 2022); a relation is ``bad`` only when
+    its whole interval lies below ``threshold`` and its local false sign rate is
+    at most (1 − ``ci``)/2 (Stephens 2017). The provider rows are the
     values the relations are shrunk toward.
 
     Parameters
