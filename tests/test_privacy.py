@@ -260,10 +260,26 @@ def test_suppress_edges_is_the_shareable_relations_table():
     assert u.edges["satisfaction_mean"].isna().all()      # 1-4 raters each: gated (#20)
     assert u.by("unit", individuals=True).edges["satisfaction_mean"].notna().all()
     e = privacy.suppress_edges(u, min_group_size=3)
-    small = u.edges["satisfaction_raters"] < 3
+    full = u.by("unit", individuals=True).edges
+    small = (full["satisfaction_raters"] < 3).to_numpy()
     assert e.loc[small, privacy.SURVEY_EDGE_COLUMNS].isna().all().all()
     assert e.loc[~small, "satisfaction_mean"].notna().all()
     assert (e.loc[small, "sign"] == "suppressed").all()
+
+
+def test_counts_of_suppressed_cells_are_hidden():
+    """#20 Deliver 1: 'counts of suppressed cells hidden or coarsened'. On planta a hidden unit
+    relation published n_raters 3 and satisfaction_n 17 (Atencion al cliente -> Calidad)."""
+    import icnet
+    net = icnet.datasets.load("planta")
+    q = icnet.service_quality(net, level="unit")
+    for t in (q.edges, q.providers, q.units):
+        hid = t["suppressed"].to_numpy(bool)
+        assert t.loc[hid, ["satisfaction_n", "n_raters"]].isna().all().all()
+        assert t.loc[~hid & (t["satisfaction_n"] > 0), "n_raters"].notna().all()
+    assert q.edges["suppressed"].any()
+    shown = icnet.service_quality(net, level="unit", individuals=True).edges
+    assert shown["n_raters"].notna().all()
 
 
 def test_report_csvs_hide_every_survey_figure_of_small_groups(tmp_path):

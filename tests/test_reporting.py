@@ -91,7 +91,9 @@ def test_tables_and_figures_written(html):
     assert b.loc[0, "node"] == "Informatica" and b.loc[0, "is_bottleneck"]
     e = pd.read_csv(p.parent / "edges.csv")
     # small groups, plus the complementary suppressions that protect them (#20)
-    assert ((e["suppressed_by"] == "small group") == (e["n_raters"] < 5)).all()
+    # (their counts are hidden with them: n_raters is NaN exactly where suppressed)
+    assert (e["suppressed"] == e["n_raters"].isna()).all()
+    assert (e.loc[~e["suppressed"], "n_raters"] >= 5).all()
     assert (e["suppressed"] == e["suppressed_by"].isin(["small group", "complementary"])).all()
     assert e.loc[e["suppressed"], "satisfaction_mean"].isna().all()
     s = pd.read_csv(p.parent / "spirals.csv")
@@ -131,7 +133,8 @@ def test_small_group_figures_absent(tmp_path):
     e5 = pd.read_csv(p5.parent / "edges.csv").set_index(["provider", "client"])
     e4 = pd.read_csv(p4.parent / "edges.csv").set_index(["provider", "client"])
     for pair in [("Hub", "Four"), ("Four", "Hub"), ("Six", "Four")]:
-        assert e5.loc[pair, "n_raters"] == 4 and e5.loc[pair, "sign"] == "suppressed"
+        assert e4.loc[pair, "n_raters"] == 4 and e5.loc[pair, "sign"] == "suppressed"
+        assert pd.isna(e5.loc[pair, "n_raters"]) and pd.isna(e5.loc[pair, "satisfaction_n"])
         assert e5.loc[pair, ["satisfaction_mean", "satisfaction_shrunk", "satisfaction_low",
                              "satisfaction_high", "satisfaction_sd"]].isna().all()
         assert np.isfinite(e4.loc[pair, "satisfaction_mean"])

@@ -84,6 +84,22 @@ def suppress(df: pd.DataFrame, count_column: str, value_columns, *,
 SURVEY_EDGE_COLUMNS = ["satisfaction_mean", "satisfaction_sd", "satisfaction_shrunk",
                        "satisfaction_low", "satisfaction_high", "within_sd", "n_eff", "lfsr"]
 
+# how many ratings / raters a hidden group has: blanked with it (#20: counts of suppressed
+# cells hidden; the suppression flag already says "fewer than min_group_size raters")
+SURVEY_COUNT_COLUMNS = ["satisfaction_n", "satisfaction_raters", "n_raters"]
+
+
+def hide_counts(df: pd.DataFrame, hidden) -> pd.DataFrame:
+    """``df`` with the rating counts (:data:`SURVEY_COUNT_COLUMNS`) of ``hidden`` rows NaN."""
+    hidden = np.asarray(hidden, bool)
+    if not hidden.any():
+        return df
+    out = df.copy()
+    for c in SURVEY_COUNT_COLUMNS:
+        if c in out:
+            out[c] = out[c].astype(float).where(~hidden, np.nan)
+    return out
+
 
 def _edge_raters(e: pd.DataFrame, level) -> np.ndarray:
     """Distinct raters behind each relation's survey figures (0 when unrated).

@@ -41,6 +41,7 @@ class QualityResult(Result):
         bound). Relations rated by fewer than ``min_group_size`` people
         (at person level: unless ``individuals=True``) have their
         satisfaction columns, ``lfsr``, ``n_eff`` and ``weight`` blanked,
+        their counts (``satisfaction_n``, ``n_raters``) NaN (in every table),
         ``sign = "suppressed"`` and
         ``suppressed = True``; ``suppressed_by`` says why (``"small group"``,
         ``"complementary"``: hidden so that no small group can be recomputed
@@ -208,6 +209,10 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
         from .._disclosure import protect_quality
         edges, providers, units, audit = protect_quality(
             net, edges, providers, units, protection=protection)
+        # the audit assumed the counts known (conservative); published, they are hidden
+        from ..privacy import hide_counts
+        edges, providers, units = (hide_counts(df, df["suppressed"].to_numpy(bool))
+                                   if len(df) else df for df in (edges, providers, units))
     out = QualityResult(edges, providers, units.rename(columns={"provider": "unit"}),
                         dims, nps, agree, audit=audit)
     for df in (out.edges, out.providers, out.units, out.dimensions, out.nps, out.agreement):
