@@ -603,11 +603,15 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         out["between"] = np.zeros(G)
         out["contrast"] = np.full(G, np.nan)
         out["change_first"] = np.zeros(G, np.int64)
+        out["ex_first"] = np.full(G, -1, np.int64)
         return out
     gstart = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
     gsize = np.diff(np.r_[gstart, len(gr)])
     gkey = gr[gstart]                        # = 2·pair index + direction, all 2G present
     _, on, en = _change.drawdown(x, gstart, gsize)
+    # the onset located near the drawdown by Page's CUSUM (the first bad turn, not the
+    # bulk of the drop); the drop's size and order use it too
+    on, en = _change.page_onset(x, tt, gstart, gsize, on, en)
     keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
     pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
                                       max_perm=max_perm)
@@ -649,7 +653,58 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     out["contrast"] = np.where(out["between"] > 0,
                                xb / np.maximum(out["between"], 1) - later_in, np.nan)
     out["change_first"] = first
+    out["ex_first"] = _exchange_onset(X_, T_, D_, gid, out, G, lam=lam)
     return out
+
+
+def _exchange_onset(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5,
+                    lookback: float = 45.0):
+    """The onset of the pair's exchange and its first mover, from both directions at once.
+
+    The two directions' events are merged in time order (rows sorted by pair, then time)
+    and Page's CUSUM segment (:func:`._change.page_onset`, reference value ``ref`` SD)
+    is located from ``lookback`` days before the earlier direction's onset to the later
+    direction's end: in an exchange the sides take turns, so the merged series stays bad
+    from the first bad turn on, while each direction alone has normal spells between its
+    turns (which hide a short first turn from the per-direction onset). The first mover
+    is the direction with more bad service (the sum of ``−x/sd − ref`` over its events
+    below ``−ref``) in the first half-life (``ln 2/lam`` days, the memory of the coupling
+    test) of the segment. Returns the first direction (0/1; −1 where the pair has no
+    segment).
+    """
+    first = np.full(G, -1, np.int64)
+    fin = np.flatnonzero(np.isfinite(X_))
+    if not len(fin) or not G:
+        return first
+    g, t, x, d = gid[fin], T_[fin], X_[fin], D_[fin]
+    gs = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    gsz = np.diff(np.r_[gs, len(g)])
+    pg = g[gs]
+    t_on = np.fmin(out["onset_ab"], out["onset_ba"])[pg]
+    t_en = np.fmax(out["stop_ab"], out["stop_ba"])[pg]
+    ok = np.isfinite(t_on) & np.isfinite(t_en)
+    # rows of the merged series: first at/after the earlier onset, last at/before the end
+    span = float(t.max() - t.min()) + 1.0 if len(t) else 1.0
+    key = np.repeat(np.arange(len(gs)), gsz) * (2 * span + 2) + (t - t.min())
+    base = np.arange(len(gs)) * (2 * span + 2) - t.min()
+    on = np.searchsorted(key, base + np.where(ok, t_on, 0.0), side="left")
+    en = np.searchsorted(key, base + np.where(ok, t_en, 0.0), side="right") - 1
+    on = np.clip(on, gs, gs + gsz - 1)
+    en = np.clip(np.maximum(en, on), gs, gs + gsz - 1)
+    on2, _ = _change.page_onset(x, t, gs, gsz, on, en, ref=ref, lookback=lookback)
+    # the first mover: more bad service in the first half-life of the segment
+    h = np.log(2) / lam
+    gi = np.repeat(np.arange(len(gs)), gsz)
+    mean = np.bincount(gi, weights=x) / gsz
+    sd = np.sqrt(np.bincount(gi, weights=(x - mean[gi]) ** 2) / gsz)
+    sd = np.where(sd > 0, sd, 1.0)
+    t0 = t[on2][gi]
+    early = (t >= t0) & (t < t0 + h)
+    sev = np.where(early, np.maximum(-x / sd[gi] - ref, 0.0), 0.0)
+    s0 = np.bincount(gi, weights=sev * (d == 0), minlength=len(gs))
+    s1 = np.bincount(gi, weights=sev * (d == 1), minlength=len(gs))
+    first[pg[ok]] = np.where(s0 >= s1, 0, 1)[ok]
+    return first
 
 
 def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_perm,
@@ -745,9 +800,9 @@ def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
 _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "null_ba",
           "nullsd_ba", "rounds", "start", "end", "first_dir", "pc_ab", "pc_ba", "se_ab",
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
-          "nperm_ab", "nperm_ba", "between", "contrast", "change_first"]
+          "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "ex_first"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
-_INT = ("rounds", "first_dir", "change_first")
+_INT = ("rounds", "first_dir", "change_first", "ex_first")
 
 
 def _pair_table(counts, enough, tests) -> pd.DataFrame:
@@ -845,15 +900,20 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     first = col["change_first"]
     dropped = np.where(ca <= cb, 0, 1)          # one-sided: the direction that dropped
     chain_init = np.where(col["first_dir"] == 0, a_ids, b_ids)
+    # spiral: the order of the two directions' onsets (Page's CUSUM near the drop) when
+    # they are at least a half-life apart; closer, the first mover of the merged exchange
+    # (_exchange_onset)
+    by_order = (lag >= params["half_life_days"]) | (col["ex_first"] < 0)
+    mover = np.where(by_order, first, col["ex_first"])
     init = np.select([spiral_c, spiral_l, one],
-                     [np.where(chain_ok, chain_init, np.where(first == 0, a_ids, b_ids)),
+                     [np.where(mover == 0, a_ids, b_ids),
                       np.where(col["rounds"] > 0, chain_init, None),
                       np.where(dropped == 0, a_ids, b_ids)], None)
     on_first = np.fmin(col["onset_ab"], col["onset_ba"])
     on_one = np.where(dropped == 0, col["onset_ab"], col["onset_ba"])
     st_one = np.where(dropped == 0, col["stop_ab"], col["stop_ba"])
     start = np.select([spiral_c, joint, one, spiral_l],
-                      [np.where(chain_ok, col["start"], on_first), on_first, on_one,
+                      [on_first, on_first, on_one,
                        col["start"]], np.nan)
     end = np.select([use_both, one, spiral_l],
                     [np.fmax(col["stop_ab"], col["stop_ba"]), st_one, col["end"]], np.nan)
