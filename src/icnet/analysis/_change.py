@@ -380,7 +380,7 @@ def _bounds(x, gstart, gsize, t_cusum, t_mosum):
 
 
 def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
-               lookback: float = 45.0):
+               lookback: float = 45.0, signal: bool = False):
     """Refined onset and end of each group's drop: Page's CUSUM segment near the drop.
 
     The CUSUM drawdown of :func:`drawdown` locates a lasting drop by least squares, which
@@ -392,7 +392,10 @@ def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
     the smallest shift, in SD, worth detecting; its change-point estimate is the last
     time the CUSUM was at zero) is taken: events better than ``−ref`` SD end the segment
     unless bad ones follow soon. Returns global row indices (onset, end); a group whose
-    window holds no event below ``−ref`` SD keeps the drawdown's.
+    window holds no event below ``−ref`` SD keeps the drawdown's. With ``signal``, also
+    whether the window's CUSUM reached ``h`` (a drop there by Page's rule). The values are
+    standardised by the in-control level and SD (Page's :math:`\\mu_0, \\sigma`): the
+    mean and SD of the group's events outside the drawdown's drop.
 
     Examples
     --------
@@ -412,15 +415,23 @@ def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
     if G == 0:
         return on, en
     g = np.repeat(np.arange(G), gsize)
-    mean = np.bincount(g, weights=x, minlength=G) / gsize
-    sd = np.sqrt(np.bincount(g, weights=(x - mean[g]) ** 2, minlength=G) / gsize)
-    sd = np.where(sd > 0, sd, 1.0)
     idx = np.arange(len(x))
+    # the in-control level (Page's mu0): 0, the residuals' own level, unless the drop
+    # lasts to the end of the data — then the pair's fixed effects absorbed part of it
+    # and the level before the drop is the in-control one (if 3 or more events)
+    before = (idx < on[g]).astype(float)
+    n_b = np.bincount(g, weights=before, minlength=G)
+    mu_b = np.bincount(g, weights=before * x, minlength=G) / np.maximum(n_b, 1)
+    lasting = (en == gstart + gsize - 1) & (n_b >= 3)
+    mean = np.where(lasting, mu_b, 0.0)
+    gm = np.bincount(g, weights=x, minlength=G) / gsize
+    sd = np.sqrt(np.bincount(g, weights=(x - gm[g]) ** 2, minlength=G) / gsize)
+    sd = np.where(sd > 0, sd, 1.0)
     # the window: rows of the group from `lookback` days before the onset to the end
     inwin = (t >= t[on][g] - lookback) & (idx <= en[g]) & (idx >= gstart[g])
     r = np.flatnonzero(inwin)
     gr = g[r]
-    v = x[r] / sd[gr] + ref                       # S = cumsum(v); a fall of S = bad run
+    v = (x[r] - mean[gr]) / sd[gr] + ref          # S = cumsum(v); a fall of S = bad run
     ws = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
     wsz = np.diff(np.r_[ws, len(r)])
     S = np.cumsum(v)
@@ -448,4 +459,8 @@ def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
     ok = dmax > 0
     on2[gw[ok]] = r[start[ok]]
     en2[gw[ok]] = r[end[ok]]
+    if signal:                   # also: did the window's CUSUM reach h (Page's signal)?
+        sig = np.zeros(G, bool)
+        sig[gw] = dmax >= h
+        return on2, en2, sig
     return on2, en2

@@ -612,6 +612,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     # the onset located near the drawdown by Page's CUSUM (the first bad turn, not the
     # bulk of the drop); the drop's size and order use it too
     on, en = _change.page_onset(x, tt, gstart, gsize, on, en)
+    on, en = _near_partner(x, tt, gstart, gsize, gkey, on, en)
     keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
     pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
                                       max_perm=max_perm)
@@ -655,6 +656,47 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     out["change_first"] = first
     out["ex_first"] = _exchange_onset(X_, T_, D_, gid, out, G, lam=lam)
     return out
+
+
+def _near_partner(x, tt, gstart, gsize, gkey, on, en, *, gap: float = 45.0):
+    """Re-locate a direction's drop near its partner's when the two are far apart.
+
+    A pair with two exchanges (or a direction whose largest drop is not the exchange)
+    can have each direction's drawdown at a different time, and the two drops then do not
+    belong together. For such pairs, each direction's Page segment is searched again
+    within ``gap`` days of the partner's drop (:func:`._change.page_onset`); where it
+    signals there, the two drops are one exchange. Of the two possible exchanges (a
+    near b's drop, or b near a's), the earlier is kept: a spiral's onset is its first
+    exchange. Groups are the pair-directions (``gkey`` = 2·pair + direction, sorted,
+    both directions present); returns the updated (onset, end) rows.
+    """
+    G2 = len(gstart)
+    if G2 < 2:
+        return on, en
+    partner = np.searchsorted(gkey, gkey ^ 1)
+    t_on, t_en = tt[on], tt[en]
+    far = ~((t_on <= t_en[partner] + gap) & (t_on[partner] <= t_en + gap))
+    if not far.any():
+        return on, en
+    # this direction's rows from the partner's onset to gap days after its end
+    g = np.repeat(np.arange(G2), gsize)
+    span = float(tt.max() - tt.min()) + 2 * gap + 2.0
+    key = g * span + (tt - tt.min())
+    base = np.arange(G2) * span - tt.min()
+    lo = np.searchsorted(key, base + t_on[partner], side="left")
+    hi = np.searchsorted(key, base + t_en[partner] + gap, side="right") - 1
+    last = gstart + gsize - 1
+    lo = np.clip(lo, gstart, last)
+    hi = np.clip(np.maximum(hi, lo), gstart, last)
+    on_w, en_w, sig = _change.page_onset(x, tt, gstart, gsize, lo, hi, lookback=gap,
+                                         signal=True)
+    ok = far & sig
+    # per pair: move the direction whose relocated exchange starts earlier
+    when = np.where(ok, np.fmin(tt[on_w], t_on[partner]), np.inf)
+    move = ok & ((when < when[partner]) | ((when == when[partner]) & (gkey % 2 == 0)))
+    on, en = on.copy(), en.copy()
+    on[move], en[move] = on_w[move], en_w[move]
+    return on, en
 
 
 def _exchange_onset(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5,
