@@ -603,7 +603,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         out["between"] = np.zeros(G)
         out["contrast"] = np.full(G, np.nan)
         out["change_first"] = np.zeros(G, np.int64)
-        out["ex_first"] = np.full(G, -1, np.int64)
+        out["prov_first"], out["prov_t"] = np.full(G, -1, np.int64), np.full(G, np.nan)
         return out
     gstart = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
     gsize = np.diff(np.r_[gstart, len(gr)])
@@ -654,8 +654,53 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     out["contrast"] = np.where(out["between"] > 0,
                                xb / np.maximum(out["between"], 1) - later_in, np.nan)
     out["change_first"] = first
-    out["ex_first"] = _exchange_onset(X_, T_, D_, gid, out, G, lam=lam)
+    out["prov_first"], out["prov_t"] = _provoked(X_, T_, D_, gid, out, G, lam=lam)
     return out
+
+
+def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, thr: float = 2.0):
+    """Was the earlier drop provoked? The partner's bad service in the half-life before it.
+
+    With t* the earlier direction's onset, the other direction's events in
+    [t* − ln 2/lam, t*) are summed as ``max(0, −(x − mu0)/sd − ref)`` (mu0: that
+    direction's mean before the window, 0 with fewer than 3 events there; sd: its SD,
+    Page's in-control level and scale as in :func:`._change.page_onset`); a sum of at
+    least ``thr`` (one event
+    2.5 SD below its usual level, or two 1.5 SD below) is a bad turn that came first:
+    the first move (the initiator's first turn is the mildest of an escalation and
+    need not start a drop of its own). Returns (direction, time of its first bad event
+    in the window) per pair, (−1, NaN) where none.
+    """
+    first = np.full(G, -1, np.int64)
+    when = np.full(G, np.nan)
+    fin = np.isfinite(X_)
+    if not fin.any() or not G:
+        return first, when
+    h = np.log(2) / lam
+    e_dir = np.where(out["onset_ab"] <= out["onset_ba"], 0, 1)
+    t_star = np.fmin(out["onset_ab"], out["onset_ba"])
+    other = fin & (D_ == 1 - e_dir[gid]) & np.isfinite(t_star[gid])
+    pre = other & (T_ < t_star[gid] - h)
+    n_pre = np.bincount(gid, weights=pre.astype(float), minlength=G)
+    mu = np.bincount(gid, weights=np.where(pre, X_, 0.0), minlength=G) / np.maximum(n_pre, 1)
+    mu = np.where(n_pre >= 3, mu, 0.0)
+    allo = fin & (D_ == 1 - e_dir[gid])
+    m_all = np.bincount(gid, weights=np.where(allo, X_, 0.0), minlength=G) / \
+        np.maximum(np.bincount(gid, weights=allo.astype(float), minlength=G), 1)
+    v_all = np.bincount(gid, weights=np.where(allo, (X_ - m_all[gid]) ** 2, 0.0),
+                        minlength=G) / np.maximum(np.bincount(gid, weights=allo.astype(float),
+                                                              minlength=G), 1)
+    sd = np.where(v_all > 0, np.sqrt(v_all), 1.0)
+    win = other & (T_ >= t_star[gid] - h) & (T_ < t_star[gid])
+    sev = np.where(win, np.maximum(-(np.where(fin, X_, 0.0) - mu[gid]) / sd[gid] - ref, 0.0),
+                   0.0)
+    tot = np.bincount(gid, weights=sev, minlength=G)
+    hit = tot >= thr
+    t_first = pd.Series(np.where(sev > 0, T_, np.inf)).groupby(gid).min() \
+        .reindex(np.arange(G), fill_value=np.inf).to_numpy()
+    first[hit] = 1 - e_dir[hit]
+    when[hit] = t_first[hit]
+    return first, when
 
 
 def _near_partner(x, tt, gstart, gsize, gkey, on, en, *, gap: float = 45.0):
@@ -697,56 +742,6 @@ def _near_partner(x, tt, gstart, gsize, gkey, on, en, *, gap: float = 45.0):
     on, en = on.copy(), en.copy()
     on[move], en[move] = on_w[move], en_w[move]
     return on, en
-
-
-def _exchange_onset(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5,
-                    lookback: float = 45.0):
-    """The onset of the pair's exchange and its first mover, from both directions at once.
-
-    The two directions' events are merged in time order (rows sorted by pair, then time)
-    and Page's CUSUM segment (:func:`._change.page_onset`, reference value ``ref`` SD)
-    is located from ``lookback`` days before the earlier direction's onset to the later
-    direction's end: in an exchange the sides take turns, so the merged series stays bad
-    from the first bad turn on, while each direction alone has normal spells between its
-    turns (which hide a short first turn from the per-direction onset). The first mover
-    is the direction with more bad service (the sum of ``−x/sd − ref`` over its events
-    below ``−ref``) in the first half-life (``ln 2/lam`` days, the memory of the coupling
-    test) of the segment. Returns the first direction (0/1; −1 where the pair has no
-    segment).
-    """
-    first = np.full(G, -1, np.int64)
-    fin = np.flatnonzero(np.isfinite(X_))
-    if not len(fin) or not G:
-        return first
-    g, t, x, d = gid[fin], T_[fin], X_[fin], D_[fin]
-    gs = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    gsz = np.diff(np.r_[gs, len(g)])
-    pg = g[gs]
-    t_on = np.fmin(out["onset_ab"], out["onset_ba"])[pg]
-    t_en = np.fmax(out["stop_ab"], out["stop_ba"])[pg]
-    ok = np.isfinite(t_on) & np.isfinite(t_en)
-    # rows of the merged series: first at/after the earlier onset, last at/before the end
-    span = float(t.max() - t.min()) + 1.0 if len(t) else 1.0
-    key = np.repeat(np.arange(len(gs)), gsz) * (2 * span + 2) + (t - t.min())
-    base = np.arange(len(gs)) * (2 * span + 2) - t.min()
-    on = np.searchsorted(key, base + np.where(ok, t_on, 0.0), side="left")
-    en = np.searchsorted(key, base + np.where(ok, t_en, 0.0), side="right") - 1
-    on = np.clip(on, gs, gs + gsz - 1)
-    en = np.clip(np.maximum(en, on), gs, gs + gsz - 1)
-    on2, _ = _change.page_onset(x, t, gs, gsz, on, en, ref=ref, lookback=lookback)
-    # the first mover: more bad service in the first half-life of the segment
-    h = np.log(2) / lam
-    gi = np.repeat(np.arange(len(gs)), gsz)
-    mean = np.bincount(gi, weights=x) / gsz
-    sd = np.sqrt(np.bincount(gi, weights=(x - mean[gi]) ** 2) / gsz)
-    sd = np.where(sd > 0, sd, 1.0)
-    t0 = t[on2][gi]
-    early = (t >= t0) & (t < t0 + h)
-    sev = np.where(early, np.maximum(-x / sd[gi] - ref, 0.0), 0.0)
-    s0 = np.bincount(gi, weights=sev * (d == 0), minlength=len(gs))
-    s1 = np.bincount(gi, weights=sev * (d == 1), minlength=len(gs))
-    first[pg[ok]] = np.where(s0 >= s1, 0, 1)[ok]
-    return first
 
 
 def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_perm,
@@ -842,9 +837,9 @@ def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
 _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "null_ba",
           "nullsd_ba", "rounds", "start", "end", "first_dir", "pc_ab", "pc_ba", "se_ab",
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
-          "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "ex_first"]
+          "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "prov_first", "prov_t"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
-_INT = ("rounds", "first_dir", "change_first", "ex_first")
+_INT = ("rounds", "first_dir", "change_first", "prov_first")
 
 
 def _pair_table(counts, enough, tests) -> pd.DataFrame:
@@ -942,11 +937,11 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     first = col["change_first"]
     dropped = np.where(ca <= cb, 0, 1)          # one-sided: the direction that dropped
     chain_init = np.where(col["first_dir"] == 0, a_ids, b_ids)
-    # spiral: the order of the two directions' onsets (Page's CUSUM near the drop) when
-    # they are at least a half-life apart; closer, the first mover of the merged exchange
-    # (_exchange_onset)
-    by_order = (lag >= params["half_life_days"]) | (col["ex_first"] < 0)
-    mover = np.where(by_order, first, col["ex_first"])
+    # spiral: the order of the two directions' onsets (Page's CUSUM near the drop), unless
+    # the earlier drop answered the partner's bad turn in the half-life before it
+    # (_provoked): that turn is the first move
+    prov = col["prov_first"] >= 0
+    mover = np.where(prov, col["prov_first"], first)
     init = np.select([spiral_c, spiral_l, one],
                      [np.where(mover == 0, a_ids, b_ids),
                       np.where(col["rounds"] > 0, chain_init, None),
@@ -955,11 +950,11 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     on_one = np.where(dropped == 0, col["onset_ab"], col["onset_ba"])
     st_one = np.where(dropped == 0, col["stop_ab"], col["stop_ba"])
     start = np.select([spiral_c, joint, one, spiral_l],
-                      [on_first, on_first, on_one,
+                      [np.where(prov, col["prov_t"], on_first), on_first, on_one,
                        col["start"]], np.nan)
     end = np.select([use_both, one, spiral_l],
                     [np.fmax(col["stop_ab"], col["stop_ba"]), st_one, col["end"]], np.nan)
-    reason = _reasons(kind, cand, p_both, q_any, q_cpl, lag, col["between"], first,
+    reason = _reasons(kind, cand, p_both, q_any, q_cpl, lag, col["between"], mover,
                       dropped, a_ids, b_ids, params, chain_ok, col["rounds"], init, spiral_l)
     out = pd.DataFrame({
         "a": a_ids, "b": b_ids, "kind": kind, "candidate": cand, "initiator": init,
