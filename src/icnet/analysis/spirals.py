@@ -845,7 +845,8 @@ def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
 _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "null_ba",
           "nullsd_ba", "rounds", "start", "end", "first_dir", "pc_ab", "pc_ba", "se_ab",
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
-          "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "prov_first", "prov_t", "page_ab", "page_ba"]
+          "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "prov_first",
+          "prov_t", "page_ab", "page_ba"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
 _INT = ("rounds", "first_dir", "change_first", "prov_first")
 
