@@ -331,15 +331,40 @@ def test_lock_in_drop_found_both_ways(sat):
     assert not s.kind[1:].isin(["spiral", "joint_shift"]).any()
 
 
-@pytest.mark.xfail(reason="the order of two drops 6 days apart is not resolved from change "
-                          "points at ~2 events a week (onset error ~2-5 weeks): called "
-                          "joint_shift", strict=False)
 @pytest.mark.parametrize("sat", [True, False])
 def test_lock_in_spiral_order_and_initiator(sat):
+    # onsets located by Page's CUSUM near the drop (was xfail: onset error 2-5 weeks)
     s = icnet.retaliation_spirals(_pair_org("lockin", sat=sat), n_perm=99)
     row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
     assert row.kind == "spiral" and row.initiator == "P00", row.reason
     assert abs((row.start - pd.Timestamp("2025-05-31")).days) <= 14
+
+
+def _validity_timing(scenario, seeds):
+    """Initiator right and onset errors (days) of the found planted spirals."""
+    from icnet.validity import generate
+
+    ok, err = [], []
+    for seed in seeds:
+        d = generate(scenario, n_people=150, seed=seed)
+        s = icnet.retaliation_spirals(d.network(), seed=seed, n_perm=199)
+        for t in d.truth["spirals"].itertuples():
+            r = s[s.a.isin([t.a, t.b]) & s.b.isin([t.a, t.b])]
+            if len(r) and r.kind.iloc[0] == "spiral":
+                ok.append(r.initiator.iloc[0] == t.initiator)
+                err.append(abs((r.start.iloc[0] - t.onset) / pd.Timedelta(days=1)))
+    return np.array(ok), np.array(err)
+
+
+@pytest.mark.parametrize("scenario", ["episodic", "delay_only"])
+def test_validity_episode_onset(scenario):
+    # #18: the onset of an episode from Page's CUSUM near the drop; the drawdown's
+    # least-squares segment drifted into the noise before it (median onset error
+    # 21-30 days on these organisations before). Seeds apart from the scoreboard's;
+    # issue bound: median onset error <= 14 days of the found spirals
+    ok, err = _validity_timing(scenario, range(7000, 7004))
+    assert len(err) >= 4
+    assert np.median(err) <= 14, err
 
 
 def test_chronic_is_never_a_spiral():

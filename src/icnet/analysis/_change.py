@@ -377,3 +377,90 @@ def _bounds(x, gstart, gsize, t_cusum, t_mosum):
     phi = 0.5 * _erfc(zm / sqrt(2))
     mos = np.clip((gsize - w + 1) * phi, 0, 1)
     return kuiper, mos
+
+
+def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
+               lookback: float = 45.0, signal: bool = False):
+    """Refined onset and end of each group's drop: Page's CUSUM segment near the drop.
+
+    The CUSUM drawdown of :func:`drawdown` locates a lasting drop by least squares, which
+    puts its onset where the bulk of the change is: a first short bad turn followed by a
+    normal week is left out (a late onset), and on a short episode the segment drifts
+    into the noise around it (an early onset). Here, within the rows from ``lookback``
+    days before the drawdown's onset to its end, the segment with the largest sum of
+    ``−x/sd − ref`` (Page 1954: the one-sided CUSUM with reference value ``ref``, half
+    the smallest shift, in SD, worth detecting; its change-point estimate is the last
+    time the CUSUM was at zero) is taken: events better than ``−ref`` SD end the segment
+    unless bad ones follow soon. Returns global row indices (onset, end); a group whose
+    window holds no event below ``−ref`` SD keeps the drawdown's. With ``signal``, also
+    whether the window's CUSUM reached ``h`` (a drop there by Page's rule). The values are
+    standardised by the in-control level and SD (Page's :math:`\\mu_0, \\sigma`): the
+    mean and SD of the group's events outside the drawdown's drop.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # a bad turn at rows 10-11, a normal spell, then bad to the end
+    >>> x = np.r_[np.zeros(10), -2, -2, 0, 0, -1.5 * np.ones(16)]
+    >>> x = x + np.tile([0.1, -0.1], 15)
+    >>> t = np.arange(30.0)
+    >>> on, en = page_onset(x, t, np.array([0]), np.array([30]), np.array([14]),
+    ...                     np.array([29]))
+    >>> int(on[0]), int(en[0])
+    (10, 29)
+    """
+    x = np.asarray(x, float)
+    t = np.asarray(t, float)
+    G = len(gstart)
+    if G == 0:
+        return on, en
+    g = np.repeat(np.arange(G), gsize)
+    idx = np.arange(len(x))
+    # the in-control level (Page's mu0): 0, the residuals' own level, unless the drop
+    # lasts to the end of the data — then the pair's fixed effects absorbed part of it
+    # and the level before the drop is the in-control one (if 3 or more events)
+    before = (idx < on[g]).astype(float)
+    n_b = np.bincount(g, weights=before, minlength=G)
+    mu_b = np.bincount(g, weights=before * x, minlength=G) / np.maximum(n_b, 1)
+    lasting = (en == gstart + gsize - 1) & (n_b >= 3)
+    mean = np.where(lasting, mu_b, 0.0)
+    gm = np.bincount(g, weights=x, minlength=G) / gsize
+    sd = np.sqrt(np.bincount(g, weights=(x - gm[g]) ** 2, minlength=G) / gsize)
+    sd = np.where(sd > 0, sd, 1.0)
+    # the window: rows of the group from `lookback` days before the onset to the end
+    inwin = (t >= t[on][g] - lookback) & (idx <= en[g]) & (idx >= gstart[g])
+    r = np.flatnonzero(inwin)
+    gr = g[r]
+    v = (x[r] - mean[gr]) / sd[gr] + ref          # S = cumsum(v); a fall of S = bad run
+    ws = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
+    wsz = np.diff(np.r_[ws, len(r)])
+    S = np.cumsum(v)
+    base = np.r_[0.0, S[ws[1:] - 1]]
+    S = S - np.repeat(base, wsz)
+    tot = np.bincount(np.repeat(np.arange(len(ws)), wsz), weights=np.abs(v),
+                      minlength=len(ws))
+    dd, rm = _seg_runmax_drop(S, ws, wsz, tot)
+    sub = np.repeat(np.arange(len(ws)), wsz)
+    dmax = np.maximum.reduceat(dd, ws)
+    j = np.arange(len(r))
+    is_max = dd >= np.repeat(dmax, wsz) - 1e-12
+    end = pd.Series(np.where(is_max, j, len(r))).groupby(sub).min().to_numpy()
+    # Page's signal: the first row where the CUSUM reaches h (else the largest drop);
+    # the onset is the row after its last zero before the signal
+    alarm = pd.Series(np.where(dd >= h, j, len(r))).groupby(sub).min().to_numpy()
+    alarm = np.minimum(alarm, end)
+    peak = rm[alarm]
+    cand = np.where((np.abs(S - peak[sub]) <= 1e-9 * (1 + np.abs(peak[sub]))) &
+                    (j <= alarm[sub]), j, -1)
+    last = pd.Series(cand).groupby(sub).max().to_numpy()
+    start = np.minimum(np.where(last >= ws, last + 1, ws), alarm)
+    on2, en2 = on.copy(), en.copy()
+    gw = gr[ws]
+    ok = dmax > 0
+    on2[gw[ok]] = r[start[ok]]
+    en2[gw[ok]] = r[end[ok]]
+    if signal:                   # also: did the window's CUSUM reach h (Page's signal)?
+        sig = np.zeros(G, bool)
+        sig[gw] = dmax >= h
+        return on2, en2, sig
+    return on2, en2

@@ -641,17 +641,27 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     r = r[np.argsort(grp[r], kind="stable")]
     gr, x, tt = grp[r], X_[r], T_[r]
     if len(gr) == 0:                         # no tested pair
-        for name in ("pc", "se", "drop", "onset", "stop", "nperm"):
+        for name in ("pc", "se", "drop", "onset", "stop", "nperm", "page"):
             out[f"{name}_ab"] = out[f"{name}_ba"] = np.full(G, np.nan)
         out["between"] = np.zeros(G)
         out["contrast"] = np.full(G, np.nan)
         out["change_first"] = np.zeros(G, np.int64)
         out["concurrence"] = np.full(G, np.nan)
+        out["prov_first"], out["prov_t"] = np.full(G, -1, np.int64), np.full(G, np.nan)
         return out
     gstart = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
     gsize = np.diff(np.r_[gstart, len(gr)])
     gkey = gr[gstart]                        # = 2·pair index + direction, all 2G present
     _, on, en = _change.drawdown(x, gstart, gsize)
+    # the reported onset: located near the drawdown by Page's CUSUM (the first bad turn,
+    # not the bulk of the drop); drops far from the partner's re-located near it (one
+    # exchange). The classification (drop, order, overlap) keeps the drawdown's segments
+    # (re-locating the classification's segments too found more two-episode spirals,
+    # 0.48 -> 0.65, but ordered drops of overload episodes into false spirals: reported
+    # onsets only)
+    on_p, _ = _change.page_onset(x, tt, gstart, gsize, on, en)
+    on_r, _, moved = _near_partner(x, tt, gstart, gsize, gkey, on, en)
+    on_p = np.where(moved, on_r, on_p)
     keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
     pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
                                       max_perm=max_perm)
@@ -669,7 +679,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         m = gkey % 2 == dd_
         pi = gkey[m] // 2
         for name, v in (("pc", pch), ("se", se), ("drop", drop), ("onset", tt[on]),
-                        ("stop", tt[en]), ("nperm", used)):
+                        ("stop", tt[en]), ("nperm", used), ("page", tt[on_p])):
             a = np.full(G, np.nan)
             a[pi] = v[m]
             out[f"{name}_{key}"] = a
@@ -702,7 +712,98 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     out["concurrence"] = np.fmin(*[
         _concurrence(gid, D_, T_, X_, G, on_ - hl, on_ + max_onset_gap_days,
                      min_lag_days) for on_ in (t1, t2)])
+    out["prov_first"], out["prov_t"] = _provoked(X_, T_, D_, gid, out, G, lam=lam)
     return out
+
+
+def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, thr: float = 2.33):
+    """Was the earlier drop provoked? The partner's bad service in the half-life before it.
+
+    With t* the earlier direction's onset, the other direction's events in
+    [t* − ln 2/lam, t*) are compared with that direction's usual level: the z-score
+    ``Σ (mu0 − x)/sd / sqrt(n)`` (mu0: its mean before the window, 0 with fewer than 3
+    events there; sd: its SD — Page's in-control level and scale as in
+    :func:`._change.page_onset`) of at least ``thr`` (one-sided 1 %) is a bad turn that
+    came first: the first move (the initiator's first turn is the mildest of an
+    escalation and need not start a drop of its own). A z-score, not a sum, so that the
+    rule does not depend on how many events a week the pair exchanges (unit level).
+    Returns (direction, time of its first event below −``ref`` SD in the window) per
+    pair, (−1, NaN) where none.
+    """
+    first = np.full(G, -1, np.int64)
+    when = np.full(G, np.nan)
+    fin = np.isfinite(X_)
+    if not fin.any() or not G:
+        return first, when
+    h = np.log(2) / lam
+    e_dir = np.where(out["page_ab"] <= out["page_ba"], 0, 1)
+    t_star = np.fmin(out["page_ab"], out["page_ba"])
+    other = fin & (D_ == 1 - e_dir[gid]) & np.isfinite(t_star[gid])
+    pre = other & (T_ < t_star[gid] - h)
+    n_pre = np.bincount(gid, weights=pre.astype(float), minlength=G)
+    mu = np.bincount(gid, weights=np.where(pre, X_, 0.0), minlength=G) / np.maximum(n_pre, 1)
+    mu = np.where(n_pre >= 3, mu, 0.0)
+    allo = fin & (D_ == 1 - e_dir[gid])
+    m_all = np.bincount(gid, weights=np.where(allo, X_, 0.0), minlength=G) / \
+        np.maximum(np.bincount(gid, weights=allo.astype(float), minlength=G), 1)
+    v_all = np.bincount(gid, weights=np.where(allo, (X_ - m_all[gid]) ** 2, 0.0),
+                        minlength=G) / np.maximum(np.bincount(gid, weights=allo.astype(float),
+                                                              minlength=G), 1)
+    sd = np.where(v_all > 0, np.sqrt(v_all), 1.0)
+    win = other & (T_ >= t_star[gid] - h) & (T_ < t_star[gid])
+    dev = np.where(win, -(np.where(fin, X_, 0.0) - mu[gid]) / sd[gid], 0.0)
+    n_w = np.bincount(gid, weights=win.astype(float), minlength=G)
+    score = np.bincount(gid, weights=dev, minlength=G) / np.sqrt(np.maximum(n_w, 1))
+    hit = (n_w > 0) & (score >= thr)
+    sev = np.where(win & (dev > ref), 1.0, 0.0)        # its bad events (below −ref SD)
+    t_first = pd.Series(np.where(sev > 0, T_, np.inf)).groupby(gid).min() \
+        .reindex(np.arange(G), fill_value=np.inf).to_numpy()
+    first[hit] = 1 - e_dir[hit]
+    when[hit] = t_first[hit]
+    return first, when
+
+
+def _near_partner(x, tt, gstart, gsize, gkey, on, en, *, gap: float = 45.0):
+    """Re-locate a direction's drop near its partner's when the two are far apart.
+
+    A pair with two exchanges (or a direction whose largest drop is not the exchange)
+    can have each direction's drawdown at a different time, and the two drops then do not
+    belong together. For such pairs, each direction's Page segment is searched again
+    within ``gap`` days of the partner's drop (:func:`._change.page_onset`); where it
+    signals there, the two drops are one exchange. Of the two possible exchanges (a
+    near b's drop, or b near a's), the earlier is kept: a spiral's onset is its first
+    exchange. Groups are the pair-directions (``gkey`` = 2·pair + direction, sorted,
+    both directions present); returns the (onset, end) rows, updated where moved, and
+    the moved mask.
+    """
+    G2 = len(gstart)
+    moved = np.zeros(G2, bool)
+    if G2 < 2:
+        return on, en, moved
+    partner = np.searchsorted(gkey, gkey ^ 1)
+    t_on, t_en = tt[on], tt[en]
+    far = ~((t_on <= t_en[partner] + gap) & (t_on[partner] <= t_en + gap))
+    if not far.any():
+        return on, en, moved
+    # this direction's rows from the partner's onset to gap days after its end
+    g = np.repeat(np.arange(G2), gsize)
+    span = float(tt.max() - tt.min()) + 2 * gap + 2.0
+    key = g * span + (tt - tt.min())
+    base = np.arange(G2) * span - tt.min()
+    lo = np.searchsorted(key, base + t_on[partner], side="left")
+    hi = np.searchsorted(key, base + t_en[partner] + gap, side="right") - 1
+    last = gstart + gsize - 1
+    lo = np.clip(lo, gstart, last)
+    hi = np.clip(np.maximum(hi, lo), gstart, last)
+    on_w, en_w, sig = _change.page_onset(x, tt, gstart, gsize, lo, hi, lookback=gap,
+                                         signal=True)
+    ok = far & sig
+    # per pair: move the direction whose relocated exchange starts earlier
+    when = np.where(ok, np.fmin(tt[on_w], t_on[partner]), np.inf)
+    move = ok & ((when < when[partner]) | ((when == when[partner]) & (gkey % 2 == 0)))
+    on, en = on.copy(), en.copy()
+    on[move], en[move] = on_w[move], en_w[move]
+    return on, en, move
 
 
 def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_perm,
@@ -798,9 +899,10 @@ def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
 _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "null_ba",
           "nullsd_ba", "rounds", "start", "end", "first_dir", "pc_ab", "pc_ba", "se_ab",
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
-          "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "concurrence"]
+          "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "concurrence",
+          "prov_first", "prov_t", "page_ab", "page_ba"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
-_INT = ("rounds", "first_dir", "change_first")
+_INT = ("rounds", "first_dir", "change_first", "prov_first")
 
 
 def _pair_table(counts, enough, tests) -> pd.DataFrame:
@@ -904,19 +1006,25 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     first = col["change_first"]
     dropped = np.where(ca <= cb, 0, 1)          # one-sided: the direction that dropped
     chain_init = np.where(col["first_dir"] == 0, a_ids, b_ids)
+    # spiral: the order of the two directions' onsets (Page's CUSUM near the drop), unless
+    # the earlier drop answered the partner's bad turn in the half-life before it
+    # (_provoked): that turn is the first move
+    prov = col["prov_first"] >= 0
+    mover = np.where(prov, col["prov_first"],
+                     np.where(col["page_ab"] <= col["page_ba"], 0, 1))
     init = np.select([spiral_c, spiral_l, one],
-                     [np.where(chain_ok, chain_init, np.where(first == 0, a_ids, b_ids)),
+                     [np.where(mover == 0, a_ids, b_ids),
                       np.where(col["rounds"] > 0, chain_init, None),
                       np.where(dropped == 0, a_ids, b_ids)], None)
-    on_first = np.fmin(col["onset_ab"], col["onset_ba"])
-    on_one = np.where(dropped == 0, col["onset_ab"], col["onset_ba"])
+    on_first = np.fmin(col["page_ab"], col["page_ba"])
+    on_one = np.where(dropped == 0, col["page_ab"], col["page_ba"])
     st_one = np.where(dropped == 0, col["stop_ab"], col["stop_ba"])
     start = np.select([spiral_c, joint, one, spiral_l],
-                      [np.where(chain_ok, col["start"], on_first), on_first, on_one,
+                      [np.where(prov, col["prov_t"], on_first), on_first, on_one,
                        col["start"]], np.nan)
     end = np.select([use_both, one, spiral_l],
                     [np.fmax(col["stop_ab"], col["stop_ba"]), st_one, col["end"]], np.nan)
-    reason = _reasons(kind, cand, p_both, q_any, q_cpl, lag, col["between"], first,
+    reason = _reasons(kind, cand, p_both, q_any, q_cpl, lag, col["between"], mover,
                       dropped, a_ids, b_ids, params, chain_ok, col["rounds"], init, spiral_l,
                       col["concurrence"])
     out = pd.DataFrame({
@@ -925,8 +1033,8 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
         "end": (t0 + pd.to_timedelta(end, unit="D")).round("s"),
         "rounds": col["rounds"].astype("int64"), "effect": effect, "p": pp, "q": qq,
         "p_mc_se": pse, "drop_ab": col["drop_ab"], "drop_ba": col["drop_ba"],
-        "onset_ab": (t0 + pd.to_timedelta(col["onset_ab"], unit="D")).round("s"),
-        "onset_ba": (t0 + pd.to_timedelta(col["onset_ba"], unit="D")).round("s"),
+        "onset_ab": (t0 + pd.to_timedelta(col["page_ab"], unit="D")).round("s"),
+        "onset_ba": (t0 + pd.to_timedelta(col["page_ba"], unit="D")).round("s"),
         "p_change_ab": col["pc_ab"], "p_change_ba": col["pc_ba"],
         "concurrence": col["concurrence"], "effect_ab": eff_ab, "effect_ba": eff_ba,
         "p_ab": p_ab, "p_ba": p_ba,
