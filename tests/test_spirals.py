@@ -296,14 +296,7 @@ def _pair_org(kind, seed=0, sat=True):
     """20 people in a ring of partners (both ways, ~2 requests a week each way); the
     pair P00-P01 gets ``kind`` from day 150: P00 first, P01 six days later."""
     rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(20):
-        for j in (i + 1, i + 2):
-            a, b = f"P{i:02d}", f"P{j % 20:02d}"
-            for pr, cl in ((a, b), (b, a)):
-                t = rng.uniform(0, 365, rng.poisson(100))
-                rows.append(pd.DataFrame({"provider": pr, "client": cl, "t": t}))
-    ev = pd.concat(rows, ignore_index=True)
+    ev = _ring(rng)
     q = rng.normal(size=len(ev))
     ab = (ev.provider == "P00") & (ev.client == "P01")
     ba = (ev.provider == "P01") & (ev.client == "P00")
@@ -314,6 +307,25 @@ def _pair_org(kind, seed=0, sat=True):
         q[(ab | ba) & (ev.t >= 150) & (ev.t < 250)] -= 1.5
     elif kind == "chronic":
         q[ab | ba] -= 1.5
+    return _ring_network(ev, q, rng, sat)
+
+
+def _ring(rng, pair_rate=100):
+    """Events of a ring of 20 people, each serving its next two both ways (Poisson(100) a
+    year per direction; ``pair_rate`` for P00-P01), times ``t`` in days."""
+    rows = []
+    for i in range(20):
+        for j in (i + 1, i + 2):
+            a, b = f"P{i:02d}", f"P{j % 20:02d}"
+            for pr, cl in ((a, b), (b, a)):
+                n = rng.poisson(pair_rate if (a, b) == ("P00", "P01") else 100)
+                rows.append(pd.DataFrame({"provider": pr, "client": cl,
+                                          "t": rng.uniform(0, 365, n)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _ring_network(ev, q, rng, sat=True):
+    """The ring's network, event quality ``q`` in delays (and ratings when ``sat``)."""
     ev["requested_at"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(ev.pop("t"), "D")
     ev["delay_hours"] = np.exp(2 - 0.5 * q + rng.normal(0, 0.3, len(ev)))
     if sat:
@@ -393,15 +405,7 @@ def _common_cause_org(seed):
     """A ring of 20 people; the pair P00-P01 shares a project: a weekly AR(1) latent
     (persistence 0.85) lowers both directions' service at the same time, all year."""
     rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(20):
-        for j in (i + 1, i + 2):
-            a, b = f"P{i:02d}", f"P{j % 20:02d}"
-            for pr, cl in ((a, b), (b, a)):
-                n = rng.poisson(150 if (a, b) == ("P00", "P01") else 100)
-                rows.append(pd.DataFrame({"provider": pr, "client": cl,
-                                          "t": rng.uniform(0, 365, n)}))
-    ev = pd.concat(rows, ignore_index=True)
+    ev = _ring(rng, pair_rate=150)
     q = rng.normal(size=len(ev))
     pair = ev.provider.isin(["P00", "P01"]) & ev.client.isin(["P00", "P01"])
     w = np.zeros(53)
@@ -409,10 +413,7 @@ def _common_cause_org(seed):
     for k in range(1, 53):
         w[k] = 0.85 * w[k - 1] + e[k]
     q[pair] -= np.maximum(0, 1.3 * w[(ev.t[pair] // 7).astype(int)])
-    ev["requested_at"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(ev.pop("t"), "D")
-    ev["delay_hours"] = np.exp(2 - 0.5 * q + rng.normal(0, 0.3, len(ev)))
-    ev["satisfaction"] = np.clip(np.round(3.5 + 0.9 * q), 1, 5)
-    return icnet.from_events(ev)
+    return _ring_network(ev, q, rng)
 
 
 def test_common_cause_is_a_joint_shift_not_a_spiral():
