@@ -394,8 +394,11 @@ def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
     unless bad ones follow soon. Returns global row indices (onset, end); a group whose
     window holds no event below ``−ref`` SD keeps the drawdown's. With ``signal``, also
     whether the window's CUSUM reached ``h`` (a drop there by Page's rule). The values are
-    standardised by the in-control level and SD (Page's :math:`\\mu_0, \\sigma`): the
-    mean and SD of the group's events outside the drawdown's drop.
+    standardised by an in-control level (Page's :math:`\\mu_0`: 0, the residuals' own
+    level, or the mean before the drop when the drop lasts to the end of the data) and the
+    SD of all the group's events, the drop included (a larger scale than Page's in-control
+    :math:`\\sigma`; the in-control SD was measured and not kept: docs/methods/spirals.md,
+    "Slow escalation's onset").
 
     Examples
     --------
