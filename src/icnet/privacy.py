@@ -89,9 +89,10 @@ SURVEY_EDGE_COLUMNS = ["satisfaction_mean", "satisfaction_sd", "satisfaction_shr
 SURVEY_COUNT_COLUMNS = ["satisfaction_n", "satisfaction_raters", "n_raters"]
 
 
-def hide_counts(df: pd.DataFrame, hidden) -> pd.DataFrame:
-    """``df`` with the rating counts (:data:`SURVEY_COUNT_COLUMNS`) of ``hidden`` rows NaN."""
-    hidden = np.asarray(hidden, bool)
+def _hide_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the rating counts (:data:`SURVEY_COUNT_COLUMNS`) NaN where ``suppressed``
+    (a published table; working data keeps its counts)."""
+    hidden = df["suppressed"].to_numpy(bool) if "suppressed" in df else np.zeros(len(df), bool)
     if not hidden.any():
         return df
     out = df.copy()

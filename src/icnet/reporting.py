@@ -329,9 +329,8 @@ def _check_release(view, edges, h, act, cyc, fig_view):
     if not audit["safe"].all():
         raise DisclosureError("report: the disclosure audit found a small group whose "
                               "mean can be recomputed; report this as an icnet bug.")
-    if "suppressed" in edges:     # counts of hidden relations are hidden too
-        from .privacy import hide_counts
-        edges = hide_counts(edges, edges["suppressed"].to_numpy(bool))
+    from .privacy import _hide_counts
+    edges = _hide_counts(edges)       # counts of hidden relations are hidden too
     if len(h):
         gone = h2["served_quality"].isna() & h["served_quality"].notna()
         if gone.any():

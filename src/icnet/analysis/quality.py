@@ -210,9 +210,8 @@ def service_quality(net, *, level: str | None = None, threshold: float | None = 
         edges, providers, units, audit = protect_quality(
             net, edges, providers, units, protection=protection)
         # the audit assumed the counts known (conservative); published, they are hidden
-        from ..privacy import hide_counts
-        edges, providers, units = (hide_counts(df, df["suppressed"].to_numpy(bool))
-                                   if len(df) else df for df in (edges, providers, units))
+        from ..privacy import _hide_counts
+        edges, providers, units = (_hide_counts(df) for df in (edges, providers, units))
     out = QualityResult(edges, providers, units.rename(columns={"provider": "unit"}),
                         dims, nps, agree, audit=audit)
     for df in (out.edges, out.providers, out.units, out.dimensions, out.nps, out.agreement):
