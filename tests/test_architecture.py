@@ -1,4 +1,5 @@
-"""The house's layering, checked on the source (docs/architecture.md).
+"""The house's layering, checked on the source (docs/scaling.md, "How the two
+engines share their code").
 
 Data flows io -> network -> analysis -> plot/report/cli. The two engines that build a
 network (pandas: io + network; Dask: icnet._dask) share their kernels through

@@ -52,6 +52,17 @@ compute the events into memory once (:meth:`DaskServiceNetwork.compute`),
 canonically sorted exactly like the pandas path; they need the memory the
 pandas path needs.
 
+Code shared with the pandas path
+--------------------------------
+Every kernel both engines run (validation messages and the dropped table, timestamp
+parsing, the canonical event order, per-edge statistics and their completion, group
+tables) comes from :mod:`icnet._engine` under its plain name; from :mod:`icnet.io` and
+:mod:`icnet.network` this module uses public names only (``read_table``,
+``read_events``, ``SCHEMAS``, :class:`~icnet.ServiceNetwork`). It registers
+:func:`from_events` as ``engine="dask"`` in :func:`icnet._engine.register_engine` (at
+import; ``dask`` itself is imported only when used), so :mod:`icnet.network` does not
+import this module. ``tests/test_architecture.py`` guards both rules.
+
 Examples
 --------
 >>> import dask, dask.dataframe as dd, icnet

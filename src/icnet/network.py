@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate, io
-from ._engine import (EDGE_COLUMNS, RATER_COLUMNS, UNKNOWN_UNIT, canonical_events,
+from ._engine import (EDGE_COLUMNS, RATER_COLUMNS, UNKNOWN_UNIT, canonical_events,  # noqa: F401
                       complete_edges, edge_stats, empty_dropped, engine_builder,
                       expected_from_agreements, group_tables, parse_timestamps,
                       rating_times, time_parameter, warn_unknown)
