@@ -231,25 +231,25 @@ def report_speed(n_events: int = 2_000_000):
     from pathlib import Path
     sys.path.insert(0, str(Path(__file__).parent))
     import bench_build
-    from icnet import network as N
+    from icnet import _engine as N
     ev, people = bench_build.make_log(20_000, n_events)
     net = icnet.from_events(ev, people=people)
     say(f"4. build cost of the rater model ({n_events:,} events, median of 3):")
     for lvl, nt in (("person", net), ("unit", net.by("unit"))):
-        key, starts, _, _ = N._group_codes(nt.events, nt.node_ids)
+        key, starts, _, _ = N.group_codes(nt.events, nt.node_ids)
         G = len(starts)
         g = np.repeat(np.arange(G), np.diff(np.r_[starts, len(key)]))
         t_agg, t_r, t_new, t_old = [], [], [], []
         for _ in range(3):
             t = time.perf_counter()
-            out, pcode = N._edge_stats(nt.events, nt.node_ids, lambda: nt.span[1])
+            out, pcode = N.edge_stats(nt.events, nt.node_ids, lambda: nt.span[1])
             t_agg.append(time.perf_counter() - t)
             t = time.perf_counter()
-            N._rater_stats(nt.events, g, G, out["satisfaction_n"].to_numpy(),
+            N.rater_stats(nt.events, g, G, out["satisfaction_n"].to_numpy(),
                            out["satisfaction_mean"].to_numpy())
             t_r.append(time.perf_counter() - t)
             t = time.perf_counter()
-            N._shrink_edges(out, nt, pcode)
+            N.shrink_edges(out, nt, pcode)
             t_new.append(time.perf_counter() - t)
             t = time.perf_counter()
             _shrink.shrink(out["satisfaction_n"], out["satisfaction_mean"],

@@ -20,6 +20,7 @@ from importlib.metadata import PackageNotFoundError, version as _version
 from . import datasets, errors, io
 from .errors import EmptyNetworkError, IcnetError, IcnetWarning, ParameterError, SchemaError
 from .network import ServiceNetwork, from_events, from_process_log
+from . import _dask  # noqa: F401  registers engine="dask" (imports dask only when used)
 
 from_edges = ServiceNetwork.from_edges
 from_networkx = ServiceNetwork.from_networkx

@@ -21,7 +21,7 @@ What runs where
 2. *Aggregation* (cluster): validated events are coded over the global node
    ids, shuffled by ``provider → client`` pair so that every pair lands whole
    in one partition, sorted there in the canonical event order and reduced
-   by :func:`icnet.network._edge_stats` (the pandas path's own code: counts,
+   by :func:`icnet._engine.edge_stats` (the pandas path's own code: counts,
    means, two-pass standard deviations, exact delay medians and 90th
    percentiles, SLA breaches, rework, first/last request). Because each
    pair's events are summed in the same order as pandas sums them, the
@@ -52,6 +52,17 @@ compute the events into memory once (:meth:`DaskServiceNetwork.compute`),
 canonically sorted exactly like the pandas path; they need the memory the
 pandas path needs.
 
+Code shared with the pandas path
+--------------------------------
+Every kernel both engines run (validation messages and the dropped table, timestamp
+parsing, the canonical event order, per-edge statistics and their completion, group
+tables) comes from :mod:`icnet._engine` under its plain name; from :mod:`icnet.io` and
+:mod:`icnet.network` this module uses public names only (``read_table``,
+``read_events``, ``SCHEMAS``, :class:`~icnet.ServiceNetwork`). It registers
+:func:`from_events` as ``engine="dask"`` in :func:`icnet._engine.register_engine` (at
+import; ``dask`` itself is imported only when used), so :mod:`icnet.network` does not
+import this module. ``tests/test_architecture.py`` guards both rules.
+
 Examples
 --------
 >>> import dask, dask.dataframe as dd, icnet
@@ -75,7 +86,11 @@ import numpy as np
 import pandas as pd
 
 from . import io
-from . import network as _net
+from .network import ServiceNetwork
+from ._engine import (DROP_HINT, EVENT_ORDER, N_SHOW, canonical_events, complete_edges,
+                      edge_stats, empty_dropped, expected_from_agreements, group_tables,
+                      node_codes, parse_timestamps, rating_times, register_engine,
+                      require_columns, rows_text, time_parameter, warn_unknown)
 from .errors import EmptyNetworkError, ParameterError, SchemaError
 
 __all__ = ["from_events", "DaskServiceNetwork"]
@@ -292,11 +307,11 @@ def _events_part(part, columns, scale, tz, node_ids, services, remove, agr, ppl,
         rows = _kept_rows(len(raw), dropped)
         data = data.loc[~np.isin(rows, remove[number])].reset_index(drop=True)
     if agr is not None and "expected_hours" not in data and "max_delay_hours" in agr:
-        data = _net._expected_from_agreements(data, agr, ppl)
+        data = expected_from_agreements(data, agr, ppl)
     idx = pd.Index(node_ids, dtype=object)
     cats = pd.CategoricalDtype(idx)
     for col in ("provider", "client"):
-        codes = _net._node_codes(data[col], idx)
+        codes = node_codes(data[col], idx)
         data[col] = pd.Categorical.from_codes(codes, dtype=cats)
     if services is not None and "service" in data:
         data["service"] = pd.Categorical(data["service"].astype(object),
@@ -346,7 +361,7 @@ def _reduce_part(df: pd.DataFrame, n: int, req_max, dlv_max) -> pd.DataFrame:
     for c in _STAT_COLS:
         if c in df:
             ev[c] = df[c].to_numpy()
-    out, pcode = _net._edge_stats(ev, node_ids, lambda: end)
+    out, pcode = edge_stats(ev, node_ids, lambda: end)
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else \
         np.zeros(0, dtype=np.int64)
     out["_key"] = key[starts].astype(np.int64)
@@ -361,7 +376,7 @@ def _edges_on_cluster(ev, node_ids, nparts):
 
     The one aggregation of the Dask path (build, ``window``, ``by``): the events are
     shuffled by ``provider → client`` pair and each partition is reduced by
-    :func:`_reduce_part` (the pandas path's :func:`icnet.network._edge_stats`).
+    :func:`_reduce_part` (the pandas path's :func:`icnet._engine.edge_stats`).
     Returns ``(raw_edges, pcode, span, last_request)``; ``span`` (and the last request
     time) is None without timestamps and ``(NaT, NaT)`` when there is no event.
     """
@@ -388,7 +403,7 @@ def _edges_on_cluster(ev, node_ids, nparts):
     raw_edges = raw_edges.sort_values("_key", kind="mergesort").reset_index(drop=True)
     pcode = raw_edges.pop("_pcode").to_numpy()
     key = raw_edges.pop("_key").to_numpy()
-    ids = np.asarray(node_ids, dtype=object)     # as _edge_stats names them
+    ids = np.asarray(node_ids, dtype=object)     # as edge_stats names them
     head = pd.DataFrame({"provider": ids[key // n], "client": ids[key % n]})
     raw_edges = pd.concat([head, raw_edges.drop(columns=["provider", "client"])], axis=1)
     return raw_edges, pcode, span, last_request
@@ -399,18 +414,11 @@ def _edges_on_cluster(ev, node_ids, nparts):
 _MSG = re.compile(r"^events column '(?P<col>.*?)' has (?P<n>\d+) ")
 
 
-def _shown(rows, vals) -> str:
-    s = ", ".join(str(r) for r in rows)
-    if vals is not None:
-        s += ": " + ", ".join(repr(io._plain(v)) for v in vals)
-    return s
-
-
 def _values_for(detail: str, sub: pd.DataFrame, tz):
     """The values a message shows for the rows of one check (as io does)."""
     col = detail.split(":", 1)[0]
     if detail.startswith("delivered_at: deliveries before"):
-        return io._timestamps(sub["delivered_at"], tz)[0].to_numpy()
+        return parse_timestamps(sub["delivered_at"], tz)[0].to_numpy()
     return sub[col].to_numpy() if col in sub else None
 
 
@@ -463,12 +471,11 @@ def _raise_first(summaries, offsets, cross, cross_problems, tz, scale):
                 break
         if fix:
             break
-    g = firsts[detail].head(io._N_SHOW)
+    g = firsts[detail].head(N_SHOW)
     vals = _values_for(detail, _raw_of_dropped(g), tz)
-    more = "" if n <= io._N_SHOW else ", …"
     raise SchemaError(f"events column '{col}' has {n} {what} "
-                      f"(rows {_shown(g['row'].to_numpy(), vals)}{more}). {fix} "
-                      f"{io._DROP_HINT}")
+                      f"(rows {rows_text(g['row'].to_numpy(), vals, n)}). {fix} "
+                      f"{DROP_HINT}")
 
 
 _DUP = "event_id: repeated event ids"
@@ -476,7 +483,7 @@ _DUP = "event_id: repeated event ids"
 
 def _fix_of(msg: str, col: str) -> str:
     """The fix sentence of an io message (after the rows list)."""
-    body = msg[:-len(io._DROP_HINT)].rstrip() if msg.endswith(io._DROP_HINT) else msg
+    body = msg[:-len(DROP_HINT)].rstrip() if msg.endswith(DROP_HINT) else msg
     head = f"events column '{col}' has "
     rest = body[len(head):]
     # the rows list ends at the last "). " before the fix; fixes never contain one
@@ -486,7 +493,7 @@ def _fix_of(msg: str, col: str) -> str:
 
 # --------------------------------------------------------------------------- network
 
-class DaskServiceNetwork(_net.ServiceNetwork):
+class DaskServiceNetwork(ServiceNetwork):
     """A :class:`~icnet.ServiceNetwork` whose events live on a Dask cluster.
 
     Built by ``icnet.from_events(..., engine="dask")``. ``edges``, ``nodes``,
@@ -539,7 +546,7 @@ class DaskServiceNetwork(_net.ServiceNetwork):
         """On the cluster: see :func:`per_provider`."""
         return per_provider(self, fn, columns, kw)
 
-    def compute(self) -> _net.ServiceNetwork:
+    def compute(self) -> ServiceNetwork:
         """The same network with its events in memory (pandas), computed once.
 
         The events are canonically sorted exactly as the pandas path sorts
@@ -566,12 +573,12 @@ class DaskServiceNetwork(_net.ServiceNetwork):
             self._local = self._local_with(ev, internal)
         return self._local
 
-    def _local_with(self, events, internal) -> _net.ServiceNetwork:
+    def _local_with(self, events, internal) -> ServiceNetwork:
         """An in-memory network with ``events`` (canonically sorted here) and this
         network's small tables, edges and nodes (cached, not given: window() and
         _replace() recompute edges from their events)."""
-        ev = _net._canonical_events(events, self.node_ids.to_numpy())
-        local = _net.ServiceNetwork(
+        ev = canonical_events(events, self.node_ids.to_numpy())
+        local = ServiceNetwork(
             events=ev, people=self.people, ratings=self.ratings,
             agreements=self.agreements, scale=self.scale, level=self.level,
             dropped=self.dropped, internal=internal, node_ids=self.node_ids,
@@ -580,7 +587,7 @@ class DaskServiceNetwork(_net.ServiceNetwork):
         local.__dict__["nodes"] = self.nodes
         return local
 
-    def _in_memory(self) -> _net.ServiceNetwork:
+    def _in_memory(self) -> ServiceNetwork:
         """What analyses see: a network whose events are computed on first use."""
         return _LazyEvents(self)
 
@@ -593,10 +600,10 @@ class DaskServiceNetwork(_net.ServiceNetwork):
         those within one group (``internal``, a Dask frame); the edges are
         recomputed by the build's aggregation (:func:`_edges_on_cluster`). People,
         members and ratings are built by the pandas path's own code
-        (:func:`icnet.network._group_tables`), so ``edges``, ``nodes`` and
+        (:func:`icnet._engine.group_tables`), so ``edges``, ``nodes`` and
         ``members`` equal the pandas ``by()``'s.
         """
-        groups, node_to_g, small = _net._group_tables(self, column, stacklevel=4)
+        groups, node_to_g, small = group_tables(self, column, stacklevel=4)
         ev = self.events
         args = (np.asarray(node_to_g, dtype=np.int64), groups, column)
         cross = ev.map_partitions(_by_part, *args, False,
@@ -615,8 +622,8 @@ class DaskServiceNetwork(_net.ServiceNetwork):
         Returns a :class:`DaskServiceNetwork`; the events stay on the cluster.
         """
         self._need_time("window()")
-        start = None if start is None else _net._ts(start, "start")
-        end = None if end is None else _net._ts(end, "end")
+        start = None if start is None else time_parameter(start, "start")
+        end = None if end is None else time_parameter(end, "end")
         ev = self.events.map_partitions(_window_part, start, end, meta=self.events._meta)
         internal = self.internal
         if internal is not None and "requested_at" in internal.columns:
@@ -624,7 +631,7 @@ class DaskServiceNetwork(_net.ServiceNetwork):
                                                meta=internal._meta)
         ratings = self.ratings
         if ratings is not None:
-            rt = _net._rating_times(ratings)
+            rt = rating_times(ratings)
             if rt is not None:
                 keep = _in_window(rt, start, end)
                 ratings = ratings.loc[keep].reset_index(drop=True)
@@ -641,21 +648,21 @@ class DaskServiceNetwork(_net.ServiceNetwork):
                                                    events.npartitions)
         net = DaskServiceNetwork(events=events, n_events=int(raw["n_events"].sum()),
                                  span=span, last_request=last, **args)
-        net._given_edges = _net._complete_edges(raw, net, pcode=pcode)
+        net._given_edges = complete_edges(raw, net, pcode=pcode)
         return net
 
     def periods(self, freq: str = "QS"):
         return self.compute().periods(freq)
 
-    periods.__doc__ = _net.ServiceNetwork.periods.__doc__
+    periods.__doc__ = ServiceNetwork.periods.__doc__
 
 
 def _by_part(df: pd.DataFrame, node_to_g, groups, column, inside: bool) -> pd.DataFrame:
     """One partition's events between groups (``inside`` False: provider/client are the
     groups) or within one group (``inside`` True: ``column`` first), with the columns the
     pandas ``by()`` gives them."""
-    cols = [c for c in _net._EVENT_ORDER if c in df] + \
-        [c for c in df.columns if c not in _net._EVENT_ORDER]
+    cols = [c for c in EVENT_ORDER if c in df] + \
+        [c for c in df.columns if c not in EVENT_ORDER]
     pg = node_to_g[df["provider"].cat.codes.to_numpy()]
     cg = node_to_g[df["client"].cat.codes.to_numpy()]
     keep = (pg == cg) if inside else (pg != cg)
@@ -676,7 +683,7 @@ def _canonical_internal(df: pd.DataFrame, column: str, person_ids) -> pd.DataFra
     grp = df[column]
     base = df.drop(columns=column).rename(columns={"provider_person": "provider",
                                                    "client_person": "client"})
-    out = _net._canonical_events(base.assign(_g=grp.cat.codes.to_numpy()), person_ids)
+    out = canonical_events(base.assign(_g=grp.cat.codes.to_numpy()), person_ids)
     codes = out.pop("_g").to_numpy()
     out = out.rename(columns={"provider": "provider_person", "client": "client_person"})
     out.insert(0, column, pd.Categorical.from_codes(codes, dtype=grp.dtype))
@@ -704,7 +711,7 @@ def _window_part(df: pd.DataFrame, start, end) -> pd.DataFrame:
     return df.loc[_in_window(df["requested_at"], start, end)].reset_index(drop=True)
 
 
-class _LazyEvents(_net.ServiceNetwork):
+class _LazyEvents(ServiceNetwork):
     """A view of a :class:`DaskServiceNetwork` for analyses: ``events`` is the
     in-memory frame, computed only when an analysis reads it."""
 
@@ -776,7 +783,7 @@ def _whole_providers(df: pd.DataFrame, fn, node_ids, kw):
     """One partition of events shuffled by provider: canonical order, then ``fn``."""
     if not len(df):
         return None
-    df = _net._canonical_events(df.drop(columns="_p"), node_ids)
+    df = canonical_events(df.drop(columns="_p"), node_ids)
     return fn(df, **kw)
 
 
@@ -810,7 +817,7 @@ def per_provider(net, fn, columns, kw):
                           for p in shuffled.to_delayed()])
     outs = [o for o in outs if o is not None]
     if not outs:
-        outs = [fn(_net._canonical_events(sub._meta.drop(columns="_p"), node_ids), **kw)]
+        outs = [fn(canonical_events(sub._meta.drop(columns="_p"), node_ids), **kw)]
     return _concat(outs)
 
 
@@ -835,7 +842,7 @@ def from_events(events, people=None, ratings=None, agreements=None, *, scale=(1,
     dask, dd = _dask()
     ddf = _load(events, dd, dask)
     meta = io.read_table(ddf._meta, "events", columns=columns)   # name checks, as pandas
-    io._require(meta, "events")
+    require_columns(meta, "events", io.SCHEMAS["events"]["required"])
     if "requested_at" in meta and (pd.api.types.is_numeric_dtype(meta["requested_at"].dtype)
                                    or pd.api.types.is_bool_dtype(meta["requested_at"].dtype)):
         raise SchemaError(
@@ -896,7 +903,7 @@ def from_events(events, people=None, ratings=None, agreements=None, *, scale=(1,
     if cross is not None:
         drops.append(cross)
     ev_dropped = (pd.concat(drops, ignore_index=True).sort_values("row", kind="mergesort")
-                  .reset_index(drop=True) if drops else io._empty_dropped())
+                  .reset_index(drop=True) if drops else empty_dropped())
     n_events = n_in - len(ev_dropped)
     if n_events == 0:
         why = ("the table has no rows" if n_in == 0 else
@@ -921,7 +928,7 @@ def from_events(events, people=None, ratings=None, agreements=None, *, scale=(1,
         agr, tables = t.data, tables + [t]
     dropped = [ev_dropped] if len(ev_dropped) else []
     dropped += [t.dropped for t in tables if len(t.dropped)]
-    dropped = pd.concat(dropped, ignore_index=True) if dropped else io._empty_dropped()
+    dropped = pd.concat(dropped, ignore_index=True) if dropped else empty_dropped()
 
     # ---- node ids (ids of kept events, plus people at person level)
     counts = pd.concat([s["ids"] for s in summaries]).groupby(level=0).sum()
@@ -949,8 +956,8 @@ def from_events(events, people=None, ratings=None, agreements=None, *, scale=(1,
                              level=level, dropped=dropped, node_ids=node_ids,
                              threshold=threshold, n_events=n_events, span=span,
                              last_request=last)
-    net._given_edges = _net._complete_edges(raw_edges, net, pcode=pcode)
-    _net._warn_unknown(net, stacklevel=4)
+    net._given_edges = complete_edges(raw_edges, net, pcode=pcode)
+    warn_unknown(net, stacklevel=4)
     return net
 
 
@@ -1270,6 +1277,9 @@ def pair_events(net, a, b, *, period, n_iter=20):
     base_in, state, sd, t0 = _quality_fit(net, period, n_iter)
     del base_in
     sub, = _gather(net.events.map_partitions(_pairs_part, keys, n, meta=net.events._meta))
-    sub = _net._canonical_events(sub, net.node_ids.to_numpy())
+    sub = canonical_events(sub, net.node_ids.to_numpy())
     z = _q_z(_quality_input(sub, n, t0, period), state, sd, 0.0)["z"].to_numpy()
     return sub.assign(z=z)
+
+
+register_engine("dask", from_events)    # icnet.from_events(..., engine="dask") finds it here

@@ -46,6 +46,8 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
+from ._engine import (DROP_HINT, N_SHOW, empty_dropped, missing_mask, parse_timestamps_ex,
+                      require_columns, rows_text)
 from .errors import EmptyNetworkError, IcnetError, IcnetWarning, ParameterError, SchemaError
 
 __all__ = [
@@ -85,11 +87,8 @@ SCHEMAS: dict[str, dict[str, list[str]]] = {
 }
 
 _CANONICAL = {c for s in SCHEMAS.values() for c in s["required"] + s["optional"]}
-_N_SHOW = 5  # offending rows shown in a message
-_DROP_HINT = 'errors="drop" keeps them in net.dropped.'
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "si", "sí", "x"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", ""}
-_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
 #: Cell texts read as *missing* in every column (compared stripped and
 #: case-insensitively), so "N/A" or "NULL" never becomes a person. Replace the
@@ -101,12 +100,6 @@ MISSING = ("", "n/a", "na", "#n/a", "null", "none", "nan", "nat", "-", "--", "ni
 #: ``--sheet``, ``--dayfirst``/``--monthfirst``, ``--date-format``).
 READ_OPTIONS = ("sep", "encoding", "decimal", "sheet", "dayfirst", "date_format", "na_values")
 
-_RELATIVE = {"now", "today", "yesterday", "tomorrow", "hoy", "ayer", "mañana", "ahora"}
-_ISO_DATE = re.compile(r"^[+-]?\d{4,}-\d{1,2}(?:-\d{1,2})?(?:[T ].*)?$")
-_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:(?:[T ]|, ?)(.*))?$")
-#: Dates before this year or from ``_LAST_YEAR`` on are placeholders ("9999-12-31",
-#: "1900-01-01"): *open* in ``delivered_at``/``last_review``, refused elsewhere.
-_FIRST_YEAR, _LAST_YEAR = 1901, 2200
 #: Longest ``review_every`` accepted (50 years): a next review stays a representable date.
 _MAX_REVIEW_DAYS = 18_262
 #: Longest delivery delay accepted (100 years): longer ones are data errors, and past 292
@@ -364,13 +357,13 @@ def _check_csv_shape(path: str, table: str, sep: str, encoding: str, sep_given: 
             (fewer, "fewer fields than the header",
              "Fill the missing fields (empty between separators) or fix the line breaks")):
         if rows.size:
-            shown = ", ".join(f"{r} ({counts[r]} fields)" for r in rows[:_N_SHOW])
+            shown = ", ".join(f"{r} ({counts[r]} fields)" for r in rows[:N_SHOW])
             extra = "" if sep_given else (
                 f"; if the file is separated by another character pass sep= "
                 f"(CLI: --sep)")
             raise SchemaError(
                 f"{table}: {path!r} has {rows.size} rows with {what} ({n}: {header[:8]}) "
-                f"(rows {shown}{', …' if rows.size > _N_SHOW else ''}). {hint}{extra}.")
+                f"(rows {shown}{', …' if rows.size > N_SHOW else ''}). {hint}{extra}.")
 
 
 def _read_excel(path: str, table: str, sheet) -> pd.DataFrame:
@@ -496,18 +489,14 @@ class _Problems:
         n = int(mask.sum())
         if n == 0:
             return
-        rows = np.flatnonzero(mask)[:_N_SHOW]
+        rows = np.flatnonzero(mask)[:N_SHOW]
         vals = self.raw[column].to_numpy()[rows] if values is None and column in \
             self.raw else (None if values is None else np.asarray(values)[rows])
-        shown = ", ".join(str(r) for r in rows)
-        if vals is not None:
-            shown += ": " + ", ".join(repr(_plain(v)) for v in vals)
-        more = "" if n <= _N_SHOW else ", …"
         msg = (f"{self.table} column '{column}' has {n} {what} "
-               f"(rows {shown}{more}). {fix}")
+               f"(rows {rows_text(rows, vals, n)}). {fix}")
         self.found.append((reason, column, n, msg))
         if self.errors == "raise":
-            raise SchemaError(f"{msg} {_DROP_HINT}")
+            raise SchemaError(f"{msg} {DROP_HINT}")
         self.reason[new] = reason
         self.detail[new] = f"{column}: {what}"
 
@@ -526,30 +515,7 @@ class _Problems:
         return pd.concat([out, vals], axis=1)
 
 
-def _plain(v):
-    if isinstance(v, (np.generic,)):
-        return v.item()
-    if isinstance(v, pd.Timestamp):
-        return str(v)
-    return v
-
-
-def _empty_dropped() -> pd.DataFrame:
-    return pd.DataFrame({"table": pd.Series(dtype=object), "row": pd.Series(dtype="int64"),
-                         "reason": pd.Series(dtype=object), "detail": pd.Series(dtype=object)})
-
-
 # --------------------------------------------------------------------------- coercion
-
-def _missing(s: pd.Series) -> np.ndarray:
-    """Missing = NA or a blank string."""
-    miss = s.isna().to_numpy()
-    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-        txt = s[~miss].astype(str).str.strip()
-        blank = np.zeros(len(s), dtype=bool)
-        blank[np.flatnonzero(~miss)] = (txt == "").to_numpy()
-        miss = miss | blank
-    return miss
 
 
 def _int_floats(s: pd.Series) -> pd.Series:
@@ -574,7 +540,7 @@ def _clean_factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     except TypeError:  # unhashable cells (lists, dicts, arrays)
         odd = np.flatnonzero(s.map(lambda v: isinstance(v, (list, dict, set, tuple,
                                                              np.ndarray))).to_numpy(bool))
-        shown = ", ".join(f"{r}: {s.iloc[r]!r}"[:60] for r in odd[:_N_SHOW])
+        shown = ", ".join(f"{r}: {s.iloc[r]!r}"[:60] for r in odd[:N_SHOW])
         raise SchemaError(
             f"column '{s.name}' holds lists or other containers in {odd.size} rows "
             f"({shown}). Ids must be text or numbers: one id per cell (explode the lists "
@@ -633,7 +599,7 @@ def _numbers(s: pd.Series, decimal: str | None = None
     ``decimal=","`` also drops dots as thousands separators ("1.234,5"),
     ``decimal="."`` drops commas as thousands separators ("1,234.5").
     """
-    miss = _missing(s)
+    miss = missing_mask(s)
     if pd.api.types.is_bool_dtype(s.dtype):
         s = s.astype(float)
     if pd.api.types.is_numeric_dtype(s.dtype):
@@ -664,206 +630,8 @@ def _bools(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(is_t, index=s.index), ~(is_t | is_f)
 
 
-def _timestamps(s: pd.Series, tz: str, *, dayfirst=None, date_format=None,
-                table: str = "table") -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Parse timestamps by the documented rule; return (naive UTC, missing, invalid).
-
-    Placeholder/out-of-range dates, relative words and unparseable values are all
-    *invalid* here; :func:`_timestamps_ex` tells them apart.
-    """
-    ts, miss, bad, flags = _timestamps_ex(s, tz, dayfirst=dayfirst, date_format=date_format,
-                                          table=table)
-    return ts, miss, bad | flags["relative_date"] | flags["out_of_range"]
-
-
-def _year_range(parsed: pd.Series) -> np.ndarray:
-    """Placeholder or out-of-range dates (before 1901, from 2200 on), computed in the
-    parsed resolution so nothing wraps when cast to nanoseconds."""
-    y = parsed.dt.year.to_numpy(dtype=float, na_value=np.nan)
-    return (y < _FIRST_YEAR) | (y >= _LAST_YEAR)
-
-
-def _to_ns(parsed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(datetime64[ns] values, out-of-range mask); out-of-range values become NaT."""
-    oor = _year_range(parsed)
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    vals = parsed.where(~oor)
-    return vals.to_numpy(dtype="datetime64[ns]"), oor
-
-
-def _localise(vals: np.ndarray, tz: str) -> np.ndarray:
-    if tz == "UTC":
-        return vals
-    ser = pd.Series(vals).dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    return ser.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-
-
-def _timestamps_ex(s: pd.Series, tz: str, *, dayfirst=None, date_format=None,
-                   table: str = "table"):
-    """Parse timestamps; return (naive UTC, missing, invalid, flags).
-
-    ``flags`` holds boolean masks ``relative_date`` (words such as "now") and
-    ``out_of_range`` (placeholder dates such as 9999-12-31 or 1900-01-01, or
-    any date before 1901 or from 2200 on). Day/month orders are never guessed:
-    a column of ``dd/mm/yyyy``-like dates where some value reads both ways
-    needs ``dayfirst=`` or ``date_format=`` (else :class:`SchemaError`), and
-    one column never mixes formats.
-    """
-    n = len(s)
-    col = s.name
-    no = np.zeros(n, dtype=bool)
-    flags = {"relative_date": no.copy(), "out_of_range": no.copy()}
-    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
-        miss = s.isna().to_numpy()
-        vals, oor = _to_ns(s)
-        if not isinstance(s.dtype, pd.DatetimeTZDtype):
-            vals = _localise(vals, tz)
-        flags["out_of_range"] = oor
-        out = pd.Series(vals, index=s.index)
-        return out, miss, out.isna().to_numpy() & ~miss & ~oor, flags
-    miss = _missing(s)
-    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-        # bare numbers are ambiguous (seconds? days? Excel serials?): refuse them
-        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), miss, ~miss, flags
-    txt = s.astype(str).str.strip()
-    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    present = np.flatnonzero(~miss)
-    if present.size:
-        t = txt.iloc[present]
-        rel = t.str.lower().isin(_RELATIVE).to_numpy()
-        flags["relative_date"][present[rel]] = True
-        t = t.where(~rel, "")                          # never the wall clock
-        if date_format is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    parsed = pd.to_datetime(t, format=date_format, errors="coerce",
-                                            utc="%z" in date_format or "%Z" in date_format)
-                except (ValueError, TypeError) as err:
-                    raise ParameterError(
-                        f"The 'date_format' parameter {date_format!r} is not a valid "
-                        f"strftime format ({err}); e.g. '%d/%m/%Y %H:%M'.") from None
-            vals, oor = _to_ns(parsed)
-            if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
-                vals = _localise(vals, tz)
-            out[present] = vals
-            flags["out_of_range"][present[oor]] = True
-        else:
-            _parse_classes(t, rel, present, out, flags, tz, dayfirst, table, col)
-    res = pd.Series(out, index=s.index)
-    bad = res.isna().to_numpy() & ~miss & ~flags["relative_date"] & ~flags["out_of_range"]
-    return res, miss, bad, flags
-
-
-def _parse_classes(t, rel, present, out, flags, tz, dayfirst, table, col):
-    """Parse text timestamps by format class: ISO, d/m/y-like, or other text."""
-    iso = t.str.match(_ISO_DATE).to_numpy() & ~rel
-    dm = pd.DataFrame({k: pd.Series(np.nan, index=t.index, dtype=object) for k in range(4)})
-    rest_ = ~iso & ~rel
-    if rest_.any():                       # only non-ISO values pay for the d/m/y regex
-        dm.loc[rest_, :] = t[rest_].str.extract(_DMY).astype(object).to_numpy()
-    dmy = dm[0].notna().to_numpy() & ~rel
-    other = ~iso & ~dmy & ~rel
-    kinds = [k for k, m in (("ISO (2025-03-01)", iso), ("day/month/year-like (01/03/2025)",
-                                                          dmy)) if m.any()]
-    if len(kinds) > 1:
-        ex_iso = t[iso].iloc[0]
-        ex_dmy = t[dmy].iloc[0]
-        raise SchemaError(
-            f"{table} column '{col}' mixes date formats: {kinds[0]} such as {ex_iso!r} and "
-            f"{kinds[1]} such as {ex_dmy!r}. icnet never mixes formats silently: convert "
-            "the column to one format (ISO 8601 is best), or pass date_format= (CLI: "
-            "--date-format) so values in any other format are reported row by row.")
-    if dmy.any():
-        a = pd.to_numeric(dm[0], errors="coerce").to_numpy()
-        b = pd.to_numeric(dm[1], errors="coerce").to_numpy()
-        if dayfirst is None:
-            amb = dmy & (a <= 12) & (b <= 12) & (a != b)
-            d_only, m_only = dmy & (a > 12), dmy & (b > 12)
-            if amb.any() or (d_only.any() and m_only.any()):
-                ex = t[amb].iloc[0] if amb.any() else t[d_only].iloc[0]
-                x, y = (int(a[amb][0]), int(b[amb][0])) if amb.any() else (0, 0)
-                if amb.any():
-                    yr = dm[2][amb].iloc[0]
-                    readings = (f"day first {ex!r} = {x} {_MONTHS[y - 1]} {yr}; month first "
-                                f"= {y} {_MONTHS[x - 1]} {yr}")
-                    why = f"{int(amb.sum())} values read both ways"
-                else:
-                    readings = (f"{t[d_only].iloc[0]!r} is only valid day first and "
-                                f"{t[m_only].iloc[0]!r} only month first")
-                    why = "the values disagree on the order"
-                raise SchemaError(
-                    f"{table} column '{col}' has dates whose day/month order is ambiguous "
-                    f"({why}: {readings}). icnet does not guess: pass dayfirst=True (or "
-                    "False), or date_format='%d/%m/%Y' (CLI: --dayfirst, --monthfirst or "
-                    "--date-format), or write the dates as ISO 8601 (2025-03-01).")
-            dayfirst = bool(d_only.any())
-        day, month = (dm[0], dm[1]) if dayfirst else (dm[1], dm[0])
-        yr = dm[2].where(dm[2].str.len() == 4,
-                         np.where(pd.to_numeric(dm[2], errors="coerce") < 69, "20", "19")
-                         + dm[2].astype(str))
-        rest = dm[3].fillna("")
-        t = t.where(~dmy, yr + "-" + month.str.zfill(2) + "-" + day.str.zfill(2) +
-                    np.where(rest != "", " " + rest, ""))
-        iso = iso | dmy
-    for sel, how in ((iso, "iso"), (other, "other")):
-        if not sel.any():
-            continue
-        part = t[sel]
-        aware = part.str.contains(_TZ_SUFFIX).to_numpy()
-        for sub, is_aware in ((aware, True), (~aware, False)):
-            if not sub.any():
-                continue
-            parsed = _parse_text(part[sub], utc=is_aware, iso=how == "iso",
-                                 dayfirst=bool(dayfirst))
-            vals, oor = _to_ns(parsed)
-            if not is_aware:
-                vals = _localise(vals, tz)
-            idx = present[np.flatnonzero(sel)[sub]]
-            out[idx] = vals
-            flags["out_of_range"][idx[oor]] = True
-
-
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-
-
-def _parse_text(part: pd.Series, *, utc: bool, iso: bool = True,
-                dayfirst: bool = False) -> pd.Series:
-    if iso:
-        try:
-            return pd.to_datetime(part, errors="coerce", utc=utc, format="ISO8601")
-        except (ValueError, TypeError, OverflowError):
-            pass
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return pd.to_datetime(part, errors="coerce", utc=utc, format="mixed",
-                                  dayfirst=dayfirst)
-        except (ValueError, TypeError, OverflowError):
-            # values pandas cannot even coerce (e.g. mixed offsets): one at a time
-            return pd.Series([_one_ts(v, utc) for v in part], index=part.index,
-                             dtype="datetime64[us, UTC]" if utc else "datetime64[us]")
-
-
-def _one_ts(v, utc):
-    try:
-        t = pd.Timestamp(v)
-    except (ValueError, TypeError, OverflowError):
-        return pd.NaT
-    if utc:
-        return t.tz_convert("UTC") if t.tzinfo else t.tz_localize("UTC")
-    return t.tz_localize(None) if t.tzinfo else t
-
-
 def _require(raw: pd.DataFrame, table: str):
-    missing = [c for c in SCHEMAS[table]["required"] if c not in raw.columns]
-    if missing:
-        have = list(raw.columns)[:20]
-        raise SchemaError(
-            f"{table} is missing required column(s) {missing}; it has {have}. Rename "
-            f"your columns or pass columns={{'your_name': '{missing[0]}'}}.")
+    require_columns(raw, table, SCHEMAS[table]["required"])
 
 
 def _check_errors(errors):
@@ -874,7 +642,7 @@ def _finish(table: str, raw: pd.DataFrame, data: pd.DataFrame, probs: _Problems,
             *, allow_empty: bool) -> Table:
     keep = ~probs.bad
     data = data.loc[keep].reset_index(drop=True)
-    dropped = probs.dropped() if probs.bad.any() else _empty_dropped()
+    dropped = probs.dropped() if probs.bad.any() else empty_dropped()
     if len(data) == 0 and not allow_empty:
         why = ("the table has no rows" if len(raw) == 0 else
                f"all {len(raw)} rows were rejected (first reasons: "
@@ -889,13 +657,13 @@ def _finish(table: str, raw: pd.DataFrame, data: pd.DataFrame, probs: _Problems,
 
 def _ts_column(p: _Problems, raw: pd.DataFrame, col: str, tz: str, o: dict,
                *, open_ok: bool, fix: str) -> tuple[pd.Series, np.ndarray]:
-    """Parse one timestamp column and record its problems (see :func:`_timestamps_ex`).
+    """Parse one timestamp column and record its problems (see :func:`parse_timestamps_ex`).
 
     ``open_ok``: placeholder dates (9999-12-31, 1900-01-01, any year before 1901
     or from 2200 on) mean *open / not yet* and become NaT with a warning;
     otherwise they are ``out_of_range`` rows.
     """
-    ts, miss, bad, flags = _timestamps_ex(raw[col], tz, dayfirst=o["dayfirst"],
+    ts, miss, bad, flags = parse_timestamps_ex(raw[col], tz, dayfirst=o["dayfirst"],
                                           date_format=o["date_format"], table=p.table)
     p.add(flags["relative_date"], "relative_date", col,
           "values that are not dates but relative words",
@@ -904,7 +672,7 @@ def _ts_column(p: _Problems, raw: pd.DataFrame, col: str, tz: str, o: dict,
     oor = flags["out_of_range"]
     if open_ok:
         if oor.any():
-            rows = np.flatnonzero(oor)[:_N_SHOW].tolist()
+            rows = np.flatnonzero(oor)[:N_SHOW].tolist()
             warnings.warn(
                 f"{p.table} column '{col}': {int(oor.sum())} placeholder dates (before 1901 "
                 f"or from 2200 on, such as 9999-12-31; rows {rows}) are read as open "
@@ -1313,7 +1081,7 @@ def read_agreements(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC
 
 def _timedeltas(s: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Return (Timedelta series, invalid mask, unit-less number mask)."""
-    miss = _missing(s)
+    miss = missing_mask(s)
     none = np.zeros(len(s), dtype=bool)
     if pd.api.types.is_timedelta64_dtype(s.dtype):
         return s, none, none.copy()

@@ -16,7 +16,11 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from . import _shrink, _validate, io
+from . import _validate, io
+from ._engine import (EDGE_COLUMNS, RATER_COLUMNS, UNKNOWN_UNIT, canonical_events,  # noqa: F401
+                      complete_edges, edge_stats, empty_dropped, engine_builder,
+                      expected_from_agreements, group_tables, parse_timestamps,
+                      rating_times, time_parameter, warn_unknown)
 from .errors import (BudgetExceededError, EmptyNetworkError, IcnetWarning, ParameterError,
                      SchemaError)
 from .privacy import MIN_GROUP_SIZE
@@ -24,19 +28,13 @@ from .privacy import MIN_GROUP_SIZE
 __all__ = ["ServiceNetwork", "from_events", "from_process_log", "EDGE_COLUMNS",
            "NODE_COLUMNS"]
 
-#: Columns of :attr:`ServiceNetwork.edges`, in order.
-EDGE_COLUMNS = [
-    "provider", "client", "n_events", "satisfaction_n", "satisfaction_mean",
-    "satisfaction_sd", "satisfaction_shrunk", "satisfaction_low", "satisfaction_high",
-    "sign", "delay_n", "delay_mean", "delay_median", "delay_p90", "n_open", "sla_n",
-    "sla_breach_rate", "sla_breach_low", "sla_breach_high", "rework_rate", "first_at",
-    "last_at",
-]
+# EDGE_COLUMNS, RATER_COLUMNS and UNKNOWN_UNIT live in icnet._engine (shared with the Dask
+# engine) and are re-exported here.
+
 #: Columns of :attr:`ServiceNetwork.nodes`, in order.
 NODE_COLUMNS = ["node", "unit", "external_facing", "in_people", "n_out", "n_in",
                 "n_clients", "n_providers"]
 
-UNKNOWN_UNIT = "(no unit)"
 
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
@@ -70,8 +68,6 @@ class _table_property:
 
     def __set__(self, obj, value):
         obj.__dict__[self.name] = value
-_EVENT_ORDER = ["event_id", "provider", "client", "requested_at", "delivered_at",
-                "delay_hours", "satisfaction", "service", "expected_hours", "reopened"]
 
 
 class ServiceNetwork:
@@ -132,7 +128,7 @@ class ServiceNetwork:
         self.people = people
         self.ratings = ratings
         self.agreements = agreements
-        self.dropped = io._empty_dropped() if dropped is None else dropped
+        self.dropped = empty_dropped() if dropped is None else dropped
         self.internal = internal
         self.threshold = float(np.mean(self.scale)) if threshold is None else float(threshold)
         self._given_edges = edges
@@ -506,8 +502,8 @@ class ServiceNetwork:
         152
         """
         self._need_time("window()")
-        start = None if start is None else _ts(start, "start")
-        end = None if end is None else _ts(end, "end")
+        start = None if start is None else time_parameter(start, "start")
+        end = None if end is None else time_parameter(end, "end")
         t = self.events["requested_at"]
         keep = np.ones(len(t), dtype=bool)
         if start is not None:
@@ -526,7 +522,7 @@ class ServiceNetwork:
             internal = internal.loc[k2].reset_index(drop=True)
         ratings = self.ratings
         if ratings is not None:
-            rt = _rating_times(ratings)
+            rt = rating_times(ratings)
             if rt is not None:
                 k3 = np.ones(len(ratings), dtype=bool)
                 if start is not None:
@@ -697,7 +693,7 @@ class ServiceNetwork:
         e = e.sort_values(["provider", "client"], kind="mergesort").reset_index(drop=True)
         net = cls(events=None, people=ppl, scale=scale, level=level, node_ids=ids,
                   threshold=threshold)
-        net._given_edges = _complete_edges(e, net)
+        net._given_edges = complete_edges(e, net)
         return net
 
     @classmethod
@@ -874,14 +870,13 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
     if threshold is not None:
         _validate.in_range("threshold", threshold, low=scale[0], high=scale[1])
     if engine == "dask" or type(events).__module__.startswith("dask."):
-        from . import _dask  # lazy: dask is optional
-
         if read_options:
             raise ParameterError(
                 f"Reading options {sorted(read_options)} are not supported with "
                 "engine='dask'; convert the files to UTF-8 CSV with ISO dates or Parquet.")
 
-        return _dask.from_events(events, people=people, ratings=ratings,
+        build = engine_builder("dask")    # icnet._dask, registered on import
+        return build(events, people=people, ratings=ratings,
                                  agreements=agreements, scale=scale, level=level,
                                  columns=columns, errors=errors, tz=tz, threshold=threshold)
     ev = io.read_events(events, columns=columns, scale=scale, errors=errors, tz=tz,
@@ -897,166 +892,26 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
         tables["agreements"] = io.read_agreements(agreements, columns=columns, scale=scale,
                                                   errors=errors, tz=tz, **read_options)
     dropped = [t.dropped for t in tables.values() if len(t.dropped)]
-    dropped = (pd.concat(dropped, ignore_index=True) if dropped else io._empty_dropped())
+    dropped = (pd.concat(dropped, ignore_index=True) if dropped else empty_dropped())
     ppl = tables["people"].data if "people" in tables else None
     agr = tables["agreements"].data if "agreements" in tables else None
     rat = tables["ratings"].data if "ratings" in tables else None
     events_df = ev.data
     if agr is not None and "expected_hours" not in events_df and \
             "max_delay_hours" in agr:
-        events_df = _expected_from_agreements(events_df, agr, ppl)
+        events_df = expected_from_agreements(events_df, agr, ppl)
     used = [c.cat.categories[np.unique(c.cat.codes)] for c in
             (events_df["provider"], events_df["client"])]
     ids = used[0].union(used[1])
     if ppl is not None and level == "person":
         ids = ids.union(pd.Index(ppl["person"]))
     node_ids = np.sort(ids.to_numpy(dtype=object))
-    events_df = _canonical_events(events_df, node_ids)
+    events_df = canonical_events(events_df, node_ids)
     net = ServiceNetwork(events=events_df, people=ppl, ratings=rat, agreements=agr,
                          scale=scale, level=level, dropped=dropped, node_ids=node_ids,
                          threshold=threshold)
-    _warn_unknown(net, stacklevel=3)
+    warn_unknown(net, stacklevel=3)
     return net
-
-
-def _warn_unknown(net: ServiceNetwork, stacklevel: int) -> None:
-    """Warn about event ids missing from the people table (both engines)."""
-    unknown = net.unknown
-    if unknown:
-        warnings.warn(
-            f"{len(unknown)} ids in events are not in the people table "
-            f"({', '.join(unknown[:5])}{', …' if len(unknown) > 5 else ''}); they are kept "
-            "with unit NaN (see net.unknown). Add them to people to place them in a unit.",
-            IcnetWarning, stacklevel=stacklevel)
-
-
-def _node_codes(col: pd.Series, node_ids: pd.Index) -> np.ndarray:
-    """Codes of an id column (categorical or plain) over ``node_ids``."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        lut = node_ids.get_indexer(col.cat.categories)
-        return np.append(lut, -1)[col.cat.codes.to_numpy()]
-    return node_ids.get_indexer(col.to_numpy(dtype=object))
-
-
-def _canonical_events(df: pd.DataFrame, node_ids: np.ndarray) -> pd.DataFrame:
-    """Categorical ids over ``node_ids`` and a deterministic row order.
-
-    Rows are sorted by provider, client, request and delivery time, delay,
-    satisfaction, expected delay, rework flag and service; rows equal on all
-    of these are ordered by ``event_id`` and any extra column, so the result
-    does not depend on the input row order.
-    """
-    idx = pd.Index(node_ids, dtype=object)
-    cats = pd.CategoricalDtype(idx)
-    pc = _node_codes(df["provider"], idx)
-    cc = _node_codes(df["client"], idx)
-    # primary order: provider, client, request time
-    main = [pc * len(idx) + cc]
-    if "requested_at" in df:
-        main.insert(0, df["requested_at"].to_numpy(dtype="datetime64[ns]").view("int64"))
-    order = _argsort_keys(main)
-    # rows equal on those: order by the other canonical columns, then by the rest
-    keys = []
-    if "service" in df:
-        svc = df["service"]
-        keys.append(svc.cat.codes.to_numpy() if isinstance(svc.dtype, pd.CategoricalDtype)
-                    else pd.factorize(svc, sort=True)[0])
-    for col in ("reopened", "expected_hours", "satisfaction", "delay_hours"):
-        if col in df:
-            v = df[col].to_numpy(dtype=float)
-            keys.append(np.where(np.isnan(v), np.inf, v))
-    if "delivered_at" in df:
-        keys.append(df["delivered_at"].to_numpy(dtype="datetime64[ns]").view("int64"))
-    if len(order) > 1:
-        same = np.ones(len(order) - 1, dtype=bool)
-        for k in main:
-            ks = k[order]
-            same &= ks[1:] == ks[:-1]
-        if same.any():
-            tie_cols = [c for c in df.columns if c not in _EVENT_ORDER or c == "event_id"]
-            order = _break_ties(df, order, same, keys, tie_cols)
-    data = {}
-    cols = [c for c in _EVENT_ORDER if c in df] + [c for c in df if c not in _EVENT_ORDER]
-    for c in cols:
-        if c == "provider":
-            data[c] = pd.Categorical.from_codes(pc[order], dtype=cats)
-        elif c == "client":
-            data[c] = pd.Categorical.from_codes(cc[order], dtype=cats)
-        else:
-            data[c] = df[c].take(order).reset_index(drop=True)
-    return pd.DataFrame(data)
-
-
-def _argsort_keys(keys: list[np.ndarray]) -> np.ndarray:
-    """``np.lexsort(keys)`` for non-negative-ish int64 keys, packed into one key when
-    the packed range fits in int64 (one sort instead of one pass per key).
-
-    Rows tied on every key may come out in any order; callers break ties.
-    """
-    n = len(keys[0])
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    packed = np.zeros(n, dtype=np.int64)
-    span = 1
-    for k in keys:  # keys[0] is the least significant
-        lo = int(k.min())
-        d = k - lo
-        g = int(np.gcd.reduce(d)) if len(d) else 1
-        g = g or 1
-        width = int(d.max()) // g + 1
-        if span * width >= 2**62:
-            return np.lexsort(keys)
-        packed += (d // g) * span
-        span *= width
-    return np.argsort(packed, kind="quicksort")
-
-
-def _break_ties(df, order, same, keys, tie_cols):
-    """Order runs of rows tied on the primary keys by ``keys``, then ``tie_cols``."""
-    run = np.r_[0, np.cumsum(~same)]
-    size = np.bincount(run)
-    pos = np.flatnonzero(size[run] > 1)
-    rows = order[pos]
-    sub = [k[rows] for k in keys]
-    if tie_cols:
-        sub = [pd.factorize(df[c].take(rows).astype(str).to_numpy(dtype=object),
-                            sort=True)[0] for c in reversed(tie_cols)] + sub
-    order = order.copy()
-    order[pos] = rows[np.lexsort(sub + [run[pos]])]
-    return order
-
-
-def _expected_from_agreements(ev, agr, ppl):
-    """Fill ``expected_hours`` from agreements (unit-to-unit, or id-to-id)."""
-
-    def side(col):
-        cat = ev[col].cat
-        names = cat.categories.to_numpy(dtype=object)
-        if ppl is not None:
-            unit = pd.Series(ppl["unit"].to_numpy(dtype=object), index=ppl["person"].to_numpy())
-            mapped = unit.reindex(names).to_numpy(dtype=object)
-            names = np.where(pd.isna(mapped), names, mapped)
-        return np.append(names, np.nan)[cat.codes.to_numpy()]
-
-    key = pd.DataFrame({"provider": side("provider"), "client": side("client")})
-    a = agr.dropna(subset=["max_delay_hours"])
-    exp = np.full(len(ev), np.nan)
-    if "service" in a and "service" in ev:
-        specific = a[a["service"].notna()]
-        if len(specific):
-            k = key.assign(service=ev["service"].astype(object).to_numpy())
-            m = k.merge(specific[["provider", "client", "service", "max_delay_hours"]],
-                        how="left", on=["provider", "client", "service"])
-            exp = m["max_delay_hours"].to_numpy(float)
-        a = a[a["service"].isna()]
-    if len(a):
-        m = key.merge(a[["provider", "client", "max_delay_hours"]]
-                      .drop_duplicates(["provider", "client"]), how="left",
-                      on=["provider", "client"])
-        exp = np.where(np.isnan(exp), m["max_delay_hours"].to_numpy(float), exp)
-    out = ev.copy()
-    out["expected_hours"] = exp
-    return out
 
 
 def _read_log_file(log):
@@ -1143,7 +998,7 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
         raise SchemaError(
             f"process log is missing column(s) {missing}; it has {list(raw.columns)[:20]}. "
             "Name them with case=, activity=, resource=, timestamp=.")
-    ts, miss, bad = io._timestamps(raw[timestamp], tz)
+    ts, miss, bad = parse_timestamps(raw[timestamp], tz)
     cs, res = io._ids(raw[case]), io._ids(raw[resource])
     problems = [(bad, "bad_timestamp", timestamp), (miss, "missing_timestamp", timestamp),
                 (cs.isna().to_numpy(), "missing_id", case),
@@ -1199,253 +1054,10 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
 
 # ---------------------------------------------------------------------- aggregation
 
-def _group_codes(ev: pd.DataFrame, node_ids):
-    n = len(node_ids)
-    p = ev["provider"].cat.codes.to_numpy().astype(np.int64)
-    c = ev["client"].cat.codes.to_numpy().astype(np.int64)
-    key = p * n + c
-    # events are sorted by (provider, client, …): groups are contiguous runs
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else \
-        np.array([], dtype=np.int64)
-    return key, starts, p, c
-
 
 def _aggregate(net: ServiceNetwork) -> pd.DataFrame:
-    out, pcode = _edge_stats(net.events, net.node_ids, lambda: net.span[1])
-    return _complete_edges(out, net, pcode=pcode)
-
-
-def _edge_stats(ev: pd.DataFrame, node_ids, end) -> tuple[pd.DataFrame, np.ndarray]:
-    """Per-edge statistics of canonically sorted events (before shrinkage).
-
-    ``end()`` gives the end of the whole log's span (open requests older than
-    their expected delay count as breaches). Shared with the Dask path, which
-    calls it on each partition of complete provider→client groups.
-    """
-    key, starts, p, c = _group_codes(ev, node_ids)
-    g = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(key)]))
-    G = len(starts)
-    ids = np.asarray(node_ids, dtype=object)
-    out = pd.DataFrame({"provider": ids[p[starts]], "client": ids[c[starts]]})
-    out["n_events"] = np.bincount(g, minlength=G).astype("int64")
-
-    def grouped(values):
-        v = np.asarray(values, float)
-        ok = ~np.isnan(v)
-        cnt = np.bincount(g[ok], minlength=G)
-        s = np.bincount(g[ok], weights=v[ok], minlength=G)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = s / cnt
-            dev = np.bincount(g[ok], weights=(v[ok] - mean[g[ok]]) ** 2, minlength=G)
-            sd = np.sqrt(dev / (cnt - 1))
-        mean[cnt == 0] = np.nan
-        sd[cnt < 2] = np.nan
-        return cnt, mean, sd
-
-    nan = np.full(G, np.nan)
-    if "satisfaction" in ev:
-        cnt, mean, sd = grouped(ev["satisfaction"].to_numpy(float))
-    else:
-        cnt, mean, sd = np.zeros(G, np.int64), nan.copy(), nan.copy()
-    out["satisfaction_n"] = cnt.astype("int64")
-    out["satisfaction_mean"] = mean
-    out["satisfaction_sd"] = sd
-    out = pd.concat([out, _rater_stats(ev, g, G, cnt, mean)], axis=1)
-    if "delay_hours" in ev:
-        d = ev["delay_hours"].to_numpy(float)
-        dn, dmean, _ = grouped(d)
-        med, p90 = _group_quantiles(g, d, G, (0.5, 0.9))
-    else:
-        dn, dmean, med, p90 = np.zeros(G), nan.copy(), nan.copy(), nan.copy()
-    out["delay_n"] = dn.astype("int64")
-    out["delay_mean"], out["delay_median"], out["delay_p90"] = dmean, med, p90
-    if "delivered_at" in ev:
-        out["n_open"] = np.bincount(g, weights=ev["delivered_at"].isna().to_numpy(float),
-                                    minlength=G).astype("int64")
-    elif "delay_hours" in ev:
-        out["n_open"] = (out["n_events"] - out["delay_n"]).astype("int64")
-    else:
-        out["n_open"] = np.zeros(G, dtype="int64")
-    if "expected_hours" in ev and "delay_hours" in ev:
-        # Kaplan-Meier on delay / expected delay (open requests censored at their age),
-        # breach rate = S(1); the same estimator as agreement_compliance
-        from .analysis._survival import km_at
-        exp = ev["expected_hours"].to_numpy(float)
-        known = ~np.isnan(exp) & ~np.isnan(d)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            x = np.where(exp > 0, d / exp, np.where(d > 0, np.inf, 0.0))
-        use = known.copy()
-        late_open = np.zeros(len(exp), bool)
-        if "requested_at" in ev:     # open: no delay (and no delivery) yet
-            # in float hours (a Timedelta of centuries would overflow)
-            req = ev["requested_at"]
-            ns = req.to_numpy().astype("datetime64[ns]").astype(np.int64).astype(float)
-            age = np.where(req.isna().to_numpy(), np.nan,
-                           (pd.Timestamp(end()).value - ns) / 3.6e12)
-            open_ = ~np.isnan(exp) & np.isnan(d)
-            if "delivered_at" in ev:
-                open_ &= ev["delivered_at"].isna().to_numpy()
-            with np.errstate(invalid="ignore", divide="ignore"):
-                xo = np.where(exp > 0, np.maximum(age, 0) / exp, np.inf)
-            x = np.where(open_, xo, x)
-            use |= open_
-            late_open = open_ & (age > exp)
-        sla_n = np.bincount(g, weights=(known | late_open).astype(float), minlength=G)
-        km = km_at(g[use], x[use], known[use], 1.0, G)
-        out["sla_n"] = sla_n.astype("int64")
-        out["sla_breach_rate"] = km["s"].to_numpy()
-        out["sla_breach_low"] = km["low"].to_numpy()
-        out["sla_breach_high"] = km["high"].to_numpy()
-    else:
-        out["sla_n"] = np.zeros(G, dtype="int64")
-        out["sla_breach_rate"] = nan.copy()
-        out["sla_breach_low"] = nan.copy()
-        out["sla_breach_high"] = nan.copy()
-    if "reopened" in ev:
-        out["rework_rate"] = np.bincount(g, weights=ev["reopened"].to_numpy(float),
-                                         minlength=G) / out["n_events"].to_numpy()
-    else:
-        out["rework_rate"] = nan.copy()
-    if "requested_at" in ev:
-        t = ev["requested_at"].to_numpy()
-        ti = t.view("int64")
-        first = np.minimum.reduceat(ti, starts) if G else np.array([], np.int64)
-        last = np.maximum.reduceat(ti, starts) if G else np.array([], np.int64)
-        out["first_at"] = first.view("datetime64[ns]")
-        out["last_at"] = last.view("datetime64[ns]")
-    else:
-        out["first_at"] = pd.NaT
-        out["last_at"] = pd.NaT
-    return out, p[starts]
-
-
-#: Rater columns of :attr:`ServiceNetwork.edges` (after :data:`EDGE_COLUMNS`).
-RATER_COLUMNS = ["satisfaction_raters", "rater_n2", "within_sd", "n_eff", "lfsr"]
-
-
-def _rater_stats(ev: pd.DataFrame, g, G, cnt, mean) -> pd.DataFrame:
-    """Per-edge rater summaries: distinct raters, sum of squared ratings per rater and
-    the pooled within-rater SD (NaN when no rater rated twice).
-
-    The rater is ``client_person`` (aggregated levels), else the client itself
-    (person level: one rater per relation). Vectorised: one hash factorisation of
-    (edge, rater) and bincounts.
-    """
-    nan = np.full(G, np.nan)
-    if "satisfaction" not in ev:
-        return pd.DataFrame({"satisfaction_raters": nan, "rater_n2": nan.copy(),
-                             "within_sd": nan.copy()})
-    y = ev["satisfaction"].to_numpy(float)
-    ok = ~np.isnan(y)
-    if "client_person" in ev:
-        col = ev["client_person"]
-        r = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) \
-            else pd.factorize(col.to_numpy(dtype=object))[0]
-        r = r.astype(np.int64)[ok]
-        go, yo = g[ok], y[ok]
-        code, uniq = pd.factorize(go.astype(np.int64) * (int(r.max(initial=0)) + 2) + r + 1)
-        K = len(uniq)
-        edge_of = np.empty(K, np.int64)
-        edge_of[code] = go
-        nj = np.bincount(code, minlength=K).astype(float)
-        sj = np.bincount(code, weights=yo, minlength=K)
-        mj = sj / nj
-        ssw = np.bincount(go, weights=(yo - mj[code]) ** 2, minlength=G)
-        J = np.bincount(edge_of, minlength=G).astype(float)
-        n2 = np.bincount(edge_of, weights=nj ** 2, minlength=G)
-    else:       # person level: the client is the relation's one rater
-        J = (cnt > 0).astype(float)
-        n2 = np.asarray(cnt, float) ** 2
-        ssw = np.bincount(g[ok], weights=(y[ok] - mean[g[ok]]) ** 2, minlength=G)
-    dfw = np.asarray(cnt, float) - J
-    with np.errstate(invalid="ignore", divide="ignore"):
-        wsd = np.where(dfw > 0, np.sqrt(ssw / np.where(dfw > 0, dfw, 1)), np.nan)
-    return pd.DataFrame({"satisfaction_raters": np.where(cnt > 0, J, 0.0),
-                         "rater_n2": n2, "within_sd": wsd})
-
-
-def _complete_edges(e: pd.DataFrame, net: ServiceNetwork, pcode=None) -> pd.DataFrame:
-    """Add shrinkage columns and the credible sign; put columns in order.
-
-    ``pcode`` (the provider's code in ``net.node_ids`` per edge) saves a lookup.
-    """
-    e = e.copy()
-    G = len(e)
-    for c in EDGE_COLUMNS:
-        if c not in e and c not in ("satisfaction_shrunk", "satisfaction_low",
-                                    "satisfaction_high", "sign"):
-            if c in ("first_at", "last_at"):
-                e[c] = pd.Series(pd.NaT, index=e.index, dtype="datetime64[ns]")
-            elif c in ("satisfaction_n", "delay_n", "n_open", "sla_n"):
-                e[c] = np.zeros(G, dtype="int64")
-            else:
-                e[c] = np.full(G, np.nan)
-    if pcode is None:
-        pcode = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))
-    for c in ("satisfaction_raters", "rater_n2", "within_sd"):
-        if c not in e:
-            e[c] = np.full(G, np.nan)
-    sh = _shrink_edges(e, net, pcode)
-    e["satisfaction_shrunk"] = sh["shrunk"].to_numpy()
-    e["satisfaction_low"] = sh["low"].to_numpy()
-    e["satisfaction_high"] = sh["high"].to_numpy()
-    e["sign"] = _shrink.sign(sh["low"], sh["high"], e["satisfaction_n"], net.threshold,
-                             p_below=sh["p_below"].to_numpy())
-    e["n_eff"] = sh["n_eff"].to_numpy()
-    e["lfsr"] = sh["lfsr"].to_numpy()
-    order = EDGE_COLUMNS + RATER_COLUMNS
-    e = e[order + [c for c in e.columns if c not in order]]
-    e.attrs["shrinkage"] = dict(sh.attrs.get("components", {}))
-    if G and not (e["satisfaction_n"].to_numpy() > 0).any():
-        e.attrs["missing"] = {"satisfaction": "no satisfaction ratings in the data: "
-                              "satisfaction columns are NaN and sign is 'unrated'"}
-    return e.reset_index(drop=True)
-
-
-def _shrink_edges(e: pd.DataFrame, net: ServiceNetwork, pcode=None, *, level: float = 0.95,
-                  threshold: float | None = None) -> pd.DataFrame:
-    """:func:`icnet._shrink.shrink` of an edges table (rater columns used when present)."""
-    if pcode is None:
-        pcode = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))
-
-    def col(c):
-        return e[c].to_numpy(float) if c in e else None
-
-    wsd = col("within_sd")
-    n, J = e["satisfaction_n"].to_numpy(float), col("satisfaction_raters")
-    ssw = None if wsd is None or J is None else \
-        np.where(np.isfinite(wsd), wsd ** 2 * (n - J), np.where(J == n, 0.0, np.nan))
-    from .analysis import _ratings
-    design = _ratings.design(net, e["provider"].to_numpy(dtype=object),
-                             e["client"].to_numpy(dtype=object)) if len(e) else None
-    return _shrink.shrink(n, e["satisfaction_mean"].to_numpy(float),
-                          e["satisfaction_sd"].to_numpy(float), np.asarray(pcode), net.scale,
-                          level=level, n_raters=J, rater_n2=col("rater_n2"), ss_within=ssw,
-                          threshold=net.threshold if threshold is None else threshold,
-                          design=design)
-
-
-def _group_quantiles(g, v, G, qs):
-    """Exact per-group quantiles (numpy 'linear' rule) without a Python loop."""
-    ok = ~np.isnan(v)
-    gg, vv = g[ok], v[ok]
-    rank = np.empty(len(vv), dtype=np.int64)
-    rank[np.argsort(vv, kind="quicksort")] = np.arange(len(vv))
-    order = _argsort_keys([rank, gg])
-    vv = vv[order]
-    cnt = np.bincount(gg, minlength=G)
-    start = np.r_[0, np.cumsum(cnt)[:-1]]
-    res = []
-    for q in qs:
-        out = np.full(G, np.nan)
-        has = cnt > 0
-        pos = (cnt[has] - 1) * q
-        lo = np.floor(pos).astype(np.int64)
-        hi = np.ceil(pos).astype(np.int64)
-        a, b = vv[start[has] + lo], vv[start[has] + hi]
-        out[has] = a + (b - a) * (pos - lo)
-        res.append(out)
-    return res
+    out, pcode = edge_stats(net.events, net.node_ids, lambda: net.span[1])
+    return complete_edges(out, net, pcode=pcode)
 
 
 def _node_attributes(net: ServiceNetwork):
@@ -1466,7 +1078,7 @@ def _node_attributes(net: ServiceNetwork):
 
 
 def _aggregate_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
-    groups, node_to_g, small = _group_tables(net, column, stacklevel=5)
+    groups, node_to_g, small = group_tables(net, column, stacklevel=5)
     gidx = pd.Index(groups)
     ev = net.events
     pg = node_to_g[ev["provider"].cat.codes.to_numpy()]
@@ -1478,51 +1090,8 @@ def _aggregate_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
     cross = base.loc[~inside].reset_index(drop=True)
     cross.insert(0, "client", groups[cg[~inside]])
     cross.insert(0, "provider", groups[pg[~inside]])
-    events = _canonical_events(cross, groups)
+    events = canonical_events(cross, groups)
     return ServiceNetwork(events=events, internal=internal, node_ids=groups, **small)
-
-
-def _group_tables(net: ServiceNetwork, column: str, stacklevel: int):
-    """What ``by(column)`` needs besides the events (shared with the Dask path).
-
-    Returns ``(groups, node_to_g, small)``: the sorted group ids, each node's
-    group code, and the keyword arguments of the aggregated network other than
-    ``events``, ``internal`` and ``node_ids`` (people, ratings, members …).
-    """
-    ppl = net.people
-    group = pd.Series(ppl[column].to_numpy(dtype=object), index=ppl["person"].to_numpy())
-    person_ids = net.node_ids.to_numpy()
-    g_of_node = group.reindex(person_ids).to_numpy(dtype=object)
-    missing = pd.isna(g_of_node)
-    if missing.any():
-        warnings.warn(
-            f"{int(missing.sum())} ids have no {column!r} in the people table "
-            f"({', '.join(map(str, person_ids[missing][:5]))}); they are grouped as "
-            f"{UNKNOWN_UNIT!r}.", IcnetWarning, stacklevel=stacklevel)
-        g_of_node = np.where(missing, UNKNOWN_UNIT, g_of_node)
-    groups = np.sort(pd.unique(g_of_node).astype(object))
-    gidx = pd.Index(groups)
-    node_to_g = gidx.get_indexer(g_of_node)
-    members = pd.DataFrame({"node": groups[node_to_g], "member": person_ids})
-    members = members.sort_values(["node", "member"], kind="mergesort").reset_index(drop=True)
-    ext = pd.Series(net.nodes["external_facing"].to_numpy(), index=person_ids)
-    gp = pd.DataFrame({"person": groups, "unit": groups,
-                       "external_facing": ext.groupby(g_of_node).any().reindex(groups)
-                       .fillna(False).to_numpy(dtype=bool),
-                       "n_members": pd.Series(g_of_node).value_counts().reindex(groups)
-                       .to_numpy()})
-    ratings = net.ratings
-    if ratings is not None:
-        r = ratings.rename(columns={"rater": "rater_person",
-                                    "provider": "provider_person"})
-        rg = group.reindex(r["rater_person"].to_numpy()).to_numpy(dtype=object)
-        pgr = group.reindex(r["provider_person"].to_numpy()).to_numpy(dtype=object)
-        r.insert(0, "provider", np.where(pd.isna(pgr), UNKNOWN_UNIT, pgr))
-        r.insert(0, "rater", np.where(pd.isna(rg), UNKNOWN_UNIT, rg))
-        ratings = r
-    return groups, node_to_g, dict(people=gp, ratings=ratings, agreements=net.agreements,
-                                   scale=net.scale, level=column, dropped=net.dropped,
-                                   members=members, threshold=net.threshold)
 
 
 def _aggregate_edges_to(net: ServiceNetwork, column: str) -> ServiceNetwork:
@@ -1631,39 +1200,3 @@ def _check_edge_numbers(e: pd.DataFrame) -> None:
                    "Spreads and delays (hours) are >= 0.")
 
 
-def _ts(value, name) -> pd.Timestamp:
-    if isinstance(value, str) and value.strip().lower() in io._RELATIVE:
-        raise ParameterError(
-            f"The '{name}' parameter must be a date such as '2025-01-01'; got {value!r}, "
-            "which would read the clock (results would change with the day icnet runs).")
-    if isinstance(value, (bool, int, float, np.number)):
-        raise ParameterError(
-            f"The '{name}' parameter must be a date such as '2025-01-01'; got the number "
-            f"{value!r} (numbers are not read as dates: nanoseconds since 1970 would be "
-            "a guess).")
-    try:
-        t = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError):
-        raise ParameterError(
-            f"The '{name}' parameter must be a timestamp such as '2025-01-01'; got "
-            f"{value!r}.") from None
-    if pd.isna(t):
-        raise ParameterError(f"The '{name}' parameter must be a date; got {value!r}.")
-    if t.tzinfo is not None:
-        t = t.tz_convert("UTC").tz_localize(None)
-    lo, hi = pd.Timestamp(f"{io._FIRST_YEAR}-01-01"), pd.Timestamp(f"{io._LAST_YEAR}-01-01")
-    if not lo <= t < hi:      # the readers' rule: outside it, dates are placeholders (#20)
-        raise ParameterError(
-            f"The '{name}' parameter must lie between {io._FIRST_YEAR} and {io._LAST_YEAR}; "
-            f"got {value!r}. Pass a date inside your data's period, e.g. '2025-01-01'.")
-    return t.as_unit("ns")
-
-
-def _rating_times(r: pd.DataFrame):
-    if "answered_at" in r:
-        return r["answered_at"]
-    if "period" in r:
-        uniq = pd.unique(r["period"].dropna())
-        start = {u: pd.Period(str(u)).start_time for u in uniq}
-        return r["period"].map(start)
-    return None

@@ -161,8 +161,8 @@ class Organisation:
 
 def _start(start, days: int) -> pd.Timestamp:
     """``start`` as a timestamp in the supported range (refused, never wrapped: #20)."""
-    from .io import _RELATIVE
-    if isinstance(start, str) and start.strip().lower() in _RELATIVE:
+    from ._engine import RELATIVE_DATES
+    if isinstance(start, str) and start.strip().lower() in RELATIVE_DATES:
         raise ParameterError(
             f"The 'start' parameter must be a date such as '2025-01-01'; got {start!r}, "
             "which would read the clock (the organisation would change with the day).")

@@ -175,8 +175,8 @@ def agreement_compliance(net, *, as_of=None, min_group_size: int = MIN_GROUP_SIZ
     if as_of is None:
         as_of = net.span[1] if net.has_time else pd.Timestamp("1970-01-01")
     else:
-        from ..network import _ts
-        as_of = _ts(as_of, "as_of")
+        from .._engine import time_parameter
+        as_of = time_parameter(as_of, "as_of")
     edges = unit_net._edges.set_index(["provider", "client"])
     ids = unit_net.node_ids
     agreed = pd.DataFrame({"p": ids.get_indexer(ag["provider"].to_numpy(dtype=object)),

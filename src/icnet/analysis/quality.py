@@ -263,8 +263,8 @@ def _raters(net, by):
 
 
 def _edge_quality(e, net, thr, ci):
-    from ..network import _shrink_edges
-    sh = _shrink_edges(e, net, level=ci, threshold=thr)
+    from .._engine import shrink_edges
+    sh = shrink_edges(e, net, level=ci, threshold=thr)
     out = e[["provider", "client", "n_events", "satisfaction_n", "satisfaction_mean"]].copy()
     out["satisfaction_shrunk"] = sh["shrunk"].to_numpy()
     out["satisfaction_low"] = sh["low"].to_numpy()
