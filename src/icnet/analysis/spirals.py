@@ -469,7 +469,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     _check_work(float(np.isin(pair, tested).sum()) * (n_perm + 1), max_work)
     G = len(tested)
     # quality net of the provider's and the client's month with everybody else
-    zc = _change.person_period_control(p, c, t, z, period_days=control_period_days)
+    zc = _change.person_period_control(p, c, t, z, period_days=control_period_days,
+                                       gate=_control_gate(net))
     tests = _pair_tests(pair, d, t, z, bad, prov_bad, tested,
                         draw=lambda resp, b0, nb: rng.random((nb, G)), n_perm=n_perm,
                         lam=lam, bad_z=bad_z, controls=controls,
@@ -510,6 +511,7 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
                 max_gap_days=max_gap_days, chain_z=chain_z, min_bad=min_bad,
                 change_seed=change_seed, max_perm=extra["max_perm"],
                 control_period_days=extra["control_period_days"],
+                control_gate=_control_gate(net),
                 levels=_levels(alpha, extra["candidate_alpha"]),
                 min_lag_days=extra["min_lag_days"],
                 max_onset_gap_days=extra["max_onset_gap_days"]),
@@ -520,6 +522,16 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
         out.attrs["params"] = params
         return out
     return _finish(net, table, t0, alpha, params)
+
+
+def _control_gate(net) -> float:
+    """The person × period control's significance gate: 0 (shrinkage only) at person
+    level, where a period mean rests on a handful of events and a real effect cannot be
+    told from noise; 2.5 standard errors at an aggregated level (units), where a period
+    mean rests on hundreds of events and the noise of an insignificant one, shared by all
+    the pair's events of the period, made the change test anti-conservative
+    (docs/methods/spirals.md, "The control at an aggregated level")."""
+    return 0.0 if net.level == "person" else 2.5
 
 
 def _levels(alpha, candidate_alpha):
