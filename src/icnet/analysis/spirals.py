@@ -60,7 +60,8 @@ def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
                      if "satisfaction" in ev else None),
                     ("z_delay", np.log1p(ev["delay_hours"].to_numpy(float))
                      if "delay_hours" in ev else None)):
-        if y is None:
+        if y is None or not np.isfinite(y).any():
+            # no such column, or never recorded (a log with delays only): no residual
             out[name] = np.nan
             continue
         r = _backfit(y, [p, c, w], n_iter)
