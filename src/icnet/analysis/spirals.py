@@ -348,7 +348,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Change test: each event's ``z`` minus its provider's mean to other clients and
     its client's mean from other providers in the same ``control_period_days``
     (leave-the-pair-out person × period effects: a unit's or a person's bad month
-    is not a drop in the pair); per direction the CUSUM drawdown and the lowest
+    is not a drop in the pair; at an aggregated level only the period means at least
+    2.5 standard errors from 0, so that their noise, shared by the pair's events of a
+    period, does not make drops); per direction the CUSUM drawdown and the lowest
     MOSUM window of the time-ordered values, p by sequential permutations (Besag &
     Clifford 1991; hashed per pair, so independent of the other pairs) and, beyond
     their resolution, asymptotic tail bounds (Kuiper; Bonferroni over windows). Where a
