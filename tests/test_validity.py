@@ -385,7 +385,8 @@ BOUNDS = [
     ("agreements", "tight_agreements", "|breach error| <= 0.05"),
     ("agreements", "org_slowdown", "mean breach error (bias)"),
     # rows that appeared once the #18 change test found spirals (measured on the quick slice)
-    pytest.param("spirals", "between_units", "precision", marks=_x("0.14", S18)),
+    # the control's gate at unit level (recall6): 20 seeds 0.73 / 1.00 (was 0.25 / 0.90)
+    ("spirals", "between_units", "precision"),
     ("spirals", "between_units", "initiator right (of found)"),
     ("spirals", "between_units", "median onset error (days)"),
     ("spirals", "delay_only", "precision"),

@@ -1081,12 +1081,13 @@ def _nan_last(v):
     return np.where(np.isnan(v), np.inf, v)
 
 
-def _side_part(df, loo, period_days, who, other, name):
+def _side_part(df, loo, period_days, who, other, name, gate=0.0):
     """Whole ``who``s (providers or clients): each event's leave-the-pair-out person ×
     period mean (spirals' change test, :func:`icnet.analysis._change.loo_side`)."""
     out = df.copy()
     out[name] = loo(df[who].to_numpy(), df[other].to_numpy(), df["t"].to_numpy(),
-                    df["z"].to_numpy(), period_days=period_days) if len(df) else np.zeros(0)
+                    df["z"].to_numpy(), period_days=period_days, gate=gate) \
+        if len(df) else np.zeros(0)
     return out
 
 
@@ -1235,7 +1236,8 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
         _provider_part, lam, bad_z, decayed, meta=meta_p)
     if loo is not None:
         cp = kw.get("control_period_days", 28.0)
-        args = [(loo, cp, "p", "c", "prov_loo"), (loo, cp, "c", "p", "cli_loo")]
+        gate = kw.get("control_gate", 0.0)
+        args = [(loo, cp, "p", "c", "prov_loo", gate), (loo, cp, "c", "p", "cli_loo", gate)]
         meta_p = _side_part(meta_p, *args[0])
         prov = prov.map_partitions(_side_part, *args[0], meta=meta_p)
         meta_p = _side_part(meta_p, *args[1])
@@ -1249,7 +1251,8 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
                           for pt in pparts])
     check_work(float(sum(work)) * (n_perm + 1), max_work)
     test_kw = {k: v for k, v in kw.items() if k not in ("half_life_days",
-                                                         "control_period_days")}
+                                                         "control_period_days",
+                                                         "control_gate")}
     test_kw["lam"] = lam
     fn3 = (pair_counts, pair_tests, pair_table)
     got = dask.compute(*[delayed(_pair_part)(pt, bad_z, min_events, min_bad, n_perm, base,

@@ -64,7 +64,7 @@ def _hashes(seed: int, key, perm, row):
 
 
 def person_period_control(p, c, t_days, z, *, period_days: float = 28.0,
-                          prior: float = 3.0):
+                          prior: float = 3.0, gate: float = 0.0):
     """``z`` minus its provider's and its client's leave-the-pair-out period means.
 
     For event *e* of provider A to client B in period *m*: A's mean quality to
@@ -72,6 +72,14 @@ def person_period_control(p, c, t_days, z, *, period_days: float = 28.0,
     than A in *m*, each shrunk towards 0 by ``prior`` pseudo-events, are subtracted.
     A drop that A shows to everybody (a bad month of A or of A's unit) or that B
     reports of everybody is not a drop *in the pair*.
+
+    With ``gate`` > 0 a period mean is subtracted only when it is at least ``gate``
+    standard errors from 0 (its own events' SD over the square root of their number): a
+    hard threshold on the period effects (Donoho & Johnstone 1994). The noise of a mean
+    over the others' events is shared by every event of the pair in the period; where
+    the pair has many events a period (units), that shared noise made the change test's
+    permutation null anti-conservative (docs/methods/spirals.md, "The control at an
+    aggregated level").
 
     Examples
     --------
@@ -82,15 +90,17 @@ def person_period_control(p, c, t_days, z, *, period_days: float = 28.0,
     >>> float(person_period_control(p, c, t, z)[0])
     -0.5
     """
-    prov = loo_side(p, c, t_days, z, period_days=period_days, prior=prior)
-    cli = loo_side(c, p, t_days, z, period_days=period_days, prior=prior)
+    prov = loo_side(p, c, t_days, z, period_days=period_days, prior=prior, gate=gate)
+    cli = loo_side(c, p, t_days, z, period_days=period_days, prior=prior, gate=gate)
     return np.where(np.isfinite(z), z - prov - cli, np.nan)
 
 
-def loo_side(who, other, t_days, z, *, period_days: float = 28.0, prior: float = 3.0):
+def loo_side(who, other, t_days, z, *, period_days: float = 28.0, prior: float = 3.0,
+             gate: float = 0.0):
     """Per event: the mean ``z`` of ``who``'s events with anybody but ``other`` in the
     same period, shrunk towards 0 by ``prior`` pseudo-events (one side of
-    :func:`person_period_control`; the rows must hold all of ``who``'s events)."""
+    :func:`person_period_control`; the rows must hold all of ``who``'s events); with
+    ``gate`` > 0, 0 where that mean is within ``gate`` standard errors of 0."""
     who = np.asarray(who, np.int64)
     other = np.asarray(other, np.int64)
     m = np.floor(np.asarray(t_days, float) / period_days).astype(np.int64)
@@ -107,7 +117,18 @@ def loo_side(who, other, t_days, z, *, period_days: float = 28.0, prior: float =
     n1 = np.bincount(inv1, weights=w)[inv1]
     s2 = np.bincount(inv2, weights=zz)[inv2]
     n2 = np.bincount(inv2, weights=w)[inv2]
-    return (s1 - s2) / (n1 - n2 + prior)
+    mean = (s1 - s2) / (n1 - n2 + prior)
+    if gate <= 0:
+        return mean
+    # the standard error of the leave-the-pair-out mean, from its own events' spread
+    q1 = np.bincount(inv1, weights=zz * zz)[inv1]
+    q2 = np.bincount(inv2, weights=zz * zz)[inv2]
+    n = n1 - n2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.maximum(q1 - q2 - (s1 - s2) ** 2 / np.maximum(n, 1), 0) / \
+            np.maximum(n - 1, 1)
+        zscore = np.abs(s1 - s2) / np.sqrt(np.maximum(n, 1) * var)
+    return np.where((n >= 2) & (zscore >= gate), mean, 0.0)
 
 
 def _codes(*cols):

@@ -60,7 +60,8 @@ def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
                      if "satisfaction" in ev else None),
                     ("z_delay", np.log1p(ev["delay_hours"].to_numpy(float))
                      if "delay_hours" in ev else None)):
-        if y is None:
+        if y is None or not np.isfinite(y).any():
+            # no such column, or never recorded (a log with delays only): no residual
             out[name] = np.nan
             continue
         r = _backfit(y, [p, c, w], n_iter)
@@ -347,7 +348,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Change test: each event's ``z`` minus its provider's mean to other clients and
     its client's mean from other providers in the same ``control_period_days``
     (leave-the-pair-out person × period effects: a unit's or a person's bad month
-    is not a drop in the pair); per direction the CUSUM drawdown and the lowest
+    is not a drop in the pair; at an aggregated level only the period means at least
+    2.5 standard errors from 0, so that their noise, shared by the pair's events of a
+    period, does not make drops); per direction the CUSUM drawdown and the lowest
     MOSUM window of the time-ordered values, p by sequential permutations (Besag &
     Clifford 1991; hashed per pair, so independent of the other pairs) and, beyond
     their resolution, asymptotic tail bounds (Kuiper; Bonferroni over windows). Where a
@@ -469,7 +472,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     _check_work(float(np.isin(pair, tested).sum()) * (n_perm + 1), max_work)
     G = len(tested)
     # quality net of the provider's and the client's month with everybody else
-    zc = _change.person_period_control(p, c, t, z, period_days=control_period_days)
+    zc = _change.person_period_control(p, c, t, z, period_days=control_period_days,
+                                       gate=_control_gate(net))
     tests = _pair_tests(pair, d, t, z, bad, prov_bad, tested,
                         draw=lambda resp, b0, nb: rng.random((nb, G)), n_perm=n_perm,
                         lam=lam, bad_z=bad_z, controls=controls,
@@ -510,6 +514,7 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
                 max_gap_days=max_gap_days, chain_z=chain_z, min_bad=min_bad,
                 change_seed=change_seed, max_perm=extra["max_perm"],
                 control_period_days=extra["control_period_days"],
+                control_gate=_control_gate(net),
                 levels=_levels(alpha, extra["candidate_alpha"]),
                 min_lag_days=extra["min_lag_days"],
                 max_onset_gap_days=extra["max_onset_gap_days"]),
@@ -520,6 +525,16 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
         out.attrs["params"] = params
         return out
     return _finish(net, table, t0, alpha, params)
+
+
+def _control_gate(net) -> float:
+    """The person × period control's significance gate: 0 (shrinkage only) at person
+    level, where a period mean rests on a handful of events and a real effect cannot be
+    told from noise; 2.5 standard errors at an aggregated level (units), where a period
+    mean rests on hundreds of events and the noise of an insignificant one, shared by all
+    the pair's events of the period, made the change test anti-conservative
+    (docs/methods/spirals.md, "The control at an aggregated level")."""
+    return 0.0 if net.level == "person" else 2.5
 
 
 def _levels(alpha, candidate_alpha):
