@@ -40,15 +40,18 @@ def html(planta, tmp_path_factory):
     return p, p.read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="#18: since the Page-CUSUM onsets (spirals4), the "
-                   "unit-level spiral Calidad-Produccion on planta starts 1 April 2025, a month "
-                   "before the planted 1 May: Calidad's drop at unit level is weak (0.18 SD over "
-                   "dense events) and Page's segment runs back to a noise dip (person level: 5 "
-                   "May, right); docs/methods/spirals.md")
 def test_story_spiral_start_date(html):
+    # planted: P0070 (Calidad) first serves P0009 badly on 1 May 2025 (the sample's
+    # README); the bound on the onset error is 14 days. The story tells the
+    # person-level spiral (5 May 2025). This was a strict expected failure asserting the
+    # exact date "1 May" and diagnosed as the unit-level start (1 April since the Page
+    # onsets): that one is checked in test_spirals.py::test_planta_unit_spiral_start
     _, text = html
     summary = _text(text.split('<h2 id="map">')[0])
-    assert "starting 1 May 2025" in summary
+    m = re.search(r"in a retaliation spiral[^:]*: starting (\d{1,2} \w+ \d{4})", summary)
+    assert m, summary
+    start = pd.Timestamp(m.group(1))
+    assert abs((start - pd.Timestamp("2025-05-01")).days) <= 14, m.group(1)
 
 
 def test_sections_and_story(html):

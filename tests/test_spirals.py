@@ -209,6 +209,18 @@ def test_planta_story():
     assert s["q"].dropna().is_monotonic_increasing
 
 
+def test_planta_unit_spiral_start():
+    # #18 (onset6): at unit level Calidad's drop is weak (0.18 SD) over ~1,600 events a
+    # year; the textbook Page interval (h = 5) let a noise cluster start it on 1 April
+    # (planted 1 May); h grown with the window's events: 8 May
+    net = icnet.datasets.load("planta")
+    sp = icnet.datasets.load("planta", as_tables=True)["truth"]["spirals"][0]
+    s = icnet.retaliation_spirals(net, level="unit", n_perm=199)
+    row = s[(s.a == "Calidad") & (s.b == "Produccion")].iloc[0]
+    assert row["kind"] == "spiral" and row["initiator"] == "Calidad"
+    assert abs((row["start"] - pd.Timestamp(sp["onset"]).normalize()).days) <= 14, row.start
+
+
 def test_same_seed_same_result_and_insufficient_pairs():
     net = icnet.datasets.toy()
     a = icnet.retaliation_spirals(net, n_perm=49)
@@ -604,3 +616,62 @@ def test_delays_only_log_gives_no_numpy_warning():
         q = event_quality(net)
         icnet.retaliation_spirals(net, n_perm=19, min_events=5)
     assert q["z_satisfaction"].isna().all() and q["z"].notna().any()
+
+
+def test_page_onset_of_a_dense_series_is_not_an_early_noise_cluster():
+    # #18 (onset6): a unit pair has thousands of events a year, and with the textbook
+    # decision interval (h = 5, in-control ARL ~940 events) three very bad events before
+    # the drop signal on their own; h grows with the window's events (same ARL per event)
+    from icnet.analysis import _change
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    t = np.sort(rng.uniform(0, 365, n))
+    x = rng.normal(0, 1, n)
+    x[np.flatnonzero((t > 95) & (t < 97))[:3]] = -2.4      # noise: three bad events
+    x[t >= 120] -= 0.8                                      # the drop, to the end
+    args = (x, t, np.array([0]), np.array([n]), np.array([np.searchsorted(t, 125)]),
+            np.array([n - 1]))
+    on, _ = _change.page_onset(*args)
+    assert abs(t[on[0]] - 120) <= 7, t[on[0]]
+    on5, _ = _change.page_onset(*args, arl_factor=0.0)      # the fixed h = 5
+    assert t[on5[0]] < 100
+
+
+def test_decision_interval_is_the_textbook_one_for_person_pairs():
+    from icnet.analysis._change import _decision_interval
+
+    h = _decision_interval(np.array([10, 100, 200, 600, 2000]))
+    assert (h[:3] == 5.0).all() and 5.5 < h[3] < h[4] < 8
+    # Siegmund's approximation at h = 5 (k = 0.5): 2 (e^b - b - 1), b = h + 1.166
+    b = 5 + 1.166
+    assert _decision_interval(np.array([2 * (np.exp(b) - b - 1) / 4.5 * 1.01]))[0] > 5
+
+
+def _mild_first_org(seed, first_loss=1.5):
+    """The ring; from day 150 P01 serves P00 a little worse for a week (the first move),
+    P00 answers more sharply, P01 harder still, P00 again; then both stay bad."""
+    rng = np.random.default_rng(seed)
+    ev = _ring(rng)
+    q = rng.normal(size=len(ev))
+    ab = ((ev.provider == "P00") & (ev.client == "P01")).to_numpy()
+    ba = ((ev.provider == "P01") & (ev.client == "P00")).to_numpy()
+    for k, (side, loss) in enumerate([(ba, first_loss), (ab, 2.0), (ba, 2.5), (ab, 3.0)]):
+        q[side & (ev.t >= 150 + 7 * k).to_numpy() & (ev.t < 157 + 7 * k).to_numpy()] -= loss
+    q[(ab | ba) & (ev.t >= 178).to_numpy()] -= 1.5
+    return _ring_network(ev, q, rng)
+
+
+def test_initiator_is_the_milder_first_mover():
+    # #18 (onset6): the first move of an escalation is its mildest turn and starts no
+    # drop of its own; the partner's sharper answer starts the earlier Page onset. The
+    # first move is weighed as a likelihood ratio (a shift of half the side's drop) with
+    # the prior odds drop_partner / drop_side (each reply harsher): main named P01 in 3
+    # of these 8 organisations
+    right = 0
+    for seed in range(8):
+        s = icnet.retaliation_spirals(_mild_first_org(seed), n_perm=99)
+        row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
+        assert row.kind == "spiral", row.reason
+        right += row.initiator == "P01"
+    assert right >= 5, right

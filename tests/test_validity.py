@@ -400,9 +400,12 @@ BOUNDS = [
     ("spirals", "lock_in", "median onset error (days)"),
     pytest.param("spirals", "slow_escalation", "precision", marks=_x("0.83", S18)),
     # regressed with the Page onsets (spirals4): the first turns of a slow escalation are
-    # below Page's reference value; 20 seeds: initiator 0.56 / 0.60, onset 43 / 45 d
-    pytest.param("spirals", "slow_escalation", "initiator right (of found)",
-                 marks=_x("0.60", S18)),
+    # below Page's reference value; 20 seeds: initiator 0.56 / 0.60, onset 43 / 45 d.
+    # The initiator row passes on the quick slice (0.80, 4 of 5) since the first move is
+    # weighed as a likelihood ratio with the escalation's prior (onset6); over 20 seeds it
+    # is 0.56 / 0.59 (benchmarks/validity_onset6.csv): the bound is NOT met, as for lock-in
+    # (0.64 / 0.63) and two episodes (0.59 / 0.59), which pass here too
+    ("spirals", "slow_escalation", "initiator right (of found)"),
     pytest.param("spirals", "slow_escalation", "median onset error (days)",
                  marks=_x("39.6", S18)),
     ("quality", "baseline", "false 'bad' of truly good, unit"),

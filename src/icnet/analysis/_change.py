@@ -400,8 +400,31 @@ def _bounds(x, gstart, gsize, t_cusum, t_mosum):
     return kuiper, mos
 
 
+def _decision_interval(n, *, ref: float = 0.5, h: float = 5.0, arl_factor: float = 4.5):
+    """Page's decision interval for a window of ``n`` events: ``h`` or more, so that the
+    in-control average run length is at least ``arl_factor`` × ``n``.
+
+    Siegmund's (1985) approximation of the one-sided CUSUM's in-control ARL with
+    reference value k: ``(exp(2kb) - 2kb - 1) / (2k²)``, ``b = h + 1.166`` (k = 0.5,
+    h = 5: about 940 events). A false alarm within the window then has probability at most
+    ``1 - exp(-1/arl_factor)`` (18 % for 4.5, what h = 5 gives a 200-event window):
+    a dense series (a unit pair with thousands of events) needs a longer run than a
+    person pair's. Solved for b by fixed-point iteration.
+
+    >>> [round(float(v), 2) for v in _decision_interval(np.array([100, 200, 2000]))]
+    [5.0, 5.0, 7.25]
+    """
+    n = np.asarray(n, float)
+    k2 = 2 * ref
+    target = np.maximum(arl_factor * n, 1.0) * 2 * ref ** 2
+    b = np.log(target + 1) / k2
+    for _ in range(8):                                   # exp(k2 b) = target + k2 b + 1
+        b = np.log(target + k2 * b + 1) / k2
+    return np.maximum(h, b - 1.166)
+
+
 def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
-               lookback: float = 45.0, signal: bool = False):
+               lookback: float = 45.0, signal: bool = False, arl_factor: float = 4.5):
     """Refined onset and end of each group's drop: Page's CUSUM segment near the drop.
 
     The CUSUM drawdown of :func:`drawdown` locates a lasting drop by least squares, which
@@ -419,7 +442,10 @@ def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
     level, or the mean before the drop when the drop lasts to the end of the data) and the
     SD of all the group's events, the drop included (a larger scale than Page's in-control
     :math:`\\sigma`; the in-control SD was measured and not kept: docs/methods/spirals.md,
-    "Slow escalation's onset").
+    "Slow escalation's onset"). The decision interval is ``h`` or, for a window of many
+    events, the larger one of :func:`_decision_interval` (the same in-control average run
+    length per event of the window: a dense unit-level series has many more chances of
+    a false signal from a few very bad events before its drop).
 
     Examples
     --------
@@ -471,7 +497,8 @@ def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
     end = pd.Series(np.where(is_max, j, len(r))).groupby(sub).min().to_numpy()
     # Page's signal: the first row where the CUSUM reaches h (else the largest drop);
     # the onset is the row after its last zero before the signal
-    alarm = pd.Series(np.where(dd >= h, j, len(r))).groupby(sub).min().to_numpy()
+    hw = np.repeat(_decision_interval(wsz, ref=ref, h=h, arl_factor=arl_factor), wsz)
+    alarm = pd.Series(np.where(dd >= hw, j, len(r))).groupby(sub).min().to_numpy()
     alarm = np.minimum(alarm, end)
     peak = rm[alarm]
     cand = np.where((np.abs(S - peak[sub]) <= 1e-9 * (1 + np.abs(peak[sub]))) &
@@ -485,6 +512,6 @@ def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
     en2[gw[ok]] = r[end[ok]]
     if signal:                   # also: did the window's CUSUM reach h (Page's signal)?
         sig = np.zeros(G, bool)
-        sig[gw] = dmax >= h
+        sig[gw] = dmax >= _decision_interval(wsz, ref=ref, h=h, arl_factor=arl_factor)
         return on2, en2, sig
     return on2, en2

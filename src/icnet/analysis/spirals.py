@@ -731,19 +731,23 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     return out
 
 
-def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, thr: float = 2.33):
+def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, share: float = 0.5,
+              thr: float = 1.0):
     """Was the earlier drop provoked? The partner's bad service in the half-life before it.
 
-    With t* the earlier direction's onset, the other direction's events in
-    [t* − ln 2/lam, t*) are compared with that direction's usual level: the z-score
-    ``Σ (mu0 − x)/sd / sqrt(n)`` (mu0: its mean before the window, 0 with fewer than 3
-    events there; sd: its SD — Page's in-control level and scale as in
-    :func:`._change.page_onset`) of at least ``thr`` (one-sided 1 %) is a bad turn that
-    came first: the first move (the initiator's first turn is the mildest of an
-    escalation and need not start a drop of its own). A z-score, not a sum, so that the
-    rule does not depend on how many events a week the pair exchanges (unit level).
-    Returns (direction, time of its first event below −``ref`` SD in the window) per
-    pair, (−1, NaN) where none.
+    With t* the earlier direction's onset, the other direction's n events in
+    [t* − ln 2/lam, t*) are compared with that direction's usual level (mu0: its mean
+    before the window, 0 with fewer than 3 events there; sd: its SD — Page's in-control
+    level and scale as in :func:`._change.page_onset`): the log-likelihood ratio of a
+    shift by ``share`` × its own drop (``drop_*``, in its SD; Page's reference value is
+    half the shift worth detecting) against no shift, ``δ Σ (mu0 − x)/sd − n δ²/2``,
+    plus the prior log-odds that the other side moved first, ``log(drop_e / drop_o)``
+    (in an escalation each reply is harsher than the turn it answers, so the first
+    mover's drop is the milder one; Andersson & Pearson 1999). Posterior log-odds above
+    ``thr`` make that bad turn the first move: its author is the initiator (the
+    initiator's first turn is the mildest of an escalation and need not start a drop of
+    its own). Returns (direction, time of its first event below −``ref`` SD in the
+    window) per pair, (−1, NaN) where none.
     """
     first = np.full(G, -1, np.int64)
     when = np.full(G, np.nan)
@@ -768,8 +772,15 @@ def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, thr: float = 2.
     win = other & (T_ >= t_star[gid] - h) & (T_ < t_star[gid])
     dev = np.where(win, -(np.where(fin, X_, 0.0) - mu[gid]) / sd[gid], 0.0)
     n_w = np.bincount(gid, weights=win.astype(float), minlength=G)
-    score = np.bincount(gid, weights=dev, minlength=G) / np.sqrt(np.maximum(n_w, 1))
-    hit = (n_w > 0) & (score >= thr)
+    # each side's drop (SD units of the other direction for the shift; the ratio for
+    # the prior): e's and the other's
+    d_e = np.where(e_dir == 0, out["drop_ab"], out["drop_ba"])
+    d_o = np.where(e_dir == 0, out["drop_ba"], out["drop_ab"])
+    both = (d_e > 0) & (d_o > 0)
+    delta = share * np.where(d_o > 0, d_o, 0.0) / sd
+    llr = delta * np.bincount(gid, weights=dev, minlength=G) - n_w * delta ** 2 / 2
+    prior = np.log(np.where(both, d_e, 1.0) / np.where(both, d_o, 1.0))
+    hit = (n_w > 0) & (delta > 0) & (llr + prior > thr)
     sev = np.where(win & (dev > ref), 1.0, 0.0)        # its bad events (below −ref SD)
     t_first = pd.Series(np.where(sev > 0, T_, np.inf)).groupby(gid).min() \
         .reindex(np.arange(G), fill_value=np.inf).to_numpy()
