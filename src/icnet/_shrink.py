@@ -49,8 +49,10 @@ average whatever the shape of the relation effects (the robust EBCI of Armstrong
 Kolesar & Plagborg-Moller 2022, "AKP", ``interval="robust"``) and at least 90 % for
 each relation whose ``theta_e`` lies within ``B = tau min(0.05^(-1/2), (kappa /
 0.05)^(1/4))`` of ``mu_p`` (``kappa`` the kurtosis of the relation effects,
-estimated by moments; by Chebyshev's or Markov's inequality at most 5 % of relations
-lie beyond; bias-aware intervals, Armstrong & Kolesar 2020), centred at the
+estimated by moments and taken at its upper one-sided 95 % confidence limit
+``kappa_hi``, as the moment estimate is noisy for thin relations; by Chebyshev's or
+Markov's inequality at most 5 % of relations lie beyond; bias-aware intervals,
+Armstrong & Kolesar 2020), centred at the
 shrinkage that makes it shortest.
 
 Signs: the local false sign rate (Stephens 2017) relative to the neutral point
@@ -389,7 +391,8 @@ def _robust_interval(ybar, V, mu, var_mu, w, theta, tau2, kappa, alpha, interval
     ``kappa`` the kurtosis of theta - mu: coverage on average over the relations, whatever
     the shape of their distribution. ``"relation"``: that, and at least ``1 - 2 alpha``
     (90 % for 95 % intervals) for each relation whose theta lies within ``B`` of its
-    provider's value, ``B = tau min(TAIL^(-1/2), (kappa / TAIL)^(1/4))`` (by Chebyshev's or
+    provider's value, ``B = tau min(TAIL^(-1/2), (kappa_hi / TAIL)^(1/4))`` (``kappa_hi``
+    the upper confidence limit of the kurtosis, ``kappa`` when not given; by Chebyshev's or
     Markov's inequality all but at most ``TAIL`` = 5 % of them): the worst bias is
     ``(1 - om) B``, the half-width ``cv(bias / se) se`` with ``cv(b)`` the folded-normal
     critical value (Armstrong & Kolesar 2020); the larger half-width of the two is used.
