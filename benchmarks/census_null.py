@@ -2,6 +2,7 @@
 
     python benchmarks/census_null.py threshold 4.0 200 60   # mode, value, organisations, people
     python benchmarks/census_null.py relabel 0.2 200 60
+    python benchmarks/census_null.py threshold 4.0 800 60 400   # organisations 400..1199
 
 ``threshold T``: validity-suite ``baseline`` organisations read with the neutral point moved
 to T (``from_events(threshold=T)``), so that many relations are credibly "bad" while badness
@@ -31,9 +32,37 @@ from icnet.validity.scoreboard import wilson
 
 warnings.filterwarnings("ignore")
 mode, value, R, n_people = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-rows, t0 = {"all": [], "eligible": [], "randomised": [], "providers": []}, time.time()
+offset = int(sys.argv[5]) if len(sys.argv) > 5 else 0     # first organisation (seed 700 + it)
+rows, t0 = {"all": [], "eligible": [], "randomised": [], "providers": [],
+            "providers, detectability": []}, time.time()
+
+
+def _logit_fit(x, y, steps=25):
+    """Logistic regression of y on (1, x) by Newton's method: the fitted probabilities."""
+    X = np.column_stack([np.ones(len(x)), x])
+    b = np.zeros(2)
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-X @ b))
+        H = X.T @ (X * (p * (1 - p))[:, None]) + 1e-9 * np.eye(2)
+        b = b + np.linalg.solve(H, X.T @ (y - p))
+    return np.clip(1 / (1 + np.exp(-X @ b)), 1e-6, 1 - 1e-6)
+
+
+def _weighted_provider_null(es, ed, n, k_p, w, n_null, rng):
+    """Like conflicts._provider_null, but each provider's k_p bad relations drawn with
+    probabilities proportional to w (successive sampling: exponential keys / w)."""
+    pa, pb = C._reciprocal(es, ed, n)
+    E = len(es)
+    start = np.searchsorted(np.sort(es), es)
+    keep = k_p[es] + start
+    t = rng.exponential(size=(n_null, E)) / w[None, :]
+    order = np.argsort(es[None, :] + t / (1 + t), axis=1)
+    pos = np.empty((n_null, E), np.int64)
+    np.put_along_axis(pos, order, np.arange(E)[None, :], axis=1)
+    chosen = pos < keep[None, :]
+    return (chosen[:, pa] & chosen[:, pb]).sum(axis=1)
 ms, Ms = [], []
-for s in range(R):
+for s in range(offset, offset + R):
     d = scenarios.generate("baseline", n_people=n_people, seed=700 + s)
     rng = np.random.default_rng(s)
     if mode == "threshold":
@@ -70,6 +99,15 @@ for s in range(R):
             draws = C._provider_null(es[ok], ed[ok], n, k_p.astype(np.int64), 999, rng)
             gt, eq = (draws > M).sum() / 1000, ((draws == M).sum() + 1) / 1000
             rows["providers"].append(gt + 0.5 * eq)
+            # detectability: each relation's chance of being called bad from its number of
+            # events (logistic fit over the judged relations), odds as sampling weights
+            y = chosen[es[ok] * n + ed[ok]].astype(float)
+            lx = np.log(e["n_events"].to_numpy(float)[ok])
+            pi = _logit_fit(lx - lx.mean(), y) if 0 < y.sum() < len(y) else np.full(len(y), 0.5)
+            draws = _weighted_provider_null(es[ok], ed[ok], n, k_p.astype(np.int64),
+                                            pi / (1 - pi), 999, rng)
+            gt, eq = (draws > M).sum() / 1000, ((draws == M).sum() + 1) / 1000
+            rows["providers, detectability"].append(gt + 0.5 * eq)
 ms = np.array(ms)
 print(f"{mode} {value}: {R} organisations of {n_people} people, bad relations m mean "
       f"{ms.mean():.1f} (min {ms.min()}, max {ms.max()}), mutual M mean {np.mean(Ms):.2f}, "

@@ -49,8 +49,10 @@ average whatever the shape of the relation effects (the robust EBCI of Armstrong
 Kolesar & Plagborg-Moller 2022, "AKP", ``interval="robust"``) and at least 90 % for
 each relation whose ``theta_e`` lies within ``B = tau min(0.05^(-1/2), (kappa /
 0.05)^(1/4))`` of ``mu_p`` (``kappa`` the kurtosis of the relation effects,
-estimated by moments; by Chebyshev's or Markov's inequality at most 5 % of relations
-lie beyond; bias-aware intervals, Armstrong & Kolesar 2020), centred at the
+estimated by moments and taken at its upper one-sided 95 % confidence limit
+``kappa_hi``, as the moment estimate is noisy for thin relations; by Chebyshev's or
+Markov's inequality at most 5 % of relations lie beyond; bias-aware intervals,
+Armstrong & Kolesar 2020), centred at the
 shrinkage that makes it shortest.
 
 Signs: the local false sign rate (Stephens 2017) relative to the neutral point
@@ -87,6 +89,9 @@ _TAIL = 0.05
 #: Non-coverage allowed for each relation within the bound (``interval="relation"``), as a
 #: multiple of the interval's (0.10 for 95 % intervals).
 _RELATION_FACTOR = 2.0
+#: Normal quantile of the upper confidence limit of the kurtosis in the bias bound of
+#: ``interval="relation"`` (one-sided 95 %).
+_KAPPA_Z = 1.645
 _M2_GRID = np.exp(np.linspace(np.log(1e-4), np.log(1e4), 97))   # normalized-bias moments
 _OMEGA = np.concatenate([[0.0], np.geomspace(0.005, 1.0, 40)])  # (om - w) / (1 - w)
 _U = np.concatenate([[0.0], np.linspace(0.05, 0.9, 9)])          # t1 / m2
@@ -271,8 +276,14 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
         mu4 = float((dev ** 2 - 6 * tau2 * a * b - 3 * b ** 2).sum() / (a ** 2).sum())
         floor = 1 + 32 * float((b ** 4).mean()) / (len(b) * float((b ** 2).mean())) / tau2 ** 2
         kappa = float(min(max(mu4 / tau2 ** 2, floor), 1e6))
+        # its upper one-sided confidence limit, for the per-relation bias bound: the moment
+        # estimate is noisy when the noise variances b are large against tau^2 (sandwich
+        # standard error of the ratio of sums)
+        x = dev ** 2 - 6 * tau2 * a * b - 3 * b ** 2
+        se4 = float(np.sqrt(((x - a ** 2 * mu4) ** 2).sum())) / float((a ** 2).sum())
+        kappa_hi = float(min(max((mu4 + _KAPPA_Z * se4) / tau2 ** 2, kappa), 1e6))
     else:
-        tau2, kappa = 0.0, np.inf
+        tau2, kappa, kappa_hi = 0.0, np.inf, np.inf
     tau2 = max(tau2, _MIN_VAR)
     has = N > 0
     if has.sum() >= 2:
@@ -283,7 +294,7 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
         omega2 = 0.0
     omega2 = max(omega2, _MIN_VAR)
     return {**base, "tau2": tau2, "omega2": omega2, "m": m, "V": V, "f_p": f,
-            "n_eff": n_eff, "kappa": kappa}
+            "n_eff": n_eff, "kappa": kappa, "kappa_hi": kappa_hi}
 
 
 def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
@@ -369,7 +380,8 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
     return out
 
 
-def _robust_interval(ybar, V, mu, var_mu, w, theta, tau2, kappa, alpha, interval):
+def _robust_interval(ybar, V, mu, var_mu, w, theta, tau2, kappa, alpha, interval,
+                     kappa_hi=None):
     """Bias-aware intervals around ``om * ybar + (1 - om) * mu_hat``, ``om`` in [w, 1].
 
     The error of that estimate is noise, ``om (ybar - theta) + (1 - om)(mu_hat - mu)``
@@ -379,7 +391,8 @@ def _robust_interval(ybar, V, mu, var_mu, w, theta, tau2, kappa, alpha, interval
     ``kappa`` the kurtosis of theta - mu: coverage on average over the relations, whatever
     the shape of their distribution. ``"relation"``: that, and at least ``1 - 2 alpha``
     (90 % for 95 % intervals) for each relation whose theta lies within ``B`` of its
-    provider's value, ``B = tau min(TAIL^(-1/2), (kappa / TAIL)^(1/4))`` (by Chebyshev's or
+    provider's value, ``B = tau min(TAIL^(-1/2), (kappa_hi / TAIL)^(1/4))`` (``kappa_hi``
+    the upper confidence limit of the kurtosis, ``kappa`` when not given; by Chebyshev's or
     Markov's inequality all but at most ``TAIL`` = 5 % of them): the worst bias is
     ``(1 - om) B``, the half-width ``cv(bias / se) se`` with ``cv(b)`` the folded-normal
     critical value (Armstrong & Kolesar 2020); the larger half-width of the two is used.
@@ -392,7 +405,8 @@ def _robust_interval(ybar, V, mu, var_mu, w, theta, tau2, kappa, alpha, interval
     se = np.sqrt(om ** 2 * V[:, None] + (1 - om) ** 2 * var_mu[:, None])
     if interval == "relation":
         # the tighter of Chebyshev's (second moment) and Markov's (fourth moment) bounds
-        bound = np.sqrt(tau2) * min(_TAIL ** -0.5, (min(kappa, 1e6) / _TAIL) ** 0.25)
+        kb = kappa if kappa_hi is None else kappa_hi
+        bound = np.sqrt(tau2) * min(_TAIL ** -0.5, (min(kb, 1e6) / _TAIL) ** 0.25)
         # at least 1 - 2 alpha for each relation within the bound, and 1 - alpha
         # on average over the relations (the robust EBCI below)
         halves = np.maximum(cva(((1 - om) * bound / se) ** 2, 1.0,
@@ -439,7 +453,8 @@ def _posterior(n, mean, group, comp, level, scale, c, interval="parametric") -> 
     z = special.ndtri(0.5 + level / 2)
     if interval in ("relation", "robust") and rated.any():
         lo_r, hi_r = _robust_interval(mean, Vs, mu[group], var_mu[group], w, theta, t2,
-                                      comp.get("kappa", np.inf), 1 - level, interval)
+                                      comp.get("kappa", np.inf), 1 - level, interval,
+                                      kappa_hi=comp.get("kappa_hi"))
     else:
         lo_r, hi_r = theta - z * np.sqrt(post), theta + z * np.sqrt(post)
     p_below = special.ndtr((c - theta) / np.sqrt(post))

@@ -172,6 +172,55 @@ def _cells_part(ev: pd.DataFrame):
     return out.reset_index()
 
 
+def _style(t, a, ybar, rated, keys) -> float:
+    """Pooled rater-style variance sigma_s^2 from people who rated two or more relations.
+
+    A person's leave-one-out deviation on relation *e*, ``d_je = (ybar_je - mean_e) /
+    (1 - a_je) = ybar_je - sum_{k != j} b_kje ybar_ke`` (``b_kje = a_ke / (1 - a_je)``),
+    carries their own style and, with a minus sign, the styles of the colleagues who
+    rated *e*. Across two relations *e*, *e'* of the same client the colleagues who rated
+    both enter twice, so ``E[d_je d_je'] = sigma_s^2 (1 + sum_{k != j} b_kje b_kje')``
+    (the actor covariance of the social relations model, Kenny & La Voie 1984, with the
+    round-robin's shared-partner term). The estimate divides the sum of the products by
+    the sum of those factors (method of moments); the factors come from the sparse
+    person-by-relation matrix of the weights ``a`` (``A = a' a``).
+    """
+    from scipy import sparse
+    c = t["c"].to_numpy()
+    use = rated & (a < 1)
+    rel = pd.MultiIndex.from_arrays(keys).factorize()[0] if len(t) else np.array([], int)
+    mean_e = pd.Series(a * ybar).groupby(keys, sort=False).transform("sum").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.where(use, 1.0 / np.where(use, 1 - a, 1), 0.0)
+    d = (ybar - mean_e) * u
+    # a person is (client, client person): a rater code is unique within the client
+    person = pd.MultiIndex.from_arrays([c, t["r"].to_numpy()]).factorize()[0] \
+        if len(t) else np.array([], int)
+    P, R = (int(person.max()) + 1, int(rel.max()) + 1) if len(t) else (0, 0)
+    if P == 0:
+        return float("nan")
+
+    def mat(v, mask):
+        return sparse.csr_matrix((v[mask], (person[mask], rel[mask])), shape=(P, R))
+
+    D, U, Am = mat(d, use), mat(u, use), mat(a, rated)
+    k = np.bincount(person[use], minlength=P).astype(float)
+    pairs = float((k * (k - 1)).sum())
+    if pairs <= 0:
+        return float("nan")
+    s1 = np.asarray(D.sum(axis=1)).ravel()
+    num = float((s1 ** 2).sum() - D.multiply(D).sum())
+    # sum_j sum_{e != e'} u_je u_je' (A_ee' - a_je a_je')
+    A = (Am.T @ Am).tocsr()
+    Adiag = A.diagonal()
+    quad = np.asarray((U @ A).multiply(U).sum(axis=1)).ravel() - \
+        np.asarray(U.multiply(U) @ Adiag).ravel()
+    ua = U.multiply(Am)
+    own = np.asarray(ua.sum(axis=1)).ravel() ** 2 - np.asarray(ua.multiply(ua).sum(axis=1)).ravel()
+    den = pairs + float((quad - own).sum())
+    return num / den
+
+
 def design(net, provider, client) -> dict | None:
     """The finite-population design of each aggregated relation (unit level and above).
 
@@ -225,19 +274,7 @@ def design(net, provider, client) -> dict | None:
     want = pd.MultiIndex.from_arrays([np.asarray(provider, dtype=object),
                                       np.asarray(client, dtype=object)])
     agg = agg.reindex(want)
-    # style: leave-one-out deviations d_je = (ybar_je - mean_e) / (1 - a_je) of people
-    # who rated two or more relations; E[d_je d_je'] = sigma_s^2 (up to the others' shared
-    # style, which makes it a little conservative)
-    mean_e = pd.Series(a * ybar).groupby(keys, sort=False).transform("sum").to_numpy()
-    use = rated & (a < 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        d = np.where(use, (ybar - mean_e) / np.where(use, 1 - a, 1), 0.0)
-    # a person is (client, client person): a rater code is unique within the client
-    who = pd.Series(d[use]).groupby([t["c"].to_numpy()[use], t["r"].to_numpy()[use]])
-    s1, s2, k = who.sum(), (pd.Series(d[use] ** 2)).groupby(
-        [t["c"].to_numpy()[use], t["r"].to_numpy()[use]]).sum(), who.size()
-    pairs = float((k * (k - 1)).sum())
-    style = float(((s1 ** 2 - s2).sum()) / pairs) if pairs > 0 else float("nan")
+    style = _style(t, a, ybar, rated, keys)
     return {"mean": agg["mean"].to_numpy(float), "a1": agg["a1"].to_numpy(float),
             "a2": agg["a2"].to_numpy(float), "a3": agg["a3"].to_numpy(float),
             "style": style}
