@@ -73,9 +73,12 @@ def person_period_control(p, c, t_days, z, *, period_days: float = 28.0,
     A drop that A shows to everybody (a bad month of A or of A's unit) or that B
     reports of everybody is not a drop *in the pair*.
 
-    With ``gate`` > 0 a period mean is subtracted only when it is at least ``gate``
-    standard errors from 0 (its own events' SD over the square root of their number): a
-    hard threshold on the period effects (Donoho & Johnstone 1994). The noise of a mean
+    With ``gate`` > 0 a period mean whose z-score (mean over its own events' SD over the
+    square root of their number) is ``z`` is subtracted times
+    :math:`\\max(0, 1 - \\mathrm{gate}^2 / z^2)`: Breiman's (1995) nonnegative garrote
+    (the positive-part James–Stein factor of one coordinate), so a mean within ``gate``
+    standard errors of 0 is set to 0 and a clear effect is kept almost whole, without the
+    jump of a hard threshold at ``gate``. The noise of a mean
     over the others' events is shared by every event of the pair in the period; where
     the pair has many events a period (units), that shared noise made the change test's
     permutation null anti-conservative (docs/methods/spirals.md, "The control at an
@@ -100,7 +103,8 @@ def loo_side(who, other, t_days, z, *, period_days: float = 28.0, prior: float =
     """Per event: the mean ``z`` of ``who``'s events with anybody but ``other`` in the
     same period, shrunk towards 0 by ``prior`` pseudo-events (one side of
     :func:`person_period_control`; the rows must hold all of ``who``'s events); with
-    ``gate`` > 0, 0 where that mean is within ``gate`` standard errors of 0."""
+    ``gate`` > 0, shrunk by the nonnegative garrote (0 within ``gate`` standard errors
+    of 0; :func:`person_period_control`)."""
     who = np.asarray(who, np.int64)
     other = np.asarray(other, np.int64)
     m = np.floor(np.asarray(t_days, float) / period_days).astype(np.int64)
@@ -127,8 +131,9 @@ def loo_side(who, other, t_days, z, *, period_days: float = 28.0, prior: float =
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.maximum(q1 - q2 - (s1 - s2) ** 2 / np.maximum(n, 1), 0) / \
             np.maximum(n - 1, 1)
-        zscore = np.abs(s1 - s2) / np.sqrt(np.maximum(n, 1) * var)
-    return np.where((n >= 2) & (zscore >= gate), mean, 0.0)
+        z2 = (s1 - s2) ** 2 / (np.maximum(n, 1) * var)
+        keep = np.clip(1.0 - gate * gate / z2, 0.0, 1.0)      # nonnegative garrote
+    return np.where((n >= 2) & np.isfinite(keep), mean * keep, 0.0)
 
 
 def _codes(*cols):

@@ -348,9 +348,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Change test: each event's ``z`` minus its provider's mean to other clients and
     its client's mean from other providers in the same ``control_period_days``
     (leave-the-pair-out person × period effects: a unit's or a person's bad month
-    is not a drop in the pair; at an aggregated level only the period means at least
-    2.5 standard errors from 0, so that their noise, shared by the pair's events of a
-    period, does not make drops); per direction the CUSUM drawdown and the lowest
+    is not a drop in the pair; at an aggregated level each period mean shrunk by the
+    nonnegative garrote at 2 standard errors, so that their noise, shared by the pair's
+    events of a period, does not make drops); per direction the CUSUM drawdown and the lowest
     MOSUM window of the time-ordered values, p by sequential permutations (Besag &
     Clifford 1991; hashed per pair, so independent of the other pairs) and, beyond
     their resolution, asymptotic tail bounds (Kuiper; Bonferroni over windows). Where a
@@ -528,13 +528,13 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
 
 
 def _control_gate(net) -> float:
-    """The person × period control's significance gate: 0 (shrinkage only) at person
-    level, where a period mean rests on a handful of events and a real effect cannot be
-    told from noise; 2.5 standard errors at an aggregated level (units), where a period
+    """The person × period control's gate: 0 (shrinkage only) at person level, where a
+    period mean rests on a handful of events and a real effect cannot be told from noise;
+    a nonnegative garrote at 2 standard errors at an aggregated level (units), where a period
     mean rests on hundreds of events and the noise of an insignificant one, shared by all
     the pair's events of the period, made the change test anti-conservative
     (docs/methods/spirals.md, "The control at an aggregated level")."""
-    return 0.0 if net.level == "person" else 2.5
+    return 0.0 if net.level == "person" else 2.0
 
 
 def _levels(alpha, candidate_alpha):
