@@ -17,9 +17,10 @@ __all__ = ["retaliation_spirals", "spiral_timeline", "event_quality"]
 
 _COLUMNS = ["a", "b", "kind", "candidate", "initiator", "start", "end", "rounds", "effect",
             "p", "q", "p_mc_se", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "p_change_ab",
-            "p_change_ba", "concurrence", "effect_ab", "effect_ba", "p_ab", "p_ba", "q_ab",
+            "p_change_ba", "concurrence", "p_turn", "effect_ab", "effect_ba", "p_ab", "p_ba", "q_ab",
             "q_ba", "n_ab", "n_ba", "bad_ab", "bad_ba", "reason"]
 _DAY = np.timedelta64(1, "D")
+_TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 
 
 def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
@@ -648,6 +649,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         out["change_first"] = np.zeros(G, np.int64)
         out["concurrence"] = np.full(G, np.nan)
         out["prov_first"], out["prov_t"] = np.full(G, -1, np.int64), np.full(G, np.nan)
+        out["p_turn"], out["turn"] = np.full(G, np.nan), np.full(G, np.nan)
         return out
     gstart = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
     gsize = np.diff(np.r_[gstart, len(gr)])
@@ -713,6 +715,13 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         _concurrence(gid, D_, T_, X_, G, on_ - hl, on_ + max_onset_gap_days,
                      min_lag_days) for on_ in (t1, t2)])
     out["prov_first"], out["prov_t"] = _provoked(X_, T_, D_, gid, out, G, lam=lam)
+    # turn-taking test (direction-label permutations) for the pairs whose two directions
+    # could both have dropped at a decision level (pair-local, so the Dask path agrees)
+    top = max(levels) if len(levels) else 0.10
+    cand = np.fmax(out["pc_ab"], out["pc_ba"]) <= top
+    out["p_turn"], out["turn"], _ = _turn_test(
+        gid, D_, T_, X_, G, cand, tested.astype(np.int64), seed=change_seed ^ _TURN_SALT,
+        window=max_onset_gap_days, h=min_lag_days, max_perm=max_perm)
     return out
 
 
@@ -900,7 +909,7 @@ _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "nul
           "nullsd_ba", "rounds", "start", "end", "first_dir", "pc_ab", "pc_ba", "se_ab",
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
           "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "concurrence",
-          "prov_first", "prov_t", "page_ab", "page_ba"]
+          "prov_first", "prov_t", "page_ab", "page_ba", "p_turn", "turn"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
 _INT = ("rounds", "first_dir", "change_first", "prov_first")
 
@@ -970,17 +979,25 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     # while the other's are bad (negative concurrence; a common cause makes both bad at
     # the same time, and interleaved bad events of a joint shift satisfy the onset and
     # chain rules by chance; Boker et al. 2002: synchrony at lag 0 vs leader–follower)
-    turns = (col["concurrence"] < 0) | (not params.get("turn_taking", False))
-    by_onset = by_onset & turns
-    chain_ok = (col["rounds"] >= 3) & near & ~by_onset & params["chain_order"] & turns
+    chain_ok = (col["rounds"] >= 3) & near & ~by_onset & params["chain_order"]
     ordered = chain_ok | by_onset
     has_cpl = np.isfinite(p_ab) & np.isfinite(p_ba)
+
+    turn_test = params.get("turn_taking", False)
+    p_turn = np.nan_to_num(col["p_turn"], nan=1.0)
 
     def decide(level):
         # hierarchical: the pair is a discovery (Simes, BH over pairs), then its weaker
         # direction must drop at the same level on its own
         both = (q_any <= level) & (p_both <= level)
         spiral_c = both & close & ordered
+        if turn_test:
+            # and the sides took turns: the turn test's p, BH over the pairs that dropped
+            # both ways in one exchange (family-wise control when none is a spiral)
+            fam = both & close
+            took_turns = np.zeros(len(fam), bool)
+            took_turns[fam] = _bh(p_turn[fam]) <= level
+            spiral_c = spiral_c & took_turns
         joint = both & close & ~ordered
         spiral_l = (q_cpl <= level) & ~joint & ~spiral_c & has_cpl
         one = (q_any <= level) & ~spiral_c & ~joint & ~spiral_l
@@ -1036,7 +1053,8 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
         "onset_ab": (t0 + pd.to_timedelta(col["page_ab"], unit="D")).round("s"),
         "onset_ba": (t0 + pd.to_timedelta(col["page_ba"], unit="D")).round("s"),
         "p_change_ab": col["pc_ab"], "p_change_ba": col["pc_ba"],
-        "concurrence": col["concurrence"], "effect_ab": eff_ab, "effect_ba": eff_ba,
+        "concurrence": col["concurrence"], "p_turn": col["p_turn"],
+        "effect_ab": eff_ab, "effect_ba": eff_ba,
         "p_ab": p_ab, "p_ba": p_ba,
         "q_ab": q_ab, "q_ba": q_ba,
         "n_ab": tab["n_ab"].to_numpy(), "n_ba": tab["n_ba"].to_numpy(),
@@ -1404,3 +1422,133 @@ def _concurrence(gid, D_, T_, X_, G, lo, hi, h):
     with np.errstate(invalid="ignore", divide="ignore"):
         r = sxy / np.sqrt(sxx * syy)
     return np.where(n >= 3, r, np.nan)
+
+
+def _turn_test(gid, D_, T_, X_, G, cand, keys, *, seed, window, h, bin_days=7.0,
+               max_perm=999, first=199, stop=5, budget=2e7):
+    """Did the two sides take turns? A direction-label permutation test per pair.
+
+    For the pairs in ``cand`` (a mask over the G pairs; rows sorted by pair, then time):
+    each direction's quality is standardised over its whole series and the two series
+    are pooled in time; the largest drop of the pooled series (:func:`._change.drawdown`,
+    which does not depend on which direction an event belongs to) places the window,
+    ``window`` days either side of its onset. In the window the statistic is the local
+    contrast between the two sides: the mean over the events of the squared difference
+    between the event's value and the partner direction's mean within ``h`` days of it
+    (both centred on their direction's window mean) — large when one side is bad while
+    the other is not (turns), small when both are bad or good at the same time. Under a
+    common cause both directions read one process, so the direction labels are
+    exchangeable given the times: they are permuted within calendar blocks of
+    ``bin_days`` (from the window's first event; times, values and the count per
+    direction and block kept), hashed by (seed, pair, permutation, row) so that a pair's
+    p does not depend on the other pairs; ``p = (1 + #{T* ≥ T}) / (1 + L)`` with
+    ``first`` permutations, continued (doubling) up to ``max_perm`` while fewer than
+    ``stop`` reach the observed value (Besag & Clifford 1991). Returns (p, T, L) per
+    pair (NaN, NaN, 0 where not tested or the window holds fewer than 3 events of a
+    direction).
+    """
+    p_out = np.full(G, np.nan)
+    t_out = np.full(G, np.nan)
+    n_out = np.zeros(G, np.int64)
+    sel = np.flatnonzero(np.isfinite(X_) & cand[gid])
+    if not len(sel):
+        return p_out, t_out, n_out
+    g, d, t, x = gid[sel], D_[sel], T_[sel], X_[sel]
+    k2 = g * 2 + d
+    c = np.bincount(k2, minlength=2 * G)
+    m = np.bincount(k2, weights=x, minlength=2 * G) / np.maximum(c, 1)
+    v = np.bincount(k2, weights=(x - m[k2]) ** 2, minlength=2 * G) / np.maximum(c, 1)
+    u = (x - m[k2]) / np.where(v > 0, np.sqrt(v), 1.0)[k2]
+    gs = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    gz = np.diff(np.r_[gs, len(g)])
+    _, on, _ = _change.drawdown(u, gs, gz)
+    t_on = np.repeat(t[on], gz)
+    w = np.flatnonzero((t >= t_on - window) & (t <= t_on + window))
+    g, d, t, u = g[w], d[w], t[w], u[w]
+    pg = np.unique(g)
+    pi = np.searchsorted(pg, g)
+    nw = np.bincount(pi, minlength=len(pg))
+    n1 = np.bincount(pi, weights=d, minlength=len(pg))
+    ok = (n1 >= 3) & (nw - n1 >= 3)
+    pos = np.arange(len(g)) - np.r_[0, np.cumsum(nw)[:-1]][pi]
+    width = np.maximum(8, 2 ** np.ceil(np.log2(np.maximum(nw, 1)))).astype(np.int64)
+    for wd in np.unique(width[ok]):
+        rows = np.flatnonzero(ok & (width == wd))
+        res = _turn_bucket(rows, pi, pos, d, t, u, nw[rows], int(wd), keys[pg[rows]],
+                           seed=seed, h=h, bin_days=bin_days, max_perm=max_perm,
+                           first=first, stop=stop, budget=budget)
+        p_out[pg[rows]], t_out[pg[rows]], n_out[pg[rows]] = res
+    return p_out, t_out, n_out
+
+
+def _turn_stat(L, Y, A, valid, n1):
+    """The local contrast of labellings ``L`` (B, P, W) of the values ``Y`` (P, W):
+    mean over each pair's events of (own centred value − the partner label's centred
+    mean among its neighbours, the 0/1 band matrix ``A`` (P, W, W))²."""
+    n0 = valid.sum(axis=-1) - n1
+    Ly = L * Y[None]
+    m1 = Ly.sum(axis=-1) / n1[None]
+    m0 = (Y.sum(axis=-1)[None] - Ly.sum(axis=-1)) / n0[None]
+    one = L > 0.5
+    mo = np.where(one, m1[..., None], m0[..., None])           # own label's mean
+    mp = np.where(one, m0[..., None], m1[..., None])           # partner label's mean
+    # neighbour sums and counts: all neighbours, and those labelled 1 (batched matmul)
+    NS = np.einsum("pij,pj->pi", A, Y)[None]
+    NC = A.sum(axis=-1)[None]
+    B = L.shape[0]
+    prod = np.matmul(A, np.concatenate([L, Ly], axis=0).transpose(1, 2, 0))
+    prod = prod.transpose(2, 0, 1)
+    NC1, NS1 = prod[:B], prod[B:]
+    s = np.where(one, NS - NS1, NS1)
+    cnt = np.where(one, NC - NC1, NC1)
+    use = valid[None] & (cnt > 0)
+    dev = np.where(use, (Y[None] - mo) - (s / np.maximum(cnt, 1) - mp), 0.0)
+    k = use.sum(axis=-1)
+    return np.where(k >= 3, (dev * dev).sum(axis=-1) / np.maximum(k, 1), np.nan)
+
+
+def _turn_bucket(rows, pi, pos, d, t, u, n, wd, keys, *, seed, h, bin_days, max_perm,
+                 first, stop, budget):
+    """:func:`_turn_test` for the window-pairs ``rows`` (sizes ``n`` ≤ ``wd``), laid out
+    as a (pairs, wd) array; permutations in batches, sequentially stopped."""
+    P = len(rows)
+    loc = np.searchsorted(rows, pi)
+    m = (loc < P) & (rows[np.minimum(loc, P - 1)] == pi)
+    Y = np.zeros((P, wd))
+    T = np.zeros((P, wd))
+    L0 = np.zeros((P, wd))
+    Y[loc[m], pos[m]], T[loc[m], pos[m]], L0[loc[m], pos[m]] = u[m], t[m], d[m]
+    col = np.arange(wd)
+    valid = col[None, :] < n[:, None]
+    both = valid[:, :, None] & valid[:, None, :] & ~np.eye(wd, dtype=bool)[None]
+    A = ((np.abs(T[:, :, None] - T[:, None, :]) <= h) & both).astype(float)
+    # calendar blocks (rows are time-sorted, so a block is a run of columns): sorting the
+    # hashes with the block in the high bits permutes the labels within blocks
+    block = np.floor((T - T[:, :1]) / bin_days).astype(np.uint64) << np.uint64(40)
+    n1 = L0.sum(axis=-1)
+    obs = _turn_stat(L0[None], Y, A, valid, n1)[0]
+    cnt = np.zeros(P, np.int64)
+    used = np.zeros(P, np.int64)
+    active = np.isfinite(obs)
+    kk = np.asarray(keys, np.uint64)[None, :, None]
+    done, step = 0, first
+    while active.any() and done < max_perm:
+        nb = min(step, max_perm - done)
+        act = np.flatnonzero(active)
+        per = max(1, int(budget // max(len(act) * wd * wd, 1)))
+        for c0 in range(0, nb, per):
+            B = min(per, nb - c0)
+            perms = np.arange(done + c0, done + c0 + B, dtype=np.uint64)[:, None, None]
+            hsh = (_change._hashes(seed, kk[:, act], perms, col[None, None, :]) >>
+                   np.uint64(24)) | block[act][None]
+            np.copyto(hsh, _change._M64, where=~valid[act][None])     # padding last
+            o = np.argsort(hsh, axis=-1)
+            L = np.take_along_axis(np.broadcast_to(L0[act], o.shape), o, axis=-1)
+            ts = _turn_stat(L, Y[act], A[act], valid[act], n1[act])
+            cnt[act] += (ts >= obs[act][None, :] - 1e-12).sum(axis=0)
+        used[act] += nb
+        done += nb
+        step *= 2
+        active = active & (cnt < stop)
+    p = np.where(np.isfinite(obs), (1 + cnt) / (1 + np.maximum(used, 1)), np.nan)
+    return p, obs, used
