@@ -1473,11 +1473,15 @@ def _turn_test(gid, D_, T_, X_, G, cand, keys, *, seed, window, h, bin_days=7.0,
     pos = np.arange(len(g)) - np.r_[0, np.cumsum(nw)[:-1]][pi]
     width = np.maximum(8, 2 ** np.ceil(np.log2(np.maximum(nw, 1)))).astype(np.int64)
     for wd in np.unique(width[ok]):
-        rows = np.flatnonzero(ok & (width == wd))
-        res = _turn_bucket(rows, pi, pos, d, t, u, nw[rows], int(wd), keys[pg[rows]],
-                           seed=seed, h=h, bin_days=bin_days, max_perm=max_perm,
-                           first=first, stop=stop, budget=budget)
-        p_out[pg[rows]], t_out[pg[rows]], n_out[pg[rows]] = res
+        rows_all = np.flatnonzero(ok & (width == wd))
+        # pairs of a bucket in chunks whose (pairs, wd, wd) neighbour matrices fit the budget
+        per = max(1, int(budget // (wd * wd)))
+        for c0 in range(0, len(rows_all), per):
+            rows = rows_all[c0:c0 + per]
+            res = _turn_bucket(rows, pi, pos, d, t, u, nw[rows], int(wd), keys[pg[rows]],
+                               seed=seed, h=h, bin_days=bin_days, max_perm=max_perm,
+                               first=first, stop=stop, budget=budget)
+            p_out[pg[rows]], t_out[pg[rows]], n_out[pg[rows]] = res
     return p_out, t_out, n_out
 
 
