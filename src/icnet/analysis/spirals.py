@@ -252,13 +252,14 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         Accept an alternating escalation chain at a drop's onset as the order when
         the onsets do not tell.
     turn_taking : bool, default False
-        Accept an order (onsets or chain) only when the two sides took turns around a
-        drop's onset (``concurrence`` < 0: one side's services no worse while the
-        other's are bad). Fewer common causes called ``spiral`` (validity suite, orgs
-        with a false spiral under a shared latent: 100 % → 25 % / 70 % at 150 / 600
-        people), but lock-in recall 0.92 / 0.91 → 0.80 / 0.84, and exchanges whose turns
-        come faster than ``min_lag_days`` (``icnet.synth``, planta) become
-        ``joint_shift``; off by default (docs/methods/spirals.md, "Turn-taking").
+        Require, for a ``spiral`` of the change test, that the two sides took turns:
+        the **turn test**, a direction-label permutation test (under a common cause
+        the two directions' labels are exchangeable given the events' times; labels
+        permuted within weeks, four turn-taking statistics combined by minP), its p
+        in ``p_turn``, Benjamini–Hochberg over the pairs that dropped both ways in one
+        exchange at ``alpha``; a pair without turns is a ``joint_shift``. Far fewer
+        common causes called ``spiral``, at a cost in recall (docs/methods/spirals.md,
+        "Turn test": measured trade-off); off by default.
     individuals : bool, default False
         Show the survey magnitudes (effects, drop sizes) of pairs with a direction
         rated by fewer than ``min_group_size`` people (every person-level pair).
@@ -287,7 +288,10 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
           ``p_change_ba``: the change test per direction;
         - ``concurrence``: correlation of each side's quality with the partner's
           services within ``min_lag_days`` around a drop's onset (the lower of the two
-          onsets' windows): < 0 the sides took turns, > 0 both bad at the same time;
+          onsets' windows): < 0 the sides took turns, > 0 both bad at the same time
+          (descriptive);
+        - ``p_turn``: the turn test's p (``turn_taking=True``, pairs whose two
+          directions' change p are at most 0.10; else NaN);
         - ``effect_ab``, ``effect_ba``, ``p_ab``, ``p_ba``, ``q_ab``, ``q_ba``: the
           coupling per direction (``ab``: b's response to a's bad service);
         - ``n_ab``, ``n_ba``, ``bad_ab``, ``bad_ba``: events with a quality and bad
@@ -361,11 +365,12 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Simes p of a drop is a discovery, its weaker direction dropped too (p ≤
     ``alpha``), the drops overlap and are ordered (onsets ``min_lag_days`` apart
     with the later side still serving as usual in between, or an alternating
-    escalation chain at a drop's onset) and, with ``turn_taking=True``, the sides
-    took turns around the onset (``concurrence`` < 0: while one serves badly the
-    other still serves as usual; Boker et al. 2002), or both directions' coupling is
-    significant; joint_shift = both dropped without order (or, with ``turn_taking``,
-    at the same time: a common cause); one_sided = one
+    escalation chain at a drop's onset) and, with ``turn_taking=True``, the turn test
+    says the sides took turns (BH over the pairs that dropped both ways in one
+    exchange; Moulder et al. 2018 on surrogate tests of dyadic synchrony; Westfall &
+    Young 1993), or both directions' coupling is significant; joint_shift = both dropped
+    in one exchange but not a spiral of the change test (no order, or, with
+    ``turn_taking``, no turns: a common cause); one_sided = one
     direction dropped; chronic_conflict = no change but both directions credibly
     bad (``sign == "bad"`` in ``net.edges``). ``p`` is the weaker direction's change
     p for spiral and joint_shift (the coupling's for a coupling-only spiral), else
@@ -402,6 +407,12 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Boker, S. M., Xu, M., Rotondo, J. L. & King, K. (2002). Windowed
     cross-correlation and peak picking for the analysis of variability in the
     association between behavioral time series. *Psychological Methods* 7, 338–355.
+    Moulder, R. G., Boker, S. M., Ramseyer, F. & Tschacher, W. (2018). Determining
+    synchrony between behavioral time series: an application of surrogate data
+    generation for establishing falsifiable null-hypotheses. *Psychological Methods*
+    23, 757–773.
+    Westfall, P. H. & Young, S. S. (1993). *Resampling-Based Multiple Testing*.
+    Wiley.
 
     Examples
     --------
@@ -1045,7 +1056,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
                     [np.fmax(col["stop_ab"], col["stop_ba"]), st_one, col["end"]], np.nan)
     reason = _reasons(kind, cand, p_both, q_any, q_cpl, lag, col["between"], mover,
                       dropped, a_ids, b_ids, params, chain_ok, col["rounds"], init, spiral_l,
-                      col["concurrence"])
+                      col["concurrence"], col["p_turn"])
     out = pd.DataFrame({
         "a": a_ids, "b": b_ids, "kind": kind, "candidate": cand, "initiator": init,
         "start": (t0 + pd.to_timedelta(start, unit="D")).round("s"),
@@ -1101,7 +1112,7 @@ def _bh_nan(p_ab, p_ba):
 
 
 def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, b, params,
-             chain, rounds, init, lagged, conc):
+             chain, rounds, init, lagged, conc, p_turn):
     """One sentence per tested pair: why it got its kind."""
     out = []
     for i, k in enumerate(kind):
@@ -1119,6 +1130,9 @@ def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, 
         elif k == "joint_shift":
             how = "no order" if not np.isfinite(conc[i]) or conc[i] < 0 else \
                 f"bad at the same time, concurrence {conc[i]:.2f}"
+            if params.get("turn_taking", False):
+                how = ("no turns taken (turn test " + (f"p={p_turn[i]:.2g}"
+                       if np.isfinite(p_turn[i]) else "not possible") + ")")
             r = (f"both directions dropped together (q={q_any[i]:.2g}, onsets "
                  f"{lag[i]:.0f} days apart, {how}): a common cause, not retaliation")
         elif k == "one_sided":
