@@ -293,6 +293,25 @@ def test_spirals_on_planta_tell_the_same_story(client, planta, monkeypatch):
         icnet.retaliation_spirals(net, n_perm=99, max_work=1e3)
 
 
+def test_spirals_turn_test_same_on_dask(client, planta, monkeypatch):
+    """#18: the turn test is hashed per pair, so the Dask path (per partition of pairs)
+    gives the in-memory p_turn (to the rounding of the person x period control) and the
+    same kinds for the pairs it tested."""
+    ref = icnet.retaliation_spirals(planta, n_perm=199, turn_taking=True, level="unit")
+    net = icnet.from_events(dd.from_pandas(_raw(planta), npartitions=3),
+                            people=planta.people)
+    _no_event_compute(monkeypatch)
+    s = icnet.retaliation_spirals(net, n_perm=199, turn_taking=True, level="unit")
+    key = ["a", "b"]
+    a = ref.sort_values(key).reset_index(drop=True)
+    b = s.sort_values(key).reset_index(drop=True)
+    assert (a[key] == b[key]).all().all()
+    fin = np.isfinite(a.p_turn)
+    assert fin.sum() >= 1 and (fin == np.isfinite(b.p_turn)).all()
+    assert np.abs(a.p_turn[fin] - b.p_turn[fin]).max() <= 0.01
+    assert (a.kind[fin] == b.kind[fin]).all()
+
+
 def test_conflict_cycles_does_not_compute_the_events(client, planta):
     net = icnet.from_events(dd.from_pandas(_raw(planta), npartitions=2),
                             people=planta.people)

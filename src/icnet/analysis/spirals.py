@@ -17,9 +17,10 @@ __all__ = ["retaliation_spirals", "spiral_timeline", "event_quality"]
 
 _COLUMNS = ["a", "b", "kind", "candidate", "initiator", "start", "end", "rounds", "effect",
             "p", "q", "p_mc_se", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "p_change_ab",
-            "p_change_ba", "concurrence", "effect_ab", "effect_ba", "p_ab", "p_ba", "q_ab",
+            "p_change_ba", "concurrence", "p_turn", "effect_ab", "effect_ba", "p_ab", "p_ba", "q_ab",
             "q_ba", "n_ab", "n_ba", "bad_ab", "bad_ba", "reason"]
 _DAY = np.timedelta64(1, "D")
+_TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 
 
 def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
@@ -252,13 +253,14 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         Accept an alternating escalation chain at a drop's onset as the order when
         the onsets do not tell.
     turn_taking : bool, default False
-        Accept an order (onsets or chain) only when the two sides took turns around a
-        drop's onset (``concurrence`` < 0: one side's services no worse while the
-        other's are bad). Fewer common causes called ``spiral`` (validity suite, orgs
-        with a false spiral under a shared latent: 100 % → 25 % / 70 % at 150 / 600
-        people), but lock-in recall 0.92 / 0.91 → 0.80 / 0.84, and exchanges whose turns
-        come faster than ``min_lag_days`` (``icnet.synth``, planta) become
-        ``joint_shift``; off by default (docs/methods/spirals.md, "Turn-taking").
+        Require, for a ``spiral`` of the change test, that the two sides took turns:
+        the **turn test**, a direction-label permutation test (under a common cause
+        the two directions' labels are exchangeable given the events' times; labels
+        permuted within weeks, four turn-taking statistics combined by minP), its p
+        in ``p_turn``, Benjamini–Hochberg over the pairs that dropped both ways in one
+        exchange at ``alpha``; a pair without turns is a ``joint_shift``. Far fewer
+        common causes called ``spiral``, at a cost in recall (docs/methods/spirals.md,
+        "Turn test": measured trade-off); off by default.
     individuals : bool, default False
         Show the survey magnitudes (effects, drop sizes) of pairs with a direction
         rated by fewer than ``min_group_size`` people (every person-level pair).
@@ -287,7 +289,10 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
           ``p_change_ba``: the change test per direction;
         - ``concurrence``: correlation of each side's quality with the partner's
           services within ``min_lag_days`` around a drop's onset (the lower of the two
-          onsets' windows): < 0 the sides took turns, > 0 both bad at the same time;
+          onsets' windows): < 0 the sides took turns, > 0 both bad at the same time
+          (descriptive);
+        - ``p_turn``: the turn test's p (``turn_taking=True``, pairs whose two
+          directions' change p are at most 0.10; else NaN);
         - ``effect_ab``, ``effect_ba``, ``p_ab``, ``p_ba``, ``q_ab``, ``q_ba``: the
           coupling per direction (``ab``: b's response to a's bad service);
         - ``n_ab``, ``n_ba``, ``bad_ab``, ``bad_ba``: events with a quality and bad
@@ -363,11 +368,12 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Simes p of a drop is a discovery, its weaker direction dropped too (p ≤
     ``alpha``), the drops overlap and are ordered (onsets ``min_lag_days`` apart
     with the later side still serving as usual in between, or an alternating
-    escalation chain at a drop's onset) and, with ``turn_taking=True``, the sides
-    took turns around the onset (``concurrence`` < 0: while one serves badly the
-    other still serves as usual; Boker et al. 2002), or both directions' coupling is
-    significant; joint_shift = both dropped without order (or, with ``turn_taking``,
-    at the same time: a common cause); one_sided = one
+    escalation chain at a drop's onset) and, with ``turn_taking=True``, the turn test
+    says the sides took turns (BH over the pairs that dropped both ways in one
+    exchange; Moulder et al. 2018 on surrogate tests of dyadic synchrony; Westfall &
+    Young 1993), or both directions' coupling is significant; joint_shift = both dropped
+    in one exchange but not a spiral of the change test (no order, or, with
+    ``turn_taking``, no turns: a common cause); one_sided = one
     direction dropped; chronic_conflict = no change but both directions credibly
     bad (``sign == "bad"`` in ``net.edges``). ``p`` is the weaker direction's change
     p for spiral and joint_shift (the coupling's for a coupling-only spiral), else
@@ -404,6 +410,12 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Boker, S. M., Xu, M., Rotondo, J. L. & King, K. (2002). Windowed
     cross-correlation and peak picking for the analysis of variability in the
     association between behavioral time series. *Psychological Methods* 7, 338–355.
+    Moulder, R. G., Boker, S. M., Ramseyer, F. & Tschacher, W. (2018). Determining
+    synchrony between behavioral time series: an application of surrogate data
+    generation for establishing falsifiable null-hypotheses. *Psychological Methods*
+    23, 757–773.
+    Westfall, P. H. & Young, S. S. (1993). *Resampling-Based Multiple Testing*.
+    Wiley.
 
     Examples
     --------
@@ -480,7 +492,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         max_gap_days=max_gap_days, chain_z=chain_z, zc=zc,
                         min_bad=min_bad, change_seed=change_seed, max_perm=max_perm,
                         levels=_levels(alpha, candidate_alpha), min_lag_days=min_lag_days,
-                        max_onset_gap_days=max_onset_gap_days)
+                        max_onset_gap_days=max_onset_gap_days, turn_test=turn_taking)
     return _gate_spirals(net, _finish(net, _pair_table(counts, enough, tests), t0, alpha,
                                      params),
                         individuals=individuals, min_group_size=min_group_size)
@@ -517,7 +529,8 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
                 control_gate=_control_gate(net),
                 levels=_levels(alpha, extra["candidate_alpha"]),
                 min_lag_days=extra["min_lag_days"],
-                max_onset_gap_days=extra["max_onset_gap_days"]),
+                max_onset_gap_days=extra["max_onset_gap_days"],
+                turn_test=extra["turn_taking"]),
         fns=(_exclusive_decayed, _pair_counts, _pair_tests, _pair_table, _check_span,
              _check_work, _change.loo_side))
     if table is None:
@@ -615,7 +628,8 @@ def _pair_counts(pair, d, has, bad, min_events, min_bad):
 
 def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
                 controls, max_gap_days, chain_z, zc=None, min_bad=1, change_seed=0,
-                max_perm=999, levels=(), min_lag_days=3.0, max_onset_gap_days=45.0):
+                max_perm=999, levels=(), min_lag_days=3.0, max_onset_gap_days=45.0,
+                turn_test=False):
     """The pair-level tests of the ``tested`` pairs (sorted codes), from every event of
     those pairs (other rows are ignored): the change test (:mod:`._change`, on ``zc``,
     the person × period controlled quality, or ``z`` without it), the lagged coupling
@@ -663,6 +677,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         out["change_first"] = np.zeros(G, np.int64)
         out["concurrence"] = np.full(G, np.nan)
         out["prov_first"], out["prov_t"] = np.full(G, -1, np.int64), np.full(G, np.nan)
+        out["p_turn"], out["nperm_turn"] = np.full(G, np.nan), np.zeros(G)
         return out
     gstart = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
     gsize = np.diff(np.r_[gstart, len(gr)])
@@ -728,6 +743,13 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         _concurrence(gid, D_, T_, X_, G, on_ - hl, on_ + max_onset_gap_days,
                      min_lag_days) for on_ in (t1, t2)])
     out["prov_first"], out["prov_t"] = _provoked(X_, T_, D_, gid, out, G, lam=lam)
+    # turn-taking test (direction-label permutations) for the pairs whose two directions
+    # could both have dropped at a decision level (pair-local, so the Dask path agrees)
+    top = max(levels) if len(levels) else 0.10
+    cand = (np.fmax(out["pc_ab"], out["pc_ba"]) <= top) & bool(turn_test)
+    out["p_turn"], out["nperm_turn"] = _turn_test(
+        gid, D_, T_, X_, G, cand, tested.astype(np.int64), seed=change_seed ^ _TURN_SALT,
+        window=max_onset_gap_days, h=min_lag_days, n_perm=max_perm)
     return out
 
 
@@ -926,7 +948,7 @@ _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "nul
           "nullsd_ba", "rounds", "start", "end", "first_dir", "pc_ab", "pc_ba", "se_ab",
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
           "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "concurrence",
-          "prov_first", "prov_t", "page_ab", "page_ba"]
+          "prov_first", "prov_t", "page_ab", "page_ba", "p_turn", "nperm_turn"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
 _INT = ("rounds", "first_dir", "change_first", "prov_first")
 
@@ -996,18 +1018,26 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     # while the other's are bad (negative concurrence; a common cause makes both bad at
     # the same time, and interleaved bad events of a joint shift satisfy the onset and
     # chain rules by chance; Boker et al. 2002: synchrony at lag 0 vs leader–follower)
-    turns = (col["concurrence"] < 0) | (not params.get("turn_taking", False))
-    by_onset = by_onset & turns
-    chain_ok = (col["rounds"] >= 3) & near & ~by_onset & params["chain_order"] & turns
+    chain_ok = (col["rounds"] >= 3) & near & ~by_onset & params["chain_order"]
     ordered = chain_ok | by_onset
     has_cpl = np.isfinite(p_ab) & np.isfinite(p_ba)
+
+    turn_test = params.get("turn_taking", False)
+    p_turn = np.nan_to_num(col["p_turn"], nan=1.0)
 
     def decide(level):
         # hierarchical: the pair is a discovery (Simes, BH over pairs), then its weaker
         # direction must drop at the same level on its own
         both = (q_any <= level) & (p_both <= level)
         spiral_c = both & close & ordered
-        joint = both & close & ~ordered
+        if turn_test:
+            # and the sides took turns: the turn test's p, BH over the pairs that dropped
+            # both ways in one exchange (family-wise control when none is a spiral)
+            fam = both & close
+            took_turns = np.zeros(len(fam), bool)
+            took_turns[fam] = _bh(p_turn[fam]) <= level
+            spiral_c = spiral_c & took_turns
+        joint = both & close & ~spiral_c
         spiral_l = (q_cpl <= level) & ~joint & ~spiral_c & has_cpl
         one = (q_any <= level) & ~spiral_c & ~joint & ~spiral_l
         return spiral_c, spiral_l, joint, one
@@ -1052,7 +1082,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
                     [np.fmax(col["stop_ab"], col["stop_ba"]), st_one, col["end"]], np.nan)
     reason = _reasons(kind, cand, p_both, q_any, q_cpl, lag, col["between"], mover,
                       dropped, a_ids, b_ids, params, chain_ok, col["rounds"], init, spiral_l,
-                      col["concurrence"])
+                      col["concurrence"], col["p_turn"])
     out = pd.DataFrame({
         "a": a_ids, "b": b_ids, "kind": kind, "candidate": cand, "initiator": init,
         "start": (t0 + pd.to_timedelta(start, unit="D")).round("s"),
@@ -1062,7 +1092,8 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
         "onset_ab": (t0 + pd.to_timedelta(col["page_ab"], unit="D")).round("s"),
         "onset_ba": (t0 + pd.to_timedelta(col["page_ba"], unit="D")).round("s"),
         "p_change_ab": col["pc_ab"], "p_change_ba": col["pc_ba"],
-        "concurrence": col["concurrence"], "effect_ab": eff_ab, "effect_ba": eff_ba,
+        "concurrence": col["concurrence"], "p_turn": col["p_turn"],
+        "effect_ab": eff_ab, "effect_ba": eff_ba,
         "p_ab": p_ab, "p_ba": p_ba,
         "q_ab": q_ab, "q_ba": q_ba,
         "n_ab": tab["n_ab"].to_numpy(), "n_ba": tab["n_ba"].to_numpy(),
@@ -1107,7 +1138,7 @@ def _bh_nan(p_ab, p_ba):
 
 
 def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, b, params,
-             chain, rounds, init, lagged, conc):
+             chain, rounds, init, lagged, conc, p_turn):
     """One sentence per tested pair: why it got its kind."""
     out = []
     for i, k in enumerate(kind):
@@ -1125,6 +1156,9 @@ def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, 
         elif k == "joint_shift":
             how = "no order" if not np.isfinite(conc[i]) or conc[i] < 0 else \
                 f"bad at the same time, concurrence {conc[i]:.2f}"
+            if params.get("turn_taking", False):
+                how = ("no turns taken (turn test " + (f"p={p_turn[i]:.2g}"
+                       if np.isfinite(p_turn[i]) else "not possible") + ")")
             r = (f"both directions dropped together (q={q_any[i]:.2g}, onsets "
                  f"{lag[i]:.0f} days apart, {how}): a common cause, not retaliation")
         elif k == "one_sided":
@@ -1430,3 +1464,241 @@ def _concurrence(gid, D_, T_, X_, G, lo, hi, h):
     with np.errstate(invalid="ignore", divide="ignore"):
         r = sxy / np.sqrt(sxx * syy)
     return np.where(n >= 3, r, np.nan)
+
+
+def _turn_test(gid, D_, T_, X_, G, cand, keys, *, seed, window, h, lag=7.0, bin_days=7.0,
+               n_perm=999, budget=2e7):
+    """Did the two sides take turns? A direction-label permutation test per pair.
+
+    For the pairs in ``cand`` (a mask over the G pairs; rows sorted by pair, then time),
+    each direction's quality is standardised over its whole series and the two series are
+    pooled in time. Two windows are placed on the pooled series, which does not depend on
+    which direction an event belongs to: ``window`` days either side of the onset of its
+    largest drop (:func:`._change.drawdown`), and its worst ``window``-day stretch (lowest
+    mean) with a week either side. In each window two statistics (:func:`_turn_stats`)
+    measure turn-taking: the local **contrast** (the two sides differ at the same time:
+    one bad, the other not) and the **week lag** (a side's service is like the partner's a
+    week earlier or later rather than like the partner's at the same time: alternating
+    turns). Under a common cause both directions read one process, so the direction labels
+    are exchangeable given the times: the labels of the two windows' events are permuted
+    within calendar blocks of ``bin_days`` (times, values and the count per direction and
+    block kept), hashed by (seed, pair, permutation, row), so that a pair's p does not
+    depend on the other pairs. The four statistics are combined by the single-step minP
+    of Westfall & Young (1993): each one's permutation p, the smallest of the four, and
+    ``p = (1 + #{minP* ≤ minP}) / (1 + n_perm)`` over the same ``n_perm`` permutations
+    (exact, and less conservative than Bonferroni when the statistics agree). Returns
+    (p, permutations) per pair (NaN, 0 where not tested or no window holds 3 events of
+    each direction).
+    """
+    p_out = np.full(G, np.nan)
+    n_out = np.zeros(G)
+    sel = np.flatnonzero(np.isfinite(X_) & cand[gid])
+    if not len(sel):
+        return p_out, n_out
+    g, d, t, x = gid[sel], D_[sel], T_[sel], X_[sel]
+    k2 = g * 2 + d
+    c = np.bincount(k2, minlength=2 * G)
+    m = np.bincount(k2, weights=x, minlength=2 * G) / np.maximum(c, 1)
+    v = np.bincount(k2, weights=(x - m[k2]) ** 2, minlength=2 * G) / np.maximum(c, 1)
+    u = (x - m[k2]) / np.where(v > 0, np.sqrt(v), 1.0)[k2]
+    gs = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    gz = np.diff(np.r_[gs, len(g)])
+    _, on, _ = _change.drawdown(u, gs, gz)
+    t_on = np.repeat(t[on], gz)
+    t_ws = np.repeat(_worst_span(g, t, u, span=window), gz)
+    w1 = (t >= t_on - window) & (t <= t_on + window)
+    w2 = (t >= t_ws - 7.0) & (t <= t_ws + window + 7.0)
+    w = np.flatnonzero(w1 | w2)
+    g, d, t, u, w1, w2 = g[w], d[w], t[w], u[w], w1[w], w2[w]
+    pg = np.unique(g)
+    pi = np.searchsorted(pg, g)
+    nw = np.bincount(pi, minlength=len(pg))
+    ok = np.zeros(len(pg), bool)
+    for wk in (w1, w2):
+        n1 = np.bincount(pi, weights=wk & (d == 1), minlength=len(pg))
+        n0 = np.bincount(pi, weights=wk & (d == 0), minlength=len(pg))
+        ok |= (n1 >= 3) & (n0 >= 3)
+    pos = np.arange(len(g)) - np.r_[0, np.cumsum(nw)[:-1]][pi]
+    width = np.maximum(8, 2 ** np.ceil(np.log2(np.maximum(nw, 1)))).astype(np.int64)
+    for wd in np.unique(width[ok]):
+        rows_all = np.flatnonzero(ok & (width == wd))
+        # pairs of a bucket in chunks whose (pairs, wd, wd) neighbour matrices fit the budget
+        per = max(1, int(budget // (64 * wd)))
+        for c0 in range(0, len(rows_all), per):
+            rows = rows_all[c0:c0 + per]
+            p_out[pg[rows]] = _turn_bucket(rows, pi, pos, d, t, u, w1, w2, nw[rows],
+                                           int(wd), keys[pg[rows]], seed=seed, h=h,
+                                           lag=lag, bin_days=bin_days, n_perm=n_perm,
+                                           budget=budget)
+            n_out[pg[rows]] = n_perm
+    return p_out, n_out
+
+
+def _worst_span(g, t, u, *, span, min_n=6):
+    """Per pair (rows sorted by pair, then time; pairs in the order of ``np.unique(g)``):
+    the start of the ``span``-day stretch of ``u`` with the lowest mean (at least
+    ``min_n`` events; else the pair's first event)."""
+    S = float(t.max() - t.min()) + 2 * span + 1.0
+    key = g * S + (t - t.min())
+    cs = np.r_[0.0, np.cumsum(u)]
+    i = np.arange(len(t))
+    end = np.searchsorted(key, key + span, side="right")
+    n = end - i
+    mean = np.where(n >= min_n, (cs[end] - cs[i]) / np.maximum(n, 1), np.inf)
+    best = pd.Series(mean).groupby(g, sort=True).idxmin().to_numpy()
+    return t[best]
+
+
+def _ranges(T, valid, lo_k, hi_k, a, b):
+    """Column ranges [lo, hi) of the events with time in [t + a, t + b] for every event of
+    each row of the time-sorted (P, W) array ``T``, clipped to the window's columns
+    [lo_k, hi_k) (``lo_k``, ``hi_k``: (P,))."""
+    P, W = T.shape
+    top = float(np.max(np.where(valid, T, 0.0))) + abs(a) + abs(b)
+    off = (np.arange(P) * (top + 1.0))[:, None]
+    flat = (np.where(valid, T, top + 0.5) + off).ravel()   # sorted: padding after its row
+    base = (np.arange(P) * W)[:, None]
+    lo = np.searchsorted(flat, (T + a + off).ravel(), side="left").reshape(P, W) - base
+    hi = np.searchsorted(flat, (T + b + off).ravel(), side="right").reshape(P, W) - base
+    lo = np.clip(lo, lo_k[:, None], hi_k[:, None])
+    hi = np.clip(hi, lo_k[:, None], hi_k[:, None])
+    return lo, np.maximum(hi, lo)
+
+
+def _range_sums(C, lo, hi):
+    """Sums over column ranges [lo, hi) from inclusive-prefixed cumulative sums ``C``
+    (..., P, W + 1)."""
+    lo_ = np.broadcast_to(lo, C.shape[:-1] + (lo.shape[-1],))
+    hi_ = np.broadcast_to(hi, lo_.shape)
+    return np.take_along_axis(C, hi_, axis=-1) - np.take_along_axis(C, lo_, axis=-1)
+
+
+def _turn_stats(L, Y, win, rng0, rng1):
+    """The two turn-taking statistics of labellings ``L`` (B, P, W) of the values ``Y``
+    (P, W) in the window ``win`` (P, W; a run of columns), on values centred on their
+    label's window mean, with neighbours (in the window) within ``h`` days (column
+    ranges ``rng0``, the event itself excluded) and at a week's lag ± ``h`` (``rng1``:
+    two ranges, before and after):
+
+    - contrast: mean over events of (own value − the partner's mean among the concurrent
+      neighbours)²;
+    - week lag: mean over events of own × partner's lagged mean minus the same with the
+      concurrent mean.
+
+    Neighbour sums are differences of cumulative sums along time (O(W) per labelling).
+    Returns (2, B, P) (NaN with fewer than 3 usable events or of a label)."""
+    B, P, W = L.shape
+    Lw = L * win[None]
+    Ly = Lw * Y[None]
+    Yw = Y * win
+    n1 = Lw.sum(axis=-1)
+    n0 = win.sum(axis=-1)[None] - n1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m1 = Ly.sum(axis=-1) / n1
+        m0 = (Yw.sum(axis=-1)[None] - Ly.sum(axis=-1)) / n0
+    one = L > 0.5
+    yc = Y[None] - np.where(one, m1[..., None], m0[..., None])     # own label's mean
+    mp = np.where(one, m0[..., None], m1[..., None])               # partner label's mean
+
+    def cum(x):
+        c = np.zeros(x.shape[:-1] + (W + 1,))
+        np.cumsum(x, axis=-1, out=c[..., 1:])
+        return c
+
+    CL, CLy, CY, C1 = cum(Lw), cum(Ly), cum(Yw)[None], cum(win.astype(float))[None]
+
+    def partner(ranges, self_in):
+        sl = sly = sy = s1 = 0.0
+        for lo, hi in ranges:
+            sl = sl + _range_sums(CL, lo, hi)
+            sly = sly + _range_sums(CLy, lo, hi)
+            sy = sy + _range_sums(CY, lo, hi)
+            s1 = s1 + _range_sums(C1, lo, hi)
+        if self_in:                                    # the event itself is not its partner
+            sl, sly = sl - Lw, sly - Ly
+            sy, s1 = sy - Yw[None], s1 - win[None]
+        s = np.where(one, sy - sly, sly)
+        c = np.where(one, s1 - sl, sl)
+        return s, c
+
+    s0, c0 = partner([rng0], True)
+    s1_, c1 = partner(rng1, False)
+    u0 = win[None] & (c0 > 0.5)
+    u1 = win[None] & (c1 > 0.5)
+    loc0 = np.where(u0, s0 / np.maximum(c0, 1) - mp, 0.0)
+    loc1 = np.where(u1, s1_ / np.maximum(c1, 1) - mp, 0.0)
+    k0, k1 = u0.sum(axis=-1), u1.sum(axis=-1)
+    dev = np.where(u0, yc - loc0, 0.0)
+    contrast = (dev * dev).sum(axis=-1) / np.maximum(k0, 1)
+    weeklag = np.where(u1, yc * loc1, 0.0).sum(axis=-1) / np.maximum(k1, 1) - \
+        np.where(u0, yc * loc0, 0.0).sum(axis=-1) / np.maximum(k0, 1)
+    enough = (n1 >= 3) & (n0 >= 3) & (k0 >= 3)
+    return np.stack([np.where(enough, contrast, np.nan),
+                     np.where(enough & (k1 >= 3), weeklag, np.nan)])
+
+
+def _turn_bucket(rows, pi, pos, d, t, u, w1, w2, n, wd, keys, *, seed, h, lag, bin_days,
+                 n_perm, budget):
+    """:func:`_turn_test` for the pairs ``rows`` (sizes ``n`` ≤ ``wd`` of the union of
+    their two windows, each window a run of columns), laid out as a (pairs, wd) array;
+    returns the minP p per pair."""
+    P = len(rows)
+    loc = np.searchsorted(rows, pi)
+    m = (loc < P) & (rows[np.minimum(loc, P - 1)] == pi)
+    Y = np.zeros((P, wd))
+    T = np.zeros((P, wd))
+    L0 = np.zeros((P, wd))
+    W1 = np.zeros((P, wd), bool)
+    W2 = np.zeros((P, wd), bool)
+    r_, c_ = loc[m], pos[m]
+    Y[r_, c_], T[r_, c_], L0[r_, c_], W1[r_, c_], W2[r_, c_] = u[m], t[m], d[m], w1[m], w2[m]
+    col = np.arange(wd)
+    valid = col[None, :] < n[:, None]
+    wins = []
+    for Wk in (W1, W2):
+        lo_k = np.where(Wk.any(axis=1), Wk.argmax(axis=1), 0)
+        hi_k = lo_k + Wk.sum(axis=1)
+        r0 = _ranges(T, valid, lo_k, hi_k, -h, h)
+        r1 = [_ranges(T, valid, lo_k, hi_k, -lag - h, -lag + h),
+              _ranges(T, valid, lo_k, hi_k, lag - h, lag + h)]
+        wins.append((Wk, r0, r1))
+    # calendar blocks (rows are time-sorted, so a block is a run of columns): sorting the
+    # hashes with the block in the high bits permutes the labels within blocks
+    block = np.floor((T - T[:, :1]) / bin_days).astype(np.int64)
+    block = np.clip(block, 0, 2 ** 23).astype(np.uint64) << np.uint64(40)
+
+    def stats(L):
+        return np.concatenate([_turn_stats(L, Y, wk, r0, r1) for wk, r0, r1 in wins])
+
+    obs = stats(L0[None])[:, 0]                                      # (4, P)
+    null = np.empty((4, n_perm, P))
+    kk = np.asarray(keys, np.uint64)[None, :, None]
+    per = max(1, int(budget // max(8 * P * wd, 1)))
+    for b0 in range(0, n_perm, per):
+        B = min(per, n_perm - b0)
+        perms = np.arange(b0, b0 + B, dtype=np.uint64)[:, None, None]
+        hsh = (_change._hashes(seed, kk, perms, col[None, None, :]) >> np.uint64(24)) | \
+            block[None]
+        np.copyto(hsh, _change._M64, where=~valid[None])             # padding last
+        o = np.argsort(hsh, axis=-1)
+        null[:, b0:b0 + B] = stats(np.take_along_axis(np.broadcast_to(L0, o.shape), o,
+                                                      axis=-1))
+    # single-step minP: each statistic's permutation p (larger = more turn-taking), for
+    # the observed labels and for every permutation (its rank among the others)
+    allv = np.concatenate([obs[:, None], null], axis=1)              # (4, 1 + n_perm, P)
+    fin = np.isfinite(allv)
+    key = np.where(fin, allv, -np.inf)
+    N = n_perm + 1
+    o = np.argsort(key, axis=1, kind="stable")
+    srt = np.take_along_axis(key, o, axis=1)
+    # for each sorted value, the first index of its tie group: #{values ≥ it} = N − that
+    idx = np.arange(N)[None, :, None]
+    new = np.ones(srt.shape, bool)
+    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    first = np.maximum.accumulate(np.where(new, idx, 0), axis=1)
+    ge = np.empty(key.shape)
+    np.put_along_axis(ge, o, N - first, axis=1)
+    pk = np.where(fin, ge / N, np.inf)
+    minp = pk.min(axis=0)                                            # (1 + n_perm, P)
+    cnt = (minp[1:] <= minp[0][None] + 1e-12).sum(axis=0)
+    return np.where(np.isfinite(minp[0]), (1 + cnt) / (1 + n_perm), np.nan)
