@@ -154,6 +154,20 @@ def test_between_units(gen):
     assert x[win]["d"].median() > 1.4 * x[~on]["d"].median()
 
 
+@pytest.mark.parametrize("seed", [600005, 600008])
+def test_between_units_serve_each_other_both_ways(seed):
+    # at 600 people the first production and the first quality unit did not always serve
+    # each other both ways (5 of the scoreboard's 20 organisations): the planted "spiral"
+    # was one direction's bad turns only, a truth no detector could find
+    d = generate("between_units", n_people=600, seed=seed)
+    t = d.truth["spirals"].iloc[0]
+    unit = d.people.set_index("person")["unit"]
+    pu, cu = d.events.provider.map(unit), d.events.client.map(unit)
+    ab = ((pu == t.a) & (cu == t.b)).sum()
+    ba = ((pu == t.b) & (cu == t.a)).sum()
+    assert ab > 0 and ba > 0 and t.rounds_fired >= 5
+
+
 @pytest.mark.parametrize("name,ratio", [("deep_chain", 2.5), ("single_point_of_failure", 2.0),
                                         ("small_peer_group", 2.5)])
 def test_slow_provider(gen, name, ratio):

@@ -414,7 +414,16 @@ def _between_units(n_people, seed):
     """Units X and Y (production and quality) exchange alternating bad turns."""
     rng = np.random.default_rng(seed)
     org = _Org(n_people, rng)
-    ux, uy = 2, 4                         # first production and first quality unit
+    # a production unit and a quality unit that serve each other both ways (with many
+    # units, 600 people, the first two of each often do not: a "spiral" there would be one
+    # direction only): the pair with the most relations in its thinner direction, ties by
+    # order (at 150 people there is one unit of each, the pair used before)
+    ru, cu = org.unit_of[org.rp], org.unit_of[org.rc]
+    prod = [u for u, f in enumerate(org.unit_func) if f == "production"]
+    qual = [u for u, f in enumerate(org.unit_func) if f == "quality"]
+    both = [(min(((ru == x) & (cu == y)).sum(), ((ru == y) & (cu == x)).sum()), -i, x, y)
+            for i, (x, y) in enumerate((x, y) for x in prod for y in qual)]
+    ux, uy = max(both)[2:]
     px = org.unit_of[org.rp] == ux
     py = org.unit_of[org.rp] == uy
     cx = org.unit_of[org.rc] == ux
