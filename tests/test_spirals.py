@@ -789,3 +789,27 @@ def test_alternating_pair_is_a_spiral_with_the_turn_test(seed):
     d = icnet.retaliation_spirals(_alternating_org(seed), n_perm=99, seed=seed)
     assert d["p_turn"].isna().all()
     assert d.loc[(d.a == "P00") & (d.b == "P01"), "kind"].item() == "spiral"
+
+
+def test_first_move_needs_a_bad_turn():
+    # the prior odds of a much larger drop (10 against 1) passed the first-move threshold
+    # although none of the partner's events in the half-life was below -0.5 SD: the move
+    # had no event to date it by (start = inf crashed retaliation_spirals on a 600-person
+    # joint_bad_periods organisation of the validity suite, seed 600010)
+    from icnet.analysis.spirals import _provoked
+    T = np.r_[np.arange(10, 90, 8.0), 95.0, 97.0, 99.0, np.arange(101, 200, 5.0)]
+    D = np.ones(len(T), int)
+    X = np.zeros(len(T))
+    X[(T >= 93) & (T < 100)] = -0.1
+    X[T > 100] = -1.0
+    T, D, X = np.r_[T, 100.0], np.r_[D, 0], np.r_[X, -2.0]
+    o = np.argsort(T, kind="stable")
+    T, D, X = T[o], D[o], X[o]
+    out = {"page_ab": np.array([100.0]), "page_ba": np.array([101.0]),
+           "drop_ab": np.array([10.0]), "drop_ba": np.array([1.0])}
+    first, when = _provoked(X, T, D, np.zeros(len(T), int), out, 1, lam=np.log(2) / 7)
+    assert first[0] == -1 and np.isnan(when[0])
+    # with a real bad turn (-1.5, about 3 SD of the partner's series) it is a first move
+    X[(T >= 93) & (T < 100)] = -1.5
+    first, when = _provoked(X, T, D, np.zeros(len(T), int), out, 1, lam=np.log(2) / 7)
+    assert first[0] == 1 and when[0] == 95.0

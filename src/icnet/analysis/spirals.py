@@ -768,8 +768,8 @@ def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, share: float = 
     mover's drop is the milder one; Andersson & Pearson 1999). Posterior log-odds above
     ``thr`` make that bad turn the first move: its author is the initiator (the
     initiator's first turn is the mildest of an escalation and need not start a drop of
-    its own). Returns (direction, time of its first event below −``ref`` SD in the
-    window) per pair, (−1, NaN) where none.
+    its own); it needs at least one event below −``ref`` SD in the window. Returns
+    (direction, time of its first such event) per pair, (−1, NaN) where none.
     """
     first = np.full(G, -1, np.int64)
     when = np.full(G, np.nan)
@@ -802,10 +802,12 @@ def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, share: float = 
     delta = share * np.where(d_o > 0, d_o, 0.0) / sd
     llr = delta * np.bincount(gid, weights=dev, minlength=G) - n_w * delta ** 2 / 2
     prior = np.log(np.where(both, d_e, 1.0) / np.where(both, d_o, 1.0))
-    hit = (n_w > 0) & (delta > 0) & (llr + prior > thr)
     sev = np.where(win & (dev > ref), 1.0, 0.0)        # its bad events (below −ref SD)
     t_first = pd.Series(np.where(sev > 0, T_, np.inf)).groupby(gid).min() \
         .reindex(np.arange(G), fill_value=np.inf).to_numpy()
+    # a first move is a bad turn: at least one event below −ref SD (the prior odds alone
+    # can pass thr with none, and then there is no first event to date it by)
+    hit = (n_w > 0) & (delta > 0) & (llr + prior > thr) & np.isfinite(t_first)
     first[hit] = 1 - e_dir[hit]
     when[hit] = t_first[hit]
     return first, when
