@@ -136,12 +136,20 @@ def main(argv=None):
     failing = board[board["passed"] == "NO"]
     print(f"\n{len(board)} rows, {int((board['passed'] == 'yes').sum())} bounds met, "
           f"{len(failing)} not met; wall {time.perf_counter() - t0:.0f} s")
+    # a detector's exception is recorded, not raised (one broken detector must not stop
+    # the run): say so loudly and fail the run, or its organisations silently go missing
+    errors = recs[recs["status"] != "ok"]
+    if len(errors):
+        print(f"\nDETECTOR ERRORS in {len(errors)} organisation(s) (left out of the rows "
+              "above):", file=sys.stderr)
+        print(errors[["detector", "scenario", "n_people", "seed", "status"]]
+              .to_string(index=False), file=sys.stderr)
     if a.write_docs:
         path = ROOT / "docs" / "validity.md"
         text = path.read_text()
         i, j = text.index(BEGIN), text.index(END)
         path.write_text(text[:i + len(BEGIN)] + "\n\n" + table + "\n\n" + text[j:])
-    return 0
+    return 1 if len(errors) else 0
 
 
 if __name__ == "__main__":
