@@ -267,8 +267,13 @@ def _pingpong(data, net, seed):
                 n_false=len(found - tset), n_tested=int(res.attrs.get("n_tests", 0)))
 
 
+class NotScored(LookupError):
+    """An adapter that has nothing to score yet (by design, not an error): its records get
+    ``status = "not scored: <reason>"``, an exception ``"n/a: <reason>"``."""
+
+
 def _balance(data, net, seed):
-    raise LookupError("balance has no scenario truth yet (signed camps are not planted)")
+    raise NotScored("balance has no scenario truth yet (signed camps are not planted)")
 
 
 # detector -> (adapter, scenarios it is scored on: "truth:<key>" or "null" or a name list)
@@ -300,9 +305,10 @@ def score_organisation(data, *, detectors=None, seed=0) -> pd.DataFrame:
     """Run the detectors on one organisation: one record (row) per detector that applies.
 
     Columns: ``detector``, ``scenario``, ``n_people``, ``seed``, ``null``
-    (nothing of this detector's kind planted), ``status`` (``ok`` or
-    ``n/a: reason``), ``seconds`` and the adapter's counts (``n_truth``,
-    ``n_hit``, ``n_found``, ``n_false``, …; NaN where they do not apply).
+    (nothing of this detector's kind planted), ``status`` (``ok``; ``n/a: reason`` when
+    the detector raised; ``not scored: reason`` when its adapter has no truth to score),
+    ``seconds`` and the adapter's counts (``n_truth``, ``n_hit``, ``n_found``,
+    ``n_false``, …; NaN where they do not apply).
     """
     rows = []
     net = None
@@ -322,6 +328,8 @@ def score_organisation(data, *, detectors=None, seed=0) -> pd.DataFrame:
                 warnings.simplefilter("ignore")
                 row.update(fn(data, net, seed))
             row["status"] = "ok"
+        except NotScored as exc:
+            row["status"] = f"not scored: {exc}"
         except Exception as exc:       # a missing/changed analysis is reported, not fatal
             row["status"] = f"n/a: {type(exc).__name__}: {str(exc)[:120]}"
         row["seconds"] = time.perf_counter() - t0
