@@ -17,8 +17,8 @@ __all__ = ["retaliation_spirals", "spiral_timeline", "event_quality"]
 
 _COLUMNS = ["a", "b", "kind", "candidate", "initiator", "start", "end", "rounds", "effect",
             "p", "q", "p_mc_se", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "p_change_ab",
-            "p_change_ba", "concurrence", "p_turn", "effect_ab", "effect_ba", "p_ab", "p_ba", "q_ab",
-            "q_ba", "n_ab", "n_ba", "bad_ab", "bad_ba", "reason"]
+            "p_change_ba", "concurrence", "p_turn", "effect_ab", "effect_ba", "p_ab", "p_ba",
+            "q_ab", "q_ba", "n_ab", "n_ba", "bad_ab", "bad_ba", "reason"]
 _DAY = np.timedelta64(1, "D")
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 
@@ -1145,8 +1145,8 @@ def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, 
     out = []
     for i, k in enumerate(kind):
         if k == "spiral" and chain[i]:
-            r = (f"both directions dropped (q={q_any[i]:.2g}, weaker p={p_both[i]:.2g}) after an alternating "
-                 f"exchange of {rounds[i]} bad turns that {init[i]} began")
+            r = (f"both directions dropped (q={q_any[i]:.2g}, weaker p={p_both[i]:.2g}) after "
+                 f"an alternating exchange of {rounds[i]} bad turns that {init[i]} began")
         elif k == "spiral" and not lagged[i]:
             f = a[i] if first[i] == 0 else b[i]
             s = b[i] if first[i] == 0 else a[i]
