@@ -33,6 +33,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--n-perm", type=int, default=499)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--turn-taking", action="store_true",
+                    help="time the opt-in turn test (turn_taking=True)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     print(f"cores: {os.cpu_count()}, numpy {np.__version__}, icnet {icnet.__version__}",
@@ -47,16 +49,18 @@ def main(argv=None) -> int:
     times, cpu = [], []
     for i in range(args.repeats):
         t, c = time.perf_counter(), time.process_time()
-        res = icnet.retaliation_spirals(net, n_perm=args.n_perm, seed=i)
+        res = icnet.retaliation_spirals(net, n_perm=args.n_perm, seed=i,
+                                         turn_taking=args.turn_taking)
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
         print(f"  run {i + 1}: {times[-1]:.1f} s (CPU {cpu[-1]:.1f} s)", flush=True)
     tracemalloc.start()
-    icnet.retaliation_spirals(net, n_perm=args.n_perm, seed=0)
+    icnet.retaliation_spirals(net, n_perm=args.n_perm, seed=0, turn_taking=args.turn_taking)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     kinds = res["kind"].value_counts().to_dict()
-    print(f"retaliation_spirals(n_perm={args.n_perm}): median {np.median(times):.1f} s over "
+    print(f"retaliation_spirals(n_perm={args.n_perm}, turn_taking={args.turn_taking}): "
+          f"median {np.median(times):.1f} s over "
           f"{args.repeats} runs (min {min(times):.1f}, max {max(times):.1f}); CPU median "
           f"{np.median(cpu):.1f} s (on a shared machine the CPU time is the comparable one)")
     print(f"peak memory allocated by the call (tracemalloc): {peak / 2**30:.2f} GiB; "
