@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     for i in range(args.repeats):
         t, c = time.perf_counter(), time.process_time()
         res = icnet.retaliation_spirals(net, n_perm=args.n_perm, seed=i,
-                                         turn_taking=args.turn_taking)
+                                        turn_taking=args.turn_taking)
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
         print(f"  run {i + 1}: {times[-1]:.1f} s (CPU {cpu[-1]:.1f} s)", flush=True)

@@ -135,19 +135,19 @@ def missing_mask(s: pd.Series) -> np.ndarray:
 
 
 def parse_timestamps(s: pd.Series, tz: str, *, dayfirst=None, date_format=None,
-                table: str = "table") -> tuple[pd.Series, np.ndarray, np.ndarray]:
+                     table: str = "table") -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Parse timestamps by the documented rule; return (naive UTC, missing, invalid).
 
     Placeholder/out-of-range dates, relative words and unparseable values are all
     *invalid* here; :func:`parse_timestamps_ex` tells them apart.
     """
-    ts, miss, bad, flags = parse_timestamps_ex(s, tz, dayfirst=dayfirst, date_format=date_format,
-                                          table=table)
+    ts, miss, bad, flags = parse_timestamps_ex(s, tz, dayfirst=dayfirst,
+                                               date_format=date_format, table=table)
     return ts, miss, bad | flags["relative_date"] | flags["out_of_range"]
 
 
 def parse_timestamps_ex(s: pd.Series, tz: str, *, dayfirst=None, date_format=None,
-                   table: str = "table"):
+                        table: str = "table"):
     """Parse timestamps; return (naive UTC, missing, invalid, flags).
 
     ``flags`` holds boolean masks ``relative_date`` (words such as "now") and
@@ -236,7 +236,7 @@ def _parse_classes(t, rel, present, out, flags, tz, dayfirst, table, col):
     dmy = dm[0].notna().to_numpy() & ~rel
     other = ~iso & ~dmy & ~rel
     kinds = [k for k, m in (("ISO (2025-03-01)", iso), ("day/month/year-like (01/03/2025)",
-                                                          dmy)) if m.any()]
+                                                         dmy)) if m.any()]
     if len(kinds) > 1:
         ex_iso = t[iso].iloc[0]
         ex_dmy = t[dmy].iloc[0]
@@ -371,7 +371,7 @@ def rating_times(r: pd.DataFrame):
 # --------------------------------------------------------------------------- events
 
 EVENT_ORDER = ["event_id", "provider", "client", "requested_at", "delivered_at",
-                "delay_hours", "satisfaction", "service", "expected_hours", "reopened"]
+               "delay_hours", "satisfaction", "service", "expected_hours", "reopened"]
 
 
 def node_codes(col: pd.Series, node_ids: pd.Index) -> np.ndarray:
@@ -738,7 +738,7 @@ def complete_edges(e: pd.DataFrame, net, pcode=None) -> pd.DataFrame:
 
 
 def shrink_edges(e: pd.DataFrame, net, pcode=None, *, level: float = 0.95,
-                  threshold: float | None = None) -> pd.DataFrame:
+                 threshold: float | None = None) -> pd.DataFrame:
     """:func:`icnet._shrink.shrink` of an edges table (rater columns used when present)."""
     if pcode is None:
         pcode = net.node_ids.get_indexer(e["provider"].to_numpy(dtype=object))

@@ -664,7 +664,7 @@ def _ts_column(p: _Problems, raw: pd.DataFrame, col: str, tz: str, o: dict,
     otherwise they are ``out_of_range`` rows.
     """
     ts, miss, bad, flags = parse_timestamps_ex(raw[col], tz, dayfirst=o["dayfirst"],
-                                          date_format=o["date_format"], table=p.table)
+                                               date_format=o["date_format"], table=p.table)
     p.add(flags["relative_date"], "relative_date", col,
           "values that are not dates but relative words",
           "Write the actual date (ISO 8601 such as 2025-03-01): words such as 'now' or "

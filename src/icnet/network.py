@@ -877,8 +877,8 @@ def from_events(events, people=None, ratings=None, agreements=None, *,
 
         build = engine_builder("dask")    # icnet._dask, registered on import
         return build(events, people=people, ratings=ratings,
-                                 agreements=agreements, scale=scale, level=level,
-                                 columns=columns, errors=errors, tz=tz, threshold=threshold)
+                     agreements=agreements, scale=scale, level=level,
+                     columns=columns, errors=errors, tz=tz, threshold=threshold)
     ev = io.read_events(events, columns=columns, scale=scale, errors=errors, tz=tz,
                         **read_options)
     tables = {"events": ev}
