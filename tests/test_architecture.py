@@ -115,6 +115,13 @@ def test_the_dask_engine_uses_no_private_name_of_io_or_network():
         "plain name in icnet._engine instead"
 
 
+def test_network_uses_no_private_name_of_io():
+    """network reads tables through io's public functions and parses cells with the
+    shared kernels of icnet._engine (id_strings, parse_numbers, require_columns)."""
+    found = _private_uses(_path("icnet.network"), ("icnet.io",))
+    assert found == [], f"icnet.network reaches into private names of io: {found}"
+
+
 def test_no_module_uses_private_names_of_network():
     found = {}
     for path in sorted(PKG.rglob("*.py")):

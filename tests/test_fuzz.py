@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import icnet
 from icnet import io
+from icnet._engine import id_strings
 from icnet.errors import IcnetError
 
 IDS = st.one_of(st.sampled_from(["a", "b", "c", "  a ", "", "Ñoño", "部门", "1", "1.0"]),
@@ -133,8 +134,8 @@ def test_float_ids_with_infinity_are_kept_as_read():
                        "answered_at": ["2025-01-01", "2025-01-01"]})
     t = io.read_ratings(df, errors="drop")
     assert len(t.data) + len(t.dropped) == 2
-    assert io._ids(pd.Series([0.0, np.inf])).tolist() == ["0.0", "inf"]
-    ids = io._ids(pd.Series([1.0, 2.0, np.nan]))
+    assert id_strings(pd.Series([0.0, np.inf])).tolist() == ["0.0", "inf"]
+    ids = id_strings(pd.Series([1.0, 2.0, np.nan]))
     assert ids.tolist()[:2] == ["1", "2"] and pd.isna(ids.iloc[2])    # integral floats: no ".0"
 
 

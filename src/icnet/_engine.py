@@ -16,6 +16,10 @@ The interface, by concern:
 * **Validation messages and dropped rows** -- :data:`N_SHOW`, :data:`DROP_HINT`,
   :func:`rows_text` (the "rows 3, 17: 'x', 'y', …" part of every message),
   :func:`plain`, :func:`empty_dropped`, :func:`require_columns`.
+* **Ids and numbers** -- :func:`id_strings` (ids as stripped NFC strings, blank →
+  missing), :func:`clean_factorize`, :func:`int_floats`, :func:`parse_numbers` (decimal
+  commas, thousands separators; missing and invalid masks): the cell rules every table
+  and ``ServiceNetwork.from_edges`` / ``from_process_log`` read with.
 * **Timestamps** -- the documented parsing rule of every table
   (:func:`parse_timestamps`, :func:`parse_timestamps_ex`, :func:`missing_mask`,
   :data:`RELATIVE_DATES`, :data:`FIRST_YEAR`, :data:`LAST_YEAR`) and of date
@@ -102,6 +106,79 @@ def require_columns(raw: pd.DataFrame, table: str, required) -> None:
         raise SchemaError(
             f"{table} is missing required column(s) {missing}; it has {have}. Rename "
             f"your columns or pass columns={{'your_name': '{missing[0]}'}}.")
+
+
+# --------------------------------------------------------------------------- ids and numbers
+def int_floats(s: pd.Series) -> pd.Series:
+    """Integral floats as nullable ints (ids read as floats because of a gap)."""
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        fin = np.isfinite(v)
+        if fin.any() and not np.isinf(v).any() and np.all(v[fin] == np.round(v[fin])) and \
+                np.all(np.abs(v[fin]) < 2**53):      # ±inf cannot be an int: ids stay as read
+            return s.astype("Int64")
+    return s
+
+
+def clean_factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Factorise ``s`` and clean its distinct values (strip; blank → NaN).
+
+    Integral floats lose their '.0' (ids read as floats because of a gap).
+    Returns the codes (-1 = missing) and the cleaned distinct values.
+    """
+    try:
+        codes, uniq = pd.factorize(int_floats(s), use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists, dicts, arrays)
+        boxed = s.map(lambda v: isinstance(v, (list, dict, set, tuple, np.ndarray)))
+        odd = np.flatnonzero(boxed.to_numpy(bool))
+        shown = ", ".join(f"{r}: {s.iloc[r]!r}"[:60] for r in odd[:N_SHOW])
+        raise SchemaError(
+            f"column '{s.name}' holds lists or other containers in {odd.size} rows "
+            f"({shown}). Ids must be text or numbers: one id per cell (explode the lists "
+            "into rows first).") from None
+    txt = pd.Series(np.asarray(uniq, dtype=object), dtype=object).astype(str).str.strip() \
+        .str.normalize("NFC")   # one spelling per name: NFC and NFD forms are one id
+    clean = txt.to_numpy(dtype=object)
+    return np.asarray(codes, dtype=np.int64), np.where(clean == "", np.nan, clean).astype(object)
+
+
+def id_strings(s: pd.Series) -> pd.Series:
+    """Ids as stripped strings (object); missing or blank → NaN.
+
+    Works on the distinct values only (factorise, clean, take back), so it is
+    fast on millions of rows with few distinct ids.
+    """
+    codes, clean = clean_factorize(s)
+    clean = np.append(clean, np.nan)
+    return pd.Series(clean[codes], index=s.index, dtype=object)  # code -1 → trailing NaN
+
+
+def parse_numbers(s: pd.Series, decimal: str | None = None
+                  ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Return (float series, missing mask, invalid mask).
+
+    Text numbers: by default a comma is a decimal comma ("4,5" = 4.5);
+    ``decimal=","`` also drops dots as thousands separators ("1.234,5"),
+    ``decimal="."`` drops commas as thousands separators ("1,234.5").
+    """
+    miss = missing_mask(s)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        s = s.astype(float)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        num = s.astype("float64")
+    else:
+        txt = s.astype(str).str.strip()
+        if decimal == ",":
+            txt = txt.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        elif decimal == ".":
+            txt = txt.str.replace(",", "", regex=False)
+        else:
+            txt = txt.str.replace(",", ".", regex=False)
+        num = pd.to_numeric(txt.where(~miss, None), errors="coerce").astype("float64")
+    vals = num.to_numpy(copy=True)
+    invalid = ~miss & ~np.isfinite(vals)
+    vals[miss | invalid] = np.nan
+    return pd.Series(vals, index=s.index), miss, invalid
 
 
 # --------------------------------------------------------------------------- timestamps

@@ -46,7 +46,8 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
-from ._engine import (DROP_HINT, N_SHOW, empty_dropped, missing_mask, parse_timestamps_ex,
+from ._engine import (DROP_HINT, N_SHOW, clean_factorize, empty_dropped, id_strings,
+                      int_floats, missing_mask, parse_numbers, parse_timestamps_ex,
                       require_columns, rows_text)
 from .errors import EmptyNetworkError, IcnetError, IcnetWarning, ParameterError, SchemaError
 
@@ -518,50 +519,6 @@ class _Problems:
 # --------------------------------------------------------------------------- coercion
 
 
-def _int_floats(s: pd.Series) -> pd.Series:
-    """Integral floats as nullable ints (ids read as floats because of a gap)."""
-    if pd.api.types.is_float_dtype(s.dtype):
-        v = s.to_numpy(dtype=float, na_value=np.nan)
-        fin = np.isfinite(v)
-        if fin.any() and not np.isinf(v).any() and np.all(v[fin] == np.round(v[fin])) and \
-                np.all(np.abs(v[fin]) < 2**53):      # ±inf cannot be an int: ids stay as read
-            return s.astype("Int64")
-    return s
-
-
-def _clean_factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Factorise ``s`` and clean its distinct values (strip; blank → NaN).
-
-    Integral floats lose their '.0' (ids read as floats because of a gap).
-    Returns the codes (-1 = missing) and the cleaned distinct values.
-    """
-    try:
-        codes, uniq = pd.factorize(_int_floats(s), use_na_sentinel=True)
-    except TypeError:  # unhashable cells (lists, dicts, arrays)
-        odd = np.flatnonzero(s.map(lambda v: isinstance(v, (list, dict, set, tuple,
-                                                             np.ndarray))).to_numpy(bool))
-        shown = ", ".join(f"{r}: {s.iloc[r]!r}"[:60] for r in odd[:N_SHOW])
-        raise SchemaError(
-            f"column '{s.name}' holds lists or other containers in {odd.size} rows "
-            f"({shown}). Ids must be text or numbers: one id per cell (explode the lists "
-            "into rows first).") from None
-    txt = pd.Series(np.asarray(uniq, dtype=object), dtype=object).astype(str).str.strip() \
-        .str.normalize("NFC")   # one spelling per name: NFC and NFD forms are one id
-    clean = txt.to_numpy(dtype=object)
-    return np.asarray(codes, dtype=np.int64), np.where(clean == "", np.nan, clean).astype(object)
-
-
-def _ids(s: pd.Series) -> pd.Series:
-    """Ids as stripped strings (object); missing or blank → NaN.
-
-    Works on the distinct values only (factorise, clean, take back), so it is
-    fast on millions of rows with few distinct ids.
-    """
-    codes, clean = _clean_factorize(s)
-    clean = np.append(clean, np.nan)
-    return pd.Series(clean[codes], index=s.index, dtype=object)  # code -1 → trailing NaN
-
-
 def _id_codes(*cols: pd.Series, sort: bool = True) -> tuple[list[np.ndarray], np.ndarray]:
     """Integer codes (-1 = missing) of one or more id columns over shared categories.
 
@@ -570,13 +527,13 @@ def _id_codes(*cols: pd.Series, sort: bool = True) -> tuple[list[np.ndarray], np
     """
     both = cols[0].reset_index(drop=True) if len(cols) == 1 else \
         pd.concat([c.reset_index(drop=True) if len({x.dtype for x in cols}) == 1 else
-                   _int_floats(c).reset_index(drop=True).astype(object) for c in cols],
+                   int_floats(c).reset_index(drop=True).astype(object) for c in cols],
                   ignore_index=True)
     try:
-        codes0, clean = _clean_factorize(both)
+        codes0, clean = clean_factorize(both)
     except SchemaError:
         for c in cols:          # name the column holding the lists (error path only)
-            _clean_factorize(c)
+            clean_factorize(c)
         raise
     c2, cats = pd.factorize(pd.Series(clean, dtype=object), sort=sort, use_na_sentinel=True)
     c2 = np.append(np.asarray(c2, dtype=np.int64), -1)
@@ -589,34 +546,6 @@ def _id_codes(*cols: pd.Series, sort: bool = True) -> tuple[list[np.ndarray], np
 def _categorical(codes: np.ndarray, cats: np.ndarray, index) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object)),
                      index=index)
-
-
-def _numbers(s: pd.Series, decimal: str | None = None
-             ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Return (float series, missing mask, invalid mask).
-
-    Text numbers: by default a comma is a decimal comma ("4,5" = 4.5);
-    ``decimal=","`` also drops dots as thousands separators ("1.234,5"),
-    ``decimal="."`` drops commas as thousands separators ("1,234.5").
-    """
-    miss = missing_mask(s)
-    if pd.api.types.is_bool_dtype(s.dtype):
-        s = s.astype(float)
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        num = s.astype("float64")
-    else:
-        txt = s.astype(str).str.strip()
-        if decimal == ",":
-            txt = txt.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        elif decimal == ".":
-            txt = txt.str.replace(",", "", regex=False)
-        else:
-            txt = txt.str.replace(",", ".", regex=False)
-        num = pd.to_numeric(txt.where(~miss, None), errors="coerce").astype("float64")
-    vals = num.to_numpy(copy=True)
-    invalid = ~miss & ~np.isfinite(vals)
-    vals[miss | invalid] = np.nan
-    return pd.Series(vals, index=s.index), miss, invalid
 
 
 def _bools(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -796,7 +725,7 @@ def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC",
     for col, lo in (("satisfaction", None), ("delay_hours", 0.0), ("expected_hours", 0.0)):
         if col not in raw:
             continue
-        num, _, bad = _numbers(raw[col], o["decimal"])
+        num, _, bad = parse_numbers(raw[col], o["decimal"])
         p.add(bad, "not_a_number", col, "values that are not finite numbers",
               "Use plain numbers (pass decimal=',' for a decimal comma with dots as "
               "thousands separators).")
@@ -837,7 +766,7 @@ def read_events(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC",
         (sc,), scats = _id_codes(raw["service"])
         out["service"] = _categorical(sc, scats, raw.index)
     if "event_id" in raw:
-        eid = _int_floats(raw["event_id"])
+        eid = int_floats(raw["event_id"])
         ec, uniq = pd.factorize(eid, use_na_sentinel=True)
         ec = np.asarray(ec, dtype=np.int64)
         txt = pd.Series(uniq).astype(str)
@@ -887,7 +816,7 @@ def read_people(data, *, columns=None, errors="raise", **read_options) -> Table:
     raw = read_table(data, "people", columns=columns, **read_options)
     _require(raw, "people")
     p = _Problems("people", raw, errors)
-    out = {"person": _ids(raw["person"]), "unit": _ids(raw["unit"])}
+    out = {"person": id_strings(raw["person"]), "unit": id_strings(raw["unit"])}
     p.add(out["person"].isna().to_numpy(), "missing_id", "person", "empty ids",
           "Every row needs a person id.")
     p.add(out["unit"].isna().to_numpy(), "missing_unit", "unit", "people without a unit",
@@ -899,7 +828,7 @@ def read_people(data, *, columns=None, errors="raise", **read_options) -> Table:
           "Each person must appear once (the first row is kept).")
     for col in ("manager", "role"):
         if col in raw:
-            out[col] = _ids(raw[col])
+            out[col] = id_strings(raw[col])
     if "external_facing" in raw:
         flag, bad = _bools(raw["external_facing"])
         p.add(bad, "bad_flag", "external_facing", "values that are not yes/no",
@@ -944,7 +873,7 @@ def read_ratings(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC",
     raw = read_table(data, "ratings", columns=columns, **read_options)
     _require(raw, "ratings")
     p = _Problems("ratings", raw, errors)
-    out = {"rater": _ids(raw["rater"]), "provider": _ids(raw["provider"])}
+    out = {"rater": id_strings(raw["rater"]), "provider": id_strings(raw["provider"])}
     for col in ("rater", "provider"):
         p.add(out[col].isna().to_numpy(), "missing_id", col, "empty ids",
               "Every rating needs a rater and a provider.")
@@ -955,7 +884,7 @@ def read_ratings(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC",
                         ("recommend", 0.0, 10.0)):
         if col not in raw:
             continue
-        num, miss, bad = _numbers(raw[col], o["decimal"])
+        num, miss, bad = parse_numbers(raw[col], o["decimal"])
         p.add(bad, "not_a_number", col, "values that are not finite numbers",
               "Use plain numbers.")
         if col == "perception":
@@ -972,7 +901,7 @@ def read_ratings(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC",
         out["answered_at"] = ts
     for col in ("dimension", "period"):
         if col in raw:
-            out[col] = _ids(raw[col])
+            out[col] = id_strings(raw[col])
     if "period" in out:
         per = out["period"]
         bad = np.zeros(len(raw), dtype=bool)
@@ -1029,15 +958,15 @@ def read_agreements(data, *, columns=None, scale=(1, 5), errors="raise", tz="UTC
     raw = read_table(data, "agreements", columns=columns, **read_options)
     _require(raw, "agreements")
     p = _Problems("agreements", raw, errors)
-    out = {"provider": _ids(raw["provider"]), "client": _ids(raw["client"])}
+    out = {"provider": id_strings(raw["provider"]), "client": id_strings(raw["client"])}
     for col in ("provider", "client"):
         p.add(out[col].isna().to_numpy(), "missing_id", col, "empty ids",
               "Every agreement needs a provider and a client.")
     if "service" in raw:
-        out["service"] = _ids(raw["service"])
+        out["service"] = id_strings(raw["service"])
     for col in ("max_delay_hours", "min_satisfaction"):
         if col in raw:
-            num, _, bad = _numbers(raw[col], o["decimal"])
+            num, _, bad = parse_numbers(raw[col], o["decimal"])
             p.add(bad, "not_a_number", col, "values that are not finite numbers",
                   "Use plain numbers.")
             out[col] = num

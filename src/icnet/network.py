@@ -19,8 +19,9 @@ import pandas as pd
 from . import _validate, io
 from ._engine import (EDGE_COLUMNS, RATER_COLUMNS, UNKNOWN_UNIT, canonical_events,  # noqa: F401
                       complete_edges, edge_stats, empty_dropped, engine_builder,
-                      expected_from_agreements, group_tables, parse_timestamps,
-                      rating_times, time_parameter, warn_unknown)
+                      expected_from_agreements, group_tables, id_strings, parse_numbers,
+                      parse_timestamps, rating_times, require_columns, time_parameter,
+                      warn_unknown)
 from .errors import (BudgetExceededError, EmptyNetworkError, IcnetWarning, ParameterError,
                      SchemaError)
 from .privacy import MIN_GROUP_SIZE
@@ -644,11 +645,12 @@ class ServiceNetwork:
                    "delay_mean", "delay_median", "delay_p90", "sla_n", "sla_breach_rate",
                    "rework_rate"]
         cols = dict(columns or {})
+        canonical = {c for s in io.SCHEMAS.values() for c in s["required"] + s["optional"]}
         raw = io.read_table(edges, "events", columns={k: v for k, v in cols.items()
-                                                      if v in io._CANONICAL})
-        raw = raw.rename(columns={k: v for k, v in cols.items() if v not in io._CANONICAL})
-        io._require(raw, "events")
-        prov, cli = io._ids(raw["provider"]), io._ids(raw["client"])
+                                                      if v in canonical})
+        raw = raw.rename(columns={k: v for k, v in cols.items() if v not in canonical})
+        require_columns(raw, "events", io.SCHEMAS["events"]["required"])
+        prov, cli = id_strings(raw["provider"]), id_strings(raw["client"])
         bad = prov.isna() | cli.isna() | (prov == cli)
         if bad.any():
             rows = np.flatnonzero(bad.to_numpy())[:5].tolist()
@@ -658,7 +660,7 @@ class ServiceNetwork:
         e = pd.DataFrame({"provider": prov, "client": cli})
         for c in numeric:
             if c in raw:
-                num, _, badn = io._numbers(raw[c])
+                num, _, badn = parse_numbers(raw[c])
                 if badn.any():
                     rows = np.flatnonzero(badn)[:5].tolist()
                     raise SchemaError(
@@ -999,7 +1001,7 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
             f"process log is missing column(s) {missing}; it has {list(raw.columns)[:20]}. "
             "Name them with case=, activity=, resource=, timestamp=.")
     ts, miss, bad = parse_timestamps(raw[timestamp], tz)
-    cs, res = io._ids(raw[case]), io._ids(raw[resource])
+    cs, res = id_strings(raw[case]), id_strings(raw[resource])
     problems = [(bad, "bad_timestamp", timestamp), (miss, "missing_timestamp", timestamp),
                 (cs.isna().to_numpy(), "missing_id", case),
                 (res.isna().to_numpy(), "missing_id", resource)]
@@ -1012,7 +1014,7 @@ def from_process_log(log, *, case: str = "case", activity: str = "activity",
                     f"process log column {col!r} has {int(mask.sum())} invalid values "
                     f"({reason}; rows {rows}). Fix them or pass errors='drop'.")
             badrow |= mask
-    df = pd.DataFrame({"case": cs, "activity": io._ids(raw[activity]), "resource": res,
+    df = pd.DataFrame({"case": cs, "activity": id_strings(raw[activity]), "resource": res,
                        "t": ts, "row": np.arange(len(raw))})[~badrow]
     df = df.sort_values(["case", "t", "row"], kind="mergesort")
     nxt = df.shift(-1)
@@ -1198,5 +1200,3 @@ def _check_edge_numbers(e: pd.DataFrame) -> None:
         if c in e:
             refuse(e[c].to_numpy(dtype=float) < 0, c, "negative values",
                    "Spreads and delays (hours) are >= 0.")
-
-
