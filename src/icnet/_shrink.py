@@ -236,16 +236,26 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
         with np.errstate(invalid="ignore"):
             Vd = s2w * a1 + s2s * a2 + s2q * a3
         V0 = np.where(known, Vd, V0)
-        base.update(sigma2_style=s2s, sigma2_q=s2q)
+        # the style variance is estimated from the few people who rated two relations:
+        # its sampling variance makes V_e uncertain, Var(V_e) = (dV_e/ds)^2 Var(s_hat),
+        # dV_e/ds = a2 - a3 (sigma_q^2 = sigma_r^2 - s); Satterthwaite's degrees of
+        # freedom nu_e = 2 V_e^2 / Var(V_e) give the t critical value of the interval
+        s2s_var = float(design.get("style_var", 0.0)) if np.isfinite(
+            design.get("style", np.nan)) else 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vv = (a2 - a3) ** 2 * s2s_var
+            df = np.where(known & (vv > 0), 2 * V0 ** 2 / np.where(vv > 0, vv, 1), np.inf)
+        base.update(sigma2_style=s2s, sigma2_q=s2q, sigma2_style_se=float(np.sqrt(s2s_var)))
         one = np.where(known, s2w + s2s, s2w + s2r_e)   # error variance of one rating
     else:
         one = s2w + s2r_e
+        df = np.full(len(n), np.inf)
     with np.errstate(invalid="ignore", divide="ignore"):
         V = g * f * V0
         n_eff = np.where(rated, one / V0, 0.0)
     if not rated.any():
         return {**base, "tau2": prior_var, "omega2": prior_var, "m": (lo + hi) / 2.0,
-                "V": V, "f_p": f, "n_eff": n_eff}
+                "V": V, "f_p": f, "n_eff": n_eff, "df": df}
     Vr = np.where(rated, V, 0.0)
     nr = np.where(rated, n, 0.0)
     N = np.bincount(group, weights=nr, minlength=P)
@@ -294,7 +304,7 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
         omega2 = 0.0
     omega2 = max(omega2, _MIN_VAR)
     return {**base, "tau2": tau2, "omega2": omega2, "m": m, "V": V, "f_p": f,
-            "n_eff": n_eff, "kappa": kappa, "kappa_hi": kappa_hi}
+            "n_eff": n_eff, "df": df, "kappa": kappa, "kappa_hi": kappa_hi}
 
 
 def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
@@ -373,7 +383,7 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
                          f"not {interval!r}")
     out = _posterior(n, mean, group, comp, level, scale, c, interval)
     out = out.drop(columns="_theta")
-    comp = {k: v for k, v in comp.items() if k not in ("V", "f_p", "n_eff")}
+    comp = {k: v for k, v in comp.items() if k not in ("V", "f_p", "n_eff", "df")}
     comp["variance"] = variance
     comp["interval"] = interval
     out.attrs["components"] = comp
@@ -427,6 +437,7 @@ def _posterior(n, mean, group, comp, level, scale, c, interval="parametric") -> 
     V = comp.pop("V")
     comp.pop("f_p")
     n_eff = comp.pop("n_eff")
+    df = comp.pop("df", None)
     t2, o2, m = comp["tau2"], comp["omega2"], comp["m"]
     rated = n > 0
     P = group.max() + 1
@@ -451,12 +462,17 @@ def _posterior(n, mean, group, comp, level, scale, c, interval="parametric") -> 
     theta = w * mean + (1 - w) * mu[group]
     post = 1.0 / (1.0 / t2 + 1.0 / Vs) + (1 - w) ** 2 * var_mu[group]
     z = special.ndtri(0.5 + level / 2)
+    # intervals: the error variance V_e is itself estimated (Satterthwaite df nu_e): the
+    # t critical value in place of the normal one, carried as V_e (t_nu / z)^2
+    Vi = Vs if df is None else Vs * (special.stdtrit(np.where(
+        np.isfinite(df), np.maximum(df, 1.0), np.inf), 0.5 + level / 2) / z) ** 2
     if interval in ("relation", "robust") and rated.any():
-        lo_r, hi_r = _robust_interval(mean, Vs, mu[group], var_mu[group], w, theta, t2,
+        lo_r, hi_r = _robust_interval(mean, Vi, mu[group], var_mu[group], w, theta, t2,
                                       comp.get("kappa", np.inf), 1 - level, interval,
                                       kappa_hi=comp.get("kappa_hi"))
     else:
-        lo_r, hi_r = theta - z * np.sqrt(post), theta + z * np.sqrt(post)
+        post_i = 1.0 / (1.0 / t2 + 1.0 / Vi) + (1 - w) ** 2 * var_mu[group]
+        lo_r, hi_r = theta - z * np.sqrt(post_i), theta + z * np.sqrt(post_i)
     p_below = special.ndtr((c - theta) / np.sqrt(post))
     nan = np.where(rated, 1.0, np.nan)
     out = pd.DataFrame({

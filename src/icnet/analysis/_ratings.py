@@ -172,8 +172,9 @@ def _cells_part(ev: pd.DataFrame):
     return out.reset_index()
 
 
-def _style(t, a, ybar, rated, keys) -> float:
-    """Pooled rater-style variance sigma_s^2 from people who rated two or more relations.
+def _style(t, a, ybar, rated, keys) -> tuple[float, float]:
+    """Pooled rater-style variance sigma_s^2 from people who rated two or more relations,
+    and the sampling variance of that estimate.
 
     A person's leave-one-out deviation on relation *e*, ``d_je = (ybar_je - mean_e) /
     (1 - a_je) = ybar_je - sum_{k != j} b_kje ybar_ke`` (``b_kje = a_ke / (1 - a_je)``),
@@ -184,6 +185,13 @@ def _style(t, a, ybar, rated, keys) -> float:
     round-robin's shared-partner term). The estimate divides the sum of the products by
     the sum of those factors (method of moments); the factors come from the sparse
     person-by-relation matrix of the weights ``a`` (``A = a' a``).
+
+    The variance of the ratio ``sum N / sum D`` (``N``, ``D`` each person's products and
+    factors) is its cluster-robust (sandwich) variance with the client as cluster: the
+    people of one client share relations, those of different clients share nothing,
+    ``G / (G - 1) * sum_c (N_c - s D_c)^2 / (sum D)^2`` over the ``G`` clients with a
+    person who rated two relations (Liang & Zeger 1986; the small-sample factor of
+    Cameron & Miller 2015). Returns ``(nan, 0.0)`` when no person rated two relations.
     """
     from scipy import sparse
     c = t["c"].to_numpy()
@@ -198,7 +206,7 @@ def _style(t, a, ybar, rated, keys) -> float:
         if len(t) else np.array([], int)
     P, R = (int(person.max()) + 1, int(rel.max()) + 1) if len(t) else (0, 0)
     if P == 0:
-        return float("nan")
+        return float("nan"), 0.0
 
     def mat(v, mask):
         return sparse.csr_matrix((v[mask], (person[mask], rel[mask])), shape=(P, R))
@@ -207,9 +215,10 @@ def _style(t, a, ybar, rated, keys) -> float:
     k = np.bincount(person[use], minlength=P).astype(float)
     pairs = float((k * (k - 1)).sum())
     if pairs <= 0:
-        return float("nan")
+        return float("nan"), 0.0
     s1 = np.asarray(D.sum(axis=1)).ravel()
-    num = float((s1 ** 2).sum() - D.multiply(D).sum())
+    num_j = s1 ** 2 - np.asarray(D.multiply(D).sum(axis=1)).ravel()
+    num = float(num_j.sum())
     # sum_j sum_{e != e'} u_je u_je' (A_ee' - a_je a_je')
     A = (Am.T @ Am).tocsr()
     Adiag = A.diagonal()
@@ -217,8 +226,16 @@ def _style(t, a, ybar, rated, keys) -> float:
         np.asarray(U.multiply(U) @ Adiag).ravel()
     ua = U.multiply(Am)
     own = np.asarray(ua.sum(axis=1)).ravel() ** 2 - np.asarray(ua.multiply(ua).sum(axis=1)).ravel()
-    den = pairs + float((quad - own).sum())
-    return num / den
+    den_j = k * (k - 1) + quad - own
+    den = float(den_j.sum())
+    est = num / den
+    # cluster-robust variance of the ratio, clusters = clients (persons' client codes)
+    client_of = np.zeros(P, np.int64)
+    client_of[person] = c
+    score = np.bincount(client_of, weights=num_j - est * den_j)
+    G = int((np.bincount(client_of, weights=k * (k - 1)) > 0).sum())
+    var = float((score ** 2).sum()) / den ** 2 * (G / (G - 1) if G > 1 else 1.0)
+    return est, var
 
 
 def design(net, provider, client) -> dict | None:
@@ -241,7 +258,10 @@ def design(net, provider, client) -> dict | None:
     ``client`` (NaN where the relation has no rating), and ``style``: the pooled
     covariance of a person's leave-one-out deviations across the relations they rated
     (an actor effect, Kenny's social relations model), an estimate of ``sigma_s^2``
-    (NaN when no person rated two relations). None at person level or without
+    (NaN when no person rated two relations), and ``style_var``: the cluster-robust
+    sampling variance of that estimate (0 when it is NaN), with which
+    :func:`icnet._shrink.shrink` widens the intervals of relations whose error is
+    mostly style (Satterthwaite degrees of freedom). None at person level or without
     ratings or client people.
     """
     cols = net.event_columns
@@ -274,7 +294,7 @@ def design(net, provider, client) -> dict | None:
     want = pd.MultiIndex.from_arrays([np.asarray(provider, dtype=object),
                                       np.asarray(client, dtype=object)])
     agg = agg.reindex(want)
-    style = _style(t, a, ybar, rated, keys)
+    style, style_var = _style(t, a, ybar, rated, keys)
     return {"mean": agg["mean"].to_numpy(float), "a1": agg["a1"].to_numpy(float),
             "a2": agg["a2"].to_numpy(float), "a3": agg["a3"].to_numpy(float),
-            "style": style}
+            "style": style, "style_var": style_var}
