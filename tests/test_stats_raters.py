@@ -305,3 +305,80 @@ def test_atypical_relations_covered_with_skewed_effects_and_few_ratings():
         hit.append(covered[np.abs(dev) >= 2.3 * tau])
     cov = np.concatenate(hit).mean()
     assert cov >= 0.90, cov
+
+
+def _style_design(seed, n_units, per_unit=3):
+    from icnet.analysis import _ratings
+    net = _org(seed, sd_r=0.0, sd_s=0.6, per_unit=per_unit, n_units=n_units, n_ratings=12)[0]
+    e = net.edges
+    return net, _ratings.design(net, e["provider"].to_numpy(dtype=object),
+                                e["client"].to_numpy(dtype=object))
+
+
+def _shrink_edges(net, design, interval=None):
+    """``_shrink.shrink`` of ``net.edges`` as the library calls it, with ``design``."""
+    e = net.edges
+    n, J = e["satisfaction_n"].to_numpy(float), e["satisfaction_raters"].to_numpy(float)
+    wsd = e["within_sd"].to_numpy(float)
+    ssw = np.where(np.isfinite(wsd), wsd ** 2 * (n - J), np.where(J == n, 0.0, np.nan))
+    return _shrink.shrink(n, e["satisfaction_mean"].to_numpy(float),
+                          e["satisfaction_sd"].to_numpy(float),
+                          pd.factorize(e["provider"])[0], net.scale, n_raters=J,
+                          rater_n2=e["rater_n2"].to_numpy(float), ss_within=ssw,
+                          threshold=net.threshold, design=design, interval=interval)
+
+
+def test_style_variance_carries_its_standard_error():
+    """quality7 (#21, heavy_raters at 150 people: unit coverage 0.926): sigma_s^2 comes
+    from the few people who rated two relations; its cluster-robust (by client) standard
+    error is reported, matches the spread of the estimate over organisations, and falls
+    as the number of client units grows (main: no ``style_var``)."""
+    small = [_style_design(s, 6)[1] for s in range(12)]
+    large = [_style_design(s, 24)[1] for s in range(12)]
+    se_small = np.sqrt(np.mean([d["style_var"] for d in small]))
+    se_large = np.sqrt(np.mean([d["style_var"] for d in large]))
+    sd_small = np.std([d["style"] for d in small], ddof=1)
+    assert 0.5 < se_small / sd_small < 2.0, (se_small, sd_small)
+    assert se_large < 0.65 * se_small, (se_large, se_small)       # ~1/2 for 4x the units
+    net = _style_design(0, 6)[0]
+    comp = net.edges.attrs["shrinkage"]
+    assert comp["sigma2_style_se"] > 0
+
+
+def test_intervals_widen_with_style_uncertainty_and_the_widening_vanishes():
+    """The error variance V_e of an aggregated relation is estimated through sigma_s^2:
+    Satterthwaite's degrees of freedom 2 V_e^2 / ((a2 - a3)^2 Var(s_hat)) give a t
+    critical value, so the intervals widen where the style dominates V_e and the
+    widening vanishes as Var(s_hat) -> 0 (main: the intervals ignore ``style_var``)."""
+    net, d = _style_design(0, 6)
+    sh = _shrink_edges(net, d)
+    assert np.allclose(sh["high"], net.edges["satisfaction_high"])   # as the library does
+
+    def width(var, interval=None):
+        sh = _shrink_edges(net, {**d, "style_var": var}, interval)
+        return (sh["high"] - sh["low"]).to_numpy()
+
+    assert d["style_var"] > 0
+    for interval in ("relation", "parametric"):
+        w0, w1 = width(0.0, interval), width(d["style_var"], interval)
+        assert (w1 >= w0 - 1e-9).all() and (w1 > w0 + 1e-6).mean() > 0.5, interval
+        # a hundredth of the variance (100 times the raters): at most a trace remains
+        w2 = width(d["style_var"] / 100, interval)
+        assert np.abs(w2 - w0).max() < 0.1 * np.abs(w1 - w0).max(), interval
+
+
+def test_style_uncertainty_raises_coverage_with_few_raters():
+    """A small rater design (6 client units of 3 people, one style each): intervals that
+    carry the uncertainty of sigma_s^2 cover the service given at least as often as
+    those that take it as known, and at least 0.90 (main: the same as known)."""
+    hit, hit0 = [], []
+    for s in range(12):
+        net, truth = _org(s, sd_r=0.0, sd_s=0.6, per_unit=3, n_units=6, n_ratings=12)
+        e = net.edges
+        t = np.array([truth[k] for k in zip(e["provider"], e["client"])])
+        hit.append((e["satisfaction_low"] <= t) & (t <= e["satisfaction_high"]))
+        d = _style_design(s, 6)[1]
+        sh = _shrink_edges(net, {**d, "style_var": 0.0})
+        hit0.append((sh["low"].to_numpy() <= t) & (t <= sh["high"].to_numpy()))
+    cov, cov0 = np.concatenate(hit).mean(), np.concatenate(hit0).mean()
+    assert cov > cov0 and cov >= 0.90, (cov, cov0)

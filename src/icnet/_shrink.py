@@ -55,6 +55,13 @@ Markov's inequality at most 5 % of relations lie beyond; bias-aware intervals,
 Armstrong & Kolesar 2020), centred at the
 shrinkage that makes it shortest.
 
+The error variance ``V_e`` of an aggregated relation rests on the estimated rater-style
+variance ``sigma_s^2`` (few people rate two relations in a small organisation): its
+cluster-robust sampling variance gives each relation Satterthwaite (1946) degrees of
+freedom ``nu_e = 2 V_e^2 / Var(V_e)`` and the intervals use ``V_e (t_nu / z)^2`` in
+place of ``V_e`` (the small-sample inference of Kenward & Roger 1997), a widening that
+vanishes as the number of raters grows.
+
 Signs: the local false sign rate (Stephens 2017) relative to the neutral point
 ``c``, ``lfsr_e = min(P(theta_e < c), P(theta_e > c))`` under this posterior.
 A relation is ``bad``/``good`` when ``lfsr <= LFSR_MAX`` (0.025 — exactly when
@@ -331,6 +338,9 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
         Aggregated relations (see :func:`icnet.analysis._ratings.design`): the
         post-stratified ``mean`` and the factors ``a1``, ``a2``, ``a3`` and
         ``style`` of its finite-population error variance; used where finite.
+        ``style_var`` (the sampling variance of ``style``) widens the intervals:
+        Satterthwaite degrees of freedom ``2 V_e^2 / ((a2 - a3)^2 style_var)`` and the
+        t critical value (0 or absent: the normal one).
     variance : {"bounded", "constant"}, optional
         Default :data:`VARIANCE`. ``"bounded"``: rating variances proportional to
         the variance function ``(theta - low)(high - theta)`` of a bounded (beta-binomial-like)
