@@ -10,6 +10,7 @@ library's default).
     python benchmarks/quality_classes.py --seeds 20 --people 150
     python benchmarks/quality_classes.py --seeds 20 --people 150 --interval parametric
     python benchmarks/quality_classes.py --seeds 20 --people 150 --variance bounded
+    python benchmarks/quality_classes.py --seeds 60 --people 150 --levels unit
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from icnet.validity import scenarios
 SCEN = ("baseline", "heavy_raters", "lenient_harsh", "sparse_ceiling")
 
 
-def one(name, seed, n_people):
+def one(name, seed, n_people, levels=("person", "unit")):
     d = scenarios.generate(name, n_people=n_people, seed=seed)
     net = d.network()
     unit_of = d.people.set_index("person")["unit"]
@@ -38,7 +39,7 @@ def one(name, seed, n_people):
     top = (k.groupby(level=[0, 1]).max() / k.groupby(level=[0, 1]).sum()).rename("top")
     top.index.names = ["provider", "client"]
     out = []
-    for level in ("person", "unit"):
+    for level in levels:
         q = icnet.service_quality(net, level=None if level == "person" else "unit",
                                   min_group_size=1)
         t = d.truth["quality"]
@@ -90,11 +91,14 @@ def main(argv=None):
     ap.add_argument("--variance", choices=("constant", "bounded"), default=_shrink.VARIANCE,
                     help="rating-variance model (bounded: the beta-binomial-like variance "
                          "function of an ordinal 1-5 scale)")
+    ap.add_argument("--levels", default="person,unit",
+                    help="comma-separated levels (unit alone is faster: more seeds)")
     a = ap.parse_args(argv)
     _shrink.INTERVAL, _shrink.VARIANCE = a.interval, a.variance
     warnings.simplefilter("ignore")
-    r = pd.concat([one(n, s, a.people) for n in a.only.split(",") for s in range(a.seeds)],
-                  ignore_index=True)
+    levels = tuple(a.levels.split(","))
+    r = pd.concat([one(n, s, a.people, levels) for n in a.only.split(",")
+                   for s in range(a.seeds)], ignore_index=True)
     t = table(r)
     print("| " + " | ".join(t.columns) + " |")
     print("|" + "---|" * len(t.columns))
