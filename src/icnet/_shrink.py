@@ -249,6 +249,14 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
         # freedom nu_e = 2 V_e^2 / Var(V_e) give the t critical value of the interval
         s2s_var = float(design.get("style_var", 0.0)) if np.isfinite(
             design.get("style", np.nan)) else 0.0
+        if s2s_var > 0:
+            # the estimate is used clipped at 0: the variance of max(X, 0) for
+            # X ~ N(raw estimate, its variance) (at the boundary about a third of it)
+            raw, sd_s = float(design["style"]), float(np.sqrt(s2s_var))
+            u = raw / sd_s
+            p, phi = special.ndtr(u), np.exp(-u * u / 2) / np.sqrt(2 * np.pi)
+            mean_c = raw * p + sd_s * phi
+            s2s_var = max((raw ** 2 + s2s_var) * p + raw * sd_s * phi - mean_c ** 2, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             vv = (a2 - a3) ** 2 * s2s_var
             df = np.where(known & (vv > 0), 2 * V0 ** 2 / np.where(vv > 0, vv, 1), np.inf)
