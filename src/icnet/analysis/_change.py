@@ -136,6 +136,127 @@ def loo_side(who, other, t_days, z, *, period_days: float = 28.0, prior: float =
     return np.where((n >= 2) & np.isfinite(keep), mean * keep, 0.0)
 
 
+def _window_sums(g, t, vals, h, g_at=None):
+    """Sums of each of ``vals`` over the rows of group ``g`` whose time lies in
+    [t − h, t + h), for each row (or for the query groups ``g_at`` at the rows' times):
+    one sort by (group, time) and cumulative sums, the window's ends found by binary
+    search (no loop over rows or groups). ``g`` and ``g_at`` are non-negative integers."""
+    t = np.asarray(t, float)
+    if len(t) == 0:
+        return [np.zeros(0) for _ in vals]
+    t0 = float(t.min())
+    span = float(t.max()) - t0 + 2.0 * h + 2.0     # windows never reach another group
+    key = np.asarray(g, np.int64) * span + (t - t0)
+    o = np.argsort(key, kind="stable")
+    ks = key[o]
+    q = key if g_at is None else np.asarray(g_at, np.int64) * span + (t - t0)
+    lo = np.searchsorted(ks, q - h, "left")
+    hi = np.searchsorted(ks, q + h, "left")
+    out = []
+    for v in vals:
+        cs = np.r_[0.0, np.cumsum(np.asarray(v, float)[o])]
+        out.append(cs[hi] - cs[lo])
+    return out
+
+
+def _garrote(s, n, q, gate):
+    """The nonnegative garrote factor max(0, 1 − gate² / z²) of a mean ``s / n`` whose
+    z-score is its mean over its events' SD / sqrt(n) (``q``: sum of squares); 0 where
+    fewer than 2 events (Breiman 1995; :func:`person_period_control`)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.maximum(q - s ** 2 / np.maximum(n, 1), 0) / np.maximum(n - 1, 1)
+        z2 = s ** 2 / (np.maximum(n, 1) * var)
+        keep = np.clip(1.0 - gate * gate / z2, 0.0, 1.0)
+    return np.where((n >= 2) & np.isfinite(keep), keep, 0.0)
+
+
+def local_side(who, other, t_days, z, *, who_unit=None, other_unit=None,
+               period_days: float = 28.0, prior: float = 3.0, gate: float = 0.0,
+               unit_gate: float = 2.0):
+    """Per event: ``who``'s time-local leave-the-pair-out mean ``z`` (its events with
+    anybody but ``other`` within ± ``period_days`` / 2 of the event), shrunk by ``prior``
+    pseudo-events towards its unit's time-local leave-the-pair-out mean (``who_unit``:
+    the events of who's unit, both directions of the pair left out) — or towards 0
+    without units. The unit's mean is shrunk by the nonnegative garrote at ``unit_gate``
+    standard errors, the person's (with ``gate`` > 0) as in :func:`loo_side`.
+
+    One side of :func:`local_control`: the rows must hold all events of ``who``'s unit
+    (all of ``who``'s events without units). Unit codes < 0 mean "no unit" (mean 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # A (unit 0) serves only B; A's unit-mate C serves D badly at the same time
+    >>> who = np.array([0, 0, 2, 2, 2, 2]); oth = np.array([1, 1, 3, 3, 3, 3])
+    >>> u = np.zeros(6, np.int64); t = np.array([0.0, 1, 0, 1, 2, 3])
+    >>> z = np.array([-1.0, -1, -1, -1.1, -0.9, -1])
+    >>> m = local_side(who, oth, t, z, who_unit=u, other_unit=u + 1)
+    >>> round(float(m[0]), 2)        # A's own others: none; its unit's: about -1
+    -0.99
+    """
+    who = np.asarray(who, np.int64)
+    other = np.asarray(other, np.int64)
+    t = np.asarray(t_days, float)
+    if len(who) == 0:
+        return np.zeros(0)
+    h = period_days / 2.0
+    ok = np.isfinite(z)
+    zz = np.where(ok, z, 0.0)
+    w = ok.astype(float)
+    vals = [zz, w, zz * zz]
+    n_id = int(max(who.max(), other.max())) + 1
+    rel = who * n_id + other
+    sp, np_, qp = _window_sums(who, t, vals, h)
+    sd, nd, qd = _window_sums(rel, t, vals, h)
+    s, n, q = sp - sd, np_ - nd, qp - qd
+    mu = np.zeros(len(t))
+    if who_unit is not None:
+        wu = np.asarray(who_unit, np.int64)
+        ou = np.asarray(other_unit, np.int64)
+        has_u = wu >= 0
+        su, nu, qu = _window_sums(np.where(has_u, wu, 0), t, vals, h)
+        # the pair's other direction is the unit's too when both are in it
+        same = (ou == wu) & has_u
+        sr, nr, qr = _window_sums(rel, t, vals, h, g_at=other * n_id + who)
+        su = su - sd - np.where(same, sr, 0.0)
+        nu = nu - nd - np.where(same, nr, 0.0)
+        qu = qu - qd - np.where(same, qr, 0.0)
+        mu = np.where(has_u & (nu > 0), su / np.maximum(nu, 1), 0.0) * \
+            _garrote(su, nu, qu, unit_gate)
+    mean = (s + prior * mu) / (n + prior)
+    if gate > 0:
+        mean = mean * _garrote(s, n, q, gate)
+    return mean
+
+
+def local_control(p, c, t_days, z, *, unit=None, period_days: float = 28.0,
+                  prior: float = 3.0, gate: float = 0.0, unit_gate: float = 2.0):
+    """``z`` minus its provider's and its client's time-local leave-the-pair-out means,
+    each shrunk towards its unit's (see :func:`local_side`; ``unit``: a unit code per
+    node id, < 0 for none, or None). A unit's bad month (its service and its ratings)
+    or a provider's overload episode, wherever it falls in the calendar, is not a drop
+    *in the pair*, even for a person with few or no other partners.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([0, 0, 0, 0]); c = np.array([1, 2, 2, 2])
+    >>> z = np.array([-1.0, -1.0, -1.0, -1.0]); t = np.zeros(4)
+    >>> float(local_control(p, c, t, z)[0])    # as person_period_control without units
+    -0.5
+    """
+    p = np.asarray(p, np.int64)
+    c = np.asarray(c, np.int64)
+    up = uc = None
+    if unit is not None:
+        unit = np.asarray(unit, np.int64)
+        up, uc = unit[p], unit[c]
+    kw = dict(period_days=period_days, prior=prior, gate=gate, unit_gate=unit_gate)
+    prov = local_side(p, c, t_days, z, who_unit=up, other_unit=uc, **kw)
+    cli = local_side(c, p, t_days, z, who_unit=uc, other_unit=up, **kw)
+    return np.where(np.isfinite(z), z - prov - cli, np.nan)
+
+
 def _codes(*cols):
     """Group codes of the rows of integer columns: one int64 key (mixed radix) hashed by
     pd.factorize; a MultiIndex when the key would overflow."""

@@ -484,8 +484,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     _check_work(float(np.isin(pair, tested).sum()) * (n_perm + 1), max_work)
     G = len(tested)
     # quality net of the provider's and the client's month with everybody else
-    zc = _change.person_period_control(p, c, t, z, period_days=control_period_days,
-                                       gate=_control_gate(net))
+    zc = _controlled(net, p, c, t, z, control_period_days)
     tests = _pair_tests(pair, d, t, z, bad, prov_bad, tested,
                         draw=lambda resp, b0, nb: rng.random((nb, G)), n_perm=n_perm,
                         lam=lam, bad_z=bad_z, controls=controls,
@@ -538,6 +537,32 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
         out.attrs["params"] = params
         return out
     return _finish(net, table, t0, alpha, params)
+
+
+_CONTROL = "local_unit"        # ablation switch for the diagnosis (docs/methods/spirals.md)
+
+
+def _controlled(net, p, c, t, z, period_days):
+    """The change test's quality: ``z`` net of the provider's and the client's time-local
+    leave-the-pair-out means, each shrunk towards its unit's (person level, with a people
+    table that has a ``unit`` column; :func:`icnet.analysis._change.local_control`)."""
+    gate = _control_gate(net)
+    if _CONTROL == "grid":
+        return _change.person_period_control(p, c, t, z, period_days=period_days, gate=gate)
+    unit = _unit_codes(net) if _CONTROL == "local_unit" else None
+    return _change.local_control(p, c, t, z, unit=unit, period_days=period_days, gate=gate)
+
+
+def _unit_codes(net):
+    """Per node id: its unit's code (people table's ``unit``), −1 without one; None when
+    the network is not at person level or has no units."""
+    ppl = getattr(net, "people", None)
+    if net.level != "person" or ppl is None or "unit" not in ppl:
+        return None
+    unit = ppl.drop_duplicates("person").set_index("person")["unit"]
+    u = pd.Series(np.asarray(net.node_ids), dtype=object).map(unit)
+    codes, _ = pd.factorize(u)            # NaN (not in the people table) -> -1
+    return codes.astype(np.int64)
 
 
 def _control_gate(net) -> float:
