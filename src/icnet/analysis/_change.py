@@ -223,10 +223,13 @@ def local_side(who, other, t_days, z, *, who_unit=None, other_unit=None,
         qu = qu - qd - np.where(same, qr, 0.0)
         mu = np.where(has_u & (nu > 0), su / np.maximum(nu, 1), 0.0) * \
             _garrote(su, nu, qu, unit_gate)
-    mean = (s + prior * mu) / (n + prior)
+    # the person's deviation from its unit, shrunk by ``prior`` pseudo-events and (gate
+    # > 0) by the garrote: μ_U + keep · (s − n μ_U) / (n + prior); keep = 1 gives
+    # (s + prior · μ_U) / (n + prior)
+    dev = s - n * mu
     if gate > 0:
-        mean = mean * _garrote(s, n, q, gate)
-    return mean
+        dev = dev * _garrote(dev, n, q - 2 * mu * s + n * mu * mu, gate)
+    return mu + dev / (n + prior)
 
 
 def local_control(p, c, t_days, z, *, unit=None, period_days: float = 28.0,

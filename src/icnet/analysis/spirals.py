@@ -526,12 +526,13 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
                 change_seed=change_seed, max_perm=extra["max_perm"],
                 control_period_days=extra["control_period_days"],
                 control_gate=_control_gate(net),
+                control_unit=_unit_codes(net) if _CONTROL == "local_unit" else None,
                 levels=_levels(alpha, extra["candidate_alpha"]),
                 min_lag_days=extra["min_lag_days"],
                 max_onset_gap_days=extra["max_onset_gap_days"],
                 turn_test=extra["turn_taking"]),
         fns=(_exclusive_decayed, _pair_counts, _pair_tests, _pair_table, _check_span,
-             _check_work, _change.loo_side))
+             _check_work, _change.local_side if _CONTROL != "grid" else _change.loo_side))
     if table is None:
         out = pd.DataFrame(columns=_COLUMNS)
         out.attrs["params"] = params
@@ -547,9 +548,11 @@ def _controlled(net, p, c, t, z, period_days):
     leave-the-pair-out means, each shrunk towards its unit's (person level, with a people
     table that has a ``unit`` column; :func:`icnet.analysis._change.local_control`)."""
     gate = _control_gate(net)
+    if _CONTROL.endswith("_g2") and net.level == "person":
+        gate = 2.0
     if _CONTROL == "grid":
         return _change.person_period_control(p, c, t, z, period_days=period_days, gate=gate)
-    unit = _unit_codes(net) if _CONTROL == "local_unit" else None
+    unit = _unit_codes(net) if _CONTROL.startswith("local_unit") else None
     return _change.local_control(p, c, t, z, unit=unit, period_days=period_days, gate=gate)
 
 
