@@ -1081,7 +1081,7 @@ def _nan_last(v):
     return np.where(np.isnan(v), np.inf, v)
 
 
-def _side_part(df, loo, period_days, who, other, name, gate=0.0, unit=None):
+def _side_part(df, loo, period_days, who, other, name, gate=0.0, unit=None, prior=3.0):
     """Whole units of ``who`` (providers or clients; whole ``who``s without units): each
     event's time-local leave-the-pair-out mean shrunk towards its unit's (spirals'
     change test, :func:`icnet.analysis._change.local_side`)."""
@@ -1091,6 +1091,7 @@ def _side_part(df, loo, period_days, who, other, name, gate=0.0, unit=None):
         return out.drop(columns="_su", errors="ignore")
     wv, ov = df[who].to_numpy(), df[other].to_numpy()
     kw = {} if unit is None else dict(who_unit=unit[wv], other_unit=unit[ov])
+    kw["prior"] = prior
     out[name] = loo(wv, ov, df["t"].to_numpy(), df["z"].to_numpy(), period_days=period_days,
                     gate=gate, **kw)
     return out.drop(columns="_su", errors="ignore")
@@ -1251,8 +1252,9 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
         cp = kw.get("control_period_days", 28.0)
         gate = kw.get("control_gate", 0.0)
         unit = kw.get("control_unit")
-        args = [(loo, cp, "p", "c", "prov_loo", gate, unit),
-                (loo, cp, "c", "p", "cli_loo", gate, unit)]
+        prior = kw.get("control_prior", 3.0)
+        args = [(loo, cp, "p", "c", "prov_loo", gate, unit, prior),
+                (loo, cp, "c", "p", "cli_loo", gate, unit, prior)]
         for side, (who, a) in enumerate(zip(("p", "c"), args)):
             if side or unit is not None:      # prov is whole providers already
                 prov = prov.map_partitions(_side_key, who, unit,
@@ -1273,7 +1275,8 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
     test_kw = {k: v for k, v in kw.items() if k not in ("half_life_days",
                                                          "control_period_days",
                                                          "control_gate",
-                                                         "control_unit")}
+                                                         "control_unit",
+                                                         "control_prior")}
     test_kw["lam"] = lam
     fn3 = (pair_counts, pair_tests, pair_table)
     got = dask.compute(*[delayed(_pair_part)(pt, bad_z, min_events, min_bad, n_perm, base,

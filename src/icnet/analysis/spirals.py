@@ -525,7 +525,7 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
                 max_gap_days=max_gap_days, chain_z=chain_z, min_bad=min_bad,
                 change_seed=change_seed, max_perm=extra["max_perm"],
                 control_period_days=extra["control_period_days"],
-                control_gate=_control_gate(net),
+                control_gate=_control_gate(net), control_prior=_CONTROL_PRIOR,
                 control_unit=_unit_codes(net) if _CONTROL == "local_unit" else None,
                 levels=_levels(alpha, extra["candidate_alpha"]),
                 min_lag_days=extra["min_lag_days"],
@@ -540,20 +540,21 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
     return _finish(net, table, t0, alpha, params)
 
 
-_CONTROL = "local_unit"        # ablation switch for the diagnosis (docs/methods/spirals.md)
+_CONTROL = "local_unit"   # "grid" / "local": the earlier controls, for the diagnosis only
 
 
 def _controlled(net, p, c, t, z, period_days):
     """The change test's quality: ``z`` net of the provider's and the client's time-local
-    leave-the-pair-out means, each shrunk towards its unit's (person level, with a people
-    table that has a ``unit`` column; :func:`icnet.analysis._change.local_control`)."""
-    gate = _control_gate(net)
-    if _CONTROL.endswith("_g2") and net.level == "person":
-        gate = 2.0
-    if _CONTROL == "grid":
-        return _change.person_period_control(p, c, t, z, period_days=period_days, gate=gate)
-    unit = _unit_codes(net) if _CONTROL.startswith("local_unit") else None
-    return _change.local_control(p, c, t, z, unit=unit, period_days=period_days, gate=gate)
+    leave-the-pair-out means (± ``period_days`` / 2 around each event), each the person's
+    deviation from its unit's mean (people table's ``unit``, at person level) shrunk by
+    the garrote, plus that unit's mean (:func:`icnet.analysis._change.local_control`;
+    docs/methods/spirals.md, "Controlled quality")."""
+    if _CONTROL == "grid":        # before #18's control7: fixed 28-day periods, no units
+        return _change.person_period_control(p, c, t, z, period_days=period_days,
+                                             gate=0.0 if net.level == "person" else 2.0)
+    unit = _unit_codes(net) if _CONTROL == "local_unit" else None
+    return _change.local_control(p, c, t, z, unit=unit, period_days=period_days,
+                                 gate=_control_gate(net), prior=_CONTROL_PRIOR)
 
 
 def _unit_codes(net):
@@ -569,13 +570,19 @@ def _unit_codes(net):
 
 
 def _control_gate(net) -> float:
-    """The person × period control's gate: 0 (shrinkage only) at person level, where a
-    period mean rests on a handful of events and a real effect cannot be told from noise;
-    a nonnegative garrote at 2 standard errors at an aggregated level (units), where a period
-    mean rests on hundreds of events and the noise of an insignificant one, shared by all
-    the pair's events of the period, made the change test anti-conservative
-    (docs/methods/spirals.md, "The control at an aggregated level")."""
+    """The control's garrote, in standard errors: 0 at person level (the person's mean is
+    shrunk towards its unit's by :data:`_CONTROL_PRIOR` pseudo-events instead: a garrote
+    there zeroed the small real effects that planta's onsets rest on), 2 at an aggregated
+    level (units), whose means rest on hundreds of events (docs/methods/spirals.md,
+    "The control at an aggregated level"). The units' means are garroted at 2 too."""
     return 0.0 if net.level == "person" else 2.0
+
+
+# pseudo-events of the control's shrinkage: person × window effects are small (their
+# variance by the method of moments, 0.002–0.07 of z's 0.75 on the suite's scenarios and
+# planta), so 10 (a variance of 0.075, the largest measured) instead of 3 (0.25), which
+# let the noise of a few others' events make drops (docs/methods/spirals.md)
+_CONTROL_PRIOR = 10.0
 
 
 def _levels(alpha, candidate_alpha):
