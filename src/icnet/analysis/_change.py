@@ -3,10 +3,13 @@
 Private helpers, all vectorised across pair-directions (no Python loop over pairs or
 events). See docs/methods/spirals.md for the method and its references.
 
-- :func:`person_period_control`: an event's quality net of its provider's service to
-  *others* and its client's service received from *others* in the same period
-  (leave-the-pair-out person × period effects: a unit's bad month, a person's bad
-  month, and the specificity check "is the drop targeted at the partner?").
+- :func:`local_control` (the default since #18's control7): an event's quality net of
+  its provider's service to *others* and its client's service received from *others*
+  within ± half a period of it (time-local leave-the-pair-out actor and partner
+  effects), each shrunk towards its unit's (both directions of the pair left out):
+  a unit's bad month, a person's bad month or overload, and the specificity check "is
+  the drop targeted at the partner?". :func:`person_period_control` (fixed periods, no
+  units) is the earlier one, kept for :func:`icnet.reciprocity_test`.
 - :func:`drawdown`: the largest drop of the centred cumulative sum (CUSUM) of each
   group's series — a drop that lasts to the end (lock-in) or a segment (an episode)
   — with its start and end rows.

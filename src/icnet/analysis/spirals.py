@@ -245,7 +245,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     max_onset_gap_days : float, default 45
         The two drops' spans must overlap up to this gap to be one exchange.
     control_period_days : float, default 28
-        Period of the person × period control of the change test.
+        Width of the change test's control window: each event's quality net of its
+        provider's and its client's mean with everybody else within ± half of it
+        (time-local), each shrunk towards their unit's mean at person level.
     max_perm : int, default 999
         Most permutations per direction of the sequential change test (up to
         4·max_perm for a direction refined near a decision level).
@@ -351,11 +353,15 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     one, which errs on the conservative side).
 
     Change test: each event's ``z`` minus its provider's mean to other clients and
-    its client's mean from other providers in the same ``control_period_days``
-    (leave-the-pair-out person × period effects: a unit's or a person's bad month
-    is not a drop in the pair; at an aggregated level each period mean shrunk by the
-    nonnegative garrote at 2 standard errors, so that their noise, shared by the pair's
-    events of a period, does not make drops); per direction the CUSUM drawdown and the lowest
+    its client's mean from other providers within ± ``control_period_days`` / 2 of it
+    (time-local leave-the-pair-out actor and partner effects: a unit's or a person's
+    bad month, wherever it falls in the calendar, is not a drop in the pair). At person
+    level each mean is shrunk by 10 pseudo-events towards its unit's (people table's
+    ``unit``; both directions of the pair left out; the unit's mean garroted at 2
+    standard errors), so that a person with few other partners still has its unit's
+    month removed; at an aggregated level each mean is shrunk by the nonnegative garrote
+    at 2 standard errors, so that their noise, shared by the pair's events, does not make
+    drops); per direction the CUSUM drawdown and the lowest
     MOSUM window of the time-ordered values, p by sequential permutations (Besag &
     Clifford 1991; hashed per pair, so independent of the other pairs) and, beyond
     their resolution, asymptotic tail bounds (Kuiper; Bonferroni over windows). Where a
