@@ -139,27 +139,32 @@ def loo_side(who, other, t_days, z, *, period_days: float = 28.0, prior: float =
     return np.where((n >= 2) & np.isfinite(keep), mean * keep, 0.0)
 
 
-def _window_sums(g, t, vals, h, g_at=None):
+def _window_sums(g, t, vals, h, g_at=None, queries=None):
     """Sums of each of ``vals`` over the rows of group ``g`` whose time lies in
     [t − h, t + h), for each row (or for the query groups ``g_at`` at the rows' times):
     one sort by (group, time) and cumulative sums, the window's ends found by binary
-    search (no loop over rows or groups). ``g`` and ``g_at`` are non-negative integers."""
+    search (no loop over rows or groups). ``g`` and ``g_at`` are non-negative integers.
+    With ``queries`` (a list of query-group arrays) one list of sums per query, from the
+    same sort."""
     t = np.asarray(t, float)
+    qs = [g_at] if queries is None else list(queries)
     if len(t) == 0:
-        return [np.zeros(0) for _ in vals]
+        out = [[np.zeros(0) for _ in vals] for _ in qs]
+        return out if queries is not None else out[0]
     t0 = float(t.min())
     span = float(t.max()) - t0 + 2.0 * h + 2.0     # windows never reach another group
-    key = np.asarray(g, np.int64) * span + (t - t0)
-    o = np.argsort(key, kind="stable")
+    tt = t - t0
+    key = np.asarray(g, np.int64) * span + tt
+    o = np.argsort(key)                  # ties: same window ends, so any order will do
     ks = key[o]
-    q = key if g_at is None else np.asarray(g_at, np.int64) * span + (t - t0)
-    lo = np.searchsorted(ks, q - h, "left")
-    hi = np.searchsorted(ks, q + h, "left")
+    css = [np.r_[0.0, np.cumsum(np.asarray(v, float)[o])] for v in vals]
     out = []
-    for v in vals:
-        cs = np.r_[0.0, np.cumsum(np.asarray(v, float)[o])]
-        out.append(cs[hi] - cs[lo])
-    return out
+    for qg in qs:
+        q = key if qg is None else np.asarray(qg, np.int64) * span + tt
+        lo = np.searchsorted(ks, q - h, "left")
+        hi = np.searchsorted(ks, q + h, "left")
+        out.append([cs[hi] - cs[lo] for cs in css])
+    return out if queries is not None else out[0]
 
 
 def _garrote(s, n, q, gate):
@@ -175,7 +180,7 @@ def _garrote(s, n, q, gate):
 
 def local_side(who, other, t_days, z, *, who_unit=None, other_unit=None,
                period_days: float = 28.0, prior: float = 3.0, gate: float = 0.0,
-               unit_gate: float = 2.0):
+               unit_gate: float = 2.0, pair_sums=None):
     """Per event: ``who``'s time-local leave-the-pair-out mean ``z`` (its events with
     anybody but ``other`` within ± ``period_days`` / 2 of the event), shrunk by ``prior``
     pseudo-events towards its unit's time-local leave-the-pair-out mean (``who_unit``:
@@ -185,6 +190,8 @@ def local_side(who, other, t_days, z, *, who_unit=None, other_unit=None,
 
     One side of :func:`local_control`: the rows must hold all events of ``who``'s unit
     (all of ``who``'s events without units). Unit codes < 0 mean "no unit" (mean 0).
+    ``pair_sums``: the window sums of the pair's two directions (this one's, the other's)
+    when already computed (:func:`local_control` shares them between the two sides).
 
     Examples
     --------
@@ -210,7 +217,9 @@ def local_side(who, other, t_days, z, *, who_unit=None, other_unit=None,
     n_id = int(max(who.max(), other.max())) + 1
     rel = who * n_id + other
     sp, np_, qp = _window_sums(who, t, vals, h)
-    sd, nd, qd = _window_sums(rel, t, vals, h)
+    if pair_sums is None:
+        pair_sums = _window_sums(rel, t, vals, h, queries=[None, other * n_id + who])
+    (sd, nd, qd), (sr, nr, qr) = pair_sums
     s, n, q = sp - sd, np_ - nd, qp - qd
     mu = np.zeros(len(t))
     if who_unit is not None:
@@ -220,7 +229,6 @@ def local_side(who, other, t_days, z, *, who_unit=None, other_unit=None,
         su, nu, qu = _window_sums(np.where(has_u, wu, 0), t, vals, h)
         # the pair's other direction is the unit's too when both are in it
         same = (ou == wu) & has_u
-        sr, nr, qr = _window_sums(rel, t, vals, h, g_at=other * n_id + who)
         su = su - sd - np.where(same, sr, 0.0)
         nu = nu - nd - np.where(same, nr, 0.0)
         qu = qu - qd - np.where(same, qr, 0.0)
@@ -257,7 +265,15 @@ def local_control(p, c, t_days, z, *, unit=None, period_days: float = 28.0,
     if unit is not None:
         unit = np.asarray(unit, np.int64)
         up, uc = unit[p], unit[c]
-    kw = dict(period_days=period_days, prior=prior, gate=gate, unit_gate=unit_gate)
+    # the pair's two directions' window sums are the same rows for both sides (p -> c
+    # events, and c -> p ones): one sort
+    ok = np.isfinite(z)
+    zz = np.where(ok, z, 0.0)
+    n_id = int(max(p.max(), c.max())) + 1 if len(p) else 1
+    ps = _window_sums(p * n_id + c, t_days, [zz, ok.astype(float), zz * zz],
+                      period_days / 2.0, queries=[None, c * n_id + p])
+    kw = dict(period_days=period_days, prior=prior, gate=gate, unit_gate=unit_gate,
+              pair_sums=ps)
     prov = local_side(p, c, t_days, z, who_unit=up, other_unit=uc, **kw)
     cli = local_side(c, p, t_days, z, who_unit=uc, other_unit=up, **kw)
     return np.where(np.isfinite(z), z - prov - cli, np.nan)
