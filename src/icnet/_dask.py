@@ -1272,11 +1272,9 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
     work = dask.compute(*[delayed(_pair_work)(pt, bad_z, min_events, min_bad, pair_counts)
                           for pt in pparts])
     check_work(float(sum(work)) * (n_perm + 1), max_work)
-    test_kw = {k: v for k, v in kw.items() if k not in ("half_life_days",
-                                                         "control_period_days",
-                                                         "control_gate",
-                                                         "control_unit",
-                                                         "control_prior")}
+    skip = ("half_life_days", "control_period_days", "control_gate", "control_unit",
+            "control_prior")
+    test_kw = {k: v for k, v in kw.items() if k not in skip}
     test_kw["lam"] = lam
     fn3 = (pair_counts, pair_tests, pair_table)
     got = dask.compute(*[delayed(_pair_part)(pt, bad_z, min_events, min_bad, n_perm, base,
