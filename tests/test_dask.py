@@ -293,22 +293,25 @@ def test_spirals_on_planta_tell_the_same_story(client, planta, monkeypatch):
         icnet.retaliation_spirals(net, n_perm=99, max_work=1e3)
 
 
-def test_spirals_turn_test_same_on_dask(client, planta, monkeypatch):
+@pytest.mark.parametrize("level", [None, "unit"])
+def test_spirals_turn_test_same_on_dask(client, planta, monkeypatch, level):
     """#18: the turn test is hashed per pair, so the Dask path (per partition of pairs)
-    gives the in-memory p_turn (to the rounding of the person x period control) and the
-    same kinds for the pairs it tested."""
-    ref = icnet.retaliation_spirals(planta, n_perm=199, turn_taking=True, level="unit")
+    gives the in-memory p_turn (to the rounding of the control) and the same kinds for
+    the pairs it tested. At person level the control is shuffled by unit (control7);
+    since its time-local window the unit level has no pair with a turn test on planta
+    (Mantenimiento-Produccion, tested before, is `none` without a drop)."""
+    ref = icnet.retaliation_spirals(planta, n_perm=199, turn_taking=True, level=level)
     net = icnet.from_events(dd.from_pandas(_raw(planta), npartitions=3),
                             people=planta.people)
     _no_event_compute(monkeypatch)
-    s = icnet.retaliation_spirals(net, n_perm=199, turn_taking=True, level="unit")
+    s = icnet.retaliation_spirals(net, n_perm=199, turn_taking=True, level=level)
     key = ["a", "b"]
     a = ref.sort_values(key).reset_index(drop=True)
     b = s.sort_values(key).reset_index(drop=True)
     assert (a[key] == b[key]).all().all()
     fin = np.isfinite(a.p_turn)
-    assert fin.sum() >= 1 and (fin == np.isfinite(b.p_turn)).all()
-    assert np.abs(a.p_turn[fin] - b.p_turn[fin]).max() <= 0.01
+    assert fin.sum() >= (1 if level is None else 0) and (fin == np.isfinite(b.p_turn)).all()
+    assert not fin.any() or np.abs(a.p_turn[fin] - b.p_turn[fin]).max() <= 0.01
     assert (a.kind[fin] == b.kind[fin]).all()
 
 

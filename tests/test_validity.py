@@ -369,8 +369,10 @@ BOUNDS = [
     pytest.param("spirals", "episodic", "recall", marks=_x("0.33", S18)),
     ("spirals", "episodic", "median onset error (days)"),
     pytest.param("spirals", "episodic_two", "recall", marks=_x("0.00", S18)),
-    ("spirals", "lock_in", "recall"),
-    pytest.param("spirals", "slow_escalation", "recall", marks=_x("0.00", S18)),
+    # control7 (time-local control through the unit): 5 of 6 planted on the quick slice;
+    # over 20 seeds 0.88 / 0.91 at 150 / 600 (0.92 / 0.91 before), benchmarks/validity_control7
+    pytest.param("spirals", "lock_in", "recall", marks=_x("0.83", S18)),
+    ("spirals", "slow_escalation", "recall"),          # passes since control7
     pytest.param("spirals", "one_sided", "recall", marks=_x("0.00", S18)),
     pytest.param("spirals", "delay_only", "recall", marks=_x("0.00", S18)),
     pytest.param("spirals", "between_units", "recall", marks=_x("0.00", S18)),
@@ -417,7 +419,8 @@ BOUNDS = [
     ("spirals", "between_units", "initiator right (of found)"),
     ("spirals", "between_units", "median onset error (days)"),
     ("spirals", "delay_only", "precision"),
-    ("spirals", "delay_only", "initiator right (of found)"),
+    # control7: 2 of 3 found on the quick slice; 20 seeds 0.82 / 0.79 (0.82 / 0.78 before)
+    pytest.param("spirals", "delay_only", "initiator right (of found)", marks=_x("0.67", S18)),
     ("spirals", "delay_only", "median onset error (days)"),
     ("spirals", "episodic_two", "precision"),
     ("spirals", "episodic_two", "initiator right (of found)"),
@@ -425,7 +428,7 @@ BOUNDS = [
     pytest.param("spirals", "lock_in", "precision", marks=_x("0.86", S18)),
     ("spirals", "lock_in", "initiator right (of found)"),
     ("spirals", "lock_in", "median onset error (days)"),
-    pytest.param("spirals", "slow_escalation", "precision", marks=_x("0.83", S18)),
+    ("spirals", "slow_escalation", "precision"),       # passes since control7
     # regressed with the Page onsets (spirals4): the first turns of a slow escalation are
     # below Page's reference value; 20 seeds: initiator 0.56 / 0.60, onset 43 / 45 d.
     # The initiator row passes on the quick slice (0.80, 4 of 5) since the first move is

@@ -1081,13 +1081,27 @@ def _nan_last(v):
     return np.where(np.isnan(v), np.inf, v)
 
 
-def _side_part(df, loo, period_days, who, other, name, gate=0.0):
-    """Whole ``who``s (providers or clients): each event's leave-the-pair-out person ×
-    period mean (spirals' change test, :func:`icnet.analysis._change.loo_side`)."""
+def _side_part(df, loo, period_days, who, other, name, gate=0.0, unit=None, prior=3.0):
+    """Whole units of ``who`` (providers or clients; whole ``who``s without units): each
+    event's time-local leave-the-pair-out mean shrunk towards its unit's (spirals'
+    change test, :func:`icnet.analysis._change.local_side`)."""
     out = df.copy()
-    out[name] = loo(df[who].to_numpy(), df[other].to_numpy(), df["t"].to_numpy(),
-                    df["z"].to_numpy(), period_days=period_days, gate=gate) \
-        if len(df) else np.zeros(0)
+    if not len(df):
+        out[name] = np.zeros(0)
+        return out.drop(columns="_su", errors="ignore")
+    wv, ov = df[who].to_numpy(), df[other].to_numpy()
+    kw = {} if unit is None else dict(who_unit=unit[wv], other_unit=unit[ov])
+    kw["prior"] = prior
+    out[name] = loo(wv, ov, df["t"].to_numpy(), df["z"].to_numpy(), period_days=period_days,
+                    gate=gate, **kw)
+    return out.drop(columns="_su", errors="ignore")
+
+
+def _side_key(df, who, unit):
+    """The shuffle key of one side of the control: ``who``'s unit (``who`` without units)."""
+    out = df.copy()
+    v = df[who].to_numpy()
+    out["_su"] = v if unit is None else np.where(unit[v] >= 0, unit[v], -1 - v)
     return out
 
 
@@ -1237,12 +1251,20 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
     if loo is not None:
         cp = kw.get("control_period_days", 28.0)
         gate = kw.get("control_gate", 0.0)
-        args = [(loo, cp, "p", "c", "prov_loo", gate), (loo, cp, "c", "p", "cli_loo", gate)]
-        meta_p = _side_part(meta_p, *args[0])
-        prov = prov.map_partitions(_side_part, *args[0], meta=meta_p)
-        meta_p = _side_part(meta_p, *args[1])
-        prov = prov.shuffle(on="c", npartitions=nparts).map_partitions(
-            _side_part, *args[1], meta=meta_p)
+        unit = kw.get("control_unit")
+        prior = kw.get("control_prior", 3.0)
+        args = [(loo, cp, "p", "c", "prov_loo", gate, unit, prior),
+                (loo, cp, "c", "p", "cli_loo", gate, unit, prior)]
+        for side, (who, a) in enumerate(zip(("p", "c"), args)):
+            if side or unit is not None:      # prov is whole providers already
+                prov = prov.map_partitions(_side_key, who, unit,
+                                           meta=_side_key(meta_p, who, unit)) \
+                    .shuffle(on="_su", npartitions=nparts)
+                part_meta = _side_key(meta_p, who, unit)
+            else:
+                part_meta = meta_p
+            meta_p = _side_part(part_meta, *a)
+            prov = prov.map_partitions(_side_part, *a, meta=meta_p)
     pairs = prov.map_partitions(_pair_key, n, meta=_pair_key(meta_p, n)) \
         .shuffle(on="pair", npartitions=nparts).persist()
     del base_in
@@ -1250,9 +1272,9 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
     work = dask.compute(*[delayed(_pair_work)(pt, bad_z, min_events, min_bad, pair_counts)
                           for pt in pparts])
     check_work(float(sum(work)) * (n_perm + 1), max_work)
-    test_kw = {k: v for k, v in kw.items() if k not in ("half_life_days",
-                                                         "control_period_days",
-                                                         "control_gate")}
+    skip = ("half_life_days", "control_period_days", "control_gate", "control_unit",
+            "control_prior")
+    test_kw = {k: v for k, v in kw.items() if k not in skip}
     test_kw["lam"] = lam
     fn3 = (pair_counts, pair_tests, pair_table)
     got = dask.compute(*[delayed(_pair_part)(pt, bad_z, min_events, min_bad, n_perm, base,

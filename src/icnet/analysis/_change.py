@@ -3,10 +3,13 @@
 Private helpers, all vectorised across pair-directions (no Python loop over pairs or
 events). See docs/methods/spirals.md for the method and its references.
 
-- :func:`person_period_control`: an event's quality net of its provider's service to
-  *others* and its client's service received from *others* in the same period
-  (leave-the-pair-out person × period effects: a unit's bad month, a person's bad
-  month, and the specificity check "is the drop targeted at the partner?").
+- :func:`local_control` (the default since #18's control7): an event's quality net of
+  its provider's service to *others* and its client's service received from *others*
+  within ± half a period of it (time-local leave-the-pair-out actor and partner
+  effects), each shrunk towards its unit's (both directions of the pair left out):
+  a unit's bad month, a person's bad month or overload, and the specificity check "is
+  the drop targeted at the partner?". :func:`person_period_control` (fixed periods, no
+  units) is the earlier one, kept for :func:`icnet.reciprocity_test`.
 - :func:`drawdown`: the largest drop of the centred cumulative sum (CUSUM) of each
   group's series — a drop that lasts to the end (lock-in) or a segment (an episode)
   — with its start and end rows.
@@ -134,6 +137,178 @@ def loo_side(who, other, t_days, z, *, period_days: float = 28.0, prior: float =
         z2 = (s1 - s2) ** 2 / (np.maximum(n, 1) * var)
         keep = np.clip(1.0 - gate * gate / z2, 0.0, 1.0)      # nonnegative garrote
     return np.where((n >= 2) & np.isfinite(keep), mean * keep, 0.0)
+
+
+def _window_sums(g, t, vals, h, g_at=None, queries=None):
+    """Sums of each of ``vals`` over the rows of group ``g`` whose time lies in
+    [t − h, t + h), for each row (or for the query groups ``g_at`` at the rows' times):
+    one sort by (group, time) and cumulative sums, the window's ends found by binary
+    search (no loop over rows or groups). ``g`` and ``g_at`` are non-negative integers.
+    With ``queries`` (a list of query-group arrays) one list of sums per query, from the
+    same sort."""
+    t = np.asarray(t, float)
+    qs = [g_at] if queries is None else list(queries)
+    if len(t) == 0:
+        out = [[np.zeros(0) for _ in vals] for _ in qs]
+        return out if queries is not None else out[0]
+    t0 = float(t.min())
+    span = float(t.max()) - t0 + 2.0 * h + 2.0     # windows never reach another group
+    tt = t - t0
+    key = np.asarray(g, np.int64) * span + tt
+    o = np.argsort(key)                  # ties: same window ends, so any order will do
+    ks = key[o]
+    # all values at once: one gather, one cumulative sum along the rows
+    cs = np.zeros((len(vals), len(t) + 1))
+    np.cumsum(np.stack([np.asarray(v, float) for v in vals])[:, o], axis=1, out=cs[:, 1:])
+    out = []
+    for qg in qs:
+        # binary search of sorted queries (unsorted ones cost 7x in cache misses)
+        if qg is None:
+            qo, qk = o, ks
+        else:
+            q = np.asarray(qg, np.int64) * span + tt
+            qo = np.argsort(q)
+            qk = q[qo]
+        lo = np.searchsorted(ks, qk - h, "left")
+        hi = np.searchsorted(ks, qk + h, "left")
+        r = np.empty((len(vals), len(t)))
+        r[:, qo] = cs[:, hi] - cs[:, lo]
+        out.append(list(r))
+    return out if queries is not None else out[0]
+
+
+def _pair_window_sums(who, other, t, vals, h):
+    """Per row: sums of each of ``vals`` over the same direction's rows (same ``who`` and
+    ``other``) and over the reverse direction's rows (``who`` and ``other`` swapped) within
+    [t − h, t + h): one sort by (unordered pair, time), a cumulative sum per direction
+    (:func:`_window_sums`). Returns (own sums, reverse sums), lists like ``vals``."""
+    who = np.asarray(who, np.int64)
+    other = np.asarray(other, np.int64)
+    lo_, hi_ = np.minimum(who, other), np.maximum(who, other)
+    pair = pd.factorize(lo_ * (int(hi_.max()) + 1 if len(hi_) else 1) + hi_)[0]
+    first = who < other
+    vv = [np.where(first, v, 0.0) for v in vals] + [np.where(first, 0.0, v) for v in vals]
+    sums = _window_sums(pair, t, vv, h)
+    k = len(vals)
+    own = [np.where(first, x, y) for x, y in zip(sums[:k], sums[k:])]
+    rev = [np.where(first, y, x) for x, y in zip(sums[:k], sums[k:])]
+    return own, rev
+
+
+def _garrote(s, n, q, gate):
+    """The nonnegative garrote factor max(0, 1 − gate² / z²) of a mean ``s / n`` whose
+    z-score is its mean over its events' SD / sqrt(n) (``q``: sum of squares); 0 where
+    fewer than 2 events (Breiman 1995; :func:`person_period_control`)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.maximum(q - s ** 2 / np.maximum(n, 1), 0) / np.maximum(n - 1, 1)
+        z2 = s ** 2 / (np.maximum(n, 1) * var)
+        keep = np.clip(1.0 - gate * gate / z2, 0.0, 1.0)
+    return np.where((n >= 2) & np.isfinite(keep), keep, 0.0)
+
+
+def local_side(who, other, t_days, z, *, who_unit=None, other_unit=None,
+               period_days: float = 28.0, prior: float = 3.0, gate: float = 0.0,
+               unit_gate: float = 2.0, pair_sums=None):
+    """Per event: ``who``'s time-local leave-the-pair-out mean ``z`` (its events with
+    anybody but ``other`` within ± ``period_days`` / 2 of the event), shrunk by ``prior``
+    pseudo-events towards its unit's time-local leave-the-pair-out mean (``who_unit``:
+    the events of who's unit, both directions of the pair left out) — or towards 0
+    without units. The unit's mean is shrunk by the nonnegative garrote at ``unit_gate``
+    standard errors, the person's (with ``gate`` > 0) as in :func:`loo_side`.
+
+    One side of :func:`local_control`: the rows must hold all events of ``who``'s unit
+    (all of ``who``'s events without units). Unit codes < 0 mean "no unit" (mean 0).
+    ``pair_sums``: the window sums of the pair's two directions (this one's, the other's)
+    when already computed (:func:`local_control` shares them between the two sides).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # A (unit 0) serves only B; A's unit-mate C serves D badly at the same time
+    >>> who = np.array([0, 0, 2, 2, 2, 2]); oth = np.array([1, 1, 3, 3, 3, 3])
+    >>> u = np.zeros(6, np.int64); t = np.array([0.0, 1, 0, 1, 2, 3])
+    >>> z = np.array([-1.0, -1, -1, -1.1, -0.9, -1])
+    >>> m = local_side(who, oth, t, z, who_unit=u, other_unit=u + 1)
+    >>> round(float(m[0]), 2)        # A's own others: none; its unit's: about -1
+    -0.99
+    """
+    who = np.asarray(who, np.int64)
+    other = np.asarray(other, np.int64)
+    t = np.asarray(t_days, float)
+    if len(who) == 0:
+        return np.zeros(0)
+    h = period_days / 2.0
+    ok = np.isfinite(z)
+    zz = np.where(ok, z, 0.0)
+    w = ok.astype(float)
+    vals = [zz, w, zz * zz]
+    need_q = gate > 0 or who_unit is not None      # sums of squares: for the garrotes
+    if need_q:
+        sp, np_, qp = _window_sums(who, t, vals, h)
+    else:
+        (sp, np_), qp = _window_sums(who, t, vals[:2], h), 0.0
+    if pair_sums is None:
+        pair_sums = _pair_window_sums(who, other, t, vals if need_q else vals[:2], h)
+    own, rev = pair_sums
+    (sd, nd), (sr, nr) = own[:2], rev[:2]
+    qd, qr = (own[2], rev[2]) if len(own) > 2 else (0.0, 0.0)
+    s, n, q = sp - sd, np_ - nd, qp - qd
+    mu = np.zeros(len(t))
+    if who_unit is not None:
+        wu = np.asarray(who_unit, np.int64)
+        ou = np.asarray(other_unit, np.int64)
+        has_u = wu >= 0
+        # people without a unit: a group of their own that no unit's row looks up
+        su, nu, qu = _window_sums(np.where(has_u, wu, int(wu.max()) + 1), t, vals, h)
+        # the pair's other direction is the unit's too when both are in it
+        same = (ou == wu) & has_u
+        su = su - sd - np.where(same, sr, 0.0)
+        nu = nu - nd - np.where(same, nr, 0.0)
+        qu = qu - qd - np.where(same, qr, 0.0)
+        mu = np.where(has_u & (nu > 0), su / np.maximum(nu, 1), 0.0) * \
+            _garrote(su, nu, qu, unit_gate)
+    # the person's deviation from its unit, shrunk by ``prior`` pseudo-events and (gate
+    # > 0) by the garrote: μ_U + keep · (s − n μ_U) / (n + prior); keep = 1 gives
+    # (s + prior · μ_U) / (n + prior)
+    dev = s - n * mu
+    if gate > 0:
+        dev = dev * _garrote(dev, n, q - 2 * mu * s + n * mu * mu, gate)
+    return mu + dev / (n + prior)
+
+
+def local_control(p, c, t_days, z, *, unit=None, period_days: float = 28.0,
+                  prior: float = 3.0, gate: float = 0.0, unit_gate: float = 2.0):
+    """``z`` minus its provider's and its client's time-local leave-the-pair-out means,
+    each shrunk towards its unit's (see :func:`local_side`; ``unit``: a unit code per
+    node id, < 0 for none, or None). A unit's bad month (its service and its ratings)
+    or a provider's overload episode, wherever it falls in the calendar, is not a drop
+    *in the pair*, even for a person with few or no other partners.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([0, 0, 0, 0]); c = np.array([1, 2, 2, 2])
+    >>> z = np.array([-1.0, -1.0, -1.0, -1.0]); t = np.zeros(4)
+    >>> float(local_control(p, c, t, z)[0])    # as person_period_control without units
+    -0.5
+    """
+    p = np.asarray(p, np.int64)
+    c = np.asarray(c, np.int64)
+    up = uc = None
+    if unit is not None:
+        unit = np.asarray(unit, np.int64)
+        up, uc = unit[p], unit[c]
+    # the pair's two directions' window sums are the same rows for both sides (p -> c
+    # events, and c -> p ones): one sort
+    ok = np.isfinite(z)
+    zz = np.where(ok, z, 0.0)
+    vals = [zz, ok.astype(float)] + ([zz * zz] if gate > 0 or unit is not None else [])
+    ps = _pair_window_sums(p, c, np.asarray(t_days, float), vals, period_days / 2.0)
+    kw = dict(period_days=period_days, prior=prior, gate=gate, unit_gate=unit_gate,
+              pair_sums=ps)
+    prov = local_side(p, c, t_days, z, who_unit=up, other_unit=uc, **kw)
+    cli = local_side(c, p, t_days, z, who_unit=uc, other_unit=up, **kw)
+    return np.where(np.isfinite(z), z - prov - cli, np.nan)
 
 
 def _codes(*cols):

@@ -245,7 +245,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     max_onset_gap_days : float, default 45
         The two drops' spans must overlap up to this gap to be one exchange.
     control_period_days : float, default 28
-        Period of the person × period control of the change test.
+        Width of the change test's control window: each event's quality net of its
+        provider's and its client's mean with everybody else within ± half of it
+        (time-local), each shrunk towards their unit's mean at person level.
     max_perm : int, default 999
         Most permutations per direction of the sequential change test (up to
         4·max_perm for a direction refined near a decision level).
@@ -351,11 +353,15 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     one, which errs on the conservative side).
 
     Change test: each event's ``z`` minus its provider's mean to other clients and
-    its client's mean from other providers in the same ``control_period_days``
-    (leave-the-pair-out person × period effects: a unit's or a person's bad month
-    is not a drop in the pair; at an aggregated level each period mean shrunk by the
-    nonnegative garrote at 2 standard errors, so that their noise, shared by the pair's
-    events of a period, does not make drops); per direction the CUSUM drawdown and the lowest
+    its client's mean from other providers within ± ``control_period_days`` / 2 of it
+    (time-local leave-the-pair-out actor and partner effects: a unit's or a person's
+    bad month, wherever it falls in the calendar, is not a drop in the pair). At person
+    level each mean is shrunk by 10 pseudo-events towards its unit's (people table's
+    ``unit``; both directions of the pair left out; the unit's mean garroted at 2
+    standard errors), so that a person with few other partners still has its unit's
+    month removed; at an aggregated level each mean is shrunk by the nonnegative garrote
+    at 2 standard errors, so that their noise, shared by the pair's events, does not make
+    drops); per direction the CUSUM drawdown and the lowest
     MOSUM window of the time-ordered values, p by sequential permutations (Besag &
     Clifford 1991; hashed per pair, so independent of the other pairs) and, beyond
     their resolution, asymptotic tail bounds (Kuiper; Bonferroni over windows). Where a
@@ -484,8 +490,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     _check_work(float(np.isin(pair, tested).sum()) * (n_perm + 1), max_work)
     G = len(tested)
     # quality net of the provider's and the client's month with everybody else
-    zc = _change.person_period_control(p, c, t, z, period_days=control_period_days,
-                                       gate=_control_gate(net))
+    zc = _controlled(net, p, c, t, z, control_period_days)
     tests = _pair_tests(pair, d, t, z, bad, prov_bad, tested,
                         draw=lambda resp, b0, nb: rng.random((nb, G)), n_perm=n_perm,
                         lam=lam, bad_z=bad_z, controls=controls,
@@ -526,13 +531,14 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
                 max_gap_days=max_gap_days, chain_z=chain_z, min_bad=min_bad,
                 change_seed=change_seed, max_perm=extra["max_perm"],
                 control_period_days=extra["control_period_days"],
-                control_gate=_control_gate(net),
+                control_gate=_control_gate(net), control_prior=_CONTROL_PRIOR,
+                control_unit=_unit_codes(net) if _CONTROL == "local_unit" else None,
                 levels=_levels(alpha, extra["candidate_alpha"]),
                 min_lag_days=extra["min_lag_days"],
                 max_onset_gap_days=extra["max_onset_gap_days"],
                 turn_test=extra["turn_taking"]),
         fns=(_exclusive_decayed, _pair_counts, _pair_tests, _pair_table, _check_span,
-             _check_work, _change.loo_side))
+             _check_work, _change.local_side if _CONTROL != "grid" else _change.loo_side))
     if table is None:
         out = pd.DataFrame(columns=_COLUMNS)
         out.attrs["params"] = params
@@ -540,14 +546,49 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
     return _finish(net, table, t0, alpha, params)
 
 
+_CONTROL = "local_unit"   # "grid" / "local": the earlier controls, for the diagnosis only
+
+
+def _controlled(net, p, c, t, z, period_days):
+    """The change test's quality: ``z`` net of the provider's and the client's time-local
+    leave-the-pair-out means (± ``period_days`` / 2 around each event), each the person's
+    deviation from its unit's mean (people table's ``unit``, at person level) shrunk by
+    the garrote, plus that unit's mean (:func:`icnet.analysis._change.local_control`;
+    docs/methods/spirals.md, "Controlled quality")."""
+    if _CONTROL == "grid":        # before #18's control7: fixed 28-day periods, no units
+        return _change.person_period_control(p, c, t, z, period_days=period_days,
+                                             gate=0.0 if net.level == "person" else 2.0)
+    unit = _unit_codes(net) if _CONTROL == "local_unit" else None
+    return _change.local_control(p, c, t, z, unit=unit, period_days=period_days,
+                                 gate=_control_gate(net), prior=_CONTROL_PRIOR)
+
+
+def _unit_codes(net):
+    """Per node id: its unit's code (people table's ``unit``), −1 without one; None when
+    the network is not at person level or has no units."""
+    ppl = getattr(net, "people", None)
+    if net.level != "person" or ppl is None or "unit" not in ppl:
+        return None
+    unit = ppl.drop_duplicates("person").set_index("person")["unit"]
+    u = pd.Series(np.asarray(net.node_ids), dtype=object).map(unit)
+    codes, _ = pd.factorize(u)            # NaN (not in the people table) -> -1
+    return codes.astype(np.int64)
+
+
 def _control_gate(net) -> float:
-    """The person × period control's gate: 0 (shrinkage only) at person level, where a
-    period mean rests on a handful of events and a real effect cannot be told from noise;
-    a nonnegative garrote at 2 standard errors at an aggregated level (units), where a period
-    mean rests on hundreds of events and the noise of an insignificant one, shared by all
-    the pair's events of the period, made the change test anti-conservative
-    (docs/methods/spirals.md, "The control at an aggregated level")."""
+    """The control's garrote, in standard errors: 0 at person level (the person's mean is
+    shrunk towards its unit's by :data:`_CONTROL_PRIOR` pseudo-events instead: a garrote
+    there zeroed the small real effects that planta's onsets rest on), 2 at an aggregated
+    level (units), whose means rest on hundreds of events (docs/methods/spirals.md,
+    "The control at an aggregated level"). The units' means are garroted at 2 too."""
     return 0.0 if net.level == "person" else 2.0
+
+
+# pseudo-events of the control's shrinkage: person × window effects are small (their
+# variance by the method of moments, 0.002–0.07 of z's 0.75 on the suite's scenarios and
+# planta), so 10 (a variance of 0.075, the largest measured) instead of 3 (0.25), which
+# let the noise of a few others' events make drops (docs/methods/spirals.md)
+_CONTROL_PRIOR = 10.0
 
 
 def _levels(alpha, candidate_alpha):
