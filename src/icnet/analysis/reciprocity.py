@@ -22,7 +22,7 @@ _COLUMNS = ["term", "estimate", "se", "t", "p", "ci_low", "ci_high", "p_perm", "
 
 
 def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 10.0,
-                     min_events: int = 5, n_perm: int = 199, min_shift_days: float = 30.0,
+                     min_events: int = 5, n_perm: int = 199, block_days: float = 7.0,
                      prior: float = 1.0, concurrent_days: float = 5.0, period: str = "W",
                      control_period_days: float = 28.0, seed=0) -> pd.DataFrame:
     """Is recent bad service from B to A followed by worse service from A to B, organisation-wide?
@@ -143,14 +143,14 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     _validate.in_range("half_life_days", half_life_days, low=0, low_inclusive=False)
     _validate.in_range("min_events", min_events, low=2, integer=True)
     _validate.in_range("n_perm", n_perm, low=0, integer=True)
-    _validate.in_range("min_shift_days", min_shift_days, low=0)
+    _validate.in_range("block_days", block_days, low=0, low_inclusive=False)
     _validate.in_range("prior", prior, low=0, low_inclusive=False)
     _validate.in_range("concurrent_days", concurrent_days, low=0)
     _validate.in_range("control_period_days", control_period_days, low=0,
                        low_inclusive=False)
     rng = _validate.rng(seed)
     params = dict(level=net.level, half_life_days=half_life_days, min_events=min_events,
-                  n_perm=n_perm, min_shift_days=min_shift_days, prior=prior,
+                  n_perm=n_perm, block_days=block_days, prior=prior,
                   concurrent_days=concurrent_days, period=period,
                   control_period_days=control_period_days,
                   seed=seed if not isinstance(seed, np.random.Generator) else "Generator")
@@ -171,9 +171,8 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     p, c, t, y = p[ok], c[ok], t[ok], y[ok]
     n = len(net.node_ids)
     design = _design(p, c, t, y, n, lam=lam, prior=prior, min_events=min_events,
-                     concurrent_days=concurrent_days)
-    out = _fit(design, n_perm=n_perm, min_shift=min_shift_days, lam=lam, prior=prior,
-               rng=rng)
+                     concurrent_days=concurrent_days, block_days=block_days)
+    out = _fit(design, n_perm=n_perm, rng=rng)
     out.attrs["params"] = params
     return out
 
@@ -226,8 +225,9 @@ def _window(src_key, src_t, src_v, tgt_key, tgt_t, half):
     return cs[b] - cs[a], (b - a).astype(float)
 
 
-def _design(p, c, t, y, n, *, lam, prior, min_events, concurrent_days):
-    """The regression rows: events of reciprocal pairs with enough events both ways."""
+def _design(p, c, t, y, n, *, lam, prior, min_events, concurrent_days, block_days):
+    """The events of reciprocal pairs with enough events both ways, sorted by pair then
+    time, with everything a labelling of their directions needs (see :func:`_columns`)."""
     fwd = p * n + c
     rev = c * n + p
     cnt = pd.Series(fwd).value_counts()
@@ -235,23 +235,101 @@ def _design(p, c, t, y, n, *, lam, prior, min_events, concurrent_days):
     n_fwd = cnt.reindex(fwd).to_numpy()
     use = (n_fwd >= min_events) & (n_rev >= min_events) & (p != c)
     idx = np.flatnonzero(use)
-    ft, fk, rk = t[idx], fwd[idx], rev[idx]
-    # B → A before the concurrent window (reciprocity), B → A within it (a common
-    # cause hits both directions at once; a reply comes after), A → B before (inertia)
-    gap = ft - concurrent_days
-    rn, rd = _decayed(fwd[idx], t[idx], y[idx], rk, gap, lam)
-    cn, cd = _window(fwd[idx], t[idx], y[idx], rk, ft, concurrent_days)
-    inn, ind = _decayed(fwd[idx], t[idx], y[idx], fk, ft, lam)
-    # A received from everybody (minus B); B gave everybody (minus A)
-    an, ad = _decayed(c, t, y, p[idx], ft, lam)
-    bn, bd = _decayed(p, t, y, c[idx], ft, lam)
-    xn, xd = _decayed(fwd[idx], t[idx], y[idx], rk, ft, lam)     # all of B → A's past
-    X = np.column_stack([rn / (rd + prior), cn / (cd + prior), inn / (ind + prior),
-                         (an - xn) / (ad - xd + prior), (bn - xn) / (bd - xd + prior)])
     lo, hi = np.minimum(p[idx], c[idx]), np.maximum(p[idx], c[idx])
-    grp = fk
-    return dict(y=y[idx], X=X, t=ft, group=grp, key=fk, rev_key=rk, pair=lo * n + hi,
-                hi_to_lo=p[idx] > c[idx], concurrent_days=concurrent_days)
+    lab = (p[idx] > c[idx]).astype(np.int8)            # 1: hi → lo, 0: lo → hi
+    pair = lo * n + hi
+    # a total order that does not depend on the row order of the log
+    o = np.lexsort((y[idx], lab, t[idx], pair))
+    idx, lo, hi, lab, pair = idx[o], lo[o], hi[o], lab[o], pair[o]
+    ft, fy = t[idx], y[idx]
+    pid, gi = np.unique(pair, return_inverse=True)
+    gi = gi.ravel()
+    G = len(pid)
+    # each direction centred on its own mean (labels exchangeable under the null)
+    k2 = gi * 2 + lab
+    m2 = np.bincount(k2, weights=fy, minlength=2 * G) / np.maximum(
+        np.bincount(k2, minlength=2 * G), 1)
+    v = fy - m2[k2]
+    # others' dealings (fixed under the permutation): for both orientations of each
+    # event, what its provider received from everybody but the partner and what its
+    # client gave everybody but the provider (the pair's own events taken out)
+    d_lh = _decayed(fwd[idx], ft, fy, lo * n + hi, ft, lam)      # lo → hi before t
+    d_hl = _decayed(fwd[idx], ft, fy, hi * n + lo, ft, lam)      # hi → lo before t
+
+    def others(key_all, src_t, src_v, who, part):
+        num, den = _decayed(key_all, src_t, src_v, who, ft, lam)
+        return (num - part[0]) / (den - part[1] + prior)
+
+    recv = np.column_stack([others(c, t, y, lo, d_hl), others(c, t, y, hi, d_lh)])
+    gave = np.column_stack([others(p, t, y, lo, d_lh), others(p, t, y, hi, d_hl)])
+    # fixed positions in the pair-sorted rows: strict past of t − δ (reciprocity) and
+    # of t (inertia), and the open concurrent window (t − δ, t + δ)
+    t0 = ft[np.r_[0, np.flatnonzero(gi[1:] != gi[:-1]) + 1]]
+    width = float(ft.max() - ft.min()) + 4 * concurrent_days + 2.0 if len(ft) else 1.0
+    key = gi * width + (ft - t0[gi])
+    rel = ft - t0[gi]
+    start = np.searchsorted(key, gi * width - 2 * concurrent_days - 1.0)
+    pos_r = np.searchsorted(key, key - concurrent_days, side="left")
+    pos_i = np.searchsorted(key, key, side="left")
+    w_a = np.searchsorted(key, key - concurrent_days, side="right")
+    w_b = np.searchsorted(key, key + concurrent_days, side="left") if concurrent_days > 0 \
+        else w_a
+    w_b = np.maximum(w_b, w_a)
+    span = float(rel.max()) if len(rel) else 0.0
+    block = gi.astype(np.int64) * (int(span // block_days) + 2) + \
+        np.floor(rel / block_days).astype(np.int64)
+    return dict(v=v, lab=lab, gi=gi, G=G, recv=recv, gave=gave, start=start, pos_r=pos_r,
+                pos_i=pos_i, w_a=w_a, w_b=w_b, E=np.exp(lam * rel),
+                back_r=np.exp(-lam * (rel - concurrent_days)), back_i=np.exp(-lam * rel),
+                block=block, prior=prior, concurrent_days=concurrent_days, N=len(v))
+
+
+def _columns(d, lab):
+    """The outcome's groups and the five regressors of the events under the direction
+    labels ``lab`` (1: hi → lo), all from cumulative sums along the pair-sorted rows."""
+    v, gi, E, prior = d["v"], d["gi"], d["E"], d["prior"]
+    one = lab.astype(bool)
+
+    def csum(x):
+        return pd.Series(x).groupby(gi).cumsum().to_numpy()
+
+    ve, e1 = v * E, E * one
+    vn1 = csum(ve * one)
+    vn = csum(ve)
+    en1 = csum(e1)
+    en = csum(E)
+
+    def before(cs, pos):
+        # sum over the pair's rows [start, pos): the inclusive cumsum at pos − 1
+        return np.where(pos > d["start"], cs[np.maximum(pos - 1, 0)], 0.0)
+
+    def partner_decayed(pos, back):
+        n1, nn = before(vn1, pos), before(vn, pos)
+        k1, kk = before(en1, pos), before(en, pos)
+        num = np.where(one, nn - n1, n1) * back
+        den = np.where(one, kk - k1, k1) * back
+        return num, den
+
+    rn, rd = partner_decayed(d["pos_r"], d["back_r"])
+    # inertia: the event's own label
+    n1, nn = before(vn1, d["pos_i"]), before(vn, d["pos_i"])
+    k1, kk = before(en1, d["pos_i"]), before(en, d["pos_i"])
+    inn = np.where(one, n1, nn - n1) * d["back_i"]
+    ind = np.where(one, k1, kk - k1) * d["back_i"]
+    # concurrent window: plain cumulative sums (no decay)
+    c1 = np.r_[0.0, np.cumsum(v * one)]
+    ca = np.r_[0.0, np.cumsum(v)]
+    k1c = np.r_[0.0, np.cumsum(one.astype(float))]
+    a, b = d["w_a"], d["w_b"]
+    s1, sa = c1[b] - c1[a], ca[b] - ca[a]
+    m1 = k1c[b] - k1c[a]
+    mall = (b - a).astype(float)
+    cn = np.where(one, sa - s1, s1)
+    cd = np.where(one, mall - m1, m1)
+    X = np.column_stack([rn / (rd + prior), cn / (cd + prior), inn / (ind + prior),
+                         np.where(one, d["recv"][:, 1], d["recv"][:, 0]),
+                         np.where(one, d["gave"][:, 0], d["gave"][:, 1])])
+    return gi * 2 + lab, X
 
 
 def _within(v, g):
@@ -264,43 +342,45 @@ def _within(v, g):
                             for j in range(v.shape[1])])
 
 
-def _fit(d, *, n_perm, min_shift, lam, prior, rng):
-    from scipy import stats
+def _ols(yw, Xw):
+    """Least squares on within-transformed data; (beta, (X'X)^-1) or None if singular."""
+    XtX = Xw.T @ Xw
+    if (Xw[:, 0] ** 2).sum() <= 1e-12 * len(yw) or np.linalg.cond(XtX) > 1e12:
+        return None
+    inv = np.linalg.inv(XtX)
+    return inv @ (Xw.T @ yw), inv
 
-    y, X, g, pair = d["y"], d["X"], d["group"], d["pair"]
-    N = len(y)
-    pid, pinv = np.unique(pair, return_inverse=True)
-    G = len(pid)
-    K = X.shape[1]
+
+def _fit(d, *, n_perm, rng):
+    N, G = d["N"], d["G"]
+    K = len(_TERMS)
     nan = np.full(K, np.nan)
     if G < 2 or N <= K + 2 * G:
         return _table(nan, nan, np.nan, N, G, G)
-    yw = _within(y, g)
-    Xall = _within(X, g)
+    grp, X = _columns(d, d["lab"])
+    yw = _within(d["v"], grp)
+    Xall = _within(X, grp)
     # a control with no within-pair variation (nobody has other partners) is left out
     keep = np.r_[True, (Xall[:, 1:] ** 2).sum(axis=0) > 1e-12 * N]
     Xw = Xall[:, keep]
-    K = Xw.shape[1]
-    XtX = Xw.T @ Xw
-    if (Xw[:, 0] ** 2).sum() <= 1e-12 * N or np.linalg.cond(XtX) > 1e12:
+    fitted = _ols(yw, Xw)
+    if fitted is None:
         return _table(nan, nan, np.nan, N, G, G)
-    inv = np.linalg.inv(XtX)
-    b = inv @ (Xw.T @ yw)
+    b, inv = fitted
     u = yw - Xw @ b
     # CR1 sandwich, clusters = pairs; the pair-direction intercepts count in the dof
-    S = np.column_stack([np.bincount(pinv.ravel(), weights=Xw[:, j] * u, minlength=G)
-                         for j in range(K)])
-    n_fe = len(np.unique(g))
-    corr = G / (G - 1) * (N - 1) / max(N - K - n_fe, 1)
+    S = np.column_stack([np.bincount(d["gi"], weights=Xw[:, j] * u, minlength=G)
+                         for j in range(Xw.shape[1])])
+    n_fe = len(np.unique(grp))
+    corr = G / (G - 1) * (N - 1) / max(N - Xw.shape[1] - n_fe, 1)
     V = corr * inv @ (S.T @ S) @ inv
-    beta = np.full(len(keep), np.nan)
-    se = np.full(len(keep), np.nan)
+    beta = np.full(K, np.nan)
+    se = np.full(K, np.nan)
     beta[keep] = b
     se[keep] = np.sqrt(np.maximum(np.diag(V), 0))
     p_perm = np.nan
     if n_perm > 0:
-        p_perm = _perm(d, b[0], yw, Xw, n_perm=n_perm, min_shift=min_shift, lam=lam,
-                       prior=prior, rng=rng)
+        p_perm = _perm(d, b[0], keep, n_perm=n_perm, rng=rng)
     return _table(beta, se, p_perm, N, G, G)
 
 
@@ -320,34 +400,18 @@ def _table(beta, se, p_perm, N, G, df):
     return out[_COLUMNS]
 
 
-def _perm(d, beta0, yw, Xw, *, n_perm, min_shift, lam, prior, rng):
-    """One-sided p of the reciprocity coefficient under circular shifts of each pair's
-    B → A history against its A → B history (controls and outcome fixed)."""
-    t, g, pair, h2l, y = d["t"], d["group"], d["pair"], d["hi_to_lo"], d["y"]
-    pid, pinv = np.unique(pair, return_inverse=True)
-    pinv = pinv.ravel()
-    G = len(pid)
-    t0 = pd.Series(t).groupby(pinv).min().reindex(range(G)).to_numpy()
-    L = pd.Series(t).groupby(pinv).max().reindex(range(G)).to_numpy() - t0 + 1.0
-    # FWL: residualise on the controls once; only the reciprocity column changes
-    C = Xw[:, 1:] if Xw.shape[1] > 1 else np.zeros((len(yw), 1))
-    CtC_inv = np.linalg.pinv(C.T @ C)
-    yr = yw - C @ (CtC_inv @ (C.T @ yw))
-    rel = t - t0[pinv]
+def _perm(d, beta0, keep, *, n_perm, rng):
+    """One-sided p of the reciprocity coefficient when the direction labels of every pair's
+    events are permuted within calendar blocks (the same permutation for the estimate's
+    whole regression: outcome groups, reciprocity, concurrent, inertia and the choice of
+    the others' terms all follow the labels)."""
+    lab, block = d["lab"], d["block"]
     ge = 0
     for _ in range(n_perm):
-        lo = np.minimum(min_shift, L / 4)
-        u = lo + rng.random(G) * np.maximum(L - 2 * lo, 0)
-        # the hi → lo direction moves by +u, i.e. lo → hi by L − u relative to it
-        sh = np.where(h2l, u[pinv], L[pinv] - u[pinv])
-        ts = t0[pinv] + np.mod(rel + sh, L[pinv])
-        # source: the shifted events of each pair-direction; targets: the reverse
-        # direction's events at their own times (less the concurrent window)
-        num, den = _decayed(d["key"], ts, y, d["rev_key"], t - d["concurrent_days"], lam)
-        r = _within(num / (den + prior), g)
-        r = r - C @ (CtC_inv @ (C.T @ r))
-        rr = r @ r
-        b = (r @ yr) / rr if rr > 0 else 0.0
+        # rows are sorted by block already: shuffling within blocks is one lexsort
+        o = np.lexsort((rng.random(len(lab)), block))
+        grp, X = _columns(d, lab[o])
+        fitted = _ols(_within(d["v"], grp), _within(X, grp)[:, keep])
+        b = fitted[0][0] if fitted is not None else -np.inf
         ge += b >= beta0 - 1e-12
     return (1 + ge) / (1 + n_perm)
-
