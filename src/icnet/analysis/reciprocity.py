@@ -16,14 +16,16 @@ from .spirals import event_quality
 
 __all__ = ["reciprocity_test"]
 
-_TERMS = ["reciprocity", "concurrent", "inertia", "received_from_others", "partner_to_others"]
+_TERMS = ["reciprocity", "concurrent", "inertia", "received_from_others", "partner_to_others",
+          "turns"]
 _COLUMNS = ["term", "estimate", "se", "t", "p", "ci_low", "ci_high", "p_perm", "n_events",
             "n_pairs"]
 
 
 def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 10.0,
-                     min_events: int = 5, n_perm: int = 199, block_days: float = 7.0,
-                     prior: float = 1.0, concurrent_days: float = 5.0, period: str = "W",
+                     min_events: int = 5, n_perm: int = 199, lag_days: float = 7.0,
+                     turn_days: float = 3.0, block_days: float = 7.0, prior: float = 1.0,
+                     concurrent_days: float = 5.0, period: str = "W",
                      control_period_days: float = 28.0, seed=0) -> pd.DataFrame:
     """Is recent bad service from B to A followed by worse service from A to B, organisation-wide?
 
@@ -144,13 +146,21 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     _validate.in_range("min_events", min_events, low=2, integer=True)
     _validate.in_range("n_perm", n_perm, low=0, integer=True)
     _validate.in_range("block_days", block_days, low=0, low_inclusive=False)
+    _validate.in_range("turn_days", turn_days, low=0, low_inclusive=False)
+    _validate.in_range("lag_days", lag_days, low=0, low_inclusive=False)
+    if lag_days < 2 * turn_days:
+        raise ParameterError(
+            f"The 'lag_days' parameter ({lag_days}) must be at least twice 'turn_days' "
+            f"({turn_days}) so that the lagged windows do not overlap the concurrent one. "
+            f"Pass a larger lag_days or a smaller turn_days.")
     _validate.in_range("prior", prior, low=0, low_inclusive=False)
     _validate.in_range("concurrent_days", concurrent_days, low=0)
     _validate.in_range("control_period_days", control_period_days, low=0,
                        low_inclusive=False)
     rng = _validate.rng(seed)
     params = dict(level=net.level, half_life_days=half_life_days, min_events=min_events,
-                  n_perm=n_perm, block_days=block_days, prior=prior,
+                  n_perm=n_perm, lag_days=lag_days, turn_days=turn_days,
+                  block_days=block_days, prior=prior,
                   concurrent_days=concurrent_days, period=period,
                   control_period_days=control_period_days,
                   seed=seed if not isinstance(seed, np.random.Generator) else "Generator")
@@ -171,7 +181,8 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     p, c, t, y = p[ok], c[ok], t[ok], y[ok]
     n = len(net.node_ids)
     design = _design(p, c, t, y, n, lam=lam, prior=prior, min_events=min_events,
-                     concurrent_days=concurrent_days, block_days=block_days)
+                     concurrent_days=concurrent_days, block_days=block_days,
+                     lag_days=lag_days, turn_days=turn_days)
     out = _fit(design, n_perm=n_perm, rng=rng)
     out.attrs["params"] = params
     return out
@@ -225,9 +236,11 @@ def _window(src_key, src_t, src_v, tgt_key, tgt_t, half):
     return cs[b] - cs[a], (b - a).astype(float)
 
 
-def _design(p, c, t, y, n, *, lam, prior, min_events, concurrent_days, block_days):
+def _design(p, c, t, y, n, *, lam, prior, min_events, concurrent_days, block_days, lag_days,
+            turn_days):
     """The events of reciprocal pairs with enough events both ways, sorted by pair then
-    time, with everything a labelling of their directions needs (see :func:`_columns`)."""
+    time, with everything a labelling of their directions needs (:func:`_columns`,
+    :func:`_turn_sums`): positions in the pair-sorted rows are fixed, only labels move."""
     fwd = p * n + c
     rev = c * n + p
     cnt = pd.Series(fwd).value_counts()
@@ -245,12 +258,12 @@ def _design(p, c, t, y, n, *, lam, prior, min_events, concurrent_days, block_day
     pid, gi = np.unique(pair, return_inverse=True)
     gi = gi.ravel()
     G = len(pid)
-    # each direction centred on its own mean (labels exchangeable under the null)
+    # each direction centred on its own mean
     k2 = gi * 2 + lab
     m2 = np.bincount(k2, weights=fy, minlength=2 * G) / np.maximum(
         np.bincount(k2, minlength=2 * G), 1)
     v = fy - m2[k2]
-    # others' dealings (fixed under the permutation): for both orientations of each
+    # others' dealings: for both orientations of each
     # event, what its provider received from everybody but the partner and what its
     # client gave everybody but the provider (the pair's own events taken out)
     d_lh = _decayed(fwd[idx], ft, fy, lo * n + hi, ft, lam)      # lo → hi before t
@@ -265,23 +278,65 @@ def _design(p, c, t, y, n, *, lam, prior, min_events, concurrent_days, block_day
     # fixed positions in the pair-sorted rows: strict past of t − δ (reciprocity) and
     # of t (inertia), and the open concurrent window (t − δ, t + δ)
     t0 = ft[np.r_[0, np.flatnonzero(gi[1:] != gi[:-1]) + 1]]
-    width = float(ft.max() - ft.min()) + 4 * concurrent_days + 2.0 if len(ft) else 1.0
+    reach = max(concurrent_days, lag_days + turn_days)
+    width = float(ft.max() - ft.min()) + 4 * reach + 2.0 if len(ft) else 1.0
     key = gi * width + (ft - t0[gi])
     rel = ft - t0[gi]
-    start = np.searchsorted(key, gi * width - 2 * concurrent_days - 1.0)
+    start = np.searchsorted(key, gi * width - 2 * reach - 1.0)
     pos_r = np.searchsorted(key, key - concurrent_days, side="left")
     pos_i = np.searchsorted(key, key, side="left")
     w_a = np.searchsorted(key, key - concurrent_days, side="right")
     w_b = np.searchsorted(key, key + concurrent_days, side="left") if concurrent_days > 0 \
         else w_a
     w_b = np.maximum(w_b, w_a)
-    span = float(rel.max()) if len(rel) else 0.0
-    block = gi.astype(np.int64) * (int(span // block_days) + 2) + \
-        np.floor(rel / block_days).astype(np.int64)
+    # turn windows: concurrent (t − h, t + h); a lag before and after, [t ∓ lag − h,
+    # t ∓ lag + h]
+    tw = [(np.searchsorted(key, key - turn_days, side="right"),
+           np.searchsorted(key, key + turn_days, side="left"))]
+    for sgn in (-1.0, 1.0):
+        tw.append((np.searchsorted(key, key + sgn * lag_days - turn_days, side="left"),
+                   np.searchsorted(key, key + sgn * lag_days + turn_days, side="right")))
+    # calendar blocks of the label permutation, on the log's own grid (days from its first
+    # event: a week-level cause of the data keeps its weeks)
+    nb = int(float(ft.max()) // block_days) + 2 if len(ft) else 1
+    block = (gi.astype(np.int64) * nb + np.floor(ft / block_days).astype(np.int64)).astype(float)
     return dict(v=v, lab=lab, gi=gi, G=G, recv=recv, gave=gave, start=start, pos_r=pos_r,
                 pos_i=pos_i, w_a=w_a, w_b=w_b, E=np.exp(lam * rel),
                 back_r=np.exp(-lam * (rel - concurrent_days)), back_i=np.exp(-lam * rel),
-                block=block, prior=prior, concurrent_days=concurrent_days, N=len(v))
+                block=block, prior=prior, concurrent_days=concurrent_days, N=len(v), tw=tw,
+                pid=pid, n=n, y=fy)
+
+
+def _turn_sums(d, lab):
+    """Per pair, under the direction labels ``lab``: Σ over events of the event's value
+    (centred on its label's mean) × (the partner label's mean ``lag_days`` before and after
+    − the partner label's concurrent mean), the number of events with both means defined
+    (a partner event in each), and Σ of the squared terms."""
+    gi, G = d["gi"], d["G"]
+    one = lab.astype(bool)
+    k2 = gi * 2 + lab
+    v = d["y"] - (np.bincount(k2, weights=d["y"], minlength=2 * G) /
+                  np.maximum(np.bincount(k2, minlength=2 * G), 1))[k2]
+    c1 = np.r_[0.0, np.cumsum(v * one)]
+    ca = np.r_[0.0, np.cumsum(v)]
+    k1 = np.r_[0.0, np.cumsum(one.astype(float))]
+
+    def partner(ranges):
+        s = k = 0.0
+        for a, b in ranges:
+            b = np.maximum(a, b)
+            s1, sa = c1[b] - c1[a], ca[b] - ca[a]
+            m1, mm = k1[b] - k1[a], (b - a).astype(float)
+            s = s + np.where(one, sa - s1, s1)
+            k = k + np.where(one, mm - m1, m1)
+        return s, k
+
+    s0, n0 = partner(d["tw"][:1])
+    sl, nl = partner(d["tw"][1:])
+    ok = (n0 > 0) & (nl > 0)
+    e = np.where(ok, v * (sl / np.maximum(nl, 1) - s0 / np.maximum(n0, 1)), 0.0)
+    return (np.bincount(gi, weights=e, minlength=G), np.bincount(gi, weights=ok, minlength=G),
+            np.bincount(gi, weights=e * e, minlength=G))
 
 
 def _columns(d, lab):
@@ -353,10 +408,11 @@ def _ols(yw, Xw):
 
 def _fit(d, *, n_perm, rng):
     N, G = d["N"], d["G"]
-    K = len(_TERMS)
+    K = len(_TERMS) - 1
     nan = np.full(K, np.nan)
+    none = (np.nan, np.nan, np.nan)
     if G < 2 or N <= K + 2 * G:
-        return _table(nan, nan, np.nan, N, G, G)
+        return _table(nan, nan, none, N, G, G)
     grp, X = _columns(d, d["lab"])
     yw = _within(d["v"], grp)
     Xall = _within(X, grp)
@@ -365,7 +421,7 @@ def _fit(d, *, n_perm, rng):
     Xw = Xall[:, keep]
     fitted = _ols(yw, Xw)
     if fitted is None:
-        return _table(nan, nan, np.nan, N, G, G)
+        return _table(nan, nan, none, N, G, G)
     b, inv = fitted
     u = yw - Xw @ b
     # CR1 sandwich, clusters = pairs; the pair-direction intercepts count in the dof
@@ -378,40 +434,56 @@ def _fit(d, *, n_perm, rng):
     se = np.full(K, np.nan)
     beta[keep] = b
     se[keep] = np.sqrt(np.maximum(np.diag(V), 0))
-    p_perm = np.nan
+    turn = _turn_test(d, n_perm=n_perm, rng=rng)
+    return _table(beta, se, turn, N, G, G)
+
+
+def _turn_test(d, *, n_perm, rng):
+    """The turn statistic (:func:`_turn_sums` pooled over pairs: Σ terms / Σ events), its
+    dyadic-robust standard error, and its one-sided p under permutations of the direction
+    labels within each pair's calendar blocks (NaN when ``n_perm = 0``)."""
+    S, m, _ = _turn_sums(d, d["lab"])
+    M = m.sum()
+    if M <= 0:
+        return np.nan, np.nan, np.nan
+    est = S.sum() / M
+    # pairs that share a person are not independent (Aronow, Samii & Assenova 2015):
+    # Σ over pairs of pairs sharing a member of their score products
+    r = S - est * m
+    lo, hi = d["pid"] // d["n"], d["pid"] % d["n"]
+    R = np.bincount(lo, weights=r, minlength=d["n"]) + np.bincount(hi, weights=r,
+                                                                   minlength=d["n"])
+    G = d["G"]
+    V = max((R ** 2).sum() - (r ** 2).sum(), (r ** 2).sum()) * G / max(G - 1, 1)
+    se = np.sqrt(V) / M
+    p = np.nan
     if n_perm > 0:
-        p_perm = _perm(d, b[0], keep, n_perm=n_perm, rng=rng)
-    return _table(beta, se, p_perm, N, G, G)
+        lab, block = d["lab"], d["block"]
+        ge = 0
+        for _ in range(n_perm):
+            # rows are sorted by block: one argsort of block + U(0, 1) shuffles within blocks
+            S_, m_, _ = _turn_sums(d, lab[np.argsort(block + rng.random(len(lab)),
+                                                     kind="stable")])
+            ge += S_.sum() / max(m_.sum(), 1) >= est - 1e-12
+        p = (1 + ge) / (1 + n_perm)
+    return est, se, p
 
 
-def _table(beta, se, p_perm, N, G, df):
+def _table(beta, se, turn, N, G, df):
     from scipy import stats
 
+    beta = np.r_[beta, turn[0]]
+    se = np.r_[se, turn[1]]
     with np.errstate(invalid="ignore", divide="ignore"):
         tv = beta / se
     dfree = max(df - 1, 1)
     p = 2 * stats.t.sf(np.abs(tv), dfree)
     p[0] = stats.t.sf(tv[0], dfree)
+    p[-1] = turn[2]
     h = stats.t.ppf(0.975, dfree) * se
+    p_perm = np.full(len(_TERMS), np.nan)
+    p_perm[0] = p_perm[-1] = turn[2]
     out = pd.DataFrame({"term": _TERMS, "estimate": beta, "se": se, "t": tv, "p": p,
-                        "ci_low": beta - h, "ci_high": beta + h,
-                        "p_perm": [p_perm] + [np.nan] * (len(_TERMS) - 1),
+                        "ci_low": beta - h, "ci_high": beta + h, "p_perm": p_perm,
                         "n_events": N, "n_pairs": G})
     return out[_COLUMNS]
-
-
-def _perm(d, beta0, keep, *, n_perm, rng):
-    """One-sided p of the reciprocity coefficient when the direction labels of every pair's
-    events are permuted within calendar blocks (the same permutation for the estimate's
-    whole regression: outcome groups, reciprocity, concurrent, inertia and the choice of
-    the others' terms all follow the labels)."""
-    lab, block = d["lab"], d["block"]
-    ge = 0
-    for _ in range(n_perm):
-        # rows are sorted by block already: shuffling within blocks is one lexsort
-        o = np.lexsort((rng.random(len(lab)), block))
-        grp, X = _columns(d, lab[o])
-        fitted = _ols(_within(d["v"], grp), _within(X, grp)[:, keep])
-        b = fitted[0][0] if fitted is not None else -np.inf
-        ge += b >= beta0 - 1e-12
-    return (1 + ge) / (1 + n_perm)
