@@ -1,7 +1,9 @@
 """Organisation-level test of negative reciprocity: is bad service answered with bad service?
 
-A pooled relational-event regression over every reciprocal pair (issue #18 point 4).
-See docs/methods/spirals.md ("Organisation-level test") for the model and references.
+A pooled relational-event regression over every reciprocal pair (the effect size) and a
+turn-taking statistic pooled over pairs whose null permutes each pair's direction labels
+within weeks (the calibrated p; issue #18 point 4). See docs/methods/spirals.md §5 for the
+method, references and measured calibration and power.
 """
 
 from __future__ import annotations
@@ -29,19 +31,29 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
                      control_period_days: float = 28.0, seed=0) -> pd.DataFrame:
     """Is recent bad service from B to A followed by worse service from A to B, organisation-wide?
 
-    For every event *A serves B* of a reciprocal pair, its residual quality
-    :math:`y_e` (SD; low = worse, see Notes) is regressed on the recent quality
-    B gave A (the **reciprocity** term: the exponentially decayed mean of B → A
-    residual quality up to ``concurrent_days`` before the event), with four
-    controls: B → A quality *concurrent* with the event (within
-    ± ``concurrent_days``: a common cause hits both directions at once, a reply
-    comes after), the recent quality A gave B (inertia), the recent quality A
-    received from everybody but B, and the recent quality B gave everybody but
-    A (a B who is bad to everybody, or an A who is treated badly by everybody,
-    is not reciprocity). Every
-    pair-direction has its own intercept (within estimation), so a pair that is
-    bad both ways all year (a chronic conflict) carries no weight; the
-    standard error is cluster-robust by pair.
+    Two answers over every reciprocal pair (a pair enters when both directions have at
+    least ``min_events`` events with a quality value):
+
+    1. **The effect size**: a relational-event regression of each event's residual quality
+       :math:`y_e` (*A serves B*; SD, low = worse) on the recent quality B gave A (the
+       **reciprocity** term: the exponentially decayed mean of B → A quality up to
+       ``concurrent_days`` before the event), with four controls: B → A quality
+       *concurrent* with the event (± ``concurrent_days``), the recent quality A gave B
+       (inertia), the recent quality A received from everybody but B, and the recent
+       quality B gave everybody but A. Every pair-direction has its own intercept, so a
+       chronic conflict carries no weight; the standard error is cluster-robust by pair.
+       Its ``p`` is model-based and **not calibrated** under a cause shared by both
+       sides of a pair (a joint project going badly): see Notes.
+    2. **The calibrated test** (``p_perm``; the row ``turns``): did the two sides take
+       *turns* — is a service more like the partner's service a week earlier or later
+       than like the partner's service at the same time? The pooled statistic is the mean
+       over events of the event's quality times (the partner's mean quality ``lag_days``
+       ± ``turn_days`` before and after it − the partner's mean within ± ``turn_days``).
+       Its null permutes the direction labels of every pair's events within calendar
+       blocks of ``block_days``: given the times and values, under a common cause which
+       direction an event belongs to carries no information, so every shared time
+       structure is kept and only replies are destroyed;
+       ``p_perm = (1 + #{T* >= T}) / (1 + n_perm)``.
 
     Parameters
     ----------
@@ -51,40 +63,45 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     level : str, optional
         Aggregate to this level first (e.g. ``"unit"``).
     half_life_days : float, default 10
-        Half-life of the exponential memory of the recent-quality terms.
-    concurrent_days : float, default 5
-        Half-width of the concurrent window; the reciprocity term ends where it
-        starts (0: no concurrent control, the reciprocity term ends at the event).
+        Half-life of the exponential memory of the regression's recent-quality terms.
     min_events : int, default 5
         A pair enters when both directions have at least this many events with a
         quality value.
     n_perm : int, default 199
-        Circular shifts for the permutation p-value (0: none, ``p_perm`` NaN).
-    min_shift_days : float, default 30
-        Shifts are drawn uniformly in [min_shift_days, span − min_shift_days]
-        of each pair's span (a shift near 0 would reproduce the data).
+        Label permutations for ``p_perm`` (0: none, ``p_perm`` NaN; about 0.015 s per
+        permutation per 30,000 pair events).
+    lag_days : float, default 7
+        Lag of the turn statistic's partner windows (a turn lasting about a week).
+    turn_days : float, default 3
+        Half-width of the turn statistic's windows; ``lag_days`` must be at least twice it.
+    block_days : float, default 7
+        Calendar blocks (from the log's first event) within which the labels are permuted.
     prior : float, default 1
         Pseudo-events at 0 in each decayed mean (no recent event: 0, no information).
+    concurrent_days : float, default 5
+        Half-width of the regression's concurrent window; the reciprocity term ends
+        where it starts (0: no concurrent control, the reciprocity term ends at the event).
     period : str, default "W"
         Period of the organisation-wide effects in :func:`event_quality`.
     control_period_days : float, default 28
         Period of the leave-the-pair-out person effects (a person's or unit's bad month).
     seed : int or numpy Generator, default 0
-        Seed of the circular shifts.
+        Seed of the label permutations.
 
     Returns
     -------
     DataFrame
-        One row per model term, ``reciprocity`` first (the answer):
-        ``term``; ``estimate`` (SD of A → B quality per SD of recent B → A
-        quality; > 0: quality is returned in kind, bad for bad);
-        ``se`` (cluster-robust by pair, CR1); ``t``; ``p`` (one-sided,
-        estimate > 0, Student t with pairs − 1 degrees of freedom; two-sided for
-        the controls); ``ci_low``, ``ci_high`` (95 %); ``p_perm`` (reciprocity
-        only: one-sided permutation p of the circular-shift null, NaN when
-        ``n_perm = 0`` or for controls); ``n_events``, ``n_pairs`` (events and
-        reciprocal pairs in the regression). ``attrs["params"]`` holds the
-        parameters.
+        One row per term, ``reciprocity`` first (the answer): ``term``; ``estimate``
+        (reciprocity and controls: SD of A → B quality per SD of the term; > 0: quality
+        is returned in kind; ``turns``: the pooled lagged-minus-concurrent covariance,
+        SD², > 0: the sides take turns); ``se`` (regression: cluster-robust by pair, CR1;
+        ``turns``: dyad-robust, pairs sharing a person are dependent); ``t``; ``p``
+        (reciprocity: one-sided model p, Student t with pairs − 1 degrees of freedom;
+        controls: two-sided; ``turns``: its permutation p); ``ci_low``, ``ci_high``
+        (95 %); ``p_perm`` (on ``reciprocity`` and ``turns``: the one-sided
+        label-permutation p of the turn statistic, **the calibrated organisation-level
+        p**; NaN when ``n_perm = 0`` and for the controls); ``n_events``, ``n_pairs``.
+        ``attrs["params"]`` holds the parameters.
 
     Raises
     ------
@@ -104,18 +121,22 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     :math:`\\sum_{t'<t} y_{t'} e^{-\\lambda (t-t')} / (\\text{prior} + \\sum_{t'<t}
     e^{-\\lambda (t-t')})`, :math:`\\lambda = \\ln 2 / \\text{half-life}` (the
     decayed reciprocity statistic of relational event models, Brandes, Lerner &
-    Snijders 2009, here with the event's quality as its weight). The
-    permutation null shifts each pair's B → A history circularly against its
-    A → B history (controls and A → B quality fixed): it keeps each series'
-    own autocorrelation and breaks only their alignment in time.
+    Snijders 2009, with the event's quality as its weight).
 
-    Within estimation with a lagged own term (inertia) has a small negative
-    bias of order 1/T (Nickell 1981); with ~25 events per direction and year
-    it is a few hundredths and works against finding reciprocity. A cause shared
-    by the two directions of a pair that varies slowly over weeks (a joint project
-    going badly) is only partly absorbed by the concurrent window: on the validity
-    suite such organisations give p <= 0.05 far more often than 5 % (see the
-    method page for the measured rates).
+    The regression's reciprocity term also picks up a slowly varying quality shared by
+    both directions of a pair (its past predicts the present through the shared cause):
+    on the validity suite its model ``p`` is <= 0.05 in most common-cause organisations.
+    The turn test is built on the permutation null of the pair-level turn test of
+    :func:`retaliation_spirals` (surrogate data, Theiler et al. 1992; pseudo-interaction
+    surrogates for dyadic synchrony, Moulder et al. 2018; a stratified permutation, Good
+    2005), pooled over all pairs with one statistic and the same permutation of every pair
+    (so a few pairs with a spiral among hundreds count together). A cause shared by both
+    sides with an autocovariance that falls with the lag makes the statistic negative;
+    turns of about ``lag_days`` make it positive. It cannot tell turns taken by two
+    separate causes (one side's overload, then the other's) from replies. The estimate's
+    exact calibration needs the two directions' values to be exchangeable within blocks;
+    each direction is centred on its own mean first (under permutation, on its permuted
+    label's mean).
 
     References
     ----------
@@ -125,10 +146,19 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     by step: statistical analysis of dyadic event data. *ASONAM*, 200–205.
     Stadtfeld, C., Hollway, J. & Block, P. (2017). Dynamic network actor models:
     investigating coordination ties through time. *Sociological Methodology* 47, 1–40.
-    Stadtfeld, C. & Block, P. (2017). Interactions, actors, and time: dynamic
-    network actor models for relational events. *Sociological Science* 4, 318–352.
     Cameron, A. C. & Miller, D. L. (2015). A practitioner's guide to
     cluster-robust inference. *Journal of Human Resources* 50, 317–372.
+    Aronow, P. M., Samii, C. & Assenova, V. A. (2015). Cluster-robust variance
+    estimation for dyadic data. *Political Analysis* 23, 564–577.
+    Theiler, J., Eubank, S., Longtin, A., Galdrikian, B. & Farmer, J. D. (1992).
+    Testing for nonlinearity in time series: the method of surrogate data.
+    *Physica D* 58, 77–94.
+    Moulder, R. G., Boker, S. M., Ramseyer, F. & Tschacher, W. (2018). Determining
+    synchrony between behavioral time series: an application of surrogate data
+    generation for establishing falsifiable null-hypotheses. *Psychological Methods*
+    23, 757–773.
+    Good, P. (2005). *Permutation, Parametric, and Bootstrap Tests of Hypotheses*
+    (3rd ed.). Springer.
     Nickell, S. (1981). Biases in dynamic models with fixed effects.
     *Econometrica* 49, 1417–1426.
 
@@ -136,8 +166,10 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     --------
     >>> import icnet
     >>> r = icnet.reciprocity_test(icnet.datasets.load("planta"), n_perm=19)
-    >>> r.loc[0, "term"], bool(r.loc[0, "n_pairs"] > 0)
-    ('reciprocity', True)
+    >>> r.loc[0, "term"], r.loc[5, "term"]
+    ('reciprocity', 'turns')
+    >>> bool(0 < r.loc[0, "p_perm"] <= 1 and r.loc[0, "n_pairs"] > 0)
+    True
     """
     net = _validate.network(net, need_events=True)
     net = _validate.level(net, level)
