@@ -216,6 +216,8 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
                      concurrent_days=concurrent_days, block_days=block_days,
                      lag_days=lag_days, turn_days=turn_days)
     out = _fit(design, n_perm=n_perm, rng=rng)
+    out.attrs.setdefault("p_turns_label", np.nan)
+    out.attrs.setdefault("p_turns_shift", np.nan)
     out.attrs["params"] = params
     return out
 
@@ -336,7 +338,7 @@ def _design(p, c, t, y, n, *, lam, prior, min_events, concurrent_days, block_day
                 pos_i=pos_i, w_a=w_a, w_b=w_b, E=np.exp(lam * rel),
                 back_r=np.exp(-lam * (rel - concurrent_days)), back_i=np.exp(-lam * rel),
                 block=block, prior=prior, concurrent_days=concurrent_days, N=len(v), tw=tw,
-                pid=pid, n=n, y=fy)
+                pid=pid, n=n, y=fy, t=ft, lag=lag_days, h=turn_days)
 
 
 def _turn_sums(d, lab):
@@ -442,7 +444,7 @@ def _fit(d, *, n_perm, rng):
     N, G = d["N"], d["G"]
     K = len(_TERMS) - 1
     nan = np.full(K, np.nan)
-    none = (np.nan, np.nan, np.nan)
+    none = (np.nan,) * 5
     if G < 2 or N <= K + 2 * G:
         return _table(nan, nan, none, N, G, G)
     grp, X = _columns(d, d["lab"])
@@ -467,17 +469,56 @@ def _fit(d, *, n_perm, rng):
     beta[keep] = b
     se[keep] = np.sqrt(np.maximum(np.diag(V), 0))
     turn = _turn_test(d, n_perm=n_perm, rng=rng)
-    return _table(beta, se, turn, N, G, G)
+    out = _table(beta, se, turn, N, G, G)
+    out.attrs["p_turns_label"], out.attrs["p_turns_shift"] = turn[3], turn[4]
+    return out
+
+
+def _turn_terms(gi, lab, t, v, *, lag, h):
+    """Per pair (``gi``: 0..G−1): Σ over events of ``v`` × (the partner direction's mean of
+    ``v`` ``lag`` ± ``h`` days before and after − its mean within ± ``h``), and the number
+    of events with both means defined. Any row order; one sort."""
+    o = np.lexsort((t, gi))
+    gi, lab, t, v = gi[o], lab[o], t[o], v[o]
+    one = lab.astype(bool)
+    width = float(t.max() - t.min()) + 4 * (lag + h) + 2.0
+    key = gi * width + (t - t.min())
+    c1 = np.r_[0.0, np.cumsum(v * one)]
+    ca = np.r_[0.0, np.cumsum(v)]
+    k1 = np.r_[0.0, np.cumsum(one.astype(float))]
+
+    def partner(ranges):
+        s = k = 0.0
+        for a, b in ranges:
+            b = np.maximum(a, b)
+            s1, sa = c1[b] - c1[a], ca[b] - ca[a]
+            m1, mm = k1[b] - k1[a], (b - a).astype(float)
+            s = s + np.where(one, sa - s1, s1)
+            k = k + np.where(one, mm - m1, m1)
+        return s, k
+
+    s0, n0 = partner([(np.searchsorted(key, key - h, side="right"),
+                       np.searchsorted(key, key + h, side="left"))])
+    sl, nl = partner([(np.searchsorted(key, key + sg * lag - h, side="left"),
+                       np.searchsorted(key, key + sg * lag + h, side="right"))
+                      for sg in (-1.0, 1.0)])
+    ok = (n0 > 0) & (nl > 0)
+    e = np.where(ok, v * (sl / np.maximum(nl, 1) - s0 / np.maximum(n0, 1)), 0.0)
+    G = int(gi.max()) + 1 if len(gi) else 0
+    return np.bincount(gi, weights=e, minlength=G), np.bincount(gi, weights=ok, minlength=G)
 
 
 def _turn_test(d, *, n_perm, rng):
     """The turn statistic (:func:`_turn_sums` pooled over pairs: Σ terms / Σ events), its
-    dyadic-robust standard error, and its one-sided p under permutations of the direction
-    labels within each pair's calendar blocks (NaN when ``n_perm = 0``)."""
+    dyad-robust standard error, and its one-sided p: the larger of the p under permutations
+    of the direction labels within each pair's calendar blocks (exact under a cause shared
+    by both directions) and the p under circular shifts of each pair's hi → lo series
+    against its lo → hi series (exact when each direction has its own time structure, e.g.
+    one side's overload); ``(est, se, p, p_label, p_shift)``, p NaN when ``n_perm = 0``."""
     S, m, _ = _turn_sums(d, d["lab"])
     M = m.sum()
     if M <= 0:
-        return np.nan, np.nan, np.nan
+        return np.nan, np.nan, np.nan, np.nan, np.nan
     est = S.sum() / M
     # pairs that share a person are not independent (Aronow, Samii & Assenova 2015):
     # Σ over pairs of pairs sharing a member of their score products
@@ -488,17 +529,28 @@ def _turn_test(d, *, n_perm, rng):
     G = d["G"]
     V = max((R ** 2).sum() - (r ** 2).sum(), (r ** 2).sum()) * G / max(G - 1, 1)
     se = np.sqrt(V) / M
-    p = np.nan
-    if n_perm > 0:
-        lab, block = d["lab"], d["block"]
-        ge = 0
-        for _ in range(n_perm):
-            # rows are sorted by block: one argsort of block + U(0, 1) shuffles within blocks
-            S_, m_, _ = _turn_sums(d, lab[np.argsort(block + rng.random(len(lab)),
-                                                     kind="stable")])
-            ge += S_.sum() / max(m_.sum(), 1) >= est - 1e-12
-        p = (1 + ge) / (1 + n_perm)
-    return est, se, p
+    if n_perm == 0:
+        return est, se, np.nan, np.nan, np.nan
+    lab, block, gi, t = d["lab"], d["block"], d["gi"], d["t"]
+    k2 = gi * 2 + lab
+    v = d["y"] - (np.bincount(k2, weights=d["y"], minlength=2 * G) /
+                  np.maximum(np.bincount(k2, minlength=2 * G), 1))[k2]
+    t0 = pd.Series(t).groupby(gi).min().to_numpy()
+    L = pd.Series(t).groupby(gi).max().to_numpy() - t0 + 1.0
+    lo_shift = np.minimum(30.0, L / 4)
+    ge_label = ge_shift = 0
+    for _ in range(n_perm):
+        # rows are sorted by block: one argsort of block + U(0, 1) shuffles within blocks
+        S_, m_, _ = _turn_sums(d, lab[np.argsort(block + rng.random(len(lab)), kind="stable")])
+        ge_label += S_.sum() / max(m_.sum(), 1) >= est - 1e-12
+        # hi → lo moved by u, uniform in [30 d, span − 30 d] (a quarter of short spans)
+        u = lo_shift + rng.random(G) * np.maximum(L - 2 * lo_shift, 0)
+        ts = np.where(lab == 1, t0[gi] + np.mod(t - t0[gi] + u[gi], L[gi]), t)
+        S_, m_ = _turn_terms(gi, lab, ts, v, lag=d["lag"], h=d["h"])
+        ge_shift += S_.sum() / max(m_.sum(), 1) >= est - 1e-12
+    p_label = (1 + ge_label) / (1 + n_perm)
+    p_shift = (1 + ge_shift) / (1 + n_perm)
+    return est, se, max(p_label, p_shift), p_label, p_shift
 
 
 def _table(beta, se, turn, N, G, df):

@@ -141,7 +141,7 @@ def _spirals(data, net, seed, *, n_perm=199):
                 n_p10=int((p <= 0.10).sum()))
 
 
-def _reciprocity(data, net, seed, *, n_perm=199):
+def _reciprocity(data, net, seed, *, n_perm=99):
     icnet = _icnet()
     truth = data.truth.get("spirals")
     level = "unit" if truth is not None and len(truth) and (truth["level"] == "unit").all() \
