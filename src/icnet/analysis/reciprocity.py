@@ -1,8 +1,9 @@
 """Organisation-level test of negative reciprocity: is bad service answered with bad service?
 
 A pooled relational-event regression over every reciprocal pair (the effect size) and a
-turn-taking statistic pooled over pairs whose null permutes each pair's direction labels
-within weeks (the calibrated p; issue #18 point 4). See docs/methods/spirals.md §5 for the
+turn-taking statistic pooled over pairs whose p is calibrated under causes shared by both
+sides (direction labels permuted within weeks) and under one-sided episodes (circular
+shifts); issue #18 point 4. See docs/methods/spirals.md §5 for the
 method, references and measured calibration and power.
 """
 
@@ -49,11 +50,14 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
        than like the partner's service at the same time? The pooled statistic is the mean
        over events of the event's quality times (the partner's mean quality ``lag_days``
        ± ``turn_days`` before and after it − the partner's mean within ± ``turn_days``).
-       Its null permutes the direction labels of every pair's events within calendar
-       blocks of ``block_days``: given the times and values, under a common cause which
-       direction an event belongs to carries no information, so every shared time
-       structure is kept and only replies are destroyed;
-       ``p_perm = (1 + #{T* >= T}) / (1 + n_perm)``.
+       Two nulls, and ``p_perm`` is the larger of their p's (it rejects only when both
+       do): the direction labels of every pair's events permuted within calendar blocks
+       of ``block_days`` (given the times and values, under a common cause which
+       direction an event belongs to carries no information: every shared time
+       structure is kept, only replies are destroyed), and each pair's two directions
+       shifted circularly against each other (each direction's own time structure kept,
+       e.g. one side's overload, which the label permutation would mix into both).
+       Each p is ``(1 + #{T* >= T}) / (1 + n_perm)``.
 
     Parameters
     ----------
@@ -68,8 +72,8 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
         A pair enters when both directions have at least this many events with a
         quality value.
     n_perm : int, default 199
-        Label permutations for ``p_perm`` (0: none, ``p_perm`` NaN; about 0.015 s per
-        permutation per 30,000 pair events).
+        Label permutations and circular shifts for ``p_perm`` (0: none, ``p_perm`` NaN;
+        about 0.03 s per permutation and shift per 30,000 pair events).
     lag_days : float, default 7
         Lag of the turn statistic's partner windows (a turn lasting about a week).
     turn_days : float, default 3
@@ -98,10 +102,11 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
         ``turns``: dyad-robust, pairs sharing a person are dependent); ``t``; ``p``
         (reciprocity: one-sided model p, Student t with pairs − 1 degrees of freedom;
         controls: two-sided; ``turns``: its permutation p); ``ci_low``, ``ci_high``
-        (95 %); ``p_perm`` (on ``reciprocity`` and ``turns``: the one-sided
-        label-permutation p of the turn statistic, **the calibrated organisation-level
-        p**; NaN when ``n_perm = 0`` and for the controls); ``n_events``, ``n_pairs``.
-        ``attrs["params"]`` holds the parameters.
+        (95 %); ``p_perm`` (on ``reciprocity`` and ``turns``: the one-sided p of the
+        turn statistic, the larger of its label-permutation and circular-shift p's,
+        **the calibrated organisation-level p**; NaN when ``n_perm = 0`` and for the
+        controls); ``n_events``, ``n_pairs``. ``attrs["params"]`` holds the parameters,
+        ``attrs["p_turns_label"]`` and ``attrs["p_turns_shift"]`` the two p's.
 
     Raises
     ------
@@ -132,11 +137,14 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     2005), pooled over all pairs with one statistic and the same permutation of every pair
     (so a few pairs with a spiral among hundreds count together). A cause shared by both
     sides with an autocovariance that falls with the lag makes the statistic negative;
-    turns of about ``lag_days`` make it positive. It cannot tell turns taken by two
-    separate causes (one side's overload, then the other's) from replies. The estimate's
-    exact calibration needs the two directions' values to be exchangeable within blocks;
-    each direction is centred on its own mean first (under permutation, on its permuted
-    label's mean).
+    turns of about ``lag_days`` make it positive. The label permutation is exact when the
+    two directions are exchangeable within blocks (a shared cause) and anti-conservative
+    when one direction has its own episodes (they look shared once the labels mix); the
+    circular shift (surrogates that keep each series and break their alignment; Schreiber &
+    Schmitz 2000) is exact for separate series and conservative under a shared cause
+    (which makes the statistic negative): the larger p is valid under either (an
+    intersection–union test, Berger 1982). Each direction is centred on its own mean
+    first (under permutation, on its permuted label's mean).
 
     References
     ----------
@@ -157,8 +165,11 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     synchrony between behavioral time series: an application of surrogate data
     generation for establishing falsifiable null-hypotheses. *Psychological Methods*
     23, 757–773.
+    Schreiber, T. & Schmitz, A. (2000). Surrogate time series. *Physica D* 142, 346–382.
     Good, P. (2005). *Permutation, Parametric, and Bootstrap Tests of Hypotheses*
     (3rd ed.). Springer.
+    Berger, R. L. (1982). Multiparameter hypothesis testing and acceptance sampling.
+    *Technometrics* 24, 295–300.
     Nickell, S. (1981). Biases in dynamic models with fixed effects.
     *Econometrica* 49, 1417–1426.
 
