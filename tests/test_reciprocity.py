@@ -89,6 +89,12 @@ def test_table_shape_and_params():
 def test_too_few_pairs_gives_nan_not_an_error():
     r = icnet.reciprocity_test(_coupled(0.3, n_pairs=1), n_perm=9)
     assert np.isnan(r.loc[0, "estimate"]) and r.loc[0, "n_pairs"] <= 1
+    # no reciprocal pair at all (nobody serves anybody back)
+    ev = pd.DataFrame({"provider": ["a", "a", "b"] * 4, "client": ["b", "c", "c"] * 4,
+                       "requested_at": T0 + pd.to_timedelta(np.arange(12), unit="D"),
+                       "delay_hours": np.arange(1.0, 13.0)})
+    r = icnet.reciprocity_test(icnet.from_events(ev), n_perm=9)
+    assert r.loc[0, "n_pairs"] == 0 and np.isnan(r.loc[0, "p_perm"])
 
 
 @pytest.mark.parametrize("kw,match", [

@@ -322,7 +322,7 @@ def _design(p, c, t, y, n, *, lam, prior, min_events, concurrent_days, block_day
     gave = np.column_stack([others(p, t, y, lo, d_lh), others(p, t, y, hi, d_hl)])
     # fixed positions in the pair-sorted rows: strict past of t − δ (reciprocity) and
     # of t (inertia), and the open concurrent window (t − δ, t + δ)
-    t0 = ft[np.r_[0, np.flatnonzero(gi[1:] != gi[:-1]) + 1]]
+    t0 = ft[np.r_[0, np.flatnonzero(gi[1:] != gi[:-1]) + 1]] if len(ft) else np.zeros(0)
     reach = max(concurrent_days, lag_days + turn_days)
     width = float(ft.max() - ft.min()) + 4 * reach + 2.0 if len(ft) else 1.0
     key = gi * width + (ft - t0[gi])
