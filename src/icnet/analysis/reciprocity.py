@@ -73,7 +73,7 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
         quality value.
     n_perm : int, default 199
         Label permutations and circular shifts for ``p_perm`` (0: none, ``p_perm`` NaN;
-        about 0.03 s per permutation and shift per 30,000 pair events).
+        0.03–0.05 s per permutation and shift per 30,000 pair events, measured under load).
     lag_days : float, default 7
         Lag of the turn statistic's partner windows (a turn lasting about a week).
     turn_days : float, default 3
