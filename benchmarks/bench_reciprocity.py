@@ -5,8 +5,9 @@ Run: ``python benchmarks/bench_reciprocity.py [--people 150] [--seeds 20] [--n-p
 
 For every validity-suite scenario (``icnet.validity``: built apart from the detectors)
 and seed, one organisation is generated and tested. Printed per scenario: the share of
-organisations with the cluster-robust ``p <= 0.05`` and with the permutation
-``p_perm <= 0.05`` (each with its 95 % Wilson interval), and the mean estimate. Under
+organisations with the regression's model-based ``p <= 0.05`` and with the turn test's
+label-permutation ``p_perm <= 0.05`` (the calibrated p; each with its 95 % Wilson interval),
+and the mean estimate. Under
 the null and confounder scenarios the shares are the false-positive rates (should be
 about 0.05); under the spiral scenarios they are the power. ``--speed N`` times one
 call (``n_perm`` as given) on ``icnet.synth.organisation(n_people=N,

@@ -75,9 +75,10 @@ def test_sections_and_story(html):
 def test_spirals_section_has_the_organisation_level_test(html, planta):
     _, text = html
     section = _text(text.split('<h2 id="spirals">')[1].split('<h2 id="health">')[0])
-    r = icnet.reciprocity_test(planta, n_perm=0).iloc[0]
+    r = icnet.reciprocity_test(planta, n_perm=99).iloc[0]
     assert f"Organisation-level test: across {int(r.n_pairs)} pairs" in section
-    assert f"by {r.estimate:.2f} SD per SD (SE {r.se:.2f}, one-sided p = {r.p:.2g})" in section
+    assert f"by {r.estimate:.2f} SD per SD (SE {r.se:.2f})" in section
+    assert f"turn-taking test p = {r.p_perm:.2g} (99 relabellings)" in section
 
 
 def test_no_external_request(html):

@@ -460,20 +460,27 @@ def _cycles(view, f, unit_of, by_unit, individuals, min_group_size) -> pd.DataFr
     return out.drop(columns=["n_raters", "suppressed"]).reset_index(drop=True)[cols]
 
 
-def _reciprocity_note(net, seed) -> str:
-    """One sentence on the organisation-level test (icnet.reciprocity_test), or ""."""
+def _reciprocity_note(net, seed, n_perm=99) -> str:
+    """One sentence on the organisation-level test (icnet.reciprocity_test), or "".
+
+    It quotes the regression's estimate and SE (the size of the return in kind) and the
+    label-permutation p of the turn test (the calibrated answer: a cause shared by both
+    sides of a pair makes the model p small as well, docs/methods/spirals.md §5)."""
     from .analysis.reciprocity import reciprocity_test
 
-    r = reciprocity_test(net, n_perm=0, seed=seed).iloc[0]
+    r = reciprocity_test(net, n_perm=n_perm, seed=seed).iloc[0]
     if not np.isfinite(r["se"]):
         return ""
-    found = r["p"] <= 0.05 and r["estimate"] > 0
+    found = r["p_perm"] <= 0.05 and r["estimate"] > 0
+    together = r["p"] <= 0.05 and r["estimate"] > 0
     return (f"Organisation-level test: across {int(r['n_pairs'])} pairs who serve each other "
             f"({int(r['n_events'])} services), a service follows the quality its client "
-            f"recently gave the provider by {r['estimate']:.2f} SD per SD (SE {r['se']:.2f}, "
-            f"one-sided p = {r['p']:.2g}): "
-            + ("bad service received is returned in kind (negative reciprocity), though a "
-               "cause shared by both sides of a pair can look the same." if found else
+            f"recently gave the provider by {r['estimate']:.2f} SD per SD (SE {r['se']:.2f}); "
+            f"turn-taking test p = {r['p_perm']:.2g} ({n_perm} relabellings): "
+            + ("bad service received is returned in kind, in turns (negative reciprocity)."
+               if found else
+               "the two sides' quality moves together but without turns, which a cause "
+               "shared by both sides explains as well as retaliation." if together else
                "no measurable return of bad service in kind across the organisation."))
 
 
