@@ -431,6 +431,7 @@ def drop_test(x, gstart, gsize, keys, *, seed: int, h: int = 5, max_perm: int = 
     mean = np.bincount(g_all, weights=x, minlength=G) / np.maximum(gsize, 1)
     xc = x - mean[g_all]
     width = _bucket_width(gsize)
+
     def more(active, nb):
         """nb more permutations for the active groups (numbered from their ``used``)."""
         for wd in np.unique(width[active]):
@@ -481,7 +482,6 @@ def drop_test(x, gstart, gsize, keys, *, seed: int, h: int = 5, max_perm: int = 
     return p, se, used
 
 
-
 def _bucket_width(gsize):
     """Padded width per group: the next power of two of its size (at least 8), so that
     groups of similar length are permuted together in one 2-D array (≤ 2× padding)."""
@@ -529,6 +529,7 @@ def _perm_stats(xc, gstart, gsize, keys, wd, seed, b0, nb, budget):
             d = np.where(k[None, None, :] + wv <= gsize[r][None, :, None], d, -np.inf)
             tm[c0:c0 + B, r] = d.max(axis=-1) / np.sqrt(wv)
     return tc, tm
+
 
 def tail_bound(x, gstart, gsize, t_cusum, t_mosum):
     """Asymptotic upper bounds of the two drop statistics' p-values, combined by
