@@ -795,8 +795,8 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     _validate.one_of("relations", relations, ["bad", "all"])
     if null is None:
         null = "providers" if relations == "bad" else "swaps"
-    _validate.one_of("null", null, ["providers", "relations", "swaps"])
-    if null in ("providers", "relations") and relations == "all":
+    _validate.one_of("null", null, ["providers", "detectability", "relations", "swaps"])
+    if null in ("providers", "detectability", "relations") and relations == "all":
         raise ParameterError(
             f"dyad_census: null={null!r} permutes the bad label over the existing "
             "relations; with relations='all' every relation is counted, so nothing would "
@@ -813,7 +813,8 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     m = len(src)
     pairs = n * (n - 1) // 2
     M_obs = int(_mutual(src[None], dst[None], n)[0])
-    attrs = dict(n_bad_edges=m, swap_acceptance=np.nan, exact=False)
+    attrs = dict(n_bad_edges=m, swap_acceptance=np.nan, exact=False,
+                 detectability_slope=np.nan)
 
     def census(mutual):
         mutual = np.asarray(mutual, dtype=float)
@@ -821,7 +822,7 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
 
     obs = census(M_obs)
     sign_ = np.array([1.0, -1.0, 1.0])       # each row's direction in M
-    if null in ("providers", "relations"):
+    if null in ("providers", "detectability", "relations"):
         # the relations that could be called bad: >= min_events events (#21)
         ok = e["n_events"].to_numpy(float) >= min_events
         es = ids.get_indexer(e["provider"].to_numpy(dtype=object)[ok]).astype(np.int64)
@@ -833,8 +834,12 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
             mean, var, gt, eq, lt, attrs["exact"] = _relabel_test(es, ed, n, m, M_obs,
                                                                   n_null, rng)
         else:
-            k_p = np.bincount(src, minlength=n)
-            draws = _provider_null(es, ed, n, k_p, n_null, rng)
+            if null == "providers":
+                draws = _provider_null(es, ed, n, np.bincount(src, minlength=n), n_null, rng)
+            else:
+                y = np.isin(es * n + ed, src * n + dst)
+                draws, attrs["detectability_slope"] = _detectability_null(
+                    es, ed, e["n_events"].to_numpy(float)[ok], y, n, n_null, rng)
             mean = float(draws.mean())
             var = float(draws.var(ddof=1)) if n_null > 1 else 0.0
             # Monte Carlo mid-p, the observed network counted as one draw
@@ -961,6 +966,133 @@ def _provider_null(es, ed, n, k_p, n_null, rng):
         chosen = pos < keep[None, :]
         out[b0:b0 + r] = (chosen[:, pa] & chosen[:, pb]).sum(axis=1)
     return out
+
+
+_BETA_BOUND = 10.0      # |slope| of the detectability fit (odds per e-fold of events)
+_MAX_REJECTION_ROUNDS = 100_000
+
+
+def _strata(es):
+    """Relations sorted by provider: order, provider of each stratum, start, size and the
+    position of every sorted relation within its stratum."""
+    order = np.argsort(es, kind="stable")
+    prov, start, size = np.unique(es[order], return_index=True, return_counts=True)
+    pos = np.arange(len(es)) - np.repeat(start, size)
+    return order, prov, start, size, pos
+
+
+def _log_esf(lw, strat, pos, n_strata, width, kmax):
+    """log e_j(w) for j = 0..kmax of every stratum: the elementary symmetric functions
+    of the weights exp(lw) (the normalising constants of the conditional Bernoulli
+    design), by the recursion e_j <- e_j + w e_{j-1} over the units (Gail, Lubin &
+    Rubinstein 1981) in log space, all strata at once; the loop runs over the position
+    within a stratum (at most the largest number of relations a provider has)."""
+    LW = np.full((n_strata, width), -np.inf)
+    LW[strat, pos] = lw
+    E = np.full((n_strata, kmax + 1), -np.inf)
+    E[:, 0] = 0.0
+    for t in range(width):
+        w = LW[:, t, None]
+        with np.errstate(invalid="ignore"):
+            E[:, 1:] = np.logaddexp(E[:, 1:], w + E[:, :-1])
+    return E
+
+
+def _detectability_slope(x, y, strat, pos, n_strata, width, k):
+    """Conditional maximum-likelihood slope of logit P(bad) on x with one intercept per
+    provider, conditioned out (conditional logistic regression, Breslow & Day 1980):
+    l(b) = sum_p [b sum_{i in S_p} x_i - log e_{k_p}(exp(b x_p))]. Strata with k_p = 0 or
+    all relations bad carry no information. Bounded to |b| <= _BETA_BOUND."""
+    from scipy.optimize import minimize_scalar
+    size = np.bincount(strat, minlength=n_strata)
+    use = (k > 0) & (k < size)
+    if not use.any():
+        return 0.0
+    keep = use[strat]
+    idx = np.cumsum(use) - 1
+    s2, p2, x2, y2 = idx[strat[keep]], pos[keep], x[keep], y[keep]
+    k2 = k[use]
+    sx = float((x2 * y2).sum())
+    kmax = int(k2.max())
+
+    def nll(b):
+        E = _log_esf(b * x2, s2, p2, int(use.sum()), width, kmax)
+        return -(b * sx - E[np.arange(len(k2)), k2].sum())
+
+    res = minimize_scalar(nll, bounds=(-_BETA_BOUND, _BETA_BOUND), method="bounded",
+                          options=dict(xatol=1e-4))
+    return float(res.x)
+
+
+def _conditional_bernoulli(eta, strat, start, size, k, n_draws, rng):
+    """n_draws exact conditional-Bernoulli samples in every stratum: k[s] of the stratum's
+    units chosen with P(S) proportional to prod_{i in S} exp(eta_i) (Chen, Dempster & Liu
+    1994), by rejection (Hajek 1964): independent Bernoulli(pi_i) draws, pi_i =
+    logistic(a_s + eta_i), kept when the stratum's size is k[s]. a_s is calibrated so that
+    sum pi = k[s]: the design does not depend on a_s, and a Poisson-binomial whose mean
+    is an integer has its mode there (Darroch 1964), so a stratum is accepted with
+    probability >= 1/(size + 1). Only the rejected (draw, stratum) cells are drawn again.
+    Returns an (n_draws, E) boolean array in the strata's order."""
+    E, S = len(eta), len(size)
+    # calibrate a_s by Newton's method on sum_i logistic(a_s + eta_i) = k_s
+    mid = (k > 0) & (k < size)
+    kk = np.clip(k, 0.5, size - 0.5)
+    a = np.log(kk / (size - kk)) - np.bincount(strat, eta, S) / size
+    for _ in range(60):
+        pi = 1 / (1 + np.exp(-(a[strat] + eta)))
+        f = np.bincount(strat, pi, S) - k
+        d = np.bincount(strat, pi * (1 - pi), S)
+        step = np.clip(f / np.maximum(d, 1e-12), -5, 5)
+        a = a - np.where(mid, step, 0.0)
+        if np.all(np.abs(np.where(mid, f, 0.0)) < 1e-9):
+            break
+    pi = 1 / (1 + np.exp(-(a[strat] + eta)))
+    pi = np.where(k[strat] == 0, 0.0, np.where(k[strat] == size[strat], 1.0, pi))
+    chosen = rng.random((n_draws, E)) < pi[None, :]
+    got = np.add.reduceat(chosen.astype(np.int32), start, axis=1)
+    pending = np.argwhere(got != k[None, :])            # (draw, stratum) cells to redraw
+    for _ in range(_MAX_REJECTION_ROUNDS):
+        if len(pending) == 0:
+            return chosen
+        r, s = pending[:, 0], pending[:, 1]
+        n_u = size[s]
+        cell = np.repeat(np.arange(len(s)), n_u)
+        unit = np.repeat(start[s], n_u) + (np.arange(n_u.sum()) - np.repeat(np.cumsum(n_u)
+                                                                            - n_u, n_u))
+        new = rng.random(len(unit)) < pi[unit]
+        chosen[r[cell], unit] = new
+        ok = np.bincount(cell, new.astype(float), len(s)) == k[s]
+        pending = pending[~ok]
+    raise ParameterError(          # pragma: no cover - acceptance is >= 1/(size + 1)
+        "dyad_census: the conditional-Bernoulli draw of null='detectability' did not "
+        f"finish in {_MAX_REJECTION_ROUNDS} rounds. Use null='providers'.")
+
+
+def _detectability_null(es, ed, n_events, y, n, n_null, rng):
+    """Mutual counts of n_null draws in which every provider keeps its number of bad
+    relations (y), drawn from the conditional-Bernoulli design with weights
+    n_events^b, b the conditional-logistic slope of "bad" on log events within
+    providers; and b. Blocks of draws bound the memory; no loop over relations."""
+    order, prov, start, size, pos = _strata(es)
+    es, ed, y = es[order], ed[order], y[order]
+    S = len(prov)
+    strat = np.repeat(np.arange(S), size)
+    k = np.bincount(strat, y, S).astype(np.int64)
+    x = np.log(np.asarray(n_events, float)[order])
+    x = x - (np.bincount(strat, x, S) / size)[strat]        # centred within provider
+    width = int(size.max()) if S else 0
+    b = _detectability_slope(x, y, strat, pos, S, width, k) if S else 0.0
+    pa, pb = _reciprocal(es, ed, n)
+    out = np.zeros(n_null, np.int64)
+    E = len(es)
+    if E == 0 or len(pa) == 0:
+        return out, b
+    block = max(1, _MAX_DRAW_CELLS // E)
+    for b0 in range(0, n_null, block):              # blocks of draws (memory), not events
+        r = min(block, n_null - b0)
+        chosen = _conditional_bernoulli(b * x, strat, start, size, k, r, rng)
+        out[b0:b0 + r] = (chosen[:, pa] & chosen[:, pb]).sum(axis=1)
+    return out, b
 
 
 def _relabel_null(es, ed, n, m, R, rng):
