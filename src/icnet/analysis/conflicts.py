@@ -26,7 +26,7 @@ from scipy.sparse import csgraph
 
 from .. import _validate
 from .._result import Result
-from ..errors import IcnetWarning, ParameterError
+from ..errors import BudgetExceededError, IcnetWarning, ParameterError
 from ..privacy import (MIN_GROUP_SIZE, SURVEY_EDGE_COLUMNS, _gate_edges, _small_relations,
                        check_individuals)
 
@@ -693,10 +693,14 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         ``"bad"``: credibly bad relations (see :func:`bad_edges`); ``"all"``:
         every relation in ``net.edges`` (``min_events`` and ``max_breach``
         are then not used).
-    null : {"providers", "relations", "swaps"}, optional
+    null : {"providers", "detectability", "relations", "swaps"}, optional
         ``"providers"`` (default with ``relations="bad"``): each provider
         keeps its number of bad relations, the label permuted over its own
-        relations with at least ``min_events`` events; ``"relations"``: the
+        relations with at least ``min_events`` events; ``"detectability"``:
+        each provider keeps its number of bad relations too, drawn on its own
+        relations with odds that grow with their number of events as fitted
+        on the network (an exact conditional-Bernoulli draw; the slope is in
+        ``attrs["detectability_slope"]``); ``"relations"``: the
         bad label permuted over all relations with at least ``min_events``
         events (self-relations excluded; exact); ``"swaps"`` (default, and the only choice, with
         ``relations="all"``): directed double-edge swaps of the counted
@@ -720,9 +724,11 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         ``"swaps"``: :math:`(1 + \\#\\{\\text{null} \\ge \\text{obs}\\})/(1 + n_{null})`
         and likewise with ≤. ``attrs``: ``params``, ``n_bad_edges``,
         ``n_relations`` and ``n_reciprocal_pairs`` of the service graph
-        (relations with at least ``min_events`` events; ``"providers"`` and
-        ``"relations"``), ``swap_acceptance`` (``"swaps"``: fraction of
-        attempted swaps accepted; NaN otherwise), ``exact``.
+        (relations with at least ``min_events`` events; ``"providers"``,
+        ``"detectability"`` and ``"relations"``), ``swap_acceptance``
+        (``"swaps"``: fraction of attempted swaps accepted; NaN otherwise),
+        ``exact``, ``detectability_slope`` (``"detectability"``: the fitted
+        :math:`b`; NaN otherwise).
 
     Raises
     ------
@@ -754,6 +760,24 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     provider quality, it rejects at the nominal rate where ``"relations"``
     rejects too often (benchmarks/census_null.py; docs/methods/conflicts.md).
 
+    ``"detectability"``: the credible-sign rule calls relations with many
+    events bad more often, and the two directions of a pair have correlated
+    event counts, so mutual bad pairs also follow from detectability. Within
+    each provider :math:`p` the :math:`k_p` bad relations are drawn from the
+    conditional-Bernoulli (maximum-entropy) design
+    :math:`P(S) \\propto \\prod_{i \\in S} w_i`, :math:`|S| = k_p`
+    (Chen, Dempster & Liu 1994), with :math:`w_i = n_i^{b}`, :math:`n_i` the
+    relation's events and :math:`b` the conditional maximum-likelihood slope
+    of a logistic model of "bad" on :math:`\\log n_i` with one intercept per
+    provider (conditional logistic regression, whose likelihood is exactly
+    this design; Breslow & Day 1980), its normalising constants
+    :math:`e_{k}(w)` by the recursion of Gail, Lubin & Rubinstein (1981).
+    Draws are exact: independent Bernoulli draws with
+    :math:`\\mathrm{logit}\\,\\pi_i = a_p + b \\log n_i`, :math:`a_p` set so
+    that :math:`\\sum \\pi_i = k_p`, are kept for a provider when exactly
+    :math:`k_p` come out (rejective sampling, Hájek 1964), all providers
+    and draws at once.
+
     ``"swaps"``: targets of two relations :math:`(a \\to b, c \\to d) \\to
     (a \\to d, c \\to b)` swapped when that creates neither a self-relation
     nor a duplicate; swaps are drawn in rounds of disjoint pairs, vectorised
@@ -764,6 +788,16 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
 
     References
     ----------
+    Breslow, N. E. & Day, N. E. (1980). *Statistical Methods in Cancer
+    Research I: The Analysis of Case-Control Studies*. IARC, ch. 7.
+    Chen, X.-H., Dempster, A. P. & Liu, J. S. (1994). Weighted finite
+    population sampling to maximize entropy. *Biometrika* 81, 457–469.
+    Gail, M. H., Lubin, J. H. & Rubinstein, L. V. (1981). Likelihood
+    calculations for matched case-control studies and survival studies
+    with tied death times. *Biometrika* 68, 703–707.
+    Hájek, J. (1964). Asymptotic theory of rejective sampling with varying
+    probabilities from a finite population. *Ann. Math. Statist.* 35,
+    1491–1523.
     Holland, P. W. & Leinhardt, S. (1970). A method for detecting structure in
     sociometric data. *Am. J. Sociology* 76, 492–513.
     Krackhardt, D. (1988). Predicting with networks: nonparametric multiple
@@ -968,6 +1002,7 @@ def _provider_null(es, ed, n, k_p, n_null, rng):
     return out
 
 
+_DETECTABILITY_COVARIATE = {"log": np.log, "inv_sqrt": lambda v: -1 / np.sqrt(v)}
 _BETA_BOUND = 10.0      # |slope| of the detectability fit (odds per e-fold of events)
 _MAX_REJECTION_ROUNDS = 100_000
 
@@ -1033,20 +1068,21 @@ def _conditional_bernoulli(eta, strat, start, size, k, n_draws, rng):
     is an integer has its mode there (Darroch 1964), so a stratum is accepted with
     probability >= 1/(size + 1). Only the rejected (draw, stratum) cells are drawn again.
     Returns an (n_draws, E) boolean array in the strata's order."""
+    from scipy.special import expit
     E, S = len(eta), len(size)
     # calibrate a_s by Newton's method on sum_i logistic(a_s + eta_i) = k_s
     mid = (k > 0) & (k < size)
     kk = np.clip(k, 0.5, size - 0.5)
     a = np.log(kk / (size - kk)) - np.bincount(strat, eta, S) / size
-    for _ in range(60):
-        pi = 1 / (1 + np.exp(-(a[strat] + eta)))
+    for _ in range(200):        # steps of at most 5 on the logit scale
+        pi = expit(a[strat] + eta)
         f = np.bincount(strat, pi, S) - k
         d = np.bincount(strat, pi * (1 - pi), S)
         step = np.clip(f / np.maximum(d, 1e-12), -5, 5)
         a = a - np.where(mid, step, 0.0)
         if np.all(np.abs(np.where(mid, f, 0.0)) < 1e-9):
             break
-    pi = 1 / (1 + np.exp(-(a[strat] + eta)))
+    pi = expit(a[strat] + eta)
     pi = np.where(k[strat] == 0, 0.0, np.where(k[strat] == size[strat], 1.0, pi))
     chosen = rng.random((n_draws, E)) < pi[None, :]
     got = np.add.reduceat(chosen.astype(np.int32), start, axis=1)
@@ -1063,12 +1099,12 @@ def _conditional_bernoulli(eta, strat, start, size, k, n_draws, rng):
         chosen[r[cell], unit] = new
         ok = np.bincount(cell, new.astype(float), len(s)) == k[s]
         pending = pending[~ok]
-    raise ParameterError(          # pragma: no cover - acceptance is >= 1/(size + 1)
+    raise BudgetExceededError(     # pragma: no cover - acceptance is >= 1/(size + 1)
         "dyad_census: the conditional-Bernoulli draw of null='detectability' did not "
         f"finish in {_MAX_REJECTION_ROUNDS} rounds. Use null='providers'.")
 
 
-def _detectability_null(es, ed, n_events, y, n, n_null, rng):
+def _detectability_null(es, ed, n_events, y, n, n_null, rng, covariate="log"):
     """Mutual counts of n_null draws in which every provider keeps its number of bad
     relations (y), drawn from the conditional-Bernoulli design with weights
     n_events^b, b the conditional-logistic slope of "bad" on log events within
@@ -1078,21 +1114,23 @@ def _detectability_null(es, ed, n_events, y, n, n_null, rng):
     S = len(prov)
     strat = np.repeat(np.arange(S), size)
     k = np.bincount(strat, y, S).astype(np.int64)
-    x = np.log(np.asarray(n_events, float)[order])
+    x = _DETECTABILITY_COVARIATE[covariate](np.asarray(n_events, float)[order])
     x = x - (np.bincount(strat, x, S) / size)[strat]        # centred within provider
+    scale = float(x.std()) if len(x) and x.std() > 0 else 1.0
+    x = x / scale               # |b| <= _BETA_BOUND per SD of the covariate
     width = int(size.max()) if S else 0
     b = _detectability_slope(x, y, strat, pos, S, width, k) if S else 0.0
     pa, pb = _reciprocal(es, ed, n)
     out = np.zeros(n_null, np.int64)
     E = len(es)
     if E == 0 or len(pa) == 0:
-        return out, b
+        return out, b / scale
     block = max(1, _MAX_DRAW_CELLS // E)
     for b0 in range(0, n_null, block):              # blocks of draws (memory), not events
         r = min(block, n_null - b0)
         chosen = _conditional_bernoulli(b * x, strat, start, size, k, r, rng)
         out[b0:b0 + r] = (chosen[:, pa] & chosen[:, pb]).sum(axis=1)
-    return out, b
+    return out, b / scale
 
 
 def _relabel_null(es, ed, n, m, R, rng):
