@@ -36,7 +36,8 @@ mode, value, R, n_people = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), in
 offset = int(sys.argv[5]) if len(sys.argv) > 5 else 0     # first organisation (seed 700 + it)
 rows, t0 = {"all": [], "eligible": [], "randomised": [], "providers": [],
             "providers, detectability": [], "detectability (CB, library)": [],
-            "providers, randomised": [], "detectability (CB), randomised": []}, time.time()
+            "providers, randomised": [], "detectability (CB), randomised": [],
+            "detectability (CB, log events)": []}, time.time()
 
 
 def _logit_fit(x, y, steps=25):
@@ -112,7 +113,7 @@ for s in range(offset, offset + R):
             gt, eq = (draws > M).sum() / 1000, ((draws == M).sum() + 1) / 1000
             rows["providers, detectability"].append(gt + 0.5 * eq)
             # census7: the library's null="detectability" (exact conditional Bernoulli,
-            # conditional-logistic slope on log events within providers)
+            # conditional-logistic slope on -n_events^(-1/2) within providers)
             draws, _ = C._detectability_null(es[ok], ed[ok], e["n_events"].to_numpy(float)[ok],
                                              y.astype(bool), n, 999, rng)
             gt, eq = (draws > M).sum() / 1000, ((draws == M).sum() + 1) / 1000
@@ -121,6 +122,12 @@ for s in range(offset, offset + R):
             # uniform when the null holds (the observed network exchangeable with the draws)
             rows["providers, randomised"].append(prov_gt_eq[0] + rng.random() * prov_gt_eq[1])
             rows["detectability (CB), randomised"].append(gt + rng.random() * eq)
+            # the same with weights n^b (logit linear in log events) instead of the
+            # library's standard-error scale -n^(-1/2)
+            draws, _ = C._detectability_null(es[ok], ed[ok], e["n_events"].to_numpy(float)[ok],
+                                             y.astype(bool), n, 999, rng, covariate="log")
+            gt, eq = (draws > M).sum() / 1000, ((draws == M).sum() + 1) / 1000
+            rows["detectability (CB, log events)"].append(gt + 0.5 * eq)
 ms = np.array(ms)
 if len(sys.argv) > 6:       # per-organisation p-values, for pooling runs (census7)
     import pandas as pd

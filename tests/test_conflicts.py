@@ -574,7 +574,7 @@ def test_provider_null_explains_mutual_pairs_of_bad_providers():
             if o != b]
     net = _service(bad, good)
     rel = dyad_census(net, null="relations").set_index("dyad")
-    prov = dyad_census(net, n_null=500, seed=3).set_index("dyad")
+    prov = dyad_census(net, n_null=500, seed=3, null="providers").set_index("dyad")
     assert prov.attrs["params"]["null"] == "providers"
     assert rel.loc["mutual", "observed"] == prov.loc["mutual", "observed"] == 10
     assert rel.loc["mutual", "p_greater"] < 0.001
@@ -584,10 +584,11 @@ def test_provider_null_explains_mutual_pairs_of_bad_providers():
     pairs = [(others[2 * i], others[2 * i + 1]) for i in range(8)]
     planted = pairs + [(b, a) for a, b in pairs]
     rest = [r for r in good if r not in set(planted) and r[::-1] not in set(planted)]
-    d = dyad_census(_service(planted, rest), n_null=500, seed=3).set_index("dyad")
+    d = dyad_census(_service(planted, rest), n_null=500, seed=3,
+                    null="providers").set_index("dyad")
     assert d.loc["mutual", "observed"] == 8 and d.loc["mutual", "p_greater"] < 0.01
     # same seed, same answer
-    again = dyad_census(net, n_null=500, seed=3).set_index("dyad")
+    again = dyad_census(net, n_null=500, seed=3, null="providers").set_index("dyad")
     pd.testing.assert_frame_equal(prov, again)
 
 
@@ -744,6 +745,7 @@ def test_detectability_null_follows_event_counts():
     assert det.loc["mutual", "expected"] > 2 * prov.loc["mutual", "expected"]
     assert det.loc["mutual", "p_greater"] > 0.05
     assert det.attrs["params"]["null"] == "detectability"
+    assert dyad_census(net, n_null=5).attrs["params"]["null"] == "detectability"   # default
     assert det.attrs["detectability_slope"] > 0.5
     # same seed, same answer
     pd.testing.assert_frame_equal(

@@ -668,9 +668,10 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     Is mutual dissatisfaction (A serves B badly *and* B serves A badly) more
     common than chance? Bad relations can only sit on existing service
     relations, many of which are reciprocal, and a bad provider serves many
-    clients badly, so the default null keeps the service graph and every
-    provider's number of bad relations, and puts them at random on the
-    provider's own relations. With
+    clients badly, and a relation with many events is more easily called bad,
+    so the default null keeps the service graph and every provider's number
+    of bad relations, and puts them at random on the provider's own
+    relations with odds that follow their number of events. With
     ``relations="all"`` the census of every relation against degree-preserving
     swaps: is service reciprocated more than chance (the MAN census of
     Holland & Leinhardt, e.g. of an advice network)?
@@ -681,8 +682,8 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     min_events, max_breach
         What counts as a bad relation (see :func:`bad_edges`).
     n_null : int, default 200
-        Draws of the ``"providers"`` null; randomised graphs of the
-        ``"swaps"`` null (each keeps every node's out- and in-degree; about
+        Draws of the ``"detectability"`` and ``"providers"`` nulls;
+        randomised graphs of the ``"swaps"`` null (each keeps every node's out- and in-degree; about
         10 swap attempts per relation); draws of the ``"relations"`` null
         when its exact distribution is too large to sum (more than 5 million
         terms within 12 SD of its mean).
@@ -694,13 +695,16 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         every relation in ``net.edges`` (``min_events`` and ``max_breach``
         are then not used).
     null : {"providers", "detectability", "relations", "swaps"}, optional
-        ``"providers"`` (default with ``relations="bad"``): each provider
-        keeps its number of bad relations, the label permuted over its own
-        relations with at least ``min_events`` events; ``"detectability"``:
-        each provider keeps its number of bad relations too, drawn on its own
-        relations with odds that grow with their number of events as fitted
-        on the network (an exact conditional-Bernoulli draw; the slope is in
-        ``attrs["detectability_slope"]``); ``"relations"``: the
+        ``"detectability"`` (default with ``relations="bad"``): each provider
+        keeps its number of bad relations, drawn on its own
+        relations with odds that follow their number of events as fitted
+        on the network (how detectable a bad relation is; an exact
+        conditional-Bernoulli draw, the slope in
+        ``attrs["detectability_slope"]``); ``"providers"``: each provider
+        keeps its number of bad relations, the label permuted uniformly over
+        its own relations with at least ``min_events`` events (the default
+        before census7: about 6.5 % "more mutual than chance" at the 5 %
+        level under random badness); ``"relations"``: the
         bad label permuted over all relations with at least ``min_events``
         events (self-relations excluded; exact); ``"swaps"`` (default, and the only choice, with
         ``relations="all"``): directed double-edge swaps of the counted
@@ -719,7 +723,7 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         ``ratio`` (observed/expected; NaN when expected = 0), ``p_greater``
         and ``p_less`` (one-sided p-values). ``"relations"``: exact mid-p
         values :math:`P(X > x) + \\tfrac12 P(X = x)` (Lancaster 1961);
-        ``"providers"``: Monte Carlo mid-p values
+        ``"detectability"``, ``"providers"``: Monte Carlo mid-p values
         :math:`(\\#\\{X > x\\} + \\tfrac12(\\#\\{X = x\\} + 1))/(n_{null} + 1)`;
         ``"swaps"``: :math:`(1 + \\#\\{\\text{null} \\ge \\text{obs}\\})/(1 + n_{null})`
         and likewise with ≤. ``attrs``: ``params``, ``n_bad_edges``,
@@ -728,7 +732,7 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         ``"detectability"`` and ``"relations"``), ``swap_acceptance``
         (``"swaps"``: fraction of attempted swaps accepted; NaN otherwise),
         ``exact``, ``detectability_slope`` (``"detectability"``: the fitted
-        :math:`b`; NaN otherwise).
+        :math:`b`, per unit of :math:`-1/\\sqrt{n}`; NaN otherwise).
 
     Raises
     ------
@@ -766,14 +770,17 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     each provider :math:`p` the :math:`k_p` bad relations are drawn from the
     conditional-Bernoulli (maximum-entropy) design
     :math:`P(S) \\propto \\prod_{i \\in S} w_i`, :math:`|S| = k_p`
-    (Chen, Dempster & Liu 1994), with :math:`w_i = n_i^{b}`, :math:`n_i` the
-    relation's events and :math:`b` the conditional maximum-likelihood slope
-    of a logistic model of "bad" on :math:`\\log n_i` with one intercept per
-    provider (conditional logistic regression, whose likelihood is exactly
-    this design; Breslow & Day 1980), its normalising constants
-    :math:`e_{k}(w)` by the recursion of Gail, Lubin & Rubinstein (1981).
-    Draws are exact: independent Bernoulli draws with
-    :math:`\\mathrm{logit}\\,\\pi_i = a_p + b \\log n_i`, :math:`a_p` set so
+    (Chen, Dempster & Liu 1994), with :math:`w_i = \\exp(-b/\\sqrt{n_i})`,
+    :math:`n_i` the relation's events (the credible-sign margin is linear in
+    the standard error, so the chance of being called bad rises with
+    :math:`n_i` and levels off) and :math:`b` the conditional
+    maximum-likelihood slope of a logistic model of "bad" on
+    :math:`-1/\\sqrt{n_i}` with one intercept per provider (conditional
+    logistic regression, whose likelihood is exactly this design; Breslow &
+    Day 1980), its normalising constants :math:`e_{k}(w)` by the recursion
+    of Gail, Lubin & Rubinstein (1981). Draws are exact: independent
+    Bernoulli draws with
+    :math:`\\mathrm{logit}\\,\\pi_i = a_p - b/\\sqrt{n_i}`, :math:`a_p` set so
     that :math:`\\sum \\pi_i = k_p`, are kept for a provider when exactly
     :math:`k_p` come out (rejective sampling, Hájek 1964), all providers
     and draws at once.
@@ -828,7 +835,7 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     _validate.in_range("n_null", n_null, low=1, integer=True)
     _validate.one_of("relations", relations, ["bad", "all"])
     if null is None:
-        null = "providers" if relations == "bad" else "swaps"
+        null = "detectability" if relations == "bad" else "swaps"
     _validate.one_of("null", null, ["providers", "detectability", "relations", "swaps"])
     if null in ("providers", "detectability", "relations") and relations == "all":
         raise ParameterError(
@@ -1043,16 +1050,24 @@ def _detectability_slope(x, y, strat, pos, n_strata, width, k):
     use = (k > 0) & (k < size)
     if not use.any():
         return 0.0
-    keep = use[strat]
-    idx = np.cumsum(use) - 1
-    s2, p2, x2, y2 = idx[strat[keep]], pos[keep], x[keep], y[keep]
-    k2 = k[use]
-    sx = float((x2 * y2).sum())
-    kmax = int(k2.max())
+    sx = float((x * y)[use[strat]].sum())
+    # strata grouped by size (powers of two): each group's recursion runs over its own
+    # largest size and number of bad relations, so a hub provider does not pad the rest
+    group = np.where(use, np.ceil(np.log2(np.maximum(size, 1))).astype(int), -1)
+    parts = []
+    for g in np.unique(group[use]):                 # at most log2(largest size) groups
+        sel = group == g
+        keep = sel[strat]
+        idx = np.cumsum(sel) - 1
+        parts.append((x[keep], idx[strat[keep]], pos[keep], int(sel.sum()),
+                      int(size[sel].max()), k[sel]))
 
     def nll(b):
-        E = _log_esf(b * x2, s2, p2, int(use.sum()), width, kmax)
-        return -(b * sx - E[np.arange(len(k2)), k2].sum())
+        tot = 0.0
+        for xg, sg, pg, ng, wg, kg in parts:
+            E = _log_esf(b * xg, sg, pg, ng, wg, int(kg.max()))
+            tot += E[np.arange(ng), kg].sum()
+        return -(b * sx - tot)
 
     res = minimize_scalar(nll, bounds=(-_BETA_BOUND, _BETA_BOUND), method="bounded",
                           options=dict(xatol=1e-4))
@@ -1104,11 +1119,12 @@ def _conditional_bernoulli(eta, strat, start, size, k, n_draws, rng):
         f"finish in {_MAX_REJECTION_ROUNDS} rounds. Use null='providers'.")
 
 
-def _detectability_null(es, ed, n_events, y, n, n_null, rng, covariate="log"):
+def _detectability_null(es, ed, n_events, y, n, n_null, rng, covariate="inv_sqrt"):
     """Mutual counts of n_null draws in which every provider keeps its number of bad
-    relations (y), drawn from the conditional-Bernoulli design with weights
-    n_events^b, b the conditional-logistic slope of "bad" on log events within
-    providers; and b. Blocks of draws bound the memory; no loop over relations."""
+    relations (y), drawn from the conditional-Bernoulli design with weights exp(b x),
+    x = -n_events^(-1/2) (covariate "inv_sqrt", the standard-error scale) or
+    log n_events ("log", benchmark only), b the conditional-logistic slope of "bad" on x
+    within providers; and b. Blocks of draws bound the memory; no loop over relations."""
     order, prov, start, size, pos = _strata(es)
     es, ed, y = es[order], ed[order], y[order]
     S = len(prov)
