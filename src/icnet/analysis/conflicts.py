@@ -668,10 +668,9 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     Is mutual dissatisfaction (A serves B badly *and* B serves A badly) more
     common than chance? Bad relations can only sit on existing service
     relations, many of which are reciprocal, and a bad provider serves many
-    clients badly, and a relation with many events is more easily called bad,
-    so the default null keeps the service graph and every provider's number
-    of bad relations, and puts them at random on the provider's own
-    relations with odds that follow their number of events. With
+    clients badly, so the default null keeps the service graph and every
+    provider's number of bad relations, and puts them at random on the
+    provider's own relations. With
     ``relations="all"`` the census of every relation against degree-preserving
     swaps: is service reciprocated more than chance (the MAN census of
     Holland & Leinhardt, e.g. of an advice network)?
@@ -695,16 +694,18 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         every relation in ``net.edges`` (``min_events`` and ``max_breach``
         are then not used).
     null : {"providers", "detectability", "relations", "swaps"}, optional
-        ``"detectability"`` (default with ``relations="bad"``): each provider
-        keeps its number of bad relations, drawn on its own
+        ``"providers"`` (default with ``relations="bad"``): each provider
+        keeps its number of bad relations, the label permuted uniformly over
+        its own relations with at least ``min_events`` events (about 6.5 %
+        "more mutual than chance" at the 5 % level under random badness);
+        ``"detectability"``: each provider keeps its number of bad
+        relations, drawn on its own
         relations with odds that follow their number of events as fitted
         on the network (how detectable a bad relation is; an exact
         conditional-Bernoulli draw, the slope in
-        ``attrs["detectability_slope"]``); ``"providers"``: each provider
-        keeps its number of bad relations, the label permuted uniformly over
-        its own relations with at least ``min_events`` events (the default
-        before census7: about 6.5 % "more mutual than chance" at the 5 %
-        level under random badness); ``"relations"``: the
+        ``attrs["detectability_slope"]``; calibrated under random badness,
+        but it loses the power to see planted mutual conflicts on
+        relations with many events, so not the default); ``"relations"``: the
         bad label permuted over all relations with at least ``min_events``
         events (self-relations excluded; exact); ``"swaps"`` (default, and the only choice, with
         ``relations="all"``): directed double-edge swaps of the counted
@@ -835,7 +836,7 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     _validate.in_range("n_null", n_null, low=1, integer=True)
     _validate.one_of("relations", relations, ["bad", "all"])
     if null is None:
-        null = "detectability" if relations == "bad" else "swaps"
+        null = "providers" if relations == "bad" else "swaps"
     _validate.one_of("null", null, ["providers", "detectability", "relations", "swaps"])
     if null in ("providers", "detectability", "relations") and relations == "all":
         raise ParameterError(
