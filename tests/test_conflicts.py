@@ -717,17 +717,19 @@ def _weighted_service(rows):
 
 
 def _detectability_graph(seed=4):
-    """40 people; each serves 3 partners heavily both ways (200 events each way) and 6
-    clients lightly one way (5 events). Bad at random but detectable: 60 % of heavy, 5 %
-    of light relations. Mutual bad pairs follow from who serves whom heavily."""
+    """40 people; each serves 3 partners heavily both ways (200 events each way), 6
+    clients lightly one way (5 events) and 1 heavily one way. Bad at random but
+    detectable: 60 % of heavy, 5 % of light relations (the one-way relations show it).
+    Mutual bad pairs follow from who serves whom heavily."""
     rng = np.random.default_rng(seed)
     nodes = [f"p{i:02d}" for i in range(40)]
     rows = []
     for i in range(0, 40, 4):               # ten groups of four serving each other heavily
         grp = nodes[i:i + 4]
         rows += [(a, b, rng.random() < 0.6, 200) for a in grp for b in grp if a != b]
-    for i, a in enumerate(nodes):           # light one-way relations to the next groups
+    for i, a in enumerate(nodes):           # one-way relations to the next groups:
         rows += [(a, nodes[(i + 4 + 5 * j) % 40], rng.random() < 0.05, 5) for j in range(6)]
+        rows += [(a, nodes[(i + 7) % 40], rng.random() < 0.6, 200)]    # light and heavy
     return _weighted_service(rows)
 
 

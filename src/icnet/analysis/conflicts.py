@@ -703,9 +703,9 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         relations with odds that follow their number of events as fitted
         on the network (how detectable a bad relation is; an exact
         conditional-Bernoulli draw, the slope in
-        ``attrs["detectability_slope"]``; calibrated under random badness,
-        but it loses the power to see planted mutual conflicts on
-        relations with many events, so not the default); ``"relations"``: the
+        ``attrs["detectability_slope"]``, fitted on one-way relations;
+        measured on fewer organisations than the default, see
+        docs/methods/conflicts.md); ``"relations"``: the
         bad label permuted over all relations with at least ``min_events``
         events (self-relations excluded; exact); ``"swaps"`` (default, and the only choice, with
         ``relations="all"``): directed double-edge swaps of the counted
@@ -776,7 +776,10 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     the standard error, so the chance of being called bad rises with
     :math:`n_i` and levels off) and :math:`b` the conditional
     maximum-likelihood slope of a logistic model of "bad" on
-    :math:`-1/\\sqrt{n_i}` with one intercept per provider (conditional
+    :math:`-1/\\sqrt{n_i}` with one intercept per provider, fitted on the
+    one-way relations only (their labels cannot form mutual pairs, so a
+    mutual conflict cannot inflate the slope; fitted on all relations the
+    null absorbed planted conflicts on busy pairs) (conditional
     logistic regression, whose likelihood is exactly this design; Breslow &
     Day 1980), its normalising constants :math:`e_{k}(w)` by the recursion
     of Gail, Lubin & Rubinstein (1981). Draws are exact: independent
@@ -1120,7 +1123,8 @@ def _conditional_bernoulli(eta, strat, start, size, k, n_draws, rng):
         f"finish in {_MAX_REJECTION_ROUNDS} rounds. Use null='providers'.")
 
 
-def _detectability_null(es, ed, n_events, y, n, n_null, rng, covariate="inv_sqrt"):
+def _detectability_null(es, ed, n_events, y, n, n_null, rng, covariate="inv_sqrt",
+                        fit_one_way=True):
     """Mutual counts of n_null draws in which every provider keeps its number of bad
     relations (y), drawn from the conditional-Bernoulli design with weights exp(b x),
     x = -n_events^(-1/2) (covariate "inv_sqrt", the standard-error scale) or
@@ -1136,8 +1140,20 @@ def _detectability_null(es, ed, n_events, y, n, n_null, rng, covariate="inv_sqrt
     scale = float(x.std()) if len(x) and x.std() > 0 else 1.0
     x = x / scale               # |b| <= _BETA_BOUND per SD of the covariate
     width = int(size.max()) if S else 0
-    b = _detectability_slope(x, y, strat, pos, S, width, k) if S else 0.0
     pa, pb = _reciprocal(es, ed, n)
+    if fit_one_way and S:
+        # the slope from one-way relations only: their labels cannot form mutual pairs,
+        # so a mutual conflict cannot raise the fitted detectability (census7: fitted on
+        # all relations, planted chronic conflicts on busy pairs were absorbed)
+        one = np.ones(len(es), bool)
+        one[pa] = one[pb] = False
+        st1 = strat[one]
+        n1 = np.bincount(st1, minlength=S)
+        pos1 = np.arange(len(st1)) - np.repeat(np.cumsum(n1) - n1, n1)
+        b = _detectability_slope(x[one], y[one], st1, pos1, S, width,
+                                 np.bincount(st1, y[one], S).astype(np.int64))
+    else:
+        b = _detectability_slope(x, y, strat, pos, S, width, k) if S else 0.0
     out = np.zeros(n_null, np.int64)
     E = len(es)
     if E == 0 or len(pa) == 0:
