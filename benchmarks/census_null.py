@@ -3,6 +3,7 @@
     python benchmarks/census_null.py threshold 4.0 200 60   # mode, value, organisations, people
     python benchmarks/census_null.py relabel 0.2 200 60
     python benchmarks/census_null.py threshold 4.0 800 60 400   # organisations 400..1199
+    python benchmarks/census_null.py threshold 4.0 800 60 0 /tmp/p.csv   # + p-values per org
 
 ``threshold T``: validity-suite ``baseline`` organisations read with the neutral point moved
 to T (``from_events(threshold=T)``), so that many relations are credibly "bad" while badness
@@ -34,7 +35,9 @@ warnings.filterwarnings("ignore")
 mode, value, R, n_people = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 offset = int(sys.argv[5]) if len(sys.argv) > 5 else 0     # first organisation (seed 700 + it)
 rows, t0 = {"all": [], "eligible": [], "randomised": [], "providers": [],
-            "providers, detectability": []}, time.time()
+            "providers, detectability": [], "detectability (CB, library)": [],
+            "providers, randomised": [], "detectability (CB), randomised": [],
+            "detectability (CB, log events)": []}, time.time()
 
 
 def _logit_fit(x, y, steps=25):
@@ -99,6 +102,7 @@ for s in range(offset, offset + R):
             draws = C._provider_null(es[ok], ed[ok], n, k_p.astype(np.int64), 999, rng)
             gt, eq = (draws > M).sum() / 1000, ((draws == M).sum() + 1) / 1000
             rows["providers"].append(gt + 0.5 * eq)
+            prov_gt_eq = gt, eq
             # detectability: each relation's chance of being called bad from its number of
             # events (logistic fit over the judged relations), odds as sampling weights
             y = chosen[es[ok] * n + ed[ok]].astype(float)
@@ -108,7 +112,27 @@ for s in range(offset, offset + R):
                                             pi / (1 - pi), 999, rng)
             gt, eq = (draws > M).sum() / 1000, ((draws == M).sum() + 1) / 1000
             rows["providers, detectability"].append(gt + 0.5 * eq)
+            # census7: the library's null="detectability" (exact conditional Bernoulli,
+            # conditional-logistic slope on -n_events^(-1/2) within providers)
+            draws, _ = C._detectability_null(es[ok], ed[ok], e["n_events"].to_numpy(float)[ok],
+                                             y.astype(bool), n, 999, rng)
+            gt, eq = (draws > M).sum() / 1000, ((draws == M).sum() + 1) / 1000
+            rows["detectability (CB, library)"].append(gt + 0.5 * eq)
+            # Monte Carlo randomised p-values (#{>} + U (#{=} + 1)) / (n + 1): exactly
+            # uniform when the null holds (the observed network exchangeable with the draws)
+            rows["providers, randomised"].append(prov_gt_eq[0] + rng.random() * prov_gt_eq[1])
+            rows["detectability (CB), randomised"].append(gt + rng.random() * eq)
+            # the same with weights n^b (logit linear in log events) instead of the
+            # library's standard-error scale -n^(-1/2)
+            draws, _ = C._detectability_null(es[ok], ed[ok], e["n_events"].to_numpy(float)[ok],
+                                             y.astype(bool), n, 999, rng, covariate="log")
+            gt, eq = (draws > M).sum() / 1000, ((draws == M).sum() + 1) / 1000
+            rows["detectability (CB, log events)"].append(gt + 0.5 * eq)
 ms = np.array(ms)
+if len(sys.argv) > 6:       # per-organisation p-values, for pooling runs (census7)
+    import pandas as pd
+    pd.DataFrame({k: np.array(v) for k, v in rows.items()}).assign(
+        m=ms, M=Ms, org=np.arange(offset, offset + R)).to_csv(sys.argv[6], index=False)
 print(f"{mode} {value}: {R} organisations of {n_people} people, bad relations m mean "
       f"{ms.mean():.1f} (min {ms.min()}, max {ms.max()}), mutual M mean {np.mean(Ms):.2f}, "
       f"{time.time() - t0:.0f} s")

@@ -574,7 +574,7 @@ def test_provider_null_explains_mutual_pairs_of_bad_providers():
             if o != b]
     net = _service(bad, good)
     rel = dyad_census(net, null="relations").set_index("dyad")
-    prov = dyad_census(net, n_null=500, seed=3).set_index("dyad")
+    prov = dyad_census(net, n_null=500, seed=3, null="providers").set_index("dyad")
     assert prov.attrs["params"]["null"] == "providers"
     assert rel.loc["mutual", "observed"] == prov.loc["mutual", "observed"] == 10
     assert rel.loc["mutual", "p_greater"] < 0.001
@@ -584,10 +584,11 @@ def test_provider_null_explains_mutual_pairs_of_bad_providers():
     pairs = [(others[2 * i], others[2 * i + 1]) for i in range(8)]
     planted = pairs + [(b, a) for a, b in pairs]
     rest = [r for r in good if r not in set(planted) and r[::-1] not in set(planted)]
-    d = dyad_census(_service(planted, rest), n_null=500, seed=3).set_index("dyad")
+    d = dyad_census(_service(planted, rest), n_null=500, seed=3,
+                    null="providers").set_index("dyad")
     assert d.loc["mutual", "observed"] == 8 and d.loc["mutual", "p_greater"] < 0.01
     # same seed, same answer
-    again = dyad_census(net, n_null=500, seed=3).set_index("dyad")
+    again = dyad_census(net, n_null=500, seed=3, null="providers").set_index("dyad")
     pd.testing.assert_frame_equal(prov, again)
 
 
@@ -672,3 +673,110 @@ def test_no_slower_relation_without_a_contrast():
     for seed in range(5):
         net = _two_providers_log(slow=1.0, seed=seed)
         assert bad_edges(net, individuals=True).empty
+
+
+# ------------------------------------------------------------------ dyads: detectability null
+
+def test_log_esf_and_conditional_bernoulli_are_exact_by_enumeration():
+    """#21 point 3: the conditional-Bernoulli draw gives P(S) = prod_S w / e_k(w) exactly
+    (four strata: k = 2 of 5, 1 of 4, none of 2, all of 3)."""
+    import itertools
+    from icnet.analysis.conflicts import _conditional_bernoulli, _log_esf
+    size = np.array([5, 4, 2, 3])
+    k = np.array([2, 1, 0, 3])
+    start = np.r_[0, np.cumsum(size)[:-1]]
+    strat = np.repeat(np.arange(4), size)
+    pos = np.arange(size.sum()) - np.repeat(start, size)
+    eta = np.log(np.array([0.2, 1.0, 3.0, 9.0, 0.5, 4.0, 1.0, 0.1, 2.0, 1, 1, 5, 1, 1]))
+    E = _log_esf(eta, strat, pos, 4, 5, 3)
+    for s in range(4):
+        w = np.exp(eta[strat == s])
+        for j in range(min(3, size[s]) + 1):
+            brute = sum(np.prod(w[list(c)]) for c in itertools.combinations(range(size[s]), j))
+            assert np.exp(E[s, j]) == pytest.approx(brute, rel=1e-10)
+    draws = _conditional_bernoulli(eta, strat, start, size, k, 40_000, np.random.default_rng(1))
+    got = draws.reshape(40_000, -1)
+    assert (np.add.reduceat(got.astype(int), start, axis=1) == k).all()
+    for s in (0, 1):
+        w = np.exp(eta[strat == s])
+        sub = got[:, strat == s]
+        combos = list(itertools.combinations(range(size[s]), k[s]))
+        expect = np.array([np.prod(w[list(c)]) for c in combos])
+        expect /= expect.sum()
+        code = sub @ (2 ** np.arange(size[s]))
+        seen = np.array([(code == sum(2 ** np.array(c))).mean() for c in combos])
+        assert np.all(np.abs(seen - expect) <= 4 * np.sqrt(expect / 40_000) + 1e-3)
+
+
+def _weighted_service(rows):
+    """rows: (provider, client, bad, n_events)."""
+    return icnet.ServiceNetwork.from_edges(pd.DataFrame([
+        {"provider": a, "client": b, "satisfaction_mean": 1.5 if bad else 4.5,
+         "satisfaction_n": n, "satisfaction_sd": 0.5, "n_events": n}
+        for a, b, bad, n in rows]))
+
+
+def _detectability_graph(seed=4):
+    """40 people; each serves 3 partners heavily both ways (200 events each way), 6
+    clients lightly one way (5 events) and 1 heavily one way. Bad at random but
+    detectable: 60 % of heavy, 5 % of light relations (the one-way relations show it).
+    Mutual bad pairs follow from who serves whom heavily."""
+    rng = np.random.default_rng(seed)
+    nodes = [f"p{i:02d}" for i in range(40)]
+    rows = []
+    for i in range(0, 40, 4):               # ten groups of four serving each other heavily
+        grp = nodes[i:i + 4]
+        rows += [(a, b, rng.random() < 0.6, 200) for a in grp for b in grp if a != b]
+    for i, a in enumerate(nodes):           # one-way relations to the next groups:
+        rows += [(a, nodes[(i + 4 + 5 * j) % 40], rng.random() < 0.05, 5) for j in range(6)]
+        rows += [(a, nodes[(i + 7) % 40], rng.random() < 0.6, 200)]    # light and heavy
+    return _weighted_service(rows)
+
+
+def test_detectability_null_follows_event_counts():
+    """#21 point 3: where relations with many events are reciprocal and more often called
+    bad, the 'providers' null calls random badness 'more mutual than chance'; the
+    detectability null (conditional Bernoulli, weights from the conditional-logistic fit
+    on log events) expects the mutual pairs that detectability produces."""
+    net = _detectability_graph()
+    prov = dyad_census(net, n_null=400, seed=2, null="providers").set_index("dyad")
+    det = dyad_census(net, n_null=400, seed=2, null="detectability").set_index("dyad")
+    M = det.loc["mutual", "observed"]
+    assert M == prov.loc["mutual", "observed"] and M >= 10
+    assert prov.loc["mutual", "p_greater"] < 0.01
+    assert det.loc["mutual", "expected"] > 2 * prov.loc["mutual", "expected"]
+    assert det.loc["mutual", "p_greater"] > 0.05
+    assert det.attrs["params"]["null"] == "detectability"
+    assert dyad_census(net, n_null=5).attrs["params"]["null"] == "providers"   # default
+    assert det.attrs["detectability_slope"] > 0.5
+    # same seed, same answer
+    pd.testing.assert_frame_equal(
+        det, dyad_census(net, n_null=400, seed=2, null="detectability").set_index("dyad"))
+
+
+def test_detectability_null_keeps_bad_providers_and_planted_pairs():
+    """The five-bad-providers example stays not significant (equal event counts: the
+    detectability null is the 'providers' null), planted mutual pairs are still found."""
+    rng = np.random.default_rng(0)
+    badp = [f"b{i}" for i in range(5)]
+    others = [f"o{i:02d}" for i in range(40)]
+    bad = [(a, b) for a in badp for b in badp if a != b]
+    bad += [(a, o) for a in badp for o in rng.choice(others, 6, replace=False)]
+    good = [(o, b) for o in others for b in rng.choice(badp + others, 4, replace=False)
+            if o != b]
+    d = dyad_census(_service(bad, good), n_null=500, seed=3,
+                    null="detectability").set_index("dyad")
+    assert d.loc["mutual", "observed"] == 10 and d.loc["mutual", "p_greater"] > 0.4
+    pairs = [(others[2 * i], others[2 * i + 1]) for i in range(8)]
+    planted = pairs + [(b, a) for a, b in pairs]
+    rest = [r for r in good if r not in set(planted) and r[::-1] not in set(planted)]
+    d = dyad_census(_service(planted, rest), n_null=500, seed=3,
+                    null="detectability").set_index("dyad")
+    assert d.loc["mutual", "observed"] == 8 and d.loc["mutual", "p_greater"] < 0.01
+
+
+def test_detectability_null_bad_parameter():
+    with pytest.raises(ParameterError, match="'null'.*'detectability'"):
+        dyad_census(icnet.datasets.toy(), null="odds")
+    with pytest.raises(ParameterError, match="null='swaps'"):
+        dyad_census(icnet.datasets.toy(), relations="all", null="detectability")

@@ -26,7 +26,7 @@ from scipy.sparse import csgraph
 
 from .. import _validate
 from .._result import Result
-from ..errors import IcnetWarning, ParameterError
+from ..errors import BudgetExceededError, IcnetWarning, ParameterError
 from ..privacy import (MIN_GROUP_SIZE, SURVEY_EDGE_COLUMNS, _gate_edges, _small_relations,
                        check_individuals)
 
@@ -681,8 +681,8 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     min_events, max_breach
         What counts as a bad relation (see :func:`bad_edges`).
     n_null : int, default 200
-        Draws of the ``"providers"`` null; randomised graphs of the
-        ``"swaps"`` null (each keeps every node's out- and in-degree; about
+        Draws of the ``"detectability"`` and ``"providers"`` nulls;
+        randomised graphs of the ``"swaps"`` null (each keeps every node's out- and in-degree; about
         10 swap attempts per relation); draws of the ``"relations"`` null
         when its exact distribution is too large to sum (more than 5 million
         terms within 12 SD of its mean).
@@ -693,10 +693,19 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         ``"bad"``: credibly bad relations (see :func:`bad_edges`); ``"all"``:
         every relation in ``net.edges`` (``min_events`` and ``max_breach``
         are then not used).
-    null : {"providers", "relations", "swaps"}, optional
+    null : {"providers", "detectability", "relations", "swaps"}, optional
         ``"providers"`` (default with ``relations="bad"``): each provider
-        keeps its number of bad relations, the label permuted over its own
-        relations with at least ``min_events`` events; ``"relations"``: the
+        keeps its number of bad relations, the label permuted uniformly over
+        its own relations with at least ``min_events`` events (about 6.5 %
+        "more mutual than chance" at the 5 % level under random badness);
+        ``"detectability"``: each provider keeps its number of bad
+        relations, drawn on its own
+        relations with odds that follow their number of events as fitted
+        on the network (how detectable a bad relation is; an exact
+        conditional-Bernoulli draw, the slope in
+        ``attrs["detectability_slope"]``, fitted on one-way relations;
+        measured on fewer organisations than the default, see
+        docs/methods/conflicts.md); ``"relations"``: the
         bad label permuted over all relations with at least ``min_events``
         events (self-relations excluded; exact); ``"swaps"`` (default, and the only choice, with
         ``relations="all"``): directed double-edge swaps of the counted
@@ -715,14 +724,16 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
         ``ratio`` (observed/expected; NaN when expected = 0), ``p_greater``
         and ``p_less`` (one-sided p-values). ``"relations"``: exact mid-p
         values :math:`P(X > x) + \\tfrac12 P(X = x)` (Lancaster 1961);
-        ``"providers"``: Monte Carlo mid-p values
+        ``"detectability"``, ``"providers"``: Monte Carlo mid-p values
         :math:`(\\#\\{X > x\\} + \\tfrac12(\\#\\{X = x\\} + 1))/(n_{null} + 1)`;
         ``"swaps"``: :math:`(1 + \\#\\{\\text{null} \\ge \\text{obs}\\})/(1 + n_{null})`
         and likewise with ≤. ``attrs``: ``params``, ``n_bad_edges``,
         ``n_relations`` and ``n_reciprocal_pairs`` of the service graph
-        (relations with at least ``min_events`` events; ``"providers"`` and
-        ``"relations"``), ``swap_acceptance`` (``"swaps"``: fraction of
-        attempted swaps accepted; NaN otherwise), ``exact``.
+        (relations with at least ``min_events`` events; ``"providers"``,
+        ``"detectability"`` and ``"relations"``), ``swap_acceptance``
+        (``"swaps"``: fraction of attempted swaps accepted; NaN otherwise),
+        ``exact``, ``detectability_slope`` (``"detectability"``: the fitted
+        :math:`b`, per unit of :math:`-1/\\sqrt{n}`; NaN otherwise).
 
     Raises
     ------
@@ -754,6 +765,30 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     provider quality, it rejects at the nominal rate where ``"relations"``
     rejects too often (benchmarks/census_null.py; docs/methods/conflicts.md).
 
+    ``"detectability"``: the credible-sign rule calls relations with many
+    events bad more often, and the two directions of a pair have correlated
+    event counts, so mutual bad pairs also follow from detectability. Within
+    each provider :math:`p` the :math:`k_p` bad relations are drawn from the
+    conditional-Bernoulli (maximum-entropy) design
+    :math:`P(S) \\propto \\prod_{i \\in S} w_i`, :math:`|S| = k_p`
+    (Chen, Dempster & Liu 1994), with :math:`w_i = \\exp(-b/\\sqrt{n_i})`,
+    :math:`n_i` the relation's events (the credible-sign margin is linear in
+    the standard error, so the chance of being called bad rises with
+    :math:`n_i` and levels off) and :math:`b` the conditional
+    maximum-likelihood slope of a logistic model of "bad" on
+    :math:`-1/\\sqrt{n_i}` with one intercept per provider, fitted on the
+    one-way relations only (their labels cannot form mutual pairs, so a
+    mutual conflict cannot inflate the slope; fitted on all relations the
+    null absorbed planted conflicts on busy pairs) (conditional
+    logistic regression, whose likelihood is exactly this design; Breslow &
+    Day 1980), its normalising constants :math:`e_{k}(w)` by the recursion
+    of Gail, Lubin & Rubinstein (1981). Draws are exact: independent
+    Bernoulli draws with
+    :math:`\\mathrm{logit}\\,\\pi_i = a_p - b/\\sqrt{n_i}`, :math:`a_p` set so
+    that :math:`\\sum \\pi_i = k_p`, are kept for a provider when exactly
+    :math:`k_p` come out (rejective sampling, Hájek 1964), all providers
+    and draws at once.
+
     ``"swaps"``: targets of two relations :math:`(a \\to b, c \\to d) \\to
     (a \\to d, c \\to b)` swapped when that creates neither a self-relation
     nor a duplicate; swaps are drawn in rounds of disjoint pairs, vectorised
@@ -764,6 +799,16 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
 
     References
     ----------
+    Breslow, N. E. & Day, N. E. (1980). *Statistical Methods in Cancer
+    Research I: The Analysis of Case-Control Studies*. IARC, ch. 7.
+    Chen, X.-H., Dempster, A. P. & Liu, J. S. (1994). Weighted finite
+    population sampling to maximize entropy. *Biometrika* 81, 457–469.
+    Gail, M. H., Lubin, J. H. & Rubinstein, L. V. (1981). Likelihood
+    calculations for matched case-control studies and survival studies
+    with tied death times. *Biometrika* 68, 703–707.
+    Hájek, J. (1964). Asymptotic theory of rejective sampling with varying
+    probabilities from a finite population. *Ann. Math. Statist.* 35,
+    1491–1523.
     Holland, P. W. & Leinhardt, S. (1970). A method for detecting structure in
     sociometric data. *Am. J. Sociology* 76, 492–513.
     Krackhardt, D. (1988). Predicting with networks: nonparametric multiple
@@ -795,8 +840,8 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     _validate.one_of("relations", relations, ["bad", "all"])
     if null is None:
         null = "providers" if relations == "bad" else "swaps"
-    _validate.one_of("null", null, ["providers", "relations", "swaps"])
-    if null in ("providers", "relations") and relations == "all":
+    _validate.one_of("null", null, ["providers", "detectability", "relations", "swaps"])
+    if null in ("providers", "detectability", "relations") and relations == "all":
         raise ParameterError(
             f"dyad_census: null={null!r} permutes the bad label over the existing "
             "relations; with relations='all' every relation is counted, so nothing would "
@@ -813,7 +858,8 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
     m = len(src)
     pairs = n * (n - 1) // 2
     M_obs = int(_mutual(src[None], dst[None], n)[0])
-    attrs = dict(n_bad_edges=m, swap_acceptance=np.nan, exact=False)
+    attrs = dict(n_bad_edges=m, swap_acceptance=np.nan, exact=False,
+                 detectability_slope=np.nan)
 
     def census(mutual):
         mutual = np.asarray(mutual, dtype=float)
@@ -821,7 +867,7 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
 
     obs = census(M_obs)
     sign_ = np.array([1.0, -1.0, 1.0])       # each row's direction in M
-    if null in ("providers", "relations"):
+    if null in ("providers", "detectability", "relations"):
         # the relations that could be called bad: >= min_events events (#21)
         ok = e["n_events"].to_numpy(float) >= min_events
         es = ids.get_indexer(e["provider"].to_numpy(dtype=object)[ok]).astype(np.int64)
@@ -833,8 +879,12 @@ def dyad_census(net, *, min_events: int = 5, max_breach: float = 0.5, n_null: in
             mean, var, gt, eq, lt, attrs["exact"] = _relabel_test(es, ed, n, m, M_obs,
                                                                   n_null, rng)
         else:
-            k_p = np.bincount(src, minlength=n)
-            draws = _provider_null(es, ed, n, k_p, n_null, rng)
+            if null == "providers":
+                draws = _provider_null(es, ed, n, np.bincount(src, minlength=n), n_null, rng)
+            else:
+                y = np.isin(es * n + ed, src * n + dst)
+                draws, attrs["detectability_slope"] = _detectability_null(
+                    es, ed, e["n_events"].to_numpy(float)[ok], y, n, n_null, rng)
             mean = float(draws.mean())
             var = float(draws.var(ddof=1)) if n_null > 1 else 0.0
             # Monte Carlo mid-p, the observed network counted as one draw
@@ -961,6 +1011,159 @@ def _provider_null(es, ed, n, k_p, n_null, rng):
         chosen = pos < keep[None, :]
         out[b0:b0 + r] = (chosen[:, pa] & chosen[:, pb]).sum(axis=1)
     return out
+
+
+_DETECTABILITY_COVARIATE = {"log": np.log, "inv_sqrt": lambda v: -1 / np.sqrt(v)}
+_BETA_BOUND = 10.0      # |slope| of the detectability fit (odds per e-fold of events)
+_MAX_REJECTION_ROUNDS = 100_000
+
+
+def _strata(es):
+    """Relations sorted by provider: order, provider of each stratum, start, size and the
+    position of every sorted relation within its stratum."""
+    order = np.argsort(es, kind="stable")
+    prov, start, size = np.unique(es[order], return_index=True, return_counts=True)
+    pos = np.arange(len(es)) - np.repeat(start, size)
+    return order, prov, start, size, pos
+
+
+def _log_esf(lw, strat, pos, n_strata, width, kmax):
+    """log e_j(w) for j = 0..kmax of every stratum: the elementary symmetric functions
+    of the weights exp(lw) (the normalising constants of the conditional Bernoulli
+    design), by the recursion e_j <- e_j + w e_{j-1} over the units (Gail, Lubin &
+    Rubinstein 1981) in log space, all strata at once; the loop runs over the position
+    within a stratum (at most the largest number of relations a provider has)."""
+    LW = np.full((n_strata, width), -np.inf)
+    LW[strat, pos] = lw
+    E = np.full((n_strata, kmax + 1), -np.inf)
+    E[:, 0] = 0.0
+    for t in range(width):
+        w = LW[:, t, None]
+        with np.errstate(invalid="ignore"):
+            E[:, 1:] = np.logaddexp(E[:, 1:], w + E[:, :-1])
+    return E
+
+
+def _detectability_slope(x, y, strat, pos, n_strata, width, k):
+    """Conditional maximum-likelihood slope of logit P(bad) on x with one intercept per
+    provider, conditioned out (conditional logistic regression, Breslow & Day 1980):
+    l(b) = sum_p [b sum_{i in S_p} x_i - log e_{k_p}(exp(b x_p))]. Strata with k_p = 0 or
+    all relations bad carry no information. Bounded to |b| <= _BETA_BOUND."""
+    from scipy.optimize import minimize_scalar
+    size = np.bincount(strat, minlength=n_strata)
+    use = (k > 0) & (k < size)
+    if not use.any():
+        return 0.0
+    sx = float((x * y)[use[strat]].sum())
+    # strata grouped by size (powers of two): each group's recursion runs over its own
+    # largest size and number of bad relations, so a hub provider does not pad the rest
+    group = np.where(use, np.ceil(np.log2(np.maximum(size, 1))).astype(int), -1)
+    parts = []
+    for g in np.unique(group[use]):                 # at most log2(largest size) groups
+        sel = group == g
+        keep = sel[strat]
+        idx = np.cumsum(sel) - 1
+        parts.append((x[keep], idx[strat[keep]], pos[keep], int(sel.sum()),
+                      int(size[sel].max()), k[sel]))
+
+    def nll(b):
+        tot = 0.0
+        for xg, sg, pg, ng, wg, kg in parts:
+            E = _log_esf(b * xg, sg, pg, ng, wg, int(kg.max()))
+            tot += E[np.arange(ng), kg].sum()
+        return -(b * sx - tot)
+
+    res = minimize_scalar(nll, bounds=(-_BETA_BOUND, _BETA_BOUND), method="bounded",
+                          options=dict(xatol=1e-4))
+    return float(res.x)
+
+
+def _conditional_bernoulli(eta, strat, start, size, k, n_draws, rng):
+    """n_draws exact conditional-Bernoulli samples in every stratum: k[s] of the stratum's
+    units chosen with P(S) proportional to prod_{i in S} exp(eta_i) (Chen, Dempster & Liu
+    1994), by rejection (Hajek 1964): independent Bernoulli(pi_i) draws, pi_i =
+    logistic(a_s + eta_i), kept when the stratum's size is k[s]. a_s is calibrated so that
+    sum pi = k[s]: the design does not depend on a_s, and a Poisson-binomial whose mean
+    is an integer has its mode there (Darroch 1964), so a stratum is accepted with
+    probability >= 1/(size + 1). Only the rejected (draw, stratum) cells are drawn again.
+    Returns an (n_draws, E) boolean array in the strata's order."""
+    from scipy.special import expit
+    E, S = len(eta), len(size)
+    # calibrate a_s by Newton's method on sum_i logistic(a_s + eta_i) = k_s
+    mid = (k > 0) & (k < size)
+    kk = np.clip(k, 0.5, size - 0.5)
+    a = np.log(kk / (size - kk)) - np.bincount(strat, eta, S) / size
+    for _ in range(200):        # steps of at most 5 on the logit scale
+        pi = expit(a[strat] + eta)
+        f = np.bincount(strat, pi, S) - k
+        d = np.bincount(strat, pi * (1 - pi), S)
+        step = np.clip(f / np.maximum(d, 1e-12), -5, 5)
+        a = a - np.where(mid, step, 0.0)
+        if np.all(np.abs(np.where(mid, f, 0.0)) < 1e-9):
+            break
+    pi = expit(a[strat] + eta)
+    pi = np.where(k[strat] == 0, 0.0, np.where(k[strat] == size[strat], 1.0, pi))
+    chosen = rng.random((n_draws, E)) < pi[None, :]
+    got = np.add.reduceat(chosen.astype(np.int32), start, axis=1)
+    pending = np.argwhere(got != k[None, :])            # (draw, stratum) cells to redraw
+    for _ in range(_MAX_REJECTION_ROUNDS):
+        if len(pending) == 0:
+            return chosen
+        r, s = pending[:, 0], pending[:, 1]
+        n_u = size[s]
+        cell = np.repeat(np.arange(len(s)), n_u)
+        unit = np.repeat(start[s], n_u) + (np.arange(n_u.sum()) - np.repeat(np.cumsum(n_u)
+                                                                            - n_u, n_u))
+        new = rng.random(len(unit)) < pi[unit]
+        chosen[r[cell], unit] = new
+        ok = np.bincount(cell, new.astype(float), len(s)) == k[s]
+        pending = pending[~ok]
+    raise BudgetExceededError(     # pragma: no cover - acceptance is >= 1/(size + 1)
+        "dyad_census: the conditional-Bernoulli draw of null='detectability' did not "
+        f"finish in {_MAX_REJECTION_ROUNDS} rounds. Use null='providers'.")
+
+
+def _detectability_null(es, ed, n_events, y, n, n_null, rng, covariate="inv_sqrt",
+                        fit_one_way=True):
+    """Mutual counts of n_null draws in which every provider keeps its number of bad
+    relations (y), drawn from the conditional-Bernoulli design with weights exp(b x),
+    x = -n_events^(-1/2) (covariate "inv_sqrt", the standard-error scale) or
+    log n_events ("log", benchmark only), b the conditional-logistic slope of "bad" on x
+    within providers; and b. Blocks of draws bound the memory; no loop over relations."""
+    order, prov, start, size, pos = _strata(es)
+    es, ed, y = es[order], ed[order], y[order]
+    S = len(prov)
+    strat = np.repeat(np.arange(S), size)
+    k = np.bincount(strat, y, S).astype(np.int64)
+    x = _DETECTABILITY_COVARIATE[covariate](np.asarray(n_events, float)[order])
+    x = x - (np.bincount(strat, x, S) / size)[strat]        # centred within provider
+    scale = float(x.std()) if len(x) and x.std() > 0 else 1.0
+    x = x / scale               # |b| <= _BETA_BOUND per SD of the covariate
+    width = int(size.max()) if S else 0
+    pa, pb = _reciprocal(es, ed, n)
+    if fit_one_way and S:
+        # the slope from one-way relations only: their labels cannot form mutual pairs,
+        # so a mutual conflict cannot raise the fitted detectability (census7: fitted on
+        # all relations, planted chronic conflicts on busy pairs were absorbed)
+        one = np.ones(len(es), bool)
+        one[pa] = one[pb] = False
+        st1 = strat[one]
+        n1 = np.bincount(st1, minlength=S)
+        pos1 = np.arange(len(st1)) - np.repeat(np.cumsum(n1) - n1, n1)
+        b = _detectability_slope(x[one], y[one], st1, pos1, S, width,
+                                 np.bincount(st1, y[one], S).astype(np.int64))
+    else:
+        b = _detectability_slope(x, y, strat, pos, S, width, k) if S else 0.0
+    out = np.zeros(n_null, np.int64)
+    E = len(es)
+    if E == 0 or len(pa) == 0:
+        return out, b / scale
+    block = max(1, _MAX_DRAW_CELLS // E)
+    for b0 in range(0, n_null, block):              # blocks of draws (memory), not events
+        r = min(block, n_null - b0)
+        chosen = _conditional_bernoulli(b * x, strat, start, size, k, r, rng)
+        out[b0:b0 + r] = (chosen[:, pa] & chosen[:, pb]).sum(axis=1)
+    return out, b / scale
 
 
 def _relabel_null(es, ed, n, m, R, rng):
