@@ -747,7 +747,7 @@ def test_detectability_null_follows_event_counts():
     assert det.loc["mutual", "expected"] > 2 * prov.loc["mutual", "expected"]
     assert det.loc["mutual", "p_greater"] > 0.05
     assert det.attrs["params"]["null"] == "detectability"
-    assert dyad_census(net, n_null=5).attrs["params"]["null"] == "providers"   # default
+    assert dyad_census(net, n_null=5).attrs["params"]["null"] == "detectability"  # default
     assert det.attrs["detectability_slope"] > 0.5
     # same seed, same answer
     pd.testing.assert_frame_equal(
