@@ -256,7 +256,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         Require, for a ``spiral`` of the change test, that the two sides took turns:
         the **turn test**, a direction-label permutation test (under a common cause
         the two directions' labels are exchangeable given the events' times; labels
-        permuted within weeks, four turn-taking statistics combined by minP), its p
+        permuted within weeks, three turn-taking statistics combined by minP), its p
         in ``p_turn``, Benjamini–Hochberg over the pairs that dropped both ways in one
         exchange at ``alpha``; a pair without turns is a ``joint_shift``. Far fewer
         common causes called ``spiral``, at a cost in recall (docs/methods/spirals.md,
@@ -1477,16 +1477,21 @@ def _turn_test(gid, D_, T_, X_, G, cand, keys, *, seed, window, h, lag=7.0, bin_
     pooled in time. Two windows are placed on the pooled series, which does not depend on
     which direction an event belongs to: ``window`` days either side of the onset of its
     largest drop (:func:`._change.drawdown`), and its worst ``window``-day stretch (lowest
-    mean) with a week either side. In each window two statistics (:func:`_turn_stats`)
-    measure turn-taking: the local **contrast** (the two sides differ at the same time:
-    one bad, the other not) and the **week lag** (a side's service is like the partner's a
-    week earlier or later rather than like the partner's at the same time: alternating
-    turns). Under a common cause both directions read one process, so the direction labels
+    mean) with a week either side. Three statistics measure turn-taking: at the onset
+    (turns of about a week, a lock-in's exchange; :func:`_turn_alternation`) the **week
+    lag** (a side's service is like the partner's a week earlier or later rather than like
+    the partner's at the same time) and the **alternation** (a side is like itself and
+    unlike the partner at the same time, and like the partner and unlike itself a week
+    apart); in the worst stretch (longer turns; :func:`_turn_stats`) the local
+    **contrast** (the two sides differ at the same time: one bad, the other not). Until
+    turn7 all four of contrast and week lag in both windows were used: the alternation
+    found more lock-ins (docs/methods/spirals.md, "Turn test").
+    Under a common cause both directions read one process, so the direction labels
     are exchangeable given the times: the labels of the two windows' events are permuted
     within calendar blocks of ``bin_days`` (times, values and the count per direction and
     block kept), hashed by (seed, pair, permutation, row), so that a pair's p does not
-    depend on the other pairs. The four statistics are combined by the single-step minP
-    of Westfall & Young (1993): each one's permutation p, the smallest of the four, and
+    depend on the other pairs. The three statistics are combined by the single-step minP
+    of Westfall & Young (1993): each one's permutation p, the smallest of the three, and
     ``p = (1 + #{minP* ≤ minP}) / (1 + n_perm)`` over the same ``n_perm`` permutations
     (exact, and less conservative than Bonferroni when the statistics agree). Returns
     (p, permutations) per pair (NaN, 0 where not tested or no window holds 3 events of
