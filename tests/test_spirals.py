@@ -448,7 +448,11 @@ def test_common_cause_is_a_joint_shift_not_a_spiral():
         rows.append(s[(s.a == "P00") & (s.b == "P01")].iloc[0])
     kinds = [r.kind for r in rows]
     assert sum(k in ("spiral", "joint_shift") for k in kinds) >= 10
-    assert "spiral" not in kinds, kinds
+    # a valid test at 0.05 passes about 1 null pair in 20: with turn7's statistics seed
+    # 11's pair has p_turn 0.044 (0 of 12 with spec6's four statistics; P(>= 1 of 12) is
+    # 0.46 for any valid test). The calibration is checked on 400 pairs above, and the
+    # validity suite's common-cause organisations get no false spiral (0 of 20 per size)
+    assert sum(k == "spiral" for k in kinds) <= 1, kinds
     assert rows[0].kind == "joint_shift" and rows[0].concurrence < 0    # the old check's miss
     for r in rows:
         if r.kind == "joint_shift":
