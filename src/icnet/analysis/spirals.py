@@ -258,7 +258,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         Require, for a ``spiral`` of the change test, that the two sides took turns:
         the **turn test**, a direction-label permutation test (under a common cause
         the two directions' labels are exchangeable given the events' times; labels
-        permuted within weeks, four turn-taking statistics combined by minP), its p
+        permuted within weeks, three turn-taking statistics combined by minP), its p
         in ``p_turn``, Benjamini–Hochberg over the pairs that dropped both ways in one
         exchange at ``alpha``; a pair without turns is a ``joint_shift``. Far fewer
         common causes called ``spiral``, at a cost in recall (docs/methods/spirals.md,
@@ -1518,16 +1518,21 @@ def _turn_test(gid, D_, T_, X_, G, cand, keys, *, seed, window, h, lag=7.0, bin_
     pooled in time. Two windows are placed on the pooled series, which does not depend on
     which direction an event belongs to: ``window`` days either side of the onset of its
     largest drop (:func:`._change.drawdown`), and its worst ``window``-day stretch (lowest
-    mean) with a week either side. In each window two statistics (:func:`_turn_stats`)
-    measure turn-taking: the local **contrast** (the two sides differ at the same time:
-    one bad, the other not) and the **week lag** (a side's service is like the partner's a
-    week earlier or later rather than like the partner's at the same time: alternating
-    turns). Under a common cause both directions read one process, so the direction labels
+    mean) with a week either side. Three statistics measure turn-taking: at the onset
+    (turns of about a week, a lock-in's exchange; :func:`_turn_alternation`) the **week
+    lag** (a side's service is like the partner's a week earlier or later rather than like
+    the partner's at the same time) and the **alternation** (a side is like itself and
+    unlike the partner at the same time, and like the partner and unlike itself a week
+    apart); in the worst stretch (longer turns; :func:`_turn_stats`) the local
+    **contrast** (the two sides differ at the same time: one bad, the other not). Until
+    turn7 all four of contrast and week lag in both windows were used: the alternation
+    found more lock-ins (docs/methods/spirals.md, "Turn test").
+    Under a common cause both directions read one process, so the direction labels
     are exchangeable given the times: the labels of the two windows' events are permuted
     within calendar blocks of ``bin_days`` (times, values and the count per direction and
     block kept), hashed by (seed, pair, permutation, row), so that a pair's p does not
-    depend on the other pairs. The four statistics are combined by the single-step minP
-    of Westfall & Young (1993): each one's permutation p, the smallest of the four, and
+    depend on the other pairs. The three statistics are combined by the single-step minP
+    of Westfall & Young (1993): each one's permutation p, the smallest of the three, and
     ``p = (1 + #{minP* ≤ minP}) / (1 + n_perm)`` over the same ``n_perm`` permutations
     (exact, and less conservative than Bonferroni when the statistics agree). Returns
     (p, permutations) per pair (NaN, 0 where not tested or no window holds 3 events of
@@ -1680,6 +1685,76 @@ def _turn_stats(L, Y, win, rng0, rng1):
                      np.where(enough & (k1 >= 3), weeklag, np.nan)])
 
 
+def _turn_alternation(L, Y, win, rng0, rng1):
+    """:func:`_turn_stats` plus the **alternation** of labellings ``L`` (B, P, W): for each
+    event, its centred value times (its own side's concurrent neighbours' mean − the
+    partner's) plus times (the partner's mean a week away − its own side's mean a week
+    away), averaged over the events where each mean exists. Positive when each side is
+    like itself and unlike the partner at the same time, and like the partner and unlike
+    itself a week apart (weekly turns); under a common cause both sides read one process
+    and both terms are 0 in expectation; a one-sided or unequal concurrent drop makes the
+    first term positive and the second negative. (A side's autocorrelation against the
+    two sides' cross-correlation at lag 0 and at the turn's length: the lagged versus
+    lag-0 association of Boker et al. 2002.) Returns (3, B, P): contrast, week lag,
+    alternation (NaN with fewer than 3 usable events or of a label)."""
+    B, P, W = L.shape
+    Lw = L * win[None]
+    Ly = Lw * Y[None]
+    Yw = Y * win
+    n1 = Lw.sum(axis=-1)
+    n0 = win.sum(axis=-1)[None] - n1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m1 = Ly.sum(axis=-1) / n1
+        m0 = (Yw.sum(axis=-1)[None] - Ly.sum(axis=-1)) / n0
+    one = L > 0.5
+    mo = np.where(one, m1[..., None], m0[..., None])                # own label's mean
+    yc = Y[None] - mo
+    mp = np.where(one, m0[..., None], m1[..., None])                # partner label's mean
+
+    def cum(x):
+        c = np.zeros(x.shape[:-1] + (W + 1,))
+        np.cumsum(x, axis=-1, out=c[..., 1:])
+        return c
+
+    CL, CLy, CY, C1 = cum(Lw), cum(Ly), cum(Yw)[None], cum(win.astype(float))[None]
+
+    def sums(ranges, self_in):
+        sl = sly = sy = s1 = 0.0
+        for lo, hi in ranges:
+            sl = sl + _range_sums(CL, lo, hi)
+            sly = sly + _range_sums(CLy, lo, hi)
+            sy = sy + _range_sums(CY, lo, hi)
+            s1 = s1 + _range_sums(C1, lo, hi)
+        if self_in:                                    # the event itself is not its partner
+            sl, sly = sl - Lw, sly - Ly
+            sy, s1 = sy - Yw[None], s1 - win[None]
+        return (np.where(one, sy - sly, sly), np.where(one, s1 - sl, sl),    # partner
+                np.where(one, sly, sy - sly), np.where(one, sl, s1 - sl))    # own side
+
+    sp0, cp0, so0, co0 = sums([rng0], True)
+    sp1, cp1, so1, co1 = sums(rng1, False)
+    u0 = win[None] & (cp0 > 0.5)
+    u1 = win[None] & (cp1 > 0.5)
+    loc0 = np.where(u0, sp0 / np.maximum(cp0, 1) - mp, 0.0)
+    loc1 = np.where(u1, sp1 / np.maximum(cp1, 1) - mp, 0.0)
+    k0, k1 = u0.sum(axis=-1), u1.sum(axis=-1)
+    dev = np.where(u0, yc - loc0, 0.0)
+    contrast = (dev * dev).sum(axis=-1) / np.maximum(k0, 1)
+    weeklag = np.where(u1, yc * loc1, 0.0).sum(axis=-1) / np.maximum(k1, 1) - \
+        np.where(u0, yc * loc0, 0.0).sum(axis=-1) / np.maximum(k0, 1)
+    a0 = u0 & (co0 > 0.5)
+    a1 = u1 & (co1 > 0.5)
+    own0 = np.where(a0, so0 / np.maximum(co0, 1) - mo, 0.0)
+    own1 = np.where(a1, so1 / np.maximum(co1, 1) - mo, 0.0)
+    ka0, ka1 = a0.sum(axis=-1), a1.sum(axis=-1)
+    alt = np.where(a0, yc * (own0 - loc0), 0.0).sum(axis=-1) / np.maximum(ka0, 1) + \
+        np.where(a1, yc * (loc1 - own1), 0.0).sum(axis=-1) / np.maximum(ka1, 1)
+    enough = (n1 >= 3) & (n0 >= 3) & (k0 >= 3)
+    return np.stack([np.where(enough, contrast, np.nan),
+                     np.where(enough & (k1 >= 3), weeklag, np.nan),
+                     np.where(enough & (ka0 >= 3) & (ka1 >= 3), alt, np.nan)])
+
+
 def _turn_bucket(rows, pi, pos, d, t, u, w1, w2, n, wd, keys, *, seed, h, lag, bin_days,
                  n_perm, budget):
     """:func:`_turn_test` for the pairs ``rows`` (sizes ``n`` ≤ ``wd`` of the union of
@@ -1711,10 +1786,13 @@ def _turn_bucket(rows, pi, pos, d, t, u, w1, w2, n, wd, keys, *, seed, h, lag, b
     block = np.clip(block, 0, 2 ** 23).astype(np.uint64) << np.uint64(40)
 
     def stats(L):
-        return np.concatenate([_turn_stats(L, Y, wk, r0, r1) for wk, r0, r1 in wins])
+        # at the pooled onset: the week lag and the alternation (turns of about a week,
+        # a lock-in's exchange); in the worst stretch: the contrast (longer turns)
+        return np.concatenate([_turn_alternation(L, Y, *wins[0])[1:],
+                               _turn_stats(L, Y, *wins[1])[:1]])
 
-    obs = stats(L0[None])[:, 0]                                      # (4, P)
-    null = np.empty((4, n_perm, P))
+    obs = stats(L0[None])[:, 0]                                      # (3, P)
+    null = np.empty((len(obs), n_perm, P))
     kk = np.asarray(keys, np.uint64)[None, :, None]
     per = max(1, int(budget // max(8 * P * wd, 1)))
     for b0 in range(0, n_perm, per):
@@ -1728,7 +1806,7 @@ def _turn_bucket(rows, pi, pos, d, t, u, w1, w2, n, wd, keys, *, seed, h, lag, b
                                                       axis=-1))
     # single-step minP: each statistic's permutation p (larger = more turn-taking), for
     # the observed labels and for every permutation (its rank among the others)
-    allv = np.concatenate([obs[:, None], null], axis=1)              # (4, 1 + n_perm, P)
+    allv = np.concatenate([obs[:, None], null], axis=1)              # (3, 1 + n_perm, P)
     fin = np.isfinite(allv)
     key = np.where(fin, allv, -np.inf)
     N = n_perm + 1
