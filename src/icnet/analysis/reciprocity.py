@@ -362,6 +362,17 @@ def _turn_sums(d, lab):
     k2 = gi * 2 + lab
     v = d["y"] - (np.bincount(k2, weights=d["y"], minlength=2 * G) /
                   np.maximum(np.bincount(k2, minlength=2 * G), 1))[k2]
+    e, ok = _lagged_minus_concurrent(v, one, d["tw"][:1], d["tw"][1:])
+    return (np.bincount(gi, weights=e, minlength=G), np.bincount(gi, weights=ok, minlength=G),
+            np.bincount(gi, weights=e * e, minlength=G))
+
+
+def _lagged_minus_concurrent(v, one, concurrent, lagged):
+    """Per event (rows sorted by pair and time; ``one``: its direction label): ``v`` ×
+    (the partner direction's mean of ``v`` over the ``lagged`` row ranges − its mean over
+    the ``concurrent`` ones), 0 where a mean is undefined, and whether both are defined.
+    Ranges are lists of (start, end) arrays of row indices; sums are differences of
+    cumulative sums."""
     c1 = np.r_[0.0, np.cumsum(v * one)]
     ca = np.r_[0.0, np.cumsum(v)]
     k1 = np.r_[0.0, np.cumsum(one.astype(float))]
@@ -376,12 +387,10 @@ def _turn_sums(d, lab):
             k = k + np.where(one, mm - m1, m1)
         return s, k
 
-    s0, n0 = partner(d["tw"][:1])
-    sl, nl = partner(d["tw"][1:])
+    s0, n0 = partner(concurrent)
+    sl, nl = partner(lagged)
     ok = (n0 > 0) & (nl > 0)
-    e = np.where(ok, v * (sl / np.maximum(nl, 1) - s0 / np.maximum(n0, 1)), 0.0)
-    return (np.bincount(gi, weights=e, minlength=G), np.bincount(gi, weights=ok, minlength=G),
-            np.bincount(gi, weights=e * e, minlength=G))
+    return np.where(ok, v * (sl / np.maximum(nl, 1) - s0 / np.maximum(n0, 1)), 0.0), ok
 
 
 def _columns(d, lab):
@@ -494,27 +503,11 @@ def _turn_terms(gi, lab, t, v, *, lag, h):
     one = lab.astype(bool)
     width = float(t.max() - t.min()) + 4 * (lag + h) + 2.0
     key = gi * width + (t - t.min())
-    c1 = np.r_[0.0, np.cumsum(v * one)]
-    ca = np.r_[0.0, np.cumsum(v)]
-    k1 = np.r_[0.0, np.cumsum(one.astype(float))]
-
-    def partner(ranges):
-        s = k = 0.0
-        for a, b in ranges:
-            b = np.maximum(a, b)
-            s1, sa = c1[b] - c1[a], ca[b] - ca[a]
-            m1, mm = k1[b] - k1[a], (b - a).astype(float)
-            s = s + np.where(one, sa - s1, s1)
-            k = k + np.where(one, mm - m1, m1)
-        return s, k
-
-    s0, n0 = partner([(np.searchsorted(key, key - h, side="right"),
-                       np.searchsorted(key, key + h, side="left"))])
-    sl, nl = partner([(np.searchsorted(key, key + sg * lag - h, side="left"),
-                       np.searchsorted(key, key + sg * lag + h, side="right"))
-                      for sg in (-1.0, 1.0)])
-    ok = (n0 > 0) & (nl > 0)
-    e = np.where(ok, v * (sl / np.maximum(nl, 1) - s0 / np.maximum(n0, 1)), 0.0)
+    concurrent = [(np.searchsorted(key, key - h, side="right"),
+                   np.searchsorted(key, key + h, side="left"))]
+    lagged = [(np.searchsorted(key, key + sg * lag - h, side="left"),
+               np.searchsorted(key, key + sg * lag + h, side="right")) for sg in (-1.0, 1.0)]
+    e, ok = _lagged_minus_concurrent(v, one, concurrent, lagged)
     G = int(gi.max()) + 1 if len(gi) else 0
     return np.bincount(gi, weights=e, minlength=G), np.bincount(gi, weights=ok, minlength=G)
 

@@ -498,9 +498,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         min_bad=min_bad, change_seed=change_seed, max_perm=max_perm,
                         levels=_levels(alpha, candidate_alpha), min_lag_days=min_lag_days,
                         max_onset_gap_days=max_onset_gap_days, turn_test=turn_taking)
-    return _gate_spirals(net, _finish(net, _pair_table(counts, enough, tests), t0, alpha,
-                                     params),
-                        individuals=individuals, min_group_size=min_group_size)
+    table = _finish(net, _pair_table(counts, enough, tests), t0, alpha, params)
+    return _gate_spirals(net, table, individuals=individuals, min_group_size=min_group_size)
 
 
 def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
@@ -1519,7 +1518,7 @@ def _turn_test(gid, D_, T_, X_, G, cand, keys, *, seed, window, h, lag=7.0, bin_
     which direction an event belongs to: ``window`` days either side of the onset of its
     largest drop (:func:`._change.drawdown`), and its worst ``window``-day stretch (lowest
     mean) with a week either side. Three statistics measure turn-taking: at the onset
-    (turns of about a week, a lock-in's exchange; :func:`_turn_alternation`) the **week
+    (turns of about a week, a lock-in's exchange; :func:`_turn_stats`) the **week
     lag** (a side's service is like the partner's a week earlier or later rather than like
     the partner's at the same time) and the **alternation** (a side is like itself and
     unlike the partner at the same time, and like the partner and unlike itself a week
@@ -1622,7 +1621,7 @@ def _range_sums(C, lo, hi):
 
 
 def _turn_stats(L, Y, win, rng0, rng1):
-    """The two turn-taking statistics of labellings ``L`` (B, P, W) of the values ``Y``
+    """The three turn-taking statistics of labellings ``L`` (B, P, W) of the values ``Y``
     (P, W) in the window ``win`` (P, W; a run of columns), on values centred on their
     label's window mean, with neighbours (in the window) within ``h`` days (column
     ranges ``rng0``, the event itself excluded) and at a week's lag ± ``h`` (``rng1``:
@@ -1631,72 +1630,21 @@ def _turn_stats(L, Y, win, rng0, rng1):
     - contrast: mean over events of (own value − the partner's mean among the concurrent
       neighbours)²;
     - week lag: mean over events of own × partner's lagged mean minus the same with the
-      concurrent mean.
+      concurrent mean;
+    - **alternation**: for each event, its centred value times (its own side's
+      concurrent neighbours' mean − the partner's) plus times (the partner's mean a week
+      away − its own side's mean a week away), averaged over the events where each mean
+      exists. Positive when each side is
+      like itself and unlike the partner at the same time, and like the partner and
+      unlike itself a week apart (weekly turns); under a common cause both sides read one
+      process and both terms are 0 in expectation; a one-sided or unequal concurrent drop
+      makes the first term positive and the second negative (a side's autocorrelation
+      against the two sides' cross-correlation at lag 0 and at the turn's length: the
+      lagged versus lag-0 association of Boker et al. 2002).
 
     Neighbour sums are differences of cumulative sums along time (O(W) per labelling).
-    Returns (2, B, P) (NaN with fewer than 3 usable events or of a label)."""
-    B, P, W = L.shape
-    Lw = L * win[None]
-    Ly = Lw * Y[None]
-    Yw = Y * win
-    n1 = Lw.sum(axis=-1)
-    n0 = win.sum(axis=-1)[None] - n1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m1 = Ly.sum(axis=-1) / n1
-        m0 = (Yw.sum(axis=-1)[None] - Ly.sum(axis=-1)) / n0
-    one = L > 0.5
-    yc = Y[None] - np.where(one, m1[..., None], m0[..., None])     # own label's mean
-    mp = np.where(one, m0[..., None], m1[..., None])               # partner label's mean
-
-    def cum(x):
-        c = np.zeros(x.shape[:-1] + (W + 1,))
-        np.cumsum(x, axis=-1, out=c[..., 1:])
-        return c
-
-    CL, CLy, CY, C1 = cum(Lw), cum(Ly), cum(Yw)[None], cum(win.astype(float))[None]
-
-    def partner(ranges, self_in):
-        sl = sly = sy = s1 = 0.0
-        for lo, hi in ranges:
-            sl = sl + _range_sums(CL, lo, hi)
-            sly = sly + _range_sums(CLy, lo, hi)
-            sy = sy + _range_sums(CY, lo, hi)
-            s1 = s1 + _range_sums(C1, lo, hi)
-        if self_in:                                    # the event itself is not its partner
-            sl, sly = sl - Lw, sly - Ly
-            sy, s1 = sy - Yw[None], s1 - win[None]
-        s = np.where(one, sy - sly, sly)
-        c = np.where(one, s1 - sl, sl)
-        return s, c
-
-    s0, c0 = partner([rng0], True)
-    s1_, c1 = partner(rng1, False)
-    u0 = win[None] & (c0 > 0.5)
-    u1 = win[None] & (c1 > 0.5)
-    loc0 = np.where(u0, s0 / np.maximum(c0, 1) - mp, 0.0)
-    loc1 = np.where(u1, s1_ / np.maximum(c1, 1) - mp, 0.0)
-    k0, k1 = u0.sum(axis=-1), u1.sum(axis=-1)
-    dev = np.where(u0, yc - loc0, 0.0)
-    contrast = (dev * dev).sum(axis=-1) / np.maximum(k0, 1)
-    weeklag = np.where(u1, yc * loc1, 0.0).sum(axis=-1) / np.maximum(k1, 1) - \
-        np.where(u0, yc * loc0, 0.0).sum(axis=-1) / np.maximum(k0, 1)
-    enough = (n1 >= 3) & (n0 >= 3) & (k0 >= 3)
-    return np.stack([np.where(enough, contrast, np.nan),
-                     np.where(enough & (k1 >= 3), weeklag, np.nan)])
-
-
-def _turn_alternation(L, Y, win, rng0, rng1):
-    """:func:`_turn_stats` plus the **alternation** of labellings ``L`` (B, P, W): for each
-    event, its centred value times (its own side's concurrent neighbours' mean − the
-    partner's) plus times (the partner's mean a week away − its own side's mean a week
-    away), averaged over the events where each mean exists. Positive when each side is
-    like itself and unlike the partner at the same time, and like the partner and unlike
-    itself a week apart (weekly turns); under a common cause both sides read one process
-    and both terms are 0 in expectation; a one-sided or unequal concurrent drop makes the
-    first term positive and the second negative. (A side's autocorrelation against the
-    two sides' cross-correlation at lag 0 and at the turn's length: the lagged versus
-    lag-0 association of Boker et al. 2002.) Returns (3, B, P): contrast, week lag,
-    alternation (NaN with fewer than 3 usable events or of a label)."""
+    Returns (3, B, P): contrast, week lag, alternation (NaN with fewer than 3 usable
+    events or of a label)."""
     B, P, W = L.shape
     Lw = L * win[None]
     Ly = Lw * Y[None]
@@ -1788,7 +1736,7 @@ def _turn_bucket(rows, pi, pos, d, t, u, w1, w2, n, wd, keys, *, seed, h, lag, b
     def stats(L):
         # at the pooled onset: the week lag and the alternation (turns of about a week,
         # a lock-in's exchange); in the worst stretch: the contrast (longer turns)
-        return np.concatenate([_turn_alternation(L, Y, *wins[0])[1:],
+        return np.concatenate([_turn_stats(L, Y, *wins[0])[1:],
                                _turn_stats(L, Y, *wins[1])[:1]])
 
     obs = stats(L0[None])[:, 0]                                      # (3, P)
