@@ -206,3 +206,15 @@ def test_power_on_pairs_taking_turns():
     perm = [r.loc[0, "p_perm"] for r in rows]
     assert sum(p <= 0.05 for p in perm) >= 4, perm
     assert all(r.loc[5, "estimate"] > 0 for r in rows)
+
+
+def test_turn_test_draws_stop_early_only_far_from_a_decision():
+    """Besag & Clifford (1991): a large p costs a few draws, a small p all of them, and the
+    decision at 0.05 is the one of the full count (the report calls it on every run, and
+    at 20,000 people each draw costs about a second)."""
+    null = icnet.reciprocity_test(_pairs_org(shared=1.2, seed=0), n_perm=99, seed=0)
+    assert null.attrs["n_perm_used"] < 40
+    assert null.loc[0, "p_perm"] > 10 / 99
+    turns = icnet.reciprocity_test(_pairs_org(turns=6, seed=0), n_perm=99, seed=0)
+    assert turns.attrs["n_perm_used"] == 99 and turns.loc[0, "p_perm"] <= 0.05
+    assert icnet.reciprocity_test(_pairs_org(seed=1), n_perm=0).attrs["n_perm_used"] == 0

@@ -468,7 +468,8 @@ def _reciprocity_note(net, seed, n_perm=99) -> str:
     sides of a pair makes the model p small as well, docs/methods/spirals.md §5)."""
     from .analysis.reciprocity import reciprocity_test
 
-    r = reciprocity_test(net, n_perm=n_perm, seed=seed).iloc[0]
+    res = reciprocity_test(net, n_perm=n_perm, seed=seed)
+    r, used = res.iloc[0], res.attrs.get("n_perm_used", n_perm)
     if not np.isfinite(r["se"]):
         return ""
     found = r["p_perm"] <= 0.05 and r["estimate"] > 0
@@ -476,7 +477,7 @@ def _reciprocity_note(net, seed, n_perm=99) -> str:
     return (f"Organisation-level test: across {int(r['n_pairs'])} pairs who serve each other "
             f"({int(r['n_events'])} services), a service follows the quality its client "
             f"recently gave the provider by {r['estimate']:.2f} SD per SD (SE {r['se']:.2f}); "
-            f"turn-taking test p = {r['p_perm']:.2g} ({n_perm} relabellings): "
+            f"turn-taking test p = {r['p_perm']:.2g} ({used} relabellings): "
             + ("bad service received is returned in kind, in turns (negative reciprocity)."
                if found else
                "the two sides' quality moves together but without turns, which a cause "

@@ -25,6 +25,11 @@ _COLUMNS = ["term", "estimate", "se", "t", "p", "ci_low", "ci_high", "p_perm", "
             "n_pairs"]
 
 
+#: Exceedances of either null after which the turn test's draws stop (Besag & Clifford
+#: 1991): p is then at least 10 / n_perm, far from any decision at 0.05 with n_perm >= 99.
+_STOP_EXCEEDANCES = 10
+
+
 def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 10.0,
                      min_events: int = 5, n_perm: int = 199, lag_days: float = 7.0,
                      turn_days: float = 3.0, block_days: float = 7.0, prior: float = 1.0,
@@ -57,7 +62,10 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
        structure is kept, only replies are destroyed), and each pair's two directions
        shifted circularly against each other (each direction's own time structure kept,
        e.g. one side's overload, which the label permutation would mix into both).
-       Each p is ``(1 + #{T* >= T}) / (1 + n_perm)``.
+       Each p is ``(1 + #{T* >= T}) / (1 + n_perm)``; the draws stop early, Besag &
+       Clifford's (1991) sequential p, once either null has had 10 draws at least as large
+       as the observed statistic (then ``p_perm`` > 10 / ``n_perm``: a large p costs a
+       few draws; no decision at a level below 10 / ``n_perm`` changes).
 
     Parameters
     ----------
@@ -106,7 +114,9 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
         turn statistic, the larger of its label-permutation and circular-shift p's,
         **the calibrated organisation-level p**; NaN when ``n_perm = 0`` and for the
         controls); ``n_events``, ``n_pairs``. ``attrs["params"]`` holds the parameters,
-        ``attrs["p_turns_label"]`` and ``attrs["p_turns_shift"]`` the two p's.
+        ``attrs["p_turns_label"]`` and ``attrs["p_turns_shift"]`` the two p's,
+        ``attrs["n_perm_used"]`` the draws made (fewer than ``n_perm`` when stopped
+        early).
 
     Raises
     ------
@@ -491,6 +501,7 @@ def _fit(d, *, n_perm, rng):
     turn = _turn_test(d, n_perm=n_perm, rng=rng)
     out = _table(beta, se, turn, N, G, G)
     out.attrs["p_turns_label"], out.attrs["p_turns_shift"] = turn[3], turn[4]
+    out.attrs["n_perm_used"] = turn[5]
     return out
 
 
@@ -518,11 +529,14 @@ def _turn_test(d, *, n_perm, rng):
     of the direction labels within each pair's calendar blocks (exact under a cause shared
     by both directions) and the p under circular shifts of each pair's hi → lo series
     against its lo → hi series (exact when each direction has its own time structure, e.g.
-    one side's overload); ``(est, se, p, p_label, p_shift)``, p NaN when ``n_perm = 0``."""
+    one side's overload); ``(est, se, p, p_label, p_shift, used)``, p NaN when ``n_perm =
+    0``. Draws stop early once either null has :data:`_STOP_EXCEEDANCES` draws at least as
+    large as the observed statistic (Besag & Clifford's 1991 sequential p-value): ``used``
+    draws were made."""
     S, m, _ = _turn_sums(d, d["lab"])
     M = m.sum()
     if M <= 0:
-        return np.nan, np.nan, np.nan, np.nan, np.nan
+        return np.nan, np.nan, np.nan, np.nan, np.nan, 0
     est = S.sum() / M
     # pairs that share a person are not independent (Aronow, Samii & Assenova 2015):
     # Σ over pairs of pairs sharing a member of their score products
@@ -534,7 +548,7 @@ def _turn_test(d, *, n_perm, rng):
     V = max((R ** 2).sum() - (r ** 2).sum(), (r ** 2).sum()) * G / max(G - 1, 1)
     se = np.sqrt(V) / M
     if n_perm == 0:
-        return est, se, np.nan, np.nan, np.nan
+        return est, se, np.nan, np.nan, np.nan, 0
     lab, block, gi, t = d["lab"], d["block"], d["gi"], d["t"]
     k2 = gi * 2 + lab
     v = d["y"] - (np.bincount(k2, weights=d["y"], minlength=2 * G) /
@@ -543,7 +557,9 @@ def _turn_test(d, *, n_perm, rng):
     L = pd.Series(t).groupby(gi).max().to_numpy() - t0 + 1.0
     lo_shift = np.minimum(30.0, L / 4)
     ge_label = ge_shift = 0
-    for _ in range(n_perm):
+    used = 0
+    while used < n_perm:
+        used += 1
         # rows are sorted by block: one argsort of block + U(0, 1) shuffles within blocks
         S_, m_, _ = _turn_sums(d, lab[np.argsort(block + rng.random(len(lab)), kind="stable")])
         ge_label += S_.sum() / max(m_.sum(), 1) >= est - 1e-12
@@ -552,9 +568,20 @@ def _turn_test(d, *, n_perm, rng):
         ts = np.where(lab == 1, t0[gi] + np.mod(t - t0[gi] + u[gi], L[gi]), t)
         S_, m_ = _turn_terms(gi, lab, ts, v, lag=d["lag"], h=d["h"])
         ge_shift += S_.sum() / max(m_.sum(), 1) >= est - 1e-12
-    p_label = (1 + ge_label) / (1 + n_perm)
-    p_shift = (1 + ge_shift) / (1 + n_perm)
-    return est, se, max(p_label, p_shift), p_label, p_shift
+        if max(ge_label, ge_shift) >= _STOP_EXCEEDANCES and used < n_perm:
+            break
+    if used < n_perm:
+        # Besag & Clifford (1991): stopped at the h-th exceedance of one null after
+        # ``used`` draws, its p is h / used (valid); the other null's is that of ``used``
+        # draws. Both are > h / n_perm, so no decision at a level below it changes.
+        p_label = ge_label / used if ge_label >= _STOP_EXCEEDANCES else \
+            (1 + ge_label) / (1 + used)
+        p_shift = ge_shift / used if ge_shift >= _STOP_EXCEEDANCES else \
+            (1 + ge_shift) / (1 + used)
+    else:
+        p_label = (1 + ge_label) / (1 + n_perm)
+        p_shift = (1 + ge_shift) / (1 + n_perm)
+    return est, se, max(p_label, p_shift), p_label, p_shift, used
 
 
 def _table(beta, se, turn, N, G, df):
