@@ -531,21 +531,18 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
                 change_seed=change_seed, max_perm=extra["max_perm"],
                 control_period_days=extra["control_period_days"],
                 control_gate=_control_gate(net), control_prior=_CONTROL_PRIOR,
-                control_unit=_unit_codes(net) if _CONTROL == "local_unit" else None,
+                control_unit=_unit_codes(net),
                 levels=_levels(alpha, extra["candidate_alpha"]),
                 min_lag_days=extra["min_lag_days"],
                 max_onset_gap_days=extra["max_onset_gap_days"],
                 turn_test=extra["turn_taking"]),
         fns=(_exclusive_decayed, _pair_counts, _pair_tests, _pair_table, _check_span,
-             _check_work, _change.local_side if _CONTROL != "grid" else _change.loo_side))
+             _check_work, _change.local_side))
     if table is None:
         out = pd.DataFrame(columns=_COLUMNS)
         out.attrs["params"] = params
         return out
     return _finish(net, table, t0, alpha, params)
-
-
-_CONTROL = "local_unit"   # "grid" / "local": the earlier controls, for the diagnosis only
 
 
 def _controlled(net, p, c, t, z, period_days):
@@ -554,11 +551,7 @@ def _controlled(net, p, c, t, z, period_days):
     deviation from its unit's mean (people table's ``unit``, at person level) shrunk by
     the garrote, plus that unit's mean (:func:`icnet.analysis._change.local_control`;
     docs/methods/spirals.md, "Controlled quality")."""
-    if _CONTROL == "grid":        # before #18's control7: fixed 28-day periods, no units
-        return _change.person_period_control(p, c, t, z, period_days=period_days,
-                                             gate=0.0 if net.level == "person" else 2.0)
-    unit = _unit_codes(net) if _CONTROL == "local_unit" else None
-    return _change.local_control(p, c, t, z, unit=unit, period_days=period_days,
+    return _change.local_control(p, c, t, z, unit=_unit_codes(net), period_days=period_days,
                                  gate=_control_gate(net), prior=_CONTROL_PRIOR)
 
 
