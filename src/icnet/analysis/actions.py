@@ -142,9 +142,9 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
     >>> a = icnet.actions(icnet.datasets.toy(), min_group_size=1)
     >>> for row in a[["priority", "owner_role", "target", "rule"]].head(2).values:
     ...     print(*row, sep=" | ")
-    1 | HR | Produccion ⇄ Calidad | spiral
     2 | area head | Calidad | no_agreement
-    >>> a.loc[1, "evidence"]
+    2 | leadership | Calidad → Produccion | conflict_cycle
+    >>> a.loc[0, "evidence"]
     '100% of its client relations uncovered'
     >>> a.loc[a["rule"] == "overdue_review", "action"].item()
     'Schedule the review of the agreement with Produccion (received vs delivered).'

@@ -275,7 +275,7 @@ def health(net, *, level: str = "unit", individuals: bool = False,
     >>> h[["unit", "n_conflict_cycles", "overdue_reviews"]].head(3).values.tolist()
     [['Calidad', 2, 0], ['Informatica', 0, 1], ['Produccion', 2, 0]]
     >>> h.loc[0, "flags"].split("; ")
-    ['conflict_cycle', 'spiral', 'no_agreement', 'harsh_rater']
+    ['conflict_cycle', 'chronic_conflict', 'no_agreement', 'harsh_rater']
     >>> h.loc[0, "flag_evidence"].split("; ")[0]
     '2 conflict cycle(s)'
 
