@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
+from .analysis.spirals import KIND_WORDS
 from .errors import ParameterError
 from .privacy import MIN_GROUP_SIZE, _gate_spirals, check_individuals, suppress
 
@@ -27,9 +28,6 @@ TABLES = ["edges", "nodes", "bottlenecks", "conflict_cycles", "spirals", "health
 FIGURES = ["network_map", "satisfaction_heatmap", "bottleneck_components", "health_trend"]
 
 _SPIRAL_KINDS = ["spiral", "one_sided", "joint_shift", "chronic_conflict"]
-_KIND_WORDS = {"spiral": "retaliation spiral", "one_sided": "one-sided retaliation",
-               "joint_shift": "joint drop (shared cause or fast turns)",
-               "chronic_conflict": "chronic mutual conflict"}
 
 
 def _png(fig) -> bytes:
@@ -233,14 +231,14 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
             if individuals or not by_unit:
                 a, b, lvl = r["a"], r["b"], None
                 spiral_note = (f"Every exchange between {a} and {b}; the shaded span is the "
-                               f"{_KIND_WORDS[r['kind']]} of the table ({int(r['rounds'])} "
+                               f"{KIND_WORDS[r['kind']]} of the table ({int(r['rounds'])} "
                                "rounds), the dotted line its onset.")
             else:
                 a, b, lvl = r["a"], r["b"], "unit"
                 n = edges.set_index(["provider", "client"])["n_raters"]
                 ok = a != b and min(n.get((a, b), 0), n.get((b, a), 0)) >= min_group_size
                 spiral_note = (f"All exchanges between {a} and {b} (people not named); the "
-                               f"shaded span is the {_KIND_WORDS[r['kind']]} of the table "
+                               f"shaded span is the {KIND_WORDS[r['kind']]} of the table "
                                f"between two of their members ({int(r['rounds'])} rounds), "
                                "the dotted line its onset." if ok else
                                f"The timeline of {a} and {b} is not shown: fewer than "
@@ -547,8 +545,8 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
     for r in spir[spir["kind"] == "joint_shift"].head(2).to_dict("records"):
         lines.append(
             f"{names(r)} serve each other worse since {_date(r['start'])}, both ways at "
-            f"once{'' if individuals else ' (two of their people)'}: no turns show, so a "
-            "shared cause (a joint project, workload, a process change) is as likely as "
+            f"once{'' if individuals else ' (two of their people)'}: no turns show, so it "
+            "may be a shared cause (a joint project, workload, a process change) rather than "
             "retaliation; ask both sides what changed.")
     for r in spir[spir["kind"] == "one_sided"].head(1).to_dict("records"):
         lines.append(f"{names(r)}: one side answers bad service with bad service "

@@ -19,6 +19,10 @@ _COLUMNS = ["a", "b", "kind", "candidate", "initiator", "start", "end", "rounds"
             "p", "q", "p_mc_se", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "p_change_ab",
             "p_change_ba", "concurrence", "p_turn", "effect_ab", "effect_ba", "p_ab", "p_ba",
             "q_ab", "q_ba", "n_ab", "n_ba", "bad_ab", "bad_ba", "reason"]
+#: What each finding ``kind`` is called in sentences, legends and captions.
+KIND_WORDS = {"spiral": "retaliation spiral", "one_sided": "one-sided retaliation",
+              "joint_shift": "joint drop (shared cause or fast turns)",
+              "chronic_conflict": "chronic mutual conflict"}
 _DAY = np.timedelta64(1, "D")
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 
