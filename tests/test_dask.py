@@ -277,14 +277,14 @@ def test_spirals_on_planta_tell_the_same_story(client, planta, monkeypatch):
     net = icnet.from_events(dd.from_pandas(_raw(planta), npartitions=4),
                             people=planta.people)
     _no_event_compute(monkeypatch)
-    s = icnet.retaliation_spirals(net, n_perm=199, individuals=True)
+    s = icnet.retaliation_spirals(net, n_perm=199, individuals=True, turn_taking=False)
     truth = icnet.datasets.load("planta", as_tables=True)["truth"]
     sp = truth["spirals"][0]
     row = s[(s.a == sp["a"]) & (s.b == sp["b"])].iloc[0]
     assert row["kind"] == "spiral" and row["initiator"] == sp["initiator"]
     # as in memory (tests/test_spirals.py::test_planta_story): concurrent at min_lag_days,
-    # a joint_shift under the turn-taking check
-    s2 = icnet.retaliation_spirals(net, n_perm=199, turn_taking=True)
+    # a joint_shift under the turn test (the default)
+    s2 = icnet.retaliation_spirals(net, n_perm=199)
     assert row["concurrence"] >= 0 and \
         s2.loc[(s2.a == sp["a"]) & (s2.b == sp["b"]), "kind"].item() == "joint_shift"
     a, b = sorted(truth["chronic"][0])

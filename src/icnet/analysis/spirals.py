@@ -19,6 +19,10 @@ _COLUMNS = ["a", "b", "kind", "candidate", "initiator", "start", "end", "rounds"
             "p", "q", "p_mc_se", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "p_change_ab",
             "p_change_ba", "concurrence", "p_turn", "effect_ab", "effect_ba", "p_ab", "p_ba",
             "q_ab", "q_ba", "n_ab", "n_ba", "bad_ab", "bad_ba", "reason"]
+#: What each finding ``kind`` is called in sentences, legends and captions.
+KIND_WORDS = {"spiral": "retaliation spiral", "one_sided": "one-sided retaliation",
+              "joint_shift": "joint drop (shared cause or fast turns)",
+              "chronic_conflict": "chronic mutual conflict"}
 _DAY = np.timedelta64(1, "D")
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 
@@ -194,7 +198,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         min_lag_days: float = 3.0, max_onset_gap_days: float = 45.0,
                         control_period_days: float = 28.0,
                         max_perm: int = 999, chain_order: bool = True,
-                        turn_taking: bool = False, individuals: bool = False,
+                        turn_taking: bool = True, individuals: bool = False,
                         min_group_size: int = 5) -> pd.DataFrame:
     """Retaliation spirals: pairs whose mutual service dropped, in order, both ways.
 
@@ -254,15 +258,18 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     chain_order : bool, default True
         Accept an alternating escalation chain at a drop's onset as the order when
         the onsets do not tell.
-    turn_taking : bool, default False
+    turn_taking : bool, default True
         Require, for a ``spiral`` of the change test, that the two sides took turns:
         the **turn test**, a direction-label permutation test (under a common cause
         the two directions' labels are exchangeable given the events' times; labels
         permuted within weeks, three turn-taking statistics combined by minP), its p
         in ``p_turn``, Benjamini–Hochberg over the pairs that dropped both ways in one
-        exchange at ``alpha``; a pair without turns is a ``joint_shift``. Far fewer
-        common causes called ``spiral``, at a cost in recall (docs/methods/spirals.md,
-        "Turn test": measured trade-off); off by default.
+        exchange at ``alpha``; a pair without turns is a ``joint_shift``. On by default
+        since 0.2: without it, a cause shared by both directions (a joint project, a
+        shared bad period) is called a ``spiral`` in nearly every organisation that has
+        one. ``False`` is a more sensitive screen (more lock-ins and slow escalations
+        called ``spiral``) whose spirals may be common causes (docs/methods/spirals.md,
+        "Turn test": the measured trade-off).
     individuals : bool, default False
         Show the survey magnitudes (effects, drop sizes) of pairs with a direction
         rated by fewer than ``min_group_size`` people (every person-level pair).
@@ -276,9 +283,10 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         One row per reciprocal pair (``a`` < ``b``), sorted by ``q`` then
         ``effect`` (descending), then ``a``, ``b``; untested pairs last:
 
-        - ``kind``: ``spiral``, ``joint_shift`` (both dropped together, no order:
-          a common cause), ``one_sided``, ``chronic_conflict`` (bad both ways, no
-          change), ``none`` or ``insufficient``;
+        - ``kind``: ``spiral``, ``joint_shift`` (both dropped in one exchange
+          without turns shown: a shared cause, or turns too fast for the data to
+          show), ``one_sided``, ``chronic_conflict`` (bad both ways, no change),
+          ``none`` or ``insufficient``;
         - ``candidate`` (bool): flagged at ``candidate_alpha`` but not at ``alpha``;
         - ``initiator``: who moved first (spiral) or whose service dropped
           (one-sided); ``start``, ``end``: the exchange's onset and end (datetime64);
@@ -374,12 +382,12 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Simes p of a drop is a discovery, its weaker direction dropped too (p ≤
     ``alpha``), the drops overlap and are ordered (onsets ``min_lag_days`` apart
     with the later side still serving as usual in between, or an alternating
-    escalation chain at a drop's onset) and, with ``turn_taking=True``, the turn test
-    says the sides took turns (BH over the pairs that dropped both ways in one
+    escalation chain at a drop's onset) and, with ``turn_taking`` (the default), the
+    turn test says the sides took turns (BH over the pairs that dropped both ways in one
     exchange; Moulder et al. 2018 on surrogate tests of dyadic synchrony; Westfall &
     Young 1993), or both directions' coupling is significant; joint_shift = both dropped
     in one exchange but not a spiral of the change test (no order, or, with
-    ``turn_taking``, no turns: a common cause); one_sided = one
+    ``turn_taking``, no turns shown: a shared cause or turns too fast to see); one_sided = one
     direction dropped; chronic_conflict = no change but both directions credibly
     bad (``sign == "bad"`` in ``net.edges``). ``p`` is the weaker direction's change
     p for spiral and joint_shift (the coupling's for a coupling-only spiral), else
@@ -426,9 +434,22 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Examples
     --------
     >>> import icnet
-    >>> s = icnet.retaliation_spirals(icnet.datasets.load("planta"), n_perm=99)
+    >>> net = icnet.datasets.load("planta")
+    >>> s = icnet.retaliation_spirals(net, n_perm=99)
     >>> s.loc[0, ["a", "b", "kind"]].tolist()
-    ['P0009', 'P0070', 'spiral']
+    ['P0009', 'P0070', 'joint_shift']
+    >>> print(s.loc[0, "reason"])  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    both directions dropped in one exchange (...no turns taken (turn test p=0.74)): a shared
+    cause, or turns too fast to show; no evidence of retaliation
+
+    The sample's planted spiral trades bad rounds four days apart and both sides'
+    ordinary service degrades within days of each other: at about three services a
+    week that is indistinguishable from a shared cause, so it is a ``joint_shift``.
+    The sensitive screen calls it a spiral, with its initiator:
+
+    >>> s = icnet.retaliation_spirals(net, n_perm=99, turn_taking=False)
+    >>> s.loc[0, ["a", "b", "kind", "initiator"]].tolist()
+    ['P0009', 'P0070', 'spiral', 'P0070']
     """
     from ..privacy import check_individuals, _gate_spirals
     individuals = check_individuals(individuals)
@@ -1194,8 +1215,9 @@ def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, 
             if params.get("turn_taking", False):
                 how = ("no turns taken (turn test " + (f"p={p_turn[i]:.2g}"
                        if np.isfinite(p_turn[i]) else "not possible") + ")")
-            r = (f"both directions dropped together (q={q_any[i]:.2g}, onsets "
-                 f"{lag[i]:.0f} days apart, {how}): a common cause, not retaliation")
+            r = (f"both directions dropped in one exchange (q={q_any[i]:.2g}, onsets "
+                 f"{lag[i]:.0f} days apart, {how}): a shared cause, or turns too fast "
+                 "to show; no evidence of retaliation")
         elif k == "one_sided":
             w = a[i] if dropped[i] == 0 else b[i]
             r = f"only {w}'s service dropped (q={q_any[i]:.2g})"
