@@ -14,8 +14,7 @@ import pandas as pd
 
 from .. import _validate
 from ..errors import ParameterError
-from . import _change
-from .spirals import event_quality
+from .spirals import _controlled, event_quality
 
 __all__ = ["reciprocity_test"]
 
@@ -229,7 +228,9 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
             f"The 'half_life_days' parameter is too short for this log: {span:.0f} days "
             f"of events at a half-life of {half_life_days} days overflow the decayed sums. "
             f"Pass half_life_days >= {span * np.log(2) / 600:.2f} or analyse shorter spans.")
-    y = _change.person_period_control(p, c, t, z, period_days=control_period_days)
+    # the pair detector's time-local control (a provider's overload episode or a unit's bad
+    # month removed wherever it falls in the calendar, not only on a 28-day grid)
+    y = _controlled(net, p, c, t, z, control_period_days)
     ok = np.isfinite(y) & np.isfinite(t)
     p, c, t, y = p[ok], c[ok], t[ok], y[ok]
     n = len(net.node_ids)
