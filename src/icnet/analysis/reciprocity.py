@@ -24,8 +24,9 @@ _COLUMNS = ["term", "estimate", "se", "t", "p", "ci_low", "ci_high", "p_perm", "
             "n_pairs"]
 
 
-#: Exceedances of either null after which the turn test's draws stop (Besag & Clifford
-#: 1991): p is then at least 10 / n_perm, far from any decision at 0.05 with n_perm >= 99.
+#: Draws of either null at least as large as the observed in both statistics after which
+#: the turn test's draws stop (Besag & Clifford 1991): p is then above 10 / n_perm, far
+#: from any decision at 0.05 with n_perm >= 99.
 _STOP_EXCEEDANCES = 10
 
 
@@ -54,6 +55,10 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
        than like the partner's service at the same time? The pooled statistic is the mean
        over events of the event's quality times (the partner's mean quality ``lag_days``
        ± ``turn_days`` before and after it − the partner's mean within ± ``turn_days``).
+       Under each null two statistics are computed on the same draws — that one and
+       the same sum in which a pair's concurrent term counts only when positive (a shared
+       cause's sign), which a lock-in's or an episode's few pairs need — and combined by
+       Tippett's minimum p (nonparametric combination, Pesarin & Salmaso 2010).
        Two nulls, and ``p_perm`` is the larger of their p's (it rejects only when both
        do): the direction labels of every pair's events permuted within calendar blocks
        of ``block_days`` (given the times and values, under a common cause which
@@ -61,10 +66,11 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
        structure is kept, only replies are destroyed), and each pair's two directions
        shifted circularly against each other (each direction's own time structure kept,
        e.g. one side's overload, which the label permutation would mix into both).
-       Each p is ``(1 + #{T* >= T}) / (1 + n_perm)``; the draws stop early, Besag &
-       Clifford's (1991) sequential p, once either null has had 10 draws at least as large
-       as the observed statistic (then ``p_perm`` > 10 / ``n_perm``: a large p costs a
-       few draws; no decision at a level below 10 / ``n_perm`` changes).
+       Each p is ``(1 + #{draws whose smaller p <= the observed's}) / (1 + n_perm)``;
+       the draws stop early (Besag & Clifford 1991) once either null has had 10 draws at
+       least as large as the observed in both statistics (then ``p_perm`` > 10 /
+       ``n_perm``: a large p costs a few draws; no decision at a level below
+       10 / ``n_perm`` changes).
 
     Parameters
     ----------
@@ -113,7 +119,7 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
         turn statistic, the larger of its label-permutation and circular-shift p's,
         **the calibrated organisation-level p**; NaN when ``n_perm = 0`` and for the
         controls); ``n_events``, ``n_pairs``. ``attrs["params"]`` holds the parameters,
-        ``attrs["p_turns_label"]`` and ``attrs["p_turns_shift"]`` the two p's,
+        ``attrs["p_turns_label"]`` and ``attrs["p_turns_shift"]`` the two nulls' p's,
         ``attrs["n_perm_used"]`` the draws made (fewer than ``n_perm`` when stopped
         early).
 
@@ -129,8 +135,10 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     Notes
     -----
     Quality: :func:`event_quality` (satisfaction and log delay residualised for
-    provider, client and week), minus the provider's and the client's
-    leave-the-pair-out mean of the same 28-day period (a unit's bad month).
+    provider, client and week), minus the provider's and the client's time-local
+    leave-the-pair-out means (± 14 days around each event, shrunk towards their unit's;
+    the control of :func:`retaliation_spirals`): a unit's bad month or a provider's
+    overload episode, wherever it falls in the calendar.
     The decayed mean of a series at time *t* is
     :math:`\\sum_{t'<t} y_{t'} e^{-\\lambda (t-t')} / (\\text{prior} + \\sum_{t'<t}
     e^{-\\lambda (t-t')})`, :math:`\\lambda = \\ln 2 / \\text{half-life}` (the
@@ -144,7 +152,11 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     :func:`retaliation_spirals` (surrogate data, Theiler et al. 1992; pseudo-interaction
     surrogates for dyadic synchrony, Moulder et al. 2018; a stratified permutation, Good
     2005), pooled over all pairs with one statistic and the same permutation of every pair
-    (so a few pairs with a spiral among hundreds count together). A cause shared by both
+    (so a few pairs with a spiral among hundreds count together); the second statistic,
+    :math:`\sum_{pairs} (L_g - \max(C_g, 0)) / M` with :math:`L_g, C_g` a pair's sums of
+    lagged and concurrent products, keeps the penalty for a shared cause (a positive
+    concurrent covariance) but drops the noise of the many pairs whose concurrent
+    covariance is negative by chance. A cause shared by both
     sides with an autocovariance that falls with the lag makes the statistic negative;
     turns of about ``lag_days`` make it positive. The label permutation is exact when the
     two directions are exchangeable within blocks (a shared cause) and anti-conservative
@@ -177,6 +189,11 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     Schreiber, T. & Schmitz, A. (2000). Surrogate time series. *Physica D* 142, 346–382.
     Good, P. (2005). *Permutation, Parametric, and Bootstrap Tests of Hypotheses*
     (3rd ed.). Springer.
+    Pesarin, F. & Salmaso, L. (2010). *Permutation Tests for Complex Data: Theory,
+    Applications and Software*. Wiley.
+    Tippett, L. H. C. (1931). *The Methods of Statistics*. Williams & Norgate.
+    Besag, J. & Clifford, P. (1991). Sequential Monte Carlo p-values. *Biometrika* 78,
+    301–304.
     Berger, R. L. (1982). Multiparameter hypothesis testing and acceptance sampling.
     *Technometrics* 24, 295–300.
     Nickell, S. (1981). Biases in dynamic models with fixed effects.
