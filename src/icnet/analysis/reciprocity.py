@@ -566,7 +566,7 @@ def _two_stats(sl, sc, m):
     counts only when positive (a shared cause's signature): one side bad while the other
     is not — noise in most pairs, turns in few — adds no variance."""
     M = max(m.sum(), 1.0)
-    return (sl.sum() - sc.sum()) / M, (sl - np.abs(sc)).sum() / M
+    return (sl.sum() - sc.sum()) / M, (sl - np.maximum(sc, 0.0)).sum() / M
 
 
 def _npc_p(obs, draws):
