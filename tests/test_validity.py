@@ -448,11 +448,12 @@ BOUNDS = [
     ("agreements", "org_slowdown", "|breach error| <= 0.05"),
     ("agreements", "tight_agreements", "mean breach error (bias)"),
     # the organisation-level reciprocity test (#18 point 4): the turn test's p_perm (label
-    # permutation within weeks and circular shift, the larger p), quick slice 2 orgs each:
-    # every null 0, every power row 1.00. Over 20 seeds (benchmarks/validity_recip7.csv):
-    # nulls 0.00 at 150 people, at 600 baseline/slowdown 0.05, overload 0.10, common cause,
-    # joint periods, unit month 0.00; power 0.60-0.95 at 150 (lock-in 0.60, delay only 0.65),
-    # 1.00 at 600, between units 0.95 / 0.10 (docs/methods/spirals.md §5).
+    # permutation within weeks and circular shift, the larger p; under each, two statistics
+    # combined by Tippett's min p), quick slice 2 orgs each. Over 20 seeds
+    # (benchmarks/validity_recip8.csv): nulls 0.00 at 150 people; at 600 slowdown 0.10,
+    # baseline, shock, overload, unit month 0.05, the rest 0.00; power at 150 lock-in 0.85,
+    # slow escalation 0.85, episodes 0.95, delay only 0.90, between units 1.00; at 600 1.00,
+    # between units 0.45 (docs/methods/spirals.md §5).
     ("reciprocity", "baseline", "orgs p <= 0.05"),
     ("reciprocity", "chronic_conflict", "orgs p <= 0.05"),
     ("reciprocity", "common_cause", "orgs p <= 0.05"),

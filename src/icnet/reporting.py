@@ -463,7 +463,7 @@ def _reciprocity_note(net, seed, n_perm=99) -> str:
     """One sentence on the organisation-level test (icnet.reciprocity_test), or "".
 
     It quotes the regression's estimate and SE (the size of the return in kind) and the
-    label-permutation p of the turn test (the calibrated answer: a cause shared by both
+    permutation p of the turn test (the calibrated answer: a cause shared by both
     sides of a pair makes the model p small as well, docs/methods/spirals.md §5)."""
     from .analysis.reciprocity import reciprocity_test
 
