@@ -17,8 +17,9 @@ __all__ = ["retaliation_spirals", "spiral_timeline", "event_quality"]
 
 _COLUMNS = ["a", "b", "kind", "candidate", "initiator", "initiator_p", "start", "end",
             "rounds", "effect", "p", "q", "p_mc_se", "drop_ab", "drop_ba", "onset_ab",
-            "onset_ba", "p_change_ab", "p_change_ba", "concurrence", "p_turn", "effect_ab", "effect_ba", "p_ab", "p_ba",
-            "q_ab", "q_ba", "n_ab", "n_ba", "bad_ab", "bad_ba", "reason"]
+            "onset_ba", "p_change_ab", "p_change_ba", "concurrence", "p_turn", "effect_ab",
+            "effect_ba", "p_ab", "p_ba", "q_ab", "q_ba", "n_ab", "n_ba", "bad_ab", "bad_ba",
+            "reason"]
 _DAY = np.timedelta64(1, "D")
 # the onset rule's vote on the initiator as evidence: the log-odds of its accuracy on the
 # validity suite's found spirals (0.67 pooled over the mechanisms on main; logit = 0.7)
@@ -854,28 +855,32 @@ def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, share: float = 
 
 
 # the exchange model of _first_mover: state 0 "before the exchange"; then a block per first
-# mover (1-4: direction 0 moved first, 5-8: direction 1), each with the sub-states
-# (direction 0 bad?, direction 1 bad?) = neither, 0 only, 1 only, both
-_FM_BAD = np.array([[0, 0, 1, 0, 1, 0, 1, 0, 1],
-                    [0, 0, 0, 1, 1, 0, 0, 1, 1]], float)
+# mover (1-5: direction 0 moved first, 6-10: direction 1), each with the sub-states
+# (direction 0 bad?, direction 1 bad?) = neither, 0 only, 1 only, both, and "over"
+_FM_BAD = np.array([[0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0],
+                    [0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0]], float)
 
 
-def _fm_transitions(eps, joint, durations):
+def _fm_transitions(eps, joint, durations, over):
     """Daily transition matrix of :func:`_first_mover`'s hidden Markov model."""
-    P = np.zeros((9, 9))
+    P = np.zeros((11, 11))
     P[0, 0] = 1.0 - eps
-    P[0, 2] = P[0, 7] = eps * (1.0 - joint) / 2      # one side's bad turn starts it
-    P[0, 4] = P[0, 8] = eps * joint / 2              # or both at once (no first mover)
+    P[0, 2] = P[0, 8] = eps * (1.0 - joint) / 2      # one side's bad turn starts it
+    P[0, 4] = P[0, 9] = eps * joint / 2              # or both at once (no first mover)
     D = np.asarray(durations, float)
-    Q = np.where(np.eye(4, dtype=bool), (1.0 - 1.0 / D)[:, None],
-                 (1.0 / D)[:, None] / 3.0)
-    P[1:5, 1:5] = P[5:9, 5:9] = Q
+    Q = np.zeros((5, 5))
+    Q[:4, :4] = np.where(np.eye(4, dtype=bool), (1.0 - 1.0 / D)[:, None],
+                         (1.0 / D)[:, None] / 3.0)
+    Q[0, 1:4] *= 1.0 - over                          # a pause, or the exchange is over
+    Q[0, 4] = over / D[0]
+    Q[4, 4] = 1.0
+    P[1:6, 1:6] = P[6:11, 6:11] = Q
     return P
 
 
 def _first_mover(X_, T_, D_, gid, G, out, cand, *, delta: float = 1.5,
                  eps: float = 1.0 / 365, joint: float = 0.25,
-                 durations=(30.0, 7.0, 7.0, 60.0), chunk: int = 2048):
+                 durations=(7.0, 7.0, 7.0, 60.0), over: float = 0.2, chunk: int = 2048):
     """Who moved first, and when: a hidden Markov model of the pair's two directions.
 
     Each direction's controlled quality is standardised by its in-control level and SD
@@ -884,8 +889,10 @@ def _first_mover(X_, T_, D_, gid, G, out, cand, *, delta: float = 1.5,
     it has, which sides are bad; a bad side's events are N(−delta, 1) in u's units, a good
     side's N(0, 1). The exchange begins with one side's bad turn (or, with probability
     ``joint``, both sides' at once: no first mover) and then moves freely between the
-    four combinations (mean stays ``durations`` days: neither, either side alone, both);
-    which side's turn began it is absorbed in the state (a block per first mover), so the
+    four combinations (mean stays ``durations`` days: neither, either side alone, both),
+    a pause of neither side ending the exchange for good with probability ``over``
+    (after which both sides serve as before: an early noise spell cannot open an
+    exchange months before the real one for free); which side's turn began it is absorbed in the state (a block per first mover), so the
     forward algorithm's final mass per block is the posterior probability of each first
     mover given the whole series, and the forward–backward posterior of "not yet begun"
     dates the start (its median: the first day where it falls below 1/2). A constrained
@@ -920,7 +927,7 @@ def _first_mover(X_, T_, D_, gid, G, out, cand, *, delta: float = 1.5,
     ll = delta * u - delta * delta / 2           # log LR of a bad side, per event
     t_first = pd.Series(t).groupby(g).min()
     day = np.floor(t - t_first.reindex(g).to_numpy()).astype(np.int64)
-    P = _fm_transitions(eps, joint, durations)
+    P = _fm_transitions(eps, joint, durations, over)
     pairs = np.flatnonzero(cand & np.isin(np.arange(G), g))
     for c0 in range(0, len(pairs), chunk):
         sel = pairs[c0:c0 + chunk]
@@ -929,18 +936,18 @@ def _first_mover(X_, T_, D_, gid, G, out, cand, *, delta: float = 1.5,
         nd = int(day[m].max()) + 1
         E = np.bincount((day[m] * len(sel) + j) * 2 + d[m], weights=ll[m],
                         minlength=nd * len(sel) * 2).reshape(nd, len(sel), 2)
-        le = E @ _FM_BAD                         # (days, pairs, 9) log emission ratios
+        le = E @ _FM_BAD                         # (days, pairs, 11) log emission ratios
         em = np.exp(le - le.max(axis=2, keepdims=True))
-        a = np.zeros((len(sel), 9))
+        a = np.zeros((len(sel), 11))
         a[:, 0] = 1.0
-        fwd = np.empty((nd, len(sel), 9))
+        fwd = np.empty((nd, len(sel), 11))
         for i in range(nd):                      # forward recursion over days
             a = (a @ P) * em[i]
             a /= a.sum(axis=1, keepdims=True)
             fwd[i] = a
-        pa, pb = a[:, 1:5].sum(axis=1), a[:, 5:9].sum(axis=1)
+        pa, pb = a[:, 1:6].sum(axis=1), a[:, 6:11].sum(axis=1)
         p0[sel] = pa / np.maximum(pa + pb, 1e-300)
-        b = np.ones((len(sel), 9))
+        b = np.ones((len(sel), 11))
         first_day = np.full(len(sel), -1, np.int64)
         for i in range(nd - 1, -1, -1):          # backward: P(not begun | all data)
             post = fwd[i] * b
