@@ -893,8 +893,9 @@ def _first_mover(X_, T_, D_, gid, G, out, cand, *, delta: float = 1.5,
     a pause of neither side ending the exchange for good with probability ``over``
     (after which both sides serve as before: an early noise spell cannot open an
     exchange months before the real one for free); which side's turn began it is
-    absorbed in the state (a block per first mover), so the forward algorithm's final mass per block is the posterior probability of each first
-    mover given the whole series, and the forward–backward posterior of "not yet begun"
+    absorbed in the state (a block per first mover), so the forward algorithm's final
+    mass per block is the posterior probability of each first mover given the whole
+    series, and the forward–backward posterior of "not yet begun"
     dates the start (its median: the first day where it falls below 1/2). A constrained
     hidden Markov model of a change point (Chib 1998), with the two series' order as the
     quantity of interest (the lead–lag order of asynchronous change points; Rabiner 1989
