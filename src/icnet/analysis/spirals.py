@@ -861,7 +861,7 @@ _FM_BAD = np.array([[0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0],
                     [0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0]], float)
 
 
-def _fm_transitions(eps, joint, durations, over):
+def _fm_transitions(eps, joint, durations, over, alternate=1.0 / 3):
     """Daily transition matrix of :func:`_first_mover`'s hidden Markov model."""
     P = np.zeros((11, 11))
     P[0, 0] = 1.0 - eps
@@ -871,6 +871,11 @@ def _fm_transitions(eps, joint, durations, over):
     Q = np.zeros((5, 5))
     Q[:4, :4] = np.where(np.eye(4, dtype=bool), (1.0 - 1.0 / D)[:, None],
                          (1.0 / D)[:, None] / 3.0)
+    # from one side's bad turn: to the other side's (a share ``alternate`` of the exits),
+    # the rest to neither or both
+    for i, j in ((1, 2), (2, 1)):
+        Q[i, j] = alternate / D[i]
+        Q[i, [0, 3]] = (1.0 - alternate) / 2 / D[i]
     Q[0, 1:4] *= 1.0 - over                          # a pause, or the exchange is over
     Q[0, 4] = over / D[0]
     Q[4, 4] = 1.0
@@ -880,7 +885,8 @@ def _fm_transitions(eps, joint, durations, over):
 
 def _first_mover(X_, T_, D_, gid, G, out, cand, *, delta: float = 1.5,
                  eps: float = 1.0 / 365, joint: float = 0.25,
-                 durations=(7.0, 7.0, 7.0, 60.0), over: float = 0.2, chunk: int = 2048):
+                 durations=(7.0, 7.0, 7.0, 60.0), over: float = 0.2,
+                 alternate: float = 0.6, chunk: int = 2048):
     """Who moved first, and when: a hidden Markov model of the pair's two directions.
 
     Each direction's controlled quality is standardised by its in-control level and SD
@@ -890,7 +896,9 @@ def _first_mover(X_, T_, D_, gid, G, out, cand, *, delta: float = 1.5,
     side's N(0, 1). The exchange begins with one side's bad turn (or, with probability
     ``joint``, both sides' at once: no first mover) and then moves freely between the
     four combinations (mean stays ``durations`` days: neither, either side alone, both),
-    a pause of neither side ending the exchange for good with probability ``over``
+    one side's bad turn followed by the other's with probability ``alternate`` (the
+    sides take turns; the rest of the exits go to neither or both), a pause of neither
+    side ending the exchange for good with probability ``over``
     (after which both sides serve as before: an early noise spell cannot open an
     exchange months before the real one for free); which side's turn began it is
     absorbed in the state (a block per first mover), so the forward algorithm's final
@@ -928,7 +936,7 @@ def _first_mover(X_, T_, D_, gid, G, out, cand, *, delta: float = 1.5,
     ll = delta * u - delta * delta / 2           # log LR of a bad side, per event
     t_first = pd.Series(t).groupby(g).min()
     day = np.floor(t - t_first.reindex(g).to_numpy()).astype(np.int64)
-    P = _fm_transitions(eps, joint, durations, over)
+    P = _fm_transitions(eps, joint, durations, over, alternate)
     pairs = np.flatnonzero(cand & np.isin(np.arange(G), g))
     for c0 in range(0, len(pairs), chunk):
         sel = pairs[c0:c0 + chunk]
