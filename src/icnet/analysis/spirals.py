@@ -285,7 +285,10 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
           change), ``none`` or ``insufficient``;
         - ``candidate`` (bool): flagged at ``candidate_alpha`` but not at ``alpha``;
         - ``initiator``: who moved first (spiral) or whose service dropped
-          (one-sided); ``start``, ``end``: the exchange's onset and end (datetime64);
+          (one-sided); ``initiator_p``: the posterior probability that the named
+          initiator moved first (a spiral of the change test; NaN otherwise), from a
+          hidden Markov model of the pair's exchange — below about 0.8 the order is
+          uncertain; ``start``, ``end``: the exchange's onset and end (datetime64);
         - ``rounds``: alternating bad turns of the pair's escalation chain (int);
         - ``effect``: lagged coupling in SD of quality lost per SD of exposure;
         - ``p``, ``q``: the decision's p-value and BH q (see Notes); ``p_mc_se``:
@@ -389,6 +392,16 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     p for spiral and joint_shift (the coupling's for a coupling-only spiral), else
     the Simes p; ``q`` its BH q.
 
+    Who moved first (a spiral of the change test): a hidden Markov model of the pair's
+    two directions, day by day — before the exchange, then one side's bad turn, the
+    partner's answer, pauses, both bad — with a block of states per first mover, so that
+    the forward algorithm gives the posterior probability of each first mover and the
+    forward–backward posterior of "not yet begun" the start (Chib 1998's change-point
+    model as a constrained hidden Markov chain; Rabiner 1989). The onsets' order (Page's
+    CUSUM per direction, unless the partner's previous week was a first move) adds its
+    vote as evidence of its measured accuracy; ``initiator_p`` is the resulting
+    probability.
+
     On a network built with Dask (``engine="dask"``; with ``level``, aggregated
     by ``net.by(level)`` on the cluster) the analysis runs per partition of
     pairs on the cluster and the events never reach the driver; each pair's
@@ -398,6 +411,10 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
 
     References
     ----------
+    Chib, S. (1998). Estimation and comparison of multiple change-point models.
+    *Journal of Econometrics* 86, 221–241.
+    Rabiner, L. R. (1989). A tutorial on hidden Markov models and selected
+    applications in speech recognition. *Proceedings of the IEEE* 77, 257–286.
     Andersson, L. M. & Pearson, C. M. (1999). Tit for tat? The spiraling effect
     of incivility in the workplace. *Academy of Management Review* 24, 452–471.
     Butts, C. T. (2008). A relational event framework for social action.
