@@ -271,6 +271,12 @@ def test_spirals_run_per_partition_of_pairs(client, monkeypatch):
     assert np.abs(pa - pb).mean() < 0.05 and (np.abs(pa - pb) / se).max() < 4.5
     clear = (a.q < 0.01) | (a.p > 0.5)
     assert clear.sum() > 10 and (a.kind[clear] == b.kind[clear]).all()
+    # who moved first (init8): pair-local, from the change test's segments, so a spiral
+    # of both paths names the same initiator with the same probability and start
+    sp = ((a.kind == "spiral") & (b.kind == "spiral") & a.initiator_p.notna() &
+          b.initiator_p.notna()).to_numpy()
+    np.testing.assert_allclose(a.initiator_p[sp], b.initiator_p[sp], rtol=1e-9)
+    assert (a.initiator[sp] == b.initiator[sp]).all() and (a.start[sp] == b.start[sp]).all()
 
 
 def test_spirals_on_planta_tell_the_same_story(client, planta, monkeypatch):

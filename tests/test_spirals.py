@@ -1009,3 +1009,104 @@ def test_local_control_matches_its_definition_event_by_event():
     ref = [z[i] - side(p, c, u[p], i) - side(c, p, u[c], i) if ok[i] else np.nan
            for i in range(300)]
     np.testing.assert_allclose(got[:300], ref, atol=1e-12)
+
+
+# ------------------------------------------------- who moved first, and when (init8)
+
+def _escalating_pairs(G, rng, gap=7.0, rate=3.0):
+    """G simulated pairs (rows sorted by pair and time): each direction ~``rate`` events
+    a week over a year, N(0, 1); from a random day the initiator (a random side) has a
+    bad week (−1.4), the partner answers ``gap`` days later (−1.87), the initiator again
+    (−2.33), the partner (−2.8), then both stay 1.6 worse (the validity suite's lock-in
+    turns). Returns (x, t, d, gid, initiator side, start day)."""
+    X, T, D, gid = [], [], [], []
+    init = rng.integers(0, 2, G)
+    start = rng.uniform(60, 250, G)
+    loss = np.linspace(1.4, 2.8, 4)
+    for g in range(G):
+        for d in (0, 1):
+            n = rng.poisson(rate * 52)
+            t = np.sort(rng.uniform(0, 365, n))
+            x = rng.normal(size=n)
+            for k in ((0, 2) if d == init[g] else (1, 3)):
+                x[(t >= start[g] + gap * k) & (t < start[g] + gap * (k + 1))] -= loss[k]
+            x[t >= start[g] + 4 * gap] -= 1.6
+            X.append(x), T.append(t), D.append(np.full(n, d)), gid.append(np.full(n, g))
+    X, T, D, gid = map(np.concatenate, (X, T, D, gid))
+    o = np.lexsort((T, gid))
+    return X[o], T[o], D[o], gid[o], init, start
+
+
+def _onsets(X, T, D, gid, G):
+    """Each direction's drawdown segment and Page onset (as _pair_tests computes them)."""
+    from icnet.analysis import _change
+    grp = gid * 2 + D
+    o = np.lexsort((T, grp))
+    x, t, gr = X[o], T[o], grp[o]
+    gstart = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
+    gsize = np.diff(np.r_[gstart, len(gr)])
+    _, on, en = _change.drawdown(x, gstart, gsize)
+    on_p, _ = _change.page_onset(x, t, gstart, gsize, on, en)
+    out = {"onset_ab": t[on][0::2], "onset_ba": t[on][1::2], "stop_ab": t[en][0::2],
+           "stop_ba": t[en][1::2]}
+    return out, t[on_p].reshape(G, 2)
+
+
+def test_first_mover_beats_the_onsets_order_one_week_apart():
+    # #18 (init8): the initiator's first turn is the mildest and is followed by a normal
+    # week, so its own change point is placed a turn late about half the time and the
+    # order of two independently placed onsets a week apart is close to a coin flip
+    # (main's rule: the earlier Page onset). The exchange model weighs the first turn
+    # against "the partner began a week later": right more often, and its probability
+    # is calibrated (mean confidence ≈ share right). Measured on 3 x 200 pairs: Page
+    # order right 0.53 / 0.58 / 0.59, the model 0.62 / 0.67 / 0.65, mean confidence 0.64
+    from icnet.analysis.spirals import _first_mover
+    G = 400
+    X, T, D, gid, init, start = _escalating_pairs(G, np.random.default_rng(7))
+    out, page = _onsets(X, T, D, gid, G)
+    p0, st = _first_mover(X, T, D, gid, G, out, np.ones(G, bool))
+    page_right = (np.where(page[:, 0] <= page[:, 1], 0, 1) == init).mean()
+    right = np.where(p0 >= 0.5, 0, 1) == init
+    conf = np.maximum(p0, 1 - p0)
+    assert right.mean() >= page_right + 0.04, (right.mean(), page_right)
+    assert abs(conf.mean() - right.mean()) <= 0.06, (conf.mean(), right.mean())
+    assert right[conf >= 0.8].mean() >= 0.8
+    # the start: the exchange's first day, not its bulk
+    assert np.median(np.abs(st - start)) <= 5.0, np.median(np.abs(st - start))
+
+
+def test_first_mover_is_per_pair_and_deterministic():
+    # a pair's result depends on its own events only (the Dask path partitions pairs),
+    # whatever other pairs are computed with it, and the same input gives the same output
+    from icnet.analysis.spirals import _first_mover
+    G = 30
+    X, T, D, gid, init, start = _escalating_pairs(G, np.random.default_rng(3))
+    out, _ = _onsets(X, T, D, gid, G)
+    every = np.ones(G, bool)
+    p0, st = _first_mover(X, T, D, gid, G, out, every)
+    p1, s1 = _first_mover(X, T, D, gid, G, out, every)
+    np.testing.assert_array_equal(p0, p1)
+    np.testing.assert_array_equal(st, s1)
+    some = np.zeros(G, bool)
+    some[[2, 11, 29]] = True
+    q0, qs = _first_mover(X, T, D, gid, G, out, some)
+    np.testing.assert_allclose(q0[some], p0[some], rtol=1e-12)
+    np.testing.assert_allclose(qs[some], st[some])
+    assert np.isnan(q0[~some]).all() and np.isnan(qs[~some]).all()
+    # the same pairs in smaller chunks
+    q2, s2 = _first_mover(X, T, D, gid, G, out, every, chunk=7)
+    np.testing.assert_allclose(q2, p0, rtol=1e-12)
+    np.testing.assert_allclose(s2, st)
+
+
+def test_slow_escalation_is_dated_by_its_first_turns():
+    # #18 (init8): a slow escalation's first turns (0.6-0.9 SD, three weeks each) start
+    # no Page segment of their own, so main dated it by the first turn that signalled,
+    # 6-7 weeks late (median onset error 43 / 45 days on the suite). The exchange
+    # model's start is the posterior median of "the exchange has begun". Seeds apart
+    # from the scoreboard's (7000-7005: main 63.5 days, this 18.8); the issue's bound
+    # (14 days) is not met here: the first turn (0.6 SD) is often below the noise and
+    # the exchange is dated from the partner's answer, three weeks later
+    ok, err = _validity_timing("slow_escalation", range(7000, 7004))
+    assert len(err) >= 8
+    assert np.median(err) <= 25, err
