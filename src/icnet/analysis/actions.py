@@ -214,12 +214,17 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
     # spirals and chronic conflicts (person-level pairs)
     sp = f["spirals"]
     seen = set()
-    for r in sp[sp["kind"] == "spiral"].itertuples():
-        a, b = who(r.a), who(r.b)
-        key = tuple(sorted((str(a), str(b))))
-        if key in seen:
-            continue
-        seen.add(key)
+
+    def once(kind):
+        """The pairs of ``kind`` whose targets (units by default) have no action yet."""
+        for r in sp[sp["kind"] == kind].itertuples():
+            a, b = who(r.a), who(r.b)
+            key = tuple(sorted((str(a), str(b))))
+            if key not in seen:
+                seen.add(key)
+                yield r, a, b
+
+    for r, a, b in once("spiral"):
         ev = (f"{r.rounds} alternating round{'' if r.rounds == 1 else 's'} since "
               f"{pd.Timestamp(r.start):%Y-%m-%d}")
         if individuals:
@@ -229,12 +234,7 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
             f"Hold a facilitated mediation with both sides ({a} and {b}); close it with a "
             f"reset agreement on expectations and indicators, reviewed every {review_every}.",
             "bad service received is being returned (retaliation spiral)", ev)
-    for r in sp[sp["kind"] == "joint_shift"].itertuples():
-        a, b = who(r.a), who(r.b)
-        key = tuple(sorted((str(a), str(b))))
-        if key in seen:
-            continue
-        seen.add(key)
+    for r, a, b in once("joint_shift"):
         ev = f"both directions worse since {pd.Timestamp(r.start):%Y-%m-%d}"
         if individuals:
             ev = _join(ev, _num("q = {:.3g}", r.q), _num("turn test p = {:.2g}", r.p_turn))
@@ -246,12 +246,7 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
             "if the sides say so: the data show no turns.",
             "both sides' service to each other dropped in one exchange (a shared cause, "
             "or turns too fast to show)", ev)
-    for r in sp[sp["kind"] == "chronic_conflict"].itertuples():
-        a, b = who(r.a), who(r.b)
-        key = tuple(sorted((str(a), str(b))))
-        if key in seen:
-            continue
-        seen.add(key)
+    for r, a, b in once("chronic_conflict"):
         ev = f"{r.n_ab} and {r.n_ba} services exchanged"
         if individuals:
             ev = f"{r.bad_ab} and {r.bad_ba} bad services out of {r.n_ab} and {r.n_ba}"
