@@ -217,11 +217,12 @@ def test_planta_story():
     assert abs((row["start"] - pd.Timestamp(sp["onset"])).days) <= 14
     # #18: planta's exchange (turns 3-4 days apart, both sides' ordinary services degrading
     # together) is concurrent at min_lag_days: the turn test (the default) calls it a
-    # joint_shift, dated as the screen dates it
+    # joint_shift, dated within the bound too
     assert row["concurrence"] >= 0
     t = icnet.retaliation_spirals(net, n_perm=199)
     r2 = t[(t.a == sp["a"]) & (t.b == sp["b"])].iloc[0]
-    assert r2["kind"] == "joint_shift" and r2["start"] == row["start"], r2["reason"]
+    assert r2["kind"] == "joint_shift", r2["reason"]
+    assert abs((r2["start"] - pd.Timestamp(sp["onset"])).days) <= 14
     a, b = sorted(truth["chronic"][0])
     assert s[(s.a == a) & (s.b == b)]["kind"].item() == "chronic_conflict"
     assert s["q"].dropna().is_monotonic_increasing
