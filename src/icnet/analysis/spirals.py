@@ -261,9 +261,12 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         the two directions' labels are exchangeable given the events' times; labels
         permuted within weeks, three turn-taking statistics combined by minP), its p
         in ``p_turn``, Benjamini–Hochberg over the pairs that dropped both ways in one
-        exchange at ``alpha``; a pair without turns is a ``joint_shift``. Far fewer
-        common causes called ``spiral``, at a cost in recall (docs/methods/spirals.md,
-        "Turn test": measured trade-off); off by default.
+        exchange at ``alpha``; a pair without turns is a ``joint_shift``. With it,
+        the pair's mutual-drop discovery also reads the pooled series (both
+        directions standardised and merged in time; Simes over the two directions'
+        and the pooled change p). Far fewer common causes called ``spiral``, at a
+        cost in recall (docs/methods/spirals.md, "Turn test": measured trade-off);
+        off by default.
     individuals : bool, default False
         Show the survey magnitudes (effects, drop sizes) of pairs with a direction
         rated by fewer than ``min_group_size`` people (every person-level pair).
@@ -380,7 +383,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     exchange; Moulder et al. 2018 on surrogate tests of dyadic synchrony; Westfall &
     Young 1993), or both directions' coupling is significant; joint_shift = both dropped
     in one exchange but not a spiral of the change test (no order, or, with
-    ``turn_taking``, no turns: a common cause); one_sided = one
+    ``turn_taking``, no turns: a common cause; with ``turn_taking`` the discovery
+    of a pair that dropped both ways is the Simes p of both directions and their
+    pooled series); one_sided = one
     direction dropped; chronic_conflict = no change but both directions credibly
     bad (``sign == "bad"`` in ``net.edges``). ``p`` is the weaker direction's change
     p for spiral and joint_shift (the coupling's for a coupling-only spiral), else
