@@ -28,6 +28,7 @@ _DAY = np.timedelta64(1, "D")
 # the onset rule's vote on the initiator as evidence: the log-odds of its accuracy on the
 # validity suite's found spirals (0.67 pooled over the mechanisms on main; logit = 0.7)
 _ONSET_VOTE = 0.7
+_POOL_SALT = 0x706F6F6C5F647270          # the pooled series' permutations
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 
 
@@ -268,12 +269,15 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         the two directions' labels are exchangeable given the events' times; labels
         permuted within weeks, three turn-taking statistics combined by minP), its p
         in ``p_turn``, Benjamini–Hochberg over the pairs that dropped both ways in one
-        exchange at ``alpha``; a pair without turns is a ``joint_shift``. On by default
-        since 0.2: without it, a cause shared by both directions (a joint project, a
-        shared bad period) is called a ``spiral`` in nearly every organisation that has
-        one. ``False`` is a more sensitive screen (more lock-ins and slow escalations
-        called ``spiral``) whose spirals may be common causes (docs/methods/spirals.md,
-        "Turn test": the measured trade-off).
+        exchange at ``alpha``; a pair without turns is a ``joint_shift``. With it,
+        the pair's mutual-drop discovery also reads the pooled series (both
+        directions standardised and merged in time; Simes over the two directions'
+        and the pooled change p). On by default since 0.2: without it, a cause shared
+        by both directions (a joint project, a shared bad period) is called a
+        ``spiral`` in nearly every organisation that has one. ``False`` is a more
+        sensitive screen (more lock-ins and slow escalations called ``spiral``) whose
+        spirals may be common causes (docs/methods/spirals.md, "Turn test": the
+        measured trade-off).
     individuals : bool, default False
         Show the survey magnitudes (effects, drop sizes) of pairs with a direction
         rated by fewer than ``min_group_size`` people (every person-level pair).
@@ -394,7 +398,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     exchange; Moulder et al. 2018 on surrogate tests of dyadic synchrony; Westfall &
     Young 1993), or both directions' coupling is significant; joint_shift = both dropped
     in one exchange but not a spiral of the change test (no order, or, with
-    ``turn_taking``, no turns shown: a shared cause or turns too fast to see); one_sided = one
+    ``turn_taking``, no turns shown: a shared cause or turns too fast to see; with
+    ``turn_taking`` the discovery of a pair that dropped both ways is the Simes p of
+    both directions and their pooled series); one_sided = one
     direction dropped; chronic_conflict = no change but both directions credibly
     bad (``sign == "bad"`` in ``net.edges``). ``p`` is the weaker direction's change
     p for spiral and joint_shift (the coupling's for a coupling-only spiral), else
@@ -754,6 +760,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         out["prov_first"], out["prov_t"] = np.full(G, -1, np.int64), np.full(G, np.nan)
         out["p_turn"], out["nperm_turn"] = np.full(G, np.nan), np.zeros(G)
         out["p_first"], out["fm_t"] = np.full(G, np.nan), np.full(G, np.nan)
+        out["pc_pool"] = np.full(G, np.nan)
         return out
     gstart = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
     gsize = np.diff(np.r_[gstart, len(gr)])
@@ -773,6 +780,9 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
                                       max_perm=max_perm)
     pch, se, used = _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels,
                             seed=change_seed, max_perm=max_perm)
+    out["pc_pool"] = _pooled_drop(x, tt, gr, gstart, gsize, tested, G,
+                                  seed=change_seed ^ _POOL_SALT, max_perm=max_perm) \
+        if turn_test else np.full(G, np.nan)
     gi = np.repeat(np.arange(len(gstart)), gsize)
     inseg = (np.arange(len(x)) >= on[gi]) & (np.arange(len(x)) <= en[gi])
     s_in = np.bincount(gi, weights=x * inseg, minlength=len(gstart))
@@ -830,6 +840,28 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         gid, D_, T_, X_, G, cand, tested.astype(np.int64), seed=change_seed ^ _TURN_SALT,
         window=max_onset_gap_days, h=min_lag_days, n_perm=max_perm)
     return out
+
+
+def _pooled_drop(x, tt, gr, gstart, gsize, tested, G, *, seed, max_perm):
+    """The change test on the pair's pooled series: each direction's controlled quality
+    standardised over its own series, the two merged in time, and the same drop
+    statistics and sequential permutations (:func:`._change.drop_test`). A mutual drop
+    adds the two directions' evidence; returns the p per pair (NaN without events)."""
+    gi = np.repeat(np.arange(len(gstart)), gsize)
+    m = np.bincount(gi, weights=x, minlength=len(gstart)) / np.maximum(gsize, 1)
+    v = np.bincount(gi, weights=(x - m[gi]) ** 2, minlength=len(gstart)) / \
+        np.maximum(gsize, 1)
+    u = (x - m[gi]) / np.where(v > 0, np.sqrt(v), 1.0)[gi]
+    pid = gr // 2
+    o = np.lexsort((tt, pid))
+    up, pp = u[o], pid[o]
+    ps = np.flatnonzero(np.r_[True, pp[1:] != pp[:-1]])
+    pz = np.diff(np.r_[ps, len(pp)])
+    keys = tested[pp[ps]].astype(np.int64)
+    p, _, _ = _change.drop_test(up, ps, pz, keys, seed=seed, max_perm=max_perm)
+    res = np.full(G, np.nan)
+    res[pp[ps]] = p
+    return res
 
 
 def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, share: float = 0.5,
@@ -1146,7 +1178,7 @@ _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "nul
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
           "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "concurrence",
           "prov_first", "prov_t", "page_ab", "page_ba", "p_turn", "nperm_turn", "p_first",
-          "fm_t"]
+          "fm_t", "pc_pool"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
 _INT = ("rounds", "first_dir", "change_first", "prov_first")
 
@@ -1191,6 +1223,8 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     q_any = _bh(p_any)
     se_both = np.where(ca >= cb, col["se_ab"], col["se_ba"])
     se_any = np.where(ca <= cb, col["se_ab"], col["se_ba"])
+    turn_test = params.get("turn_taking", False)
+    p_turn = np.nan_to_num(col["p_turn"], nan=1.0)
     # lagged coupling (episodic tit-for-tat): both directions, intersection–union
     pa, pb = np.nan_to_num(p_ab, nan=1.0), np.nan_to_num(p_ba, nan=1.0)
     p_cpl = np.maximum(pa, pb)
@@ -1219,14 +1253,18 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     chain_ok = (col["rounds"] >= 3) & near & ~by_onset & params["chain_order"]
     ordered = chain_ok | by_onset
     has_cpl = np.isfinite(p_ab) & np.isfinite(p_ba)
-
-    turn_test = params.get("turn_taking", False)
-    p_turn = np.nan_to_num(col["p_turn"], nan=1.0)
+    # with the turn test: the pair's mutual-drop discovery adds the pooled series (both
+    # directions standardised and merged in time: a mutual drop adds their evidence),
+    # Simes over the three p's; BH over the tested pairs
+    q_mut = q_any
+    if turn_test:
+        pm = np.sort(np.c_[ca, cb, np.nan_to_num(col["pc_pool"], nan=1.0)], axis=1)
+        q_mut = _bh(np.minimum((3.0 / np.arange(1, 4) * pm).min(axis=1), 1.0))
 
     def decide(level):
         # hierarchical: the pair is a discovery (Simes, BH over pairs), then its weaker
         # direction must drop at the same level on its own
-        both = (q_any <= level) & (p_both <= level)
+        both = (q_mut <= level) & (p_both <= level)
         spiral_c = both & close & ordered
         if turn_test:
             # and the sides took turns: the turn test's p, BH over the pairs that dropped
@@ -1253,7 +1291,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
                      ["spiral", "joint_shift", "one_sided", "chronic_conflict"], "none")
     use_both = spiral_c | joint
     pp = np.select([use_both, spiral_l], [p_both, p_cpl], p_any)
-    qq = np.select([spiral_l], [q_cpl], q_any)
+    qq = np.select([spiral_l, use_both], [q_cpl, q_mut], q_any)
     pse = np.select([use_both, spiral_l], [se_both, np.nan], se_any)
     effect = np.where((q_ab <= alpha) & (q_ba <= alpha), np.fmin(eff_ab, eff_ba),
                       np.fmax(eff_ab, eff_ba))
@@ -1289,9 +1327,9 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
                        col["start"]], np.nan)
     end = np.select([use_both, one, spiral_l],
                     [np.fmax(col["stop_ab"], col["stop_ba"]), st_one, col["end"]], np.nan)
-    reason = _reasons(kind, cand, p_both, q_any, q_cpl, lag, col["between"], mover,
-                      dropped, a_ids, b_ids, params, chain_ok, col["rounds"], init, spiral_l,
-                      col["concurrence"], col["p_turn"])
+    reason = _reasons(kind, cand, p_both, np.where(use_both, q_mut, q_any), q_cpl, lag,
+                      col["between"], mover, dropped, a_ids, b_ids, params, chain_ok,
+                      col["rounds"], init, spiral_l, col["concurrence"], col["p_turn"])
     reason = [r + (f"; {init[i]} moved first with probability {p_init[i]:.2f}"
                    if np.isfinite(p_init[i]) else "") for i, r in enumerate(reason)]
     out = pd.DataFrame({
