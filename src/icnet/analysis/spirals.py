@@ -21,6 +21,7 @@ _COLUMNS = ["a", "b", "kind", "candidate", "initiator", "start", "end", "rounds"
             "q_ab", "q_ba", "n_ab", "n_ba", "bad_ab", "bad_ba", "reason"]
 _DAY = np.timedelta64(1, "D")
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
+_JITTER_SALT = 0x6A69747465725F31        # and the burst jitter's (one-sided coupling)
 
 
 def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
@@ -129,19 +130,25 @@ def _exclusive_decayed(t, flag, group, lam):
     return (cs[first] - x[first]) * np.exp(-lam * rel)
 
 
-def _shifted_exposure(u, sg, srel, ss, rg, rrel, W, lam, G):
+def _shifted_exposure(u, sg, srel, ss, rg, rrel, W, lam, G, *, per_event=False):
     """Decayed exposure of response rows to stimulus events shifted circularly in time.
 
     ``u`` (B, G): one offset per permutation and pair; stimulus event j of pair sg[j] at
     relative time srel[j] (days since the pair's first event) moves to
-    (srel + u) mod W[sg]. Returns X (B, n_response): Σ over shifted stimulus events
+    (srel + u) mod W[sg]. With ``per_event``, ``u`` is (B, n_stimulus): one offset per
+    permutation and stimulus event (the burst jitter of :func:`_burst_offsets`), any
+    real number. Returns X (B, n_response): Σ over shifted stimulus events
     strictly before each response row of ss·exp(-λ Δt). All permutations of a batch are
     handled at once: keys ``perm·G + pair + time/W`` sort them into contiguous blocks.
     """
     B = u.shape[0]
     Ws = W[sg]
-    tau = srel[None, :] + u[:, sg]
-    tau = np.where(tau >= Ws, tau - Ws, tau)
+    if per_event:
+        tau = np.mod(srel[None, :] + u, Ws[None, :])
+        tau = np.minimum(tau, np.nextafter(Ws, 0)[None, :])   # rounding of a tiny negative
+    else:
+        tau = srel[None, :] + u[:, sg]
+        tau = np.where(tau >= Ws, tau - Ws, tau)
     off = (np.arange(B) * G)[:, None]
     key = (off + sg[None, :] + tau / Ws).ravel()
     o = np.argsort(key, kind="stable")
@@ -154,6 +161,27 @@ def _shifted_exposure(u, sg, srel, ss, rg, rrel, W, lam, G):
     lo = np.searchsorted(ks, (off + rg[None, :]).ravel().astype(float), side="left")
     X = np.where(hi > lo, cs[np.maximum(hi - 1, 0)], 0.0)
     return X.reshape(B, -1) * np.exp(-lam * rrel)[None, :]
+
+
+def _burst_offsets(sg, srel, codes, *, seed, b0, nb, jitter_days, burst_gap):
+    """Offsets (nb, n_stimulus) of the burst jitter: each burst of a pair's stimulus
+    events (bad events less than ``burst_gap`` days apart; rows sorted by pair, then
+    time) moves by its own U(−jitter_days, +jitter_days), the same for all its events.
+
+    The uniforms are the counter-based hash of (seed, pair code, permutation, burst
+    number within the pair) (:func:`._change.uniforms`), so a pair's null depends on
+    its own events only (the Dask path, per partition of pairs, draws the same).
+    """
+    if not len(sg):
+        return np.zeros((nb, 0))
+    new = np.r_[True, (sg[1:] != sg[:-1]) | (np.diff(srel) > burst_gap)]
+    bid = np.cumsum(new) - 1
+    pstart = np.r_[True, sg[1:] != sg[:-1]]
+    first_b = np.maximum.accumulate(np.where(pstart, bid, 0))
+    row = (bid - first_b).astype(np.uint64)
+    perm = np.arange(b0, b0 + nb, dtype=np.uint64)[:, None]
+    u = _change.uniforms(seed, codes[sg].astype(np.uint64)[None, :], perm, row[None, :])
+    return (2.0 * u - 1.0) * jitter_days
 
 
 def _gpd_tail(v, null, n_exc):
@@ -682,15 +710,19 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     np.add.at(nb_, (gid, D_), bad[o].astype(np.int64))
     cpl = (nb_ >= min_bad).all(axis=1)
     out = {k: np.full(G, np.nan) for k in ("effect_ab", "p_ab", "effect_ba", "p_ba",
-                                           "null_ab", "nullsd_ab", "null_ba", "nullsd_ba")}
+                                           "null_ab", "nullsd_ab", "null_ba", "nullsd_ba",
+                                           "pj_ab", "pj_ba")}
     if cpl.any():
         csel = np.flatnonzero(cpl)
         res = _coupling(pair, d, t, z, bad, prov_bad, tested[csel],
                         draw=lambda resp, b0, nb: draw(resp, b0, nb)[:, csel],
-                        n_perm=n_perm, lam=lam, bad_z=bad_z, controls=controls)
+                        n_perm=n_perm, lam=lam, bad_z=bad_z, controls=controls,
+                        jitter_seed=change_seed ^ _JITTER_SALT)
         for key, resp in (("ab", 1), ("ba", 0)):
-            for j, name in enumerate(("effect", "p", "null", "nullsd")):
+            for j, name in enumerate(("effect", "p", "null", "nullsd", "pj")):
                 out[f"{name}_{key}"][csel] = res[resp][j]
+    out["ans_ab"], out["ans_ba"] = _answered(gid, D_, T_, bad[o], G,
+                                             within=2 * np.log(2) / lam)
     chains = _chains(D_, T_, Z_, gid, G, max_gap_days, chain_z)
     _first_move(chains, D_, T_, Z_, gid, bad_z=1.0, within=7.0)
     out.update(rounds=chains["rounds"], start=chains["start"], end=chains["end"],
@@ -784,6 +816,39 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         gid, D_, T_, X_, G, cand, tested.astype(np.int64), seed=change_seed ^ _TURN_SALT,
         window=max_onset_gap_days, h=min_lag_days, n_perm=max_perm)
     return out
+
+
+def _answered(gid, D_, T_, bad_, G, *, within=14.0, burst=7.0):
+    """Per pair and stimulus side: the time of the first bad service that was answered.
+
+    For ``ab`` (a's bad service to b answered by b): the first bad event of a→b followed
+    by a bad event of b→a within ``within`` days (two half-lives of the coupling's
+    memory) and part of a burst (another bad a→b event within ``burst`` days; a lone bad
+    event is usually noise); without such a burst, the first answered bad event at all.
+    Rows sorted by (pair, time); NaN where nothing was answered. The onset of a
+    coupling ``one_sided`` pair (the first answered spell).
+    """
+    res = []
+    span = float(T_.max() - T_.min()) + within + 1.0 if len(T_) else 1.0
+    key = gid * span + (T_ - (T_.min() if len(T_) else 0.0))
+    for stim in (0, 1):
+        s_rows = np.flatnonzero(bad_ & (D_ == stim))
+        r_key = key[bad_ & (D_ == 1 - stim)]              # sorted (rows are)
+        ks = key[s_rows]
+        n_ans = np.searchsorted(r_key, ks + within, side="right") - \
+            np.searchsorted(r_key, ks, side="right")
+        g = gid[s_rows]
+        same_prev = np.r_[False, g[1:] == g[:-1]]
+        same_next = np.r_[g[1:] == g[:-1], False]
+        dt_prev = np.r_[np.inf, np.diff(ks)]
+        dt_next = np.r_[np.diff(ks), np.inf]
+        in_burst = (same_prev & (dt_prev <= burst)) | (same_next & (dt_next <= burst))
+        first = np.full(G, np.nan)
+        for m in ((n_ans > 0), (n_ans > 0) & in_burst):   # the burst's wins where it exists
+            v = pd.Series(T_[s_rows][m]).groupby(g[m]).min()
+            first[v.index.to_numpy()] = v.to_numpy()
+        res.append(first)
+    return res[0], res[1]
 
 
 def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, share: float = 0.5,
@@ -921,9 +986,12 @@ def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_pe
 
 
 def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
-              controls):
+              controls, jitter_seed=None, jitter_days=28.0, burst_gap=7.0):
     """The lagged coupling of the ``tested`` pairs: per responding direction
-    (effect, p, null mean, null SD) of the circular-shift test."""
+    (effect, p, null mean, null SD) of the circular-shift test and, with
+    ``jitter_seed``, the p of the burst-jitter null (the direction test of
+    ``one_sided``: each burst of the stimulus side's bad service moved by its own
+    U(±``jitter_days``); NaN without it)."""
     idx = np.flatnonzero(np.isin(pair, tested))
     # rows of tested pairs sorted by (pair, t)
     o = idx[np.lexsort((t[idx], pair[idx]))]
@@ -975,7 +1043,24 @@ def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
         pval = np.where(np.isfinite(beta), pval, np.nan)
         with np.errstate(invalid="ignore"):
             nm, ns = np.nanmean(vn, axis=0) * sdx, np.nanstd(vn, axis=0) * sdx
-        res[resp] = (-beta * sdx, pval, nm, ns)
+        pj = np.full(G, np.nan)
+        if jitter_seed is not None:
+            # burst jitter: each burst of the stimulus side's bad service moved on its own
+            # (within ± jitter_days): the bursts' shapes and the month-scale rate kept,
+            # their spacing (a regular rhythm survives a circular shift) and their fine
+            # alignment with the responses broken
+            ge_j = np.zeros(G)
+            codes = tested.astype(np.int64) * 2 + resp
+            for b0 in range(0, n_perm, batch):
+                nb = min(batch, n_perm - b0)
+                off = _burst_offsets(sg, srel, codes, seed=jitter_seed, b0=b0, nb=nb,
+                                     jitter_days=jitter_days, burst_gap=burst_gap)
+                Xn = _shifted_exposure(off, sg, srel, ss, g, rrel, W, lam, G,
+                                       per_event=True)
+                bj = _coef(fixed, Xn, y, C1, C2, g, G)[0]
+                ge_j += (-bj >= v[None, :]).sum(axis=0)
+            pj = np.where(np.isfinite(beta), (1 + ge_j) / (1 + n_perm), np.nan)
+        res[resp] = (-beta * sdx, pval, nm, ns, pj)
     return res
 
 
@@ -983,7 +1068,8 @@ _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "nul
           "nullsd_ba", "rounds", "start", "end", "first_dir", "pc_ab", "pc_ba", "se_ab",
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
           "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "concurrence",
-          "prov_first", "prov_t", "page_ab", "page_ba", "p_turn", "nperm_turn"]
+          "prov_first", "prov_t", "page_ab", "page_ba", "p_turn", "nperm_turn",
+          "pj_ab", "pj_ba", "ans_ab", "ans_ba"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
 _INT = ("rounds", "first_dir", "change_first", "prov_first")
 
@@ -1056,6 +1142,17 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     chain_ok = (col["rounds"] >= 3) & near & ~by_onset & params["chain_order"]
     ordered = chain_ok | by_onset
     has_cpl = np.isfinite(p_ab) & np.isfinite(p_ba)
+    # one-sided answering (coupling): one direction's bad service follows the other's
+    # beyond the burst jitter (Simes over the two directions, BH over the pairs whose
+    # coupling was tested), the reverse does not
+    pja = np.nan_to_num(col["pj_ab"], nan=1.0)
+    pjb = np.nan_to_num(col["pj_ba"], nan=1.0)
+    p_dir = np.minimum(np.minimum(2 * np.minimum(pja, pjb), np.maximum(pja, pjb)), 1.0)
+    p_rev = np.maximum(pja, pjb)
+    q_dir = np.ones(G)
+    if has_cpl.any():
+        q_dir[has_cpl] = _bh(p_dir[has_cpl])
+    ans_dir = np.where(pja <= pjb, 0, 1)     # 0: b answers a's bad service ("ab")
 
     turn_test = params.get("turn_taking", False)
     p_turn = np.nan_to_num(col["p_turn"], nan=1.0)
@@ -1074,11 +1171,15 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
             spiral_c = spiral_c & took_turns
         joint = both & close & ~spiral_c
         spiral_l = (q_cpl <= level) & ~joint & ~spiral_c & has_cpl
-        one = (q_any <= level) & ~spiral_c & ~joint & ~spiral_l
-        return spiral_c, spiral_l, joint, one
+        # one side answers, the other does not: a one-sided retaliation found by the
+        # coupling (a joint shift or a spiral of either test takes precedence)
+        one_l = has_cpl & (q_dir <= level) & (p_rev > level) & ~spiral_c & ~joint & \
+            ~spiral_l
+        one = ((q_any <= level) & ~spiral_c & ~joint & ~spiral_l) | one_l
+        return spiral_c, spiral_l, joint, one, one_l
 
-    spiral_c, spiral_l, joint, one = decide(alpha)
-    cand = np.logical_or.reduce(decide(params["candidate_alpha"])) & \
+    spiral_c, spiral_l, joint, one, one_l = decide(alpha)
+    cand = np.logical_or.reduce(decide(params["candidate_alpha"])[:4]) & \
         ~np.logical_or.reduce((spiral_c, spiral_l, joint, one))
     spiral = spiral_c | spiral_l
     # chronic: no change, both directions credibly bad (the quality layer's sign)
@@ -1103,21 +1204,30 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     prov = col["prov_first"] >= 0
     mover = np.where(prov, col["prov_first"],
                      np.where(col["page_ab"] <= col["page_ba"], 0, 1))
-    init = np.select([spiral_c, spiral_l, one],
+    # one-sided by the coupling: the answered side is the initiator (its bad service came
+    # first and was answered), the start its first answered bad spell
+    init = np.select([spiral_c, spiral_l, one_l, one],
                      [np.where(mover == 0, a_ids, b_ids),
                       np.where(col["rounds"] > 0, chain_init, None),
+                      np.where(ans_dir == 0, a_ids, b_ids),
                       np.where(dropped == 0, a_ids, b_ids)], None)
     on_first = np.fmin(col["page_ab"], col["page_ba"])
     on_one = np.where(dropped == 0, col["page_ab"], col["page_ba"])
     st_one = np.where(dropped == 0, col["stop_ab"], col["stop_ba"])
-    start = np.select([spiral_c, joint, one, spiral_l],
-                      [np.where(prov, col["prov_t"], on_first), on_first, on_one,
+    on_ans = np.where(ans_dir == 0, col["ans_ab"], col["ans_ba"])
+    start = np.select([spiral_c, joint, one_l, one, spiral_l],
+                      [np.where(prov, col["prov_t"], on_first), on_first, on_ans, on_one,
                        col["start"]], np.nan)
-    end = np.select([use_both, one, spiral_l],
-                    [np.fmax(col["stop_ab"], col["stop_ba"]), st_one, col["end"]], np.nan)
+    end = np.select([use_both, one_l, one, spiral_l],
+                    [np.fmax(col["stop_ab"], col["stop_ba"]), np.nan, st_one, col["end"]],
+                    np.nan)
+    pp = np.where(one_l, p_dir, pp)
+    qq = np.where(one_l, q_dir, qq)
+    pse = np.where(one_l, np.nan, pse)
     reason = _reasons(kind, cand, p_both, q_any, q_cpl, lag, col["between"], mover,
                       dropped, a_ids, b_ids, params, chain_ok, col["rounds"], init, spiral_l,
-                      col["concurrence"], col["p_turn"])
+                      col["concurrence"], col["p_turn"],
+                      one_l=(one_l, q_dir, np.minimum(pja, pjb), p_rev, ans_dir))
     out = pd.DataFrame({
         "a": a_ids, "b": b_ids, "kind": kind, "candidate": cand, "initiator": init,
         "start": (t0 + pd.to_timedelta(start, unit="D")).round("s"),
@@ -1173,11 +1283,18 @@ def _bh_nan(p_ab, p_ba):
 
 
 def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, b, params,
-             chain, rounds, init, lagged, conc, p_turn):
+             chain, rounds, init, lagged, conc, p_turn, one_l=None):
     """One sentence per tested pair: why it got its kind."""
     out = []
     for i, k in enumerate(kind):
-        if k == "spiral" and chain[i]:
+        if k == "one_sided" and one_l is not None and one_l[0][i]:
+            _, qd, pd_, pr, ad = one_l
+            ini, rsp = (a[i], b[i]) if ad[i] == 0 else (b[i], a[i])
+            days = 2 * params["half_life_days"]
+            r = (f"{rsp}'s bad service followed {ini}'s within {days:.0f} days (burst-jitter "
+                 f"p={pd_[i]:.2g}, q={qd[i]:.2g}); {ini}'s did not follow {rsp}'s "
+                 f"(p={pr[i]:.2g}): {rsp} answers {ini}, not the other way round")
+        elif k == "spiral" and chain[i]:
             r = (f"both directions dropped (q={q_any[i]:.2g}, weaker p={p_both[i]:.2g}) after "
                  f"an alternating exchange of {rounds[i]} bad turns that {init[i]} began")
         elif k == "spiral" and not lagged[i]:
