@@ -184,6 +184,58 @@ def _burst_offsets(sg, srel, codes, *, seed, b0, nb, jitter_days, burst_gap):
     return (2.0 * u - 1.0) * jitter_days
 
 
+def _answer_test(sg, srel, ss, gid, R_, B_, resp_rows, tested, W, lam, G, *, resp, n_perm,
+                 seed, jitter_days=28.0, burst_gap=7.0):
+    """Does the responding side's bad service follow the stimulus side's? (one-sided).
+
+    On the two sides' bad events (severities ``s``), with the decayed kernel of the
+    coupling: ``T_fwd`` = Σ over the responder's bad events of s · (the stimulus side's
+    bad service in their strict past), ``T_back`` the same over their strict future
+    (the stimulus side's bad service *following* the responder's: the reverse answer),
+    and the lead–lag asymmetry ``D = T_fwd − T_back`` (the directionality of event
+    synchronisation, Quian Quiroga, Kreuz & Grassberger 2002). Null: the burst jitter
+    (:func:`_burst_offsets`) of the stimulus side's bad events, the responder's fixed.
+    Returns the permutation p of ``T_fwd`` and of ``D`` per pair (NaN without
+    ``seed``); the observed value is the null's draw with no offset, so both come from
+    one function (:func:`_shifted_exposure`, forward and time-reflected).
+    """
+    pj = np.full(G, np.nan)
+    pd_ = np.full(G, np.nan)
+    if seed is None:
+        return pj, pd_
+    brow = resp_rows & (B_ > 0)
+    bg, brel, bs = gid[brow], R_[brow], B_[brow]
+    codes = tested.astype(np.int64) * 2 + resp
+    c = W + 1.0 / 1440                    # reflection t -> c - t (future as past)
+    Wr = W + 2.0 / 1440
+
+    def stats(off):
+        nb = off.shape[0]
+        Xf = _shifted_exposure(off, sg, srel, ss, bg, brel, W, lam, G, per_event=True)
+        Xb = _shifted_exposure(-off, sg, c[sg] - srel, ss, bg, c[bg] - brel, Wr, lam, G,
+                               per_event=True)
+        idx = (np.arange(nb)[:, None] * G + bg[None, :]).ravel()
+        tf = np.bincount(idx, weights=(bs[None, :] * Xf).ravel(), minlength=nb * G)
+        tb = np.bincount(idx, weights=(bs[None, :] * Xb).ravel(), minlength=nb * G)
+        tf, tb = tf.reshape(nb, G), tb.reshape(nb, G)
+        return tf, tf - tb
+
+    t_obs, d_obs = stats(np.zeros((1, len(sg))))
+    tol_t = 1e-9 * np.maximum(np.abs(t_obs[0]), 1e-12)
+    tol_d = 1e-9 * np.maximum(np.abs(d_obs[0]), 1e-12)
+    ge_t = np.zeros(G)
+    ge_d = np.zeros(G)
+    batch = max(1, min(n_perm, int(4e6 // max(len(sg) + len(bg), 1))))
+    for b0 in range(0, n_perm, batch):
+        nb = min(batch, n_perm - b0)
+        off = _burst_offsets(sg, srel, codes, seed=seed, b0=b0, nb=nb,
+                             jitter_days=jitter_days, burst_gap=burst_gap)
+        tf, dd = stats(off)
+        ge_t += (tf >= t_obs[0] - tol_t).sum(axis=0)
+        ge_d += (dd >= d_obs[0] - tol_d).sum(axis=0)
+    return (1 + ge_t) / (1 + n_perm), (1 + ge_d) / (1 + n_perm)
+
+
 def _gpd_tail(v, null, n_exc):
     """Tail p-value of ``v`` from a generalised Pareto fit to the top ``n_exc`` null values.
 
@@ -711,15 +763,17 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     cpl = (nb_ >= min_bad).all(axis=1)
     out = {k: np.full(G, np.nan) for k in ("effect_ab", "p_ab", "effect_ba", "p_ba",
                                            "null_ab", "nullsd_ab", "null_ba", "nullsd_ba",
-                                           "pj_ab", "pj_ba")}
+                                           "pj_ab", "pj_ba", "pd_ab", "pd_ba")}
     if cpl.any():
         csel = np.flatnonzero(cpl)
         res = _coupling(pair, d, t, z, bad, prov_bad, tested[csel],
                         draw=lambda resp, b0, nb: draw(resp, b0, nb)[:, csel],
                         n_perm=n_perm, lam=lam, bad_z=bad_z, controls=controls,
-                        jitter_seed=change_seed ^ _JITTER_SALT)
+                        jitter_seed=change_seed ^ _JITTER_SALT, jitter_perm=max_perm,
+                        sev=None if zc is None else
+                        np.where(zc < -bad_z, -zc - bad_z, 0.0))
         for key, resp in (("ab", 1), ("ba", 0)):
-            for j, name in enumerate(("effect", "p", "null", "nullsd", "pj")):
+            for j, name in enumerate(("effect", "p", "null", "nullsd", "pj", "pd")):
                 out[f"{name}_{key}"][csel] = res[resp][j]
     out["ans_ab"], out["ans_ba"] = _answered(gid, D_, T_, bad[o], G,
                                              within=2 * np.log(2) / lam)
@@ -986,7 +1040,8 @@ def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_pe
 
 
 def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
-              controls, jitter_seed=None, jitter_days=28.0, burst_gap=7.0):
+              controls, jitter_seed=None, jitter_days=28.0, burst_gap=7.0,
+              jitter_perm=999, sev=None):
     """The lagged coupling of the ``tested`` pairs: per responding direction
     (effect, p, null mean, null SD) of the circular-shift test and, with
     ``jitter_seed``, the p of the burst-jitter null (the direction test of
@@ -1043,24 +1098,17 @@ def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
         pval = np.where(np.isfinite(beta), pval, np.nan)
         with np.errstate(invalid="ignore"):
             nm, ns = np.nanmean(vn, axis=0) * sdx, np.nanstd(vn, axis=0) * sdx
-        pj = np.full(G, np.nan)
-        if jitter_seed is not None:
-            # burst jitter: each burst of the stimulus side's bad service moved on its own
-            # (within ± jitter_days): the bursts' shapes and the month-scale rate kept,
-            # their spacing (a regular rhythm survives a circular shift) and their fine
-            # alignment with the responses broken
-            ge_j = np.zeros(G)
-            codes = tested.astype(np.int64) * 2 + resp
-            for b0 in range(0, n_perm, batch):
-                nb = min(batch, n_perm - b0)
-                off = _burst_offsets(sg, srel, codes, seed=jitter_seed, b0=b0, nb=nb,
-                                     jitter_days=jitter_days, burst_gap=burst_gap)
-                Xn = _shifted_exposure(off, sg, srel, ss, g, rrel, W, lam, G,
-                                       per_event=True)
-                bj = _coef(fixed, Xn, y, C1, C2, g, G)[0]
-                ge_j += (-bj >= v[None, :]).sum(axis=0)
-            pj = np.where(np.isfinite(beta), (1 + ge_j) / (1 + n_perm), np.nan)
-        res[resp] = (-beta * sdx, pval, nm, ns, pj)
+        # the answer test on the controlled quality's bad events (net of each side's
+        # month with others: a unit's or a person's bad month is not an answer)
+        S_ = B_ if sev is None else sev[o]
+        s2 = (D_ == stim) & (S_ > 0)
+        pj, pd_ = _answer_test(gid[s2], R_[s2], S_[s2], gid, R_, S_, D_ == resp, tested, W,
+                               lam, G,
+                               resp=resp, n_perm=jitter_perm, seed=jitter_seed,
+                               jitter_days=jitter_days, burst_gap=burst_gap)
+        pj = np.where(np.isfinite(beta), pj, np.nan)
+        pd_ = np.where(np.isfinite(beta), pd_, np.nan)
+        res[resp] = (-beta * sdx, pval, nm, ns, pj, pd_)
     return res
 
 
@@ -1069,7 +1117,7 @@ _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "nul
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
           "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "concurrence",
           "prov_first", "prov_t", "page_ab", "page_ba", "p_turn", "nperm_turn",
-          "pj_ab", "pj_ba", "ans_ab", "ans_ba"]
+          "pj_ab", "pj_ba", "pd_ab", "pd_ba", "ans_ab", "ans_ba"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
 _INT = ("rounds", "first_dir", "change_first", "prov_first")
 
@@ -1142,17 +1190,21 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     chain_ok = (col["rounds"] >= 3) & near & ~by_onset & params["chain_order"]
     ordered = chain_ok | by_onset
     has_cpl = np.isfinite(p_ab) & np.isfinite(p_ba)
-    # one-sided answering (coupling): one direction's bad service follows the other's
-    # beyond the burst jitter (Simes over the two directions, BH over the pairs whose
-    # coupling was tested), the reverse does not
+    # one-sided answering: one side's bad service follows the other's more than it
+    # precedes it (the lead–lag asymmetry D under the burst jitter; Bonferroni over the
+    # two directions, BH over the pairs whose coupling was tested), its bad service
+    # follows the other's beyond the jitter (T_fwd) and the other's does not follow its
+    pda = np.nan_to_num(col["pd_ab"], nan=1.0)
+    pdb = np.nan_to_num(col["pd_ba"], nan=1.0)
     pja = np.nan_to_num(col["pj_ab"], nan=1.0)
     pjb = np.nan_to_num(col["pj_ba"], nan=1.0)
-    p_dir = np.minimum(np.minimum(2 * np.minimum(pja, pjb), np.maximum(pja, pjb)), 1.0)
-    p_rev = np.maximum(pja, pjb)
+    ans_dir = np.where(pda <= pdb, 0, 1)     # 0: b answers a's bad service ("ab")
+    p_dir = np.minimum(2 * np.minimum(pda, pdb), 1.0)
+    p_fwd = np.where(ans_dir == 0, pja, pjb)
+    p_rev = np.where(ans_dir == 0, pjb, pja)
     q_dir = np.ones(G)
     if has_cpl.any():
         q_dir[has_cpl] = _bh(p_dir[has_cpl])
-    ans_dir = np.where(pja <= pjb, 0, 1)     # 0: b answers a's bad service ("ab")
 
     turn_test = params.get("turn_taking", False)
     p_turn = np.nan_to_num(col["p_turn"], nan=1.0)
@@ -1173,8 +1225,8 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
         spiral_l = (q_cpl <= level) & ~joint & ~spiral_c & has_cpl
         # one side answers, the other does not: a one-sided retaliation found by the
         # coupling (a joint shift or a spiral of either test takes precedence)
-        one_l = has_cpl & (q_dir <= level) & (p_rev > level) & ~spiral_c & ~joint & \
-            ~spiral_l
+        one_l = has_cpl & (q_dir <= level) & (p_fwd <= level) & (p_rev > level) & \
+            ~spiral_c & ~joint & ~spiral_l
         one = ((q_any <= level) & ~spiral_c & ~joint & ~spiral_l) | one_l
         return spiral_c, spiral_l, joint, one, one_l
 
@@ -1227,7 +1279,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     reason = _reasons(kind, cand, p_both, q_any, q_cpl, lag, col["between"], mover,
                       dropped, a_ids, b_ids, params, chain_ok, col["rounds"], init, spiral_l,
                       col["concurrence"], col["p_turn"],
-                      one_l=(one_l, q_dir, np.minimum(pja, pjb), p_rev, ans_dir))
+                      one_l=(one_l, q_dir, p_dir, p_fwd, p_rev, ans_dir))
     out = pd.DataFrame({
         "a": a_ids, "b": b_ids, "kind": kind, "candidate": cand, "initiator": init,
         "start": (t0 + pd.to_timedelta(start, unit="D")).round("s"),
@@ -1288,12 +1340,11 @@ def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, 
     out = []
     for i, k in enumerate(kind):
         if k == "one_sided" and one_l is not None and one_l[0][i]:
-            _, qd, pd_, pr, ad = one_l
+            _, qd, pd_, pf, pr, ad = one_l
             ini, rsp = (a[i], b[i]) if ad[i] == 0 else (b[i], a[i])
-            days = 2 * params["half_life_days"]
-            r = (f"{rsp}'s bad service followed {ini}'s within {days:.0f} days (burst-jitter "
-                 f"p={pd_[i]:.2g}, q={qd[i]:.2g}); {ini}'s did not follow {rsp}'s "
-                 f"(p={pr[i]:.2g}): {rsp} answers {ini}, not the other way round")
+            r = (f"{rsp}'s bad service follows {ini}'s (p={pf[i]:.2g}) more than it precedes "
+                 f"it (lead-lag p={pd_[i]:.2g}, q={qd[i]:.2g}); {ini}'s does not follow "
+                 f"{rsp}'s (p={pr[i]:.2g}): {rsp} answers {ini}, not the other way round")
         elif k == "spiral" and chain[i]:
             r = (f"both directions dropped (q={q_any[i]:.2g}, weaker p={p_both[i]:.2g}) after "
                  f"an alternating exchange of {rounds[i]} bad turns that {init[i]} began")
