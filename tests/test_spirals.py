@@ -997,3 +997,58 @@ def test_local_control_matches_its_definition_event_by_event():
     ref = [z[i] - side(p, c, u[p], i) - side(c, p, u[c], i) if ok[i] else np.nan
            for i in range(300)]
     np.testing.assert_allclose(got[:300], ref, atol=1e-12)
+
+
+def _answer_org(answer, seed=0):
+    """A ring of 20 people (P00-P01 ~6 requests a week each way); P00 serves P01 badly in
+    ten 6-day spells at irregular times. With ``answer``, P01 answers each within a
+    week (a 6-day bad spell 6 days after the spell's start); without, P01 has ten bad
+    spells of its own, 18 days after each of P00's — never answered by P00 and not
+    answers themselves (the validity suite's ``one_sided`` shape, in its two halves)."""
+    rng = np.random.default_rng(seed)
+    ev = _ring(rng, pair_rate=300)
+    q = rng.normal(size=len(ev))
+    ab = ((ev.provider == "P00") & (ev.client == "P01")).to_numpy()
+    ba = ((ev.provider == "P01") & (ev.client == "P00")).to_numpy()
+    t = ev.t.to_numpy()
+    spells = 15.0 + 32.0 * np.arange(10) + rng.uniform(0, 8, 10)
+    for s in spells:
+        q[ab & (t >= s) & (t < s + 6)] -= 2.5
+        lag = 6.0 if answer else 18.0
+        q[ba & (t >= s + lag) & (t < s + lag + 6)] -= 2.5
+    return _ring_network(ev, q, rng), spells[0]
+
+
+def test_one_directional_answering_is_one_sided_with_the_answered_initiator():
+    """#18: P01 answers P00's bad spells, P00 never answers P01's: ``one_sided`` with P00
+    (the answered side) as initiator and the start at its first answered spell. On main
+    the pair was ``none`` (the coupling counted only when significant both ways). Ten
+    answered spells give lead-lag p of 0.0002-0.003 here, and the pair is one of ~35
+    tested by the coupling (BH), so the power is about 2 in 3 (one-sided p of the
+    direction and its q in the reason)."""
+    found = 0
+    for seed in (0, 1, 2):
+        net, first = _answer_org(True, seed)
+        s = icnet.retaliation_spirals(net, n_perm=199, seed=seed)
+        row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
+        if row.kind != "one_sided":
+            assert row.kind == "none", row.reason
+            continue
+        found += 1
+        assert row.initiator == "P00" and "P01 answers P00" in row.reason, row.reason
+        start = (row.start - pd.Timestamp("2025-01-01")) / pd.Timedelta(days=1)
+        assert abs(start - first) <= 14, (start, first)
+        again = icnet.retaliation_spirals(net, n_perm=199, seed=seed)
+        pd.testing.assert_frame_equal(s, again)                 # same input and seed
+    assert found >= 2
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_unanswered_spells_are_not_a_one_sided_answer(seed):
+    """The same spells with no answering: P01's lone spells never follow P00's within the
+    coupling's memory, so no side answers the other (whatever the change test says of
+    the drops themselves)."""
+    net, _ = _answer_org(False, seed)
+    s = icnet.retaliation_spirals(net, n_perm=199, seed=seed)
+    row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
+    assert row.kind != "spiral" and "answers" not in row.reason, row.reason

@@ -22,6 +22,7 @@ _COLUMNS = ["a", "b", "kind", "candidate", "initiator", "start", "end", "rounds"
 _DAY = np.timedelta64(1, "D")
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 _JITTER_SALT = 0x6A69747465725F31        # and the burst jitter's (one-sided coupling)
+_MIN_ANSWERS = 3                          # answered bad spells for a one-sided answer
 
 
 def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
@@ -223,17 +224,25 @@ def _answer_test(sg, srel, ss, gid, R_, B_, resp_rows, tested, W, lam, G, *, res
     t_obs, d_obs = stats(np.zeros((1, len(sg))))
     tol_t = 1e-9 * np.maximum(np.abs(t_obs[0]), 1e-12)
     tol_d = 1e-9 * np.maximum(np.abs(d_obs[0]), 1e-12)
-    ge_t = np.zeros(G)
-    ge_d = np.zeros(G)
+    null_t = np.empty((n_perm, G))
+    null_d = np.empty((n_perm, G))
     batch = max(1, min(n_perm, int(4e6 // max(len(sg) + len(bg), 1))))
     for b0 in range(0, n_perm, batch):
         nb = min(batch, n_perm - b0)
         off = _burst_offsets(sg, srel, codes, seed=seed, b0=b0, nb=nb,
                              jitter_days=jitter_days, burst_gap=burst_gap)
-        tf, dd = stats(off)
-        ge_t += (tf >= t_obs[0] - tol_t).sum(axis=0)
-        ge_d += (dd >= d_obs[0] - tol_d).sum(axis=0)
-    return (1 + ge_t) / (1 + n_perm), (1 + ge_d) / (1 + n_perm)
+        null_t[b0:b0 + nb], null_d[b0:b0 + nb] = stats(off)
+    out = []
+    n_exc = max(10, n_perm // 10)
+    for v, null, tol in ((t_obs[0], null_t, tol_t), (d_obs[0], null_d, tol_d)):
+        ge = (null >= v - tol).sum(axis=0)
+        p = (1 + ge) / (1 + n_perm)
+        # beyond the count's resolution (fewer than 10 draws reach it), the generalised
+        # Pareto tail of the same draws, as for the coupling (Knijnenburg et al. 2009):
+        # BH over hundreds of pairs needs p below 1/(1 + n_perm)
+        tail = _gpd_tail(v, null, n_exc)
+        out.append(np.where((ge < 10) & np.isfinite(tail), tail, p))
+    return out[0], out[1]
 
 
 def _gpd_tail(v, null, n_exc):
@@ -775,8 +784,9 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         for key, resp in (("ab", 1), ("ba", 0)):
             for j, name in enumerate(("effect", "p", "null", "nullsd", "pj", "pd")):
                 out[f"{name}_{key}"][csel] = res[resp][j]
-    out["ans_ab"], out["ans_ba"] = _answered(gid, D_, T_, bad[o], G,
-                                             within=2 * np.log(2) / lam)
+    out["ans_ab"], out["ans_ba"], out["nans_ab"], out["nans_ba"] = _answered(
+        gid, D_, T_, bad[o] if zc is None else zc[o] < -bad_z, G,
+        within=2 * np.log(2) / lam)
     chains = _chains(D_, T_, Z_, gid, G, max_gap_days, chain_z)
     _first_move(chains, D_, T_, Z_, gid, bad_z=1.0, within=7.0)
     out.update(rounds=chains["rounds"], start=chains["start"], end=chains["end"],
@@ -901,8 +911,13 @@ def _answered(gid, D_, T_, bad_, G, *, within=14.0, burst=7.0):
         for m in ((n_ans > 0), (n_ans > 0) & in_burst):   # the burst's wins where it exists
             v = pd.Series(T_[s_rows][m]).groupby(g[m]).min()
             first[v.index.to_numpy()] = v.to_numpy()
-        res.append(first)
-    return res[0], res[1]
+        # answered spells: runs of bad events (gaps <= burst days) with an answer
+        run = np.cumsum(~(same_prev & (dt_prev <= burst)))
+        hit = pd.Series(n_ans > 0).groupby([g, run]).any()
+        count = np.bincount(hit.index.get_level_values(0)[hit.to_numpy()].to_numpy()
+                            .astype(np.int64), minlength=G).astype(float)
+        res.append((first, count))
+    return res[0][0], res[1][0], res[0][1], res[1][1]
 
 
 def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, share: float = 0.5,
@@ -1117,7 +1132,7 @@ _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "nul
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
           "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "concurrence",
           "prov_first", "prov_t", "page_ab", "page_ba", "p_turn", "nperm_turn",
-          "pj_ab", "pj_ba", "pd_ab", "pd_ba", "ans_ab", "ans_ba"]
+          "pj_ab", "pj_ba", "pd_ab", "pd_ba", "ans_ab", "ans_ba", "nans_ab", "nans_ba"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
 _INT = ("rounds", "first_dir", "change_first", "prov_first")
 
@@ -1202,6 +1217,9 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     p_dir = np.minimum(2 * np.minimum(pda, pdb), 1.0)
     p_fwd = np.where(ans_dir == 0, pja, pjb)
     p_rev = np.where(ans_dir == 0, pjb, pja)
+    # answered spells of the answered side: a pattern, not a coincidence (as a chain
+    # needs three bad turns)
+    n_ans = np.where(ans_dir == 0, col["nans_ab"], col["nans_ba"])
     q_dir = np.ones(G)
     if has_cpl.any():
         q_dir[has_cpl] = _bh(p_dir[has_cpl])
@@ -1226,7 +1244,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
         # one side answers, the other does not: a one-sided retaliation found by the
         # coupling (a joint shift or a spiral of either test takes precedence)
         one_l = has_cpl & (q_dir <= level) & (p_fwd <= level) & (p_rev > level) & \
-            ~spiral_c & ~joint & ~spiral_l
+            (n_ans >= _MIN_ANSWERS) & ~spiral_c & ~joint & ~spiral_l
         one = ((q_any <= level) & ~spiral_c & ~joint & ~spiral_l) | one_l
         return spiral_c, spiral_l, joint, one, one_l
 
