@@ -369,8 +369,10 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
           a common cause), ``one_sided``, ``chronic_conflict`` (bad both ways, no
           change), ``none`` or ``insufficient``;
         - ``candidate`` (bool): flagged at ``candidate_alpha`` but not at ``alpha``;
-        - ``initiator``: who moved first (spiral) or whose service dropped
-          (one-sided); ``start``, ``end``: the exchange's onset and end (datetime64);
+        - ``initiator``: who moved first (spiral), whose service dropped
+          (one-sided by the change test) or whose bad service was answered (one-sided
+          by the answer test); ``start``, ``end``: the exchange's onset and end
+          (datetime64; for an answer, its first answered spell and NaT);
         - ``rounds``: alternating bad turns of the pair's escalation chain (int);
         - ``effect``: lagged coupling in SD of quality lost per SD of exposure;
         - ``p``, ``q``: the decision's p-value and BH q (see Notes); ``p_mc_se``:
@@ -469,10 +471,14 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Young 1993), or both directions' coupling is significant; joint_shift = both dropped
     in one exchange but not a spiral of the change test (no order, or, with
     ``turn_taking``, no turns: a common cause); one_sided = one
-    direction dropped; chronic_conflict = no change but both directions credibly
-    bad (``sign == "bad"`` in ``net.edges``). ``p`` is the weaker direction's change
-    p for spiral and joint_shift (the coupling's for a coupling-only spiral), else
-    the Simes p; ``q`` its BH q.
+    direction dropped, or one side's bad service credibly answers the other's and not the
+    reverse (the answer test: the lead–lag asymmetry of the two sides' bad events under a
+    jitter of the stimulus side's bursts, BH over the coupling's pairs, at least three
+    answered spells; Quian Quiroga et al. 2002; Amarasingham et al. 2012);
+    chronic_conflict = no change but both directions credibly bad (``sign == "bad"``
+    in ``net.edges``). ``p`` is the weaker direction's change p for spiral and
+    joint_shift (the coupling's for a coupling-only spiral; the answer test's
+    direction p for its one_sided), else the Simes p; ``q`` its BH q.
 
     On a network built with Dask (``engine="dask"``; with ``level``, aggregated
     by ``net.by(level)`` on the cluster) the analysis runs per partition of
@@ -511,6 +517,12 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     23, 757–773.
     Westfall, P. H. & Young, S. S. (1993). *Resampling-Based Multiple Testing*.
     Wiley.
+    Quian Quiroga, R., Kreuz, T. & Grassberger, P. (2002). Event synchronization: a
+    simple and fast method to measure synchronicity and time delay patterns. *Physical
+    Review E* 66, 041904.
+    Amarasingham, A., Harrison, M. T., Hatsopoulos, N. G. & Geman, S. (2012).
+    Conditional modeling and the jitter method of spike resampling. *Journal of
+    Neurophysiology* 107, 517–531.
 
     Examples
     --------
