@@ -1052,3 +1052,50 @@ def test_unanswered_spells_are_not_a_one_sided_answer(seed):
     s = icnet.retaliation_spirals(net, n_perm=199, seed=seed)
     row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
     assert row.kind != "spiral" and "answers" not in row.reason, row.reason
+
+
+def _answer_pairs(kind, G, rng):
+    """G pairs (rows sorted by pair, then time; ~3 events a week each way) whose quality
+    follows weekly AR(1) latents (persistence 0.8): one per direction ("independent") or
+    one shared by both ("common": a joint project, bad at the same time)."""
+    rows = []
+    for g in range(G):
+        shared = np.zeros(53)
+        lat = np.zeros((2, 53))
+        e = rng.normal(0, 0.6, (3, 53))
+        for k in range(1, 53):
+            shared[k] = 0.8 * shared[k - 1] + e[2, k]
+            lat[:, k] = 0.8 * lat[:, k - 1] + e[:2, k]
+        for d in (0, 1):
+            t = np.sort(rng.uniform(0, 365, rng.poisson(150)))
+            w = (t // 7).astype(int)
+            x = rng.normal(size=len(t)) - np.maximum(
+                0, 1.3 * (shared[w] if kind == "common" else lat[d, w]))
+            rows.append(pd.DataFrame({"g": g, "d": d, "t": t, "z": x}))
+    ev = pd.concat(rows).sort_values(["g", "t"], kind="mergesort")
+    return ev.g.to_numpy(), ev.d.to_numpy(), ev.t.to_numpy(), ev.z.to_numpy()
+
+
+@pytest.mark.parametrize("kind", ["independent", "common"])
+def test_answer_test_is_valid_without_answering(kind):
+    """The answer test's direction p (lead-lag asymmetry under the burst jitter) is
+    roughly uniform when nobody answers: independent bursty sides, and a cause shared by
+    both sides (which excites both ways at once: the forward statistic alone would reject,
+    the asymmetry must not)."""
+    from icnet.analysis.spirals import _answer_test
+
+    G = 150
+    gid, d, t, z = _answer_pairs(kind, G, np.random.default_rng(3))
+    sev = np.where(z < -1.5, -z - 1.5, 0.0)
+    first = np.r_[0, np.flatnonzero(np.diff(gid)) + 1]
+    last = np.r_[first[1:] - 1, len(t) - 1]
+    W = t[last] - t[first] + 1.0 / 1440
+    R = t - t[first][gid]
+    lam = np.log(2) / 7.0
+    s = (d == 0) & (sev > 0)
+    p_t, p_d = _answer_test(gid[s], R[s], sev[s], gid, R, sev, d == 1, np.arange(G), W, lam,
+                            G, resp=1, n_perm=199, seed=11)
+    assert np.mean(p_d <= 0.05) <= 0.09 and np.mean(p_d <= 0.01) <= 0.03
+    assert 0.35 <= np.mean(p_d <= 0.5) <= 0.65
+    if kind == "common":                      # the shared cause does excite forward
+        assert np.mean(p_t <= 0.05) > np.mean(p_d <= 0.05)
