@@ -1099,3 +1099,19 @@ def test_answer_test_is_valid_without_answering(kind):
     assert 0.35 <= np.mean(p_d <= 0.5) <= 0.65
     if kind == "common":                      # the shared cause does excite forward
         assert np.mean(p_t <= 0.05) > np.mean(p_d <= 0.05)
+
+
+def test_answered_spells_by_hand():
+    """First answered bad event (in a burst when there is one) and the answered spells,
+    per pair and stimulus side; no bad event at all (a small Dask partition) is no answer."""
+    from icnet.analysis.spirals import _answered
+
+    gid = np.array([0, 0, 0, 0, 1, 1])
+    d = np.array([0, 0, 1, 0, 0, 1])
+    t = np.array([1.0, 2.0, 4.0, 30.0, 3.0, 5.0])
+    first_ab, first_ba, n_ab, n_ba = _answered(gid, d, t, np.ones(6, bool), 2)
+    np.testing.assert_array_equal(first_ab, [1.0, 3.0])     # 30 unanswered; 3 alone
+    np.testing.assert_array_equal(n_ab, [1, 1])
+    assert np.isnan(first_ba).all() and (n_ba == 0).all()
+    none = _answered(gid, d, t, np.zeros(6, bool), 2)
+    assert np.isnan(none[0]).all() and (none[2] == 0).all()

@@ -942,6 +942,9 @@ def _answered(gid, D_, T_, bad_, G, *, within=14.0, burst=7.0):
     key = gid * span + (T_ - (T_.min() if len(T_) else 0.0))
     for stim in (0, 1):
         s_rows = np.flatnonzero(bad_ & (D_ == stim))
+        if not len(s_rows):
+            res.append((np.full(G, np.nan), np.zeros(G)))
+            continue
         r_key = key[bad_ & (D_ == 1 - stim)]              # sorted (rows are)
         ks = key[s_rows]
         n_ans = np.searchsorted(r_key, ks + within, side="right") - \
@@ -957,10 +960,10 @@ def _answered(gid, D_, T_, bad_, G, *, within=14.0, burst=7.0):
             v = pd.Series(T_[s_rows][m]).groupby(g[m]).min()
             first[v.index.to_numpy()] = v.to_numpy()
         # answered spells: runs of bad events (gaps <= burst days) with an answer
-        run = np.cumsum(~(same_prev & (dt_prev <= burst)))
-        hit = pd.Series(n_ans > 0).groupby([g, run]).any()
-        count = np.bincount(hit.index.get_level_values(0)[hit.to_numpy()].to_numpy()
-                            .astype(np.int64), minlength=G).astype(float)
+        run = np.cumsum(~(same_prev & (dt_prev <= burst))) - 1
+        hit = np.bincount(run, weights=(n_ans > 0).astype(float)) > 0
+        run_g = g[np.r_[True, run[1:] != run[:-1]]]       # each run's pair
+        count = np.bincount(run_g[hit], minlength=G).astype(float)
         res.append((first, count))
     return res[0][0], res[1][0], res[0][1], res[1][1]
 
