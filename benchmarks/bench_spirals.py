@@ -33,8 +33,9 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--n-perm", type=int, default=499)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--turn-taking", action="store_true",
-                    help="time the opt-in turn test (turn_taking=True)")
+    ap.add_argument("--no-turn-taking", dest="turn_taking", action="store_false",
+                    help="time the sensitive screen without the turn test "
+                         "(turn_taking=False; the turn test is the default since 0.2)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     print(f"cores: {os.cpu_count()}, numpy {np.__version__}, icnet {icnet.__version__}",

@@ -67,6 +67,9 @@ def _actions(case):
         elif case == "clean":
             _CACHE[case] = icnet.actions(
                 synth.organisation(n_people=150, seed=2, plant="none").network())
+        elif case == "lock_in":     # the validity suite's lock-in spirals (turns shown)
+            from icnet.validity.scenarios import SCENARIOS
+            _CACHE[case] = icnet.actions(SCENARIOS["lock_in"].build(150, 150000).network())
         elif case == "toy":
             _CACHE[case] = icnet.actions(icnet.datasets.toy())
         else:
@@ -77,7 +80,9 @@ def _actions(case):
 # rule → (a case that must trigger it, the target it must name, cases that must not)
 CASES = {
     "bottleneck": ("planta", "Informatica", ["clean", ("low", None)]),
-    "spiral": ("planta", "Produccion ⇄ Calidad", ["clean", ("low", None)]),
+    "spiral": ("lock_in", "production ⇄ purchasing", ["planta", "clean", ("low", None)]),
+    # planta's planted spiral: four-day turns, no turns shown (docs/methods/spirals.md §4)
+    "joint_shift": ("planta", "Produccion ⇄ Calidad", ["lock_in", "clean", ("low", None)]),
     "chronic_conflict": ("planta", "Compras ⇄ Logistica", ["clean", ("low", None)]),
     "conflict_cycle": ("toy", "Calidad → Produccion", ["clean", ("low", None)]),
     "low_served_quality": (("low", "A"), "A", [("low", None), ("decline", "A")]),
@@ -127,10 +132,14 @@ def test_planted_cases_trigger_only_their_rule():
 
 
 def test_action_texts():
-    a = _actions("planta")
-    row = a[a.rule == "spiral"].iloc[0]
+    row = _actions("lock_in").query("rule == 'spiral'").iloc[0]
     assert row["owner_role"] == "HR"
     assert "mediation" in row["action"] and "reset agreement" in row["action"]
+    a = _actions("planta")
+    row = a[a.rule == "joint_shift"].iloc[0]
+    assert row["owner_role"] == "area head" and "since 2025-05-01" in row["evidence"]
+    assert "Produccion and Calidad" in row["action"] and "what changed" in row["action"]
+    assert "retaliation only" in row["action"] and "no turns" in row["action"]
     row = a[a.rule == "bottleneck"].iloc[0]
     assert "root cause" in row["action"] and "capacity" in row["action"]
     row = _actions(("uncovered", (("A", "B"),))).iloc[0]
@@ -155,9 +164,9 @@ def test_order_and_privacy_by_default():
 
 def test_individuals_name_people():
     a = icnet.actions(icnet.datasets.load("planta"), individuals=True)
-    sp = a[a.rule == "spiral"]
+    sp = a[a.rule == "joint_shift"]
     assert sp["target"].str.contains("P0009").any()
-    assert sp["evidence"].str.contains("coupling").all()
+    assert sp["evidence"].str.contains("turn test p = ").all()
 
 
 def test_person_level_scorecard_rules():

@@ -125,7 +125,8 @@ def test_analyze_on_dask_writes_the_pandas_tables(tmp_path):
         if name.endswith(".csv") and name != "spirals.csv":
             assert (tmp_path / "d" / name).read_bytes() == (tmp_path / "p" / name).read_bytes()
     sp = [pd.read_csv(tmp_path / x / "spirals.csv") for x in "dp"]
-    top = [x[x["kind"] == "spiral"][["a", "b", "initiator", "start"]] for x in sp]
+    top = [x[x["kind"].isin(["spiral", "joint_shift"])][["a", "b", "kind", "start"]]
+           for x in sp]
     assert len(top[1]) and top[0].equals(top[1])
 
 

@@ -271,20 +271,26 @@ def test_spirals_run_per_partition_of_pairs(client, monkeypatch):
     assert np.abs(pa - pb).mean() < 0.05 and (np.abs(pa - pb) / se).max() < 4.5
     clear = (a.q < 0.01) | (a.p > 0.5)
     assert clear.sum() > 10 and (a.kind[clear] == b.kind[clear]).all()
+    # who moved first (init8): pair-local, from the change test's segments, so a spiral
+    # of both paths names the same initiator with the same probability and start
+    sp = ((a.kind == "spiral") & (b.kind == "spiral") & a.initiator_p.notna() &
+          b.initiator_p.notna()).to_numpy()
+    np.testing.assert_allclose(a.initiator_p[sp], b.initiator_p[sp], rtol=1e-9)
+    assert (a.initiator[sp] == b.initiator[sp]).all() and (a.start[sp] == b.start[sp]).all()
 
 
 def test_spirals_on_planta_tell_the_same_story(client, planta, monkeypatch):
     net = icnet.from_events(dd.from_pandas(_raw(planta), npartitions=4),
                             people=planta.people)
     _no_event_compute(monkeypatch)
-    s = icnet.retaliation_spirals(net, n_perm=199, individuals=True)
+    s = icnet.retaliation_spirals(net, n_perm=199, individuals=True, turn_taking=False)
     truth = icnet.datasets.load("planta", as_tables=True)["truth"]
     sp = truth["spirals"][0]
     row = s[(s.a == sp["a"]) & (s.b == sp["b"])].iloc[0]
     assert row["kind"] == "spiral" and row["initiator"] == sp["initiator"]
     # as in memory (tests/test_spirals.py::test_planta_story): concurrent at min_lag_days,
-    # a joint_shift under the turn-taking check
-    s2 = icnet.retaliation_spirals(net, n_perm=199, turn_taking=True)
+    # a joint_shift under the turn test (the default)
+    s2 = icnet.retaliation_spirals(net, n_perm=199)
     assert row["concurrence"] >= 0 and \
         s2.loc[(s2.a == sp["a"]) & (s2.b == sp["b"]), "kind"].item() == "joint_shift"
     a, b = sorted(truth["chronic"][0])

@@ -218,3 +218,59 @@ def test_turn_test_draws_stop_early_only_far_from_a_decision():
     turns = icnet.reciprocity_test(_pairs_org(turns=6, seed=0), n_perm=99, seed=0)
     assert turns.attrs["n_perm_used"] == 99 and turns.loc[0, "p_perm"] <= 0.05
     assert icnet.reciprocity_test(_pairs_org(seed=1), n_perm=0).attrs["n_perm_used"] == 0
+
+
+def _lock_in_org(*, n_pairs=40, n_locked=5, seed=0, rate=5.0, one_sided=False):
+    """``n_pairs`` separate pairs, delays only, ~``rate`` events a week each way. The first
+    ``n_locked`` pairs take four alternating weekly bad turns (2 SD) and then stay bad both
+    ways (1.6 SD) to the end: the validity suite's lock-in, few pairs among many. With
+    ``one_sided``: no reply at all — every pair's A side has two bad spells of its own
+    (2 SD, 14–21 days), B's service unaffected (the circular-shift null's case)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(n_pairs):
+        start = rng.uniform(30, 200)
+        spells = rng.uniform(0, 340, 2)
+        for d, (a, b) in enumerate(((f"A{k:03d}", f"B{k:03d}"), (f"B{k:03d}", f"A{k:03d}"))):
+            t = np.sort(rng.uniform(0, 365, rng.poisson(rate * 52)))
+            q = rng.normal(0, 1, len(t))
+            if one_sided and d == 0:
+                for s in spells:
+                    q -= 2.0 * ((t >= s) & (t < s + rng.uniform(14, 21)))
+            elif not one_sided and k < n_locked:
+                turn = np.floor((t - start) / 7)
+                q -= 2.0 * ((turn >= 0) & (turn < 4) & (turn % 2 == d)) + 1.6 * (turn >= 4)
+            rows += [(a, b, T_START + pd.Timedelta(days=float(ti)), 24.0 * np.exp(-0.5 * qi))
+                     for ti, qi in zip(t, q)]
+    ev = pd.DataFrame(rows, columns=["provider", "client", "requested_at", "delay_hours"])
+    return icnet.from_events(ev)
+
+
+def test_power_on_a_few_lock_in_pairs():
+    """5 of 40 pairs exchange four weekly bad turns and then stay bad both ways: the
+    months of mutual bad service look like a shared cause to the pooled statistic, whose
+    p alone found 3 of 8 organisations (the previous version); combined with the statistic
+    that counts a pair's concurrent covariance only when positive, 6 of 8."""
+    ps = [icnet.reciprocity_test(_lock_in_org(seed=s), n_perm=99, seed=s).loc[0, "p_perm"]
+          for s in range(8)]
+    assert sum(p <= 0.05 for p in ps) >= 6, ps
+
+
+def test_calibrated_under_one_sided_spells():
+    """Every pair's one side has bad spells of its own and nobody replies: the label
+    permutation alone would spread them over both sides; the combined p stays calibrated."""
+    ps = [icnet.reciprocity_test(_lock_in_org(seed=s, one_sided=True), n_perm=99,
+                                 seed=s).loc[0, "p_perm"] for s in range(8)]
+    assert sum(p <= 0.05 for p in ps) <= 1, ps
+
+
+def test_combined_p_by_hand():
+    from icnet.analysis.reciprocity import _npc_p, _two_stats
+    # lagged − concurrent pooled, and lagged − positive part of concurrent per pair
+    t1, t2 = _two_stats(np.array([2.0, 1.0]), np.array([-1.0, 3.0]), np.array([2.0, 2.0]))
+    assert (t1, t2) == ((3.0 - 2.0) / 4, (2.0 + 1.0 - 3.0) / 4)
+    # observed (1, 1); draws: one dominates it, two are larger in one statistic only
+    draws = np.array([[2.0, 2.0], [3.0, 0.0], [0.0, 3.0], [0.0, 0.0]])
+    # p's among the five rows: observed 3/5 in each -> min 0.6; draws' minima 0.4, 0.2,
+    # 0.2, 1.0: three of four are <= 0.6
+    assert _npc_p(np.array([1.0, 1.0]), draws) == (1 + 3) / 5

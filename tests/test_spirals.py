@@ -93,13 +93,21 @@ def test_residuals_remove_provider_and_period_effects():
 
 @pytest.fixture(scope="module")
 def acceptance():
-    """The issue's acceptance run: 10 generated organisations (150 people), default n_perm."""
+    """The issue's acceptance run: 10 generated organisations (150 people), default n_perm.
+
+    ``icnet.synth``'s spirals trade bad rounds four days apart and degrade both sides'
+    ordinary service within days of each other: no turns show, so the default (the turn
+    test) reports them as ``joint_shift``; their order, initiator and onset are those of
+    the sensitive screen (``turn_taking=False``), measured here."""
     found, missed, fp, chronic_kinds, clean_flag, clean_tests = [], 0, 0, [], 0, 0
-    clean_spiral = 0
+    clean_spiral, default_kinds = 0, []
     for seed in range(10):
         org = synth.organisation(n_people=150, seed=seed)
-        s = icnet.retaliation_spirals(org.network(), seed=seed)
+        net = org.network()
+        s = icnet.retaliation_spirals(net, seed=seed, turn_taking=False)
+        d = icnet.retaliation_spirals(net, seed=seed).set_index(["a", "b"])["kind"]
         truth = {(x["a"], x["b"]): x for x in org.truth.spirals}
+        default_kinds += [d.get(k, "untested") for k in truth]
         sp = s[s.kind == "spiral"]
         for r in sp.itertuples():
             if (r.a, r.b) in truth:
@@ -119,7 +127,8 @@ def acceptance():
         clean_spiral += int(tested.kind.isin(["spiral", "one_sided"]).sum())
         clean_tests += len(tested)
     return dict(found=found, missed=missed, fp=fp, chronic=chronic_kinds,
-                clean_flag=clean_flag, clean_spiral=clean_spiral, clean_tests=clean_tests)
+                clean_flag=clean_flag, clean_spiral=clean_spiral, clean_tests=clean_tests,
+                default_kinds=default_kinds)
 
 
 def test_acceptance_precision_and_chronic(acceptance):
@@ -137,6 +146,13 @@ def test_acceptance_onset(acceptance):
 def test_acceptance_recall(acceptance):
     tp = len(acceptance["found"])
     assert tp / (tp + acceptance["missed"]) >= 0.8
+
+
+def test_acceptance_default_reports_the_planted_pairs(acceptance):
+    # by default (turn test) the fast-turn spirals are not lost: each planted pair is
+    # reported, as a joint drop (no turns show) or a spiral
+    kinds = acceptance["default_kinds"]
+    assert sum(k in ("spiral", "joint_shift") for k in kinds) >= 0.8 * len(kinds), kinds
 
 
 @pytest.mark.xfail(reason="initiator right for 12 of 17 found synth spirals (0.71): the order "
@@ -194,16 +210,19 @@ def test_calibration_under_the_null_with_many_tests():
 def test_planta_story():
     net = icnet.datasets.load("planta")
     truth = icnet.datasets.load("planta", as_tables=True)["truth"]
-    s = icnet.retaliation_spirals(net, n_perm=199, individuals=True)
+    s = icnet.retaliation_spirals(net, n_perm=199, individuals=True, turn_taking=False)
     sp = truth["spirals"][0]
     row = s[(s.a == sp["a"]) & (s.b == sp["b"])].iloc[0]
     assert row["kind"] == "spiral" and row["initiator"] == sp["initiator"]
     assert abs((row["start"] - pd.Timestamp(sp["onset"])).days) <= 14
     # #18: planta's exchange (turns 3-4 days apart, both sides' ordinary services degrading
-    # together) is concurrent at min_lag_days: the turn-taking check calls it joint_shift
+    # together) is concurrent at min_lag_days: the turn test (the default) calls it a
+    # joint_shift, dated within the bound too
     assert row["concurrence"] >= 0
-    t = icnet.retaliation_spirals(net, n_perm=199, turn_taking=True)
-    assert t.loc[(t.a == sp["a"]) & (t.b == sp["b"]), "kind"].item() == "joint_shift"
+    t = icnet.retaliation_spirals(net, n_perm=199)
+    r2 = t[(t.a == sp["a"]) & (t.b == sp["b"])].iloc[0]
+    assert r2["kind"] == "joint_shift", r2["reason"]
+    assert abs((r2["start"] - pd.Timestamp(sp["onset"])).days) <= 14
     a, b = sorted(truth["chronic"][0])
     assert s[(s.a == a) & (s.b == b)]["kind"].item() == "chronic_conflict"
     assert s["q"].dropna().is_monotonic_increasing
@@ -367,8 +386,9 @@ def test_lock_in_drop_found_both_ways(sat):
     "6 days apart not ordered); over seeds 0-5 spiral with initiator P00 in 3 of 6 (fixed "
     "28-day control: 4 of 6); the suite's delay_only recall rose 0.63/0.59 -> 0.67/0.63"))])
 def test_lock_in_spiral_order_and_initiator(sat):
-    # onsets located by Page's CUSUM near the drop (was xfail: onset error 2-5 weeks)
-    s = icnet.retaliation_spirals(_pair_org("lockin", sat=sat), n_perm=99)
+    # onsets located by Page's CUSUM near the drop (was xfail: onset error 2-5 weeks); the
+    # change test's order and initiator, so without the turn test (its own tests below)
+    s = icnet.retaliation_spirals(_pair_org("lockin", sat=sat), n_perm=99, turn_taking=False)
     row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
     assert row.kind == "spiral" and row.initiator == "P00", row.reason
     assert abs((row.start - pd.Timestamp("2025-05-31")).days) <= 14
@@ -407,18 +427,10 @@ def test_chronic_is_never_a_spiral():
     assert "spiral" not in set(s.kind)
 
 
-@pytest.mark.xfail(reason="a misplaced change point (onset error > lag) can order a joint "
-                          "drop: the issue's 'joint shifts never spiral' is not met yet "
-                          "(met with turn_taking=True, below)",
-                   strict=False)
 def test_joint_shift_is_never_a_spiral():
-    s = icnet.retaliation_spirals(_pair_org("joint", seed=1), n_perm=99)
-    assert s.loc[(s.a == "P00") & (s.b == "P01"), "kind"].item() == "joint_shift"
-
-
-def test_joint_shift_is_not_a_spiral_with_turn_taking():
-    s = icnet.retaliation_spirals(_pair_org("joint", seed=1), n_perm=99, turn_taking=True,
-                                  individuals=True)
+    # by default (the turn test since 0.2); without it a misplaced change point (onset
+    # error > lag) can order a joint drop
+    s = icnet.retaliation_spirals(_pair_org("joint", seed=1), n_perm=99, individuals=True)
     row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
     assert row.kind == "joint_shift" and row.concurrence > 0, row.reason
 
@@ -447,7 +459,7 @@ def test_common_cause_is_a_joint_shift_not_a_spiral():
     rows = []
     for seed in range(12):
         s = icnet.retaliation_spirals(_common_cause_org(seed), n_perm=99, seed=seed,
-                                      turn_taking=True, individuals=True)
+                                      individuals=True)
         rows.append(s[(s.a == "P00") & (s.b == "P01")].iloc[0])
     kinds = [r.kind for r in rows]
     assert sum(k in ("spiral", "joint_shift") for k in kinds) >= 10
@@ -459,9 +471,9 @@ def test_common_cause_is_a_joint_shift_not_a_spiral():
     assert rows[0].kind == "joint_shift" and rows[0].concurrence < 0    # the old check's miss
     for r in rows:
         if r.kind == "joint_shift":
-            assert r.p_turn > 0.05 and "common cause" in r.reason and "no turns" in r.reason
-    # without the check (the default) the old behaviour
-    s = icnet.retaliation_spirals(_common_cause_org(1), n_perm=99, seed=1)
+            assert r.p_turn > 0.05 and "shared cause" in r.reason and "no turns" in r.reason
+    # without the turn test (the default before 0.2) the old behaviour
+    s = icnet.retaliation_spirals(_common_cause_org(1), n_perm=99, seed=1, turn_taking=False)
     assert s.loc[(s.a == "P00") & (s.b == "P01"), "kind"].item() == "spiral"
 
 
@@ -695,7 +707,8 @@ def test_initiator_is_the_milder_first_mover():
     # of these 8 organisations
     right = 0
     for seed in range(8):
-        s = icnet.retaliation_spirals(_mild_first_org(seed), n_perm=99)
+        # the change test's initiator rule, without the turn test
+        s = icnet.retaliation_spirals(_mild_first_org(seed), n_perm=99, turn_taking=False)
         row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
         assert row.kind == "spiral", row.reason
         right += row.initiator == "P01"
@@ -839,13 +852,13 @@ def _alternating_org(seed, people=None):
 def test_alternating_pair_is_a_spiral_with_the_turn_test(seed):
     # measured on seeds 0-7: 5 of 8 such pairs are spirals under the turn test (the
     # other 3 are joint_shift, p_turn 0.03-0.33): these three are
-    s = icnet.retaliation_spirals(_alternating_org(seed), n_perm=99, seed=seed,
-                                  turn_taking=True)
+    s = icnet.retaliation_spirals(_alternating_org(seed), n_perm=99, seed=seed)
     row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
     assert row.kind == "spiral" and row.initiator == "P00" and row.p_turn <= 0.01, row.reason
     assert (s.kind == "spiral").sum() == 1
-    # the turn test runs only when asked (its column is NaN by default)
-    d = icnet.retaliation_spirals(_alternating_org(seed), n_perm=99, seed=seed)
+    # the screen without the turn test: its column NaN, the same spiral
+    d = icnet.retaliation_spirals(_alternating_org(seed), n_perm=99, seed=seed,
+                                  turn_taking=False)
     assert d["p_turn"].isna().all()
     assert d.loc[(d.a == "P00") & (d.b == "P01"), "kind"].item() == "spiral"
 
@@ -1115,3 +1128,104 @@ def test_answered_spells_by_hand():
     assert np.isnan(first_ba).all() and (n_ba == 0).all()
     none = _answered(gid, d, t, np.zeros(6, bool), 2)
     assert np.isnan(none[0]).all() and (none[2] == 0).all()
+
+
+# ------------------------------------------------- who moved first, and when (init8)
+
+def _escalating_pairs(G, rng, gap=7.0, rate=3.0):
+    """G simulated pairs (rows sorted by pair and time): each direction ~``rate`` events
+    a week over a year, N(0, 1); from a random day the initiator (a random side) has a
+    bad week (−1.4), the partner answers ``gap`` days later (−1.87), the initiator again
+    (−2.33), the partner (−2.8), then both stay 1.6 worse (the validity suite's lock-in
+    turns). Returns (x, t, d, gid, initiator side, start day)."""
+    X, T, D, gid = [], [], [], []
+    init = rng.integers(0, 2, G)
+    start = rng.uniform(60, 250, G)
+    loss = np.linspace(1.4, 2.8, 4)
+    for g in range(G):
+        for d in (0, 1):
+            n = rng.poisson(rate * 52)
+            t = np.sort(rng.uniform(0, 365, n))
+            x = rng.normal(size=n)
+            for k in ((0, 2) if d == init[g] else (1, 3)):
+                x[(t >= start[g] + gap * k) & (t < start[g] + gap * (k + 1))] -= loss[k]
+            x[t >= start[g] + 4 * gap] -= 1.6
+            X.append(x), T.append(t), D.append(np.full(n, d)), gid.append(np.full(n, g))
+    X, T, D, gid = map(np.concatenate, (X, T, D, gid))
+    o = np.lexsort((T, gid))
+    return X[o], T[o], D[o], gid[o], init, start
+
+
+def _onsets(X, T, D, gid, G):
+    """Each direction's drawdown segment and Page onset (as _pair_tests computes them)."""
+    from icnet.analysis import _change
+    grp = gid * 2 + D
+    o = np.lexsort((T, grp))
+    x, t, gr = X[o], T[o], grp[o]
+    gstart = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
+    gsize = np.diff(np.r_[gstart, len(gr)])
+    _, on, en = _change.drawdown(x, gstart, gsize)
+    on_p, _ = _change.page_onset(x, t, gstart, gsize, on, en)
+    out = {"onset_ab": t[on][0::2], "onset_ba": t[on][1::2], "stop_ab": t[en][0::2],
+           "stop_ba": t[en][1::2]}
+    return out, t[on_p].reshape(G, 2)
+
+
+def test_first_mover_beats_the_onsets_order_one_week_apart():
+    # #18 (init8): the initiator's first turn is the mildest and is followed by a normal
+    # week, so its own change point is placed a turn late about half the time and the
+    # order of two independently placed onsets a week apart is close to a coin flip
+    # (main's rule: the earlier Page onset). The exchange model weighs the first turn
+    # against "the partner began a week later": right more often, and its probability
+    # is calibrated (mean confidence ≈ share right). Measured on 3 x 200 pairs: Page
+    # order right 0.53 / 0.58 / 0.59, the model 0.62 / 0.67 / 0.65, mean confidence 0.64
+    from icnet.analysis.spirals import _first_mover
+    G = 400
+    X, T, D, gid, init, start = _escalating_pairs(G, np.random.default_rng(7))
+    out, page = _onsets(X, T, D, gid, G)
+    p0, st = _first_mover(X, T, D, gid, G, out, np.ones(G, bool))
+    page_right = (np.where(page[:, 0] <= page[:, 1], 0, 1) == init).mean()
+    right = np.where(p0 >= 0.5, 0, 1) == init
+    conf = np.maximum(p0, 1 - p0)
+    assert right.mean() >= page_right + 0.04, (right.mean(), page_right)
+    assert abs(conf.mean() - right.mean()) <= 0.06, (conf.mean(), right.mean())
+    assert right[conf >= 0.8].mean() >= 0.8
+    # the start: the exchange's first day, not its bulk
+    assert np.median(np.abs(st - start)) <= 5.0, np.median(np.abs(st - start))
+
+
+def test_first_mover_is_per_pair_and_deterministic():
+    # a pair's result depends on its own events only (the Dask path partitions pairs),
+    # whatever other pairs are computed with it, and the same input gives the same output
+    from icnet.analysis.spirals import _first_mover
+    G = 30
+    X, T, D, gid, init, start = _escalating_pairs(G, np.random.default_rng(3))
+    out, _ = _onsets(X, T, D, gid, G)
+    every = np.ones(G, bool)
+    p0, st = _first_mover(X, T, D, gid, G, out, every)
+    p1, s1 = _first_mover(X, T, D, gid, G, out, every)
+    np.testing.assert_array_equal(p0, p1)
+    np.testing.assert_array_equal(st, s1)
+    some = np.zeros(G, bool)
+    some[[2, 11, 29]] = True
+    q0, qs = _first_mover(X, T, D, gid, G, out, some)
+    np.testing.assert_allclose(q0[some], p0[some], rtol=1e-12)
+    np.testing.assert_allclose(qs[some], st[some])
+    assert np.isnan(q0[~some]).all() and np.isnan(qs[~some]).all()
+    # the same pairs in smaller chunks
+    q2, s2 = _first_mover(X, T, D, gid, G, out, every, chunk=7)
+    np.testing.assert_allclose(q2, p0, rtol=1e-12)
+    np.testing.assert_allclose(s2, st)
+
+
+def test_slow_escalation_is_dated_by_its_first_turns():
+    # #18 (init8): a slow escalation's first turns (0.6-0.9 SD, three weeks each) start
+    # no Page segment of their own, so main dated it by the first turn that signalled,
+    # 6-7 weeks late (median onset error 43 / 45 days on the suite). The exchange
+    # model's start is the posterior median of "the exchange has begun". Seeds apart
+    # from the scoreboard's (7000-7005: main 63.5 days, this 18.8); the issue's bound
+    # (14 days) is not met here: the first turn (0.6 SD) is often below the noise and
+    # the exchange is dated from the partner's answer, three weeks later
+    ok, err = _validity_timing("slow_escalation", range(7000, 7004))
+    assert len(err) >= 8
+    assert np.median(err) <= 25, err

@@ -363,9 +363,9 @@ BOUNDS = [
     ("spirals", "unit_bad_month", "orgs with false spiral"),
     ("spirals", "episodic", "precision"),
     ("spirals", "episodic", "initiator right (of found)"),
-    pytest.param("spirals", "common_cause", "orgs with false spiral", marks=_x("1.00", S18)),
-    pytest.param("spirals", "joint_bad_periods", "orgs with false spiral",
-                 marks=_x("1.00", S18)),
+    # met since the turn test is the default (0.2; 1.00 without it)
+    ("spirals", "common_cause", "orgs with false spiral"),
+    ("spirals", "joint_bad_periods", "orgs with false spiral"),
     pytest.param("spirals", "episodic", "recall", marks=_x("0.33", S18)),
     ("spirals", "episodic", "median onset error (days)"),
     pytest.param("spirals", "episodic_two", "recall", marks=_x("0.00", S18)),
@@ -441,10 +441,14 @@ BOUNDS = [
     # The initiator row passes on the quick slice (0.80, 4 of 5) since the first move is
     # weighed as a likelihood ratio with the escalation's prior (onset6); over 20 seeds it
     # is 0.56 / 0.59 (benchmarks/validity_onset6.csv): the bound is NOT met, as for lock-in
-    # (0.64 / 0.63) and two episodes (0.59 / 0.59), which pass here too
-    ("spirals", "slow_escalation", "initiator right (of found)"),
+    # (0.64 / 0.63) and two episodes (0.59 / 0.59), which pass here too.
+    # init8 (the exchange model names the first mover): 4 of 6 on the quick slice (5 of 6
+    # before); over 20 seeds 0.55 / 0.61 -> 0.53 / 0.65 (benchmarks/validity_init8.csv).
+    # The onset: 55 -> 19.8 d on the quick slice, 20 seeds 43.7 / 53.4 -> 15.4 / 11.9 d
+    pytest.param("spirals", "slow_escalation", "initiator right (of found)",
+                 marks=_x("0.67", S18)),
     pytest.param("spirals", "slow_escalation", "median onset error (days)",
-                 marks=_x("39.6", S18)),
+                 marks=_x("19.8", S18)),
     ("quality", "baseline", "false 'bad' of truly good, unit"),
     ("quality", "heavy_raters", "false 'bad' of truly good, person"),
     ("quality", "heavy_raters", "false 'bad' of truly good, unit"),
@@ -455,11 +459,12 @@ BOUNDS = [
     ("agreements", "org_slowdown", "|breach error| <= 0.05"),
     ("agreements", "tight_agreements", "mean breach error (bias)"),
     # the organisation-level reciprocity test (#18 point 4): the turn test's p_perm (label
-    # permutation within weeks and circular shift, the larger p), quick slice 2 orgs each:
-    # every null 0, every power row 1.00. Over 20 seeds (benchmarks/validity_recip7.csv):
-    # nulls 0.00 at 150 people, at 600 baseline/slowdown 0.05, overload 0.10, common cause,
-    # joint periods, unit month 0.00; power 0.60-0.95 at 150 (lock-in 0.60, delay only 0.65),
-    # 1.00 at 600, between units 0.95 / 0.10 (docs/methods/spirals.md §5).
+    # permutation within weeks and circular shift, the larger p; under each, two statistics
+    # combined by Tippett's min p), quick slice 2 orgs each. Over 20 seeds
+    # (benchmarks/validity_recip8.csv): nulls 0.00 at 150 people; at 600 slowdown 0.10,
+    # baseline, shock, overload, unit month 0.05, the rest 0.00; power at 150 lock-in 0.85,
+    # slow escalation 0.85, episodes 0.95, delay only 0.90, between units 1.00; at 600 1.00,
+    # between units 0.45 (docs/methods/spirals.md §5).
     ("reciprocity", "baseline", "orgs p <= 0.05"),
     ("reciprocity", "chronic_conflict", "orgs p <= 0.05"),
     ("reciprocity", "common_cause", "orgs p <= 0.05"),

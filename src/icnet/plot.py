@@ -480,7 +480,8 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
         A row of :func:`icnet.retaliation_spirals` (``start``, ``end``,
         ``rounds``): the figure then shows *that* spiral — its span shaded,
         the onset at its ``start`` and the legend ``"retaliation spiral (k
-        rounds)"`` with the table's ``rounds`` — instead of the longest chain
+        rounds)"`` (or its ``kind``'s words, e.g. ``"joint drop (shared cause or
+        fast turns) (k rounds)"``) with the table's ``rounds`` — instead of the longest chain
         of this timeline, so the figure and the table give the same count
         (the detector's chains only count very bad turns that do not improve;
         the timeline's chain counts every change of side).
@@ -534,7 +535,7 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from .analysis.spirals import spiral_timeline as table
+    from .analysis.spirals import KIND_WORDS, spiral_timeline as table
 
     _validate.in_range("window_days", window_days, low=0, low_inclusive=False)
     tl = table(net, a, b, level=level, individuals=individuals, min_group_size=min_group_size)
@@ -563,8 +564,9 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
         start, end = pd.Timestamp(spiral["start"]), pd.Timestamp(spiral["end"])
         if pd.notna(start) and pd.notna(end):
             ax.axvspan(start, end, color="#b71c1c", alpha=0.08, lw=0)
+            what = KIND_WORDS.get(spiral.get("kind"), KIND_WORDS["spiral"])
             handles.append(Patch(color="#b71c1c", alpha=0.2,
-                                 label=f"retaliation spiral ({int(spiral['rounds'])} rounds)"))
+                                 label=f"{what} ({int(spiral['rounds'])} rounds)"))
             chain_start = start
         turns = turns.iloc[:0]                                   # no second count
     if len(turns):

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
+from .analysis.spirals import KIND_WORDS
 from .errors import ParameterError
 from .privacy import MIN_GROUP_SIZE, _gate_spirals, check_individuals, suppress
 
@@ -27,9 +28,6 @@ TABLES = ["edges", "nodes", "bottlenecks", "conflict_cycles", "spirals", "health
 FIGURES = ["network_map", "satisfaction_heatmap", "bottleneck_components", "health_trend"]
 
 _SPIRAL_KINDS = ["spiral", "one_sided", "joint_shift", "chronic_conflict"]
-_KIND_WORDS = {"spiral": "retaliation spiral", "one_sided": "one-sided retaliation",
-               "joint_shift": "joint drop (common cause)",
-               "chronic_conflict": "chronic mutual conflict"}
 
 
 def _png(fig) -> bytes:
@@ -226,22 +224,23 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
         if net.has_events and net.has_time:
             figures["health_trend"] = _png(plot.health_trend(
                 net, min_group_size=min_group_size).figure)
-        top = spir[spir["kind"].isin(["spiral", "one_sided"])] if len(spir) else spir
+        top = spir[spir["kind"].isin(["spiral", "one_sided", "joint_shift"])] \
+            if len(spir) else spir
         if len(top) and net.has_events and net.has_time:
             r = top.iloc[0]
             if individuals or not by_unit:
                 a, b, lvl = r["a"], r["b"], None
                 spiral_note = (f"Every exchange between {a} and {b}; the shaded span is the "
-                               f"spiral of the table ({int(r['rounds'])} rounds), the dotted "
-                               "line its onset.")
+                               f"{KIND_WORDS[r['kind']]} of the table ({int(r['rounds'])} "
+                               "rounds), the dotted line its onset.")
             else:
                 a, b, lvl = r["a"], r["b"], "unit"
                 n = edges.set_index(["provider", "client"])["n_raters"]
                 ok = a != b and min(n.get((a, b), 0), n.get((b, a), 0)) >= min_group_size
                 spiral_note = (f"All exchanges between {a} and {b} (people not named); the "
-                               "shaded span is the spiral of the table between two of their "
-                               f"members ({int(r['rounds'])} rounds), the dotted line its "
-                               "onset." if ok else
+                               f"shaded span is the {KIND_WORDS[r['kind']]} of the table "
+                               f"between two of their members ({int(r['rounds'])} rounds), "
+                               "the dotted line its onset." if ok else
                                f"The timeline of {a} and {b} is not shown: fewer than "
                                f"{min_group_size} people rate one of the two directions.")
                 if not ok:
@@ -464,7 +463,7 @@ def _reciprocity_note(net, seed, n_perm=99) -> str:
     """One sentence on the organisation-level test (icnet.reciprocity_test), or "".
 
     It quotes the regression's estimate and SE (the size of the return in kind) and the
-    label-permutation p of the turn test (the calibrated answer: a cause shared by both
+    permutation p of the turn test (the calibrated answer: a cause shared by both
     sides of a pair makes the model p small as well, docs/methods/spirals.md §5)."""
     from .analysis.reciprocity import reciprocity_test
 
@@ -543,6 +542,12 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
             f"round{'' if int(r['rounds']) == 1 else 's'} of bad "
             f"service until {_date(r['end'])}, each answering the other's; "
             f"{r['initiator']} moved first.")
+    for r in spir[spir["kind"] == "joint_shift"].head(2).to_dict("records"):
+        lines.append(
+            f"{names(r)} serve each other worse since {_date(r['start'])}, both ways at "
+            f"once{'' if individuals else ' (two of their people)'}: no turns show, so it "
+            "may be a shared cause (a joint project, workload, a process change) rather than "
+            "retaliation; ask both sides what changed.")
     for r in spir[spir["kind"] == "one_sided"].head(1).to_dict("records"):
         lines.append(f"{names(r)}: one side answers bad service with bad service "
                      f"(from {_date(r['start'])}).")

@@ -21,6 +21,7 @@ RULES = {
     "bottleneck": ("area head", 1),
     "spiral": ("HR", 1),
     "chronic_conflict": ("leadership", 2),
+    "joint_shift": ("area head", 2),
     "conflict_cycle": ("leadership", 2),
     "low_served_quality": ("collaborator", 2),
     "late": ("area head", 2),
@@ -64,6 +65,7 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
     bottleneck                area head     root cause and capacity; agree realistic delays
     spiral                    HR            facilitated mediation, then a reset agreement
     chronic_conflict          leadership    an interarea agreement with indicators
+    joint_shift               area head     find what changed for both; re-agree both ways
     conflict_cycle (units)    leadership    the heads of the chain agree each hand-over
     low_served_quality        collaborator  learn what the clients need, agree on it
     late                      area head     root cause of late deliveries; fix or re-agree
@@ -212,12 +214,17 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
     # spirals and chronic conflicts (person-level pairs)
     sp = f["spirals"]
     seen = set()
-    for r in sp[sp["kind"] == "spiral"].itertuples():
-        a, b = who(r.a), who(r.b)
-        key = tuple(sorted((str(a), str(b))))
-        if key in seen:
-            continue
-        seen.add(key)
+
+    def once(kind):
+        """The pairs of ``kind`` whose targets (units by default) have no action yet."""
+        for r in sp[sp["kind"] == kind].itertuples():
+            a, b = who(r.a), who(r.b)
+            key = tuple(sorted((str(a), str(b))))
+            if key not in seen:
+                seen.add(key)
+                yield r, a, b
+
+    for r, a, b in once("spiral"):
         ev = (f"{r.rounds} alternating round{'' if r.rounds == 1 else 's'} since "
               f"{pd.Timestamp(r.start):%Y-%m-%d}")
         if individuals:
@@ -227,12 +234,19 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
             f"Hold a facilitated mediation with both sides ({a} and {b}); close it with a "
             f"reset agreement on expectations and indicators, reviewed every {review_every}.",
             "bad service received is being returned (retaliation spiral)", ev)
-    for r in sp[sp["kind"] == "chronic_conflict"].itertuples():
-        a, b = who(r.a), who(r.b)
-        key = tuple(sorted((str(a), str(b))))
-        if key in seen:
-            continue
-        seen.add(key)
+    for r, a, b in once("joint_shift"):
+        ev = f"both directions worse since {pd.Timestamp(r.start):%Y-%m-%d}"
+        if individuals:
+            ev = _join(ev, _num("q = {:.3g}", r.q), _num("turn test p = {:.2g}", r.p_turn))
+        heads = " and ".join(dict.fromkeys(str(unit_of.get(x, x)) for x in (r.a, r.b)))
+        add("joint_shift", f"{a} ⇄ {b}",
+            f"The head(s) of {heads}: ask both sides what changed for both at that date "
+            "(a shared project, workload, a process change) and fix it; re-agree "
+            "expectations and indicators in both directions. Treat it as retaliation only "
+            "if the sides say so: the data show no turns.",
+            "both sides' service to each other dropped in one exchange (a shared cause, "
+            "or turns too fast to show)", ev)
+    for r, a, b in once("chronic_conflict"):
         ev = f"{r.n_ab} and {r.n_ba} services exchanged"
         if individuals:
             ev = f"{r.bad_ab} and {r.bad_ba} bad services out of {r.n_ab} and {r.n_ba}"

@@ -14,8 +14,7 @@ import pandas as pd
 
 from .. import _validate
 from ..errors import ParameterError
-from . import _change
-from .spirals import event_quality
+from .spirals import _controlled, event_quality
 
 __all__ = ["reciprocity_test"]
 
@@ -25,8 +24,9 @@ _COLUMNS = ["term", "estimate", "se", "t", "p", "ci_low", "ci_high", "p_perm", "
             "n_pairs"]
 
 
-#: Exceedances of either null after which the turn test's draws stop (Besag & Clifford
-#: 1991): p is then at least 10 / n_perm, far from any decision at 0.05 with n_perm >= 99.
+#: Draws of either null at least as large as the observed in both statistics after which
+#: the turn test's draws stop (Besag & Clifford 1991): p is then above 10 / n_perm, far
+#: from any decision at 0.05 with n_perm >= 99.
 _STOP_EXCEEDANCES = 10
 
 
@@ -55,6 +55,10 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
        than like the partner's service at the same time? The pooled statistic is the mean
        over events of the event's quality times (the partner's mean quality ``lag_days``
        ± ``turn_days`` before and after it − the partner's mean within ± ``turn_days``).
+       Under each null two statistics are computed on the same draws — that one and
+       the same sum in which a pair's concurrent term counts only when positive (a shared
+       cause's sign), which a lock-in's or an episode's few pairs need — and combined by
+       Tippett's minimum p (nonparametric combination, Pesarin & Salmaso 2010).
        Two nulls, and ``p_perm`` is the larger of their p's (it rejects only when both
        do): the direction labels of every pair's events permuted within calendar blocks
        of ``block_days`` (given the times and values, under a common cause which
@@ -62,10 +66,11 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
        structure is kept, only replies are destroyed), and each pair's two directions
        shifted circularly against each other (each direction's own time structure kept,
        e.g. one side's overload, which the label permutation would mix into both).
-       Each p is ``(1 + #{T* >= T}) / (1 + n_perm)``; the draws stop early, Besag &
-       Clifford's (1991) sequential p, once either null has had 10 draws at least as large
-       as the observed statistic (then ``p_perm`` > 10 / ``n_perm``: a large p costs a
-       few draws; no decision at a level below 10 / ``n_perm`` changes).
+       Each p is ``(1 + #{draws whose smaller p <= the observed's}) / (1 + n_perm)``;
+       the draws stop early (Besag & Clifford 1991) once either null has had 10 draws at
+       least as large as the observed in both statistics (then ``p_perm`` > 10 /
+       ``n_perm``: a large p costs a few draws; no decision at a level below
+       10 / ``n_perm`` changes).
 
     Parameters
     ----------
@@ -114,7 +119,7 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
         turn statistic, the larger of its label-permutation and circular-shift p's,
         **the calibrated organisation-level p**; NaN when ``n_perm = 0`` and for the
         controls); ``n_events``, ``n_pairs``. ``attrs["params"]`` holds the parameters,
-        ``attrs["p_turns_label"]`` and ``attrs["p_turns_shift"]`` the two p's,
+        ``attrs["p_turns_label"]`` and ``attrs["p_turns_shift"]`` the two nulls' p's,
         ``attrs["n_perm_used"]`` the draws made (fewer than ``n_perm`` when stopped
         early).
 
@@ -130,8 +135,10 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     Notes
     -----
     Quality: :func:`event_quality` (satisfaction and log delay residualised for
-    provider, client and week), minus the provider's and the client's
-    leave-the-pair-out mean of the same 28-day period (a unit's bad month).
+    provider, client and week), minus the provider's and the client's time-local
+    leave-the-pair-out means (± 14 days around each event, shrunk towards their unit's;
+    the control of :func:`retaliation_spirals`): a unit's bad month or a provider's
+    overload episode, wherever it falls in the calendar.
     The decayed mean of a series at time *t* is
     :math:`\\sum_{t'<t} y_{t'} e^{-\\lambda (t-t')} / (\\text{prior} + \\sum_{t'<t}
     e^{-\\lambda (t-t')})`, :math:`\\lambda = \\ln 2 / \\text{half-life}` (the
@@ -145,7 +152,11 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     :func:`retaliation_spirals` (surrogate data, Theiler et al. 1992; pseudo-interaction
     surrogates for dyadic synchrony, Moulder et al. 2018; a stratified permutation, Good
     2005), pooled over all pairs with one statistic and the same permutation of every pair
-    (so a few pairs with a spiral among hundreds count together). A cause shared by both
+    (so a few pairs with a spiral among hundreds count together); the second statistic,
+    :math:`\sum_{pairs} (L_g - \max(C_g, 0)) / M` with :math:`L_g, C_g` a pair's sums of
+    lagged and concurrent products, keeps the penalty for a shared cause (a positive
+    concurrent covariance) but drops the noise of the many pairs whose concurrent
+    covariance is negative by chance. A cause shared by both
     sides with an autocovariance that falls with the lag makes the statistic negative;
     turns of about ``lag_days`` make it positive. The label permutation is exact when the
     two directions are exchangeable within blocks (a shared cause) and anti-conservative
@@ -178,6 +189,11 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     Schreiber, T. & Schmitz, A. (2000). Surrogate time series. *Physica D* 142, 346–382.
     Good, P. (2005). *Permutation, Parametric, and Bootstrap Tests of Hypotheses*
     (3rd ed.). Springer.
+    Pesarin, F. & Salmaso, L. (2010). *Permutation Tests for Complex Data: Theory,
+    Applications and Software*. Wiley.
+    Tippett, L. H. C. (1931). *The Methods of Statistics*. Williams & Norgate.
+    Besag, J. & Clifford, P. (1991). Sequential Monte Carlo p-values. *Biometrika* 78,
+    301–304.
     Berger, R. L. (1982). Multiparameter hypothesis testing and acceptance sampling.
     *Technometrics* 24, 295–300.
     Nickell, S. (1981). Biases in dynamic models with fixed effects.
@@ -229,7 +245,9 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
             f"The 'half_life_days' parameter is too short for this log: {span:.0f} days "
             f"of events at a half-life of {half_life_days} days overflow the decayed sums. "
             f"Pass half_life_days >= {span * np.log(2) / 600:.2f} or analyse shorter spans.")
-    y = _change.person_period_control(p, c, t, z, period_days=control_period_days)
+    # the pair detector's time-local control (a provider's overload episode or a unit's bad
+    # month removed wherever it falls in the calendar, not only on a 28-day grid)
+    y = _controlled(net, p, c, t, z, control_period_days)
     ok = np.isfinite(y) & np.isfinite(t)
     p, c, t, y = p[ok], c[ok], t[ok], y[ok]
     n = len(net.node_ids)
@@ -367,14 +385,22 @@ def _turn_sums(d, lab):
     (centred on its label's mean) × (the partner label's mean ``lag_days`` before and after
     − the partner label's concurrent mean), the number of events with both means defined
     (a partner event in each), and Σ of the squared terms."""
+    el, ec, ok = _turn_parts(d, lab)
+    e = el - ec
+    gi, G = d["gi"], d["G"]
+    return (np.bincount(gi, weights=e, minlength=G), np.bincount(gi, weights=ok, minlength=G),
+            np.bincount(gi, weights=e * e, minlength=G))
+
+
+def _turn_parts(d, lab):
+    """Per event (pair-sorted rows) under the direction labels ``lab``: the lagged and the
+    concurrent products of :func:`_lagged_minus_concurrent` and whether both are defined."""
     gi, G = d["gi"], d["G"]
     one = lab.astype(bool)
     k2 = gi * 2 + lab
     v = d["y"] - (np.bincount(k2, weights=d["y"], minlength=2 * G) /
                   np.maximum(np.bincount(k2, minlength=2 * G), 1))[k2]
-    e, ok = _lagged_minus_concurrent(v, one, d["tw"][:1], d["tw"][1:])
-    return (np.bincount(gi, weights=e, minlength=G), np.bincount(gi, weights=ok, minlength=G),
-            np.bincount(gi, weights=e * e, minlength=G))
+    return _lagged_and_concurrent(v, one, d["tw"][:1], d["tw"][1:])
 
 
 def _lagged_minus_concurrent(v, one, concurrent, lagged):
@@ -383,6 +409,14 @@ def _lagged_minus_concurrent(v, one, concurrent, lagged):
     the ``concurrent`` ones), 0 where a mean is undefined, and whether both are defined.
     Ranges are lists of (start, end) arrays of row indices; sums are differences of
     cumulative sums."""
+    el, ec, ok = _lagged_and_concurrent(v, one, concurrent, lagged)
+    return el - ec, ok
+
+
+def _lagged_and_concurrent(v, one, concurrent, lagged):
+    """The two products of :func:`_lagged_minus_concurrent` apart: ``v`` × the partner's
+    lagged mean, ``v`` × its concurrent mean (0 where either mean is undefined), and
+    whether both are defined."""
     c1 = np.r_[0.0, np.cumsum(v * one)]
     ca = np.r_[0.0, np.cumsum(v)]
     k1 = np.r_[0.0, np.cumsum(one.astype(float))]
@@ -400,7 +434,8 @@ def _lagged_minus_concurrent(v, one, concurrent, lagged):
     s0, n0 = partner(concurrent)
     sl, nl = partner(lagged)
     ok = (n0 > 0) & (nl > 0)
-    return np.where(ok, v * (sl / np.maximum(nl, 1) - s0 / np.maximum(n0, 1)), 0.0), ok
+    return (np.where(ok, v * sl / np.maximum(nl, 1), 0.0),
+            np.where(ok, v * s0 / np.maximum(n0, 1), 0.0), ok)
 
 
 def _columns(d, lab):
@@ -506,9 +541,9 @@ def _fit(d, *, n_perm, rng):
 
 
 def _turn_terms(gi, lab, t, v, *, lag, h):
-    """Per pair (``gi``: 0..G−1): Σ over events of ``v`` × (the partner direction's mean of
-    ``v`` ``lag`` ± ``h`` days before and after − its mean within ± ``h``), and the number
-    of events with both means defined. Any row order; one sort."""
+    """Per pair (``gi``: 0..G−1): Σ over events of ``v`` × the partner direction's mean of
+    ``v`` ``lag`` ± ``h`` days before and after, Σ of ``v`` × its mean within ± ``h``,
+    and the number of events with both means defined. Any row order; one sort."""
     o = np.lexsort((t, gi))
     gi, lab, t, v = gi[o], lab[o], t[o], v[o]
     one = lab.astype(bool)
@@ -518,9 +553,36 @@ def _turn_terms(gi, lab, t, v, *, lag, h):
                    np.searchsorted(key, key + h, side="left"))]
     lagged = [(np.searchsorted(key, key + sg * lag - h, side="left"),
                np.searchsorted(key, key + sg * lag + h, side="right")) for sg in (-1.0, 1.0)]
-    e, ok = _lagged_minus_concurrent(v, one, concurrent, lagged)
+    el, ec, ok = _lagged_and_concurrent(v, one, concurrent, lagged)
     G = int(gi.max()) + 1 if len(gi) else 0
-    return np.bincount(gi, weights=e, minlength=G), np.bincount(gi, weights=ok, minlength=G)
+    return (np.bincount(gi, weights=el, minlength=G), np.bincount(gi, weights=ec, minlength=G),
+            np.bincount(gi, weights=ok, minlength=G))
+
+
+def _two_stats(sl, sc, m):
+    """The turn test's two statistics from per-pair sums of the lagged and concurrent
+    products: (Σ lagged − Σ concurrent) / M, the pooled turn statistic, and
+    Σ_pairs (lagged − max(concurrent, 0)) / M, in which a pair's concurrent covariance
+    counts only when positive (a shared cause's signature): one side bad while the other
+    is not — noise in most pairs, turns in few — adds no variance."""
+    M = max(m.sum(), 1.0)
+    return (sl.sum() - sc.sum()) / M, (sl - np.maximum(sc, 0.0)).sum() / M
+
+
+def _npc_p(obs, draws):
+    """Tippett's nonparametric combination (Pesarin & Salmaso 2010) of the statistics in
+    the columns of ``draws`` (one row per draw; ``obs`` the observed row): each
+    statistic's p among all rows (the observed counted), their minimum per row, and the
+    p of the observed minimum among them, ``(1 + #{draws with min p <= observed's}) /
+    (1 + draws)``."""
+    allv = np.vstack([obs, draws])
+    n = len(allv)
+    P = np.empty_like(allv)
+    for j in range(allv.shape[1]):
+        srt = np.sort(allv[:, j])
+        P[:, j] = (n - np.searchsorted(srt, allv[:, j] - 1e-12, side="left")) / n
+    mn = P.min(axis=1)
+    return (1 + (mn[1:] <= mn[0] + 1e-12).sum()) / n
 
 
 def _turn_test(d, *, n_perm, rng):
@@ -530,57 +592,64 @@ def _turn_test(d, *, n_perm, rng):
     by both directions) and the p under circular shifts of each pair's hi → lo series
     against its lo → hi series (exact when each direction has its own time structure, e.g.
     one side's overload); ``(est, se, p, p_label, p_shift, used)``, p NaN when ``n_perm =
-    0``. Draws stop early once either null has :data:`_STOP_EXCEEDANCES` draws at least as
-    large as the observed statistic (Besag & Clifford's 1991 sequential p-value): ``used``
-    draws were made."""
-    S, m, _ = _turn_sums(d, d["lab"])
+    0``. Under each null the p combines two statistics computed on the same draws
+    (:func:`_two_stats`, :func:`_npc_p`). Draws stop early once either null has
+    :data:`_STOP_EXCEEDANCES` draws at least as large as the observed in both statistics
+    (Besag & Clifford's 1991 sequential stopping): ``used`` draws were made."""
+    gi, G = d["gi"], d["G"]
+    el, ec, ok = _turn_parts(d, d["lab"])
+    sl = np.bincount(gi, weights=el, minlength=G)
+    sc = np.bincount(gi, weights=ec, minlength=G)
+    m = np.bincount(gi, weights=ok, minlength=G)
+    S = sl - sc
     M = m.sum()
     if M <= 0:
         return np.nan, np.nan, np.nan, np.nan, np.nan, 0
     est = S.sum() / M
+    obs = np.array(_two_stats(sl, sc, m))
     # pairs that share a person are not independent (Aronow, Samii & Assenova 2015):
     # Σ over pairs of pairs sharing a member of their score products
     r = S - est * m
     lo, hi = d["pid"] // d["n"], d["pid"] % d["n"]
     R = np.bincount(lo, weights=r, minlength=d["n"]) + np.bincount(hi, weights=r,
                                                                    minlength=d["n"])
-    G = d["G"]
     V = max((R ** 2).sum() - (r ** 2).sum(), (r ** 2).sum()) * G / max(G - 1, 1)
     se = np.sqrt(V) / M
     if n_perm == 0:
         return est, se, np.nan, np.nan, np.nan, 0
-    lab, block, gi, t = d["lab"], d["block"], d["gi"], d["t"]
+    lab, block, t = d["lab"], d["block"], d["t"]
     k2 = gi * 2 + lab
     v = d["y"] - (np.bincount(k2, weights=d["y"], minlength=2 * G) /
                   np.maximum(np.bincount(k2, minlength=2 * G), 1))[k2]
     t0 = pd.Series(t).groupby(gi).min().to_numpy()
     L = pd.Series(t).groupby(gi).max().to_numpy() - t0 + 1.0
     lo_shift = np.minimum(30.0, L / 4)
-    ge_label = ge_shift = 0
+    D_label = np.empty((n_perm, 2))
+    D_shift = np.empty((n_perm, 2))
+    dom_label = dom_shift = 0
     used = 0
     while used < n_perm:
-        used += 1
         # rows are sorted by block: one argsort of block + U(0, 1) shuffles within blocks
-        S_, m_, _ = _turn_sums(d, lab[np.argsort(block + rng.random(len(lab)), kind="stable")])
-        ge_label += S_.sum() / max(m_.sum(), 1) >= est - 1e-12
+        el_, ec_, ok_ = _turn_parts(d, lab[np.argsort(block + rng.random(len(lab)),
+                                                      kind="stable")])
+        D_label[used] = _two_stats(np.bincount(gi, weights=el_, minlength=G),
+                                   np.bincount(gi, weights=ec_, minlength=G),
+                                   np.bincount(gi, weights=ok_, minlength=G))
         # hi → lo moved by u, uniform in [30 d, span − 30 d] (a quarter of short spans)
         u = lo_shift + rng.random(G) * np.maximum(L - 2 * lo_shift, 0)
         ts = np.where(lab == 1, t0[gi] + np.mod(t - t0[gi] + u[gi], L[gi]), t)
-        S_, m_ = _turn_terms(gi, lab, ts, v, lag=d["lag"], h=d["h"])
-        ge_shift += S_.sum() / max(m_.sum(), 1) >= est - 1e-12
-        if max(ge_label, ge_shift) >= _STOP_EXCEEDANCES and used < n_perm:
+        D_shift[used] = _two_stats(*_turn_terms(gi, lab, ts, v, lag=d["lag"], h=d["h"]))
+        dom_label += bool(np.all(D_label[used] >= obs - 1e-12))
+        dom_shift += bool(np.all(D_shift[used] >= obs - 1e-12))
+        used += 1
+        if max(dom_label, dom_shift) >= _STOP_EXCEEDANCES and used < n_perm:
             break
-    if used < n_perm:
-        # Besag & Clifford (1991): stopped at the h-th exceedance of one null after
-        # ``used`` draws, its p is h / used (valid); the other null's is that of ``used``
-        # draws. Both are > h / n_perm, so no decision at a level below it changes.
-        p_label = ge_label / used if ge_label >= _STOP_EXCEEDANCES else \
-            (1 + ge_label) / (1 + used)
-        p_shift = ge_shift / used if ge_shift >= _STOP_EXCEEDANCES else \
-            (1 + ge_shift) / (1 + used)
-    else:
-        p_label = (1 + ge_label) / (1 + n_perm)
-        p_shift = (1 + ge_shift) / (1 + n_perm)
+    # a draw at least as large in both statistics has a combined p at most the observed's:
+    # stopped after ``used`` draws, a null's combined p is >= 11 / (1 + used) > 10 / n_perm,
+    # and a p <= 10 / (1 + n_perm) with all draws never stops (Besag & Clifford 1991): no
+    # decision at a level below that changes
+    p_label = _npc_p(obs, D_label[:used])
+    p_shift = _npc_p(obs, D_shift[:used])
     return est, se, max(p_label, p_shift), p_label, p_shift, used
 
 

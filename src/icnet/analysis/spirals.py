@@ -15,11 +15,19 @@ from ._multiple import bh as _bh
 
 __all__ = ["retaliation_spirals", "spiral_timeline", "event_quality"]
 
-_COLUMNS = ["a", "b", "kind", "candidate", "initiator", "start", "end", "rounds", "effect",
-            "p", "q", "p_mc_se", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "p_change_ab",
-            "p_change_ba", "concurrence", "p_turn", "effect_ab", "effect_ba", "p_ab", "p_ba",
-            "q_ab", "q_ba", "n_ab", "n_ba", "bad_ab", "bad_ba", "reason"]
+_COLUMNS = ["a", "b", "kind", "candidate", "initiator", "initiator_p", "start", "end",
+            "rounds", "effect", "p", "q", "p_mc_se", "drop_ab", "drop_ba", "onset_ab",
+            "onset_ba", "p_change_ab", "p_change_ba", "concurrence", "p_turn", "effect_ab",
+            "effect_ba", "p_ab", "p_ba", "q_ab", "q_ba", "n_ab", "n_ba", "bad_ab", "bad_ba",
+            "reason"]
+#: What each finding ``kind`` is called in sentences, legends and captions.
+KIND_WORDS = {"spiral": "retaliation spiral", "one_sided": "one-sided retaliation",
+              "joint_shift": "joint drop (shared cause or fast turns)",
+              "chronic_conflict": "chronic mutual conflict"}
 _DAY = np.timedelta64(1, "D")
+# the onset rule's vote on the initiator as evidence: the log-odds of its accuracy on the
+# validity suite's found spirals (0.67 pooled over the mechanisms on main; logit = 0.7)
+_ONSET_VOTE = 0.7
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 _JITTER_SALT = 0x6A69747465725F31        # and the burst jitter's (one-sided coupling)
 _MIN_ANSWERS = 3                          # answered bad spells for a one-sided answer
@@ -316,7 +324,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         min_lag_days: float = 3.0, max_onset_gap_days: float = 45.0,
                         control_period_days: float = 28.0,
                         max_perm: int = 999, chain_order: bool = True,
-                        turn_taking: bool = False, individuals: bool = False,
+                        turn_taking: bool = True, individuals: bool = False,
                         min_group_size: int = 5) -> pd.DataFrame:
     """Retaliation spirals: pairs whose mutual service dropped, in order, both ways.
 
@@ -376,15 +384,18 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     chain_order : bool, default True
         Accept an alternating escalation chain at a drop's onset as the order when
         the onsets do not tell.
-    turn_taking : bool, default False
+    turn_taking : bool, default True
         Require, for a ``spiral`` of the change test, that the two sides took turns:
         the **turn test**, a direction-label permutation test (under a common cause
         the two directions' labels are exchangeable given the events' times; labels
         permuted within weeks, three turn-taking statistics combined by minP), its p
         in ``p_turn``, Benjamini–Hochberg over the pairs that dropped both ways in one
-        exchange at ``alpha``; a pair without turns is a ``joint_shift``. Far fewer
-        common causes called ``spiral``, at a cost in recall (docs/methods/spirals.md,
-        "Turn test": measured trade-off); off by default.
+        exchange at ``alpha``; a pair without turns is a ``joint_shift``. On by default
+        since 0.2: without it, a cause shared by both directions (a joint project, a
+        shared bad period) is called a ``spiral`` in nearly every organisation that has
+        one. ``False`` is a more sensitive screen (more lock-ins and slow escalations
+        called ``spiral``) whose spirals may be common causes (docs/methods/spirals.md,
+        "Turn test": the measured trade-off).
     individuals : bool, default False
         Show the survey magnitudes (effects, drop sizes) of pairs with a direction
         rated by fewer than ``min_group_size`` people (every person-level pair).
@@ -398,14 +409,18 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         One row per reciprocal pair (``a`` < ``b``), sorted by ``q`` then
         ``effect`` (descending), then ``a``, ``b``; untested pairs last:
 
-        - ``kind``: ``spiral``, ``joint_shift`` (both dropped together, no order:
-          a common cause), ``one_sided``, ``chronic_conflict`` (bad both ways, no
-          change), ``none`` or ``insufficient``;
+        - ``kind``: ``spiral``, ``joint_shift`` (both dropped in one exchange
+          without turns shown: a shared cause, or turns too fast for the data to
+          show), ``one_sided``, ``chronic_conflict`` (bad both ways, no change),
+          ``none`` or ``insufficient``;
         - ``candidate`` (bool): flagged at ``candidate_alpha`` but not at ``alpha``;
         - ``initiator``: who moved first (spiral), whose service dropped
           (one-sided by the change test) or whose bad service was answered (one-sided
-          by the answer test); ``start``, ``end``: the exchange's onset and end
-          (datetime64; for an answer, its first answered spell and NaT);
+          by the answer test); ``initiator_p``: the posterior probability that the named
+          initiator moved first (a spiral of the change test; NaN otherwise), from a
+          hidden Markov model of the pair's exchange — below about 0.8 the order is
+          uncertain; ``start``, ``end``: the exchange's onset and end (datetime64; for an
+          answer, its first answered spell and NaT);
         - ``rounds``: alternating bad turns of the pair's escalation chain (int);
         - ``effect``: lagged coupling in SD of quality lost per SD of exposure;
         - ``p``, ``q``: the decision's p-value and BH q (see Notes); ``p_mc_se``:
@@ -498,20 +513,30 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Simes p of a drop is a discovery, its weaker direction dropped too (p ≤
     ``alpha``), the drops overlap and are ordered (onsets ``min_lag_days`` apart
     with the later side still serving as usual in between, or an alternating
-    escalation chain at a drop's onset) and, with ``turn_taking=True``, the turn test
-    says the sides took turns (BH over the pairs that dropped both ways in one
+    escalation chain at a drop's onset) and, with ``turn_taking`` (the default), the
+    turn test says the sides took turns (BH over the pairs that dropped both ways in one
     exchange; Moulder et al. 2018 on surrogate tests of dyadic synchrony; Westfall &
     Young 1993), or both directions' coupling is significant; joint_shift = both dropped
     in one exchange but not a spiral of the change test (no order, or, with
-    ``turn_taking``, no turns: a common cause); one_sided = one
-    direction dropped, or one side's bad service credibly answers the other's and not the
-    reverse (the answer test: the lead–lag asymmetry of the two sides' bad events under a
-    jitter of the stimulus side's bursts, BH over the coupling's pairs, at least three
-    answered spells; Quian Quiroga et al. 2002; Amarasingham et al. 2012);
+    ``turn_taking``, no turns shown: a shared cause or turns too fast to see); one_sided
+    = one direction dropped, or one side's bad service credibly answers the other's and
+    not the reverse (the answer test: the lead–lag asymmetry of the two sides' bad events
+    under a jitter of the stimulus side's bursts, BH over the coupling's pairs, at least
+    three answered spells; Quian Quiroga et al. 2002; Amarasingham et al. 2012);
     chronic_conflict = no change but both directions credibly bad (``sign == "bad"``
     in ``net.edges``). ``p`` is the weaker direction's change p for spiral and
     joint_shift (the coupling's for a coupling-only spiral; the answer test's
     direction p for its one_sided), else the Simes p; ``q`` its BH q.
+
+    Who moved first (a spiral of the change test): a hidden Markov model of the pair's
+    two directions, day by day — before the exchange, then one side's bad turn, the
+    partner's answer, pauses, both bad — with a block of states per first mover, so that
+    the forward algorithm gives the posterior probability of each first mover and the
+    forward–backward posterior of "not yet begun" the start (Chib 1998's change-point
+    model as a constrained hidden Markov chain; Rabiner 1989). The onsets' order (Page's
+    CUSUM per direction, unless the partner's previous week was a first move) adds its
+    vote as evidence of its measured accuracy; ``initiator_p`` is the resulting
+    probability.
 
     On a network built with Dask (``engine="dask"``; with ``level``, aggregated
     by ``net.by(level)`` on the cluster) the analysis runs per partition of
@@ -522,6 +547,10 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
 
     References
     ----------
+    Chib, S. (1998). Estimation and comparison of multiple change-point models.
+    *Journal of Econometrics* 86, 221–241.
+    Rabiner, L. R. (1989). A tutorial on hidden Markov models and selected
+    applications in speech recognition. *Proceedings of the IEEE* 77, 257–286.
     Andersson, L. M. & Pearson, C. M. (1999). Tit for tat? The spiraling effect
     of incivility in the workplace. *Academy of Management Review* 24, 452–471.
     Butts, C. T. (2008). A relational event framework for social action.
@@ -560,9 +589,22 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Examples
     --------
     >>> import icnet
-    >>> s = icnet.retaliation_spirals(icnet.datasets.load("planta"), n_perm=99)
+    >>> net = icnet.datasets.load("planta")
+    >>> s = icnet.retaliation_spirals(net, n_perm=99)
     >>> s.loc[0, ["a", "b", "kind"]].tolist()
-    ['P0009', 'P0070', 'spiral']
+    ['P0009', 'P0070', 'joint_shift']
+    >>> print(s.loc[0, "reason"])  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    both directions dropped in one exchange (...no turns taken (turn test p=0.74)): a shared
+    cause, or turns too fast to show; no evidence of retaliation
+
+    The sample's planted spiral trades bad rounds four days apart and both sides'
+    ordinary service degrades within days of each other: at about three services a
+    week that is indistinguishable from a shared cause, so it is a ``joint_shift``.
+    The sensitive screen calls it a spiral, with its initiator:
+
+    >>> s = icnet.retaliation_spirals(net, n_perm=99, turn_taking=False)
+    >>> s.loc[0, ["a", "b", "kind", "initiator"]].tolist()
+    ['P0009', 'P0070', 'spiral', 'P0070']
     """
     from ..privacy import check_individuals, _gate_spirals
     individuals = check_individuals(individuals)
@@ -852,6 +894,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         out["concurrence"] = np.full(G, np.nan)
         out["prov_first"], out["prov_t"] = np.full(G, -1, np.int64), np.full(G, np.nan)
         out["p_turn"], out["nperm_turn"] = np.full(G, np.nan), np.zeros(G)
+        out["p_first"], out["fm_t"] = np.full(G, np.nan), np.full(G, np.nan)
         return out
     gstart = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
     gsize = np.diff(np.r_[gstart, len(gr)])
@@ -920,7 +963,10 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     # turn-taking test (direction-label permutations) for the pairs whose two directions
     # could both have dropped at a decision level (pair-local, so the Dask path agrees)
     top = max(levels) if len(levels) else 0.10
-    cand = (np.fmax(out["pc_ab"], out["pc_ba"]) <= top) & bool(turn_test)
+    both_top = np.fmax(out["pc_ab"], out["pc_ba"]) <= top
+    # who moved first and when, for the pairs that could be a change-test spiral
+    out["p_first"], out["fm_t"] = _first_mover(X_, T_, D_, gid, G, out, both_top)
+    cand = both_top & bool(turn_test)
     out["p_turn"], out["nperm_turn"] = _turn_test(
         gid, D_, T_, X_, G, cand, tested.astype(np.int64), seed=change_seed ^ _TURN_SALT,
         window=max_onset_gap_days, h=min_lag_days, n_perm=max_perm)
@@ -1026,6 +1072,122 @@ def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, share: float = 
     first[hit] = 1 - e_dir[hit]
     when[hit] = t_first[hit]
     return first, when
+
+
+# the exchange model of _first_mover: state 0 "before the exchange"; then a block per first
+# mover (1-5: direction 0 moved first, 6-10: direction 1), each with the sub-states
+# (direction 0 bad?, direction 1 bad?) = neither, 0 only, 1 only, both, and "over"
+_FM_BAD = np.array([[0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0],
+                    [0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0]], float)
+
+
+def _fm_transitions(eps, joint, durations, over, alternate=1.0 / 3):
+    """Daily transition matrix of :func:`_first_mover`'s hidden Markov model."""
+    P = np.zeros((11, 11))
+    P[0, 0] = 1.0 - eps
+    P[0, 2] = P[0, 8] = eps * (1.0 - joint) / 2      # one side's bad turn starts it
+    P[0, 4] = P[0, 9] = eps * joint / 2              # or both at once (no first mover)
+    D = np.asarray(durations, float)
+    Q = np.zeros((5, 5))
+    Q[:4, :4] = np.where(np.eye(4, dtype=bool), (1.0 - 1.0 / D)[:, None],
+                         (1.0 / D)[:, None] / 3.0)
+    # from one side's bad turn: to the other side's (a share ``alternate`` of the exits),
+    # the rest to neither or both
+    for i, j in ((1, 2), (2, 1)):
+        Q[i, j] = alternate / D[i]
+        Q[i, [0, 3]] = (1.0 - alternate) / 2 / D[i]
+    Q[0, 1:4] *= 1.0 - over                          # a pause, or the exchange is over
+    Q[0, 4] = over / D[0]
+    Q[4, 4] = 1.0
+    P[1:6, 1:6] = P[6:11, 6:11] = Q
+    return P
+
+
+def _first_mover(X_, T_, D_, gid, G, out, cand, *, delta: float = 1.5,
+                 eps: float = 1.0 / 365, joint: float = 0.25,
+                 durations=(7.0, 7.0, 7.0, 60.0), over: float = 0.2,
+                 alternate: float = 0.6, chunk: int = 2048):
+    """Who moved first, and when: a hidden Markov model of the pair's two directions.
+
+    Each direction's controlled quality is standardised by its in-control level and SD
+    (its events outside the drawdown's drop; all of them with fewer than 5 there): u =
+    (mu0 − x) / sd. A day-by-day hidden state says whether the exchange has begun and, once
+    it has, which sides are bad; a bad side's events are N(−delta, 1) in u's units, a good
+    side's N(0, 1). The exchange begins with one side's bad turn (or, with probability
+    ``joint``, both sides' at once: no first mover) and then moves freely between the
+    four combinations (mean stays ``durations`` days: neither, either side alone, both),
+    one side's bad turn followed by the other's with probability ``alternate`` (the
+    sides take turns; the rest of the exits go to neither or both), a pause of neither
+    side ending the exchange for good with probability ``over``
+    (after which both sides serve as before: an early noise spell cannot open an
+    exchange months before the real one for free); which side's turn began it is
+    absorbed in the state (a block per first mover), so the forward algorithm's final
+    mass per block is the posterior probability of each first mover given the whole
+    series, and the forward–backward posterior of "not yet begun"
+    dates the start (its median: the first day where it falls below 1/2). A constrained
+    hidden Markov model of a change point (Chib 1998), with the two series' order as the
+    quantity of interest (the lead–lag order of asynchronous change points; Rabiner 1989
+    for the recursions). Days are counted from each pair's first event, so a pair's result
+    depends on its own events only (the Dask path agrees).
+
+    Returns (P(direction 0 moved first), start time in days) per pair; NaN outside
+    ``cand`` or where the exchange never begins.
+    """
+    p0 = np.full(G, np.nan)
+    start = np.full(G, np.nan)
+    fin = np.isfinite(X_) & cand[gid]
+    if not fin.any():
+        return p0, start
+    r = np.flatnonzero(fin)
+    g, d, x, t = gid[r], D_[r], X_[r], T_[r]
+    # in-control level and SD per direction: outside the drawdown's drop
+    k = g * 2 + d
+    on = np.where(d == 0, out["onset_ab"][g], out["onset_ba"][g])
+    st = np.where(d == 0, out["stop_ab"][g], out["stop_ba"][g])
+    outside = ~((t >= on) & (t <= st))
+    n_o = np.bincount(k, weights=outside, minlength=2 * G)
+    use = np.where(n_o[k] >= 5, outside, True).astype(float)
+    n_u = np.bincount(k, weights=use, minlength=2 * G)
+    mu = np.bincount(k, weights=use * x, minlength=2 * G) / np.maximum(n_u, 1)
+    var = np.bincount(k, weights=use * (x - mu[k]) ** 2, minlength=2 * G) / \
+        np.maximum(n_u, 1)
+    sd = np.sqrt(np.where(var > 0, var, 1.0))
+    u = (mu[k] - x) / sd[k]
+    ll = delta * u - delta * delta / 2           # log LR of a bad side, per event
+    t_first = pd.Series(t).groupby(g).min()
+    day = np.floor(t - t_first.reindex(g).to_numpy()).astype(np.int64)
+    P = _fm_transitions(eps, joint, durations, over, alternate)
+    pairs = np.flatnonzero(cand & np.isin(np.arange(G), g))
+    for c0 in range(0, len(pairs), chunk):
+        sel = pairs[c0:c0 + chunk]
+        m = np.isin(g, sel)
+        j = np.searchsorted(sel, g[m])
+        nd = int(day[m].max()) + 1
+        E = np.bincount((day[m] * len(sel) + j) * 2 + d[m], weights=ll[m],
+                        minlength=nd * len(sel) * 2).reshape(nd, len(sel), 2)
+        le = E @ _FM_BAD                         # (days, pairs, 11) log emission ratios
+        em = np.exp(le - le.max(axis=2, keepdims=True))
+        a = np.zeros((len(sel), 11))
+        a[:, 0] = 1.0
+        fwd = np.empty((nd, len(sel), 11))
+        for i in range(nd):                      # forward recursion over days
+            a = (a @ P) * em[i]
+            a /= a.sum(axis=1, keepdims=True)
+            fwd[i] = a
+        pa, pb = a[:, 1:6].sum(axis=1), a[:, 6:11].sum(axis=1)
+        p0[sel] = pa / np.maximum(pa + pb, 1e-300)
+        b = np.ones((len(sel), 11))
+        first_day = np.full(len(sel), -1, np.int64)
+        for i in range(nd - 1, -1, -1):          # backward: P(not begun | all data)
+            post = fwd[i] * b
+            before = post[:, 0] / post.sum(axis=1) >= 0.5
+            first_day = np.where(before & (first_day < 0), i + 1, first_day)
+            b = (b * em[i]) @ P.T
+            b /= b.sum(axis=1, keepdims=True)
+        first_day = np.where(first_day < 0, 0, first_day)
+        ok = first_day < nd
+        start[sel[ok]] = t_first.reindex(sel[ok]).to_numpy() + first_day[ok]
+    return p0, start
 
 
 def _near_partner(x, tt, gstart, gsize, gkey, on, en, *, gap: float = 45.0):
@@ -1179,8 +1341,9 @@ _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "nul
           "nullsd_ba", "rounds", "start", "end", "first_dir", "pc_ab", "pc_ba", "se_ab",
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
           "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "concurrence",
-          "prov_first", "prov_t", "page_ab", "page_ba", "p_turn", "nperm_turn",
-          "pj_ab", "pj_ba", "pd_ab", "pd_ba", "ans_ab", "ans_ba", "nans_ab", "nans_ba"]
+          "prov_first", "prov_t", "page_ab", "page_ba", "p_turn", "nperm_turn", "p_first",
+          "fm_t", "pj_ab", "pj_ba", "pd_ab", "pd_ba", "ans_ab", "ans_ba", "nans_ab",
+          "nans_ba"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
 _INT = ("rounds", "first_dir", "change_first", "prov_first")
 
@@ -1322,8 +1485,19 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     prov = col["prov_first"] >= 0
     mover = np.where(prov, col["prov_first"],
                      np.where(col["page_ab"] <= col["page_ba"], 0, 1))
-    # one-sided by the coupling: the answered side is the initiator (its bad service came
-    # first and was answered), the start its first answered bad spell
+    # and the exchange model's posterior that a moved first (_first_mover), the onset
+    # rule's vote counted as one more piece of evidence of its measured accuracy
+    # (log-odds _ONSET_VOTE): the initiator is the more probable first mover, with its
+    # probability; the exchange model's start dates the spiral
+    has_fm = np.isfinite(col["p_first"])
+    pf = np.clip(np.nan_to_num(col["p_first"], nan=0.5), 1e-12, 1 - 1e-12)
+    lo = np.log(pf / (1 - pf)) + _ONSET_VOTE * np.where(mover == 0, 1.0, -1.0)
+    mover = np.where(has_fm, np.where(lo >= 0, 0, 1), mover)
+    p_init = np.where(has_fm & spiral_c, 1 / (1 + np.exp(-np.abs(lo))), np.nan)
+    fm_start = np.where(np.isfinite(col["fm_t"]), col["fm_t"],
+                        np.where(prov, col["prov_t"], np.fmin(col["page_ab"], col["page_ba"])))
+    # one-sided by the answer test: the answered side is the initiator (its bad service
+    # came first and was answered), the start its first answered bad spell
     init = np.select([spiral_c, spiral_l, one_l, one],
                      [np.where(mover == 0, a_ids, b_ids),
                       np.where(col["rounds"] > 0, chain_init, None),
@@ -1334,7 +1508,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     st_one = np.where(dropped == 0, col["stop_ab"], col["stop_ba"])
     on_ans = np.where(ans_dir == 0, col["ans_ab"], col["ans_ba"])
     start = np.select([spiral_c, joint, one_l, one, spiral_l],
-                      [np.where(prov, col["prov_t"], on_first), on_first, on_ans, on_one,
+                      [fm_start, on_first, on_ans, on_one,
                        col["start"]], np.nan)
     end = np.select([use_both, one_l, one, spiral_l],
                     [np.fmax(col["stop_ab"], col["stop_ba"]), np.nan, st_one, col["end"]],
@@ -1346,8 +1520,11 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
                       dropped, a_ids, b_ids, params, chain_ok, col["rounds"], init, spiral_l,
                       col["concurrence"], col["p_turn"],
                       one_l=(one_l, q_dir, p_dir, p_fwd, p_rev, ans_dir))
+    reason = [r + (f"; {init[i]} moved first with probability {p_init[i]:.2f}"
+                   if np.isfinite(p_init[i]) else "") for i, r in enumerate(reason)]
     out = pd.DataFrame({
         "a": a_ids, "b": b_ids, "kind": kind, "candidate": cand, "initiator": init,
+        "initiator_p": p_init,
         "start": (t0 + pd.to_timedelta(start, unit="D")).round("s"),
         "end": (t0 + pd.to_timedelta(end, unit="D")).round("s"),
         "rounds": col["rounds"].astype("int64"), "effect": effect, "p": pp, "q": qq,
@@ -1428,8 +1605,9 @@ def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, 
             if params.get("turn_taking", False):
                 how = ("no turns taken (turn test " + (f"p={p_turn[i]:.2g}"
                        if np.isfinite(p_turn[i]) else "not possible") + ")")
-            r = (f"both directions dropped together (q={q_any[i]:.2g}, onsets "
-                 f"{lag[i]:.0f} days apart, {how}): a common cause, not retaliation")
+            r = (f"both directions dropped in one exchange (q={q_any[i]:.2g}, onsets "
+                 f"{lag[i]:.0f} days apart, {how}): a shared cause, or turns too fast "
+                 "to show; no evidence of retaliation")
         elif k == "one_sided":
             w = a[i] if dropped[i] == 0 else b[i]
             r = f"only {w}'s service dropped (q={q_any[i]:.2g})"
