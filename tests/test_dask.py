@@ -648,3 +648,25 @@ def test_bad_engine_and_bad_input_type():
         icnet.from_events({"provider": ["a"], "client": ["b"]}, engine="spark")
     with pytest.raises(ParameterError, match="must be a pandas DataFrame"):
         icnet.from_events(42, engine="dask")
+
+
+def test_spirals_answer_test_same_on_dask(client, monkeypatch):
+    """#18 (onesided8): the answer test's draws are hashed per pair and direction, so the
+    Dask path gives the in-memory one-sided answer: the same kind, initiator, start and
+    direction p for a pair whose bad spells one side answers."""
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from test_spirals import _answer_org
+
+    net, _ = _answer_org(True, 0)
+    ref = icnet.retaliation_spirals(net, n_perm=199, seed=0)
+    raw = net.events.copy()
+    for c in ("provider", "client"):
+        raw[c] = raw[c].astype(object).astype(_STR)
+    dnet = icnet.from_events(dd.from_pandas(raw, npartitions=3))
+    _no_event_compute(monkeypatch)
+    s = icnet.retaliation_spirals(dnet, n_perm=199, seed=0)
+    a = ref[(ref.a == "P00") & (ref.b == "P01")].iloc[0]
+    b = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
+    assert a.kind == "one_sided" and "answers" in a.reason, a.reason
+    assert (b.kind, b.initiator, b.start) == (a.kind, a.initiator, a.start)
+    assert abs(b.p - a.p) <= 1e-6

@@ -1012,6 +1012,124 @@ def test_local_control_matches_its_definition_event_by_event():
     np.testing.assert_allclose(got[:300], ref, atol=1e-12)
 
 
+def _answer_org(answer, seed=0):
+    """A ring of 20 people (P00-P01 ~6 requests a week each way); P00 serves P01 badly in
+    ten 6-day spells at irregular times. With ``answer``, P01 answers each within a
+    week (a 6-day bad spell 6 days after the spell's start); without, P01 has ten bad
+    spells of its own, 18 days after each of P00's — never answered by P00 and not
+    answers themselves (the validity suite's ``one_sided`` shape, in its two halves)."""
+    rng = np.random.default_rng(seed)
+    ev = _ring(rng, pair_rate=300)
+    q = rng.normal(size=len(ev))
+    ab = ((ev.provider == "P00") & (ev.client == "P01")).to_numpy()
+    ba = ((ev.provider == "P01") & (ev.client == "P00")).to_numpy()
+    t = ev.t.to_numpy()
+    spells = 15.0 + 32.0 * np.arange(10) + rng.uniform(0, 8, 10)
+    for s in spells:
+        q[ab & (t >= s) & (t < s + 6)] -= 2.5
+        lag = 6.0 if answer else 18.0
+        q[ba & (t >= s + lag) & (t < s + lag + 6)] -= 2.5
+    return _ring_network(ev, q, rng), spells[0]
+
+
+def test_one_directional_answering_is_one_sided_with_the_answered_initiator():
+    """#18: P01 answers P00's bad spells, P00 never answers P01's: ``one_sided`` with P00
+    (the answered side) as initiator and the start at its first answered spell. On main
+    the pair was ``none`` (the coupling counted only when significant both ways). Ten
+    answered spells give lead-lag p of 0.0002-0.003 here, and the pair is one of ~35
+    tested by the coupling (BH), so the power is about 2 in 3 (one-sided p of the
+    direction and its q in the reason)."""
+    found = 0
+    for seed in (0, 1, 2):
+        net, first = _answer_org(True, seed)
+        s = icnet.retaliation_spirals(net, n_perm=199, seed=seed)
+        row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
+        if row.kind != "one_sided":
+            assert row.kind == "none", row.reason
+            continue
+        found += 1
+        assert row.initiator == "P00" and "P01 answers P00" in row.reason, row.reason
+        start = (row.start - pd.Timestamp("2025-01-01")) / pd.Timedelta(days=1)
+        assert abs(start - first) <= 14, (start, first)
+        again = icnet.retaliation_spirals(net, n_perm=199, seed=seed)
+        pd.testing.assert_frame_equal(s, again)                 # same input and seed
+    assert found >= 2
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_unanswered_spells_are_not_a_one_sided_answer(seed):
+    """The same spells with no answering: P01's lone spells never follow P00's within the
+    coupling's memory, so no side answers the other (whatever the change test says of
+    the drops themselves)."""
+    net, _ = _answer_org(False, seed)
+    s = icnet.retaliation_spirals(net, n_perm=199, seed=seed)
+    row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
+    assert row.kind != "spiral" and "answers" not in row.reason, row.reason
+
+
+def _answer_pairs(kind, G, rng):
+    """G pairs (rows sorted by pair, then time; ~3 events a week each way) whose quality
+    follows weekly AR(1) latents (persistence 0.8): one per direction ("independent") or
+    one shared by both ("common": a joint project, bad at the same time)."""
+    rows = []
+    for g in range(G):
+        shared = np.zeros(53)
+        lat = np.zeros((2, 53))
+        e = rng.normal(0, 0.6, (3, 53))
+        for k in range(1, 53):
+            shared[k] = 0.8 * shared[k - 1] + e[2, k]
+            lat[:, k] = 0.8 * lat[:, k - 1] + e[:2, k]
+        for d in (0, 1):
+            t = np.sort(rng.uniform(0, 365, rng.poisson(150)))
+            w = (t // 7).astype(int)
+            x = rng.normal(size=len(t)) - np.maximum(
+                0, 1.3 * (shared[w] if kind == "common" else lat[d, w]))
+            rows.append(pd.DataFrame({"g": g, "d": d, "t": t, "z": x}))
+    ev = pd.concat(rows).sort_values(["g", "t"], kind="mergesort")
+    return ev.g.to_numpy(), ev.d.to_numpy(), ev.t.to_numpy(), ev.z.to_numpy()
+
+
+@pytest.mark.parametrize("kind", ["independent", "common"])
+def test_answer_test_is_valid_without_answering(kind):
+    """The answer test's direction p (lead-lag asymmetry under the burst jitter) is
+    roughly uniform when nobody answers: independent bursty sides, and a cause shared by
+    both sides (which excites both ways at once: the forward statistic alone would reject,
+    the asymmetry must not)."""
+    from icnet.analysis.spirals import _answer_test
+
+    G = 150
+    gid, d, t, z = _answer_pairs(kind, G, np.random.default_rng(3))
+    sev = np.where(z < -1.5, -z - 1.5, 0.0)
+    first = np.r_[0, np.flatnonzero(np.diff(gid)) + 1]
+    last = np.r_[first[1:] - 1, len(t) - 1]
+    W = t[last] - t[first] + 1.0 / 1440
+    R = t - t[first][gid]
+    lam = np.log(2) / 7.0
+    s = (d == 0) & (sev > 0)
+    p_t, p_d = _answer_test(gid[s], R[s], sev[s], gid, R, sev, d == 1, np.arange(G), W, lam,
+                            G, resp=1, n_perm=199, seed=11)
+    assert np.mean(p_d <= 0.05) <= 0.09 and np.mean(p_d <= 0.01) <= 0.03
+    assert 0.35 <= np.mean(p_d <= 0.5) <= 0.65
+    if kind == "common":                      # the shared cause does excite forward
+        assert np.mean(p_t <= 0.05) > np.mean(p_d <= 0.05)
+
+
+def test_answered_spells_by_hand():
+    """First answered bad event (in a burst when there is one) and the answered spells,
+    per pair and stimulus side; no bad event at all (a small Dask partition) is no answer."""
+    from icnet.analysis.spirals import _answered
+
+    gid = np.array([0, 0, 0, 0, 1, 1])
+    d = np.array([0, 0, 1, 0, 0, 1])
+    t = np.array([1.0, 2.0, 4.0, 30.0, 3.0, 5.0])
+    first_ab, first_ba, n_ab, n_ba = _answered(gid, d, t, np.ones(6, bool), 2)
+    np.testing.assert_array_equal(first_ab, [1.0, 3.0])     # 30 unanswered; 3 alone
+    np.testing.assert_array_equal(n_ab, [1, 1])
+    assert np.isnan(first_ba).all() and (n_ba == 0).all()
+    none = _answered(gid, d, t, np.zeros(6, bool), 2)
+    assert np.isnan(none[0]).all() and (none[2] == 0).all()
+
+
 # ------------------------------------------------- who moved first, and when (init8)
 
 def _escalating_pairs(G, rng, gap=7.0, rate=3.0):

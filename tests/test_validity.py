@@ -373,7 +373,14 @@ BOUNDS = [
     # over 20 seeds 0.88 / 0.91 at 150 / 600 (0.92 / 0.91 before), benchmarks/validity_control7
     pytest.param("spirals", "lock_in", "recall", marks=_x("0.83", S18)),
     ("spirals", "slow_escalation", "recall"),          # passes since control7
-    pytest.param("spirals", "one_sided", "recall", marks=_x("0.00", S18)),
+    # onesided8's answer test: 4 of 6 on the quick slice (0 before); 20 seeds with the
+    # turn test: benchmarks/validity_onesided8_turn_taking.csv, docs/methods/spirals.md
+    pytest.param("spirals", "one_sided", "recall", marks=_x("0.67", S18)),
+    ("spirals", "one_sided", "precision"),
+    ("spirals", "one_sided", "initiator right (of found)"),
+    # the first answered spell is often the second one (the first one's answer not bad
+    # enough to count): per-organisation medians 48 / 36 days on the quick slice
+    pytest.param("spirals", "one_sided", "median onset error (days)", marks=_x("42", S18)),
     pytest.param("spirals", "delay_only", "recall", marks=_x("0.00", S18)),
     pytest.param("spirals", "between_units", "recall", marks=_x("0.00", S18)),
     ("bottlenecks", "baseline", "orgs with false"),

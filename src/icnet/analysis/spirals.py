@@ -30,6 +30,8 @@ _DAY = np.timedelta64(1, "D")
 _ONSET_VOTE = 0.7
 _POOL_SALT = 0x706F6F6C5F647270          # the pooled series' permutations
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
+_JITTER_SALT = 0x6A69747465725F31        # and the burst jitter's (one-sided coupling)
+_MIN_ANSWERS = 3                          # answered bad spells for a one-sided answer
 
 
 def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
@@ -138,19 +140,25 @@ def _exclusive_decayed(t, flag, group, lam):
     return (cs[first] - x[first]) * np.exp(-lam * rel)
 
 
-def _shifted_exposure(u, sg, srel, ss, rg, rrel, W, lam, G):
+def _shifted_exposure(u, sg, srel, ss, rg, rrel, W, lam, G, *, per_event=False):
     """Decayed exposure of response rows to stimulus events shifted circularly in time.
 
     ``u`` (B, G): one offset per permutation and pair; stimulus event j of pair sg[j] at
     relative time srel[j] (days since the pair's first event) moves to
-    (srel + u) mod W[sg]. Returns X (B, n_response): Σ over shifted stimulus events
+    (srel + u) mod W[sg]. With ``per_event``, ``u`` is (B, n_stimulus): one offset per
+    permutation and stimulus event (the burst jitter of :func:`_burst_offsets`), any
+    real number. Returns X (B, n_response): Σ over shifted stimulus events
     strictly before each response row of ss·exp(-λ Δt). All permutations of a batch are
     handled at once: keys ``perm·G + pair + time/W`` sort them into contiguous blocks.
     """
     B = u.shape[0]
     Ws = W[sg]
-    tau = srel[None, :] + u[:, sg]
-    tau = np.where(tau >= Ws, tau - Ws, tau)
+    if per_event:
+        tau = np.mod(srel[None, :] + u, Ws[None, :])
+        tau = np.minimum(tau, np.nextafter(Ws, 0)[None, :])   # rounding of a tiny negative
+    else:
+        tau = srel[None, :] + u[:, sg]
+        tau = np.where(tau >= Ws, tau - Ws, tau)
     off = (np.arange(B) * G)[:, None]
     key = (off + sg[None, :] + tau / Ws).ravel()
     o = np.argsort(key, kind="stable")
@@ -163,6 +171,120 @@ def _shifted_exposure(u, sg, srel, ss, rg, rrel, W, lam, G):
     lo = np.searchsorted(ks, (off + rg[None, :]).ravel().astype(float), side="left")
     X = np.where(hi > lo, cs[np.maximum(hi - 1, 0)], 0.0)
     return X.reshape(B, -1) * np.exp(-lam * rrel)[None, :]
+
+
+def _burst_offsets(sg, srel, codes, *, seed, b0, nb, jitter_days, burst_gap):
+    """Offsets (nb, n_stimulus) of the burst jitter: each burst of a pair's stimulus
+    events (bad events less than ``burst_gap`` days apart; rows sorted by pair, then
+    time) moves by its own U(−jitter_days, +jitter_days), the same for all its events.
+
+    The uniforms are the counter-based hash of (seed, pair code, permutation, burst
+    number within the pair) (:func:`._change.uniforms`), so a pair's null depends on
+    its own events only (the Dask path, per partition of pairs, draws the same).
+    """
+    if not len(sg):
+        return np.zeros((nb, 0))
+    new = np.r_[True, (sg[1:] != sg[:-1]) | (np.diff(srel) > burst_gap)]
+    bid = np.cumsum(new) - 1
+    pstart = np.r_[True, sg[1:] != sg[:-1]]
+    first_b = np.maximum.accumulate(np.where(pstart, bid, 0))
+    row = (bid - first_b).astype(np.uint64)
+    perm = np.arange(b0, b0 + nb, dtype=np.uint64)[:, None]
+    u = _change.uniforms(seed, codes[sg].astype(np.uint64)[None, :], perm, row[None, :])
+    return (2.0 * u - 1.0) * jitter_days
+
+
+def _answer_test(sg, srel, ss, gid, R_, B_, resp_rows, tested, W, lam, G, *, resp, n_perm,
+                 seed, jitter_days=28.0, burst_gap=7.0):
+    """Does the responding side's bad service follow the stimulus side's? (one-sided).
+
+    On the two sides' bad events (severities ``s``), with the decayed kernel of the
+    coupling: ``T_fwd`` = Σ over the responder's bad events of s · (the stimulus side's
+    bad service in their strict past), ``T_back`` the same over their strict future
+    (the stimulus side's bad service *following* the responder's: the reverse answer),
+    and the lead–lag asymmetry ``D = T_fwd − T_back`` (the directionality of event
+    synchronisation, Quian Quiroga, Kreuz & Grassberger 2002). Null: the burst jitter
+    (:func:`_burst_offsets`) of the stimulus side's bad events, the responder's fixed.
+    Returns the permutation p of ``T_fwd`` and of ``D`` per pair (NaN without
+    ``seed``); the observed value is the null's draw with no offset, so both come from
+    one function (:func:`_shifted_exposure`, forward and time-reflected).
+    """
+    pj = np.full(G, np.nan)
+    pd_ = np.full(G, np.nan)
+    if seed is None:
+        return pj, pd_
+    brow = resp_rows & (B_ > 0)
+    bg, brel, bs = gid[brow], R_[brow], B_[brow]
+    codes = tested.astype(np.int64) * 2 + resp
+    c = W + 1.0 / 1440                    # reflection t -> c - t (future as past)
+    Wr = W + 2.0 / 1440
+
+    def stats(off, ms, mb):
+        nb = off.shape[0]
+        sg_, sr_, ss_ = sg[ms], srel[ms], ss[ms]
+        bg_, br_, bs_ = bg[mb], brel[mb], bs[mb]
+        Xf = _shifted_exposure(off, sg_, sr_, ss_, bg_, br_, W, lam, G, per_event=True)
+        Xb = _shifted_exposure(-off, sg_, c[sg_] - sr_, ss_, bg_, c[bg_] - br_, Wr, lam, G,
+                               per_event=True)
+        idx = (np.arange(nb)[:, None] * G + bg_[None, :]).ravel()
+        tf = np.bincount(idx, weights=(bs_[None, :] * Xf).ravel(), minlength=nb * G)
+        tb = np.bincount(idx, weights=(bs_[None, :] * Xb).ravel(), minlength=nb * G)
+        tf, tb = tf.reshape(nb, G), tb.reshape(nb, G)
+        return tf, tf - tb
+
+    every_s, every_b = np.ones(len(sg), bool), np.ones(len(bg), bool)
+    t_obs, d_obs = stats(np.zeros((1, len(sg))), every_s, every_b)
+    t_obs, d_obs = t_obs[0], d_obs[0]
+    tol_t = 1e-9 * np.maximum(np.abs(t_obs), 1e-12)
+    tol_d = 1e-9 * np.maximum(np.abs(d_obs), 1e-12)
+
+    def draws(b_lo, b_hi, pairs):
+        # the null draws b_lo..b_hi-1 of ``pairs`` (hashed per pair: the same draws
+        # whichever other pairs are computed with them)
+        ms, mb = np.isin(sg, pairs), np.isin(bg, pairs)
+        nt = np.empty((b_hi - b_lo, G))
+        nd = np.empty((b_hi - b_lo, G))
+        batch = max(1, int(4e6 // max(int(ms.sum() + mb.sum()), 1)))
+        for b0 in range(b_lo, b_hi, batch):
+            nb = min(batch, b_hi - b0)
+            off = _burst_offsets(sg[ms], srel[ms], codes, seed=seed, b0=b0, nb=nb,
+                                 jitter_days=jitter_days, burst_gap=burst_gap)
+            nt[b0 - b_lo:b0 - b_lo + nb], nd[b0 - b_lo:b0 - b_lo + nb] = stats(off, ms, mb)
+        return nt[:, pairs], nd[:, pairs]
+
+    # sequential (Besag & Clifford 1991): 99 draws for every pair, the rest only for the
+    # pairs where either statistic has fewer than 10 exceedances (p < 0.1 possible);
+    # the others' p is far from any decision level
+    first = min(n_perm, 99)
+    every = np.unique(sg) if len(sg) else np.zeros(0, np.int64)
+    nt, nd = draws(0, first, every)
+    ge_t = np.zeros(G)
+    ge_d = np.zeros(G)
+    used = np.zeros(G)
+    ge_t[every] = (nt >= t_obs[every] - tol_t[every]).sum(axis=0)
+    ge_d[every] = (nd >= d_obs[every] - tol_d[every]).sum(axis=0)
+    used[every] = first
+    p_t = (1 + ge_t) / (1 + np.maximum(used, 1))
+    p_d = (1 + ge_d) / (1 + np.maximum(used, 1))
+    more = every[(ge_t[every] < 10) | (ge_d[every] < 10)]
+    if len(more) and n_perm > first:
+        col = np.searchsorted(every, more)
+        nt2, nd2 = draws(first, n_perm, more)
+        nt = np.vstack([nt[:, col], nt2])
+        nd = np.vstack([nd[:, col], nd2])
+        n_exc = max(10, n_perm // 10)
+        for v, tol, null, pv in ((t_obs, tol_t, nt, p_t), (d_obs, tol_d, nd, p_d)):
+            ge = (null >= v[more] - tol[more]).sum(axis=0)
+            # beyond the count's resolution (fewer than 10 draws reach it), the
+            # generalised Pareto tail of the same draws, as for the coupling
+            # (Knijnenburg et al. 2009): BH over hundreds of pairs needs p < 1/(1 + n)
+            tail = _gpd_tail(v[more], null, n_exc)
+            pv[more] = np.where((ge < 10) & np.isfinite(tail), tail,
+                                (1 + ge) / (1 + n_perm))
+    no_stim = ~np.isin(np.arange(G), every)       # no bad event to move: no answer
+    p_t[no_stim] = 1.0
+    p_d[no_stim] = 1.0
+    return p_t, p_d
 
 
 def _gpd_tail(v, null, n_exc):
@@ -296,11 +418,13 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
           show), ``one_sided``, ``chronic_conflict`` (bad both ways, no change),
           ``none`` or ``insufficient``;
         - ``candidate`` (bool): flagged at ``candidate_alpha`` but not at ``alpha``;
-        - ``initiator``: who moved first (spiral) or whose service dropped
-          (one-sided); ``initiator_p``: the posterior probability that the named
+        - ``initiator``: who moved first (spiral), whose service dropped
+          (one-sided by the change test) or whose bad service was answered (one-sided
+          by the answer test); ``initiator_p``: the posterior probability that the named
           initiator moved first (a spiral of the change test; NaN otherwise), from a
           hidden Markov model of the pair's exchange — below about 0.8 the order is
-          uncertain; ``start``, ``end``: the exchange's onset and end (datetime64);
+          uncertain; ``start``, ``end``: the exchange's onset and end (datetime64; for an
+          answer, its first answered spell and NaT);
         - ``rounds``: alternating bad turns of the pair's escalation chain (int);
         - ``effect``: lagged coupling in SD of quality lost per SD of exposure;
         - ``p``, ``q``: the decision's p-value and BH q (see Notes); ``p_mc_se``:
@@ -400,10 +524,14 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     in one exchange but not a spiral of the change test (no order, or, with
     ``turn_taking``, no turns shown: a shared cause or turns too fast to see; with
     ``turn_taking`` the discovery of a pair that dropped both ways is the Simes p of
-    both directions and their pooled series); one_sided = one
-    direction dropped; chronic_conflict = no change but both directions credibly
-    bad (``sign == "bad"`` in ``net.edges``). ``p`` is the weaker direction's change
-    p for spiral and joint_shift (the coupling's for a coupling-only spiral), else
+    both directions and their pooled series); one_sided = one direction dropped, or one
+    side's bad service credibly answers the other's and not the reverse (the answer
+    test: the lead–lag asymmetry of the two sides' bad events under a jitter of the
+    stimulus side's bursts, BH over the coupling's pairs, at least three answered
+    spells; Quian Quiroga et al. 2002; Amarasingham et al. 2012); chronic_conflict = no
+    change but both directions credibly bad (``sign == "bad"`` in ``net.edges``).
+    ``p`` is the weaker direction's change p for spiral and joint_shift (the coupling's
+    for a coupling-only spiral; the answer test's direction p for its one_sided), else
     the Simes p; ``q`` its BH q.
 
     Who moved first (a spiral of the change test): a hidden Markov model of the pair's
@@ -457,6 +585,12 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     23, 757–773.
     Westfall, P. H. & Young, S. S. (1993). *Resampling-Based Multiple Testing*.
     Wiley.
+    Quian Quiroga, R., Kreuz, T. & Grassberger, P. (2002). Event synchronization: a
+    simple and fast method to measure synchronicity and time delay patterns. *Physical
+    Review E* 66, 041904.
+    Amarasingham, A., Harrison, M. T., Hatsopoulos, N. G. & Geman, S. (2012).
+    Conditional modeling and the jitter method of spike resampling. *Journal of
+    Neurophysiology* 107, 517–531.
 
     Examples
     --------
@@ -730,15 +864,22 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     np.add.at(nb_, (gid, D_), bad[o].astype(np.int64))
     cpl = (nb_ >= min_bad).all(axis=1)
     out = {k: np.full(G, np.nan) for k in ("effect_ab", "p_ab", "effect_ba", "p_ba",
-                                           "null_ab", "nullsd_ab", "null_ba", "nullsd_ba")}
+                                           "null_ab", "nullsd_ab", "null_ba", "nullsd_ba",
+                                           "pj_ab", "pj_ba", "pd_ab", "pd_ba")}
     if cpl.any():
         csel = np.flatnonzero(cpl)
         res = _coupling(pair, d, t, z, bad, prov_bad, tested[csel],
                         draw=lambda resp, b0, nb: draw(resp, b0, nb)[:, csel],
-                        n_perm=n_perm, lam=lam, bad_z=bad_z, controls=controls)
+                        n_perm=n_perm, lam=lam, bad_z=bad_z, controls=controls,
+                        jitter_seed=change_seed ^ _JITTER_SALT, jitter_perm=max_perm,
+                        sev=None if zc is None else
+                        np.where(zc < -bad_z, -zc - bad_z, 0.0))
         for key, resp in (("ab", 1), ("ba", 0)):
-            for j, name in enumerate(("effect", "p", "null", "nullsd")):
+            for j, name in enumerate(("effect", "p", "null", "nullsd", "pj", "pd")):
                 out[f"{name}_{key}"][csel] = res[resp][j]
+    out["ans_ab"], out["ans_ba"], out["nans_ab"], out["nans_ba"] = _answered(
+        gid, D_, T_, bad[o] if zc is None else zc[o] < -bad_z, G,
+        within=2 * np.log(2) / lam)
     chains = _chains(D_, T_, Z_, gid, G, max_gap_days, chain_z)
     _first_move(chains, D_, T_, Z_, gid, bad_z=1.0, within=7.0)
     out.update(rounds=chains["rounds"], start=chains["start"], end=chains["end"],
@@ -862,6 +1003,47 @@ def _pooled_drop(x, tt, gr, gstart, gsize, tested, G, *, seed, max_perm):
     res = np.full(G, np.nan)
     res[pp[ps]] = p
     return res
+
+
+def _answered(gid, D_, T_, bad_, G, *, within=14.0, burst=7.0):
+    """Per pair and stimulus side: the time of the first bad service that was answered.
+
+    For ``ab`` (a's bad service to b answered by b): the first bad event of a→b followed
+    by a bad event of b→a within ``within`` days (two half-lives of the coupling's
+    memory) and part of a burst (another bad a→b event within ``burst`` days; a lone bad
+    event is usually noise); without such a burst, the first answered bad event at all.
+    Rows sorted by (pair, time); NaN where nothing was answered. The onset of a
+    coupling ``one_sided`` pair (the first answered spell).
+    """
+    res = []
+    span = float(T_.max() - T_.min()) + within + 1.0 if len(T_) else 1.0
+    key = gid * span + (T_ - (T_.min() if len(T_) else 0.0))
+    for stim in (0, 1):
+        s_rows = np.flatnonzero(bad_ & (D_ == stim))
+        if not len(s_rows):
+            res.append((np.full(G, np.nan), np.zeros(G)))
+            continue
+        r_key = key[bad_ & (D_ == 1 - stim)]              # sorted (rows are)
+        ks = key[s_rows]
+        n_ans = np.searchsorted(r_key, ks + within, side="right") - \
+            np.searchsorted(r_key, ks, side="right")
+        g = gid[s_rows]
+        same_prev = np.r_[False, g[1:] == g[:-1]]
+        same_next = np.r_[g[1:] == g[:-1], False]
+        dt_prev = np.r_[np.inf, np.diff(ks)]
+        dt_next = np.r_[np.diff(ks), np.inf]
+        in_burst = (same_prev & (dt_prev <= burst)) | (same_next & (dt_next <= burst))
+        first = np.full(G, np.nan)
+        for m in ((n_ans > 0), (n_ans > 0) & in_burst):   # the burst's wins where it exists
+            v = pd.Series(T_[s_rows][m]).groupby(g[m]).min()
+            first[v.index.to_numpy()] = v.to_numpy()
+        # answered spells: runs of bad events (gaps <= burst days) with an answer
+        run = np.cumsum(~(same_prev & (dt_prev <= burst))) - 1
+        hit = np.bincount(run, weights=(n_ans > 0).astype(float)) > 0
+        run_g = g[np.r_[True, run[1:] != run[:-1]]]       # each run's pair
+        count = np.bincount(run_g[hit], minlength=G).astype(float)
+        res.append((first, count))
+    return res[0][0], res[1][0], res[0][1], res[1][1]
 
 
 def _provoked(X_, T_, D_, gid, out, G, *, lam, ref: float = 0.5, share: float = 0.5,
@@ -1115,9 +1297,13 @@ def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_pe
 
 
 def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
-              controls):
+              controls, jitter_seed=None, jitter_days=28.0, burst_gap=7.0,
+              jitter_perm=999, sev=None):
     """The lagged coupling of the ``tested`` pairs: per responding direction
-    (effect, p, null mean, null SD) of the circular-shift test."""
+    (effect, p, null mean, null SD) of the circular-shift test and, with
+    ``jitter_seed``, the p of the burst-jitter null (the direction test of
+    ``one_sided``: each burst of the stimulus side's bad service moved by its own
+    U(±``jitter_days``); NaN without it)."""
     idx = np.flatnonzero(np.isin(pair, tested))
     # rows of tested pairs sorted by (pair, t)
     o = idx[np.lexsort((t[idx], pair[idx]))]
@@ -1169,7 +1355,17 @@ def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
         pval = np.where(np.isfinite(beta), pval, np.nan)
         with np.errstate(invalid="ignore"):
             nm, ns = np.nanmean(vn, axis=0) * sdx, np.nanstd(vn, axis=0) * sdx
-        res[resp] = (-beta * sdx, pval, nm, ns)
+        # the answer test on the controlled quality's bad events (net of each side's
+        # month with others: a unit's or a person's bad month is not an answer)
+        S_ = B_ if sev is None else sev[o]
+        s2 = (D_ == stim) & (S_ > 0)
+        pj, pd_ = _answer_test(gid[s2], R_[s2], S_[s2], gid, R_, S_, D_ == resp, tested, W,
+                               lam, G,
+                               resp=resp, n_perm=jitter_perm, seed=jitter_seed,
+                               jitter_days=jitter_days, burst_gap=burst_gap)
+        pj = np.where(np.isfinite(beta), pj, np.nan)
+        pd_ = np.where(np.isfinite(beta), pd_, np.nan)
+        res[resp] = (-beta * sdx, pval, nm, ns, pj, pd_)
     return res
 
 
@@ -1178,7 +1374,8 @@ _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "nul
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
           "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "concurrence",
           "prov_first", "prov_t", "page_ab", "page_ba", "p_turn", "nperm_turn", "p_first",
-          "fm_t", "pc_pool"]
+          "fm_t", "pc_pool", "pj_ab", "pj_ba", "pd_ab", "pd_ba", "ans_ab", "ans_ba",
+          "nans_ab", "nans_ba"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
 _INT = ("rounds", "first_dir", "change_first", "prov_first")
 
@@ -1260,6 +1457,24 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     if turn_test:
         pm = np.sort(np.c_[ca, cb, np.nan_to_num(col["pc_pool"], nan=1.0)], axis=1)
         q_mut = _bh(np.minimum((3.0 / np.arange(1, 4) * pm).min(axis=1), 1.0))
+    # one-sided answering: one side's bad service follows the other's more than it
+    # precedes it (the lead–lag asymmetry D under the burst jitter; Bonferroni over the
+    # two directions, BH over the pairs whose coupling was tested), its bad service
+    # follows the other's beyond the jitter (T_fwd) and the other's does not follow its
+    pda = np.nan_to_num(col["pd_ab"], nan=1.0)
+    pdb = np.nan_to_num(col["pd_ba"], nan=1.0)
+    pja = np.nan_to_num(col["pj_ab"], nan=1.0)
+    pjb = np.nan_to_num(col["pj_ba"], nan=1.0)
+    ans_dir = np.where(pda <= pdb, 0, 1)     # 0: b answers a's bad service ("ab")
+    p_dir = np.minimum(2 * np.minimum(pda, pdb), 1.0)
+    p_fwd = np.where(ans_dir == 0, pja, pjb)
+    p_rev = np.where(ans_dir == 0, pjb, pja)
+    # answered spells of the answered side: a pattern, not a coincidence (as a chain
+    # needs three bad turns)
+    n_ans = np.where(ans_dir == 0, col["nans_ab"], col["nans_ba"])
+    q_dir = np.ones(G)
+    if has_cpl.any():
+        q_dir[has_cpl] = _bh(p_dir[has_cpl])
 
     def decide(level):
         # hierarchical: the pair is a discovery (Simes, BH over pairs), then its weaker
@@ -1275,11 +1490,15 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
             spiral_c = spiral_c & took_turns
         joint = both & close & ~spiral_c
         spiral_l = (q_cpl <= level) & ~joint & ~spiral_c & has_cpl
-        one = (q_any <= level) & ~spiral_c & ~joint & ~spiral_l
-        return spiral_c, spiral_l, joint, one
+        # one side answers, the other does not: a one-sided retaliation found by the
+        # coupling (a joint shift or a spiral of either test takes precedence)
+        one_l = has_cpl & (q_dir <= level) & (p_fwd <= level) & (p_rev > level) & \
+            (n_ans >= _MIN_ANSWERS) & ~spiral_c & ~joint & ~spiral_l
+        one = ((q_any <= level) & ~spiral_c & ~joint & ~spiral_l) | one_l
+        return spiral_c, spiral_l, joint, one, one_l
 
-    spiral_c, spiral_l, joint, one = decide(alpha)
-    cand = np.logical_or.reduce(decide(params["candidate_alpha"])) & \
+    spiral_c, spiral_l, joint, one, one_l = decide(alpha)
+    cand = np.logical_or.reduce(decide(params["candidate_alpha"])[:4]) & \
         ~np.logical_or.reduce((spiral_c, spiral_l, joint, one))
     spiral = spiral_c | spiral_l
     # chronic: no change, both directions credibly bad (the quality layer's sign)
@@ -1315,21 +1534,30 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     p_init = np.where(has_fm & spiral_c, 1 / (1 + np.exp(-np.abs(lo))), np.nan)
     fm_start = np.where(np.isfinite(col["fm_t"]), col["fm_t"],
                         np.where(prov, col["prov_t"], np.fmin(col["page_ab"], col["page_ba"])))
-    init = np.select([spiral_c, spiral_l, one],
+    # one-sided by the answer test: the answered side is the initiator (its bad service
+    # came first and was answered), the start its first answered bad spell
+    init = np.select([spiral_c, spiral_l, one_l, one],
                      [np.where(mover == 0, a_ids, b_ids),
                       np.where(col["rounds"] > 0, chain_init, None),
+                      np.where(ans_dir == 0, a_ids, b_ids),
                       np.where(dropped == 0, a_ids, b_ids)], None)
     on_first = np.fmin(col["page_ab"], col["page_ba"])
     on_one = np.where(dropped == 0, col["page_ab"], col["page_ba"])
     st_one = np.where(dropped == 0, col["stop_ab"], col["stop_ba"])
-    start = np.select([spiral_c, joint, one, spiral_l],
-                      [fm_start, on_first, on_one,
+    on_ans = np.where(ans_dir == 0, col["ans_ab"], col["ans_ba"])
+    start = np.select([spiral_c, joint, one_l, one, spiral_l],
+                      [fm_start, on_first, on_ans, on_one,
                        col["start"]], np.nan)
-    end = np.select([use_both, one, spiral_l],
-                    [np.fmax(col["stop_ab"], col["stop_ba"]), st_one, col["end"]], np.nan)
+    end = np.select([use_both, one_l, one, spiral_l],
+                    [np.fmax(col["stop_ab"], col["stop_ba"]), np.nan, st_one, col["end"]],
+                    np.nan)
+    pp = np.where(one_l, p_dir, pp)
+    qq = np.where(one_l, q_dir, qq)
+    pse = np.where(one_l, np.nan, pse)
     reason = _reasons(kind, cand, p_both, np.where(use_both, q_mut, q_any), q_cpl, lag,
                       col["between"], mover, dropped, a_ids, b_ids, params, chain_ok,
-                      col["rounds"], init, spiral_l, col["concurrence"], col["p_turn"])
+                      col["rounds"], init, spiral_l, col["concurrence"], col["p_turn"],
+                      one_l=(one_l, q_dir, p_dir, p_fwd, p_rev, ans_dir))
     reason = [r + (f"; {init[i]} moved first with probability {p_init[i]:.2f}"
                    if np.isfinite(p_init[i]) else "") for i, r in enumerate(reason)]
     out = pd.DataFrame({
@@ -1388,11 +1616,17 @@ def _bh_nan(p_ab, p_ba):
 
 
 def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, b, params,
-             chain, rounds, init, lagged, conc, p_turn):
+             chain, rounds, init, lagged, conc, p_turn, one_l=None):
     """One sentence per tested pair: why it got its kind."""
     out = []
     for i, k in enumerate(kind):
-        if k == "spiral" and chain[i]:
+        if k == "one_sided" and one_l is not None and one_l[0][i]:
+            _, qd, pd_, pf, pr, ad = one_l
+            ini, rsp = (a[i], b[i]) if ad[i] == 0 else (b[i], a[i])
+            r = (f"{rsp}'s bad service follows {ini}'s (p={pf[i]:.2g}) more than it precedes "
+                 f"it (lead-lag p={pd_[i]:.2g}, q={qd[i]:.2g}); {ini}'s does not follow "
+                 f"{rsp}'s (p={pr[i]:.2g}): {rsp} answers {ini}, not the other way round")
+        elif k == "spiral" and chain[i]:
             r = (f"both directions dropped (q={q_any[i]:.2g}, weaker p={p_both[i]:.2g}) after "
                  f"an alternating exchange of {rounds[i]} bad turns that {init[i]} began")
         elif k == "spiral" and not lagged[i]:
