@@ -38,10 +38,10 @@ def test_spiral_counts_agree_between_table_summary_and_figure(planta_report):
     sp = pd.read_csv(out / "spirals.csv")
     # planta's planted pair is a joint drop by default (four-day turns do not show)
     rounds = int(sp.loc[sp["kind"] == "joint_shift", "rounds"].iloc[0])
-    assert f"the joint drop (shared cause or fast turns) of the table between two of " \
+    assert f"the joint drop without turns of the table between two of " \
            f"their members ({rounds} rounds)" in html            # the figure's caption
     net = icnet.datasets.load("planta")
-    for kind, words in (("joint_shift", "joint drop (shared cause or fast turns)"),
+    for kind, words in (("joint_shift", "joint drop without turns"),
                         ("spiral", "retaliation spiral")):
         s = icnet.retaliation_spirals(net, turn_taking=kind == "joint_shift")
         row = s[s["kind"] == kind].iloc[0]

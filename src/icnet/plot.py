@@ -480,8 +480,8 @@ def spiral_timeline(net, a, b, *, level: str | None = None, onset=None,
         A row of :func:`icnet.retaliation_spirals` (``start``, ``end``,
         ``rounds``): the figure then shows *that* spiral — its span shaded,
         the onset at its ``start`` and the legend ``"retaliation spiral (k
-        rounds)"`` (or its ``kind``'s words, e.g. ``"joint drop (shared cause or
-        fast turns) (k rounds)"``) with the table's ``rounds`` — instead of the longest chain
+        rounds)"`` (or its ``kind``'s words, e.g. ``"joint drop without turns (k
+        rounds)"``) with the table's ``rounds`` — instead of the longest chain
         of this timeline, so the figure and the table give the same count
         (the detector's chains only count very bad turns that do not improve;
         the timeline's chain counts every change of side).

@@ -22,7 +22,7 @@ _COLUMNS = ["a", "b", "kind", "candidate", "initiator", "initiator_p", "start", 
             "reason"]
 #: What each finding ``kind`` is called in sentences, legends and captions.
 KIND_WORDS = {"spiral": "retaliation spiral", "one_sided": "one-sided retaliation",
-              "joint_shift": "joint drop (shared cause or fast turns)",
+              "joint_shift": "joint drop without turns",
               "chronic_conflict": "chronic mutual conflict"}
 _DAY = np.timedelta64(1, "D")
 # the onset rule's vote on the initiator as evidence: the log-odds of its accuracy on the
