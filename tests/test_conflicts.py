@@ -560,11 +560,9 @@ def test_relabelling_null_monte_carlo_matches_exact(monkeypatch):
     assert mc.loc["mutual", "p_greater"] == pytest.approx(ex.loc["mutual", "p_greater"], abs=0.04)
 
 
-def test_provider_null_explains_mutual_pairs_of_bad_providers():
-    """#21: five bad providers serve each other and 6 others each; every relation they give
-    is bad. Their 10 mutual pairs follow from who is a bad provider: the label permuted over
-    all relations calls them 'more mutual than chance', the null that keeps each provider's
-    number of bad relations does not."""
+def _five_bad_providers():
+    """Five bad providers serve each other and 6 of 40 others each (every relation they
+    give is bad); the others give 4 good relations each. Returns (bad, good, others)."""
     rng = np.random.default_rng(0)
     badp = [f"b{i}" for i in range(5)]
     others = [f"o{i:02d}" for i in range(40)]
@@ -572,6 +570,15 @@ def test_provider_null_explains_mutual_pairs_of_bad_providers():
     bad += [(a, o) for a in badp for o in rng.choice(others, 6, replace=False)]
     good = [(o, b) for o in others for b in rng.choice(badp + others, 4, replace=False)
             if o != b]
+    return bad, good, others
+
+
+def test_provider_null_explains_mutual_pairs_of_bad_providers():
+    """#21: five bad providers serve each other and 6 others each; every relation they give
+    is bad. Their 10 mutual pairs follow from who is a bad provider: the label permuted over
+    all relations calls them 'more mutual than chance', the null that keeps each provider's
+    number of bad relations does not."""
+    bad, good, others = _five_bad_providers()
     net = _service(bad, good)
     rel = dyad_census(net, null="relations").set_index("dyad")
     prov = dyad_census(net, n_null=500, seed=3, null="providers").set_index("dyad")
@@ -757,13 +764,7 @@ def test_detectability_null_follows_event_counts():
 def test_detectability_null_keeps_bad_providers_and_planted_pairs():
     """The five-bad-providers example stays not significant (equal event counts: the
     detectability null is the 'providers' null), planted mutual pairs are still found."""
-    rng = np.random.default_rng(0)
-    badp = [f"b{i}" for i in range(5)]
-    others = [f"o{i:02d}" for i in range(40)]
-    bad = [(a, b) for a in badp for b in badp if a != b]
-    bad += [(a, o) for a in badp for o in rng.choice(others, 6, replace=False)]
-    good = [(o, b) for o in others for b in rng.choice(badp + others, 4, replace=False)
-            if o != b]
+    bad, good, others = _five_bad_providers()
     d = dyad_census(_service(bad, good), n_null=500, seed=3,
                     null="detectability").set_index("dyad")
     assert d.loc["mutual", "observed"] == 10 and d.loc["mutual", "p_greater"] > 0.4

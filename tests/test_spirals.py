@@ -718,23 +718,22 @@ def test_initiator_is_the_milder_first_mover():
 # ---------------------------------------------------------------------------------------
 # the turn test (#18, specificity): direction-label permutations
 
-def _turn_pairs(kind, G, rng):
-    """G simulated pairs, rows sorted by (pair, time): ``common`` = both directions read
-    one weekly AR(1) latent (a common cause); ``turns`` = six alternating weekly bad
-    turns from day 100 (2 SD), otherwise noise. ~3 events a week per direction."""
+def _sim_pairs(kind, G, rng, turns, start=None):
+    """G simulated pairs, rows sorted by (pair, time), ~3 events a week per direction,
+    unit noise: ``common`` = both directions read one weekly AR(1) latent (a common
+    cause, loss max(0, 1.2 x)); otherwise direction ``d`` loses ``turns(t, d, s)`` from a
+    start ``s`` (fixed, or drawn per pair in 30..90 when ``start`` is None)."""
     gid, D, T, X = [], [], [], []
     for g in range(G):
         lat = np.zeros(53)
         e = rng.normal(0, 0.6, 53)
         for w in range(1, 53):
             lat[w] = 0.8 * lat[w - 1] + e[w]
+        s = rng.uniform(30, 90) if start is None else start
         for d in (0, 1):
             t = np.sort(rng.uniform(0, 365, rng.poisson(150)))
-            if kind == "common":
-                loss = np.maximum(0, 1.2 * lat[(t // 7).astype(int)])
-            else:
-                k = np.floor((t - 100) / 7)
-                loss = np.where((t >= 100) & (t < 142) & (k % 2 == d), 2.0, 0.0)
+            loss = np.maximum(0, 1.2 * lat[(t // 7).astype(int)]) if kind == "common" \
+                else turns(t, d, s)
             gid += [g] * len(t)
             D += [d] * len(t)
             T += list(t)
@@ -742,6 +741,15 @@ def _turn_pairs(kind, G, rng):
     gid, D, T, X = (np.asarray(v) for v in (gid, D, T, X))
     o = np.lexsort((T, gid))
     return gid[o], D[o].astype(np.int64), T[o], X[o]
+
+
+def _turn_pairs(kind, G, rng):
+    """``turns``: six alternating weekly bad turns from day 100 (2 SD), otherwise noise;
+    ``common``: the common cause (:func:`_sim_pairs`)."""
+    def turns(t, d, s):
+        k = np.floor((t - s) / 7)
+        return np.where((t >= s) & (t < s + 42) & (k % 2 == d), 2.0, 0.0)
+    return _sim_pairs(kind, G, rng, turns, start=100.0)
 
 
 def test_turn_test_is_valid_under_a_common_cause_and_finds_turns():
@@ -765,33 +773,15 @@ def test_turn_test_is_valid_under_a_common_cause_and_finds_turns():
 
 
 def _lockin_pairs(kind, G, rng):
-    """G simulated pairs like the validity suite's lock-in (``lockin``): four alternating
-    weekly bad turns (1.4 -> 2.8 SD) from a day in 30..90, then both sides bad (1.6 SD)
-    to the end; ``common``: both directions read one weekly AR(1) latent. ~3 events a
-    week per direction, unit noise; rows sorted by (pair, time)."""
-    gid, D, T, X = [], [], [], []
-    for g in range(G):
-        lat = np.zeros(53)
-        e = rng.normal(0, 0.6, 53)
-        for w in range(1, 53):
-            lat[w] = 0.8 * lat[w - 1] + e[w]
-        start = rng.uniform(30, 90)
-        for d in (0, 1):
-            t = np.sort(rng.uniform(0, 365, rng.poisson(150)))
-            if kind == "common":
-                loss = np.maximum(0, 1.2 * lat[(t // 7).astype(int)])
-            else:
-                k = np.floor((t - start) / 7)
-                sev = np.linspace(1.4, 2.8, 4)[np.clip(k, 0, 3).astype(int)]
-                loss = np.where((t >= start) & (t < start + 28) & (k % 2 == d), sev, 0.0)
-                loss = loss + np.where(t >= start + 28, 1.6, 0.0)
-            gid += [g] * len(t)
-            D += [d] * len(t)
-            T += list(t)
-            X += list(-loss + rng.normal(0, 1, len(t)))
-    gid, D, T, X = (np.asarray(v) for v in (gid, D, T, X))
-    o = np.lexsort((T, gid))
-    return gid[o], D[o].astype(np.int64), T[o], X[o]
+    """Pairs like the validity suite's lock-in (``lockin``): four alternating weekly bad
+    turns (1.4 -> 2.8 SD) from a day in 30..90, then both sides bad (1.6 SD) to the end;
+    ``common``: the common cause (:func:`_sim_pairs`)."""
+    def turns(t, d, s):
+        k = np.floor((t - s) / 7)
+        sev = np.linspace(1.4, 2.8, 4)[np.clip(k, 0, 3).astype(int)]
+        loss = np.where((t >= s) & (t < s + 28) & (k % 2 == d), sev, 0.0)
+        return loss + np.where(t >= s + 28, 1.6, 0.0)
+    return _sim_pairs(kind, G, rng, turns)
 
 
 def test_turn_test_finds_lock_in_turns():
