@@ -40,7 +40,10 @@ def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
     Satisfaction and, separately, log(1 + delay) are fitted by an additive
     model :math:`y = \\mu + a_{provider} + b_{client} + c_{period} + e` (least
     squares by backfitting, Hastie & Tibshirani 1990); residuals are divided
-    by their standard deviation. ``z`` is the mean of the satisfaction
+    by their standard deviation. For the delay the provider effect is one per
+    (provider, ``service``) cell when the log has a ``service`` column: a delay
+    is read against what this provider usually takes for this service.
+    ``z`` is the mean of the satisfaction
     residual and minus the delay residual that are available, so **low z =
     worse service than this provider usually gives, this client usually gets
     and this period usually sees** — a company-wide bad month or a provider
@@ -488,7 +491,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Notes
     -----
     Quality: each event's satisfaction and log(1 + delay) are residualised
-    for provider, client and period effects (:func:`event_quality`); ``z``
+    for provider (for the delay: provider × service), client and period
+    effects (:func:`event_quality`); ``z``
     is their standardised mean (low = worse). For the response of *B* to
     *A*, every event *e* of B→A at time *t* gets the exposure
     :math:`X_e=\\sum_{A\\to B,\\ t'<t} s_{e'}\\,e^{-\\lambda(t-t')}` (strict
