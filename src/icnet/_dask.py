@@ -1189,7 +1189,8 @@ def _pair_part(df, bad_z, min_events, min_bad, n_perm, base, fns, kw):
 
 
 def _quality_fit(net, period, n_iter, check=None):
-    """``event_quality``'s additive provider/client/period model fitted on the cluster.
+    """``event_quality``'s additive provider/client/period model fitted on the cluster
+    (the delay's provider effect per (provider, service) cell: ``_YGROUPS``).
 
     The backfitting of :func:`icnet.analysis.spirals.event_quality`, each update one
     reduction of per-group sums over the partitions (the effect arrays are small and
