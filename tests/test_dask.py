@@ -670,3 +670,31 @@ def test_spirals_answer_test_same_on_dask(client, monkeypatch):
     assert a.kind == "one_sided" and "answers" in a.reason, a.reason
     assert (b.kind, b.initiator, b.start) == (a.kind, a.initiator, a.start)
     assert abs(b.p - a.p) <= 1e-6
+
+
+def test_delay_quality_per_provider_and_service_same_on_dask(client, monkeypatch):
+    """#18 (delay9): the delay's provider effect is per (provider, service) cell on the
+    cluster too; a delays-only log whose providers give a 4-hour and a 3-day service gets
+    the in-memory ``z`` (and the slow services of p0 -> c0 stand out by it)."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    prov, cli, svc = rng.integers(0, 8, n), rng.integers(0, 10, n), rng.integers(0, 2, n)
+    slow = (prov == 0) & (cli == 0) & (rng.random(n) < 0.3)
+    logd = np.log(np.where(svc == 0, 4.0, 72.0)) + rng.normal(0, 0.5, n) + 1.0 * slow
+    ev = pd.DataFrame({"event_id": [f"E{i}" for i in range(n)],
+                       "provider": [f"p{i}" for i in prov], "client": [f"c{i}" for i in cli],
+                       "service": np.where(svc == 0, "fast", "slow"),
+                       "requested_at": pd.Timestamp("2025-01-01") +
+                       pd.to_timedelta(rng.uniform(0, 365, n), "D"),
+                       "delay_hours": np.exp(logd)})
+    ref = icnet.from_events(ev)
+    net = icnet.from_events(dd.from_pandas(ev, npartitions=3))
+    _no_event_compute(monkeypatch)
+    got = icnet.spiral_timeline(net, "p0", "c0")
+    monkeypatch.undo()
+    r = icnet.spiral_timeline(ref, "p0", "c0")
+    pd.testing.assert_frame_equal(got, r, rtol=1e-9, atol=1e-9)
+    fwd = r[r.provider == "p0"]
+    is_slow = fwd.requested_at.isin(ev.requested_at[slow]).to_numpy()
+    assert is_slow.sum() == slow.sum()
+    assert fwd.z[is_slow].mean() < fwd.z[~is_slow].mean() - 1.5

@@ -976,7 +976,20 @@ def _quality_input(ev: pd.DataFrame, n: int, t0, period: str) -> pd.DataFrame:
                  else np.full(len(ev), np.nan))
     out["yd"] = (np.log1p(ev["delay_hours"].to_numpy(float)) if "delay_hours" in ev
                  else np.full(len(ev), np.nan))
+    # the delay's provider effect is per (provider, service) cell (spirals'
+    # _provider_service; the services' categories are the same in every partition)
+    if "service" in ev:
+        sv = ev["service"]
+        ns = len(sv.cat.categories) + 2
+        out["ps"] = p * ns + (sv.cat.codes.to_numpy().astype(np.int64) + 1)
+    else:
+        out["ps"] = p
     return out
+
+
+def _ps_size(ev, n: int) -> int:
+    """Number of (provider, service) cell codes of :func:`_quality_input`."""
+    return n * (len(ev["service"].cat.categories) + 2) if "service" in ev.columns else n
 
 
 def _q_first(df):
@@ -993,6 +1006,8 @@ def _q_first(df):
 
 
 _GROUPS = ("p", "c", "w")
+# the groups of each outcome's additive model: the delay's provider effect per service
+_YGROUPS = {"ys": _GROUPS, "yd": ("ps", "c", "w")}
 
 
 def _q_step(df, state, k):
@@ -1004,10 +1019,10 @@ def _q_step(df, state, k):
         v = df[y].to_numpy()
         ok = np.isfinite(v)
         r = v[ok] - mu
-        for j, col in enumerate(_GROUPS):
+        for j, col in enumerate(_YGROUPS[y]):
             if j != k:
                 r = r - eff[j][_gcodes(df, col, state)[ok]]
-        g = _gcodes(df, _GROUPS[k], state)[ok]
+        g = _gcodes(df, _YGROUPS[y][k], state)[ok]
         size = len(eff[k])
         out[y] = (np.bincount(g, weights=r, minlength=size), np.bincount(g, minlength=size))
     return out
@@ -1038,7 +1053,7 @@ def _q_resid(df, state):
         mu, eff = state[y]
         v = df[y].to_numpy()
         r = v - mu
-        for j, col in enumerate(_GROUPS):
+        for j, col in enumerate(_YGROUPS[y]):
             r = r - eff[j][_gcodes(df, col, state)]
         out[y] = np.where(np.isfinite(v), r, np.nan)
     return out
@@ -1174,7 +1189,8 @@ def _pair_part(df, bad_z, min_events, min_bad, n_perm, base, fns, kw):
 
 
 def _quality_fit(net, period, n_iter, check=None):
-    """``event_quality``'s additive provider/client/period model fitted on the cluster.
+    """``event_quality``'s additive provider/client/period model fitted on the cluster
+    (the delay's provider effect per (provider, service) cell: ``_YGROUPS``).
 
     The backfitting of :func:`icnet.analysis.spirals.event_quality`, each update one
     reduction of per-group sums over the partitions (the effect arrays are small and
@@ -1197,12 +1213,12 @@ def _quality_fit(net, period, n_iter, check=None):
         check(max(f["t"] for f in first))
     ws = [f["w"] for f in first if f["w"] is not None]
     w0, w1 = min(w[0] for w in ws), max(w[1] for w in ws)
-    sizes = (n, n, w1 - w0 + 1)
+    sizes = {"ys": (n, n, w1 - w0 + 1), "yd": (_ps_size(ev._meta, n), n, w1 - w0 + 1)}
     state = {"w0": w0}
     for y in ("ys", "yd"):
         s = sum(f[y][0] for f in first)
         cnt = sum(f[y][1] for f in first)
-        state[y] = (s / cnt if cnt else 0.0, [np.zeros(m) for m in sizes])
+        state[y] = (s / cnt if cnt else 0.0, [np.zeros(m) for m in sizes[y]])
     st = delayed(state)
     for _ in range(n_iter):
         for k in range(len(_GROUPS)):

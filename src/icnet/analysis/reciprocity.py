@@ -135,7 +135,7 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     Notes
     -----
     Quality: :func:`event_quality` (satisfaction and log delay residualised for
-    provider, client and week), minus the provider's and the client's time-local
+    provider — for the delay provider × service —, client and week), minus the provider's and the client's time-local
     leave-the-pair-out means (± 14 days around each event, shrunk towards their unit's;
     the control of :func:`retaliation_spirals`): a unit's bad month or a provider's
     overload episode, wherever it falls in the calendar.

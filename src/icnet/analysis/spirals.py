@@ -40,7 +40,10 @@ def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
     Satisfaction and, separately, log(1 + delay) are fitted by an additive
     model :math:`y = \\mu + a_{provider} + b_{client} + c_{period} + e` (least
     squares by backfitting, Hastie & Tibshirani 1990); residuals are divided
-    by their standard deviation. ``z`` is the mean of the satisfaction
+    by their standard deviation. For the delay the provider effect is one per
+    (provider, ``service``) cell when the log has a ``service`` column: a delay
+    is read against what this provider usually takes for this service.
+    ``z`` is the mean of the satisfaction
     residual and minus the delay residual that are available, so **low z =
     worse service than this provider usually gives, this client usually gets
     and this period usually sees** — a company-wide bad month or a provider
@@ -68,15 +71,15 @@ def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
     w = pd.factorize(ev["requested_at"].dt.to_period(period), sort=True)[0]
     out = pd.DataFrame(index=ev.index)
     cols = []
-    for name, y in (("z_satisfaction", ev["satisfaction"].to_numpy(float)
-                     if "satisfaction" in ev else None),
-                    ("z_delay", np.log1p(ev["delay_hours"].to_numpy(float))
-                     if "delay_hours" in ev else None)):
+    for name, y, pg in (("z_satisfaction", ev["satisfaction"].to_numpy(float)
+                         if "satisfaction" in ev else None, p),
+                        ("z_delay", np.log1p(ev["delay_hours"].to_numpy(float))
+                         if "delay_hours" in ev else None, _provider_service(ev, p))):
         if y is None or not np.isfinite(y).any():
             # no such column, or never recorded (a log with delays only): no residual
             out[name] = np.nan
             continue
-        r = _backfit(y, [p, c, w], n_iter)
+        r = _backfit(y, [pg, c, w], n_iter)
         sd = np.nanstd(r)
         out[name] = r / sd if sd > 0 else r
         cols.append(name)
@@ -87,6 +90,20 @@ def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
         cnt = np.isfinite(both).sum(axis=0)
         out["z"] = np.where(cnt > 0, np.nansum(both, axis=0) / np.maximum(cnt, 1), np.nan)
     return out
+
+
+def _provider_service(ev, p):
+    """Per event, the code of its (provider, service) cell — the group of the delay's
+    provider effect, so that a delay is read against what this provider usually takes
+    for this service (a provider of a 4-hour and a 3-day service is neither slow on the
+    one nor fast on the other); ``p`` itself without a ``service`` column. Events without
+    a service form their provider's own cell."""
+    if "service" not in ev:
+        return p
+    s = ev["service"].cat.codes.to_numpy().astype(np.int64) if \
+        isinstance(ev["service"].dtype, pd.CategoricalDtype) else \
+        pd.factorize(ev["service"])[0].astype(np.int64)
+    return pd.factorize(p * (int(s.max(initial=-1)) + 2) + (s + 1))[0].astype(np.int64)
 
 
 def _backfit(y, groups, n_iter):
@@ -474,7 +491,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Notes
     -----
     Quality: each event's satisfaction and log(1 + delay) are residualised
-    for provider, client and period effects (:func:`event_quality`); ``z``
+    for provider (for the delay: provider × service), client and period
+    effects (:func:`event_quality`); ``z``
     is their standardised mean (low = worse). For the response of *B* to
     *A*, every event *e* of B→A at time *t* gets the exposure
     :math:`X_e=\\sum_{A\\to B,\\ t'<t} s_{e'}\\,e^{-\\lambda(t-t')}` (strict
