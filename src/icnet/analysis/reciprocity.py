@@ -135,10 +135,11 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     Notes
     -----
     Quality: :func:`event_quality` (satisfaction and log delay residualised for
-    provider — for the delay provider × service —, client and week), minus the provider's and the client's time-local
-    leave-the-pair-out means (± 14 days around each event, shrunk towards their unit's;
-    the control of :func:`retaliation_spirals`): a unit's bad month or a provider's
-    overload episode, wherever it falls in the calendar.
+    provider — for the delay provider × service —, client and week), minus the
+    provider's and the client's time-local leave-the-pair-out means (± 14 days around
+    each event, shrunk towards their unit's; the control of
+    :func:`retaliation_spirals`): a unit's bad month or a provider's overload episode,
+    wherever it falls in the calendar.
     The decayed mean of a series at time *t* is
     :math:`\\sum_{t'<t} y_{t'} e^{-\\lambda (t-t')} / (\\text{prior} + \\sum_{t'<t}
     e^{-\\lambda (t-t')})`, :math:`\\lambda = \\ln 2 / \\text{half-life}` (the
@@ -153,7 +154,7 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     surrogates for dyadic synchrony, Moulder et al. 2018; a stratified permutation, Good
     2005), pooled over all pairs with one statistic and the same permutation of every pair
     (so a few pairs with a spiral among hundreds count together); the second statistic,
-    :math:`\sum_{pairs} (L_g - \max(C_g, 0)) / M` with :math:`L_g, C_g` a pair's sums of
+    :math:`\\sum_{pairs} (L_g - \\max(C_g, 0)) / M` with :math:`L_g, C_g` a pair's sums of
     lagged and concurrent products, keeps the penalty for a shared cause (a positive
     concurrent covariance) but drops the noise of the many pairs whose concurrent
     covariance is negative by chance. A cause shared by both
