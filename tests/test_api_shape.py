@@ -101,7 +101,8 @@ def test_one_level_rule():
         m = __import__(f"icnet.analysis.{mod}", fromlist=["x"])
         for n in m.__all__:
             f = getattr(m, n)
-            if callable(f) and not inspect.isclass(f) and "level" in inspect.signature(f).parameters:
+            if (callable(f) and not inspect.isclass(f)
+                    and "level" in inspect.signature(f).parameters):
                 seen.add(n)
     assert seen <= set(MEASURES) | set(SUMMARIES) | {"bad_edges", "signed_pairs"}, seen
     # the rule is written down, and the CLI uses the same word for the same thing

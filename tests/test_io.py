@@ -113,7 +113,8 @@ ROW_CASES = [
      "'expected_hours' has 1 negative durations"),
     ({"event_id": ["x", "y", "x"]}, "duplicate_event_id", "'event_id' has 1 repeated event ids"),
     ({"event_id": ["x", None, "z"]}, "missing_id", "'event_id' has 1 empty event ids"),
-    ({"reopened": ["yes", "maybe", "no"]}, "bad_flag", "'reopened' has 1 values that are not yes/no"),
+    ({"reopened": ["yes", "maybe", "no"]}, "bad_flag",
+     "'reopened' has 1 values that are not yes/no"),
 ]
 
 

@@ -25,8 +25,8 @@ def four_raters():
     """Units Hub (4 people), Four (4 people), Six (6 people), two months of events.
 
     Hub serves Four (rated by Four's 4 people) and Six (6 raters); Four serves Hub
-    (rated by Hub's 4 people); Six serves Four (4 raters). Relations rated by 4 people must be hidden at
-    min_group_size=5 and shown at 4.
+    (rated by Hub's 4 people); Six serves Four (4 raters). Relations rated by 4 people must be
+    hidden at min_group_size=5 and shown at 4.
     """
     hub = [f"h{i}" for i in range(4)]
     four = [f"f{i}" for i in range(4)]

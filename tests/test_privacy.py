@@ -206,7 +206,8 @@ def test_balance_and_signed_pairs_hide_individual_signs_unless_asked():
     assert r.frustration == raw.frustration                  # the index is an aggregate
     assert icnet.analysis.conflicts.signed_pairs(net)["sign"].isna().all()
     assert icnet.analysis.conflicts.signed_pairs(net, individuals=True)["sign"].notna().all()
-    assert icnet.analysis.conflicts.signed_pairs(net, level="unit", min_group_size=2)["sign"].notna().all()
+    assert icnet.analysis.conflicts.signed_pairs(net, level="unit",
+                                                 min_group_size=2)["sign"].notna().all()
     with pytest.raises(ParameterError, match="individuals"):
         icnet.balance(net, individuals=1)
 

@@ -59,7 +59,8 @@ _LAZY = {
 _SUBMODULES = {"synth", "plot", "analysis", "privacy", "cli", "reporting", "worktime"}
 
 __all__ = [
-    "ServiceNetwork", "from_events", "from_edges", "from_networkx", "from_process_log", "io", "datasets", "errors",
+    "ServiceNetwork", "from_events", "from_edges", "from_networkx", "from_process_log", "io",
+    "datasets", "errors",
     "IcnetError", "SchemaError", "EmptyNetworkError", "ParameterError", "IcnetWarning",
     "__version__", *sorted(_LAZY), *sorted(_SUBMODULES),
 ]

@@ -254,10 +254,10 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
                           "trend", "delay_median", "sla_breach_rate", "agreement_breach_rate",
                           "n_agreements", "overdue_reviews", "share_without_agreement",
                           "in_bottleneck", "idle_members"] if c in h]
-    b_cols = [c for c in ["node"] + (["unit"] if level == "person" else []) + [ "score", "is_bottleneck", "reason", "mechanism", "dependence",
-                          "delay_median", "delay_excess", "p_adjusted", "delay_ratio_agreed",
-                          "delay_trend",
-                          "backlog_growth", "redundancy", "n_events"] if c in b_view]
+    b_cols = [c for c in ["node"] + (["unit"] if level == "person" else []) + [
+        "score", "is_bottleneck", "reason", "mechanism", "dependence", "delay_median",
+        "delay_excess", "p_adjusted", "delay_ratio_agreed", "delay_trend", "backlog_growth",
+        "redundancy", "n_events"] if c in b_view]
     html_tables = {
         "bottlenecks": _html_table(b_view[b_cols], max_rows=10) if len(b_view) else "",
         "cycles": _html_table(cyc.drop(columns=["edges"])) if len(cyc) else "",
@@ -283,7 +283,8 @@ def report(net, path, *, level: str = "unit", tables: bool = False, individuals:
         handover_flags=_handover_flag_words(hv_tables),
         figures={k: base64.b64encode(v).decode() for k, v in figures.items()},
         spiral_figure=next((k for k in figures if k.startswith("spiral_")), None),
-        spiral_note=spiral_note, reciprocity_note=recip_note, tables=html_tables, min_group_size=min_group_size,
+        spiral_note=spiral_note, reciprocity_note=recip_note, tables=html_tables,
+        min_group_size=min_group_size,
         individuals=individuals, version=__version__, missing=missing,
         has_people=has_people, level=level,
         map_level="unit" if fig_view is f["units"] and units_ok else view.level,

@@ -122,9 +122,11 @@ class Truth:
 
     bottlenecks: list = field(default_factory=list)      # [{"person", "unit"}]
     conflict_cycles: list = field(default_factory=list)  # [[p1, p2, …]]: p1→p2→…→p1 bad
-    spirals: list = field(default_factory=list)          # [{"a","b","initiator","onset","end","rounds"}]
+    # [{"a", "b", "initiator", "onset", "end", "rounds"}]
+    spirals: list = field(default_factory=list)
     chronic: list = field(default_factory=list)          # [[a, b]]
-    avoidance: list = field(default_factory=list)        # [{"provider","alternative","date","clients"}]
+    # [{"provider", "alternative", "date", "clients"}]
+    avoidance: list = field(default_factory=list)
     idle_units: list = field(default_factory=list)
     missing_agreements: list = field(default_factory=list)  # [[provider_unit, client_unit]]
     overdue_reviews: list = field(default_factory=list)     # [[provider_unit, client_unit]]

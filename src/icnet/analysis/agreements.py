@@ -140,7 +140,8 @@ def agreement_compliance(net, *, as_of=None, min_group_size: int = MIN_GROUP_SIZ
     are the same.
 
     Requests still open at ``as_of`` are right-censored at their age; the
-    breach rate is :math:`\\hat S(d_{max})` (still waiting at the agreed delay) with the Kaplan–Meier estimator
+    breach rate is :math:`\\hat S(d_{max})` (still waiting at the agreed delay) with the
+    Kaplan–Meier estimator
     :math:`\\hat S(t)=\\prod_{t_i\\le t}(1-d_i/n_i)` (Kaplan & Meier 1958), so
     open requests are neither dropped nor counted as on time. When no request
     was followed up to the agreed delay the rate is not estimable: NaN, with

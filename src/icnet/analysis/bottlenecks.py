@@ -343,7 +343,8 @@ def _mad(x):
 
 
 def _peer_groups(service, unit, ok):
-    """Peer group per provider: same service, else same unit, else all (the provider and ≥ 2 others)."""
+    """Peer group per provider: same service, else same unit, else all (the provider and
+    ≥ 2 others)."""
     def clean(a):
         return np.array([x if isinstance(x, str) and x != "" else "" for x in a], dtype=object)
 
@@ -423,8 +424,8 @@ def _peer_z(x, se, group, ok):
 
     Each provider is compared with the median of its *other* peers (leave-one-
     out, so a slow provider does not pull its own reference): peers are its
-    group (``group`` ≠ ``"all"``: same service or unit, the provider and at least 2 others), else all
-    providers. The scale is *pooled* over every provider compared the same way
+    group (``group`` ≠ ``"all"``: same service or unit, the provider and at least 2
+    others), else all providers. The scale is *pooled* over every provider compared the same way
     (grouped ones together, the others together), so a group of 5 cannot
     produce the huge z of a robust z among 3: the SD of the other providers'
     excesses after setting aside the ones beyond 3.5 × 1.4826 MAD (see

@@ -103,8 +103,9 @@ def findings(net, *, min_group_size: int = MIN_GROUP_SIZE, as_of=None, seed=0,
     out["quality"] = fn["service_quality"](net, min_group_size=min_group_size) \
         if fn["service_quality"] else None
     has_ag = net.agreements is not None and len(net.agreements)
-    out["compliance"] = fn["agreement_compliance"](net, as_of=as_of, min_group_size=min_group_size) \
-        if (has_ag and fn["agreement_compliance"]) else None
+    out["compliance"] = (fn["agreement_compliance"](net, as_of=as_of,
+                                                    min_group_size=min_group_size)
+                         if (has_ag and fn["agreement_compliance"]) else None)
     empty_b = pd.DataFrame({"node": pd.Series(dtype=object), "score": pd.Series(dtype=float),
                             "is_bottleneck": pd.Series(dtype=bool),
                             "dependence": pd.Series(dtype=float)})
