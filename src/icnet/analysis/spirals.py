@@ -425,8 +425,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         - ``initiator``: who moved first (spiral), whose service dropped
           (one-sided by the change test) or whose bad service was answered (one-sided
           by the answer test); ``initiator_p``: the posterior probability that the named
-          initiator moved first (a spiral of the change test; NaN otherwise), from a
-          hidden Markov model of the pair's exchange — below about 0.8 the order is
+          initiator moved first (a spiral of the change test; NaN otherwise), from the
+          phase of the pair's alternating turns — below about 0.8 the order is
           uncertain; ``start``, ``end``: the exchange's onset and end (datetime64; for an
           answer, its first answered spell and NaT);
         - ``rounds``: alternating bad turns of the pair's escalation chain (int);
@@ -543,10 +543,15 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     partner's answer, pauses, both bad — with a block of states per first mover, so that
     the forward algorithm gives the posterior probability of each first mover and the
     forward–backward posterior of "not yet begun" the start (Chib 1998's change-point
-    model as a constrained hidden Markov chain; Rabiner 1989). The onsets' order (Page's
-    CUSUM per direction, unless the partner's previous week was a first move) adds its
-    vote as evidence of its measured accuracy; ``initiator_p`` is the resulting
-    probability.
+    model as a constrained hidden Markov chain; Rabiner 1989). The first mover is then
+    told by the phase of the whole alternation near that start: templates of alternating
+    turns (one to three weeks each, 2–12 turns of either parity, with or without both
+    sides staying bad after them) whose likelihood, summed over the start and the
+    templates, weighs "A moved first" against "B moved first" with every turn, not only
+    the first (a Bayes factor over a grid; Kass & Raftery 1995). The onsets' order
+    (Page's CUSUM per direction, unless the partner's previous week was a first move)
+    adds its vote as evidence of its measured accuracy; ``initiator_p`` is the resulting
+    probability, tempered to be calibrated.
 
     On a network built with Dask (``engine="dask"``; with ``level``, aggregated
     by ``net.by(level)`` on the cluster) the analysis runs per partition of
