@@ -32,6 +32,7 @@ _POOL_SALT = 0x706F6F6C5F647270          # the pooled series' permutations
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 _JITTER_SALT = 0x6A69747465725F31        # and the burst jitter's (one-sided coupling)
 _MIN_ANSWERS = 3                          # answered bad spells for a one-sided answer
+_ANSWER_JITTER_DAYS = 56.0                # the answer test's burst jitter, U(±56 days)
 
 
 def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
@@ -195,7 +196,7 @@ def _burst_offsets(sg, srel, codes, *, seed, b0, nb, jitter_days, burst_gap):
 
 
 def _answer_test(sg, srel, ss, gid, R_, B_, resp_rows, tested, W, lam, G, *, resp, n_perm,
-                 seed, jitter_days=28.0, burst_gap=7.0):
+                 seed, jitter_days=_ANSWER_JITTER_DAYS, burst_gap=7.0):
     """Does the responding side's bad service follow the stimulus side's? (one-sided).
 
     On the two sides' bad events (severities ``s``), with the decayed kernel of the
@@ -1297,7 +1298,7 @@ def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_pe
 
 
 def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
-              controls, jitter_seed=None, jitter_days=28.0, burst_gap=7.0,
+              controls, jitter_seed=None, jitter_days=_ANSWER_JITTER_DAYS, burst_gap=7.0,
               jitter_perm=999, sev=None):
     """The lagged coupling of the ``tested`` pairs: per responding direction
     (effect, p, null mean, null SD) of the circular-shift test and, with
@@ -1472,9 +1473,15 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     # answered spells of the answered side: a pattern, not a coincidence (as a chain
     # needs three bad turns)
     n_ans = np.where(ans_dir == 0, col["nans_ab"], col["nans_ba"])
+    # the family: independent filtering (Bourgon, Gentleman & Huber 2010) on the amount of
+    # bad service, which the jitter does not change (it moves bursts, not events): pairs
+    # with at least 2·_MIN_ANSWERS bad events each way, the answered spells and as many
+    # again; the others cannot show a pattern of answers and only dilute the BH family
+    fam_dir = has_cpl & (np.minimum(tab["bad_ab"].to_numpy(), tab["bad_ba"].to_numpy())
+                         >= 2 * _MIN_ANSWERS)
     q_dir = np.ones(G)
-    if has_cpl.any():
-        q_dir[has_cpl] = _bh(p_dir[has_cpl])
+    if fam_dir.any():
+        q_dir[fam_dir] = _bh(p_dir[fam_dir])
 
     def decide(level):
         # hierarchical: the pair is a discovery (Simes, BH over pairs), then its weaker
@@ -1492,7 +1499,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
         spiral_l = (q_cpl <= level) & ~joint & ~spiral_c & has_cpl
         # one side answers, the other does not: a one-sided retaliation found by the
         # coupling (a joint shift or a spiral of either test takes precedence)
-        one_l = has_cpl & (q_dir <= level) & (p_fwd <= level) & (p_rev > level) & \
+        one_l = fam_dir & (q_dir <= level) & (p_fwd <= level) & (p_rev > level) & \
             (n_ans >= _MIN_ANSWERS) & ~spiral_c & ~joint & ~spiral_l
         one = ((q_any <= level) & ~spiral_c & ~joint & ~spiral_l) | one_l
         return spiral_c, spiral_l, joint, one, one_l
