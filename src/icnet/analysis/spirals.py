@@ -11,7 +11,7 @@ import pandas as pd
 from .. import _validate
 from ..errors import BudgetExceededError, ParameterError
 from . import _change
-from ._multiple import bh as _bh
+from ._multiple import bh as _bh, storey_bh as _storey_bh
 
 __all__ = ["retaliation_spirals", "spiral_timeline", "event_quality"]
 
@@ -32,7 +32,6 @@ _POOL_SALT = 0x706F6F6C5F647270          # the pooled series' permutations
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 _JITTER_SALT = 0x6A69747465725F31        # and the burst jitter's (one-sided coupling)
 _MIN_ANSWERS = 3                          # answered bad spells for a one-sided answer
-_ANSWER_JITTER_DAYS = 56.0                # the answer test's burst jitter, U(±56 days)
 
 
 def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
@@ -196,7 +195,7 @@ def _burst_offsets(sg, srel, codes, *, seed, b0, nb, jitter_days, burst_gap):
 
 
 def _answer_test(sg, srel, ss, gid, R_, B_, resp_rows, tested, W, lam, G, *, resp, n_perm,
-                 seed, jitter_days=_ANSWER_JITTER_DAYS, burst_gap=7.0):
+                 seed, jitter_days=28.0, burst_gap=7.0):
     """Does the responding side's bad service follow the stimulus side's? (one-sided).
 
     On the two sides' bad events (severities ``s``), with the decayed kernel of the
@@ -528,8 +527,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     both directions and their pooled series); one_sided = one direction dropped, or one
     side's bad service credibly answers the other's and not the reverse (the answer
     test: the lead–lag asymmetry of the two sides' bad events under a jitter of the
-    stimulus side's bursts, BH over the coupling's pairs, at least three answered
-    spells; Quian Quiroga et al. 2002; Amarasingham et al. 2012); chronic_conflict = no
+    stimulus side's bursts, adaptive BH over the coupling's pairs with at least six bad
+    events each way, at least three answered spells; Quian Quiroga et al. 2002;
+    Amarasingham et al. 2012; Bourgon et al. 2010; Storey et al. 2004); chronic_conflict = no
     change but both directions credibly bad (``sign == "bad"`` in ``net.edges``).
     ``p`` is the weaker direction's change p for spiral and joint_shift (the coupling's
     for a coupling-only spiral; the answer test's direction p for its one_sided), else
@@ -592,6 +592,11 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Amarasingham, A., Harrison, M. T., Hatsopoulos, N. G. & Geman, S. (2012).
     Conditional modeling and the jitter method of spike resampling. *Journal of
     Neurophysiology* 107, 517–531.
+    Bourgon, R., Gentleman, R. & Huber, W. (2010). Independent filtering increases
+    detection power for high-throughput experiments. *PNAS* 107, 9546–9551.
+    Storey, J. D., Taylor, J. E. & Siegmund, D. (2004). Strong control, conservative
+    point estimation and simultaneous conservative consistency of false discovery rates:
+    a unified approach. *JRSS B* 66, 187–205.
 
     Examples
     --------
@@ -1298,7 +1303,7 @@ def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_pe
 
 
 def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
-              controls, jitter_seed=None, jitter_days=_ANSWER_JITTER_DAYS, burst_gap=7.0,
+              controls, jitter_seed=None, jitter_days=28.0, burst_gap=7.0,
               jitter_perm=999, sev=None):
     """The lagged coupling of the ``tested`` pairs: per responding direction
     (effect, p, null mean, null SD) of the circular-shift test and, with
@@ -1476,12 +1481,14 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     # the family: independent filtering (Bourgon, Gentleman & Huber 2010) on the amount of
     # bad service, which the jitter does not change (it moves bursts, not events): pairs
     # with at least 2·_MIN_ANSWERS bad events each way, the answered spells and as many
-    # again; the others cannot show a pattern of answers and only dilute the BH family
+    # again; the others cannot show a pattern of answers and only dilute the family.
+    # Adaptive BH (Storey, Taylor & Siegmund 2004): BH times the estimated share of true
+    # nulls, 1 (plain BH) unless many of the family's pairs answer
     fam_dir = has_cpl & (np.minimum(tab["bad_ab"].to_numpy(), tab["bad_ba"].to_numpy())
                          >= 2 * _MIN_ANSWERS)
     q_dir = np.ones(G)
     if fam_dir.any():
-        q_dir[fam_dir] = _bh(p_dir[fam_dir])
+        q_dir[fam_dir] = _storey_bh(p_dir[fam_dir])
 
     def decide(level):
         # hierarchical: the pair is a discovery (Simes, BH over pairs), then its weaker
