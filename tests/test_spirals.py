@@ -1108,8 +1108,8 @@ def test_one_sided_answers_at_600_people_survive_the_family():
     """#18 (onesided9): in the validity suite's ``one_sided`` organisation at 600 people
     (seed 0, 12 planted pairs) main's answer test found 2: the planted pairs' direction
     p of 0.002-0.1 did not survive BH over the ~18 coupling pairs, 6 of which had 3-7 bad
-    events a way and no signal. With the family filtered to pairs with 6 bad events each
-    way (independent of the jitter) and the adaptive BH, 5, all with the right
+    events a way and no signal. With the adaptive group BH (pairs with 6 bad events each
+    way and the rest; the grouping independent of the jitter), 5, all with the right
     initiator, and no false finding."""
     from icnet.validity import generate
     from icnet.validity.scoreboard import score_organisation
