@@ -22,27 +22,6 @@ def bh(p) -> np.ndarray:
     return out
 
 
-def storey_bh(p, *, lam: float = 0.5) -> np.ndarray:
-    """Adaptive Benjamini–Hochberg q-values: BH's q times the estimated share of true
-    nulls, ``pi0 = (1 + #{p > lam}) / (m (1 - lam))`` capped at 1 (Storey, Taylor &
-    Siegmund 2004, whose "+1" makes the procedure control the FDR in finite samples for
-    independent p-values). When most tests are null ``pi0`` is 1 and this is BH; it gains
-    only where many of the family's hypotheses are false. NaN p-values stay NaN.
-
-    >>> storey_bh([0.01, 0.02, 0.03, 0.04, 0.9]).round(3).tolist()
-    [0.04, 0.04, 0.04, 0.04, 0.72]
-    >>> storey_bh([0.01, 0.6, 0.7, 0.8, 0.9]).round(3).tolist()
-    [0.05, 0.9, 0.9, 0.9, 0.9]
-    """
-    q = bh(p)
-    ok = np.isfinite(q)
-    m = int(ok.sum())
-    if m:
-        pi0 = min(1.0, (1.0 + float((np.asarray(p, float)[ok] > lam).sum())) / (m * (1 - lam)))
-        q = np.where(ok, np.minimum(q * pi0, 1.0), np.nan)
-    return q
-
-
 def group_bh(p, group, *, lam: float = 0.5) -> np.ndarray:
     """Adaptive group Benjamini–Hochberg q-values (Hu, Zhao & Zhou 2010).
 
