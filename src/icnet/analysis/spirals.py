@@ -101,7 +101,7 @@ def _backfit(y, groups, n_iter):
         for g, cnt in zip(gs, cnts):
             # the partial residual's group mean is the effect plus the residual's group
             # mean (the effect is constant within the group): update by that mean alone
-            res -= (np.bincount(g, weights=res, minlength=len(cnt)) / cnt)[g]
+            res -= np.take(np.bincount(g, weights=res, minlength=len(cnt)) / cnt, g)
     r[ok] = res
     return r
 
@@ -2057,10 +2057,14 @@ def _ranges(T, valid, lo_k, hi_k, a, b):
 
 def _range_sums(C, lo, hi):
     """Sums over column ranges [lo, hi) from inclusive-prefixed cumulative sums ``C``
-    (..., P, W + 1)."""
-    lo_ = np.broadcast_to(lo, C.shape[:-1] + (lo.shape[-1],))
-    hi_ = np.broadcast_to(hi, lo_.shape)
-    return np.take_along_axis(C, hi_, axis=-1) - np.take_along_axis(C, lo_, axis=-1)
+    (..., P, W + 1); ``lo``, ``hi``: (P, W). Gathered from the flattened (P, W + 1) rows
+    (one unbuffered take, 3x faster than take_along_axis; speed9)."""
+    P, W1 = C.shape[-2:]
+    Cf = C.reshape(-1, P * W1)
+    off = (np.arange(P) * W1)[:, None]
+    shape = C.shape[:-1] + (lo.shape[-1],)
+    return np.take(Cf, (hi + off).ravel(), axis=1, mode="clip").reshape(shape) - \
+        np.take(Cf, (lo + off).ravel(), axis=1, mode="clip").reshape(shape)
 
 
 def _turn_stats(L, Y, win, rng0, rng1):
