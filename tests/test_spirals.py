@@ -583,6 +583,17 @@ def test_sorted_hash_permutations_equal_the_argsort_even_with_ties(monkeypatch):
                                                rtol=1e-12, atol=1e-12)
 
 
+def test_order_by_code_then_time_is_the_lexsort():
+    """speed9: the radix path (16-bit codes) gives np.lexsort's permutation, ties in time
+    kept in row order; wider codes fall back to lexsort."""
+    from icnet.analysis.spirals import _order_by
+    rng = np.random.default_rng(8)
+    for n, k in ((2000, 5), (50_000, 20_000), (3000, 70_000)):
+        code = rng.integers(0, k, n)
+        t = np.round(rng.uniform(0, 30, n), 0)                  # many ties
+        assert np.array_equal(_order_by(code, t), np.lexsort((t, code)))
+
+
 def test_refinement_adds_permutations_only_near_a_level():
     rng = np.random.default_rng(4)
     G = 300

@@ -816,9 +816,26 @@ def _check_work(work, max_work):
             "window (net.window(...)).")
 
 
+def _order_by(code, t):
+    """``np.lexsort((t, code))``: rows by code, then time. With codes of 16 bits or fewer,
+    a stable time sort then numpy's stable sort of the codes as ``uint16`` (a radix sort):
+    the same permutation (both stable, least significant key first), 1.6x faster at 5 M
+    events (1.46 s -> 0.90 s CPU; speed9).
+
+    >>> import numpy as np
+    >>> _order_by(np.array([1, 0, 1, 0]), np.array([2.0, 5, 1, 5])).tolist()
+    [1, 3, 2, 0]
+    """
+    code = np.asarray(code)
+    if len(code) and code.min() >= 0 and code.max() < 2 ** 16:
+        o = np.argsort(t, kind="stable")
+        return o[np.argsort(code[o].astype(np.uint16), kind="stable")]
+    return np.lexsort((t, code))
+
+
 def _provider_bad(t, p, z, bad, bad_z, lam):
     """Per event: its provider's decayed bad service before it (to everybody)."""
-    order_p = np.lexsort((t, p))
+    order_p = _order_by(p, t)
     prov_bad = np.empty(len(t))
     sev = np.where(bad, -z - bad_z, 0.0)
     prov_bad[order_p] = _exclusive_decayed(t[order_p], sev[order_p], p[order_p], lam)
