@@ -1,7 +1,9 @@
 """Validity of ``icnet.retaliation_spirals`` on its own independently built organisations.
 
 Run: ``python benchmarks/validity_spirals.py [--people 600] [--seeds 20] [--scenarios ...]
-[--stability 0]``.
+[--stability 0]``; ``--suite`` runs the shared validity suite's generators
+(:mod:`icnet.validity`, e.g. ``--suite --scenarios lock_in common_cause --stability 5``)
+instead of the ones below, with the scoreboard's call (``seed``, ``n_perm=199``).
 
 The generator here is independent of :mod:`icnet.synth` (and of the shared validity suite):
 people in units of about 20, each with a few service partners (both directions), Poisson
@@ -153,23 +155,40 @@ def organisation(scenario: str, n_people: int = 600, seed: int = 0, days: int = 
     return ev, people, truth
 
 
-def evaluate(scenario, n_people, seeds, stability, n_perm):
+def _suite_organisation(scenario, n_people, seed):
+    """(network, truth, level) of the validity suite's generator (:mod:`icnet.validity`)."""
+    from icnet.validity import scenarios
+    d = scenarios.generate(scenario, n_people=n_people, seed=seed)
+    sp = d.truth.get("spirals")
+    level = "unit" if sp is not None and len(sp) and "level" in sp and \
+        (sp["level"] == "unit").any() else None
+    truth = [] if sp is None or "spirals" in d.null_for else \
+        [dict(a=r.a, b=r.b, initiator=r.initiator, onset=r.onset) for r in sp.itertuples()]
+    return d.network(), truth, level
+
+
+def evaluate(scenario, n_people, seeds, stability, n_perm, suite=False, changed=None):
     rows = []
     for seed in seeds:
-        ev, people, truth = organisation(scenario, n_people, seed)
-        net = icnet.from_events(ev, people=people)
+        level = None
+        if suite:
+            net, truth, level = _suite_organisation(scenario, n_people, seed)
+        else:
+            ev, people, truth = organisation(scenario, n_people, seed)
+            net = icnet.from_events(ev, people=people)
         t = time.perf_counter()
-        s = icnet.retaliation_spirals(net, seed=seed, n_perm=n_perm)
+        s = icnet.retaliation_spirals(net, seed=seed, n_perm=n_perm, level=level)
         dt = time.perf_counter() - t
         key = {tuple(sorted((x["a"], x["b"]))): x for x in truth}
+        spiral_sc = scenario in SPIRALS or (suite and bool(truth))
         sp = s[s.kind == "spiral"]
         # under a look-alike or null scenario every spiral is false, planted pair or not
-        found = [(a, b) for a, b in zip(sp.a, sp.b) if (a, b) in key and scenario in SPIRALS]
+        found = [(a, b) for a, b in zip(sp.a, sp.b) if (a, b) in key and spiral_sc]
         kinds = [s.loc[(s.a == a) & (s.b == b), "kind"].item() if ((s.a == a) & (s.b == b)).any()
                  else "absent" for a, b in key]
         init, err = [], []
         for r in sp.itertuples():
-            if (r.a, r.b) in key and scenario in SPIRALS:
+            if (r.a, r.b) in key and spiral_sc:
                 tr = key[(r.a, r.b)]
                 init.append(r.initiator == tr["initiator"])
                 err.append(abs((r.start - tr["onset"]).total_seconds()) / 86400)
@@ -177,16 +196,20 @@ def evaluate(scenario, n_people, seeds, stability, n_perm):
         if stability > 1:
             ks = [s.set_index(["a", "b"])["kind"]]
             for j in range(1, stability):
-                ks.append(icnet.retaliation_spirals(net, seed=1000 * j + seed,
-                                                    n_perm=n_perm).set_index(["a", "b"])["kind"])
+                ks.append(icnet.retaliation_spirals(net, seed=1000 * j + seed, n_perm=n_perm,
+                                                    level=level).set_index(["a", "b"])["kind"])
             kk = pd.concat(ks, axis=1)
             kk = kk[kk.iloc[:, 0] != "insufficient"]
             stable = float((kk.nunique(axis=1) == 1).mean())
+            if changed is not None:               # the pairs whose kind changed
+                for (a, b), r in kk[kk.nunique(axis=1) > 1].iterrows():
+                    changed.append(f"{scenario} n={n_people} seed={seed} {a}-{b}: "
+                                   + " / ".join(r.astype(str)))
             # the pairs that got a finding under at least one seed (the rest are 'none' or
             # 'chronic_conflict' under every seed and dominate the share above)
             hit = kk.isin(["spiral", "joint_shift", "one_sided"]).any(axis=1)
             stable_hit = (int((kk[hit].nunique(axis=1) == 1).sum()), int(hit.sum()))
-        rows.append(dict(seed=seed, n_planted=len(key) if scenario in SPIRALS else 0,
+        rows.append(dict(seed=seed, n_planted=len(key) if spiral_sc else 0, spiral_sc=spiral_sc,
                          tp=len(found), fp=len(sp) - len(found), init=init, err=err,
                          kinds=kinds, tested=s.attrs["n_tested"], pairs=len(s), secs=dt,
                          stable=stable, stable_hit=stable_hit, recip=s.attrs["reciprocity"]["z"]))
@@ -203,7 +226,7 @@ def summarise(scenario, rows):
     any_fp = np.mean([r["fp"] > 0 for r in rows])
     out = (f"{scenario:10s} orgs={len(rows):2d} tested/pairs={np.mean([r['tested'] for r in rows]):.0f}/"
            f"{np.mean([r['pairs'] for r in rows]):.0f} ")
-    if scenario in SPIRALS:
+    if rows[0]["spiral_sc"]:
         out += (f"recall={tp / max(planted, 1):.2f} precision={tp / max(tp + fp, 1):.2f} "
                 f"initiator={np.mean(init) if init else np.nan:.2f} "
                 f"onset_err_median={np.median(err) if err else np.nan:.1f}d ")
@@ -226,14 +249,21 @@ def main(argv=None) -> int:
     ap.add_argument("--scenarios", nargs="*", default=list(SPIRALS + OTHERS))
     ap.add_argument("--stability", type=int, default=0)
     ap.add_argument("--n-perm", type=int, default=199)
+    ap.add_argument("--suite", action="store_true",
+                    help="the validity suite's generators (icnet.validity.scenarios)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     print(f"validity_spirals: {args.people} people, seeds {seeds.start}..{seeds.stop - 1}, "
           f"n_perm={args.n_perm}", flush=True)
+    changed = []
     for sc in args.scenarios:
-        print(summarise(sc, evaluate(sc, args.people, seeds, args.stability, args.n_perm)),
-              flush=True)
+        print(summarise(sc, evaluate(sc, args.people, seeds, args.stability, args.n_perm,
+                                     suite=args.suite, changed=changed)), flush=True)
+    if args.stability > 1:
+        print(f"pairs whose kind changed over {args.stability} seeds: {len(changed)}")
+        for line in changed:
+            print("  " + line)
     return 0
 
 

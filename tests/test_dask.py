@@ -321,6 +321,28 @@ def test_spirals_turn_test_same_on_dask(client, planta, monkeypatch, level):
     assert (a.kind[fin] == b.kind[fin]).all()
 
 
+def test_spirals_default_kinds_same_on_dask_for_a_lock_in_org(client, monkeypatch):
+    """#18 (speed9): with the default turn test, on a validity-suite organisation whose
+    mutual drops the turn test splits into spiral and joint_shift (lock_in, 150 people),
+    the Dask path gives every turn-tested pair the in-memory p_turn (to the rounding of
+    the control) and kind."""
+    from icnet.validity import scenarios
+    d = scenarios.generate("lock_in", n_people=150, seed=0)
+    ref = icnet.retaliation_spirals(d.network(), seed=0, n_perm=199)
+    net = icnet.from_events(dd.from_pandas(d.events, npartitions=3), people=d.people)
+    _no_event_compute(monkeypatch)
+    s = icnet.retaliation_spirals(net, seed=0, n_perm=199)
+    key = ["a", "b"]
+    a = ref.sort_values(key).reset_index(drop=True)
+    b = s.sort_values(key).reset_index(drop=True)
+    assert (a[key] == b[key]).all().all()
+    fin = np.isfinite(a.p_turn)
+    assert (fin == np.isfinite(b.p_turn)).all()
+    assert {"spiral", "joint_shift"} <= set(a.kind[fin])
+    assert np.abs(a.p_turn[fin] - b.p_turn[fin]).max() <= 0.01
+    assert (a.kind[fin] == b.kind[fin]).all()
+
+
 def test_conflict_cycles_does_not_compute_the_events(client, planta):
     net = icnet.from_events(dd.from_pandas(_raw(planta), npartitions=2),
                             people=planta.people)

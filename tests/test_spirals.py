@@ -546,6 +546,54 @@ def test_bucketed_permutations_equal_a_sort_of_the_whole_series():
             np.testing.assert_allclose(bm[0], tm[sel], atol=1e-9)
 
 
+def test_sorted_hash_permutations_equal_the_argsort_even_with_ties(monkeypatch):
+    """_perm_stats sorts the hashes with the column packed in their low bits (speed9);
+    where two hashes of a row agree in every higher bit, that order could differ from the
+    argsort's, so those rows are argsorted: forced here by hashes with 3 high bits
+    only, the statistics equal those of the argsort of the full hashes."""
+    rng = np.random.default_rng(5)
+    size = np.array([5, 9, 16, 40, 64, 100, 128])
+    start = np.r_[0, np.cumsum(size)[:-1]]
+    x = rng.normal(size=size.sum())
+    g = np.repeat(np.arange(len(size)), size)
+    xc = x - (np.bincount(g, weights=x) / size)[g]
+    keys = np.arange(len(size), dtype=np.uint64) * 11 + 1
+    real = _change._hashes
+
+    def coarse(seed, key, perm, row):      # 3 random high bits, distinct low 7 bits
+        h = real(seed, key, perm, row) >> np.uint64(61) << np.uint64(61)
+        low = (np.asarray(row, np.uint64) * np.uint64(37) + np.asarray(perm, np.uint64) *
+               np.uint64(11) + np.asarray(key, np.uint64)) & np.uint64(127)
+        return h | low
+
+    for hashes in (real, coarse):
+        monkeypatch.setattr(_change, "_hashes", hashes)
+        for wd in np.unique(_change._bucket_width(size)):
+            sel = np.flatnonzero(_change._bucket_width(size) == wd)
+            bc, bm = _change._perm_stats(xc, start[sel], size[sel], keys[sel], int(wd), 3,
+                                         0, 7, 300)      # small budget: group chunks too
+            for j, gi in enumerate(sel):
+                col = np.arange(size[gi])
+                h = hashes(3, keys[gi], np.arange(7, dtype=np.uint64)[:, None], col[None])
+                for b in range(7):                        # the reference: argsort
+                    v = xc[start[gi] + np.argsort(h[b], kind="stable")]
+                    tc, tm = _change._stats(v, np.array([0]), size[gi:gi + 1])
+                    # (_stats sums in another order: equal to rounding)
+                    np.testing.assert_allclose([bc[b, j], bm[b, j]], [tc[0], tm[0]],
+                                               rtol=1e-12, atol=1e-12)
+
+
+def test_order_by_code_then_time_is_the_lexsort():
+    """speed9: the radix path (16-bit codes) gives np.lexsort's permutation, ties in time
+    kept in row order; wider codes fall back to lexsort."""
+    from icnet.analysis.spirals import _order_by
+    rng = np.random.default_rng(8)
+    for n, k in ((2000, 5), (50_000, 20_000), (3000, 70_000)):
+        code = rng.integers(0, k, n)
+        t = np.round(rng.uniform(0, 30, n), 0)                  # many ties
+        assert np.array_equal(_order_by(code, t), np.lexsort((t, code)))
+
+
 def test_refinement_adds_permutations_only_near_a_level():
     rng = np.random.default_rng(4)
     G = 300

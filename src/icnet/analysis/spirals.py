@@ -122,7 +122,7 @@ def _backfit(y, groups, n_iter):
         for g, cnt in zip(gs, cnts):
             # the partial residual's group mean is the effect plus the residual's group
             # mean (the effect is constant within the group): update by that mean alone
-            res -= (np.bincount(g, weights=res, minlength=len(cnt)) / cnt)[g]
+            res -= np.take(np.bincount(g, weights=res, minlength=len(cnt)) / cnt, g)
     r[ok] = res
     return r
 
@@ -852,9 +852,26 @@ def _check_work(work, max_work):
             "window (net.window(...)).")
 
 
+def _order_by(code, t):
+    """``np.lexsort((t, code))``: rows by code, then time. With codes of 16 bits or fewer,
+    a stable time sort then numpy's stable sort of the codes as ``uint16`` (a radix sort):
+    the same permutation (both stable, least significant key first), 1.6x faster at 5 M
+    events (1.46 s -> 0.90 s CPU; speed9).
+
+    >>> import numpy as np
+    >>> _order_by(np.array([1, 0, 1, 0]), np.array([2.0, 5, 1, 5])).tolist()
+    [1, 3, 2, 0]
+    """
+    code = np.asarray(code)
+    if len(code) and code.min() >= 0 and code.max() < 2 ** 16:
+        o = np.argsort(t, kind="stable")
+        return o[np.argsort(code[o].astype(np.uint16), kind="stable")]
+    return np.lexsort((t, code))
+
+
 def _provider_bad(t, p, z, bad, bad_z, lam):
     """Per event: its provider's decayed bad service before it (to everybody)."""
-    order_p = np.lexsort((t, p))
+    order_p = _order_by(p, t)
     prov_bad = np.empty(len(t))
     sev = np.where(bad, -z - bad_z, 0.0)
     prov_bad[order_p] = _exclusive_decayed(t[order_p], sev[order_p], p[order_p], lam)
@@ -2198,10 +2215,14 @@ def _ranges(T, valid, lo_k, hi_k, a, b):
 
 def _range_sums(C, lo, hi):
     """Sums over column ranges [lo, hi) from inclusive-prefixed cumulative sums ``C``
-    (..., P, W + 1)."""
-    lo_ = np.broadcast_to(lo, C.shape[:-1] + (lo.shape[-1],))
-    hi_ = np.broadcast_to(hi, lo_.shape)
-    return np.take_along_axis(C, hi_, axis=-1) - np.take_along_axis(C, lo_, axis=-1)
+    (..., P, W + 1); ``lo``, ``hi``: (P, W). Gathered from the flattened (P, W + 1) rows
+    (one unbuffered take, 3x faster than take_along_axis; speed9)."""
+    P, W1 = C.shape[-2:]
+    Cf = C.reshape(-1, P * W1)
+    off = (np.arange(P) * W1)[:, None]
+    shape = C.shape[:-1] + (lo.shape[-1],)
+    return np.take(Cf, (hi + off).ravel(), axis=1, mode="clip").reshape(shape) - \
+        np.take(Cf, (lo + off).ravel(), axis=1, mode="clip").reshape(shape)
 
 
 def _turn_stats(L, Y, win, rng0, rng1):
