@@ -370,7 +370,7 @@ BOUNDS = [
     # the quick slice's two organisations per size: 41.4 days since the turn-test default
     # and init8's first-mover onsets; 4.7 / 2.5 days over 20 organisations (docs/validity.md)
     pytest.param("spirals", "episodic", "median onset error (days)", marks=_x("41.4", S18)),
-    pytest.param("spirals", "episodic_two", "recall", marks=_x("0.00", S18)),
+    pytest.param("spirals", "episodic_two", "recall", marks=_x("0.67", S18)),
     # control7 (time-local control through the unit): 5 of 6 planted on the quick slice;
     # over 20 seeds 0.88 / 0.91 at 150 / 600 (0.92 / 0.91 before), benchmarks/validity_control7
     pytest.param("spirals", "lock_in", "recall", marks=_x("0.83", S18)),
@@ -382,9 +382,9 @@ BOUNDS = [
     ("spirals", "one_sided", "initiator right (of found)"),
     # the first answered spell is often the second one (the first one's answer not bad
     # enough to count): per-organisation medians 48 / 36 days on the quick slice
-    pytest.param("spirals", "one_sided", "median onset error (days)", marks=_x("42", S18)),
-    pytest.param("spirals", "delay_only", "recall", marks=_x("0.00", S18)),
-    pytest.param("spirals", "between_units", "recall", marks=_x("0.00", S18)),
+    pytest.param("spirals", "one_sided", "median onset error (days)", marks=_x("42.3", S18)),
+    pytest.param("spirals", "delay_only", "recall", marks=_x("0.33", S18)),
+    pytest.param("spirals", "between_units", "recall", marks=_x("0.50", S18)),
     ("bottlenecks", "baseline", "orgs with false"),
     ("bottlenecks", "no_satisfaction", "orgs with false"),
     ("bottlenecks", "overload_episodes", "orgs with false"),
@@ -428,13 +428,14 @@ BOUNDS = [
     ("spirals", "between_units", "initiator right (of found)"),
     ("spirals", "between_units", "median onset error (days)"),
     ("spirals", "delay_only", "precision"),
-    # control7: 2 of 3 found on the quick slice; 20 seeds 0.82 / 0.79 (0.82 / 0.78 before)
-    pytest.param("spirals", "delay_only", "initiator right (of found)", marks=_x("0.67", S18)),
+    # init9 (the phase of the alternation): 1 of 2 found on the quick slice; 20 seeds
+    # 0.88 / 0.78 -> 0.70 / 0.81 (benchmarks/validity_main9.csv)
+    pytest.param("spirals", "delay_only", "initiator right (of found)", marks=_x("0.50", S18)),
     ("spirals", "delay_only", "median onset error (days)"),
     ("spirals", "episodic_two", "precision"),
     ("spirals", "episodic_two", "initiator right (of found)"),
     ("spirals", "episodic_two", "median onset error (days)"),
-    pytest.param("spirals", "lock_in", "precision", marks=_x("0.86", S18)),
+    pytest.param("spirals", "lock_in", "precision", marks=_x("0.83", S18)),
     ("spirals", "lock_in", "initiator right (of found)"),
     ("spirals", "lock_in", "median onset error (days)"),
     ("spirals", "slow_escalation", "precision"),       # passes since control7
@@ -464,7 +465,8 @@ BOUNDS = [
     # permutation within weeks and circular shift, the larger p; under each, two statistics
     # combined by Tippett's min p), quick slice 2 orgs each. Over 20 seeds
     # (benchmarks/validity_recip8.csv): nulls 0.00 at 150 people; at 600 slowdown 0.10,
-    # baseline, shock, overload, unit month 0.05, the rest 0.00; power at 150 lock-in 0.85,
+    # baseline, shock, overload, unit month 0.05, the rest 0.00 (over 60 seeds,
+    # benchmarks/validity_recip_nulls60.csv: 0-5 % everywhere); power at 150 lock-in 0.85,
     # slow escalation 0.85, episodes 0.95, delay only 0.90, between units 1.00; at 600 1.00,
     # between units 0.45 (docs/methods/spirals.md §5).
     ("reciprocity", "baseline", "orgs p <= 0.05"),
