@@ -9,8 +9,8 @@ reference code on ``PYTHONPATH`` to save, then with the changed code to compare:
 Cases: ``icnet.synth.organisation`` at 2,000 people (seeds 0-2, defaults; seed 0 also with
 ``turn_taking=False``) and the validity scenarios lock_in, overload_episodes, delay_only and
 between_units (unit level) at 150 people on dev seeds 7000000-7000002 (called as the
-scoreboard calls the detector: its level, ``n_perm=199``). Every column must be equal (floats to 1e-12, NaN = NaN) and the
-``attrs`` too.
+scoreboard calls the detector: its level, ``n_perm=199``). Every column must be equal
+(floats to 1e-12, NaN = NaN) and the ``attrs`` too.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ def _cases():
         yield f"synth2000_s{s}", (lambda s=s: synth.organisation(
             n_people=2000, seed=s, events_per_person=250).network()), dict(seed=s)
     yield "synth2000_s0_noturn", (lambda: synth.organisation(
-        n_people=2000, seed=0, events_per_person=250).network()), dict(seed=0,
-                                                                        turn_taking=False)
+        n_people=2000, seed=0, events_per_person=250).network()), \
+        dict(seed=0, turn_taking=False)
     for name in ("lock_in", "overload_episodes", "delay_only", "between_units"):
         for s in range(7_000_000, 7_000_003):
             def mk(name=name, s=s):

@@ -507,6 +507,9 @@ def _bucket_width(gsize):
     return np.maximum(8, 2 ** np.ceil(np.log2(np.maximum(gsize, 1)))).astype(np.int64)
 
 
+_COLS_MAX = 64      # widest rows permuted on column-major prefix sums
+
+
 def _drops_cols(Xf, o, B, ng, wd, w1, src_k, outside):
     """The largest CUSUM drop and the highest MOSUM window (w1 > 0: one window for all
     groups; else ``src_k``) of the permuted rows ``Xf[o]`` (B, ng, wd), before scaling,
@@ -581,7 +584,7 @@ def _perm_stats(xc, gstart, gsize, keys, wd, seed, b0, nb, budget):
     # at 5 M events the permutations of width 16-64 take 30-50 % less time; wider rows
     # keep numpy's accumulate, the loop's calls would cost more there). The same additions
     # and maxima in the same order, so the same values (speed10).
-    cols = wd <= 64
+    cols = wd <= _COLS_MAX
     # MOSUM: S0[k] − S0[k + w] for the windows inside the group (k + w <= n), each
     # group's own w, gathered at once (sliced when the chunk has one w)
     k1 = np.arange(wd + 1)
