@@ -547,6 +547,42 @@ def test_bucketed_permutations_equal_a_sort_of_the_whole_series():
             np.testing.assert_allclose(bm[0], tm[sel], atol=1e-9)
 
 
+def test_column_major_permutation_statistics_are_bit_identical(monkeypatch):
+    """speed10: rows of width <= 64 get their cumulative sums, running maxima and MOSUM
+    windows on column-major prefix sums; the same additions in the same order as numpy's
+    accumulate along the rows (the path of wider rows), so exactly the same statistics,
+    also for groups shorter than the MOSUM window (w = n) mixed with longer ones."""
+    rng = np.random.default_rng(3)
+    size = np.array([2, 3, 4, 5, 7, 8, 11, 16, 20, 33, 47, 64])
+    start = np.r_[0, np.cumsum(size)[:-1]]
+    x = rng.normal(size=size.sum()) * 1e3
+    g = np.repeat(np.arange(len(size)), size)
+    xc = x - (np.bincount(g, weights=x) / size)[g]
+    keys = np.arange(len(size), dtype=np.uint64) * 11 + 1
+    for wd in np.unique(_change._bucket_width(size)):
+        sel = np.flatnonzero(_change._bucket_width(size) == wd)
+        args = (xc, start[sel], size[sel], keys[sel], int(wd), 9, 4, 37, 500.0)
+        cols = _change._perm_stats(*args)
+        monkeypatch.setattr(_change, "_COLS_MAX", 0)            # numpy's accumulate
+        rows = _change._perm_stats(*args)
+        monkeypatch.undo()
+        assert np.array_equal(cols[0], rows[0]) and np.array_equal(cols[1], rows[1])
+
+
+def test_fast_searches_equal_numpy():
+    """speed10: the coupling's shift search from the stimulus side and the hash-table
+    isin give numpy's answers (ties, empty arrays, unsorted queries)."""
+    from icnet.analysis.spirals import _isin, _search_sorted
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        a = np.sort(rng.integers(0, 15, rng.integers(0, 12)).astype(float))
+        v = rng.integers(-2, 18, rng.integers(0, 60)).astype(float)
+        for q in (np.sort(v), v):
+            assert np.array_equal(_search_sorted(a, q), np.searchsorted(a, q))
+        x, vals = rng.integers(0, 40, 80), rng.integers(0, 40, rng.integers(0, 30))
+        assert np.array_equal(_isin(x, vals), np.isin(x, vals))
+
+
 def test_sorted_hash_permutations_equal_the_argsort_even_with_ties(monkeypatch):
     """_perm_stats sorts the hashes with the column packed in their low bits (speed9);
     where two hashes of a row agree in every higher bit, that order could differ from the

@@ -188,10 +188,39 @@ def _shifted_exposure(u, sg, srel, ss, rg, rrel, W, lam, G, *, per_event=False):
     a = (np.broadcast_to(ss, tau.shape).ravel() * np.exp(lam * tau.ravel()))[o]
     cs = _segment_cumsum(a, blk)
     rk = (off + rg[None, :] + rrel[None, :] / W[rg][None, :]).ravel()
-    hi = np.searchsorted(ks, rk, side="left")
-    lo = np.searchsorted(ks, (off + rg[None, :]).ravel().astype(float), side="left")
+    hi = _search_sorted(ks, rk)
+    # each block's start once (B·G searches, not one per response row): the same values
+    lo = np.searchsorted(ks, (off + np.arange(G)[None, :]).ravel().astype(float),
+                         side="left").reshape(B, G)[:, rg].ravel()
     X = np.where(hi > lo, cs[np.maximum(hi - 1, 0)], 0.0)
     return X.reshape(B, -1) * np.exp(-lam * rrel)[None, :]
+
+
+def _search_sorted(a, v):
+    """``np.searchsorted(a, v, side="left")`` for sorted ``a``; when ``v`` is sorted too
+    (the response rows of :func:`_shifted_exposure`, by block then time) and longer than
+    ``a``, from the other side: each ``a[j]``'s place among the ``v`` (``side="right"``:
+    the ``v`` ≤ it) and a cumulative count, so the number of ``a`` below ``v[i]`` is the
+    number of places ≤ ``i``. The same integers; len(a) binary searches instead of
+    len(v) (the coupling's shifts at 5 M events: stimulus keys are the bad events only,
+    ~20x fewer than the responses; speed10).
+
+    >>> import numpy as np
+    >>> a = np.array([0.0, 1, 1, 3]); v = np.array([-1.0, 1, 1, 2, 5])
+    >>> _search_sorted(a, v).tolist() == np.searchsorted(a, v).tolist()
+    True
+    """
+    if len(v) <= len(a) or not (v[1:] >= v[:-1]).all():
+        return np.searchsorted(a, v, side="left")
+    pos = np.searchsorted(v, a, side="right")
+    return np.cumsum(np.bincount(pos, minlength=len(v) + 1)[:len(v)])
+
+
+def _isin(x, values):
+    """``np.isin(x, values)`` by a hash table (``pd.Series.isin``): the same booleans
+    without numpy's sort of the concatenated arrays (5 M events into 12,828 pairs:
+    1.2 s -> 0.09 s CPU; speed10)."""
+    return pd.Series(np.asarray(x), copy=False).isin(np.asarray(values)).to_numpy()
 
 
 def _burst_offsets(sg, srel, codes, *, seed, b0, nb, jitter_days, burst_gap):
@@ -705,7 +734,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         out.attrs["params"] = params
         return _gate_spirals(net, out, individuals=individuals, min_group_size=min_group_size)
     tested = counts.index.to_numpy()[enough]
-    _check_work(float(np.isin(pair, tested).sum()) * (n_perm + 1), max_work)
+    _check_work(float(_isin(pair, tested).sum()) * (n_perm + 1), max_work)
     G = len(tested)
     # quality net of the provider's and the client's month with everybody else
     zc = _controlled(net, p, c, t, z, control_period_days)
@@ -908,7 +937,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     responding direction ``resp`` (called for resp=1 then 0, batches in order).
     """
 
-    idx = np.flatnonzero(np.isin(pair, tested))
+    idx = np.flatnonzero(_isin(pair, tested))
     o = idx[np.lexsort((t[idx], pair[idx]))]
     G = len(tested)
     P_, D_, T_, Z_ = pair[o], d[o], t[o], z[o]
@@ -1444,7 +1473,7 @@ def _coupling(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_z,
     ``jitter_seed``, the p of the burst-jitter null (the direction test of
     ``one_sided``: each burst of the stimulus side's bad service moved by its own
     U(±``jitter_days``); NaN without it)."""
-    idx = np.flatnonzero(np.isin(pair, tested))
+    idx = np.flatnonzero(_isin(pair, tested))
     # rows of tested pairs sorted by (pair, t)
     o = idx[np.lexsort((t[idx], pair[idx]))]
     P_, D_, T_, Z_ = pair[o], d[o], t[o], z[o]
