@@ -542,9 +542,10 @@ def _fit(d, *, n_perm, rng):
 
 
 def _turn_terms(gi, lab, t, v, *, lag, h):
-    """Per pair (``gi``: 0..G−1): Σ over events of ``v`` × the partner direction's mean of
-    ``v`` ``lag`` ± ``h`` days before and after, Σ of ``v`` × its mean within ± ``h``,
-    and the number of events with both means defined. Any row order; one sort."""
+    """Per event (rows re-sorted by pair and time; ``gi``: 0..G−1): ``v`` × the partner
+    direction's mean of ``v`` ``lag`` ± ``h`` days before and after, ``v`` × its mean
+    within ± ``h``, and whether both means are defined; with the re-sorted ``gi``. Any
+    row order; one sort."""
     o = np.lexsort((t, gi))
     gi, lab, t, v = gi[o], lab[o], t[o], v[o]
     one = lab.astype(bool)
@@ -554,10 +555,7 @@ def _turn_terms(gi, lab, t, v, *, lag, h):
                    np.searchsorted(key, key + h, side="left"))]
     lagged = [(np.searchsorted(key, key + sg * lag - h, side="left"),
                np.searchsorted(key, key + sg * lag + h, side="right")) for sg in (-1.0, 1.0)]
-    el, ec, ok = _lagged_and_concurrent(v, one, concurrent, lagged)
-    G = int(gi.max()) + 1 if len(gi) else 0
-    return (np.bincount(gi, weights=el, minlength=G), np.bincount(gi, weights=ec, minlength=G),
-            np.bincount(gi, weights=ok, minlength=G))
+    return (gi,) + _lagged_and_concurrent(v, one, concurrent, lagged)
 
 
 def _two_stats(sl, sc, m):
@@ -568,6 +566,27 @@ def _two_stats(sl, sc, m):
     is not — noise in most pairs, turns in few — adds no variance."""
     M = max(m.sum(), 1.0)
     return (sl.sum() - sc.sum()) / M, (sl - np.maximum(sc, 0.0)).sum() / M
+
+
+def _three_stats(gi, G, el, ec, ok):
+    """The turn test's statistics from per-event lagged and concurrent products (``gi``:
+    each event's pair): the two of :func:`_two_stats` (dense alternatives: turns spread
+    over many pairs) and the largest pair's self-normalised statistic (a sparse one: one
+    or few pairs taking turns among hundreds, which the pooled sums dilute),
+    :math:`\\max_g (L_g - \\max(C_g, 0)) / \\sqrt{\\sum_e (l_e - c_e)^2}` with
+    :math:`l_e, c_e` an event's lagged and concurrent products and :math:`L_g, C_g` their
+    pair sums (the pair's summand of the second statistic over the root of its sum of
+    squared turn terms). The numerator is at most :math:`\\sum_e (l_e - c_e)` when
+    positive, so by Cauchy–Schwarz a pair's value is at most :math:`\\sqrt{m_g}` (its
+    number of terms): a pair with few events cannot reach the maximum by a few large
+    values (self-normalised sums, de la Peña, Lai & Shao 2009)."""
+    sl = np.bincount(gi, weights=el, minlength=G)
+    sc = np.bincount(gi, weights=ec, minlength=G)
+    m = np.bincount(gi, weights=ok, minlength=G)
+    q = np.bincount(gi, weights=(el - ec) ** 2, minlength=G)
+    num = sl - np.maximum(sc, 0.0)
+    z = np.where(q > 0, num / np.sqrt(np.where(q > 0, q, 1.0)), 0.0)
+    return np.r_[_two_stats(sl, sc, m), z.max() if G else 0.0]
 
 
 def _npc_p(obs, draws):
@@ -607,7 +626,7 @@ def _turn_test(d, *, n_perm, rng):
     if M <= 0:
         return np.nan, np.nan, np.nan, np.nan, np.nan, 0
     est = S.sum() / M
-    obs = np.array(_two_stats(sl, sc, m))
+    obs = _three_stats(gi, G, el, ec, ok)
     # pairs that share a person are not independent (Aronow, Samii & Assenova 2015):
     # Σ over pairs of pairs sharing a member of their score products
     r = S - est * m
@@ -625,21 +644,20 @@ def _turn_test(d, *, n_perm, rng):
     t0 = pd.Series(t).groupby(gi).min().to_numpy()
     L = pd.Series(t).groupby(gi).max().to_numpy() - t0 + 1.0
     lo_shift = np.minimum(30.0, L / 4)
-    D_label = np.empty((n_perm, 2))
-    D_shift = np.empty((n_perm, 2))
+    D_label = np.empty((n_perm, len(obs)))
+    D_shift = np.empty((n_perm, len(obs)))
     dom_label = dom_shift = 0
     used = 0
     while used < n_perm:
         # rows are sorted by block: one argsort of block + U(0, 1) shuffles within blocks
         el_, ec_, ok_ = _turn_parts(d, lab[np.argsort(block + rng.random(len(lab)),
                                                       kind="stable")])
-        D_label[used] = _two_stats(np.bincount(gi, weights=el_, minlength=G),
-                                   np.bincount(gi, weights=ec_, minlength=G),
-                                   np.bincount(gi, weights=ok_, minlength=G))
+        D_label[used] = _three_stats(gi, G, el_, ec_, ok_)
         # hi → lo moved by u, uniform in [30 d, span − 30 d] (a quarter of short spans)
         u = lo_shift + rng.random(G) * np.maximum(L - 2 * lo_shift, 0)
         ts = np.where(lab == 1, t0[gi] + np.mod(t - t0[gi] + u[gi], L[gi]), t)
-        D_shift[used] = _two_stats(*_turn_terms(gi, lab, ts, v, lag=d["lag"], h=d["h"]))
+        gs, el_, ec_, ok_ = _turn_terms(gi, lab, ts, v, lag=d["lag"], h=d["h"])
+        D_shift[used] = _three_stats(gs, G, el_, ec_, ok_)
         dom_label += bool(np.all(D_label[used] >= obs - 1e-12))
         dom_shift += bool(np.all(D_shift[used] >= obs - 1e-12))
         used += 1
