@@ -24,7 +24,7 @@ _COLUMNS = ["term", "estimate", "se", "t", "p", "ci_low", "ci_high", "p_perm", "
             "n_pairs"]
 
 
-#: Draws of either null at least as large as the observed in both statistics after which
+#: Draws of either null at least as large as the observed in all statistics after which
 #: the turn test's draws stop (Besag & Clifford 1991): p is then above 10 / n_perm, far
 #: from any decision at 0.05 with n_perm >= 99.
 _STOP_EXCEEDANCES = 10
@@ -55,10 +55,14 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
        than like the partner's service at the same time? The pooled statistic is the mean
        over events of the event's quality times (the partner's mean quality ``lag_days``
        ± ``turn_days`` before and after it − the partner's mean within ± ``turn_days``).
-       Under each null two statistics are computed on the same draws — that one and
+       Under each null three statistics are computed on the same draws — that one and
        the same sum in which a pair's concurrent term counts only when positive (a shared
-       cause's sign), which a lock-in's or an episode's few pairs need — and combined by
-       Tippett's minimum p (nonparametric combination, Pesarin & Salmaso 2010).
+       cause's sign), which a lock-in's or an episode's few pairs need — and a third for a
+       sparse alternative, one busy pair among hundreds that the sums dilute: the largest
+       over pairs of that pair's term over the root of its sum of squared turn terms (a
+       self-normalised sum, at most the root of the pair's number of events, so pairs with
+       few events cannot dominate) — and the three combined by Tippett's minimum p
+       (nonparametric combination, Pesarin & Salmaso 2010).
        Two nulls, and ``p_perm`` is the larger of their p's (it rejects only when both
        do): the direction labels of every pair's events permuted within calendar blocks
        of ``block_days`` (given the times and values, under a common cause which
@@ -68,7 +72,7 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
        e.g. one side's overload, which the label permutation would mix into both).
        Each p is ``(1 + #{draws whose smaller p <= the observed's}) / (1 + n_perm)``;
        the draws stop early (Besag & Clifford 1991) once either null has had 10 draws at
-       least as large as the observed in both statistics (then ``p_perm`` > 10 /
+       least as large as the observed in all three statistics (then ``p_perm`` > 10 /
        ``n_perm``: a large p costs a few draws; no decision at a level below
        10 / ``n_perm`` changes).
 
@@ -153,7 +157,11 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     :func:`retaliation_spirals` (surrogate data, Theiler et al. 1992; pseudo-interaction
     surrogates for dyadic synchrony, Moulder et al. 2018; a stratified permutation, Good
     2005), pooled over all pairs with one statistic and the same permutation of every pair
-    (so a few pairs with a spiral among hundreds count together); the second statistic,
+    (so a few pairs with a spiral among hundreds count together, and the third statistic,
+    :math:`\\max_g (L_g - \\max(C_g, 0)) / \\sqrt{\\sum_{e \\in g} (l_e - c_e)^2}`,
+    finds a single busy pair; cf. the max-type and higher-criticism tests against sparse
+    alternatives, Donoho & Jin 2004, and the adaptive sums of powered scores of Pan et al.
+    2014, of which the sum and the maximum are the two ends); the second statistic,
     :math:`\\sum_{pairs} (L_g - \\max(C_g, 0)) / M` with :math:`L_g, C_g` a pair's sums of
     lagged and concurrent products, keeps the penalty for a shared cause (a positive
     concurrent covariance) but drops the noise of the many pairs whose concurrent
@@ -193,6 +201,12 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     Pesarin, F. & Salmaso, L. (2010). *Permutation Tests for Complex Data: Theory,
     Applications and Software*. Wiley.
     Tippett, L. H. C. (1931). *The Methods of Statistics*. Williams & Norgate.
+    de la Peña, V. H., Lai, T. L. & Shao, Q.-M. (2009). *Self-Normalized Processes:
+    Limit Theory and Statistical Applications*. Springer.
+    Donoho, D. & Jin, J. (2004). Higher criticism for detecting sparse heterogeneous
+    mixtures. *Annals of Statistics* 32, 962–994.
+    Pan, W., Kim, J., Zhang, Y., Shen, X. & Wei, P. (2014). A powerful and adaptive
+    association test for rare variants. *Genetics* 197, 1081–1095.
     Besag, J. & Clifford, P. (1991). Sequential Monte Carlo p-values. *Biometrika* 78,
     301–304.
     Berger, R. L. (1982). Multiparameter hypothesis testing and acceptance sampling.
@@ -612,9 +626,9 @@ def _turn_test(d, *, n_perm, rng):
     by both directions) and the p under circular shifts of each pair's hi → lo series
     against its lo → hi series (exact when each direction has its own time structure, e.g.
     one side's overload); ``(est, se, p, p_label, p_shift, used)``, p NaN when ``n_perm =
-    0``. Under each null the p combines two statistics computed on the same draws
-    (:func:`_two_stats`, :func:`_npc_p`). Draws stop early once either null has
-    :data:`_STOP_EXCEEDANCES` draws at least as large as the observed in both statistics
+    0``. Under each null the p combines three statistics computed on the same draws
+    (:func:`_three_stats`, :func:`_npc_p`). Draws stop early once either null has
+    :data:`_STOP_EXCEEDANCES` draws at least as large as the observed in all three
     (Besag & Clifford's 1991 sequential stopping): ``used`` draws were made."""
     gi, G = d["gi"], d["G"]
     el, ec, ok = _turn_parts(d, d["lab"])
@@ -663,7 +677,7 @@ def _turn_test(d, *, n_perm, rng):
         used += 1
         if max(dom_label, dom_shift) >= _STOP_EXCEEDANCES and used < n_perm:
             break
-    # a draw at least as large in both statistics has a combined p at most the observed's:
+    # a draw at least as large in every statistic has a combined p at most the observed's:
     # stopped after ``used`` draws, a null's combined p is >= 11 / (1 + used) > 10 / n_perm,
     # and a p <= 10 / (1 + n_perm) with all draws never stops (Besag & Clifford 1991): no
     # decision at a level below that changes
