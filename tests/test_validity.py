@@ -468,10 +468,18 @@ BOUNDS = [
     # baseline, shock, overload, unit month 0.05, the rest 0.00 (over 60 seeds,
     # benchmarks/validity_recip_nulls60.csv: 0-5 % everywhere); power at 150 lock-in 0.85,
     # slow escalation 0.85, episodes 0.95, delay only 0.90, between units 1.00; at 600 1.00,
-    # between units 0.45 (docs/methods/spirals.md §5).
-    ("reciprocity", "baseline", "orgs p <= 0.05"),
+    # between units 0.45 (docs/methods/spirals.md §5). recip10 (a third, sparse statistic,
+    # benchmarks/validity_recip10_power.csv): between units at 600 0.75 (not met), at 150
+    # slow escalation 0.80, episodes 0.90, delay only 0.85, the rest unchanged.
+    # recip10: the quick slice's second base organisation (seed 150001) is at p = 0.05 in
+    # its baseline and common-cause versions (one pair of 29 turn terms above 98 of 99
+    # draws of either null: the sparse statistic's chance finding); over 60 organisations
+    # (benchmarks/validity_recip10_nulls60.csv) both rows are 0.03 (2 of 60), within bound
+    pytest.param("reciprocity", "baseline", "orgs p <= 0.05",
+                 marks=_x("0.50, 1 of 2", S18)),
     ("reciprocity", "chronic_conflict", "orgs p <= 0.05"),
-    ("reciprocity", "common_cause", "orgs p <= 0.05"),
+    pytest.param("reciprocity", "common_cause", "orgs p <= 0.05",
+                 marks=_x("0.50, 1 of 2", S18)),
     ("reciprocity", "joint_bad_periods", "orgs p <= 0.05"),
     ("reciprocity", "org_slowdown", "orgs p <= 0.05"),
     ("reciprocity", "overload_episodes", "orgs p <= 0.05"),

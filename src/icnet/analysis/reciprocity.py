@@ -24,7 +24,7 @@ _COLUMNS = ["term", "estimate", "se", "t", "p", "ci_low", "ci_high", "p_perm", "
             "n_pairs"]
 
 
-#: Draws of either null at least as large as the observed in both statistics after which
+#: Draws of either null at least as large as the observed in all statistics after which
 #: the turn test's draws stop (Besag & Clifford 1991): p is then above 10 / n_perm, far
 #: from any decision at 0.05 with n_perm >= 99.
 _STOP_EXCEEDANCES = 10
@@ -55,10 +55,14 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
        than like the partner's service at the same time? The pooled statistic is the mean
        over events of the event's quality times (the partner's mean quality ``lag_days``
        ± ``turn_days`` before and after it − the partner's mean within ± ``turn_days``).
-       Under each null two statistics are computed on the same draws — that one and
+       Under each null three statistics are computed on the same draws — that one and
        the same sum in which a pair's concurrent term counts only when positive (a shared
-       cause's sign), which a lock-in's or an episode's few pairs need — and combined by
-       Tippett's minimum p (nonparametric combination, Pesarin & Salmaso 2010).
+       cause's sign), which a lock-in's or an episode's few pairs need — and a third for a
+       sparse alternative, one busy pair among hundreds that the sums dilute: the largest
+       over pairs of that pair's term over the root of its sum of squared turn terms (a
+       self-normalised sum, at most the root of the pair's number of events, so pairs with
+       few events cannot dominate) — and the three combined by Tippett's minimum p
+       (nonparametric combination, Pesarin & Salmaso 2010).
        Two nulls, and ``p_perm`` is the larger of their p's (it rejects only when both
        do): the direction labels of every pair's events permuted within calendar blocks
        of ``block_days`` (given the times and values, under a common cause which
@@ -68,7 +72,7 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
        e.g. one side's overload, which the label permutation would mix into both).
        Each p is ``(1 + #{draws whose smaller p <= the observed's}) / (1 + n_perm)``;
        the draws stop early (Besag & Clifford 1991) once either null has had 10 draws at
-       least as large as the observed in both statistics (then ``p_perm`` > 10 /
+       least as large as the observed in all three statistics (then ``p_perm`` > 10 /
        ``n_perm``: a large p costs a few draws; no decision at a level below
        10 / ``n_perm`` changes).
 
@@ -153,7 +157,11 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     :func:`retaliation_spirals` (surrogate data, Theiler et al. 1992; pseudo-interaction
     surrogates for dyadic synchrony, Moulder et al. 2018; a stratified permutation, Good
     2005), pooled over all pairs with one statistic and the same permutation of every pair
-    (so a few pairs with a spiral among hundreds count together); the second statistic,
+    (so a few pairs with a spiral among hundreds count together, and the third statistic,
+    :math:`\\max_g (L_g - \\max(C_g, 0)) / \\sqrt{\\sum_{e \\in g} (l_e - c_e)^2}`,
+    finds a single busy pair; cf. the max-type and higher-criticism tests against sparse
+    alternatives, Donoho & Jin 2004, and the adaptive sums of powered scores of Pan et al.
+    2014, of which the sum and the maximum are the two ends); the second statistic,
     :math:`\\sum_{pairs} (L_g - \\max(C_g, 0)) / M` with :math:`L_g, C_g` a pair's sums of
     lagged and concurrent products, keeps the penalty for a shared cause (a positive
     concurrent covariance) but drops the noise of the many pairs whose concurrent
@@ -193,6 +201,12 @@ def reciprocity_test(net, *, level: str | None = None, half_life_days: float = 1
     Pesarin, F. & Salmaso, L. (2010). *Permutation Tests for Complex Data: Theory,
     Applications and Software*. Wiley.
     Tippett, L. H. C. (1931). *The Methods of Statistics*. Williams & Norgate.
+    de la Peña, V. H., Lai, T. L. & Shao, Q.-M. (2009). *Self-Normalized Processes:
+    Limit Theory and Statistical Applications*. Springer.
+    Donoho, D. & Jin, J. (2004). Higher criticism for detecting sparse heterogeneous
+    mixtures. *Annals of Statistics* 32, 962–994.
+    Pan, W., Kim, J., Zhang, Y., Shen, X. & Wei, P. (2014). A powerful and adaptive
+    association test for rare variants. *Genetics* 197, 1081–1095.
     Besag, J. & Clifford, P. (1991). Sequential Monte Carlo p-values. *Biometrika* 78,
     301–304.
     Berger, R. L. (1982). Multiparameter hypothesis testing and acceptance sampling.
@@ -542,9 +556,10 @@ def _fit(d, *, n_perm, rng):
 
 
 def _turn_terms(gi, lab, t, v, *, lag, h):
-    """Per pair (``gi``: 0..G−1): Σ over events of ``v`` × the partner direction's mean of
-    ``v`` ``lag`` ± ``h`` days before and after, Σ of ``v`` × its mean within ± ``h``,
-    and the number of events with both means defined. Any row order; one sort."""
+    """Per event (rows re-sorted by pair and time; ``gi``: 0..G−1): ``v`` × the partner
+    direction's mean of ``v`` ``lag`` ± ``h`` days before and after, ``v`` × its mean
+    within ± ``h``, and whether both means are defined; with the re-sorted ``gi``. Any
+    row order; one sort."""
     o = np.lexsort((t, gi))
     gi, lab, t, v = gi[o], lab[o], t[o], v[o]
     one = lab.astype(bool)
@@ -554,10 +569,7 @@ def _turn_terms(gi, lab, t, v, *, lag, h):
                    np.searchsorted(key, key + h, side="left"))]
     lagged = [(np.searchsorted(key, key + sg * lag - h, side="left"),
                np.searchsorted(key, key + sg * lag + h, side="right")) for sg in (-1.0, 1.0)]
-    el, ec, ok = _lagged_and_concurrent(v, one, concurrent, lagged)
-    G = int(gi.max()) + 1 if len(gi) else 0
-    return (np.bincount(gi, weights=el, minlength=G), np.bincount(gi, weights=ec, minlength=G),
-            np.bincount(gi, weights=ok, minlength=G))
+    return (gi,) + _lagged_and_concurrent(v, one, concurrent, lagged)
 
 
 def _two_stats(sl, sc, m):
@@ -568,6 +580,27 @@ def _two_stats(sl, sc, m):
     is not — noise in most pairs, turns in few — adds no variance."""
     M = max(m.sum(), 1.0)
     return (sl.sum() - sc.sum()) / M, (sl - np.maximum(sc, 0.0)).sum() / M
+
+
+def _three_stats(gi, G, el, ec, ok):
+    """The turn test's statistics from per-event lagged and concurrent products (``gi``:
+    each event's pair): the two of :func:`_two_stats` (dense alternatives: turns spread
+    over many pairs) and the largest pair's self-normalised statistic (a sparse one: one
+    or few pairs taking turns among hundreds, which the pooled sums dilute),
+    :math:`\\max_g (L_g - \\max(C_g, 0)) / \\sqrt{\\sum_e (l_e - c_e)^2}` with
+    :math:`l_e, c_e` an event's lagged and concurrent products and :math:`L_g, C_g` their
+    pair sums (the pair's summand of the second statistic over the root of its sum of
+    squared turn terms). The numerator is at most :math:`\\sum_e (l_e - c_e)` when
+    positive, so by Cauchy–Schwarz a pair's value is at most :math:`\\sqrt{m_g}` (its
+    number of terms): a pair with few events cannot reach the maximum by a few large
+    values (self-normalised sums, de la Peña, Lai & Shao 2009)."""
+    sl = np.bincount(gi, weights=el, minlength=G)
+    sc = np.bincount(gi, weights=ec, minlength=G)
+    m = np.bincount(gi, weights=ok, minlength=G)
+    q = np.bincount(gi, weights=(el - ec) ** 2, minlength=G)
+    num = sl - np.maximum(sc, 0.0)
+    z = np.where(q > 0, num / np.sqrt(np.where(q > 0, q, 1.0)), 0.0)
+    return np.r_[_two_stats(sl, sc, m), z.max() if G else 0.0]
 
 
 def _npc_p(obs, draws):
@@ -593,9 +626,9 @@ def _turn_test(d, *, n_perm, rng):
     by both directions) and the p under circular shifts of each pair's hi → lo series
     against its lo → hi series (exact when each direction has its own time structure, e.g.
     one side's overload); ``(est, se, p, p_label, p_shift, used)``, p NaN when ``n_perm =
-    0``. Under each null the p combines two statistics computed on the same draws
-    (:func:`_two_stats`, :func:`_npc_p`). Draws stop early once either null has
-    :data:`_STOP_EXCEEDANCES` draws at least as large as the observed in both statistics
+    0``. Under each null the p combines three statistics computed on the same draws
+    (:func:`_three_stats`, :func:`_npc_p`). Draws stop early once either null has
+    :data:`_STOP_EXCEEDANCES` draws at least as large as the observed in all three
     (Besag & Clifford's 1991 sequential stopping): ``used`` draws were made."""
     gi, G = d["gi"], d["G"]
     el, ec, ok = _turn_parts(d, d["lab"])
@@ -607,7 +640,7 @@ def _turn_test(d, *, n_perm, rng):
     if M <= 0:
         return np.nan, np.nan, np.nan, np.nan, np.nan, 0
     est = S.sum() / M
-    obs = np.array(_two_stats(sl, sc, m))
+    obs = _three_stats(gi, G, el, ec, ok)
     # pairs that share a person are not independent (Aronow, Samii & Assenova 2015):
     # Σ over pairs of pairs sharing a member of their score products
     r = S - est * m
@@ -625,27 +658,26 @@ def _turn_test(d, *, n_perm, rng):
     t0 = pd.Series(t).groupby(gi).min().to_numpy()
     L = pd.Series(t).groupby(gi).max().to_numpy() - t0 + 1.0
     lo_shift = np.minimum(30.0, L / 4)
-    D_label = np.empty((n_perm, 2))
-    D_shift = np.empty((n_perm, 2))
+    D_label = np.empty((n_perm, len(obs)))
+    D_shift = np.empty((n_perm, len(obs)))
     dom_label = dom_shift = 0
     used = 0
     while used < n_perm:
         # rows are sorted by block: one argsort of block + U(0, 1) shuffles within blocks
         el_, ec_, ok_ = _turn_parts(d, lab[np.argsort(block + rng.random(len(lab)),
                                                       kind="stable")])
-        D_label[used] = _two_stats(np.bincount(gi, weights=el_, minlength=G),
-                                   np.bincount(gi, weights=ec_, minlength=G),
-                                   np.bincount(gi, weights=ok_, minlength=G))
+        D_label[used] = _three_stats(gi, G, el_, ec_, ok_)
         # hi → lo moved by u, uniform in [30 d, span − 30 d] (a quarter of short spans)
         u = lo_shift + rng.random(G) * np.maximum(L - 2 * lo_shift, 0)
         ts = np.where(lab == 1, t0[gi] + np.mod(t - t0[gi] + u[gi], L[gi]), t)
-        D_shift[used] = _two_stats(*_turn_terms(gi, lab, ts, v, lag=d["lag"], h=d["h"]))
+        gs, el_, ec_, ok_ = _turn_terms(gi, lab, ts, v, lag=d["lag"], h=d["h"])
+        D_shift[used] = _three_stats(gs, G, el_, ec_, ok_)
         dom_label += bool(np.all(D_label[used] >= obs - 1e-12))
         dom_shift += bool(np.all(D_shift[used] >= obs - 1e-12))
         used += 1
         if max(dom_label, dom_shift) >= _STOP_EXCEEDANCES and used < n_perm:
             break
-    # a draw at least as large in both statistics has a combined p at most the observed's:
+    # a draw at least as large in every statistic has a combined p at most the observed's:
     # stopped after ``used`` draws, a null's combined p is >= 11 / (1 + used) > 10 / n_perm,
     # and a p <= 10 / (1 + n_perm) with all draws never stops (Besag & Clifford 1991): no
     # decision at a level below that changes
