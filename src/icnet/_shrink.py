@@ -93,13 +93,11 @@ _EDGE = 0.05    # the variance function is evaluated at least 5 % of the range i
 # --- robust EBCI critical values (Armstrong, Kolesar & Plagborg-Moller 2022) -----------------
 #: Default interval of :func:`shrink` (see its ``interval``).
 INTERVAL = "relation"
-#: Largest share of relations allowed beyond the bias bound of ``interval="relation"``.
-_TAIL = 0.05
-#: Non-coverage allowed for each relation within the bound (``interval="relation"``), as a
-#: multiple of the interval's (0.10 for 95 % intervals).
+#: Non-coverage allowed for each relation (``interval="relation"``), as a multiple of the
+#: interval's (0.10 for 95 % intervals).
 _RELATION_FACTOR = 2.0
-#: Normal quantile of the upper confidence limit of the kurtosis in the bias bound of
-#: ``interval="relation"`` (one-sided 95 %).
+#: Normal quantile of the upper confidence limit of the kurtosis, ``kappa_hi`` (one-sided
+#: 95 %; reported; the organisation-wide bias bound of ``interval="relation"`` until quality10).
 _KAPPA_Z = 1.645
 #: Share of the per-relation non-coverage (``_RELATION_FACTOR * alpha``) of
 #: ``interval="relation"`` spent on each relation's own bias bound (Berger & Boos 1994): the
