@@ -11,6 +11,8 @@ library's default).
     python benchmarks/quality_classes.py --seeds 20 --people 150 --interval parametric
     python benchmarks/quality_classes.py --seeds 20 --people 150 --variance bounded
     python benchmarks/quality_classes.py --seeds 60 --people 150 --levels unit
+    python benchmarks/quality_classes.py --seeds 60 --people 150 --levels unit \
+        --seed-offset 7000000
 """
 
 from __future__ import annotations
@@ -85,6 +87,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--people", type=int, default=150)
+    ap.add_argument("--seed-offset", type=int, default=0,
+                    help="first seed (develop on seeds apart from the scoreboard's "
+                         "1000 * people + s, e.g. 7000000)")
     ap.add_argument("--only", default=",".join(SCEN))
     ap.add_argument("--interval", choices=("relation", "robust", "parametric"),
                     default=_shrink.INTERVAL)
@@ -98,7 +103,7 @@ def main(argv=None):
     warnings.simplefilter("ignore")
     levels = tuple(a.levels.split(","))
     r = pd.concat([one(n, s, a.people, levels) for n in a.only.split(",")
-                   for s in range(a.seeds)], ignore_index=True)
+                   for s in range(a.seed_offset, a.seed_offset + a.seeds)], ignore_index=True)
     t = table(r)
     print("| " + " | ".join(t.columns) + " |")
     print("|" + "---|" * len(t.columns))
