@@ -410,7 +410,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         Require, for a ``spiral`` of the change test, that the two sides took turns:
         the **turn test**, a direction-label permutation test (under a common cause
         the two directions' labels are exchangeable given the events' times; labels
-        permuted within weeks, three turn-taking statistics combined by minP), its p
+        permuted within weeks; since turn10 the statistic is the alternation scan,
+        the largest contrast of alternating-turn templates), its p
         in ``p_turn``, Benjamini–Hochberg over the pairs that dropped both ways in one
         exchange at ``alpha``; a pair without turns is a ``joint_shift``. With it,
         the pair's mutual-drop discovery also reads the pooled series (both
