@@ -366,10 +366,12 @@ BOUNDS = [
     # met since the turn test is the default (0.2; 1.00 without it)
     ("spirals", "common_cause", "orgs with false spiral"),
     ("spirals", "joint_bad_periods", "orgs with false spiral"),
-    pytest.param("spirals", "episodic", "recall", marks=_x("0.33", S18)),
+    # turn10 (the alternation scan as the turn statistic): 0.67 on the quick slice (0.33)
+    pytest.param("spirals", "episodic", "recall", marks=_x("0.67", S18)),
     # the quick slice's two organisations per size: 41.4 days since the turn-test default
-    # and init8's first-mover onsets; 4.7 / 2.5 days over 20 organisations (docs/validity.md)
-    pytest.param("spirals", "episodic", "median onset error (days)", marks=_x("41.4", S18)),
+    # and init8's first-mover onsets; met since turn10 (6.7 days, with 4 of the 6 planted
+    # pairs found instead of 2); 4.7 / 2.5 days over 20 organisations before it
+    ("spirals", "episodic", "median onset error (days)"),
     pytest.param("spirals", "episodic_two", "recall", marks=_x("0.67", S18)),
     # control7 (time-local control through the unit): 5 of 6 planted on the quick slice;
     # over 20 seeds 0.88 / 0.91 at 150 / 600 (0.92 / 0.91 before), benchmarks/validity_control7

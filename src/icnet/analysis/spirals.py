@@ -439,7 +439,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         Require, for a ``spiral`` of the change test, that the two sides took turns:
         the **turn test**, a direction-label permutation test (under a common cause
         the two directions' labels are exchangeable given the events' times; labels
-        permuted within weeks, three turn-taking statistics combined by minP), its p
+        permuted within weeks; since turn10 the statistic is the alternation scan,
+        the largest contrast of alternating-turn templates), its p
         in ``p_turn``, Benjamini–Hochberg over the pairs that dropped both ways in one
         exchange at ``alpha``; a pair without turns is a ``joint_shift``. With it,
         the pair's mutual-drop discovery also reads the pooled series (both
@@ -1068,7 +1069,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     cand = both_top & bool(turn_test)
     out["p_turn"], out["nperm_turn"] = _turn_test(
         gid, D_, T_, X_, G, cand, tested.astype(np.int64), seed=change_seed ^ _TURN_SALT,
-        window=max_onset_gap_days, h=min_lag_days, n_perm=max_perm)
+        window=max_onset_gap_days, n_perm=max_perm)
     return out
 
 
@@ -2138,8 +2139,8 @@ def _concurrence(gid, D_, T_, X_, G, lo, hi, h):
     return np.where(n >= 3, r, np.nan)
 
 
-def _turn_test(gid, D_, T_, X_, G, cand, keys, *, seed, window, h, lag=7.0, bin_days=7.0,
-               n_perm=999, budget=2e7):
+def _turn_test(gid, D_, T_, X_, G, cand, keys, *, seed, window, bin_days=7.0, n_perm=999,
+               budget=2e7):
     """Did the two sides take turns? A direction-label permutation test per pair.
 
     For the pairs in ``cand`` (a mask over the G pairs; rows sorted by pair, then time),
@@ -2147,25 +2148,21 @@ def _turn_test(gid, D_, T_, X_, G, cand, keys, *, seed, window, h, lag=7.0, bin_
     pooled in time. Two windows are placed on the pooled series, which does not depend on
     which direction an event belongs to: ``window`` days either side of the onset of its
     largest drop (:func:`._change.drawdown`), and its worst ``window``-day stretch (lowest
-    mean) with a week either side. Three statistics measure turn-taking: at the onset
-    (turns of about a week, a lock-in's exchange; :func:`_turn_stats`) the **week
-    lag** (a side's service is like the partner's a week earlier or later rather than like
-    the partner's at the same time) and the **alternation** (a side is like itself and
-    unlike the partner at the same time, and like the partner and unlike itself a week
-    apart); in the worst stretch (longer turns; :func:`_turn_stats`) the local
-    **contrast** (the two sides differ at the same time: one bad, the other not). Until
-    turn7 all four of contrast and week lag in both windows were used: the alternation
-    found more lock-ins (docs/methods/spirals.md, "Turn test").
+    mean) with a week either side. The statistic (since turn10) is the **alternation
+    scan** of :func:`_turn_scan`: the largest standardised contrast "each side worse than
+    the other in its own turns" over alternating-turn templates starting in the onset
+    window (a matched filter for the alternation, scanned like Kulldorff's 1997 scan
+    statistic). Until turn10 it was the single-step minP of three local statistics (week
+    lag and alternation at the onset, contrast in the worst stretch; Westfall & Young
+    1993); the scan finds more exchanges at the same exactness (docs/methods/spirals.md,
+    "Turn test", turn10).
     Under a common cause both directions read one process, so the direction labels
     are exchangeable given the times: the labels of the two windows' events are permuted
     within calendar blocks of ``bin_days`` (times, values and the count per direction and
     block kept), hashed by (seed, pair, permutation, row), so that a pair's p does not
-    depend on the other pairs. The three statistics are combined by the single-step minP
-    of Westfall & Young (1993): each one's permutation p, the smallest of the three, and
-    ``p = (1 + #{minP* ≤ minP}) / (1 + n_perm)`` over the same ``n_perm`` permutations
-    (exact, and less conservative than Bonferroni when the statistics agree). Returns
-    (p, permutations) per pair (NaN, 0 where not tested or no window holds 3 events of
-    each direction).
+    depend on the other pairs; ``p = (1 + #{S* ≥ S}) / (1 + n_perm)`` over the ``n_perm``
+    permutations (exact). Returns (p, permutations) per pair (NaN, 0 where not tested or
+    no window holds 3 events of each direction).
     """
     p_out = np.full(G, np.nan)
     n_out = np.zeros(G)
@@ -2203,10 +2200,9 @@ def _turn_test(gid, D_, T_, X_, G, cand, keys, *, seed, window, h, lag=7.0, bin_
         per = max(1, int(budget // (64 * wd)))
         for c0 in range(0, len(rows_all), per):
             rows = rows_all[c0:c0 + per]
-            p_out[pg[rows]] = _turn_bucket(rows, pi, pos, d, t, u, w1, w2, nw[rows],
-                                           int(wd), keys[pg[rows]], seed=seed, h=h,
-                                           lag=lag, bin_days=bin_days, n_perm=n_perm,
-                                           budget=budget)
+            p_out[pg[rows]] = _turn_bucket(rows, pi, pos, d, t, u, w1, nw[rows], int(wd),
+                                           keys[pg[rows]], seed=seed, bin_days=bin_days,
+                                           n_perm=n_perm, budget=budget)
             n_out[pg[rows]] = n_perm
     return p_out, n_out
 
@@ -2226,122 +2222,91 @@ def _worst_span(g, t, u, *, span, min_n=6):
     return t[best]
 
 
-def _ranges(T, valid, lo_k, hi_k, a, b):
-    """Column ranges [lo, hi) of the events with time in [t + a, t + b] for every event of
-    each row of the time-sorted (P, W) array ``T``, clipped to the window's columns
-    [lo_k, hi_k) (``lo_k``, ``hi_k``: (P,))."""
+_TURN_DAYS = (7.0, 14.0, 21.0)   # turn lengths of the alternation templates (1–3 weeks)
+_MAX_TURNS = 12                  # at most 12 turns (2 .. 12: either side may have the last)
+
+
+def _day_index(T, valid, o, top):
+    """Per pair (row of the time-sorted (P, W) array ``T``, padding ``~valid`` last): the
+    number of its events with time before day ``o + i``, i = 0 .. ``top`` (P, top + 1)."""
     P, W = T.shape
-    top = float(np.max(np.where(valid, T, 0.0))) + abs(a) + abs(b)
-    off = (np.arange(P) * (top + 1.0))[:, None]
-    flat = (np.where(valid, T, top + 0.5) + off).ravel()   # sorted: padding after its row
-    base = (np.arange(P) * W)[:, None]
-    lo = np.searchsorted(flat, (T + a + off).ravel(), side="left").reshape(P, W) - base
-    hi = np.searchsorted(flat, (T + b + off).ravel(), side="right").reshape(P, W) - base
-    lo = np.clip(lo, lo_k[:, None], hi_k[:, None])
-    hi = np.clip(hi, lo_k[:, None], hi_k[:, None])
-    return lo, np.maximum(hi, lo)
+    lo_ = min(float(np.min(np.where(valid, T, np.inf), initial=0.0)), float(o.min(initial=0.0)))
+    big = float(np.max(np.where(valid, T, 0.0), initial=0.0)) - lo_ + top + 10.0
+    sh = (np.arange(P) * 2 * big)[:, None]
+    flat = (np.where(valid, T, o[:, None] + big) + sh).ravel()
+    days = o[:, None] + np.arange(top + 1)[None, :] + sh
+    ci = np.searchsorted(flat, days.ravel(), side="left").reshape(P, top + 1)
+    return np.clip(ci - (np.arange(P) * W)[:, None], 0, W)
 
 
-def _range_sums(C, lo, hi):
-    """Sums over column ranges [lo, hi) from inclusive-prefixed cumulative sums ``C``
-    (..., P, W + 1); ``lo``, ``hi``: (P, W). Gathered from the flattened (P, W + 1) rows
-    (one unbuffered take, 3x faster than take_along_axis; speed9)."""
-    P, W1 = C.shape[-2:]
-    Cf = C.reshape(-1, P * W1)
-    off = (np.arange(P) * W1)[:, None]
-    shape = C.shape[:-1] + (lo.shape[-1],)
-    return np.take(Cf, (hi + off).ravel(), axis=1, mode="clip").reshape(shape) - \
-        np.take(Cf, (lo + off).ravel(), axis=1, mode="clip").reshape(shape)
+def _scan_layout(T, valid, W1, *, turn_days=_TURN_DAYS, max_turns=_MAX_TURNS):
+    """The label-free part of :func:`_turn_scan`: per pair the day grid's origin (the
+    first day of the onset window ``W1``), the number of start days, the last start day
+    in the window (−1 without one), the grid's length and the event index of every day."""
+    P, W = T.shape
+    has = W1.any(axis=1)
+    first = np.where(has, T[np.arange(P), W1.argmax(axis=1)], 0.0)
+    last = np.where(has, np.max(np.where(W1, T, -np.inf), axis=1), 0.0)
+    o = np.floor(first)
+    smax = np.where(has, np.floor(last - o), -1.0)
+    ns = int(smax.max(initial=0.0)) + 1
+    # days after the pairs' last event add nothing: the grid stops there
+    end = float(np.max(np.where(valid, T - o[:, None], 0.0), initial=0.0))
+    top = int(min(ns + max_turns * max(turn_days), np.floor(end) + 1)) + 1
+    return o, ns, smax, top, _day_index(T, valid, o, top)
 
 
-def _turn_stats(L, Y, win, rng0, rng1):
-    """The three turn-taking statistics of labellings ``L`` (B, P, W) of the values ``Y``
-    (P, W) in the window ``win`` (P, W; a run of columns), on values centred on their
-    label's window mean, with neighbours (in the window) within ``h`` days (column
-    ranges ``rng0``, the event itself excluded) and at a week's lag ± ``h`` (``rng1``:
-    two ranges, before and after):
+def _turn_scan(L, Y, valid, layout, *, turn_days=_TURN_DAYS, max_turns=_MAX_TURNS):
+    """The alternation scan statistic of labellings ``L`` (B, P, W; 1 = direction 1) of
+    the standardised qualities ``Y`` (P, W; time-sorted rows, padding ``~valid``).
 
-    - contrast: mean over events of (own value − the partner's mean among the concurrent
-      neighbours)²;
-    - week lag: mean over events of own × partner's lagged mean minus the same with the
-      concurrent mean;
-    - **alternation**: for each event, its centred value times (its own side's
-      concurrent neighbours' mean − the partner's) plus times (the partner's mean a week
-      away − its own side's mean a week away), averaged over the events where each mean
-      exists. Positive when each side is
-      like itself and unlike the partner at the same time, and like the partner and
-      unlike itself a week apart (weekly turns); under a common cause both sides read one
-      process and both terms are 0 in expectation; a one-sided or unequal concurrent drop
-      makes the first term positive and the second negative (a side's autocorrelation
-      against the two sides' cross-correlation at lag 0 and at the turn's length: the
-      lagged versus lag-0 association of Boker et al. 2002).
-
-    Neighbour sums are differences of cumulative sums along time (O(W) per labelling).
-    Returns (3, B, P): contrast, week lag, alternation (NaN with fewer than 3 usable
-    events or of a label)."""
+    A template is an alternating exchange: from day s (each day of the onset window), turns
+    of ``Ld`` days (``turn_days``), K = 2 .. ``max_turns`` of them; turn k is one side's
+    when k is even and the other's when odd (either side first). In turn k, with S_side_k
+    the sum of the badness −Y of that side's events there, the template's evidence is the
+    standardised contrast Z = Σ_k (−1)^k (S0_k − S1_k) / sqrt(n), n the events of both sides
+    in the K turns (label-free): large when each side is worse than the other in its own
+    turns and better in the partner's. A period when both sides are bad adds to both sums
+    of a turn and cancels; a one-sided drop counts for its side's turns and against the
+    partner's. The statistic is max |Z| over the templates — the matched filter of the
+    alternation (the templates of :func:`_turn_phase`), scanned over start, turn length
+    and number of turns like a scan statistic (Kulldorff 1997; Naus & Wallenstein 2006),
+    calibrated by the caller's permutations. Daily cumulative sums gathered from the
+    events' (O(W + days) per labelling), then three array operations per template.
+    Returns (B, P)."""
     B, P, W = L.shape
-    Lw = L * win[None]
-    Ly = Lw * Y[None]
-    Yw = Y * win
-    n1 = Lw.sum(axis=-1)
-    n0 = win.sum(axis=-1)[None] - n1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m1 = Ly.sum(axis=-1) / n1
-        m0 = (Yw.sum(axis=-1)[None] - Ly.sum(axis=-1)) / n0
-    one = L > 0.5
-    mo = np.where(one, m1[..., None], m0[..., None])                # own label's mean
-    yc = Y[None] - mo
-    mp = np.where(one, m0[..., None], m1[..., None])                # partner label's mean
-
-    def cum(x):
-        c = np.zeros(x.shape[:-1] + (W + 1,))
-        np.cumsum(x, axis=-1, out=c[..., 1:])
-        return c
-
-    CL, CLy, CY, C1 = cum(Lw), cum(Ly), cum(Yw)[None], cum(win.astype(float))[None]
-
-    def sums(ranges, self_in):
-        sl = sly = sy = s1 = 0.0
-        for lo, hi in ranges:
-            sl = sl + _range_sums(CL, lo, hi)
-            sly = sly + _range_sums(CLy, lo, hi)
-            sy = sy + _range_sums(CY, lo, hi)
-            s1 = s1 + _range_sums(C1, lo, hi)
-        if self_in:                                    # the event itself is not its partner
-            sl, sly = sl - Lw, sly - Ly
-            sy, s1 = sy - Yw[None], s1 - win[None]
-        return (np.where(one, sy - sly, sly), np.where(one, s1 - sl, sl),    # partner
-                np.where(one, sly, sy - sly), np.where(one, sl, s1 - sl))    # own side
-
-    sp0, cp0, so0, co0 = sums([rng0], True)
-    sp1, cp1, so1, co1 = sums(rng1, False)
-    u0 = win[None] & (cp0 > 0.5)
-    u1 = win[None] & (cp1 > 0.5)
-    loc0 = np.where(u0, sp0 / np.maximum(cp0, 1) - mp, 0.0)
-    loc1 = np.where(u1, sp1 / np.maximum(cp1, 1) - mp, 0.0)
-    k0, k1 = u0.sum(axis=-1), u1.sum(axis=-1)
-    dev = np.where(u0, yc - loc0, 0.0)
-    contrast = (dev * dev).sum(axis=-1) / np.maximum(k0, 1)
-    weeklag = np.where(u1, yc * loc1, 0.0).sum(axis=-1) / np.maximum(k1, 1) - \
-        np.where(u0, yc * loc0, 0.0).sum(axis=-1) / np.maximum(k0, 1)
-    a0 = u0 & (co0 > 0.5)
-    a1 = u1 & (co1 > 0.5)
-    own0 = np.where(a0, so0 / np.maximum(co0, 1) - mo, 0.0)
-    own1 = np.where(a1, so1 / np.maximum(co1, 1) - mo, 0.0)
-    ka0, ka1 = a0.sum(axis=-1), a1.sum(axis=-1)
-    alt = np.where(a0, yc * (own0 - loc0), 0.0).sum(axis=-1) / np.maximum(ka0, 1) + \
-        np.where(a1, yc * (loc1 - own1), 0.0).sum(axis=-1) / np.maximum(ka1, 1)
-    enough = (n1 >= 3) & (n0 >= 3) & (k0 >= 3)
-    return np.stack([np.where(enough, contrast, np.nan),
-                     np.where(enough & (k1 >= 3), weeklag, np.nan),
-                     np.where(enough & (ka0 >= 3) & (ka1 >= 3), alt, np.nan)])
+    o, ns, smax, top, ci = layout
+    a = np.where(valid, -Y, 0.0)
+    ca = np.zeros((P, W + 1))
+    np.cumsum(a, axis=1, out=ca[:, 1:])
+    Cn = np.take_along_axis(np.arange(W + 1, dtype=float)[None].repeat(P, 0), ci, axis=1)
+    c1 = np.zeros((B, P, W + 1))
+    np.cumsum(L * a[None], axis=-1, out=c1[..., 1:])
+    off = (np.arange(P) * (W + 1))[:, None]
+    # E: the cumulated S0 − S1 = (all) − 2·(direction 1), per day
+    E = np.take_along_axis(ca, ci, axis=1)[None] - \
+        2 * np.take(c1.reshape(B, -1), (ci + off).ravel(), axis=1).reshape(B, P, top + 1)
+    s = np.arange(ns)
+    best = np.zeros((B, P, ns))
+    for Ld in turn_days:
+        acc = np.zeros((B, P, ns))
+        for k in range(max_turns):
+            lo = np.minimum(s + int(k * Ld), top)
+            hi = np.minimum(s + int((k + 1) * Ld), top)
+            if k % 2 == 0:
+                acc += E[:, :, hi] - E[:, :, lo]
+            else:
+                acc -= E[:, :, hi] - E[:, :, lo]
+            if k >= 1:
+                n = np.sqrt(np.maximum(Cn[:, hi] - Cn[:, s], 1.0))[None]
+                np.maximum(best, np.abs(acc) / n, out=best)
+    return np.where((s[None, :] <= smax[:, None])[None], best, 0.0).max(axis=-1)
 
 
-def _turn_bucket(rows, pi, pos, d, t, u, w1, w2, n, wd, keys, *, seed, h, lag, bin_days,
-                 n_perm, budget):
+def _turn_bucket(rows, pi, pos, d, t, u, w1, n, wd, keys, *, seed, bin_days, n_perm, budget):
     """:func:`_turn_test` for the pairs ``rows`` (sizes ``n`` ≤ ``wd`` of the union of
     their two windows, each window a run of columns), laid out as a (pairs, wd) array;
-    returns the minP p per pair."""
+    returns the scan's permutation p per pair."""
     P = len(rows)
     loc = np.searchsorted(rows, pi)
     m = (loc < P) & (rows[np.minimum(loc, P - 1)] == pi)
@@ -2349,34 +2314,20 @@ def _turn_bucket(rows, pi, pos, d, t, u, w1, w2, n, wd, keys, *, seed, h, lag, b
     T = np.zeros((P, wd))
     L0 = np.zeros((P, wd))
     W1 = np.zeros((P, wd), bool)
-    W2 = np.zeros((P, wd), bool)
     r_, c_ = loc[m], pos[m]
-    Y[r_, c_], T[r_, c_], L0[r_, c_], W1[r_, c_], W2[r_, c_] = u[m], t[m], d[m], w1[m], w2[m]
+    Y[r_, c_], T[r_, c_], L0[r_, c_], W1[r_, c_] = u[m], t[m], d[m], w1[m]
     col = np.arange(wd)
     valid = col[None, :] < n[:, None]
-    wins = []
-    for Wk in (W1, W2):
-        lo_k = np.where(Wk.any(axis=1), Wk.argmax(axis=1), 0)
-        hi_k = lo_k + Wk.sum(axis=1)
-        r0 = _ranges(T, valid, lo_k, hi_k, -h, h)
-        r1 = [_ranges(T, valid, lo_k, hi_k, -lag - h, -lag + h),
-              _ranges(T, valid, lo_k, hi_k, lag - h, lag + h)]
-        wins.append((Wk, r0, r1))
+    layout = _scan_layout(T, valid, W1)
     # calendar blocks (rows are time-sorted, so a block is a run of columns): sorting the
     # hashes with the block in the high bits permutes the labels within blocks
     block = np.floor((T - T[:, :1]) / bin_days).astype(np.int64)
     block = np.clip(block, 0, 2 ** 23).astype(np.uint64) << np.uint64(40)
-
-    def stats(L):
-        # at the pooled onset: the week lag and the alternation (turns of about a week,
-        # a lock-in's exchange); in the worst stretch: the contrast (longer turns)
-        return np.concatenate([_turn_stats(L, Y, *wins[0])[1:],
-                               _turn_stats(L, Y, *wins[1])[:1]])
-
-    obs = stats(L0[None])[:, 0]                                      # (3, P)
-    null = np.empty((len(obs), n_perm, P))
+    obs = _turn_scan(L0[None], Y, valid, layout)[0]                   # (P,)
+    ge = np.zeros(P)
+    tol = 1e-9 * np.maximum(np.abs(obs), 1.0)
     kk = np.asarray(keys, np.uint64)[None, :, None]
-    per = max(1, int(budget // max(8 * P * wd, 1)))
+    per = max(1, int(budget // max(8 * P * (layout[3] + 1), 1)))
     for b0 in range(0, n_perm, per):
         B = min(per, n_perm - b0)
         perms = np.arange(b0, b0 + B, dtype=np.uint64)[:, None, None]
@@ -2384,24 +2335,7 @@ def _turn_bucket(rows, pi, pos, d, t, u, w1, w2, n, wd, keys, *, seed, h, lag, b
             block[None]
         np.copyto(hsh, _change._M64, where=~valid[None])             # padding last
         o = np.argsort(hsh, axis=-1)
-        null[:, b0:b0 + B] = stats(np.take_along_axis(np.broadcast_to(L0, o.shape), o,
-                                                      axis=-1))
-    # single-step minP: each statistic's permutation p (larger = more turn-taking), for
-    # the observed labels and for every permutation (its rank among the others)
-    allv = np.concatenate([obs[:, None], null], axis=1)              # (3, 1 + n_perm, P)
-    fin = np.isfinite(allv)
-    key = np.where(fin, allv, -np.inf)
-    N = n_perm + 1
-    o = np.argsort(key, axis=1, kind="stable")
-    srt = np.take_along_axis(key, o, axis=1)
-    # for each sorted value, the first index of its tie group: #{values ≥ it} = N − that
-    idx = np.arange(N)[None, :, None]
-    new = np.ones(srt.shape, bool)
-    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
-    first = np.maximum.accumulate(np.where(new, idx, 0), axis=1)
-    ge = np.empty(key.shape)
-    np.put_along_axis(ge, o, N - first, axis=1)
-    pk = np.where(fin, ge / N, np.inf)
-    minp = pk.min(axis=0)                                            # (1 + n_perm, P)
-    cnt = (minp[1:] <= minp[0][None] + 1e-12).sum(axis=0)
-    return np.where(np.isfinite(minp[0]), (1 + cnt) / (1 + n_perm), np.nan)
+        null = _turn_scan(np.take_along_axis(np.broadcast_to(L0, o.shape), o, axis=-1), Y,
+                          valid, layout)
+        ge += (null >= obs[None] - tol[None]).sum(axis=0)
+    return (1 + ge) / (1 + n_perm)
