@@ -2196,7 +2196,8 @@ def _turn_test(gid, D_, T_, X_, G, cand, keys, *, seed, window, bin_days=7.0, n_
     width = np.maximum(8, 2 ** np.ceil(np.log2(np.maximum(nw, 1)))).astype(np.int64)
     for wd in np.unique(width[ok]):
         rows_all = np.flatnonzero(ok & (width == wd))
-        # pairs of a bucket in chunks whose (pairs, wd, wd) neighbour matrices fit the budget
+        # pairs of a bucket in chunks of at most budget / (64 wd) pairs (a pair's p does not
+        # depend on its chunk: the permutations are hashed by pair, the scan is per pair)
         per = max(1, int(budget // (64 * wd)))
         for c0 in range(0, len(rows_all), per):
             rows = rows_all[c0:c0 + per]
