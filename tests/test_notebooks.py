@@ -22,11 +22,14 @@ def _code(nb):
 
 
 def _kinds(cell):
-    """What a cell shows: 'png', 'html', 'text' or 'stream', in order."""
+    """What a cell shows: 'png', 'html', 'text' or 'stream', in order. Consecutive stream
+    outputs count once: the kernel may split one cell's prints into several messages
+    (it flushes on a timer), so their number is not the code's."""
     out = []
     for o in cell.outputs:
         if o.output_type == "stream":
-            out.append("stream")
+            if out[-1:] != ["stream"]:
+                out.append("stream")
         elif o.output_type in ("execute_result", "display_data"):
             d = o.get("data", {})
             out.append("png" if "image/png" in d else "html" if "text/html" in d else "text")

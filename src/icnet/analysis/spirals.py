@@ -666,7 +666,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     >>> s.loc[0, ["a", "b", "kind"]].tolist()
     ['P0009', 'P0070', 'joint_shift']
     >>> print(s.loc[0, "reason"])  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
-    both directions dropped in one exchange (...no turns taken (turn test p=0.74)): a shared
+    both directions dropped in one exchange (...no turns taken (turn test p=...)): a shared
     cause, or turns too fast to show; no evidence of retaliation
 
     The sample's planted spiral trades bad rounds four days apart and both sides'
