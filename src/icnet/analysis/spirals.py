@@ -606,7 +606,11 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     the first (a Bayes factor over a grid; Kass & Raftery 1995). The onsets' order
     (Page's CUSUM per direction, unless the partner's previous week was a first move)
     adds its vote as evidence of its measured accuracy; ``initiator_p`` is the resulting
-    probability, tempered to be calibrated.
+    probability, tempered to be calibrated. The same templates date the spiral: the
+    posterior of the exchange's start (summed over first movers and templates, a
+    uniform prior over the start; Chib 1998) gives ``start`` as its median where its
+    80 % interval is at most 21 days wide (one turn of the longest template), else the
+    exchange model's start.
 
     On a network built with Dask (``engine="dask"``; with ``level``, aggregated
     by ``net.by(level)`` on the cluster) the analysis runs per partition of
