@@ -17,8 +17,8 @@ where the 80 % interval is at most X days (X = 7, 14, 21, 28, any) and the poste
 Columns: scenario, n_people, seed, a, b, kind (found; NaN if not tested), hit (kind in
 the truth's accept), spiral_c (a change-test spiral whose initiator has a probability:
 the pairs the posterior can date), truth (the planted onset, days since the first
-event), start (reported by the code that ran), ph_start, ph_lo, ph_hi (the start posterior's median, 10 % and
-90 % quantiles), p_phase, fm_t (the exchange model's start), prov_first, prov_t, page_ab,
+event), start (reported by the code that ran), ph_start, ph_lo, ph_hi (the start
+posterior's median, 10 % and 90 % quantiles), p_phase, fm_t (the exchange model's start), prov_first, prov_t, page_ab,
 page_ba (the per-pair table's columns; times in days since the first event).
 """
 

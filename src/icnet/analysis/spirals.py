@@ -1574,8 +1574,8 @@ _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "nul
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
           "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "concurrence",
           "prov_first", "prov_t", "page_ab", "page_ba", "p_turn", "nperm_turn", "p_first",
-          "fm_t", "p_phase", "ph_start", "ph_lo", "ph_hi", "pc_pool", "pj_ab", "pj_ba", "pd_ab", "pd_ba", "ans_ab", "ans_ba",
-          "nans_ab", "nans_ba"]
+          "fm_t", "p_phase", "ph_start", "ph_lo", "ph_hi", "pc_pool", "pj_ab", "pj_ba",
+          "pd_ab", "pd_ba", "ans_ab", "ans_ba", "nans_ab", "nans_ba"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
 _INT = ("rounds", "first_dir", "change_first", "prov_first")
 
