@@ -341,6 +341,9 @@ def test_spirals_default_kinds_same_on_dask_for_a_lock_in_org(client, monkeypatc
     assert {"spiral", "joint_shift"} <= set(a.kind[fin])
     assert np.abs(a.p_turn[fin] - b.p_turn[fin]).max() <= 0.01
     assert (a.kind[fin] == b.kind[fin]).all()
+    # onset12: a spiral's start (the alternation's start posterior) is pair-local too
+    sp = ((a.kind == "spiral") & a.initiator_p.notna()).to_numpy()
+    assert sp.any() and (a.start[sp] == b.start[sp]).all()
 
 
 def test_conflict_cycles_does_not_compute_the_events(client, planta):

@@ -32,6 +32,11 @@ _ONSET_VOTE = 0.7
 # 2016): its grid of correlated templates over-states the evidence; 0.7 makes the mean
 # `initiator_p` match the share right on the development pairs (0.78 / 0.78)
 _PHASE_TEMPER = 0.7
+# a change-test spiral is dated by the alternation's start posterior (_turn_phase) when
+# its 80 % interval is at most this many days wide (one turn of the longest template,
+# 21 days): wider, the turns' phase is ambiguous by more than a turn and the exchange
+# model's start is kept (onset12, chosen on development seeds; docs/methods/spirals.md)
+_ONSET_WIDTH = 21.0
 _POOL_SALT = 0x706F6F6C5F647270          # the pooled series' permutations
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 _JITTER_SALT = 0x6A69747465725F31        # and the burst jitter's (one-sided coupling)
@@ -601,7 +606,11 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     the first (a Bayes factor over a grid; Kass & Raftery 1995). The onsets' order
     (Page's CUSUM per direction, unless the partner's previous week was a first move)
     adds its vote as evidence of its measured accuracy; ``initiator_p`` is the resulting
-    probability, tempered to be calibrated.
+    probability, tempered to be calibrated. The same templates date the spiral: the
+    posterior of the exchange's start (summed over first movers and templates, a
+    uniform prior over the start; Chib 1998) gives ``start`` as its median where its
+    80 % interval is at most 21 days wide (one turn of the longest template), else the
+    exchange model's start.
 
     On a network built with Dask (``engine="dask"``; with ``level``, aggregated
     by ``net.by(level)`` on the cluster) the analysis runs per partition of
@@ -984,7 +993,8 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
         out["prov_first"], out["prov_t"] = np.full(G, -1, np.int64), np.full(G, np.nan)
         out["p_turn"], out["nperm_turn"] = np.full(G, np.nan), np.zeros(G)
         out["p_first"], out["fm_t"] = np.full(G, np.nan), np.full(G, np.nan)
-        out["p_phase"] = np.full(G, np.nan)
+        for name in ("p_phase", "ph_start", "ph_lo", "ph_hi"):
+            out[name] = np.full(G, np.nan)
         out["pc_pool"] = np.full(G, np.nan)
         return out
     gstart = np.flatnonzero(np.r_[True, gr[1:] != gr[:-1]])
@@ -1065,7 +1075,8 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     center = np.where(np.isfinite(out["fm_t"]), out["fm_t"],
                       np.where(out["prov_first"] >= 0, out["prov_t"],
                                np.fmin(out["page_ab"], out["page_ba"])))
-    out["p_phase"] = _turn_phase(X_, T_, D_, gid, G, out, both_top, center)
+    out["p_phase"], out["ph_start"], out["ph_lo"], out["ph_hi"] = _turn_phase(
+        X_, T_, D_, gid, G, out, both_top, center, starts=True)
     cand = both_top & bool(turn_test)
     out["p_turn"], out["nperm_turn"] = _turn_test(
         gid, D_, T_, X_, G, cand, tested.astype(np.int64), seed=change_seed ^ _TURN_SALT,
@@ -1248,7 +1259,7 @@ def _exchange_u(X_, T_, D_, gid, G, out, fin):
 
 def _turn_phase(X_, T_, D_, gid, G, out, cand, center, *, delta: float = 1.2,
                 tail: float = 1.5, turn_days=(7.0, 14.0, 21.0), max_turns: int = 12,
-                window: float = 28.0, chunk: int = 512):
+                window: float = 28.0, chunk: int = 512, starts: bool = False):
     """Who moved first: the phase of the alternation, from every turn of the exchange.
 
     Under an alternating exchange of ``K`` turns of ``L`` days from day ``s``, turn k
@@ -1266,11 +1277,19 @@ def _turn_phase(X_, T_, D_, gid, G, out, cand, center, *, delta: float = 1.2,
     the phase: a first mover's later turns must fall in its own weeks (template
     matching over a grid, marginalised as in a Bayes factor; Kass & Raftery 1995).
     Returns P(direction 0 moved first) per pair, NaN outside ``cand``.
+
+    With ``starts``, also the posterior of the exchange's start ``s`` (the same
+    likelihoods, marginalised over the first mover, L, K and the tail instead; uniform
+    prior over the grid: the posterior of a change point, Chib 1998): returns
+    (P(direction 0 first), its median, 10 % and 90 % quantiles in days), each the first
+    grid day where the posterior's cumulative sum reaches the level; NaN outside
+    ``cand`` and for pairs with no event in the grid.
     """
     p0 = np.full(G, np.nan)
+    qs = np.full((3, G), np.nan)                    # median, 10 %, 90 % of the start
     fin = np.isfinite(X_) & cand[gid] & np.isfinite(center[gid])
     if not fin.any():
-        return p0
+        return (p0, *qs) if starts else p0
     g, d, t, u = _exchange_u(X_, T_, D_, gid, G, out, fin)
     L_ = np.asarray(turn_days, float)
     W = int(round(window))
@@ -1300,6 +1319,7 @@ def _turn_phase(X_, T_, D_, gid, G, out, cand, center, *, delta: float = 1.2,
         s = np.arange(ns)
         rows = np.arange(n)[:, None]
         lse = np.full((n, 2), -np.inf)
+        ls = np.full((n, ns), -np.inf)              # log p(s, data), both first movers
         for f in (0, 1):
             terms = []
             for L in L_:
@@ -1315,8 +1335,18 @@ def _turn_phase(X_, T_, D_, gid, G, out, cand, center, *, delta: float = 1.2,
             a = np.stack(terms, axis=2)              # (n, ns, hypotheses)
             mx = a.max(axis=(1, 2))
             lse[:, f] = mx + np.log(np.exp(a - mx[:, None, None]).sum(axis=(1, 2)))
+            if starts:
+                ls = np.logaddexp(ls, mx[:, None] + np.log(
+                    np.exp(a - mx[:, None, None]).sum(axis=2)))
         p0[sel] = 1.0 / (1.0 + np.exp(np.clip(lse[:, 1] - lse[:, 0], -700, 700)))
-    return p0
+        if starts:
+            w = np.exp(ls - ls.max(axis=1, keepdims=True))
+            cdf = np.cumsum(w, axis=1) / w.sum(axis=1, keepdims=True)
+            day0 = np.floor(center[sel]) - W
+            seen = np.isin(sel, g)                   # pairs with an event in the grid
+            for i, level in enumerate((0.5, 0.1, 0.9)):
+                qs[i, sel[seen]] = (day0 + (cdf < level - 1e-12).sum(axis=1))[seen]
+    return (p0, *qs) if starts else p0
 
 
 def _first_mover(X_, T_, D_, gid, G, out, cand, *, delta: float = 1.5,
@@ -1544,8 +1574,8 @@ _TESTS = ["effect_ab", "effect_ba", "p_ab", "p_ba", "null_ab", "nullsd_ab", "nul
           "se_ba", "drop_ab", "drop_ba", "onset_ab", "onset_ba", "stop_ab", "stop_ba",
           "nperm_ab", "nperm_ba", "between", "contrast", "change_first", "concurrence",
           "prov_first", "prov_t", "page_ab", "page_ba", "p_turn", "nperm_turn", "p_first",
-          "fm_t", "p_phase", "pc_pool", "pj_ab", "pj_ba", "pd_ab", "pd_ba", "ans_ab", "ans_ba",
-          "nans_ab", "nans_ba"]
+          "fm_t", "p_phase", "ph_start", "ph_lo", "ph_hi", "pc_pool", "pj_ab", "pj_ba",
+          "pd_ab", "pd_ba", "ans_ab", "ans_ba", "nans_ab", "nans_ba"]
 _TABLE = ["pair", "tested", "n_ab", "n_ba", "bad_ab", "bad_ba"] + _TESTS
 _INT = ("rounds", "first_dir", "change_first", "prov_first")
 
@@ -1722,6 +1752,10 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     p_init = np.where(has_fm & spiral_c, 1 / (1 + np.exp(-np.abs(lo))), np.nan)
     fm_start = np.where(np.isfinite(col["fm_t"]), col["fm_t"],
                         np.where(prov, col["prov_t"], np.fmin(col["page_ab"], col["page_ba"])))
+    # the start: the median of the alternation's start posterior where it is concentrated
+    # (its 10–90 % interval at most _ONSET_WIDTH days; Chib 1998), else the exchange model's
+    ph_ok = np.isfinite(col["ph_start"]) & (col["ph_hi"] - col["ph_lo"] <= _ONSET_WIDTH)
+    fm_start = np.where(ph_ok, col["ph_start"], fm_start)
     # one-sided by the answer test: the answered side is the initiator (its bad service
     # came first and was answered), the start its first answered bad spell
     init = np.select([spiral_c, spiral_l, one_l, one],
