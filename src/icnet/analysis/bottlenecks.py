@@ -609,8 +609,8 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85, fwer: flo
     ≥ ``min_events`` events whose work reaches the external customer
     (dependence > 0) is flagged when the Holm-adjusted one-sided p-value of
     either test is ≤ ``fwer`` (weighted Holm 1979: slow tests 1.6 on
-    average — half spread evenly, half in proportion to the dependence —,
-    trend tests 0.4) — so on an organisation without
+    average — split evenly over services (else units), then evenly over each
+    service's providers —, trend tests 0.4) — so on an organisation without
     bottlenecks the chance of any flag is about ``fwer``. Criticality is the
     dependence (a damped Leontief total-requirements share, see
     :func:`dependence`) times the median delay: slowing a provider never lowers
@@ -628,6 +628,8 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85, fwer: flo
     *Scandinavian J. Statistics* 6, 65–70.
     Benjamini, Y. & Hochberg, Y. (1997). Multiple hypotheses testing with
     weights. *Scandinavian J. Statistics* 24, 407–418.
+    Benjamini, Y. & Bogomolov, M. (2014). Selective inference on multiple
+    families of hypotheses. *J. Royal Statistical Society B* 76, 297–318.
     Genovese, C. R., Roeder, K. & Wasserman, L. (2006). False discovery
     control with p-value weighting. *Biometrika* 93, 509–524.
     Kaplan, E. L. & Meier, P. (1958). Nonparametric estimation from incomplete
