@@ -469,22 +469,38 @@ def _peer_z(x, se, group, ok):
     return z, k, dof
 
 
-def _slow_weights(dep, tested):
-    """Holm weights of the slow tests: a defensive mixture, half of the budget
-    spread evenly over the providers tested and half in proportion to their
-    dependence (the share of customer-facing work resting on them).
+def _families(service, unit):
+    """The family of each provider in the slow tests' error budget: its (modal)
+    service, else its unit, else one family for everybody."""
+    def clean(a):
+        return np.array([x if isinstance(x, str) and x != "" else "" for x in a], dtype=object)
 
-    Weights fixed before looking at the delays keep the family-wise error rate
-    of Holm's weighted procedure (Holm 1979; Benjamini & Hochberg 1997;
-    Genovese, Roeder & Wasserman 2006); dependence comes from event volumes
-    only. They average ``_W_SLOW`` over the tested providers, and none falls
-    below half of it, so a provider few depend on loses little power while
-    one much of the organisation waits on (a single point of failure) gains.
+    service, unit = clean(service), clean(unit)
+    return np.where(service != "", "service: " + service.astype(str),
+                    np.where(unit != "", "unit: " + unit.astype(str), "all")).astype(object)
+
+
+def _slow_weights(family, tested):
+    """Holm weights of the slow tests: the budget is split evenly over the
+    families (services, else units) and within a family evenly over its
+    tested providers, :math:`w_i = W\\,m/(G\\,n_{g(i)})` for ``m`` tested
+    providers in ``G`` families, the family of ``i`` holding ``n_g(i)``.
+
+    Each service is one question to the organisation — is one of its
+    providers slower than its peers? — whatever its head count, so the three
+    providers of a small service are not crowded out by a large one's sixty,
+    and the only provider of a service carries its service's whole share. The
+    weights come from the labels and head counts alone, fixed before any delay
+    is looked at, so Holm's weighted procedure keeps its family-wise guarantee
+    (Holm 1979; Benjamini & Hochberg 1997; Genovese, Roeder & Wasserman 2006;
+    families of hypotheses as the unit of the budget: Benjamini & Bogomolov
+    2014). They average ``_W_SLOW`` over the tested providers.
     """
-    w = np.full(len(dep), _W_SLOW)
-    d = np.where(tested, np.nan_to_num(dep), 0.0)
-    if tested.any() and d.sum() > 0:
-        w = np.where(tested, _W_SLOW * (0.5 + 0.5 * tested.sum() * d / d.sum()), _W_SLOW)
+    w = np.full(len(family), _W_SLOW)
+    if tested.any():
+        f = pd.Series(np.asarray(family, dtype=object)[tested].astype(str))
+        n_g = f.map(f.value_counts()).to_numpy(float)
+        w[tested] = _W_SLOW * tested.sum() / (f.nunique() * n_g)
     return w
 
 
@@ -593,8 +609,8 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85, fwer: flo
     ≥ ``min_events`` events whose work reaches the external customer
     (dependence > 0) is flagged when the Holm-adjusted one-sided p-value of
     either test is ≤ ``fwer`` (weighted Holm 1979: slow tests 1.6 on
-    average — half spread evenly, half in proportion to the dependence —,
-    trend tests 0.4) — so on an organisation without
+    average — split evenly over services (else units), then evenly over each
+    service's providers —, trend tests 0.4) — so on an organisation without
     bottlenecks the chance of any flag is about ``fwer``. Criticality is the
     dependence (a damped Leontief total-requirements share, see
     :func:`dependence`) times the median delay: slowing a provider never lowers
@@ -612,6 +628,8 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85, fwer: flo
     *Scandinavian J. Statistics* 6, 65–70.
     Benjamini, Y. & Hochberg, Y. (1997). Multiple hypotheses testing with
     weights. *Scandinavian J. Statistics* 24, 407–418.
+    Benjamini, Y. & Bogomolov, M. (2014). Selective inference on multiple
+    families of hypotheses. *J. Royal Statistical Society B* 76, 297–318.
     Genovese, C. R., Roeder, K. & Wasserman, L. (2006). False discovery
     control with p-value weighting. *Biometrika* 93, 509–524.
     Kaplan, E. L. & Meier, P. (1958). Nonparametric estimation from incomplete
@@ -677,9 +695,10 @@ def bottlenecks(net, *, level: str | None = None, alpha: float = 0.85, fwer: flo
                         np.nan)
     # weighted Holm: the slow tests carry 4/5 of the error budget, the trend tests
     # (whose real signals are strong, see the backlog rows of the docs) 1/5; the slow
-    # budget is spread half evenly, half like the dependence (see _slow_weights)
+    # budget is split evenly over services, then over their providers (_slow_weights)
     adj = _holm(np.r_[p_slow, p_tr], fwer,
-                np.r_[_slow_weights(dep, eligible & np.isfinite(p_slow)),
+                np.r_[_slow_weights(_families(m["service"], unit),
+                                    eligible & np.isfinite(p_slow)),
                       np.full(n, _W_TREND)])
     adj_s, adj_t = adj[:n], adj[n:]
     slow = adj_s <= fwer
