@@ -75,7 +75,8 @@ def main(argv=None):
     ap.add_argument("--detectors", default="", help="comma-separated detectors "
                     f"({', '.join(sb.ADAPTERS)})")
     ap.add_argument("--jobs", type=int, default=1)
-    ap.add_argument("--records", default="", help="write the per-organisation records (CSV)")
+    ap.add_argument("--records", default="", help="write the per-organisation records (CSV; "
+                    "with --from-records, the pooled records)")
     ap.add_argument("--from-records", default="",
                     help="pool saved records instead of running (comma-separated files: a "
                     "later file's rows replace the same detector, scenario, size and seed)")
@@ -86,7 +87,15 @@ def main(argv=None):
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     if a.from_records:
-        recs = _pool_records([f for f in a.from_records.split(",") if f])
+        files = [f for f in a.from_records.split(",") if f]
+        if a.records and any(Path(a.records).resolve() == Path(f).resolve() for f in files):
+            ap.error(f"--records {a.records} is one of the --from-records inputs; write the "
+                     "pooled records to a new file (outputs never overwrite inputs)")
+        recs = _pool_records(files)
+        if a.records:                   # the pooled records, written atomically
+            tmp = Path(a.records).with_suffix(".tmp.csv")
+            recs.sort_values(KEY, kind="mergesort").to_csv(tmp, index=False)
+            os.replace(tmp, a.records)
     else:
         seeds = 2 if a.quick else a.seeds
         sizes = [150] if a.quick else [int(s) for s in a.sizes.split(",") if s]
