@@ -242,6 +242,9 @@ def test_slow_budget_split_evenly_over_services_then_providers():
     # no service: units are the families; neither: one family, even weights
     fam_u = _families(np.full(4, "", dtype=object), np.array(["A", "A", "B", None], object))
     assert list(fam_u) == ["unit: A", "unit: A", "unit: B", "all"]
+    # missing labels of any kind are "no label"; numeric codes are labels
+    fam_n = _families(np.array([np.nan, None, 7, ""], object), np.array([1, "B", "", None], object))
+    assert list(fam_n) == ["unit: 1", "unit: B", "service: 7", "all"]
     assert np.allclose(_slow_weights(np.full(3, "all", dtype=object), np.ones(3, bool)), 1.6)
 
 

@@ -345,8 +345,8 @@ def _mad(x):
 def _peer_groups(service, unit, ok):
     """Peer group per provider: same service, else same unit, else all (the provider and
     ≥ 2 others)."""
-    def clean(a):
-        return np.array([x if isinstance(x, str) and x != "" else "" for x in a], dtype=object)
+    def clean(a):                       # labels as text; missing -> ""
+        return pd.Series(np.asarray(a, dtype=object)).astype("string").fillna("").to_numpy(object)
 
     service, unit = clean(service), clean(unit)
     n_svc = pd.Series(service[ok & (service != "")]).value_counts()
@@ -472,8 +472,8 @@ def _peer_z(x, se, group, ok):
 def _families(service, unit):
     """The family of each provider in the slow tests' error budget: its (modal)
     service, else its unit, else one family for everybody."""
-    def clean(a):
-        return np.array([x if isinstance(x, str) and x != "" else "" for x in a], dtype=object)
+    def clean(a):                       # labels as text; missing -> ""
+        return pd.Series(np.asarray(a, dtype=object)).astype("string").fillna("").to_numpy(object)
 
     service, unit = clean(service), clean(unit)
     return np.where(service != "", "service: " + service.astype(str),
