@@ -431,6 +431,34 @@ def test_by_with_unknown_people_warns_as_in_pandas(client):
     pd.testing.assert_frame_equal(u.members, r.members)
 
 
+def test_spirals_specificity_same_on_dask_for_an_overload_org(client, monkeypatch):
+    """#18 (spec14): the specificity check (does a side's service to its *other* clients
+    drop too in its drop's window?) reads a provider × day summary that the Dask path
+    computes by one groupby on the cluster and passes to every partition of pairs, so
+    both engines give the same specificity z-scores and kinds, including the spiral the
+    check makes a joint_shift (overload_episodes, a development seed)."""
+    from icnet.analysis import spirals
+    from icnet.validity import scenarios
+    monkeypatch.setattr(spirals, "_SPEC_Z", 2.5)     # this org's moved pair: z = -3.2
+    d = scenarios.generate("overload_episodes", n_people=600, seed=600505)
+    ref = icnet.retaliation_spirals(d.network(), seed=0, n_perm=199)
+    net = icnet.from_events(dd.from_pandas(d.events, npartitions=3), people=d.people)
+    _no_event_compute(monkeypatch)
+    s = icnet.retaliation_spirals(net, seed=0, n_perm=199)
+    key = ["a", "b"]
+    a = ref.sort_values(key).reset_index(drop=True)
+    b = s.sort_values(key).reset_index(drop=True)
+    assert (a[key] == b[key]).all().all()
+    fin = np.isfinite(a.specificity_z)
+    assert fin.sum() > 100 and (fin == np.isfinite(b.specificity_z)).all()
+    np.testing.assert_allclose(a.specificity_z[fin], b.specificity_z[fin], rtol=1e-9,
+                               atol=1e-9)
+    assert (a.kind == b.kind).all()
+    moved = a.reason.astype(str).str.contains("not targeted")
+    assert moved.any() and (a.kind[moved] == "joint_shift").all()
+    assert (moved == b.reason.astype(str).str.contains("not targeted")).all()
+
+
 def test_spirals_at_unit_level_run_per_partition_of_pairs(client, monkeypatch):
     org = synth.organisation(n_people=200, seed=4)
     kw = dict(seed=1, n_perm=199, min_events=5, min_bad=1, level="unit")

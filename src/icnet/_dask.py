@@ -1168,7 +1168,7 @@ def _pair_work(df, bad_z, min_events, min_bad, pair_counts):
 def _pair_part(df, bad_z, min_events, min_bad, n_perm, base, fns, kw):
     """Whole pairs: their counts and tests, by the pandas path's functions; the shifts
     of each pair come from a generator seeded by (seed, pair code)."""
-    pair_counts, pair_tests, pair_table = fns
+    pair_counts, pair_tests, pair_table, *more = fns
     a = _pair_arrays(df, bad_z)
     if not len(a["pair"]):
         return None
@@ -1185,7 +1185,35 @@ def _pair_part(df, bad_z, min_events, min_bad, n_perm, base, fns, kw):
         kw = dict(kw, zc=a["zc"])
     tests = pair_tests(a["pair"], a["d"], a["t"], a["z"], a["bad"], a["prov_bad"], tested,
                        draw=lambda resp, b0, nb: U[resp][b0:b0 + nb], n_perm=n_perm, **kw)
-    return pair_table(counts, enough, tests)
+    table = pair_table(counts, enough, tests)
+    if more:                                  # the specificity check (its summary, n)
+        spec, summary, n = more[0]
+        table = spec(a["pair"], a["d"], a["t"], a["z"], table, summary, n)
+    return table
+
+
+def _day_part(df):
+    """Per event with a finite ``z``: provider, day (``floor(t)``), 1 and ``z``."""
+    z = df["z"].to_numpy(float)
+    ok = np.isfinite(z)
+    return pd.DataFrame({"p": df["p"].to_numpy()[ok].astype(np.int64),
+                         "day": np.floor(df["t"].to_numpy(float)[ok]).astype(np.int64),
+                         "n": np.ones(int(ok.sum())), "s": z[ok]})
+
+
+def _provider_days(zf):
+    """The specificity check's provider × day summary of the quality residuals (as
+    :func:`icnet.analysis.spirals._provider_days`): one groupby on the cluster, its small
+    result (one row per provider and day with service) computed to the driver."""
+    dask, _ = _dask()
+    g = zf.map_partitions(_day_part, meta=_day_part(zf._meta)).groupby(["p", "day"]) \
+        .agg({"n": "sum", "s": "sum"})
+    out, = dask.compute(g)
+    out = out.reset_index().sort_values(["p", "day"], kind="mergesort") \
+        .reset_index(drop=True)
+    return pd.DataFrame({"p": out["p"].to_numpy(np.int64),
+                         "day": out["day"].to_numpy(np.int64),
+                         "n": out["n"].to_numpy(float), "s": out["s"].to_numpy(float)})
 
 
 def _quality_fit(net, period, n_iter, check=None):
@@ -1253,6 +1281,7 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
     dask, dd = _dask()
     decayed, pair_counts, pair_tests, pair_table, check_span, check_work, *more = fns
     loo = more[0] if more else None           # spirals' person × period control
+    spec = more[1] if len(more) > 1 else None  # spirals' specificity check
     delayed = dask.delayed
     n = len(net.node_ids)
     ev = net.events
@@ -1293,6 +1322,11 @@ def spiral_table(net, *, period, n_iter, bad_z, lam, n_perm, base, min_events, m
     test_kw = {k: v for k, v in kw.items() if k not in skip}
     test_kw["lam"] = lam
     fn3 = (pair_counts, pair_tests, pair_table)
+    if spec is not None:
+        # the specificity check's provider × day summary (small: one row per provider and
+        # day), one groupby on the cluster, passed to every partition of pairs
+        summary = delayed(_provider_days(zf), pure=True)
+        fn3 = fn3 + ((spec, summary, n),)
     got = dask.compute(*[delayed(_pair_part)(pt, bad_z, min_events, min_bad, n_perm, base,
                                              fn3, test_kw) for pt in pparts])
     got = [g for g in got if g is not None and len(g)]

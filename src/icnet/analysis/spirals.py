@@ -19,7 +19,7 @@ _COLUMNS = ["a", "b", "kind", "candidate", "initiator", "initiator_p", "start", 
             "rounds", "effect", "p", "q", "p_mc_se", "drop_ab", "drop_ba", "onset_ab",
             "onset_ba", "p_change_ab", "p_change_ba", "concurrence", "p_turn", "effect_ab",
             "effect_ba", "p_ab", "p_ba", "q_ab", "q_ba", "n_ab", "n_ba", "bad_ab", "bad_ba",
-            "reason"]
+            "specificity_z", "reason"]
 #: What each finding ``kind`` is called in sentences, legends and captions.
 KIND_WORDS = {"spiral": "retaliation spiral", "one_sided": "one-sided retaliation",
               "joint_shift": "joint drop without turns",
@@ -37,6 +37,20 @@ _PHASE_TEMPER = 0.7
 # 21 days): wider, the turns' phase is ambiguous by more than a turn and the exchange
 # model's start is kept (onset12, chosen on development seeds; docs/methods/spirals.md)
 _ONSET_WIDTH = 21.0
+# specificity (spec14): a direction's drop is not targeted at the partner when the
+# provider's service to its *other* clients dropped too in the drop's window (at least
+# _SPEC_WINDOW days): its z-score below -_SPEC_Z and at least _SPEC_SHARE of the drop to
+# the partner (the sender-activity control of relational event models, Butts 2008).
+# Fixed on development seeds (600500+i) before the scoreboard run (benchmarks/
+# spec14_dev.csv; docs/methods/spirals.md, "Specificity (spec14)"): of the windows
+# (onset to stop; onset + 21 or 28 days), shares (0.5, 0) and thresholds (1.5 .. 3.0)
+# tried, only onset-to-stop at 2.5 and 3.0 moved no planted spiral (either share);
+# 2.7 lies midway between the lowest planted spiral's z (-2.17) and the highest caught
+# overload's (-3.20)
+_SPEC_Z = 2.7
+_SPEC_SHARE = 0.5
+_SPEC_WINDOW = 14.0
+_SPEC_MAX_WINDOW = np.inf        # the window ends at the drop's stop (no upper cap)
 _POOL_SALT = 0x706F6F6C5F647270          # the pooled series' permutations
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 _JITTER_SALT = 0x6A69747465725F31        # and the burst jitter's (one-sided coupling)
@@ -498,6 +512,10 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
           coupling per direction (``ab``: b's response to a's bad service);
         - ``n_ab``, ``n_ba``, ``bad_ab``, ``bad_ba``: events with a quality and bad
           events per direction (int);
+        - ``specificity_z``: the specificity check (the lower of the two directions):
+          the drop of a side's service to its *other* clients in its drop's window, in
+          standard errors (< 0: its other clients were served worse too; NaN where
+          not tested);
         - ``reason``: one sentence on why the pair got its kind.
 
         Unless ``individuals=True``, the survey magnitudes of a pair with a
@@ -577,7 +595,14 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     escalation chain at a drop's onset) and, with ``turn_taking`` (the default), the
     turn test says the sides took turns (BH over the pairs that dropped both ways in one
     exchange; Moulder et al. 2018 on surrogate tests of dyadic synchrony; Westfall &
-    Young 1993), or both directions' coupling is significant; joint_shift = both dropped
+    Young 1993), and neither side's service to its *other* clients dropped in the same
+    weeks (specificity, spec14: in the side's drop window, from its onset to its stop,
+    at least 14 days, the mean residual quality to everyone but the partner minus
+    outside it, below −2.7 standard errors and at least half the drop to the
+    partner, makes the pair a joint_shift: a provider's overload, not a targeted answer
+    — the sender-activity control of relational event models, Butts 2008; Stadtfeld &
+    Block 2017; the same on the Dask path, from one provider × day summary), or both
+    directions' coupling is significant; joint_shift = both dropped
     in one exchange but not a spiral of the change test (no order, or, with
     ``turn_taking``, no turns shown: a shared cause or turns too fast to see; with
     ``turn_taking`` the discovery of a pair that dropped both ways is the Simes p of
@@ -631,6 +656,8 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     *Sociological Methodology* 38, 155–200.
     Brandes, U., Lerner, J. & Snijders, T. A. B. (2009). Networks evolving step
     by step: statistical analysis of dyadic event data. *ASONAM*, 200–205.
+    Stadtfeld, C. & Block, P. (2017). Interactions, actors, and time: dynamic
+    network actor models for relational events. *Sociological Science* 4, 318–352.
     Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate.
     *JRSS B* 57, 289–300.
     Knijnenburg, T. A., Wessels, L. F. A., Reinders, M. J. T. & Shmulevich, I.
@@ -755,8 +782,92 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
                         min_bad=min_bad, change_seed=change_seed, max_perm=max_perm,
                         levels=_levels(alpha, candidate_alpha), min_lag_days=min_lag_days,
                         max_onset_gap_days=max_onset_gap_days, turn_test=turn_taking)
-    table = _finish(net, _pair_table(counts, enough, tests), t0, alpha, params)
+    table = _specificity(pair, d, t, z, _pair_table(counts, enough, tests),
+                         _provider_days(p, t, z), n)
+    table = _finish(net, table, t0, alpha, params)
     return _gate_spirals(net, table, individuals=individuals, min_group_size=min_group_size)
+
+
+def _provider_days(p, t, z) -> pd.DataFrame:
+    """The specificity check's summary: per provider and day (``floor(t)``, days since
+    t0), the number ``n`` and the sum ``s`` of the finite quality residuals ``z`` of its
+    services to all its clients; sorted by (provider, day). The Dask path computes the
+    same table by one groupby on the cluster (:func:`icnet._dask.spiral_table`)."""
+    ok = np.isfinite(z)
+    df = pd.DataFrame({"p": p[ok].astype(np.int64),
+                       "day": np.floor(t[ok]).astype(np.int64), "z": z[ok]})
+    g = df.groupby(["p", "day"], sort=True)["z"]
+    n, s = g.size(), g.sum()
+    return pd.DataFrame({"p": n.index.get_level_values(0).to_numpy(np.int64),
+                         "day": n.index.get_level_values(1).to_numpy(np.int64),
+                         "n": n.to_numpy(float), "s": s.to_numpy(float)})
+
+
+def _day_window_sums(key, day, n, s, qkey, lo, hi):
+    """Per query i: the sums of ``n`` and ``s`` over the rows with ``key == qkey[i]`` and
+    ``lo[i] <= day < hi[i]``, and over all the rows with that key (rows sorted by the
+    composite key·span + day, cumulative sums, searchsorted; no loop)."""
+    span = (int(np.max(day)) if len(day) else 0) + 2
+    v = key.astype(np.int64) * span + day.astype(np.int64)
+    o = np.argsort(v, kind="stable")
+    v = v[o]
+    cn = np.r_[0.0, np.cumsum(np.asarray(n, float)[o])]
+    cs = np.r_[0.0, np.cumsum(np.asarray(s, float)[o])]
+    base = qkey.astype(np.int64) * span
+    i0 = np.searchsorted(v, base + np.clip(lo, 0, span - 1), side="left")
+    i1 = np.searchsorted(v, base + np.clip(hi, 0, span - 1), side="left")
+    a0 = np.searchsorted(v, base, side="left")
+    a1 = np.searchsorted(v, base + span - 1, side="left")
+    return cn[i1] - cn[i0], cs[i1] - cs[i0], cn[a1] - cn[a0], cs[a1] - cs[a0]
+
+
+def _specificity(pair, d, t, z, table, summary, n, *, min_window: float | None = None,
+                 max_window: float | None = None):
+    """The specificity evidence of each tested pair (spec14): per direction x→y with a
+    drop, the window from its onset to its stop (whole days, at least ``min_window``),
+    (at most ``max_window``), and the mean residual quality of x's services to everyone
+    *but* y in the window minus
+    outside it (``doth_``), its z-score (``zoth_``: over its standard error, z having
+    unit variance) and the drop to y itself (``dy_``), added to ``table``.
+
+    x's services to everyone come from ``summary`` (:func:`_provider_days`); the pair's
+    own from its events (``pair``, ``d``, ``t``, ``z``: every event of the table's pairs,
+    others may be present), binned by the same days, so "to the others" is the
+    difference. Both engines call this with the same summary, the Dask path per
+    partition of pairs: the same numbers (docs/methods/spirals.md, "Specificity")."""
+    min_window = _SPEC_WINDOW if min_window is None else min_window
+    max_window = _SPEC_MAX_WINDOW if max_window is None else max_window
+    out = table.copy()
+    tt = out["tested"].to_numpy(bool)
+    codes = out["pair"].to_numpy(np.int64)
+    ok = np.isfinite(z) & _isin(pair, codes[tt])      # the tested pairs' own events
+    own_key = pair[ok].astype(np.int64) * 2 + d[ok]
+    own_day = np.floor(t[ok]).astype(np.int64)
+    own_z = z[ok]
+    sp, sday = summary["p"].to_numpy(np.int64), summary["day"].to_numpy(np.int64)
+    sn, ss = summary["n"].to_numpy(float), summary["s"].to_numpy(float)
+    for side, x, dd in (("ab", codes // n, 0), ("ba", codes % n, 1)):
+        on = out["onset_" + side].to_numpy(float)
+        st = out["stop_" + side].to_numpy(float)
+        has = tt & np.isfinite(on)
+        on0 = np.nan_to_num(on, nan=0.0)
+        lo = np.floor(on0).astype(np.int64)
+        hi = np.floor(np.fmin(np.fmax(np.nan_to_num(st, nan=0.0), on0 + min_window),
+                              on0 + max_window)).astype(np.int64) + 1
+        nw, sw, na, sa = _day_window_sums(sp, sday, sn, ss, x, lo, hi)     # x to everyone
+        nw2, sw2, na2, sa2 = _day_window_sums(own_key, own_day, np.ones(len(own_z)), own_z,
+                                              codes * 2 + dd, lo, hi)       # x to y
+        nw, sw, na, sa = nw - nw2, sw - sw2, na - na2, sa - sa2             # x to the others
+        no, so = na - nw, sa - sw
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d_oth = sw / nw - so / no
+            z_oth = d_oth / np.sqrt(1.0 / nw + 1.0 / no)
+            d_y = sw2 / nw2 - (sa2 - sw2) / (na2 - nw2)
+        good = has & (nw > 0) & (no > 0)
+        out["doth_" + side] = np.where(good, d_oth, np.nan)
+        out["zoth_" + side] = np.where(good, z_oth, np.nan)
+        out["dy_" + side] = np.where(has, d_y, np.nan)
+    return out
 
 
 def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_bad, alpha,
@@ -794,7 +905,7 @@ def _spirals_dask(net, *, seed, n_perm, half_life_days, bad_z, min_events, min_b
                 max_onset_gap_days=extra["max_onset_gap_days"],
                 turn_test=extra["turn_taking"]),
         fns=(_exclusive_decayed, _pair_counts, _pair_tests, _pair_table, _check_span,
-             _check_work, _change.local_side))
+             _check_work, _change.local_side, _specificity))
     if table is None:
         out = pd.DataFrame(columns=_COLUMNS)
         out.attrs["params"] = params
@@ -1709,6 +1820,13 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     spiral_c, spiral_l, joint, one, one_l = decide(alpha)
     cand = np.logical_or.reduce(decide(params["candidate_alpha"])[:4]) & \
         ~np.logical_or.reduce((spiral_c, spiral_l, joint, one))
+    # specificity (spec14): a change-test spiral whose side's drop its other clients
+    # shared is not targeted at the partner (a provider's overload, a common cause): both
+    # dropped in one exchange, a joint_shift
+    z_spec, nonspec = _nontargeted(tab, G)
+    moved = nonspec & spiral_c
+    joint = joint | moved
+    spiral_c = spiral_c & ~moved
     spiral = spiral_c | spiral_l
     # chronic: no change, both directions credibly bad (the quality layer's sign)
     sign = net._edges.set_index(["provider", "client"])["sign"]
@@ -1782,6 +1900,9 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
                       one_l=(one_l, q_dir, p_dir, p_fwd, p_rev, ans_dir))
     reason = [r + (f"; {init[i]} moved first with probability {p_init[i]:.2f}"
                    if np.isfinite(p_init[i]) else "") for i, r in enumerate(reason)]
+    reason = [r + (f"; not targeted (specificity): a side's service to its other clients "
+                   f"dropped in the same weeks (z={z_spec[i]:.1f})" if moved[i] else "")
+              for i, r in enumerate(reason)]
     out = pd.DataFrame({
         "a": a_ids, "b": b_ids, "kind": kind, "candidate": cand, "initiator": init,
         "initiator_p": p_init,
@@ -1798,7 +1919,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
         "q_ab": q_ab, "q_ba": q_ba,
         "n_ab": tab["n_ab"].to_numpy(), "n_ba": tab["n_ba"].to_numpy(),
         "bad_ab": tab["bad_ab"].to_numpy(), "bad_ba": tab["bad_ba"].to_numpy(),
-        "reason": reason})
+        "specificity_z": z_spec, "reason": reason})
     rest = table[~table["tested"].to_numpy()]
     if len(rest):
         rp = rest["pair"].to_numpy()
@@ -1825,6 +1946,21 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     out.attrs["n_tested"] = int(G)
     out.attrs["reciprocity"] = _pooled(col, G)
     return out
+
+
+def _nontargeted(tab, G):
+    """Per tested pair: the lower of its two directions' specificity z-scores
+    (:func:`_specificity`; NaN without a drop) and whether a direction's drop was not
+    targeted (z below ``-_SPEC_Z`` and the drop to the others at least ``_SPEC_SHARE``
+    of the drop to the partner)."""
+    if "zoth_ab" not in tab:
+        return np.full(G, np.nan), np.zeros(G, bool)
+    zs = [tab["zoth_" + s].to_numpy(float) for s in ("ab", "ba")]
+    nonspec = np.zeros(G, bool)
+    for s, zo in zip(("ab", "ba"), zs):
+        do, dy = tab["doth_" + s].to_numpy(float), tab["dy_" + s].to_numpy(float)
+        nonspec |= (zo < -_SPEC_Z) & (do <= _SPEC_SHARE * np.fmin(dy, 0.0))
+    return np.fmin(*zs), nonspec
 
 
 def _bh_nan(p_ab, p_ba):
