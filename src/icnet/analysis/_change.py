@@ -794,3 +794,84 @@ def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
         sig[gw] = dmax >= _decision_interval(wsz, ref=ref, h=h, arl_factor=arl_factor)
         return on2, en2, sig
     return on2, en2
+
+
+
+def second_window(x, gstart, gsize, on, en):
+    """Per group: the lowest MOSUM window (the short-episode statistic of
+    :func:`drawdown`, the same centred values and window ``w``) among the windows that lie
+    wholly *outside* the group's first drop (rows ``on``..``en``) — the second segment of
+    a binary segmentation for an epidemic alternative (Levin & Kline 1985; Vostrikova
+    1981; Olshen et al. 2004, circular binary segmentation). A pair that degraded,
+    recovered and degraded again has its two episodes as the two segments. Returns
+    (window sum / sqrt(w), first row, last row), global indices; a group without such a
+    window gets −inf and the first drop's rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.r_[np.ones(20), -4 * np.ones(5), np.ones(40), -3 * np.ones(5), np.ones(10)]
+    >>> (c, m), on, en = drawdown(x, np.array([0]), np.array([80]))
+    >>> t2, on2, en2 = second_window(x, np.array([0]), np.array([80]), on, en)
+    >>> int(on[0]), int(en[0]), int(on2[0]), int(en2[0])   # window of 7 events
+    (20, 24, 63, 69)
+    """
+    x = np.asarray(x, float)
+    G = len(gstart)
+    on2, en2 = np.asarray(on).copy(), np.asarray(en).copy()
+    if G == 0:
+        return np.zeros(0), on2, en2
+    g = np.repeat(np.arange(G), gsize)
+    mean = np.bincount(g, weights=x, minlength=G) / gsize
+    xc = x - mean[g]
+    S = np.cumsum(xc)
+    base = np.r_[0.0, S[gstart[1:] - 1]]
+    S = S - np.repeat(base, gsize)
+    w = np.minimum(_window(gsize), gsize)
+    idx = np.arange(len(x))
+    rel = idx - np.repeat(gstart, gsize)
+    endw = idx + w[g] - 1
+    okw = (rel + w[g] <= gsize[g]) & ((endw < on[g]) | (idx > en[g]))
+    mos = np.where(okw, (S - xc) - S[np.minimum(endw, len(x) - 1)], -np.inf)
+    mmax = np.maximum.reduceat(mos, gstart)
+    is_m = okw & (mos >= np.repeat(mmax, gsize) - 1e-12)
+    first = pd.Series(np.where(is_m, idx, len(x))).groupby(g).min().to_numpy()
+    ok = np.isfinite(mmax)
+    on2[ok] = first[ok]
+    en2[ok] = first[ok] + w[ok] - 1
+    return np.where(ok, mmax / np.sqrt(w), -np.inf), on2, en2
+
+
+def exceed_p(x, gstart, gsize, keys, t_obs, used, *, seed: int, h: int = 5,
+             budget: float = 1.25e5):
+    """The p-value of observed MOSUM statistics ``t_obs`` (e.g. :func:`second_window`'s)
+    against the *same* permutations as :func:`drop_test`'s (the group's hashed
+    permutations 0 .. ``used`` − 1, the lowest MOSUM window of each), Bonferroni doubled
+    as drop_test's p: min(1, 2 (1 + count) / (1 + used)); fewer than ``h`` exceedances:
+    the asymptotic tail bound where smaller (:func:`tail_bound`). Comparing a second
+    window with the null of the lowest window anywhere is conservative (the second is
+    never lower than the lowest). Returns (p, count)."""
+    G = len(gstart)
+    cnt = np.zeros(G, np.int64)
+    if G == 0:
+        return np.ones(0), cnt
+    keys = np.asarray(keys, np.uint64)
+    used = np.asarray(used, np.int64)
+    g_all = np.repeat(np.arange(G), gsize)
+    mean = np.bincount(g_all, weights=x, minlength=G) / np.maximum(gsize, 1)
+    xc = x - mean[g_all]
+    width = _bucket_width(gsize)
+    for wd in np.unique(width):
+        for u in np.unique(used[width == wd]):
+            act = np.flatnonzero((width == wd) & (used == u))
+            if u <= 0:
+                continue
+            _, tm = _perm_stats(xc, gstart[act], gsize[act], keys[act], int(wd), seed, 0,
+                                int(u), budget)
+            cnt[act] = (tm >= t_obs[act][None, :] - 1e-9).sum(axis=0)
+    p = np.minimum(2 * (1 + cnt) / (1 + np.maximum(used, 0)), 1.0)
+    far = cnt < h
+    if far.any():
+        _, mos = _bounds(x, gstart, gsize, np.zeros(G), t_obs)
+        p = np.where(far, np.minimum(p, np.minimum(2 * mos, 1.0)), p)
+    return p, cnt

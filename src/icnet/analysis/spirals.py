@@ -1001,6 +1001,16 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     gsize = np.diff(np.r_[gstart, len(gr)])
     gkey = gr[gstart]                        # = 2·pair index + direction, all 2G present
     _, on, en = _change.drawdown(x, gstart, gsize)
+    keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
+    pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
+                                      max_perm=max_perm)
+    pch, se, used = _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels,
+                            seed=change_seed, max_perm=max_perm)
+    # episodes14: two episodes — each direction's largest drop may sit in a different
+    # episode; the second segment outside it (binary segmentation) can match the
+    # partner's (_episodes)
+    on, en, pch, se = _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used,
+                                levels, seed=change_seed, gap=max_onset_gap_days)
     # the reported onset: located near the drawdown by Page's CUSUM (the first bad turn,
     # not the bulk of the drop); drops far from the partner's re-located near it (one
     # exchange). The classification (drop, order, overlap) keeps the drawdown's segments
@@ -1010,11 +1020,6 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     on_p, _ = _change.page_onset(x, tt, gstart, gsize, on, en)
     on_r, _, moved = _near_partner(x, tt, gstart, gsize, gkey, on, en)
     on_p = np.where(moved, on_r, on_p)
-    keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
-    pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
-                                      max_perm=max_perm)
-    pch, se, used = _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels,
-                            seed=change_seed, max_perm=max_perm)
     out["pc_pool"] = _pooled_drop(x, tt, gr, gstart, gsize, tested, G,
                                   seed=change_seed ^ _POOL_SALT, max_perm=max_perm) \
         if turn_test else np.full(G, np.nan)
@@ -1463,6 +1468,69 @@ def _near_partner(x, tt, gstart, gsize, gkey, on, en, *, gap: float = 45.0):
     on, en = on.copy(), en.copy()
     on[move], en[move] = on_w[move], en_w[move]
     return on, en, move
+
+
+def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *, seed,
+              gap, top=None):
+    """Match the two directions' drops episode by episode (episodes14).
+
+    The change test locates one drop per direction (the largest CUSUM drawdown). When a
+    pair degraded, recovered and degraded again (two episodes), each direction's largest
+    drop may sit in a different episode: the two drops are then months apart, not "one
+    exchange", and the pair was called ``one_sided``. For the pairs whose two largest drops
+    do not overlap (up to ``gap`` days) and one of which is significant at the largest
+    decision level, each direction's second drop — the lowest MOSUM window of the same
+    centred series outside its first drop (binary segmentation of an epidemic alternative:
+    Levin & Kline 1985; Vostrikova 1981; Olshen et al. 2004) — is tested against the
+    same permutations as the first (:func:`._change.exceed_p`, conservative), and the
+    pair of drops (first/second of each direction) that overlap, both at that level, with
+    the smallest larger p replaces the first drops: onset, end, p and its Monte Carlo
+    error. Pairs whose first drops overlap are unchanged. Pair-local (the Dask path gets
+    the same). Returns (on, en, pch, se).
+    """
+    G2 = len(gstart)
+    if G2 == 0:
+        return on, en, pch, se
+    top = (max(levels) if len(levels) else 0.10) if top is None else top
+    partner = np.searchsorted(gkey, gkey ^ 1)           # gkey sorted, both present
+    t_on, t_en = tt[on], tt[en]
+    close = (t_on <= t_en[partner] + gap) & (t_on[partner] <= t_en + gap)
+    need = ~close & (np.fmin(pch, pch[partner]) <= top)
+    if not need.any():
+        return on, en, pch, se
+    t2, on2, en2 = _change.second_window(x, gstart, gsize, on, en)
+    sel = np.flatnonzero(need & np.isfinite(t2))
+    p2 = np.ones(G2)
+    if len(sel):
+        rows = np.flatnonzero(_isin(np.repeat(np.arange(G2), gsize), sel))
+        sz = gsize[sel]
+        st = np.r_[0, np.cumsum(sz)[:-1]]
+        p2[sel], _ = _change.exceed_p(x[rows], st, sz, keys[sel], t2[sel], used[sel],
+                                      seed=seed)
+    # the direction "ab" (even gkey) of each pair chooses for both: combos (1,2),(2,1),(2,2)
+    d0 = np.flatnonzero(need & (gkey % 2 == 0))
+    d1 = partner[d0]
+    seg = [(on, en, pch), (on2, en2, p2)]
+    best = np.full(len(d0), np.inf)
+    pick = np.full(len(d0), -1)
+    for k, (i, j) in enumerate(((0, 1), (1, 0), (1, 1))):
+        oa, ea, pa = seg[i]
+        ob, eb, pb = seg[j]
+        ok = (tt[oa[d0]] <= tt[eb[d1]] + gap) & (tt[ob[d1]] <= tt[ea[d0]] + gap) & \
+            (pa[d0] <= top) & (pb[d1] <= top)
+        pm = np.fmax(pa[d0], pb[d1])
+        better = ok & (pm < best)
+        best = np.where(better, pm, best)
+        pick = np.where(better, k, pick)
+    on, en, pch, se = on.copy(), en.copy(), pch.copy(), se.copy()
+    for k, (i, j) in enumerate(((0, 1), (1, 0), (1, 1))):
+        m = pick == k
+        for which, rows_ in ((i, d0[m]), (j, d1[m])):
+            if which == 1:
+                on[rows_], en[rows_], pch[rows_] = on2[rows_], en2[rows_], p2[rows_]
+                ph = p2[rows_] / 2
+                se[rows_] = 2 * np.sqrt(ph * (1 - ph) / np.maximum(used[rows_], 1))
+    return on, en, pch, se
 
 
 def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_perm,
