@@ -40,6 +40,7 @@ _ONSET_WIDTH = 21.0
 _POOL_SALT = 0x706F6F6C5F647270          # the pooled series' permutations
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 _JITTER_SALT = 0x6A69747465725F31        # and the burst jitter's (one-sided coupling)
+_EPISODE_SALT = 0x657069736F646531       # and the second drops' (episodes14)
 _MIN_ANSWERS = 3                          # answered bad spells for a one-sided answer
 
 
@@ -1010,7 +1011,8 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     # episode; the second segment outside it (binary segmentation) can match the
     # partner's (_episodes)
     on, en, pch, se = _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used,
-                                levels, seed=change_seed, gap=max_onset_gap_days)
+                                levels, seed=change_seed, gap=max_onset_gap_days,
+                                max_perm=max_perm)
     # the reported onset: located near the drawdown by Page's CUSUM (the first bad turn,
     # not the bulk of the drop); drops far from the partner's re-located near it (one
     # exchange). The classification (drop, order, overlap) keeps the drawdown's segments
@@ -1471,7 +1473,7 @@ def _near_partner(x, tt, gstart, gsize, gkey, on, en, *, gap: float = 45.0):
 
 
 def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *, seed,
-              gap, top=None):
+              gap, max_perm, top=None):
     """Match the two directions' drops episode by episode (episodes14).
 
     The change test locates one drop per direction (the largest CUSUM drawdown). When a
@@ -1479,10 +1481,11 @@ def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *
     drop may sit in a different episode: the two drops are then months apart, not "one
     exchange", and the pair was called ``one_sided``. For the pairs whose two largest drops
     do not overlap (up to ``gap`` days) and one of which is significant at the largest
-    decision level, each direction's second drop — the lowest MOSUM window of the same
-    centred series outside its first drop (binary segmentation of an epidemic alternative:
-    Levin & Kline 1985; Vostrikova 1981; Olshen et al. 2004) — is tested against the
-    same permutations as the first (:func:`._change.exceed_p`, conservative), and the
+    decision level, each direction's second drop is found and tested by the same change
+    test (CUSUM drawdown and MOSUM window, the same sequential hashed permutations;
+    :func:`._change.drop_test`) on its series with the first drop cut out — the next step
+    of a binary segmentation for epidemic alternatives (Vostrikova 1981; Levin & Kline
+    1985; Olshen et al. 2004, circular binary segmentation) — and the
     pair of drops (first/second of each direction) that overlap, both at that level, with
     the smallest larger p replaces the first drops: onset, end, p and its Monte Carlo
     error. Pairs whose first drops overlap are unchanged. Pair-local (the Dask path gets
@@ -1498,15 +1501,24 @@ def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *
     need = ~close & (np.fmin(pch, pch[partner]) <= top)
     if not need.any():
         return on, en, pch, se
-    t2, on2, en2 = _change.second_window(x, gstart, gsize, on, en)
-    sel = np.flatnonzero(need & np.isfinite(t2))
-    p2 = np.ones(G2)
+    # the change test again on each selected direction's series with its first drop cut
+    # out (the rows before it, then the rows after it): binary segmentation's next step
+    sel = np.flatnonzero(need)
+    gi = np.repeat(np.arange(G2), gsize)
+    idx = np.arange(len(x))
+    keep = _isin(gi, sel) & ((idx < on[gi]) | (idx > en[gi]))
+    rows = np.flatnonzero(keep)
+    sz = np.bincount(gi[rows], minlength=G2)[sel]
+    ok = sz >= 2 * _change._window(sz)               # room for a drop and a baseline
+    sel, sz = sel[ok], sz[ok]
+    rows = rows[_isin(gi[rows], sel)]
+    on2, en2, p2, se2 = on.copy(), en.copy(), np.ones(G2), np.full(G2, np.nan)
     if len(sel):
-        rows = np.flatnonzero(_isin(np.repeat(np.arange(G2), gsize), sel))
-        sz = gsize[sel]
         st = np.r_[0, np.cumsum(sz)[:-1]]
-        p2[sel], _ = _change.exceed_p(x[rows], st, sz, keys[sel], t2[sel], used[sel],
-                                      seed=seed)
+        _, o2, e2 = _change.drawdown(x[rows], st, sz)
+        p2[sel], se2[sel], _ = _change.drop_test(x[rows], st, sz, keys[sel],
+                                          seed=seed ^ _EPISODE_SALT, max_perm=max_perm)
+        on2[sel], en2[sel] = rows[o2], rows[e2]
     # the direction "ab" (even gkey) of each pair chooses for both: combos (1,2),(2,1),(2,2)
     d0 = np.flatnonzero(need & (gkey % 2 == 0))
     d1 = partner[d0]
@@ -1527,9 +1539,8 @@ def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *
         m = pick == k
         for which, rows_ in ((i, d0[m]), (j, d1[m])):
             if which == 1:
-                on[rows_], en[rows_], pch[rows_] = on2[rows_], en2[rows_], p2[rows_]
-                ph = p2[rows_] / 2
-                se[rows_] = 2 * np.sqrt(ph * (1 - ph) / np.maximum(used[rows_], 1))
+                on[rows_], en[rows_] = on2[rows_], en2[rows_]
+                pch[rows_], se[rows_] = p2[rows_], se2[rows_]
     return on, en, pch, se
 
 
