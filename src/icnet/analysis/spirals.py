@@ -1516,6 +1516,13 @@ def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *
     if len(sel):
         st = np.r_[0, np.cumsum(sz)[:-1]]
         _, o2, e2 = _change.drawdown(x[rows], st, sz)
+        # a drop across the cut keeps the side that holds more of its rows
+        cut = st + np.bincount(gi[rows], weights=(idx[rows] < on[gi[rows]]),
+                               minlength=G2)[sel].astype(np.int64)
+        across = (o2 < cut) & (e2 >= cut)
+        left = cut - o2 >= e2 - cut + 1
+        e2 = np.where(across & left, cut - 1, e2)
+        o2 = np.where(across & ~left, cut, o2)
         p2[sel], se2[sel], _ = _change.drop_test(x[rows], st, sz, keys[sel],
                                           seed=seed ^ _EPISODE_SALT, max_perm=max_perm)
         on2[sel], en2[sel] = rows[o2], rows[e2]
