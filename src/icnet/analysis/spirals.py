@@ -1535,8 +1535,10 @@ def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *
     for k, (i, j) in enumerate(((0, 1), (1, 0), (1, 1))):
         oa, ea, pa = seg[i]
         ob, eb, pb = seg[j]
-        ok = (tt[oa[d0]] <= tt[eb[d1]] + gap) & (tt[ob[d1]] <= tt[ea[d0]] + gap) & \
-            (pa[d0] <= top) & (pb[d1] <= top)
+        # one exchange: a matched second drop must begin within ``gap`` days of the
+        # partner's (not only overlap it: two providers' unrelated overload episodes
+        # overlapped months apart)
+        ok = (np.abs(tt[oa[d0]] - tt[ob[d1]]) <= gap) & (pa[d0] <= top) & (pb[d1] <= top)
         pm = np.fmax(pa[d0], pb[d1])
         better = ok & (pm < best)
         best = np.where(better, pm, best)
