@@ -570,6 +570,11 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     standard errors of 0.05, 0.10, ``alpha`` or ``candidate_alpha`` while the partner
     direction makes the pair a possible discovery), its permutations are doubled up to
     4·``max_perm`` until the side of the level is settled (after Gandy & Hahn 2014).
+    Two episodes (episodes14): where a pair's two drops do not overlap and one is
+    significant at the largest level, each direction's series with its drop cut out is
+    tested again the same way (binary segmentation: Vostrikova 1981; Olshen et al. 2004)
+    and second drops that begin within ``max_onset_gap_days`` of the partner's replace
+    the first (one exchange, episode by episode).
 
     Classification (BH over the tested pairs at ``alpha``): spiral = the pair's
     Simes p of a drop is a discovery, its weaker direction dropped too (p ≤
