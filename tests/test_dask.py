@@ -751,3 +751,22 @@ def test_delay_quality_per_provider_and_service_same_on_dask(client, monkeypatch
     is_slow = fwd.requested_at.isin(ev.requested_at[slow]).to_numpy()
     assert is_slow.sum() == slow.sum()
     assert fwd.z[is_slow].mean() < fwd.z[~is_slow].mean() - 1.5
+
+
+def test_spirals_two_episode_pairs_same_kinds(client):
+    """episodes14: the second drops matched episode by episode are pair-local (inside
+    ``_pair_tests``, shared through ``fns``), so the Dask path gives the pandas path's kinds,
+    onsets and change p-values on a two-episode organisation, including the pair main
+    called ``one_sided`` (W0129-W0130)."""
+    from icnet.validity.scenarios import generate
+    d = generate("episodic_two", n_people=150, seed=150501)
+    kw = dict(seed=150501, n_perm=199)
+    ref = icnet.retaliation_spirals(d.network(), **kw)
+    got = icnet.retaliation_spirals(
+        icnet.from_events(dd.from_pandas(d.events, npartitions=3), people=d.people), **kw)
+    a = ref.sort_values(["a", "b"]).reset_index(drop=True)
+    b = got.sort_values(["a", "b"]).reset_index(drop=True)
+    assert a.kind.equals(b.kind)
+    assert a.onset_ab.equals(b.onset_ab) and a.onset_ba.equals(b.onset_ba)
+    np.testing.assert_allclose(a.p_change_ab, b.p_change_ab, rtol=1e-9)
+    assert a.loc[(a.a == "W0129") & (a.b == "W0130"), "kind"].item() == "spiral"

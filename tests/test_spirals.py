@@ -1631,3 +1631,29 @@ def test_planted_spiral_with_a_weak_drop_to_others_stays_a_spiral():
     row = res[(res["a"] == "W0273") & (res["b"] == "W0514")].iloc[0]
     assert -2.7 < row["specificity_z"] < -2.0
     assert row["kind"] == "spiral" and "not targeted" not in row["reason"]
+
+def test_two_episode_spiral_matches_drops_episode_by_episode():
+    """episodes14 (#18): in a pair with two episodes (each started by the other side)
+    each direction's largest drop sat in a different episode, months apart, and the pair
+    was ``one_sided`` ("only W0129's service dropped") before; the second drop of each
+    direction (the change test on its series with the first drop cut out) matches the
+    partner's. A development organisation of the validity suite (not a scoreboard seed)."""
+    from icnet.validity.scenarios import generate
+    d = generate("episodic_two", n_people=150, seed=150501)
+    s = icnet.retaliation_spirals(d.network(), seed=150501, n_perm=199, individuals=True)
+    row = s[s.a.isin(["W0129", "W0130"]) & s.b.isin(["W0129", "W0130"])].iloc[0]
+    assert row.kind == "spiral", row.reason
+    assert row.initiator == "W0129"
+    # the two drops are one exchange (their onsets weeks, not months, apart)
+    assert abs((row.onset_ab - row.onset_ba) / pd.Timedelta(days=1)) <= 45
+
+
+def test_two_joint_bad_periods_stay_no_spiral():
+    """episodes14: matching second drops must not pair two *joint* bad periods into an
+    ordered exchange: each boosted pair of this development organisation is bad both ways
+    at the same time, twice; none is a spiral (they are joint shifts or none)."""
+    from icnet.validity.scenarios import generate
+    d = generate("joint_bad_periods", n_people=150, seed=150501)
+    s = icnet.retaliation_spirals(d.network(), seed=150501, n_perm=199)
+    assert "spiral" not in set(s.kind)
+    assert (s.kind == "joint_shift").sum() >= 2

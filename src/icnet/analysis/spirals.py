@@ -54,6 +54,7 @@ _SPEC_MAX_WINDOW = np.inf        # the window ends at the drop's stop (no upper 
 _POOL_SALT = 0x706F6F6C5F647270          # the pooled series' permutations
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 _JITTER_SALT = 0x6A69747465725F31        # and the burst jitter's (one-sided coupling)
+_EPISODE_SALT = 0x657069736F646531       # and the second drops' (episodes14)
 _MIN_ANSWERS = 3                          # answered bad spells for a one-sided answer
 
 
@@ -587,6 +588,11 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     standard errors of 0.05, 0.10, ``alpha`` or ``candidate_alpha`` while the partner
     direction makes the pair a possible discovery), its permutations are doubled up to
     4·``max_perm`` until the side of the level is settled (after Gandy & Hahn 2014).
+    Two episodes (episodes14): where a pair's two drops do not overlap and one is
+    significant at the largest level, each direction's series with its drop cut out is
+    tested again the same way (binary segmentation: Vostrikova 1981; Olshen et al. 2004)
+    and second drops that begin within ``max_onset_gap_days`` of the partner's replace
+    the first (one exchange, episode by episode).
 
     Classification (BH over the tested pairs at ``alpha``): spiral = the pair's
     Simes p of a drop is a discovery, its weaker direction dropped too (p ≤
@@ -1112,6 +1118,17 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     gsize = np.diff(np.r_[gstart, len(gr)])
     gkey = gr[gstart]                        # = 2·pair index + direction, all 2G present
     _, on, en = _change.drawdown(x, gstart, gsize)
+    keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
+    pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
+                                      max_perm=max_perm)
+    pch, se, used = _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels,
+                            seed=change_seed, max_perm=max_perm)
+    # episodes14: two episodes — each direction's largest drop may sit in a different
+    # episode; the second segment outside it (binary segmentation) can match the
+    # partner's (_episodes)
+    on, en, pch, se = _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used,
+                                levels, seed=change_seed, gap=max_onset_gap_days,
+                                max_perm=max_perm)
     # the reported onset: located near the drawdown by Page's CUSUM (the first bad turn,
     # not the bulk of the drop); drops far from the partner's re-located near it (one
     # exchange). The classification (drop, order, overlap) keeps the drawdown's segments
@@ -1121,11 +1138,6 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     on_p, _ = _change.page_onset(x, tt, gstart, gsize, on, en)
     on_r, _, moved = _near_partner(x, tt, gstart, gsize, gkey, on, en)
     on_p = np.where(moved, on_r, on_p)
-    keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
-    pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
-                                      max_perm=max_perm)
-    pch, se, used = _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels,
-                            seed=change_seed, max_perm=max_perm)
     out["pc_pool"] = _pooled_drop(x, tt, gr, gstart, gsize, tested, G,
                                   seed=change_seed ^ _POOL_SALT, max_perm=max_perm) \
         if turn_test else np.full(G, np.nan)
@@ -1574,6 +1586,87 @@ def _near_partner(x, tt, gstart, gsize, gkey, on, en, *, gap: float = 45.0):
     on, en = on.copy(), en.copy()
     on[move], en[move] = on_w[move], en_w[move]
     return on, en, move
+
+
+def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *, seed,
+              gap, max_perm, top=None):
+    """Match the two directions' drops episode by episode (episodes14).
+
+    The change test locates one drop per direction (the largest CUSUM drawdown). When a
+    pair degraded, recovered and degraded again (two episodes), each direction's largest
+    drop may sit in a different episode: the two drops are then months apart, not "one
+    exchange", and the pair was called ``one_sided``. For the pairs whose two largest drops
+    do not overlap (up to ``gap`` days) and one of which is significant at the largest
+    decision level, each direction's second drop is found and tested by the same change
+    test (CUSUM drawdown and MOSUM window, the same sequential hashed permutations;
+    :func:`._change.drop_test`) on its series with the first drop cut out — the next step
+    of a binary segmentation for epidemic alternatives (Vostrikova 1981; Levin & Kline
+    1985; Olshen et al. 2004, circular binary segmentation) — and the
+    pair of drops (first/second of each direction) that overlap, both at that level, with
+    the smallest larger p replaces the first drops: onset, end, p and its Monte Carlo
+    error. Pairs whose first drops overlap are unchanged. Pair-local (the Dask path gets
+    the same). Returns (on, en, pch, se).
+    """
+    G2 = len(gstart)
+    if G2 == 0:
+        return on, en, pch, se
+    top = (max(levels) if len(levels) else 0.10) if top is None else top
+    partner = np.searchsorted(gkey, gkey ^ 1)           # gkey sorted, both present
+    t_on, t_en = tt[on], tt[en]
+    close = (t_on <= t_en[partner] + gap) & (t_on[partner] <= t_en + gap)
+    need = ~close & (np.fmin(pch, pch[partner]) <= top)
+    if not need.any():
+        return on, en, pch, se
+    # the change test again on each selected direction's series with its first drop cut
+    # out (the rows before it, then the rows after it): binary segmentation's next step
+    sel = np.flatnonzero(need)
+    gi = np.repeat(np.arange(G2), gsize)
+    idx = np.arange(len(x))
+    keep = _isin(gi, sel) & ((idx < on[gi]) | (idx > en[gi]))
+    rows = np.flatnonzero(keep)
+    sz = np.bincount(gi[rows], minlength=G2)[sel]
+    ok = sz >= 2 * _change._window(sz)               # room for a drop and a baseline
+    sel, sz = sel[ok], sz[ok]
+    rows = rows[_isin(gi[rows], sel)]
+    on2, en2, p2, se2 = on.copy(), en.copy(), np.ones(G2), np.full(G2, np.nan)
+    if len(sel):
+        st = np.r_[0, np.cumsum(sz)[:-1]]
+        _, o2, e2 = _change.drawdown(x[rows], st, sz)
+        # a drop across the cut keeps the side that holds more of its rows
+        cut = st + np.bincount(gi[rows], weights=(idx[rows] < on[gi[rows]]),
+                               minlength=G2)[sel].astype(np.int64)
+        across = (o2 < cut) & (e2 >= cut)
+        left = cut - o2 >= e2 - cut + 1
+        e2 = np.where(across & left, cut - 1, e2)
+        o2 = np.where(across & ~left, cut, o2)
+        p2[sel], se2[sel], _ = _change.drop_test(x[rows], st, sz, keys[sel],
+                                          seed=seed ^ _EPISODE_SALT, max_perm=max_perm)
+        on2[sel], en2[sel] = rows[o2], rows[e2]
+    # the direction "ab" (even gkey) of each pair chooses for both: combos (1,2),(2,1),(2,2)
+    d0 = np.flatnonzero(need & (gkey % 2 == 0))
+    d1 = partner[d0]
+    seg = [(on, en, pch), (on2, en2, p2)]
+    best = np.full(len(d0), np.inf)
+    pick = np.full(len(d0), -1)
+    for k, (i, j) in enumerate(((0, 1), (1, 0), (1, 1))):
+        oa, ea, pa = seg[i]
+        ob, eb, pb = seg[j]
+        # one exchange: a matched second drop must begin within ``gap`` days of the
+        # partner's (not only overlap it: two providers' unrelated overload episodes
+        # overlapped months apart)
+        ok = (np.abs(tt[oa[d0]] - tt[ob[d1]]) <= gap) & (pa[d0] <= top) & (pb[d1] <= top)
+        pm = np.fmax(pa[d0], pb[d1])
+        better = ok & (pm < best)
+        best = np.where(better, pm, best)
+        pick = np.where(better, k, pick)
+    on, en, pch, se = on.copy(), en.copy(), pch.copy(), se.copy()
+    for k, (i, j) in enumerate(((0, 1), (1, 0), (1, 1))):
+        m = pick == k
+        for which, rows_ in ((i, d0[m]), (j, d1[m])):
+            if which == 1:
+                on[rows_], en[rows_] = on2[rows_], en2[rows_]
+                pch[rows_], se[rows_] = p2[rows_], se2[rows_]
+    return on, en, pch, se
 
 
 def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_perm,
