@@ -1632,6 +1632,7 @@ def test_planted_spiral_with_a_weak_drop_to_others_stays_a_spiral():
     assert -2.7 < row["specificity_z"] < -2.0
     assert row["kind"] == "spiral" and "not targeted" not in row["reason"]
 
+
 def test_two_episode_spiral_matches_drops_episode_by_episode():
     """episodes14 (#18): in a pair with two episodes (each started by the other side)
     each direction's largest drop sat in a different episode, months apart, and the pair
