@@ -352,15 +352,23 @@ def test_retaliation_spirals_magnitudes_gated_unless_asked():
         icnet.retaliation_spirals(net, n_perm=99, individuals=1)
     # reason: numbers in SD (and after effect/coupling/drop) are cut; q, p, days stay
     t = pd.DataFrame({"a": ["x"], "b": ["y"], "effect": [0.4], "drop_ab": [1.2],
+                      "specificity_z": [-3.2],
                       "reason": ["dropped 1.23 SD, coupling 0.45 (q=0.01) 12 days later, "
-                                 "concurrence 0.81"]})
+                                 "concurrence 0.81; not targeted (specificity): a side's "
+                                 "service to its other clients dropped in the same weeks "
+                                 "(z=-3.2)"]})
     e = pd.DataFrame({"provider": ["x", "y"], "client": ["y", "x"], "satisfaction_n": [9, 9],
                       "satisfaction_raters": [1, 9]})
     toy = type("N", (), {"_edges": e, "level": "unit"})()
     g = privacy._gate_spirals(toy, t, individuals=False, min_group_size=5)
     assert g["reason"].item() == ("dropped (hidden) SD, coupling (hidden) (q=0.01) 12 days "
-                                  "later, concurrence (hidden)")
+                                  "later, concurrence (hidden); not targeted (specificity): "
+                                  "a side's service to its other clients dropped in the same "
+                                  "weeks (z=(hidden))")
     assert np.isnan(g["effect"].item()) and t["effect"].item() == 0.4      # input untouched
+    # spec14's specificity z (the side's service to its other clients) is a magnitude too
+    assert np.isnan(g["specificity_z"].item()) and "specificity_z" in \
+        privacy.SPIRAL_SURVEY_COLUMNS
     e["satisfaction_raters"] = [9, 9]
     assert privacy._gate_spirals(toy, t, individuals=False, min_group_size=5)["effect"].item() \
         == 0.4

@@ -165,11 +165,11 @@ def _gate_timeline(sub: pd.DataFrame, individuals: bool, min_group_size: int) ->
 #: quality, or their correlation): blanked for a pair with a direction rated by fewer than
 #: ``min_group_size`` people (a column a version does not have is skipped).
 SPIRAL_SURVEY_COLUMNS = ["effect", "effect_ab", "effect_ba", "drop_ab", "drop_ba",
-                         "concurrence"]
+                         "concurrence", "specificity_z"]
 
-# a magnitude in SD, or a number after "effect"/"coupling"/"drop", in a spiral's reason
+# a magnitude in SD, or a number after "effect"/"coupling"/"drop"/"z", in a spiral's reason
 _SD_NUMBER = re.compile(
-    r"(?P<w>\b(?:effect|coupling|concurrence|drop|drops|dropped by)\b\s*(?:=|of|by)?\s*)"
+    r"(?P<w>\b(?:effect|coupling|concurrence|drop|drops|dropped by|z)\b\s*(?:=|of|by)?\s*)"
     r"[-+−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?|[-+−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?=\s*SD\b)",
     flags=re.IGNORECASE)
 
