@@ -437,14 +437,14 @@ def test_spirals_specificity_same_on_dask_for_an_overload_org(client, monkeypatc
     computes by one groupby on the cluster and passes to every partition of pairs, so
     both engines give the same specificity z-scores and kinds, including the spiral the
     check makes a joint_shift (overload_episodes, a development seed)."""
-    from icnet.analysis import spirals
     from icnet.validity import scenarios
-    monkeypatch.setattr(spirals, "_SPEC_Z", 2.5)     # this org's moved pair: z = -3.2
+    # the moved pair's z is -3.2 (below the default -2.7); individuals=True: specificity_z
+    # is a survey magnitude, blanked at person level otherwise
     d = scenarios.generate("overload_episodes", n_people=600, seed=600505)
-    ref = icnet.retaliation_spirals(d.network(), seed=0, n_perm=199)
+    ref = icnet.retaliation_spirals(d.network(), seed=0, n_perm=199, individuals=True)
     net = icnet.from_events(dd.from_pandas(d.events, npartitions=3), people=d.people)
     _no_event_compute(monkeypatch)
-    s = icnet.retaliation_spirals(net, seed=0, n_perm=199)
+    s = icnet.retaliation_spirals(net, seed=0, n_perm=199, individuals=True)
     key = ["a", "b"]
     a = ref.sort_values(key).reset_index(drop=True)
     b = s.sort_values(key).reset_index(drop=True)

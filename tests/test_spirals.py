@@ -1614,7 +1614,7 @@ def test_overload_spiral_is_a_joint_shift():
     # (specificity z = -3.2), so it is not targeted at W0291: a joint_shift
     from icnet.validity import generate
     d = generate("overload_episodes", n_people=600, seed=600505)
-    res = icnet.retaliation_spirals(d.network(), seed=600505, n_perm=199)
+    res = icnet.retaliation_spirals(d.network(), seed=600505, n_perm=199, individuals=True)
     row = res[(res["a"] == "W0291") & (res["b"] == "W0386")].iloc[0]
     assert row["kind"] == "joint_shift"
     assert row["specificity_z"] < -3.0 and "not targeted" in row["reason"]
@@ -1627,7 +1627,7 @@ def test_planted_spiral_with_a_weak_drop_to_others_stays_a_spiral():
     # stays a spiral
     from icnet.validity import generate
     d = generate("episodic", n_people=600, seed=600504)
-    res = icnet.retaliation_spirals(d.network(), seed=600504, n_perm=199)
+    res = icnet.retaliation_spirals(d.network(), seed=600504, n_perm=199, individuals=True)
     row = res[(res["a"] == "W0273") & (res["b"] == "W0514")].iloc[0]
     assert -2.7 < row["specificity_z"] < -2.0
     assert row["kind"] == "spiral" and "not targeted" not in row["reason"]
