@@ -4,7 +4,10 @@ validity.py's own ``_one`` (generate + ``scoreboard.score_organisation``, detect
 ``spirals``) for overload_episodes and joint_bad_periods at 600 people on seeds
 600020..600039 (validity.py has no seed offset; its ``--seeds 20`` are 600000..600019)::
 
-    PYTHONPATH=src python benchmarks/spec14_holdout.py
+    PYTHONPATH=src python benchmarks/spec14_holdout.py [OUT.csv]
+
+(default ``benchmarks/validity_spec14_holdout.csv``; the merged main's run wrote
+``benchmarks/validity_comb14_holdout.csv``).
 """
 import sys
 from pathlib import Path
@@ -21,5 +24,9 @@ for s in range(20, 40):
     for name in ["overload_episodes", "joint_bad_periods"]:
         out.append(validity._one((name, 600, 600000 + s, ["spirals"])))
         print(name, 600000 + s, flush=True)
+dest = Path(sys.argv[1]) if len(sys.argv) > 1 else \
+    ROOT / "benchmarks" / "validity_spec14_holdout.csv"
+tmp = dest.with_name(dest.name + ".tmp")
 pd.concat(out, ignore_index=True).sort_values(validity.KEY, kind="mergesort").to_csv(
-    ROOT / "benchmarks" / "validity_spec14_holdout.csv", index=False)
+    tmp, index=False)
+tmp.replace(dest)                                   # atomic: never a half-written record
