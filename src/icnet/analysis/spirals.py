@@ -522,9 +522,9 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         Unless ``individuals=True``, the survey magnitudes of a pair with a
         direction rated by fewer than ``min_group_size`` distinct people (every
         person-level pair: one rater per direction) are NaN: ``effect``,
-        ``effect_ab``, ``effect_ba``, ``drop_ab``, ``drop_ba``, ``concurrence``
-        (:data:`icnet.privacy.SPIRAL_SURVEY_COLUMNS`), and numbers in SD are
-        cut from ``reason`` (docs/privacy.md). The
+        ``effect_ab``, ``effect_ba``, ``drop_ab``, ``drop_ba``, ``concurrence``,
+        ``specificity_z`` (:data:`icnet.privacy.SPIRAL_SURVEY_COLUMNS`), and
+        numbers in SD (or after ``z=``) are cut from ``reason`` (docs/privacy.md). The
         decision columns stay (``kind``, ``q``, dates, counts).
 
         ``attrs["params"]`` holds the parameters, ``attrs["n_tested"]`` the number
