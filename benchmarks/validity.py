@@ -5,6 +5,7 @@ Usage::
     python benchmarks/validity.py                         # 20 seeds, 150 and 600 people
     python benchmarks/validity.py --quick                 # 2 seeds, 150 people (CI-sized)
     python benchmarks/validity.py --only lock_in,baseline --seeds 5 --sizes 150
+    python benchmarks/validity.py --detectors spirals --first-seed 20 --seeds 40  # unseen seeds
     python benchmarks/validity.py --jobs 2 --records recs.csv --max-seconds 3000
     python benchmarks/validity.py --from-records recs.csv # re-pool saved records
     python benchmarks/validity.py --from-records all.csv,spirals.csv   # later files replace
@@ -69,6 +70,10 @@ def _checkpoint(out, path):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20, help="organisations per scenario and size")
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seeds n*1000+FIRST .. n*1000+FIRST+SEEDS-1 for n people (default 0: "
+                    "the scoreboard's; e.g. --first-seed 20 --seeds 40 adds unseen "
+                    "organisations to a pool, --first-seed 500 is the development range)")
     ap.add_argument("--sizes", default="150,600", help="comma-separated numbers of people")
     ap.add_argument("--quick", action="store_true", help="2 seeds at 150 people")
     ap.add_argument("--only", default="", help="comma-separated scenario names")
@@ -98,6 +103,9 @@ def main(argv=None):
             os.replace(tmp, a.records)
     else:
         seeds = 2 if a.quick else a.seeds
+        if a.first_seed < 0 or a.first_seed + seeds > 1000:
+            ap.error(f"--first-seed {a.first_seed} with --seeds {seeds} leaves 0..999 (a seed "
+                     "is n_people*1000 + i, i < 1000)")
         sizes = [150] if a.quick else [int(s) for s in a.sizes.split(",") if s]
         names = [s for s in a.only.split(",") if s] or list(SCENARIOS)
         unknown = sorted(set(names) - set(SCENARIOS))
@@ -105,7 +113,8 @@ def main(argv=None):
             ap.error(f"unknown scenario(s) {unknown}; choose from {', '.join(SCENARIOS)}")
         dets = [d for d in a.detectors.split(",") if d] or None
         # seeds outermost so a time limit leaves every scenario with some organisations
-        tasks = [(n, size, 1000 * size + s, dets) for s in range(seeds) for size in sizes
+        tasks = [(n, size, 1000 * size + s, dets)
+                 for s in range(a.first_seed, a.first_seed + seeds) for size in sizes
                  for n in names]
         out = []
         if a.jobs > 1:
@@ -131,8 +140,10 @@ def main(argv=None):
         recs = pd.concat([r for r in out if len(r)], ignore_index=True)
         recs = recs.sort_values(["detector", "scenario", "n_people", "seed"],
                                 kind="mergesort").reset_index(drop=True)
-        if a.records:
-            recs.to_csv(a.records, index=False)
+        if a.records:                   # written atomically
+            tmp = Path(a.records).with_suffix(".tmp.csv")
+            recs.to_csv(tmp, index=False)
+            os.replace(tmp, a.records)
             # the run finished: its checkpoint is stale beside the final records
             Path(a.records).with_suffix(".partial.csv").unlink(missing_ok=True)
     board = sb.scoreboard(recs)

@@ -48,3 +48,15 @@ def test_pooled_records_never_overwrite_an_input(tmp_path):
     assert r.returncode != 0
     assert "one of the --from-records inputs" in r.stderr
     assert pa.read_bytes() == before
+
+
+def test_first_seed_runs_the_seeds_after_the_scoreboard(tmp_path):
+    """--first-seed K runs seeds n*1000+K.. (unseen organisations to add to a pool)."""
+    out = tmp_path / "r.csv"
+    r = _run("--only", "baseline", "--detectors", "bottlenecks", "--sizes", "150",
+             "--seeds", "1", "--first-seed", "37", "--records", str(out))
+    assert r.returncode == 0, r.stderr
+    assert pd.read_csv(out)["seed"].tolist() == [150037]
+    assert not out.with_suffix(".tmp.csv").exists()
+    bad = _run("--only", "baseline", "--seeds", "5", "--first-seed", "998")
+    assert bad.returncode != 0 and "--first-seed" in bad.stderr
