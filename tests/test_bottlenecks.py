@@ -245,6 +245,8 @@ def test_slow_budget_split_evenly_over_services_then_providers():
     # missing labels of any kind are "no label"; numeric codes are labels
     fam_n = _families(np.array([np.nan, None, 7, ""], object), np.array([1, "B", "", None], object))
     assert list(fam_n) == ["unit: 1", "unit: B", "service: 7", "all"]
+    from icnet.analysis.bottlenecks import _labels        # peers read the same labels
+    assert list(_labels(np.array([np.nan, None, 7, "", "a"], object))) == ["", "", "7", "", "a"]
     assert np.allclose(_slow_weights(np.full(3, "all", dtype=object), np.ones(3, bool)), 1.6)
 
 

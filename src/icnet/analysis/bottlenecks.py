@@ -342,13 +342,16 @@ def _mad(x):
     return 1.4826 * np.median(np.abs(x - np.median(x))) if len(x) else np.nan
 
 
+def _labels(a):
+    """Service or unit labels as text, missing (NaN, None, "") as "" (one vectorised
+    cast; numeric codes are labels)."""
+    return pd.Series(np.asarray(a, dtype=object)).astype("string").fillna("").to_numpy(object)
+
+
 def _peer_groups(service, unit, ok):
     """Peer group per provider: same service, else same unit, else all (the provider and
     ≥ 2 others)."""
-    def clean(a):                       # labels as text; missing -> ""
-        return pd.Series(np.asarray(a, dtype=object)).astype("string").fillna("").to_numpy(object)
-
-    service, unit = clean(service), clean(unit)
+    service, unit = _labels(service), _labels(unit)
     n_svc = pd.Series(service[ok & (service != "")]).value_counts()
     n_unit = pd.Series(unit[ok & (unit != "")]).value_counts()
     k_svc = pd.Series(service).map(n_svc).fillna(0).to_numpy()
@@ -472,10 +475,7 @@ def _peer_z(x, se, group, ok):
 def _families(service, unit):
     """The family of each provider in the slow tests' error budget: its (modal)
     service, else its unit, else one family for everybody."""
-    def clean(a):                       # labels as text; missing -> ""
-        return pd.Series(np.asarray(a, dtype=object)).astype("string").fillna("").to_numpy(object)
-
-    service, unit = clean(service), clean(unit)
+    service, unit = _labels(service), _labels(unit)
     return np.where(service != "", "service: " + service.astype(str),
                     np.where(unit != "", "unit: " + unit.astype(str), "all")).astype(object)
 
