@@ -372,4 +372,13 @@ def test_retaliation_spirals_magnitudes_gated_unless_asked():
     e["satisfaction_raters"] = [9, 9]
     assert privacy._gate_spirals(toy, t, individuals=False, min_group_size=5)["effect"].item() \
         == 0.4
+    # the pair x-y is large, but x also serves z, rated by 2 people: specificity_z pools
+    # x's services to all its clients, so it and its "z=" are hidden; the rest stays
+    e3 = pd.DataFrame({"provider": ["x", "y", "x"], "client": ["y", "x", "z"],
+                       "satisfaction_n": [9, 9, 4], "satisfaction_raters": [9, 9, 2]})
+    toy3 = type("N", (), {"_edges": e3, "level": "unit"})()
+    g3 = privacy._gate_spirals(toy3, t, individuals=False, min_group_size=5)
+    assert np.isnan(g3["specificity_z"].item()) and g3["effect"].item() == 0.4
+    assert g3["reason"].item().endswith("(z=(hidden))") and "dropped 1.23 SD" in \
+        g3["reason"].item()
 

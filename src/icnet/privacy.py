@@ -172,6 +172,8 @@ _SD_NUMBER = re.compile(
     r"(?P<w>\b(?:effect|coupling|concurrence|drop|drops|dropped by|z)\b\s*(?:=|of|by)?\s*)"
     r"[-+−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?|[-+−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?=\s*SD\b)",
     flags=re.IGNORECASE)
+# the specificity z in a spiral's reason (hidden on its own where only it concerns a small group)
+_Z_NUMBER = re.compile(r"(?P<w>\bz=)[-+−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
 def _gate_spirals(net, out: pd.DataFrame, *, individuals: bool, min_group_size: int
@@ -199,14 +201,22 @@ def _gate_spirals(net, out: pd.DataFrame, *, individuals: bool, min_group_size: 
     b = out["b"].astype(object).to_numpy()
     hide = pd.MultiIndex.from_arrays([a, b]).isin(small) | \
         pd.MultiIndex.from_arrays([b, a]).isin(small)
+    # specificity_z pools a side's services to *all* its clients: hidden too where either
+    # side provides any small relation (a difference of two pairs' z could isolate it)
+    sp = pd.unique(e.loc[sm, "provider"].astype(object).to_numpy())
+    hide_z = hide | pd.Index(a).isin(sp) | pd.Index(b).isin(sp)
     for c in SPIRAL_SURVEY_COLUMNS:
         if c in out:
-            out[c] = out[c].astype(float).where(~hide)
+            out[c] = out[c].astype(float).where(~(hide_z if c == "specificity_z" else hide))
     if "reason" in out:
         r = out["reason"].astype(object)
         cut = r[hide].map(lambda x: _SD_NUMBER.sub(
             lambda m: (m.group("w") or "") + "(hidden)", x) if isinstance(x, str) else x)
-        out["reason"] = r.where(~hide, cut)
+        r = r.where(~hide, cut)
+        only_z = hide_z & ~hide
+        cut_z = r[only_z].map(lambda x: _Z_NUMBER.sub(r"\g<w>(hidden)", x)
+                              if isinstance(x, str) else x)
+        out["reason"] = r.where(~only_z, cut_z)
     out.attrs = attrs
     return out
 
