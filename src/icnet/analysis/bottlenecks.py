@@ -358,9 +358,8 @@ def _peer_groups(service, unit, ok):
     k_unit = pd.Series(unit).map(n_unit).fillna(0).to_numpy()
     use_svc = (service != "") & (k_svc >= _MIN_PEERS)
     use_unit = ~use_svc & (unit != "") & (k_unit >= _MIN_PEERS)
-    label = np.array([f"service: {s}" if a else f"unit: {u}" if b else "all"
-                      for s, u, a, b in zip(service, unit, use_svc, use_unit)], dtype=object)
-    return label.astype(object)
+    return np.where(use_svc, "service: " + service.astype(str),
+                    np.where(use_unit, "unit: " + unit.astype(str), "all")).astype(object)
 
 
 def _loo_median(x, g):
