@@ -476,7 +476,8 @@ BOUNDS = [
     # slow escalation 0.85, episodes 0.95, delay only 0.90, between units 1.00; at 600 1.00,
     # between units 0.45 (docs/methods/spirals.md §5). recip10 (a third, sparse statistic,
     # benchmarks/validity_recip10_power.csv): between units at 600 0.75 (not met), at 150
-    # slow escalation 0.80, episodes 0.90, delay only 0.85, the rest unchanged.
+    # slow escalation 0.80, episodes 0.90, delay only 0.85, the rest unchanged; over 60
+    # organisations (+ benchmarks/validity_recip60_power.csv) between units at 600 0.82.
     # recip10: the quick slice's second base organisation (seed 150001) is at p = 0.05 in
     # its baseline and common-cause versions (one pair of 29 turn terms above 98 of 99
     # draws of either null: the sparse statistic's chance finding); over 60 organisations
