@@ -24,7 +24,10 @@ only what the detector saw):
   effect size delta (``d0.8`` …; ``d1.2`` is the shipped one, identical to ``phase``) or
   with each turn's severity free, N(delta, tau²) (``c1.2_0.4`` = delta 1.2, tau 0.4);
   ``+v``: with the onsets' vote added as the shipped rule does (``d1.2+v`` = ``cur``);
-  ``p_*`` their probabilities that a moved first.
+  ``p_*`` their probabilities that a moved first; ``ad1``, ``ad1.5``, ``ad2`` (``+v``): the
+  phase with delta per pair, 1, 1.5 or 2 times ``delta_pair`` (the mean u of each
+  direction's events in its own drop segment, at most 42 days, averaged over the two; to
+  the nearest of 0.6 … 2.4);
 
 Truth columns (from the generator, for the diagnosis only): ``true_dir``, the planted
 onset s and turn length L. ``A`` is the evidence of the initiator's first turn (Σ over its
@@ -86,6 +89,13 @@ def _cp_first(u, c, *, W=28, lengths=(7, 14, 21, 35, 400), delta=DELTA):
     c1 = np.cumsum(p1)
     later = 1.0 - c1                                # P(τ1 > i)
     return float((p0 * later).sum() + 0.5 * (p0 * p1).sum())
+
+
+def _seg_mean(r, d, k):
+    u, o = r["u"], r["out"]
+    e = u[(u.d == d) & (u.t >= o["onset_" + k]) &
+          (u.t <= min(o["stop_" + k], o["onset_" + k] + 42))]
+    return float(e.u.mean()) if len(e) else np.nan
 
 
 def _evidence(u, d, lo, hi, delta=DELTA):
@@ -312,6 +322,25 @@ def diagnose(recs):
         d[name + "+v"] = np.where(np.isfinite(p), lo < 0, -1).astype(int)
     for c in ("phase", "fm"):
         d[c] = d[c].astype(int)
+    # the effect size per pair, from its own drops: the mean u of each direction's events
+    # in its drop segment (onset to stop, at most 42 days), averaged over the two, times
+    # 1, 1.5 or 2, rounded to the nearest of GRID (the pairs of one value in one call)
+    dl = np.array([np.nanmean([_seg_mean(r, dd, k) for dd, k in ((0, "ab"), (1, "ba"))])
+                   for r in sc])
+    d["delta_pair"] = dl
+    grid = np.array([0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 2.0, 2.4])
+    for scale in (1.0, 1.5, 2.0):
+        q = grid[np.abs(grid[None, :] - np.clip(scale * np.nan_to_num(dl, nan=1.0), 0.6,
+                                                  2.4)[:, None]).argmin(axis=1)]
+        p = np.full(len(sc), np.nan)
+        for v in np.unique(q):
+            i = np.flatnonzero(q == v)
+            p[i] = _phase_variant([sc[j] for j in i], delta=float(v))
+        pc = np.clip(p, 1e-12, 1 - 1e-12)
+        name = f"ad{scale:g}"
+        d[name] = np.where(np.isfinite(p), p < 0.5, -1).astype(int)
+        d[name + "+v"] = np.where(np.isfinite(p), np.log(pc / (1 - pc)) + vote < 0,
+                                  -1).astype(int)
     # the same templates with the start known (the planted onset ± W days): how much of
     # the error is the start's placement (one turn off names the partner)
     saved = [r["center"] for r in sc]
@@ -332,7 +361,8 @@ VARIANTS = {"d1.2": dict(delta=1.2), "d0.8": dict(delta=0.8), "d1.6": dict(delta
             "c1.2_0.8": dict(delta=1.2, tau=0.8), "c1.6_0.6": dict(delta=1.6, tau=0.6),
             "c1.2_1.2": dict(delta=1.2, tau=1.2)}
 RULES = ("cur", "phase", "fm", "vote", "page", "draw", "chain", "firstbad", "cp") + \
-    tuple(k + s for k in VARIANTS for s in ("", "+v")) + ("s_known1", "s_known7")
+    tuple(k + s for k in VARIANTS for s in ("", "+v")) + \
+    tuple(f"ad{x}{s}" for x in ("1", "1.5", "2") for s in ("", "+v")) + ("s_known1", "s_known7")
 
 
 def summary(d):
