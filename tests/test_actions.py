@@ -293,3 +293,12 @@ def test_what_if_needs_events():
     net = icnet.ServiceNetwork.from_edges(pd.DataFrame({"provider": ["a"], "client": ["b"]}))
     with pytest.raises(ParameterError, match="needs the individual service events"):
         icnet.what_if(net, remove="a")
+
+
+def test_spiral_evidence_gives_the_initiators_probability_when_asked():
+    # init15 (#18): who moved first is right 0.87 of the time at initiator_p >= 0.8 and
+    # 0.64 below, so the evidence for HR carries the probability, not a bare name
+    a = icnet.actions(_lock_in().network(), individuals=True)
+    ev = a.query("rule == 'spiral'")["evidence"]
+    assert len(ev)
+    assert ev.str.contains(r"initiator [A-Z]\d{4} \(probability 0\.\d\d\)").all(), ev.tolist()

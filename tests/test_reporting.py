@@ -237,3 +237,29 @@ def test_one_dependence_figure_per_unit(tmp_path):
     quoted = set(re.findall(r"Informatica is the main bottleneck: ([\d.]+%)", text)) | \
         set(re.findall(r"dependence ([\d.]+%)", text))
     assert quoted == {share_text(d)}
+
+
+def _spiral_story(initiator_p):
+    from icnet.reporting import _summary
+    spir = pd.DataFrame({
+        "a": ["Compras"], "b": ["Ventas"], "kind": ["spiral"], "initiator": ["Ventas"],
+        "initiator_p": [initiator_p], "start": [pd.Timestamp("2025-03-03")],
+        "end": [pd.Timestamp("2025-05-05")], "rounds": [4], "effect": [np.nan],
+        "q": [0.01]})
+    empty = pd.DataFrame()
+    lines = _summary(pd.DataFrame({"is_bottleneck": pd.Series(dtype=bool)}), empty, empty,
+                     spir, empty, empty, False, {})
+    return next(x for x in lines if "retaliation spiral" in x)
+
+
+def test_story_names_who_moved_first_only_as_surely_as_the_data_say():
+    # init15 (#18, benchmarks/init15_diagnosis.csv): initiator_p >= 0.8 was right for 0.87
+    # of the found spirals on development seeds, below 0.8 for 0.64 — the story must not
+    # state a coin flip as a fact
+    sure = _spiral_story(0.93)
+    assert "Ventas moved first (probability 0.93)" in sure
+    unsure = _spiral_story(0.61)
+    assert "Ventas moved first." not in unsure
+    assert "who moved first is not clear" in unsure and "0.61" in unsure
+    # an initiator without a probability (the coupling test's chain): as before
+    assert "Ventas moved first." in _spiral_story(np.nan)
