@@ -1689,7 +1689,7 @@ def _local_tests(x, tt, gstart, gsize, gkey, G):
     return pg, pc, pl, on, on2
 
 
-def _turn_pairs(rng, G, loss_a, loss_b, lag_b=7.0, n=100):
+def _answered_weeks(rng, G, loss_a, loss_b, lag_b=7.0, n=100):
     """G pairs, 100 events a year each way: three bad weeks of a→b a fortnight apart
     (loss ``loss_a`` SD) and b→a's three answers ``lag_b`` days after each (``loss_b``)."""
     x, tt = [], []
@@ -1713,7 +1713,7 @@ def test_local_test_finds_the_weaker_side_where_the_partner_dropped():
     # whole-series test alone (which searches every onset) does not find it
     rng = np.random.default_rng(11)
     G = 150
-    x, tt, gs, gz, gk = _turn_pairs(rng, G, 2.5, 1.3)
+    x, tt, gs, gz, gk = _answered_weeks(rng, G, 2.5, 1.3)
     pg, pc, pl, on, on2 = _local_tests(x, tt, gs, gz, gk, G)
     b = np.arange(1, 2 * G, 2)
     only_local = (pg[b] > 0.05) & (pc[b] <= 0.05)

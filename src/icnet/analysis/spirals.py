@@ -606,7 +606,14 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     significant at the largest level, each direction's series with its drop cut out is
     tested again the same way (binary segmentation: Vostrikova 1981; Olshen et al. 2004)
     and second drops that begin within ``max_onset_gap_days`` of the partner's replace
-    the first (one exchange, episode by episode).
+    the first (one exchange, episode by episode). The weaker side (side15): where a
+    direction's partner dropped (whole-series p at most the largest decision level), the
+    direction's drop with onset and end within 14 days of the partner's (located on the
+    partner's series alone) is a third statistic, combined with the whole-series CUSUM
+    and MOSUM by the minimum p on the same permutations (Westfall & Young 1993; Pesarin
+    2001): a window chosen from the other direction's data costs no search, so the p stays
+    exact (selection by another family's data, Benjamini & Bogomolov 2014; "both dropped"
+    as an intersection–union test, Berger 1982).
 
     Classification (BH over the tested pairs at ``alpha``): spiral = the pair's
     Simes p of a drop is a discovery, its weaker direction dropped too (p ≤
@@ -686,6 +693,11 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
     Hosking, J. R. M. & Wallis, J. R. (1987). Parameter and quantile
     estimation for the generalized Pareto distribution. *Technometrics* 29,
     339–349.
+    Benjamini, Y. & Bogomolov, M. (2014). Selective inference on multiple families of
+    hypotheses. *JRSS B* 76, 297–318.
+    Berger, R. L. (1982). Multiparameter hypothesis testing and acceptance sampling.
+    *Technometrics* 24, 295–300.
+    Pesarin, F. (2001). *Multivariate Permutation Tests*. Wiley.
     Besag, J. & Clifford, P. (1991). Sequential Monte Carlo p-values.
     *Biometrika* 78, 301–304.
     Gandy, A. & Hahn, G. (2014). MMCTest — a safe algorithm for implementing
@@ -1708,21 +1720,26 @@ def _local(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, levels, *, seed, g
     The whole-series change test searches the drop's onset over the whole series, and
     pays for it: a weaker side whose drop follows the partner's is often not significant
     alone. Here, for each direction whose *partner's* whole-series p is at most the
-    largest decision level, the partner's drop onset — located on the partner's series
-    alone (its CUSUM drawdown, before any matching of the two directions) — defines a
-    window of ± ``gap`` days (the "one exchange" rule), and the direction's drop whose
-    onset lies in it is tested by :func:`._change.local_drop_test` (the same
-    permutations of its own values, the window held fixed). Given the partner's data the
-    window is fixed, so under "this direction did not drop" (its values exchangeable in
-    time) the local p is exact: the selection is by the other family's data only, as in
-    the selective inference on families of Benjamini & Bogomolov (2014). The direction's
-    p is then the Simes combination of its whole-series p and its local p,
-    ``min(2·min, max)`` (Simes 1986; both statistics increase with the same drop, so
-    positively dependent: Sarkar 2008) — a valid p of "this direction dropped" for the
-    intersection–union test of "both dropped" (Berger 1982). Where the local p is the
-    smaller, the direction's drop is the local segment (so that it is located in the
-    exchange). Directions without a partner drop keep ``min(2·p, 1)`` (Simes with 1).
-    Returns (on, en, pch, se, local p).
+    largest decision level, the partner's drop — located on the partner's series alone
+    (its CUSUM drawdown, before any matching of the two directions) — defines windows of
+    ± ``gap`` days around its onset and around its end, and the direction's largest fall
+    with its onset and end in them (:func:`._change.local_drop_test`) is a third drop
+    statistic next to the whole-series CUSUM and MOSUM. With ``_LOCAL_NPC`` (the
+    default) the three are combined by the minimum p on the same permutations of the
+    direction's own values (Tippett's combination as a nonparametric combination:
+    Westfall & Young 1993; Pesarin 2001), which replaces the whole-series p (its
+    Bonferroni over two statistics) except beyond the permutations' resolution, where
+    the whole-series tail bound stays; else the Simes combination of the whole-series p
+    and the local p (Simes 1986; Sarkar 1998). Given the partner's data the windows are
+    fixed, so under "this direction did not drop" (its values exchangeable in time given
+    the partner's series) the p is exact: the selection uses the other family's data
+    only, as in selective inference on families of hypotheses (Benjamini & Bogomolov
+    2014); it is then a valid p for the intersection–union test of "both dropped" (Berger
+    1982). Where the local statistic's own p (sequential, as :func:`._change.drop_test`)
+    is below the whole-series p, the direction's drop is the local segment (so that it
+    is located in the exchange). Directions without a partner drop keep the whole-series
+    p (with ``_LOCAL_NPC``; Simes with 1, i.e. ``min(2·p, 1)``, otherwise). Returns (on,
+    en, pch, se, local p).
     """
     G2 = len(gstart)
     pl = np.ones(G2)
