@@ -1658,3 +1658,116 @@ def test_two_joint_bad_periods_stay_no_spiral():
     s = icnet.retaliation_spirals(d.network(), seed=150501, n_perm=199)
     assert "spiral" not in set(s.kind)
     assert (s.kind == "joint_shift").sum() >= 2
+
+
+def _two_sided_pairs(rng, G, *, shift_a, shift_b, b_from, b_to, n=60):
+    """G pairs, 60 events a year each way: a→b drops by ``shift_a`` SD from day 150 to
+    200, b→a by ``shift_b`` SD from ``b_from`` to ``b_to`` (the layout of _pair_tests:
+    rows sorted by pair-direction, then time)."""
+    x, tt = [], []
+    for g in range(G):
+        for d, (s, lo, hi) in enumerate(((shift_a, 150, 200), (shift_b, b_from, b_to))):
+            t = np.sort(rng.uniform(0, 365, n))
+            x.append(rng.normal(size=n) - s * ((t >= lo) & (t < hi)))
+            tt.append(t)
+    x, tt = np.concatenate(x), np.concatenate(tt)
+    gstart = np.arange(0, len(x), n)
+    gsize = np.full(2 * G, n)
+    gkey = np.arange(2 * G)
+    return x, tt, gstart, gsize, gkey
+
+
+def _local_tests(x, tt, gstart, gsize, gkey, G):
+    from icnet.analysis import _change
+    from icnet.analysis.spirals import _local
+
+    _, on, en = _change.drawdown(x, gstart, gsize)
+    keys = gkey.astype(np.int64)
+    pg, se, _ = _change.drop_test(x, gstart, gsize, keys, seed=3, max_perm=199)
+    on2, en2, pc, _, pl = _local(x, tt, gstart, gsize, gkey, keys, on, en, pg, se,
+                                 (0.05, 0.10), seed=5, gap=14.0, max_perm=199)
+    return pg, pc, pl, on, on2
+
+
+def _answered_weeks(rng, G, loss_a, loss_b, lag_b=7.0, n=100):
+    """G pairs, 100 events a year each way: three bad weeks of a→b a fortnight apart
+    (loss ``loss_a`` SD) and b→a's three answers ``lag_b`` days after each (``loss_b``)."""
+    x, tt = [], []
+    for _ in range(G):
+        st = rng.uniform(60, 280)
+        for loss, off in ((loss_a, 0.0), (loss_b, lag_b)):
+            t = np.sort(rng.uniform(0, 365, n))
+            v = rng.normal(size=n)
+            for k in range(3):
+                v -= loss * ((t >= st + off + 14 * k) & (t < st + off + 14 * k + 7))
+            x.append(v)
+            tt.append(t)
+    x, tt = np.concatenate(x), np.concatenate(tt)
+    return x, tt, np.arange(0, len(x), n), np.full(2 * G, n), np.arange(2 * G)
+
+
+def test_local_test_finds_the_weaker_side_where_the_partner_dropped():
+    # side15 (#18): a→b's bad weeks clear, b→a's answers a week later milder: tested
+    # where a→b dropped (a window from a→b's series alone) together with its
+    # whole-series statistics (minimum p), b→a's drop is found in pairs where its
+    # whole-series test alone (which searches every onset) does not find it
+    rng = np.random.default_rng(11)
+    G = 150
+    x, tt, gs, gz, gk = _answered_weeks(rng, G, 2.5, 1.3)
+    pg, pc, pl, on, on2 = _local_tests(x, tt, gs, gz, gk, G)
+    b = np.arange(1, 2 * G, 2)
+    only_local = (pg[b] > 0.05) & (pc[b] <= 0.05)
+    assert only_local.sum() >= 5
+    assert np.mean(pc[b] <= 0.05) > np.mean(pg[b] <= 0.05)
+    # where the local statistic found it, the weaker side's drop is located in the
+    # exchange (its onset within the window of a→b's onset)
+    k = b[only_local & (pl[b] < pg[b])]
+    assert len(k) >= 3
+    assert (np.abs(tt[on2[k]] - tt[on[k - 1]]) <= 14.0).all()
+
+
+def test_local_test_does_not_count_a_partner_drop_outside_the_window():
+    # the same b→a drop placed 120 days after a→b's (outside the ± 14-day windows): the
+    # local test does not see it (its rate of p <= 0.05 is the null's) and b→a's drop is
+    # not moved there
+    rng = np.random.default_rng(12)
+    G = 200
+    x, tt, gs, gz, gk = _two_sided_pairs(rng, G, shift_a=2.0, shift_b=0.8, b_from=320,
+                                         b_to=365)
+    pg, pc, pl, on, on2 = _local_tests(x, tt, gs, gz, gk, G)
+    b = np.arange(1, 2 * G, 2)
+    assert np.mean(pl[b] <= 0.05) <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / G)
+    # b→a's drop is not moved to a segment outside the window
+    moved = b[on2[b] != on[b]]
+    assert (np.abs(tt[on2[moved]] - tt[on[moved - 1]]) <= 14.0).all()
+    far = np.abs(tt[on2[b]] - tt[on[b - 1]]) > 45.0
+    assert np.mean(far) > 0.3               # (the whole-series drop, where it was found)
+    # and without any drop of b→a the local test keeps its level
+    x, tt, gs, gz, gk = _two_sided_pairs(rng, G, shift_a=2.0, shift_b=0.0, b_from=0,
+                                         b_to=0)
+    pg, pc, pl, _, _ = _local_tests(x, tt, gs, gz, gk, G)
+    assert np.mean(pl[b] <= 0.05) <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / G)
+    assert np.mean(pc[b] <= 0.05) <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / G)
+
+
+def test_local_drop_test_is_per_group_and_by_hand():
+    from icnet.analysis import _change
+
+    x = np.r_[np.zeros(20), -np.ones(10), np.zeros(10)]
+    # the drop begins at row 20: found with a window holding it, not with one before it
+    p, on, en, used = _change.local_drop_test(x, np.array([0]), np.array([40]),
+                                              np.array([18]), np.array([22]),
+                                              np.array([7]), seed=1)
+    assert p[0] < 0.01 and (on[0], en[0]) == (20, 29) and used[0] > 0
+    p2, on2, _, _ = _change.local_drop_test(x, np.array([0]), np.array([40]),
+                                            np.array([0]), np.array([5]), np.array([7]),
+                                            seed=1)
+    assert p2[0] > p[0] and on2[0] <= 5
+    # a group's p does not depend on the other groups (hashed by its key); an empty
+    # window gives p = 1
+    rng = np.random.default_rng(2)
+    y = np.r_[x, rng.normal(size=30)]
+    pp, _, _, _ = _change.local_drop_test(y, np.array([0, 40]), np.array([40, 30]),
+                                          np.array([18, 5]), np.array([22, 4]),
+                                          np.array([7, 8]), seed=1)
+    assert pp[0] == p[0] and pp[1] == 1.0

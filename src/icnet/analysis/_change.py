@@ -794,3 +794,177 @@ def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
         sig[gw] = dmax >= _decision_interval(wsz, ref=ref, h=h, arl_factor=arl_factor)
         return on2, en2, sig
     return on2, en2
+
+
+def _local_stat(V, valid, lo, hi, n, elo, ehi):
+    """The windowed drop statistic of rows of centred values ``V`` (..., wd): the largest
+    fall ``S_j − S_k`` of the prefix sums (``S_0 = 0``) over onsets ``j`` in
+    ``[lo, hi]`` and ends ``k`` (prefix lengths: the segment's last row + 1) in
+    ``[elo + 1, ehi + 1]``, ``k > j``, over sqrt(n). With ``V`` of shape (B, ng, wd) and
+    ``lo``, ``hi``, ``n``, ``elo``, ``ehi`` of shape (ng,); padding (``~valid``) holds
+    zeros after the values. Also the falls and the prefix sums (to locate the drop)."""
+    wd = V.shape[-1]
+    S = np.concatenate([np.zeros(V.shape[:-1] + (1,)), np.cumsum(V, axis=-1)], axis=-1)
+    j = np.arange(wd + 1)
+    okj = (j[None, :] >= lo[:, None]) & (j[None, :] <= hi[:, None])        # (ng, wd+1)
+    M = np.maximum.accumulate(np.where(okj, S, -np.inf), axis=-1)
+    okk = (j[None, :] <= n[:, None]) & (j[None, :] >= elo[:, None] + 1) & \
+        (j[None, :] <= ehi[:, None] + 1)
+    dd = np.where(okk, M - S, -np.inf)
+    return dd.max(axis=-1) / np.sqrt(np.maximum(n, 1)), dd, S
+
+
+def _whole_stats(S, n):
+    """The whole-series statistics of :func:`_stats` from prefix sums ``S`` (..., wd + 1)
+    of centred values (padding after ``n``): the largest CUSUM fall over sqrt(n) and the
+    lowest MOSUM window sum over sqrt(w)."""
+    wd = S.shape[-1] - 1
+    j = np.arange(wd + 1)
+    inside = j[None, :] <= n[:, None]
+    Sm = np.where(inside, S, -np.inf)
+    dd = np.where(inside, np.maximum.accumulate(Sm, axis=-1) - S, -np.inf)
+    w = np.minimum(_window(n), n)
+    end = np.minimum(j[None, :] + w[:, None], wd)                              # (ng, wd+1)
+    ok = j[None, :] + w[:, None] <= n[:, None]
+    Se = np.take_along_axis(S, np.broadcast_to(end, S.shape), axis=-1)
+    mos = np.where(ok, S - Se, -np.inf)
+    return dd.max(axis=-1) / np.sqrt(np.maximum(n, 1)), mos.max(axis=-1) / np.sqrt(w)
+
+
+def _exceed(T, obs):
+    """Per column of ``T`` (B, ng): for each row, the number of rows at least as large,
+    itself included, plus one where ``obs`` (ng,) is at least as large — the rank of a
+    permutation among the B + 1 (observed included): its permutation p × (B + 1)."""
+    B, ng = T.shape
+    srt = np.sort(T, axis=0)
+    lo = np.nanmin(np.r_[T.ravel(), obs]) if T.size else 0.0
+    hi = np.nanmax(np.r_[T.ravel(), obs]) if T.size else 0.0
+    off = (np.arange(ng) * (hi - lo + 1.0))[None, :]
+    flat = (srt + off - lo).T.ravel()
+    q = (T + off - lo).T.ravel()
+    base = np.repeat(np.arange(ng) * B, B)
+    below = np.searchsorted(flat, q - 1e-9 * (1 + np.abs(q)), side="left") - base
+    return (B - below).reshape(ng, B).T + (obs[None, :] >= T - 1e-9)
+
+
+def local_drop_test(x, gstart, gsize, lo, hi, keys, *, elo=None, ehi=None, seed: int,
+                    h: int = 5, max_perm: int = 999, first: int = 19, budget: float = 2e6,
+                    combine: bool = False):
+    """A drop whose onset lies in a given window: the conditional, local change test.
+
+    Per contiguous group (a direction's time-sorted residual quality), the largest fall
+    of the centred CUSUM that *begins* at a row ``j`` in ``[lo, hi]`` (relative rows;
+    ``j`` rows before the onset) and ends anywhere after it (or, with ``elo``, ``ehi``,
+    at a relative row in ``[elo, ehi]``), over sqrt(n) — the drawdown
+    of :func:`drawdown` with its onset restricted to the window instead of searched over
+    the whole series. The window must come from other data (side15: the partner
+    direction's drop, located on the partner's series alone), so that under the null
+    (this group's values exchangeable in time) the permutation p-value is exact given
+    it: the group's values are permuted over its rows (hashed by ``keys``, as
+    :func:`drop_test`; the same sequential stopping after ``h`` exceedances, Besag &
+    Clifford 1991) and the statistic recomputed with the same window. Searching a few
+    onsets instead of all of them is what buys power (the selective, local test of a
+    hierarchical procedure: Benjamini & Bogomolov 2014).
+
+    With ``combine``, the local statistic is combined with the two whole-series
+    statistics of :func:`drop_test` (CUSUM drawdown, MOSUM window) by the minimum-p
+    method on the same ``max_perm`` permutations (each statistic's permutation p for
+    the observed series and for every permutation; p = the share of permutations whose
+    smallest p is at most the observed one: Westfall & Young 1993; the nonparametric
+    combination of Pesarin 2001): one test of "this group dropped" that uses the
+    window without losing the whole-series search, and whose price for three
+    correlated statistics is less than Bonferroni's (no sequential stopping then).
+
+    Returns (p, onset row, end row, permutations used): global row indices of the
+    observed drop (the first row of the segment and its last), ``-1`` where the window
+    holds no row (p 1, no permutation).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.r_[np.zeros(20), -np.ones(10), np.zeros(10)]
+    >>> p, on, en, _ = local_drop_test(x, np.array([0]), np.array([40]), np.array([18]),
+    ...                             np.array([22]), np.array([7]), seed=1)
+    >>> bool(p[0] < 0.01), int(on[0]), int(en[0])
+    (True, 20, 29)
+    """
+    G = len(gstart)
+    p = np.ones(G)
+    on = np.full(G, -1, np.int64)
+    en = np.full(G, -1, np.int64)
+    lo = np.asarray(lo, np.int64)
+    hi = np.asarray(hi, np.int64)
+    elo = np.zeros(G, np.int64) if elo is None else np.asarray(elo, np.int64)
+    ehi = gsize - 1 if ehi is None else np.asarray(ehi, np.int64)
+    okw = (hi >= lo) & (gsize >= 2) & (ehi >= elo) & (ehi >= lo)
+    used = np.zeros(G, np.int64)
+    if not okw.any():
+        return p, on, en, used
+    g_all = np.repeat(np.arange(G), gsize)
+    mean = np.bincount(g_all, weights=x, minlength=G) / np.maximum(gsize, 1)
+    xc = x - mean[g_all]
+    keys = np.asarray(keys, np.uint64)
+    width = _bucket_width(gsize)
+    count = np.zeros(G, np.int64)
+    obs = np.full(G, np.inf)
+    for wd in np.unique(width[okw]):
+        sel = np.flatnonzero(okw & (width == wd))
+        col = np.arange(wd)
+        valid = col[None, :] < gsize[sel, None]
+        src = np.where(valid, gstart[sel, None] + col[None, :], 0)
+        X = np.where(valid, xc[src], 0.0)                                   # (ng, wd)
+        t0, dd, S = _local_stat(X[None], valid, lo[sel], hi[sel], gsize[sel], elo[sel],
+                                ehi[sel])
+        obs[sel] = t0[0]
+        k = np.argmax(dd[0], axis=-1)                          # the end (prefix length)
+        j = np.argmax(np.where(np.arange(wd + 1)[None, :] <= k[:, None],
+                               np.where((np.arange(wd + 1)[None, :] >= lo[sel, None]) &
+                                        (np.arange(wd + 1)[None, :] <= hi[sel, None]),
+                                        S[0], -np.inf), -np.inf), axis=-1)
+        on[sel] = gstart[sel] + j
+        en[sel] = gstart[sel] + np.maximum(k - 1, j)
+        if combine:
+            oc, om = _whole_stats(S[0], gsize[sel])
+            T = np.empty((max_perm, len(sel), 3))
+            per = max(1, int(budget // max(len(sel) * wd, 1)))
+            for c0 in range(0, max_perm, per):
+                B = min(per, max_perm - c0)
+                perms = np.arange(c0, c0 + B, dtype=np.uint64)[:, None, None]
+                u = uniforms(seed, keys[sel][None, :, None], perms, col[None, None, :])
+                u = np.where(valid[None], u, 2.0)                        # padding last
+                o = np.argsort(u, axis=-1)
+                V = np.take_along_axis(np.broadcast_to(X[None], u.shape), o, axis=-1)
+                tb, _, Sb = _local_stat(V, valid, lo[sel], hi[sel], gsize[sel], elo[sel],
+                                        ehi[sel])
+                T[c0:c0 + B, :, 2] = tb
+                T[c0:c0 + B, :, 0], T[c0:c0 + B, :, 1] = _whole_stats(Sb, gsize[sel])
+            ob = np.c_[oc, om, t0[0]]                                    # (ng, 3)
+            po = (1 + (T >= ob[None] - 1e-9).sum(axis=0)) / (1 + max_perm)
+            pb = np.stack([_exceed(T[..., k], ob[:, k]) for k in range(3)], -1) / \
+                (1 + max_perm)
+            mo = po.min(axis=1)
+            count[sel] = (pb.min(axis=2) <= mo[None, :] + 1e-12).sum(axis=0)
+            used[sel] = max_perm
+            continue
+        act = np.ones(len(sel), bool)
+        done, step = 0, first
+        while act.any() and done < max_perm:
+            nb = min(step, max_perm - done)
+            a = sel[act]
+            per = max(1, int(budget // max(len(a) * wd, 1)))
+            for c0 in range(0, nb, per):
+                B = min(per, nb - c0)
+                perms = np.arange(done + c0, done + c0 + B, dtype=np.uint64)[:, None, None]
+                u = uniforms(seed, keys[a][None, :, None], perms, col[None, None, :])
+                u = np.where(valid[act][None], u, 2.0)                   # padding last
+                o = np.argsort(u, axis=-1)
+                V = np.take_along_axis(np.broadcast_to(X[act][None], u.shape), o, axis=-1)
+                tb, _, _ = _local_stat(V, valid[act], lo[a], hi[a], gsize[a], elo[a],
+                                       ehi[a])
+                count[a] += (tb >= obs[a][None, :] - 1e-9).sum(axis=0)
+            used[a] += nb
+            done += nb
+            step *= 2
+            act = act & (count[sel] < h)
+    p = np.where(okw, (1 + count) / (1 + np.maximum(used, 1)), 1.0)
+    return p, on, en, used
