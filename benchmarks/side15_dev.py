@@ -13,6 +13,10 @@ VARIANT: main (local test off), local (on, onset window ± max_onset_gap_days), 
 (± NN days); a suffix "e" (locale, local21e) also restricts the end to ± the gap;
 "npc..." instead of "local...": the minimum-p combination of the whole-series and local
 statistics (one p per direction) instead of Simes of the two p's
+
+An experiment record: the variants were module switches at ebfe71a (``git checkout
+ebfe71a -- src`` to re-run them); since the merge the library has only the kept one
+(npc14e: ± 14 days for onset and end, minimum p), so on main every VARIANT runs it.
 """
 import sys
 import time

@@ -58,18 +58,14 @@ _EPISODE_SALT = 0x657069736F646531       # and the second drops' (episodes14)
 _MIN_ANSWERS = 3                          # answered bad spells for a one-sided answer
 _LOCAL_SALT = 0x6C6F63616C5F3135          # the local tests' permutations (side15)
 # side15: each direction's drop also tested where its partner's dropped (_local): onset
-# and end within ± _LOCAL_GAP days of the partner's (None: max_onset_gap_days; without
-# _LOCAL_END the end is free), combined with the whole-series statistics by the
-# minimum-p method (_LOCAL_NPC; else Simes of the two p's). Fixed on development seeds
-# (600500..600511, 150500..150509) before the scoreboard run (benchmarks/side15_dev.csv;
-# docs/methods/spirals.md, "The weaker side, tested where the partner dropped"): of
-# onset ± 45 free end, ± 45 / ± 14 both ends (Simes) and ± 14 / ± 7 (minimum p),
-# ± 14 with the minimum p found the most planted spirals (+11 of 576 at 600 people)
-# with no more false spirals on the three nulls
-_LOCAL_TEST = True
+# and end within ± _LOCAL_GAP days of the partner's, combined with the whole-series
+# statistics by the minimum-p method. Fixed on development seeds (600500..600511,
+# 150500..150509) before the scoreboard run (benchmarks/side15_dev.csv, run at ebfe71a
+# where the variants were switches; docs/methods/spirals.md, "The weaker side, tested
+# where the partner dropped"): of onset ± 45 with a free end, ± 45 / ± 14 both ends
+# (Simes) and ± 14 / ± 7 (minimum p), ± 14 with the minimum p found the most planted
+# spirals (+11 of 576 at 600 people) with no more false spirals on the three nulls
 _LOCAL_GAP = 14.0
-_LOCAL_END = True
-_LOCAL_NPC = True
 
 
 def event_quality(net, *, period: str = "W", n_iter: int = 20) -> pd.DataFrame:
@@ -1152,20 +1148,17 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     pch, se, used = _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels,
                             seed=change_seed, max_perm=max_perm)
     # side15: the weaker side's drop tested where the partner's dropped (the window from
-    # the partner's series alone), Simes with its own whole-series test
-    out["pg_ab"], out["pg_ba"], out["pl_ab"], out["pl_ba"] = (np.full(G, np.nan)
-                                                              for _ in range(4))
+    # the partner's series alone), combined with its whole-series test by the minimum p;
+    # the whole-series p (pg_*) and the local one (pl_*) are kept for diagnosis
+    pg = pch
+    on, en, pch, se, pl = _local(x, tt, gstart, gsize, gkey, keys, on, en, pch, se,
+                                 levels, seed=change_seed ^ _LOCAL_SALT, gap=_LOCAL_GAP,
+                                 max_perm=max_perm)
     for dd_, key in ((0, "ab"), (1, "ba")):
         m = gkey % 2 == dd_
-        out[f"pg_{key}"][gkey[m] // 2] = pch[m]
-    if _LOCAL_TEST:
-        on, en, pch, se, pl = _local(x, tt, gstart, gsize, gkey, keys, on, en, pch, se,
-                                     levels, seed=change_seed ^ _LOCAL_SALT,
-                                     gap=max_onset_gap_days if _LOCAL_GAP is None
-                                     else _LOCAL_GAP, max_perm=max_perm)
-        for dd_, key in ((0, "ab"), (1, "ba")):
-            m = gkey % 2 == dd_
-            out[f"pl_{key}"][gkey[m] // 2] = pl[m]
+        for name, v in (("pg", pg), ("pl", pl)):
+            out[f"{name}_{key}"] = np.full(G, np.nan)
+            out[f"{name}_{key}"][gkey[m] // 2] = v[m]
     # episodes14: two episodes — each direction's largest drop may sit in a different
     # episode; the second segment outside it (binary segmentation) can match the
     # partner's (_episodes)
@@ -1724,13 +1717,13 @@ def _local(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, levels, *, seed, g
     (its CUSUM drawdown, before any matching of the two directions) — defines windows of
     ± ``gap`` days around its onset and around its end, and the direction's largest fall
     with its onset and end in them (:func:`._change.local_drop_test`) is a third drop
-    statistic next to the whole-series CUSUM and MOSUM. With ``_LOCAL_NPC`` (the
-    default) the three are combined by the minimum p on the same permutations of the
-    direction's own values (Tippett's combination as a nonparametric combination:
-    Westfall & Young 1993; Pesarin 2001), which replaces the whole-series p (its
-    Bonferroni over two statistics) except beyond the permutations' resolution, where
-    the whole-series tail bound stays; else the Simes combination of the whole-series p
-    and the local p (Simes 1986; Sarkar 1998). Given the partner's data the windows are
+    statistic next to the whole-series CUSUM and MOSUM. The three are combined by the
+    minimum p on the same permutations of the direction's own values (Tippett's
+    combination as a nonparametric combination: Westfall & Young 1993; Pesarin 2001),
+    which replaces the whole-series p (its Bonferroni over two statistics) except beyond
+    the permutations' resolution, where the whole-series tail bound stays (a Simes
+    combination of the two p's was tried and found fewer planted spirals on the
+    development seeds: benchmarks/side15_dev.csv). Given the partner's data the windows are
     fixed, so under "this direction did not drop" (its values exchangeable in time given
     the partner's series) the p is exact: the selection uses the other family's data
     only, as in selective inference on families of hypotheses (Benjamini & Bogomolov
@@ -1738,8 +1731,7 @@ def _local(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, levels, *, seed, g
     1982). Where the local statistic's own p (sequential, as :func:`._change.drop_test`)
     is below the whole-series p, the direction's drop is the local segment (so that it
     is located in the exchange). Directions without a partner drop keep the whole-series
-    p (with ``_LOCAL_NPC``; Simes with 1, i.e. ``min(2·p, 1)``, otherwise). Returns (on,
-    en, pch, se, local p).
+    p. Returns (on, en, pch, se, local p).
     """
     G2 = len(gstart)
     pl = np.ones(G2)
@@ -1758,39 +1750,28 @@ def _local(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, levels, *, seed, g
         lo = np.searchsorted(key, base + tp - gap, side="left") - gstart[sel]
         hi = np.searchsorted(key, base + tp + gap, side="right") - 1 - gstart[sel]
         hi = np.minimum(hi, gsize[sel] - 1)
-        elo = ehi = None
-        if _LOCAL_END:
-            # and its end within ± gap days of the partner's end
-            te = tt[en[partner[sel]]]
-            elo = np.searchsorted(key, base + te - gap, side="left") - gstart[sel]
-            ehi = np.minimum(np.searchsorted(key, base + te + gap, side="right") - 1 -
-                             gstart[sel], gsize[sel] - 1)
+        # and its end within ± gap days of the partner's end
+        te = tt[en[partner[sel]]]
+        elo = np.searchsorted(key, base + te - gap, side="left") - gstart[sel]
+        ehi = np.minimum(np.searchsorted(key, base + te + gap, side="right") - 1 -
+                         gstart[sel], gsize[sel] - 1)
         rows = np.flatnonzero(_isin(g, sel))
         sz = gsize[sel]
         st = np.r_[0, np.cumsum(sz)[:-1]]
-        p1, o1, e1, u1 = _change.local_drop_test(x[rows], st, sz, lo, hi, keys[sel],
-                                                 elo=elo, ehi=ehi, seed=seed,
-                                                 max_perm=max_perm)
+        p1, o1, e1, _ = _change.local_drop_test(x[rows], st, sz, lo, hi, keys[sel],
+                                                elo=elo, ehi=ehi, seed=seed,
+                                                max_perm=max_perm)
         pl[sel] = p1
-        if _LOCAL_NPC:
-            pn, _, _, un = _change.local_drop_test(x[rows], st, sz, lo, hi, keys[sel],
-                                                   elo=elo, ehi=ehi, seed=seed,
-                                                   max_perm=max_perm, combine=True)
-            better = (p1 < pch[sel]) & (o1 >= 0)
-            on[sel[better]] = rows[o1[better]]
-            en[sel[better]] = rows[e1[better]]
-            # beyond the permutations' resolution the whole-series tail bound stays
-            keep = pch[sel] < 1.0 / (1 + max_perm)
-            se[sel] = np.where(keep, se[sel], 2 * np.sqrt(pn * (1 - pn) / np.maximum(un, 1)))
-            pch[sel] = np.where(keep, pch[sel], pn)
-            return on, en, pch, se, pl
+        pn, _, _, un = _change.local_drop_test(x[rows], st, sz, lo, hi, keys[sel],
+                                               elo=elo, ehi=ehi, seed=seed,
+                                               max_perm=max_perm, combine=True)
         better = (p1 < pch[sel]) & (o1 >= 0)
         on[sel[better]] = rows[o1[better]]
         en[sel[better]] = rows[e1[better]]
-        se_l = 2 * np.sqrt(p1 * (1 - p1) / np.maximum(u1, 1))
-        se[sel] = np.where(p1 < pch[sel], se_l, se[sel])
-    lo_p, hi_p = np.fmin(pch, pl), np.fmax(pch, pl)
-    pch = np.minimum(np.minimum(2 * lo_p, hi_p), 1.0)
+        # beyond the permutations' resolution the whole-series tail bound stays
+        keep = pch[sel] < 1.0 / (1 + max_perm)
+        se[sel] = np.where(keep, se[sel], 2 * np.sqrt(pn * (1 - pn) / np.maximum(un, 1)))
+        pch[sel] = np.where(keep, pch[sel], pn)
     return on, en, pch, se, pl
 
 
