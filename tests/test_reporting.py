@@ -239,10 +239,10 @@ def test_one_dependence_figure_per_unit(tmp_path):
     assert quoted == {share_text(d)}
 
 
-def _spiral_story(initiator_p):
+def _spiral_story(initiator_p, initiator="Ventas"):
     from icnet.reporting import _summary
     spir = pd.DataFrame({
-        "a": ["Compras"], "b": ["Ventas"], "kind": ["spiral"], "initiator": ["Ventas"],
+        "a": ["Compras"], "b": ["Ventas"], "kind": ["spiral"], "initiator": [initiator],
         "initiator_p": [initiator_p], "start": [pd.Timestamp("2025-03-03")],
         "end": [pd.Timestamp("2025-05-05")], "rounds": [4], "effect": [np.nan],
         "q": [0.01]})
@@ -263,3 +263,6 @@ def test_story_names_who_moved_first_only_as_surely_as_the_data_say():
     assert "who moved first is not clear" in unsure and "0.61" in unsure
     # an initiator without a probability (the coupling test's chain): as before
     assert "Ventas moved first." in _spiral_story(np.nan)
+    # no initiator at all (a coupling-test spiral without an escalation chain): not "None"
+    none = _spiral_story(np.nan, initiator=None)
+    assert "None moved first" not in none and "who moved first is not clear" in none

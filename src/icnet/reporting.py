@@ -507,14 +507,16 @@ _SURE_FIRST = 0.8
 
 def _first_mover(r) -> str:
     """Who moved first, stated only as surely as ``initiator_p`` says."""
+    who = r.get("initiator")
+    if who is None or (not isinstance(who, str) and pd.isna(who)):
+        return "who moved first is not clear from the data"
     p = r.get("initiator_p", np.nan)
     p = float(p) if p is not None and pd.notna(p) else np.nan
     if not np.isfinite(p):
-        return f"{r['initiator']} moved first"
+        return f"{who} moved first"
     if p >= _SURE_FIRST:
-        return f"{r['initiator']} moved first (probability {p:.2f})"
-    return (f"who moved first is not clear from the data ({r['initiator']} with probability "
-            f"{p:.2f})")
+        return f"{who} moved first (probability {p:.2f})"
+    return f"who moved first is not clear from the data ({who} with probability {p:.2f})"
 
 
 def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list[str]:
