@@ -302,3 +302,16 @@ def test_spiral_evidence_gives_the_initiators_probability_when_asked():
     ev = a.query("rule == 'spiral'")["evidence"]
     assert len(ev)
     assert ev.str.contains(r"initiator [A-Z]\d{4} \(probability 0\.\d\d\)").all(), ev.tolist()
+
+
+def test_spiral_evidence_without_an_initiator_names_nobody():
+    # a coupling-test spiral without an escalation chain has no initiator: the evidence
+    # leaves it out rather than printing "initiator None"
+    from icnet.analysis.health import findings
+    net = _lock_in().network()
+    f = findings(net)
+    sp = f["spirals"].copy()
+    sp.loc[sp["kind"] == "spiral", ["initiator", "initiator_p"]] = [None, np.nan]
+    f["spirals"] = sp
+    ev = icnet.actions(net, individuals=True, _found=f).query("rule == 'spiral'")["evidence"]
+    assert len(ev) and not ev.str.contains("initiator").any(), ev.tolist()

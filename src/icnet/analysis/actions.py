@@ -231,7 +231,8 @@ def actions(net, *, level: str = "unit", individuals: bool = False,
             ev = _join(ev, _num("coupling {:.2f} SD", r.effect), _num("q = {:.3g}", r.q),
                        f"initiator {r.initiator}" + (
                            f" (probability {r.initiator_p:.2f})"
-                           if pd.notna(getattr(r, "initiator_p", np.nan)) else ""))
+                           if pd.notna(getattr(r, "initiator_p", np.nan)) else "")
+                       if isinstance(r.initiator, str) else "")
         add("spiral", f"{a} ⇄ {b}",
             f"Hold a facilitated mediation with both sides ({a} and {b}); close it with a "
             f"reset agreement on expectations and indicators, reviewed every {review_every}.",
