@@ -1771,3 +1771,26 @@ def test_local_drop_test_is_per_group_and_by_hand():
                                           np.array([18, 5]), np.array([22, 4]),
                                           np.array([7, 8]), seed=1)
     assert pp[0] == p[0] and pp[1] == 1.0
+
+
+def test_local_drop_tests_whole_series_statistics_are_drawdowns():
+    # side15's combined test recomputes the whole-series CUSUM and MOSUM statistics from
+    # prefix sums (_change._whole_stats) next to the windowed one; they must be the
+    # change test's own (_change.drawdown), or the minimum p would combine other tests
+    from icnet.analysis import _change
+
+    rng = np.random.default_rng(4)
+    gsize = np.array([9, 40, 73, 120])
+    gstart = np.r_[0, np.cumsum(gsize)[:-1]]
+    x = rng.normal(size=gsize.sum()) - 1.5 * (rng.uniform(size=gsize.sum()) < 0.2)
+    (tc, tm), _, _ = _change.drawdown(x, gstart, gsize)
+    wd = int(gsize.max())
+    g = np.repeat(np.arange(len(gsize)), gsize)
+    xc = x - (np.bincount(g, weights=x) / gsize)[g]
+    col = np.arange(wd)
+    valid = col[None, :] < gsize[:, None]
+    X = np.where(valid, xc[np.where(valid, gstart[:, None] + col[None, :], 0)], 0.0)
+    S = np.concatenate([np.zeros((len(gsize), 1)), np.cumsum(X, axis=1)], axis=1)
+    wc, wm = _change._whole_stats(S, gsize)
+    np.testing.assert_allclose(wc, tc, rtol=1e-12)
+    np.testing.assert_allclose(wm, tm, rtol=1e-12)
