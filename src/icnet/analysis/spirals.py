@@ -2014,16 +2014,23 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
         # coupling (a joint shift or a spiral of either test takes precedence)
         one_l = has_cpl & (q_dir <= level) & (p_fwd <= level) & (p_rev > level) & \
             (n_ans >= _MIN_ANSWERS) & ~spiral_c & ~joint & ~spiral_l
-        one = ((q_any <= level) & ~spiral_c & ~joint & ~spiral_l) | one_l
-        return spiral_c, spiral_l, joint, one, one_l
+        # one direction dropped (change test): one_sided only when the drop was
+        # targeted at the partner — not when the side's service to its other clients
+        # dropped in the same weeks (specificity, as for spirals below; onesided16)
+        one_c = (q_any <= level) & ~spiral_c & ~joint & ~spiral_l
+        one = (one_c & ~untargeted) | one_l
+        return spiral_c, spiral_l, joint, one, one_l, one_c & untargeted & ~one_l
 
-    spiral_c, spiral_l, joint, one, one_l = decide(alpha)
+    # specificity (spec14): per direction, whether its drop was shared by the side's
+    # other clients (not targeted at the partner: a provider's overload, a common cause)
+    z_spec, nonspec_dir = _nontargeted(tab, G)
+    nonspec = nonspec_dir[0] | nonspec_dir[1]
+    untargeted = np.where(ca <= cb, nonspec_dir[0], nonspec_dir[1])   # the dropped side
+    spiral_c, spiral_l, joint, one, one_l, not_one = decide(alpha)
     cand = np.logical_or.reduce(decide(params["candidate_alpha"])[:4]) & \
         ~np.logical_or.reduce((spiral_c, spiral_l, joint, one))
-    # specificity (spec14): a change-test spiral whose side's drop its other clients
-    # shared is not targeted at the partner (a provider's overload, a common cause): both
-    # dropped in one exchange, a joint_shift
-    z_spec, nonspec = _nontargeted(tab, G)
+    # a change-test spiral with a side's drop not targeted: both dropped in one
+    # exchange, a joint_shift
     moved = nonspec & spiral_c
     joint = joint | moved
     spiral_c = spiral_c & ~moved
@@ -2103,6 +2110,13 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     reason = [r + (f"; not targeted (specificity): a side's service to its other clients "
                    f"dropped in the same weeks (z={z_spec[i]:.1f})" if moved[i] else "")
               for i, r in enumerate(reason)]
+    # one direction dropped, but not at the partner: the reason says so (kind none)
+    reason = [(f"only {a_ids[i] if dropped[i] == 0 else b_ids[i]}'s service dropped "
+               f"(q={q_any[i]:.2g}), but to its other clients too in the same weeks "
+               f"(z={z_spec[i]:.1f}): not targeted at "
+               f"{b_ids[i] if dropped[i] == 0 else a_ids[i]} (overload or absence, not "
+               f"retaliation)" + (r[r.index("; candidate"):] if "; candidate" in r else "")
+               if not_one[i] and kind[i] == "none" else r) for i, r in enumerate(reason)]
     out = pd.DataFrame({
         "a": a_ids, "b": b_ids, "kind": kind, "candidate": cand, "initiator": init,
         "initiator_p": p_init,
@@ -2150,16 +2164,16 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
 
 def _nontargeted(tab, G):
     """Per tested pair: the lower of its two directions' specificity z-scores
-    (:func:`_specificity`; NaN without a drop) and whether a direction's drop was not
-    targeted (z below ``-_SPEC_Z`` and the drop to the others at least ``_SPEC_SHARE``
-    of the drop to the partner)."""
+    (:func:`_specificity`; NaN without a drop) and, per direction (a→b, b→a), whether its
+    drop was not targeted (z below ``-_SPEC_Z`` and the drop to the others at least
+    ``_SPEC_SHARE`` of the drop to the partner)."""
     if "zoth_ab" not in tab:
-        return np.full(G, np.nan), np.zeros(G, bool)
+        return np.full(G, np.nan), np.zeros((2, G), bool)
     zs = [tab["zoth_" + s].to_numpy(float) for s in ("ab", "ba")]
-    nonspec = np.zeros(G, bool)
-    for s, zo in zip(("ab", "ba"), zs):
+    nonspec = np.zeros((2, G), bool)
+    for j, (s, zo) in enumerate(zip(("ab", "ba"), zs)):
         do, dy = tab["doth_" + s].to_numpy(float), tab["dy_" + s].to_numpy(float)
-        nonspec |= (zo < -_SPEC_Z) & (do <= _SPEC_SHARE * np.fmin(dy, 0.0))
+        nonspec[j] = (zo < -_SPEC_Z) & (do <= _SPEC_SHARE * np.fmin(dy, 0.0))
     return np.fmin(*zs), nonspec
 
 
