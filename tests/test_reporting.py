@@ -266,3 +266,21 @@ def test_story_names_who_moved_first_only_as_surely_as_the_data_say():
     # no initiator at all (a coupling-test spiral without an escalation chain): not "None"
     none = _spiral_story(np.nan, initiator=None)
     assert "None moved first" not in none and "who moved first is not clear" in none
+
+
+def test_story_of_a_one_sided_pair_does_not_claim_an_answer():
+    # onesided16: a change-test one_sided pair is one direction's drop ("only X's service
+    # dropped"), not an answer; the story read "one side answers bad service with bad
+    # service" for every one_sided pair
+    from icnet.reporting import _summary
+    spir = pd.DataFrame({
+        "a": ["Compras"], "b": ["Ventas"], "kind": ["one_sided"], "initiator": ["Compras"],
+        "initiator_p": [np.nan], "start": [pd.Timestamp("2025-03-03")],
+        "end": [pd.Timestamp("2025-05-05")], "rounds": [0], "effect": [np.nan],
+        "q": [0.01], "reason": ["only Compras's service dropped (q=0.01)"]})
+    empty = pd.DataFrame()
+    lines = _summary(pd.DataFrame({"is_bottleneck": pd.Series(dtype=bool)}), empty, empty,
+                     spir, empty, empty, False, {})
+    line = next(x for x in lines if "Compras and Ventas" in x)
+    assert "answers" not in line
+    assert "one direction only" in line and "not a spiral" in line

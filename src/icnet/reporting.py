@@ -569,9 +569,13 @@ def _summary(b, member_flag, cyc, spir, h, act, individuals, flag_words) -> list
             f"once{'' if individuals else ' (two of their people)'}: no turns show, so it "
             "may be a shared cause (a joint project, workload, a process change) rather than "
             "retaliation; ask both sides what changed.")
+    # one_sided is either one direction's drop (the change test: its service to the
+    # partner, not to its other clients) or one side's bad service answered by the
+    # other's (the answer test); the sentence holds for both, the reason says which
     for r in spir[spir["kind"] == "one_sided"].head(1).to_dict("records"):
-        lines.append(f"{names(r)}: one side answers bad service with bad service "
-                     f"(from {_date(r['start'])}).")
+        lines.append(f"{names(r)}: service got worse in one direction only, from "
+                     f"{_date(r['start'])}, and not both ways — not a spiral; the area "
+                     "head of the side that serves worse should ask why.")
     for r in spir[spir["kind"] == "chronic_conflict"].head(2).to_dict("records"):
         lines.append(f"{names(r)} serve each other badly all the time"
                      f"{'' if individuals else ' (two of their people)'}: a chronic "
