@@ -1860,3 +1860,17 @@ def test_change_test_is_calibrated_on_dense_null_relations():
     p = p[np.isfinite(p)]
     assert len(p) > 1000
     assert (p <= 0.05).mean() <= 0.07
+
+
+def test_joint_shift_reason_names_the_rule_that_failed():
+    # onesided16: a joint shift whose drops were not in order read "no turns taken (turn
+    # test p=0.003)" — a significant turn test given as the reason it was not a spiral.
+    # Seed 4 of the targeted ring: onsets 3 days apart, no order; the turn test p=0.003
+    s = icnet.retaliation_spirals(_overload_org(True, 4), seed=4, n_perm=199)
+    row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
+    assert row.kind == "joint_shift" and row.p_turn <= 0.05
+    assert "no order" in row.reason and "no turns taken" not in row.reason, row.reason
+    # seed 5: in order, turn test p=0.21: the turns are what is missing
+    s = icnet.retaliation_spirals(_overload_org(True, 5), seed=5, n_perm=199)
+    row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
+    assert row.kind == "joint_shift" and "no turns taken (turn test p=0.21)" in row.reason

@@ -2104,7 +2104,8 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     reason = _reasons(kind, cand, p_both, np.where(use_both, q_mut, q_any), q_cpl, lag,
                       col["between"], mover, dropped, a_ids, b_ids, params, chain_ok,
                       col["rounds"], init, spiral_l, col["concurrence"], col["p_turn"],
-                      one_l=(one_l, q_dir, p_dir, p_fwd, p_rev, ans_dir))
+                      one_l=(one_l, q_dir, p_dir, p_fwd, p_rev, ans_dir), ordered=ordered,
+                      untargeted=moved)
     reason = [r + (f"; {init[i]} moved first with probability {p_init[i]:.2f}"
                    if np.isfinite(p_init[i]) else "") for i, r in enumerate(reason)]
     reason = [r + (f"; not targeted (specificity): a side's service to its other clients "
@@ -2188,8 +2189,10 @@ def _bh_nan(p_ab, p_ba):
 
 
 def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, b, params,
-             chain, rounds, init, lagged, conc, p_turn, one_l=None):
-    """One sentence per tested pair: why it got its kind."""
+             chain, rounds, init, lagged, conc, p_turn, one_l=None, ordered=None,
+             untargeted=None):
+    """One sentence per tested pair: why it got its kind (a joint shift: no order between
+    the two drops, else no turns, else — ``untargeted`` — a side's drop not targeted)."""
     out = []
     for i, k in enumerate(kind):
         if k == "one_sided" and one_l is not None and one_l[0][i]:
@@ -2215,6 +2218,11 @@ def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, 
             if params.get("turn_taking", False):
                 how = ("no turns taken (turn test " + (f"p={p_turn[i]:.2g}"
                        if np.isfinite(p_turn[i]) else "not possible") + ")")
+            if untargeted is not None and untargeted[i]:
+                how = "in order, but a side's drop was not targeted"
+            elif ordered is not None and not ordered[i]:
+                how = ("no order: neither side dropped first while the other still "
+                       "served as usual")
             r = (f"both directions dropped in one exchange (q={q_any[i]:.2g}, onsets "
                  f"{lag[i]:.0f} days apart, {how}): a shared cause, or turns too fast "
                  "to show; no evidence of retaliation")
