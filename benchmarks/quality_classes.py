@@ -10,6 +10,8 @@ library's default).
     python benchmarks/quality_classes.py --seeds 20 --people 150
     python benchmarks/quality_classes.py --seeds 20 --people 150 --interval parametric
     python benchmarks/quality_classes.py --seeds 20 --people 150 --variance bounded
+    python benchmarks/quality_classes.py --seeds 60 --people 150 --seed-offset 150500 \
+        --interval-variance bounded
     python benchmarks/quality_classes.py --seeds 60 --people 150 --levels unit
     python benchmarks/quality_classes.py --seeds 60 --people 150 --levels unit \
         --seed-offset 7000000
@@ -96,10 +98,15 @@ def main(argv=None):
     ap.add_argument("--variance", choices=("constant", "bounded"), default=_shrink.VARIANCE,
                     help="rating-variance model (bounded: the beta-binomial-like variance "
                          "function of an ordinal 1-5 scale)")
+    ap.add_argument("--interval-variance", choices=("constant", "bounded"),
+                    default=_shrink.INTERVAL_VARIANCE,
+                    help="error variance of the intervals only (bounded: a mean-variance "
+                         "function at each relation's shrunk value, qual16)")
     ap.add_argument("--levels", default="person,unit",
                     help="comma-separated levels (unit alone is faster: more seeds)")
     a = ap.parse_args(argv)
     _shrink.INTERVAL, _shrink.VARIANCE = a.interval, a.variance
+    _shrink.INTERVAL_VARIANCE = a.interval_variance
     warnings.simplefilter("ignore")
     levels = tuple(a.levels.split(","))
     r = pd.concat([one(n, s, a.people, levels) for n in a.only.split(",")

@@ -243,6 +243,55 @@ def test_bounded_variance_alternative_narrows_near_the_ceiling():
         _shrink.shrink(n, mean, sd, g, (1, 5), variance="ordinal")
 
 
+def test_interval_variance_bounded_changes_only_the_intervals():
+    """qual16: ``interval_variance="bounded"`` takes each relation's interval variance
+    from a mean-variance function at its shrunk value (McCullagh & Nelder 1989): the
+    interval of a mid-scale relation widens against one near the ceiling with the same
+    spread, while the point estimates, weights, lfsr and P(below) stay the model's."""
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(6), 5)
+    mean = np.where(g < 3, 4.6, 3.0) + rng.normal(0, 0.1, len(g))
+    n = np.full(len(g), 3.0)         # thin relations: the interval is mostly V_e
+    sd = np.full(len(g), 0.7)
+    c = _shrink.shrink(n, mean, sd, g, (1, 5), interval_variance="constant")
+    b = _shrink.shrink(n, mean, sd, g, (1, 5), interval_variance="bounded")
+    for col in ("shrunk", "weight", "lfsr", "p_below", "post_var", "provider_shrunk"):
+        np.testing.assert_array_equal(b[col].to_numpy(), c[col].to_numpy())
+    wc, wb = (c["high"] - c["low"]).to_numpy(), (b["high"] - b["low"]).to_numpy()
+    mid, top = g >= 3, g < 3
+    # the variance function widens mid-scale relations against those near the ceiling
+    # (width ratio 1.48 against 1.23 with the constant variance)
+    assert wb[mid].mean() / wb[top].mean() > 1.15 * wc[mid].mean() / wc[top].mean()
+    assert b.attrs["components"]["interval_variance"] == "bounded"
+    assert _shrink.INTERVAL_VARIANCE == "constant"      # measured, not the default
+    with pytest.raises(ValueError, match="interval_variance"):
+        _shrink.shrink(n, mean, sd, g, (1, 5), interval_variance="ordinal")
+
+
+def test_interval_variance_bounded_keeps_signs_on_a_generated_organisation():
+    """The signs need the interval on their side: on a generated organisation (unit
+    level, rater styles) the option changes intervals but neither the shrunk values nor
+    the lfsr, and a relation called bad or good keeps its interval on that side."""
+    net = _org(4, sd_s=0.4)[0]
+    e = net.edges
+    from icnet import _engine
+    c = _engine.shrink_edges(e, net)
+    old = _shrink.INTERVAL_VARIANCE
+    try:
+        _shrink.INTERVAL_VARIANCE = "bounded"
+        b = _engine.shrink_edges(e, net)
+    finally:
+        _shrink.INTERVAL_VARIANCE = old
+    np.testing.assert_array_equal(b["shrunk"].to_numpy(), c["shrunk"].to_numpy())
+    np.testing.assert_array_equal(b["lfsr"].to_numpy(), c["lfsr"].to_numpy())
+    assert not np.allclose(b["low"].to_numpy(), c["low"].to_numpy())
+    s = _shrink.sign(b["low"], b["high"], e["satisfaction_n"], net.threshold,
+                     p_below=b["p_below"].to_numpy())
+    thr = net.threshold
+    assert (b["high"].to_numpy()[s == "bad"] <= thr).all()
+    assert (b["low"].to_numpy()[s == "good"] >= thr).all()
+
+
 def test_variance_components_are_recovered_not_just_coverage():
     """Coverage alone passes a prior four times too wide (it moves 93.8 % to 96.3 % here);
     the components themselves must be right: tau^2 = 0.09, sigma^2 = 0.64, omega^2 = 0.16."""

@@ -89,6 +89,10 @@ LFSR_MAX = 0.025
 #: Default rating-variance model of :func:`shrink` (see its ``variance``).
 VARIANCE = "constant"
 _EDGE = 0.05    # the variance function is evaluated at least 5 % of the range inside the scale
+#: Default error variance of the *intervals* of :func:`shrink` (see its
+#: ``interval_variance``). ``"bounded"`` was measured (qual16) and not made the default:
+#: docs/methods/quality.md, *A mean-variance function for the intervals only*.
+INTERVAL_VARIANCE = "constant"
 
 # --- robust EBCI critical values (Armstrong, Kolesar & Plagborg-Moller 2022) -----------------
 #: Default interval of :func:`shrink` (see its ``interval``).
@@ -332,7 +336,8 @@ def components(n, mean, sd, group, scale, n_raters=None, rater_n2=None,
 def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
            rater_n2=None, ss_within=None, threshold: float | None = None,
            variance: str | None = None, design: dict | None = None,
-           interval: str | None = None) -> pd.DataFrame:
+           interval: str | None = None, interval_variance: str | None = None
+           ) -> pd.DataFrame:
     """Shrunk relation means with intervals and local false sign rates.
 
     Parameters
@@ -368,6 +373,15 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
         Plagborg-Moller (2022), coverage on average over relations whatever their
         distribution; ``"parametric"``: the normal-prior posterior interval (see
         :func:`_robust_interval`). ``shrunk``, ``lfsr`` and ``p_below`` do not depend on it.
+    interval_variance : {"constant", "bounded"}, optional
+        Default :data:`INTERVAL_VARIANCE`. The error variance ``V_e`` of the *intervals*
+        only (``shrunk``, ``weight``, ``lfsr`` and ``p_below`` keep the model's):
+        ``"constant"``, the model's; ``"bounded"``, a quasi-likelihood mean-variance
+        relation (McCullagh & Nelder 1989, ch. 9): ``V_e`` proportional to the variance
+        function ``(theta - low)(high - theta)`` at the relation's shrunk value, the
+        dispersion re-estimated from the sums of squares divided by it (Pearson moments;
+        the variance components of ``variance="bounded"``). Ignored with
+        ``variance="bounded"``, whose model variances already follow that function.
 
     Returns
     -------
@@ -406,11 +420,24 @@ def shrink(n, mean, sd, group, scale, *, level: float = 0.95, n_raters=None,
     if interval not in ("relation", "robust", "parametric"):
         raise ValueError("interval must be 'relation', 'robust' or 'parametric', "
                          f"not {interval!r}")
-    out = _posterior(n, mean, group, comp, level, scale, c, interval)
+    interval_variance = INTERVAL_VARIANCE if interval_variance is None else interval_variance
+    if interval_variance not in ("bounded", "constant"):
+        raise ValueError("interval_variance must be 'bounded' or 'constant', "
+                         f"not {interval_variance!r}")
+    comp_i = None
+    if interval_variance == "bounded" and variance == "constant" and (n > 0).any():
+        # the intervals' variances from a variance function at each relation's shrunk
+        # value (the constant-variance fit's): the point estimates are not refitted
+        theta = _posterior(n, mean, group, comp, level, scale, c)["_theta"].to_numpy()
+        comp_i = components(n, mean, sd, group, scale, n_raters, rater_n2, ss_within,
+                            g=_variance_factor(theta, n > 0, scale), design=design)
+    out = _posterior(n, mean, group, comp, level, scale, c, interval,
+                     interval_comp=comp_i)
     out = out.drop(columns="_theta")
     comp = {k: v for k, v in comp.items() if k not in ("V", "f_p", "n_eff", "df")}
     comp["variance"] = variance
     comp["interval"] = interval
+    comp["interval_variance"] = interval_variance
     out.attrs["components"] = comp
     return out
 
@@ -465,7 +492,19 @@ def _robust_interval(ybar, V, mu, var_mu, w, theta, tau2, kappa, alpha, interval
     return np.minimum(centre - half, theta), np.maximum(centre + half, theta)
 
 
-def _posterior(n, mean, group, comp, level, scale, c, interval="parametric") -> pd.DataFrame:
+def _variance_factor(theta, rated, scale):
+    """Relative rating variance of each relation at ``theta``: the variance function
+    ``(theta - low)(high - theta)`` of a bounded scale (at least :data:`_EDGE` of the range
+    inside it) over its mean across the rated relations (1 for unrated ones)."""
+    lo, hi = scale
+    width = hi - lo
+    th = np.clip(np.where(rated, theta, (lo + hi) / 2), lo + _EDGE * width, hi - _EDGE * width)
+    vf = (th - lo) * (hi - th)
+    return np.where(rated, vf / vf[rated].mean(), 1.0)
+
+
+def _posterior(n, mean, group, comp, level, scale, c, interval="parametric",
+               interval_comp=None) -> pd.DataFrame:
     lo, hi = scale
     comp = dict(comp)
     V = comp.pop("V")
@@ -498,7 +537,11 @@ def _posterior(n, mean, group, comp, level, scale, c, interval="parametric") -> 
     z = special.ndtri(0.5 + level / 2)
     # intervals: the error variance V_e is itself estimated (Satterthwaite df nu_e): the
     # t critical value in place of the normal one, carried as V_e (t_nu / z)^2
-    Vi = Vs if df is None else Vs * (special.stdtrit(np.where(
+    if interval_comp is not None:    # the intervals' own error variance (interval_variance)
+        Vs_i, df = np.where(rated, interval_comp["V"], 1.0), interval_comp["df"]
+    else:
+        Vs_i = Vs
+    Vi = Vs_i if df is None else Vs_i * (special.stdtrit(np.where(
         np.isfinite(df), np.maximum(df, 1.0), np.inf), 0.5 + level / 2) / z) ** 2
     if interval in ("relation", "robust") and rated.any():
         lo_r, hi_r = _robust_interval(mean, Vi, mu[group], var_mu[group], w, theta, t2,
