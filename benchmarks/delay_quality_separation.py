@@ -4,7 +4,7 @@ For every planted relation of a validity-suite scenario: the mean ``z`` of its u
 minus the mean ``z`` of its events with a planted loss, in SD of the usual events (the
 contrast the change test and the turn test see: both work within a direction), averaged over
 the planted relations of an organisation; mean and SD over organisations
-(docs/methods/spirals.md, "Quality from delay alone").
+(docs/methods/spirals-record.md, "Quality from delay alone").
 
 Usage::
 

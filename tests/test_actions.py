@@ -97,7 +97,7 @@ CASES = {
     # the target is one of the scenario's planted pairs (which of its three is found
     # depends on the detector; the scoreboard measures how many)
     "spiral": ("lock_in", _planted_unit_pairs, ["planta", "clean", ("low", None)]),
-    # planta's planted spiral: four-day turns, no turns shown (docs/methods/spirals.md §4)
+    # planta's planted spiral: four-day turns, no turns shown (docs/methods/spirals-record.md §4)
     "joint_shift": ("planta", "Produccion ⇄ Calidad", ["clean", ("low", None)]),
     "chronic_conflict": ("planta", "Compras ⇄ Logistica", ["clean", ("low", None)]),
     "conflict_cycle": ("toy", "Calidad → Produccion", ["clean", ("low", None)]),

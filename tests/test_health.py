@@ -67,7 +67,7 @@ def test_unit_scorecard_tells_the_planta_story(planta):
     assert len(h) == 10 and h["score"].between(0, 100).all()
     assert h.loc["Informatica", "in_bottleneck"] and "bottleneck" in h.loc["Informatica", "flags"]
     # the planted Produccion-Calidad pair is a joint drop by default (four-day turns do not
-    # show; docs/methods/spirals.md §4): no spiral flag, an action of its own (test_actions)
+    # show; docs/methods/spirals-record.md §4): no spiral flag, an action of its own (test_actions)
     assert "spiral" not in h.loc["Produccion", "flags"] + h.loc["Calidad", "flags"]
     assert "chronic_conflict" in h.loc["Compras", "flags"]
     assert h.loc["Produccion", "overdue_reviews"] == 1

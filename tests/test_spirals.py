@@ -1576,7 +1576,7 @@ def test_delay_only_quality_reads_each_service_against_its_own_delays():
     slow services 0.9 SD on main, against the ideal 2.0 = 1.0 / 0.5); the provider x
     service cell keeps >= 90 % of the ideal. A rank/probit transform would not either
     (it caps the slow services' scores: 2.20 against 2.90 SD on the validity suite's
-    delay_only organisations, docs/methods/spirals.md)."""
+    delay_only organisations, docs/methods/spirals-record.md)."""
     net, slowed, usual = _two_service_delays()
     z = event_quality(net)["z"].to_numpy()
     sep = (z[usual].mean() - z[slowed].mean()) / z[usual].std()

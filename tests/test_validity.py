@@ -373,14 +373,14 @@ BOUNDS = [
     # pairs found instead of 2); 4.7 / 2.5 days over 20 organisations before it
     ("spirals", "episodic", "median onset error (days)"),
     # episodes14 (second drops matched episode by episode): 6 of 6 planted pairs on the
-    # quick slice (4 of 6 before, 0.67); over 20 seeds see docs/methods/spirals.md
+    # quick slice (4 of 6 before, 0.67); over 20 seeds see docs/methods/spirals-record.md
     ("spirals", "episodic_two", "recall"),
     # control7 (time-local control through the unit): 5 of 6 planted on the quick slice;
     # over 20 seeds 0.88 / 0.91 at 150 / 600 (0.92 / 0.91 before), benchmarks/validity_control7
     pytest.param("spirals", "lock_in", "recall", marks=_x("0.83", S18)),
     ("spirals", "slow_escalation", "recall"),          # passes since control7
     # onesided8's answer test: 4 of 6 on the quick slice (0 before); 20 seeds with the
-    # turn test: benchmarks/validity_onesided8_turn_taking.csv, docs/methods/spirals.md
+    # turn test: benchmarks/validity_onesided8_turn_taking.csv, docs/methods/spirals-record.md
     pytest.param("spirals", "one_sided", "recall", marks=_x("0.67", S18)),
     ("spirals", "one_sided", "precision"),
     ("spirals", "one_sided", "initiator right (of found)"),
@@ -474,7 +474,7 @@ BOUNDS = [
     # baseline, shock, overload, unit month 0.05, the rest 0.00 (over 60 seeds,
     # benchmarks/validity_recip_nulls60.csv: 0-5 % everywhere); power at 150 lock-in 0.85,
     # slow escalation 0.85, episodes 0.95, delay only 0.90, between units 1.00; at 600 1.00,
-    # between units 0.45 (docs/methods/spirals.md §5). recip10 (a third, sparse statistic,
+    # between units 0.45 (docs/methods/spirals-record.md §5). recip10 (a third, sparse statistic,
     # benchmarks/validity_recip10_power.csv): between units at 600 0.75 (not met), at 150
     # slow escalation 0.80, episodes 0.90, delay only 0.85, the rest unchanged; over 60
     # organisations (+ benchmarks/validity_recip60_power.csv) between units at 600 0.82.

@@ -465,7 +465,7 @@ def _reciprocity_note(net, seed, n_perm=99) -> str:
 
     It quotes the regression's estimate and SE (the size of the return in kind) and the
     permutation p of the turn test (the calibrated answer: a cause shared by both
-    sides of a pair makes the model p small as well, docs/methods/spirals.md §5)."""
+    sides of a pair makes the model p small as well, docs/methods/spirals-record.md §5)."""
     from .analysis.reciprocity import reciprocity_test
 
     res = reciprocity_test(net, n_perm=n_perm, seed=seed)

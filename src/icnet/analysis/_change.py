@@ -84,7 +84,7 @@ def person_period_control(p, c, t_days, z, *, period_days: float = 28.0,
     jump of a hard threshold at ``gate``. The noise of a mean
     over the others' events is shared by every event of the pair in the period; where
     the pair has many events a period (units), that shared noise made the change test's
-    permutation null anti-conservative (docs/methods/spirals.md, "The control at an
+    permutation null anti-conservative (docs/methods/spirals-record.md, "The control at an
     aggregated level").
 
     Examples
@@ -720,7 +720,7 @@ def page_onset(x, t, gstart, gsize, on, en, *, ref: float = 0.5, h: float = 5.0,
     standardised by an in-control level (Page's :math:`\\mu_0`: 0, the residuals' own
     level, or the mean before the drop when the drop lasts to the end of the data) and the
     SD of all the group's events, the drop included (a larger scale than Page's in-control
-    :math:`\\sigma`; the in-control SD was measured and not kept: docs/methods/spirals.md,
+    :math:`\\sigma`; the in-control SD was measured and not kept: docs/methods/spirals-record.md,
     "Slow escalation's onset"). The decision interval is ``h`` or, for a window of many
     events, the larger one of :func:`_decision_interval` (the same in-control average run
     length per event of the window: a dense unit-level series has many more chances of

@@ -3,7 +3,7 @@
 A pooled relational-event regression over every reciprocal pair (the effect size) and a
 turn-taking statistic pooled over pairs whose p is calibrated under causes shared by both
 sides (direction labels permuted within weeks) and under one-sided episodes (circular
-shifts); issue #18 point 4. See docs/methods/spirals.md §5 for the
+shifts); issue #18 point 4. See docs/methods/spirals-record.md §5 for the
 method, references and measured calibration and power.
 """
 

@@ -35,14 +35,15 @@ _PHASE_TEMPER = 0.7
 # a change-test spiral is dated by the alternation's start posterior (_turn_phase) when
 # its 80 % interval is at most this many days wide (one turn of the longest template,
 # 21 days): wider, the turns' phase is ambiguous by more than a turn and the exchange
-# model's start is kept (onset12, chosen on development seeds; docs/methods/spirals.md)
+# model's start is kept (onset12, chosen on development seeds; docs/methods/
+# spirals-record.md, "Onset (onset12)")
 _ONSET_WIDTH = 21.0
 # specificity (spec14): a direction's drop is not targeted at the partner when the
 # provider's service to its *other* clients dropped too in the drop's window (at least
 # _SPEC_WINDOW days): its z-score below -_SPEC_Z and at least _SPEC_SHARE of the drop to
 # the partner (the sender-activity control of relational event models, Butts 2008).
 # Fixed on development seeds (600500+i) before the scoreboard run (benchmarks/
-# spec14_dev.csv; docs/methods/spirals.md, "Specificity (spec14)"): of the windows
+# spec14_dev.csv; docs/methods/spirals-record.md, "Specificity (spec14)"): of the windows
 # (onset to stop; onset + 21 or 28 days), shares (0.5, 0) and thresholds (1.5 .. 3.0)
 # tried, only onset-to-stop at 2.5 and 3.0 moved no planted spiral (either share);
 # 2.7 lies midway between the lowest planted spiral's z (-2.17) and the highest caught
@@ -61,7 +62,7 @@ _LOCAL_SALT = 0x6C6F63616C5F3135          # the local tests' permutations (side1
 # and end within ± _LOCAL_GAP days of the partner's, combined with the whole-series
 # statistics by the minimum-p method. Fixed on development seeds (600500..600511,
 # 150500..150509) before the scoreboard run (benchmarks/side15_dev.csv, run at ebfe71a
-# where the variants were switches; docs/methods/spirals.md, "The weaker side, tested
+# where the variants were switches; docs/methods/spirals-record.md, "The weaker side, tested
 # where the partner dropped"): of onset ± 45 with a free end, ± 45 / ± 14 both ends
 # (Simes) and ± 14 / ± 7 (minimum p), ± 14 with the minimum p found the most planted
 # spirals (+11 of 576 at 600 people) with no more false spirals on the three nulls
@@ -479,7 +480,7 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
         by both directions (a joint project, a shared bad period) is called a
         ``spiral`` in nearly every organisation that has one. ``False`` is a more
         sensitive screen (more lock-ins and slow escalations called ``spiral``) whose
-        spirals may be common causes (docs/methods/spirals.md, "Turn test": the
+        spirals may be common causes (docs/methods/spirals-record.md, "Turn test": the
         measured trade-off).
     individuals : bool, default False
         Show the survey magnitudes (effects, drop sizes) of pairs with a direction
@@ -862,7 +863,7 @@ def _specificity(pair, d, t, z, table, summary, n, *, min_window: float | None =
     own from its events (``pair``, ``d``, ``t``, ``z``: every event of the table's pairs,
     others may be present), binned by the same days, so "to the others" is the
     difference. Both engines call this with the same summary, the Dask path per
-    partition of pairs: the same numbers (docs/methods/spirals.md, "Specificity")."""
+    partition of pairs: the same numbers (docs/methods/spirals-record.md, "Specificity")."""
     min_window = _SPEC_WINDOW if min_window is None else min_window
     max_window = _SPEC_MAX_WINDOW if max_window is None else max_window
     out = table.copy()
@@ -946,7 +947,7 @@ def _controlled(net, p, c, t, z, period_days):
     leave-the-pair-out means (± ``period_days`` / 2 around each event), each the person's
     deviation from its unit's mean (people table's ``unit``, at person level) shrunk by
     the garrote, plus that unit's mean (:func:`icnet.analysis._change.local_control`;
-    docs/methods/spirals.md, "Controlled quality")."""
+    docs/methods/spirals-record.md, "Controlled quality")."""
     return _change.local_control(p, c, t, z, unit=_unit_codes(net), period_days=period_days,
                                  gate=_control_gate(net), prior=_CONTROL_PRIOR)
 
@@ -967,7 +968,7 @@ def _control_gate(net) -> float:
     """The control's garrote, in standard errors: 0 at person level (the person's mean is
     shrunk towards its unit's by :data:`_CONTROL_PRIOR` pseudo-events instead: a garrote
     there zeroed the small real effects that planta's onsets rest on), 2 at an aggregated
-    level (units), whose means rest on hundreds of events (docs/methods/spirals.md,
+    level (units), whose means rest on hundreds of events (docs/methods/spirals-record.md,
     "The control at an aggregated level"). The units' means are garroted at 2 too."""
     return 0.0 if net.level == "person" else 2.0
 
@@ -975,7 +976,7 @@ def _control_gate(net) -> float:
 # pseudo-events of the control's shrinkage: person × window effects are small (their
 # variance by the method of moments, 0.002–0.07 of z's 0.75 on the suite's scenarios and
 # planta), so 10 (a variance of 0.075, the largest measured) instead of 3 (0.25), which
-# let the noise of a few others' events make drops (docs/methods/spirals.md)
+# let the noise of a few others' events make drops (docs/methods/spirals-record.md)
 _CONTROL_PRIOR = 10.0
 
 
@@ -2546,7 +2547,7 @@ def _turn_test(gid, D_, T_, X_, G, cand, keys, *, seed, window, bin_days=7.0, n_
     window (a matched filter for the alternation, scanned like Kulldorff's 1997 scan
     statistic). Until turn10 it was the single-step minP of three local statistics (week
     lag and alternation at the onset, contrast in the worst stretch; Westfall & Young
-    1993); the scan finds more exchanges at the same exactness (docs/methods/spirals.md,
+    1993); the scan finds more exchanges at the same exactness (docs/methods/spirals-record.md,
     "Turn test", turn10).
     Under a common cause both directions read one process, so the direction labels
     are exchangeable given the times: the labels of the two windows' events are permuted
