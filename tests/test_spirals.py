@@ -320,6 +320,49 @@ def test_drop_test_is_calibrated_and_per_group():
     assert pz[0] < 1e-4 and np.isnan(sez[0])
 
 
+def _smooth_control(rng, size, sd=0.25, width=8):
+    """Per group of ``size`` rows: a control's estimation noise, shared by neighbouring
+    rows — a moving sum of ``width`` normal draws, scaled to SD ``sd`` (like the time-local
+    means of a side's other services)."""
+    out = []
+    for n in size:
+        e = rng.normal(size=n + width)
+        out.append(np.convolve(e, np.ones(width), "valid")[:n] * sd / np.sqrt(width))
+    return np.concatenate(out)
+
+
+def test_drop_test_given_the_control_keeps_its_noise_in_the_null():
+    # perm17 (#18): the controlled values x = raw - c carry the control's own noise c,
+    # autocorrelated over neighbouring rows; permuting x breaks that and the test is
+    # anti-conservative (~2x at 0.05 here); permuting the raw values and subtracting c in
+    # place (offset=c) is the permutation null given the control: calibrated
+    rng = np.random.default_rng(11)
+    G = 600
+    size = rng.integers(60, 160, G)
+    start = np.r_[0, np.cumsum(size)[:-1]]
+    raw = rng.normal(size=size.sum())
+    c = _smooth_control(rng, size)
+    x = raw - c
+    p0, _, _ = _change.drop_test(x, start, size, np.arange(G), seed=5)
+    p1, _, _ = _change.drop_test(x, start, size, np.arange(G), seed=5, offset=c)
+    assert np.mean(p0 <= 0.05) > 0.08               # the failure this fixes
+    assert np.mean(p1 <= 0.05) <= 0.07 and np.mean(p1 <= 0.2) >= 0.14
+    # the local (windowed) test the same way (side15), combined with the whole series
+    lo, hi = size // 3, size // 3 + 10
+    q0, *_ = _change.local_drop_test(x, start, size, lo, hi, np.arange(G), seed=5,
+                                     max_perm=199, combine=True)
+    q1, *_ = _change.local_drop_test(x, start, size, lo, hi, np.arange(G), seed=5,
+                                     max_perm=199, combine=True, offset=c)
+    assert np.mean(q0 <= 0.05) > 0.08
+    assert np.mean(q1 <= 0.05) <= 0.07
+    # a planted drop is still found given the control
+    z = raw[:120].copy()
+    z[60:] -= 1.0
+    pz, _, _ = _change.drop_test(z - c[:120], np.array([0]), np.array([120]), [3], seed=5,
+                                 offset=c[:120])
+    assert pz[0] < 0.01
+
+
 def test_person_period_control_removes_a_persons_bad_month():
     rng = np.random.default_rng(0)
     n = 6000
