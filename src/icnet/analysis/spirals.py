@@ -2236,8 +2236,10 @@ def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, 
             if untargeted is not None and untargeted[i]:
                 how = "in order, but a side's drop was not targeted"
             elif ordered is not None and not ordered[i]:
+                # no order; and the turns, when the turn test did not confirm them either
                 how = ("no order: neither side dropped first while the other still "
-                       "served as usual")
+                       "served as usual" + (f"; {how}" if params.get("turn_taking", False)
+                                            and not p_turn[i] <= 0.05 else ""))
             r = (f"both directions dropped in one exchange (q={q_any[i]:.2g}, onsets "
                  f"{lag[i]:.0f} days apart, {how}): a shared cause, or turns too fast "
                  "to show; no evidence of retaliation")
