@@ -58,7 +58,6 @@ _JITTER_SALT = 0x6A69747465725F31        # and the burst jitter's (one-sided cou
 _EPISODE_SALT = 0x657069736F646531       # and the second drops' (episodes14)
 _MIN_ANSWERS = 3                          # answered bad spells for a one-sided answer
 _LOCAL_SALT = 0x6C6F63616C5F3135          # the local tests' permutations (side15)
-_PERM_GIVEN_CONTROL = True                # perm17 experiment switch
 # side15: each direction's drop also tested where its partner's dropped (_local): onset
 # and end within ± _LOCAL_GAP days of the partner's, combined with the whole-series
 # statistics by the minimum-p method. Fixed on development seeds (600500..600511,
@@ -1126,7 +1125,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     gr, x, tt = grp[r], X_[r], T_[r]
     # perm17: the change tests permute the raw qualities and keep the control in place
     # (x*_i = raw_pi(i) - control_i), so the control's own noise is in their null
-    off = (Z_ - X_)[r] if (zc is not None and _PERM_GIVEN_CONTROL) else None
+    off = (Z_ - X_)[r] if zc is not None else None
     if len(gr) == 0:                         # no tested pair
         for name in ("pc", "se", "drop", "onset", "stop", "nperm", "page"):
             out[f"{name}_ab"] = out[f"{name}_ba"] = np.full(G, np.nan)
