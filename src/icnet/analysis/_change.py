@@ -419,7 +419,7 @@ def drawdown(x, gstart, gsize):
 
 def drop_test(x, gstart, gsize, keys, *, seed: int, h: int = 5, max_perm: int = 999,
               first: int = 19, budget: float = 1.25e5, levels=(),
-              max_refine: int | None = None, z_stable: float = 2.576):
+              max_refine: int | None = None, z_stable: float = 2.576, offset=None):
     """Sequential permutation p-value of each group's drop (see module doc).
 
     Both statistics of :func:`drawdown` (CUSUM: a lasting drop; MOSUM: a short episode)
@@ -437,6 +437,12 @@ def drop_test(x, gstart, gsize, keys, *, seed: int, h: int = 5, max_perm: int = 
     of every level is settled (in the spirit of Gandy & Hahn 2014). Each group's
     permutations are numbered 0, 1, … and hashed by its key, so its p-value does not
     depend on which other groups are tested.
+
+    With ``offset`` (one value per row: ``x = raw − offset``, the control subtracted from
+    each event), the *raw* values are permuted and each row's offset is subtracted at its
+    own place (``x*_i = raw_π(i) − offset_i``): the permutation null given the control,
+    exact when the raw values are exchangeable, which keeps the control's own estimation
+    noise — shared by neighbouring rows — in the null (perm17).
     """
     G = len(gstart)
     (oc, om), _, _ = drawdown(x, gstart, gsize)
@@ -447,8 +453,7 @@ def drop_test(x, gstart, gsize, keys, *, seed: int, h: int = 5, max_perm: int = 
     keys = np.asarray(keys, np.uint64)
     # the group-centred series, padded per bucket of similar length (see _perm_stats)
     g_all = np.repeat(np.arange(G), gsize)
-    mean = np.bincount(g_all, weights=x, minlength=G) / np.maximum(gsize, 1)
-    xc = x - mean[g_all]
+    xc, cc = _centred(x, offset, g_all, gsize, G)
     width = _bucket_width(gsize)
 
     def more(active, nb):
@@ -457,7 +462,7 @@ def drop_test(x, gstart, gsize, keys, *, seed: int, h: int = 5, max_perm: int = 
             for b0 in np.unique(used[active & (width == wd)]):
                 act = np.flatnonzero(active & (width == wd) & (used == b0))
                 tc, tm = _perm_stats(xc, gstart[act], gsize[act], keys[act], int(wd),
-                                     seed, int(b0), nb, budget)
+                                     seed, int(b0), nb, budget, cc)
                 gc[act] += (tc >= oc[act][None, :] - 1e-9).sum(axis=0)
                 gm[act] += (tm >= om[act][None, :] - 1e-9).sum(axis=0)
         used[active] += nb
@@ -501,6 +506,20 @@ def drop_test(x, gstart, gsize, keys, *, seed: int, h: int = 5, max_perm: int = 
     return p, se, used
 
 
+def _centred(x, offset, g_all, gsize, G):
+    """The values the permutations draw from, centred per group, and the per-row offset
+    kept in place, centred (None without ``offset``): ``x`` itself, or the raw values
+    ``x + offset`` (see :func:`drop_test`); the permuted series minus the centred offset is
+    centred like ``x``."""
+    n = np.maximum(gsize, 1)
+    if offset is None:
+        return x - (np.bincount(g_all, weights=x, minlength=G) / n)[g_all], None
+    raw = x + offset
+    rc = raw - (np.bincount(g_all, weights=raw, minlength=G) / n)[g_all]
+    cc = offset - (np.bincount(g_all, weights=offset, minlength=G) / n)[g_all]
+    return rc, cc
+
+
 def _bucket_width(gsize):
     """Padded width per group: the next power of two of its size (at least 8), so that
     groups of similar length are permuted together in one 2-D array (≤ 2× padding)."""
@@ -510,13 +529,16 @@ def _bucket_width(gsize):
 _COLS_MAX = 64      # widest rows permuted on column-major prefix sums
 
 
-def _drops_cols(Xf, o, B, ng, wd, w1, src_k, outside):
+def _drops_cols(Xf, o, B, ng, wd, w1, src_k, outside, Cf=None):
     """The largest CUSUM drop and the highest MOSUM window (w1 > 0: one window for all
-    groups; else ``src_k``) of the permuted rows ``Xf[o]`` (B, ng, wd), before scaling,
-    on column-major prefix sums (see :func:`_perm_stats`)."""
+    groups; else ``src_k``) of the permuted rows ``Xf[o]`` (B, ng, wd) minus the rows'
+    fixed offsets ``Cf`` (ng, wd), before scaling, on column-major prefix sums (see
+    :func:`_perm_stats`)."""
     S0 = np.empty((wd + 1, B, ng))
     S0[0] = 0.0
     np.take(Xf, o.transpose(2, 0, 1), out=S0[1:], mode="clip")
+    if Cf is not None:
+        S0[1:] -= Cf.T[:, None, :]
     run = np.zeros((B, ng))                           # running maximum (S0[0] = 0)
     dd = np.zeros((B, ng))                            # largest drop so far
     tmp = np.empty((B, ng))
@@ -535,7 +557,7 @@ def _drops_cols(Xf, o, B, ng, wd, w1, src_k, outside):
     return dd, d.max(axis=0)
 
 
-def _perm_stats(xc, gstart, gsize, keys, wd, seed, b0, nb, budget):
+def _perm_stats(xc, gstart, gsize, keys, wd, seed, b0, nb, budget, cc=None):
     """Both drop statistics of permutations b0..b0+nb of each group's centred values.
 
     Groups (all of padded width ``wd``) are laid out as rows of a (groups, wd) array,
@@ -543,7 +565,8 @@ def _perm_stats(xc, gstart, gsize, keys, wd, seed, b0, nb, budget):
     uniforms of :func:`uniforms` (padding last), which is the same permutation as a sort
     of the whole series by (group, uniform) but costs n·log(wd) instead of
     n·log(n·B). Returns (nb, groups) arrays of the CUSUM and MOSUM statistics, as
-    :func:`_stats` computes them on the permuted series.
+    :func:`_stats` computes them on the permuted series (minus the rows' fixed centred
+    offsets ``cc``, when given: see :func:`drop_test`).
     """
     ng = len(gstart)
     gper = max(1, int(budget // wd))
@@ -555,12 +578,13 @@ def _perm_stats(xc, gstart, gsize, keys, wd, seed, b0, nb, budget):
         for g0 in range(0, ng, gper):
             sl = slice(g0, g0 + gper)
             tc[:, sl], tm[:, sl] = _perm_stats(xc, gstart[sl], gsize[sl], keys[sl], wd,
-                                               seed, b0, nb, budget)
+                                               seed, b0, nb, budget, cc)
         return tc, tm
     col = np.arange(wd)
     valid = col[None, :] < gsize[:, None]
     src = np.where(valid, gstart[:, None] + col[None, :], 0)
     Xf = np.where(valid, xc[src], 0.0).ravel()
+    Cf = None if cc is None else np.where(valid, cc[src], 0.0)      # (ng, wd), in place
     w = np.minimum(_window(gsize), gsize)
     tc = np.empty((nb, ng))
     tm = np.empty((nb, ng))
@@ -616,13 +640,15 @@ def _perm_stats(xc, gstart, gsize, keys, wd, seed, b0, nb, budget):
             o[bb, gg] = np.argsort(full[bb, gg], axis=-1) + rowoff[gg]
         if cols:
             tc[c0:c0 + B], tm[c0:c0 + B] = _drops_cols(Xf, o, B, ng, wd, w1, src_k,
-                                                       outside)
+                                                       outside, Cf)
             tc[c0:c0 + B] /= sq_n
             tm[c0:c0 + B] /= sq_w
             continue
         S0 = np.empty((B, ng, wd + 1))
         S0[..., 0] = 0.0
         np.take(Xf, o, out=S0[..., 1:], mode="clip")       # (indices valid; unbuffered)
+        if Cf is not None:
+            S0[..., 1:] -= Cf[None]
         np.cumsum(S0[..., 1:], axis=-1, out=S0[..., 1:])  # S0[k] = sum of the first k
         rm = np.maximum.accumulate(S0, axis=-1)           # S0[0] = 0: a drop from the start
         rm -= S0
@@ -849,7 +875,7 @@ def _exceed(T, obs):
 
 def local_drop_test(x, gstart, gsize, lo, hi, keys, *, elo=None, ehi=None, seed: int,
                     h: int = 5, max_perm: int = 999, first: int = 19, budget: float = 2e6,
-                    combine: bool = False):
+                    combine: bool = False, offset=None):
     """A drop whose onset lies in a given window: the conditional, local change test.
 
     Per contiguous group (a direction's time-sorted residual quality), the largest fall
@@ -874,6 +900,9 @@ def local_drop_test(x, gstart, gsize, lo, hi, keys, *, elo=None, ehi=None, seed:
     combination of Pesarin 2001): one test of "this group dropped" that uses the
     window without losing the whole-series search, and whose price for three
     correlated statistics is less than Bonferroni's (no sequential stopping then).
+
+    ``offset``: the permutations draw the raw values ``x + offset`` and subtract each
+    row's offset in place, as :func:`drop_test`.
 
     Returns (p, onset row, end row, permutations used): global row indices of the
     observed drop (the first row of the segment and its last), ``-1`` where the window
@@ -901,8 +930,8 @@ def local_drop_test(x, gstart, gsize, lo, hi, keys, *, elo=None, ehi=None, seed:
     if not okw.any():
         return p, on, en, used
     g_all = np.repeat(np.arange(G), gsize)
-    mean = np.bincount(g_all, weights=x, minlength=G) / np.maximum(gsize, 1)
-    xc = x - mean[g_all]
+    xc = x - (np.bincount(g_all, weights=x, minlength=G) / np.maximum(gsize, 1))[g_all]
+    rc, cc = _centred(x, offset, g_all, gsize, G)
     keys = np.asarray(keys, np.uint64)
     width = _bucket_width(gsize)
     count = np.zeros(G, np.int64)
@@ -915,6 +944,10 @@ def local_drop_test(x, gstart, gsize, lo, hi, keys, *, elo=None, ehi=None, seed:
         X = np.where(valid, xc[src], 0.0)                                   # (ng, wd)
         t0, dd, S = _local_stat(X[None], valid, lo[sel], hi[sel], gsize[sel], elo[sel],
                                 ehi[sel])
+        # what the permutations draw (the raw values with an offset) and what stays
+        if cc is not None:
+            X = np.where(valid, rc[src], 0.0)
+            Cx = np.where(valid, cc[src], 0.0)
         obs[sel] = t0[0]
         k = np.argmax(dd[0], axis=-1)                          # the end (prefix length)
         j = np.argmax(np.where(np.arange(wd + 1)[None, :] <= k[:, None],
@@ -934,6 +967,8 @@ def local_drop_test(x, gstart, gsize, lo, hi, keys, *, elo=None, ehi=None, seed:
                 u = np.where(valid[None], u, 2.0)                        # padding last
                 o = np.argsort(u, axis=-1)
                 V = np.take_along_axis(np.broadcast_to(X[None], u.shape), o, axis=-1)
+                if cc is not None:
+                    V = V - Cx[None]
                 tb, _, Sb = _local_stat(V, valid, lo[sel], hi[sel], gsize[sel], elo[sel],
                                         ehi[sel])
                 T[c0:c0 + B, :, 2] = tb
@@ -959,6 +994,8 @@ def local_drop_test(x, gstart, gsize, lo, hi, keys, *, elo=None, ehi=None, seed:
                 u = np.where(valid[act][None], u, 2.0)                   # padding last
                 o = np.argsort(u, axis=-1)
                 V = np.take_along_axis(np.broadcast_to(X[act][None], u.shape), o, axis=-1)
+                if cc is not None:
+                    V = V - Cx[act][None]
                 tb, _, _ = _local_stat(V, valid[act], lo[a], hi[a], gsize[a], elo[a],
                                        ehi[a])
                 count[a] += (tb >= obs[a][None, :] - 1e-9).sum(axis=0)

@@ -1123,6 +1123,9 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     r = np.flatnonzero(fin)
     r = r[np.argsort(grp[r], kind="stable")]
     gr, x, tt = grp[r], X_[r], T_[r]
+    # perm17: the change tests permute the raw qualities and keep the control in place
+    # (x*_i = raw_pi(i) - control_i), so the control's own noise is in their null
+    off = (Z_ - X_)[r] if zc is not None else None
     if len(gr) == 0:                         # no tested pair
         for name in ("pc", "se", "drop", "onset", "stop", "nperm", "page"):
             out[f"{name}_ab"] = out[f"{name}_ba"] = np.full(G, np.nan)
@@ -1145,16 +1148,16 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     _, on, en = _change.drawdown(x, gstart, gsize)
     keys = tested[gkey // 2].astype(np.int64) * 2 + gkey % 2
     pch, se, used = _change.drop_test(x, gstart, gsize, keys, seed=change_seed,
-                                      max_perm=max_perm)
+                                      max_perm=max_perm, offset=off)
     pch, se, used = _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels,
-                            seed=change_seed, max_perm=max_perm)
+                            seed=change_seed, max_perm=max_perm, offset=off)
     # side15: the weaker side's drop tested where the partner's dropped (the window from
     # the partner's series alone), combined with its whole-series test by the minimum p;
     # the whole-series p (pg_*) and the local one (pl_*) are kept for diagnosis
     pg = pch
     on, en, pch, se, pl = _local(x, tt, gstart, gsize, gkey, keys, on, en, pch, se,
                                  levels, seed=change_seed ^ _LOCAL_SALT, gap=_LOCAL_GAP,
-                                 max_perm=max_perm)
+                                 max_perm=max_perm, offset=off)
     for dd_, key in ((0, "ab"), (1, "ba")):
         m = gkey % 2 == dd_
         for name, v in (("pg", pg), ("pl", pl)):
@@ -1165,7 +1168,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     # partner's (_episodes)
     on, en, pch, se = _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used,
                                 levels, seed=change_seed, gap=max_onset_gap_days,
-                                max_perm=max_perm)
+                                max_perm=max_perm, offset=off)
     # the reported onset: located near the drawdown by Page's CUSUM (the first bad turn,
     # not the bulk of the drop); drops far from the partner's re-located near it (one
     # exchange). The classification (drop, order, overlap) keeps the drawdown's segments
@@ -1176,7 +1179,8 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     on_r, _, moved = _near_partner(x, tt, gstart, gsize, gkey, on, en)
     on_p = np.where(moved, on_r, on_p)
     out["pc_pool"] = _pooled_drop(x, tt, gr, gstart, gsize, tested, G,
-                                  seed=change_seed ^ _POOL_SALT, max_perm=max_perm) \
+                                  seed=change_seed ^ _POOL_SALT, max_perm=max_perm,
+                                  offset=off) \
         if turn_test else np.full(G, np.nan)
     gi = np.repeat(np.arange(len(gstart)), gsize)
     inseg = (np.arange(len(x)) >= on[gi]) & (np.arange(len(x)) <= en[gi])
@@ -1244,7 +1248,7 @@ def _pair_tests(pair, d, t, z, bad, prov_bad, tested, *, draw, n_perm, lam, bad_
     return out
 
 
-def _pooled_drop(x, tt, gr, gstart, gsize, tested, G, *, seed, max_perm):
+def _pooled_drop(x, tt, gr, gstart, gsize, tested, G, *, seed, max_perm, offset=None):
     """The change test on the pair's pooled series: each direction's controlled quality
     standardised over its own series, the two merged in time, and the same drop
     statistics and sequential permutations (:func:`._change.drop_test`). A mutual drop
@@ -1253,14 +1257,17 @@ def _pooled_drop(x, tt, gr, gstart, gsize, tested, G, *, seed, max_perm):
     m = np.bincount(gi, weights=x, minlength=len(gstart)) / np.maximum(gsize, 1)
     v = np.bincount(gi, weights=(x - m[gi]) ** 2, minlength=len(gstart)) / \
         np.maximum(gsize, 1)
-    u = (x - m[gi]) / np.where(v > 0, np.sqrt(v), 1.0)[gi]
+    sd = np.where(v > 0, np.sqrt(v), 1.0)[gi]
+    u = (x - m[gi]) / sd
     pid = gr // 2
     o = np.lexsort((tt, pid))
     up, pp = u[o], pid[o]
+    uoff = None if offset is None else (offset / sd)[o]
     ps = np.flatnonzero(np.r_[True, pp[1:] != pp[:-1]])
     pz = np.diff(np.r_[ps, len(pp)])
     keys = tested[pp[ps]].astype(np.int64)
-    p, _, _ = _change.drop_test(up, ps, pz, keys, seed=seed, max_perm=max_perm)
+    p, _, _ = _change.drop_test(up, ps, pz, keys, seed=seed, max_perm=max_perm,
+                                offset=uoff)
     res = np.full(G, np.nan)
     res[pp[ps]] = p
     return res
@@ -1626,6 +1633,7 @@ def _near_partner(x, tt, gstart, gsize, gkey, on, en, *, gap: float = 45.0):
 
 
 def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *, seed,
+              offset=None,
               gap, max_perm, top=None):
     """Match the two directions' drops episode by episode (episodes14).
 
@@ -1676,8 +1684,9 @@ def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *
         left = cut - o2 >= e2 - cut + 1
         e2 = np.where(across & left, cut - 1, e2)
         o2 = np.where(across & ~left, cut, o2)
-        p2[sel], se2[sel], _ = _change.drop_test(x[rows], st, sz, keys[sel],
-                                          seed=seed ^ _EPISODE_SALT, max_perm=max_perm)
+        p2[sel], se2[sel], _ = _change.drop_test(
+            x[rows], st, sz, keys[sel], seed=seed ^ _EPISODE_SALT, max_perm=max_perm,
+            offset=None if offset is None else offset[rows])
         on2[sel], en2[sel] = rows[o2], rows[e2]
     # the direction "ab" (even gkey) of each pair chooses for both: combos (1,2),(2,1),(2,2)
     d0 = np.flatnonzero(need & (gkey % 2 == 0))
@@ -1707,6 +1716,7 @@ def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *
 
 
 def _local(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, levels, *, seed, gap,
+           offset=None,
            max_perm):
     """The conditional, local change test of each direction where its partner dropped
     (side15).
@@ -1759,13 +1769,15 @@ def _local(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, levels, *, seed, g
         rows = np.flatnonzero(_isin(g, sel))
         sz = gsize[sel]
         st = np.r_[0, np.cumsum(sz)[:-1]]
+        orow = None if offset is None else offset[rows]
         p1, o1, e1, _ = _change.local_drop_test(x[rows], st, sz, lo, hi, keys[sel],
                                                 elo=elo, ehi=ehi, seed=seed,
-                                                max_perm=max_perm)
+                                                max_perm=max_perm, offset=orow)
         pl[sel] = p1
         pn, _, _, un = _change.local_drop_test(x[rows], st, sz, lo, hi, keys[sel],
                                                elo=elo, ehi=ehi, seed=seed,
-                                               max_perm=max_perm, combine=True)
+                                               max_perm=max_perm, combine=True,
+                                               offset=orow)
         better = (p1 < pch[sel]) & (o1 >= 0)
         on[sel[better]] = rows[o1[better]]
         en[sel[better]] = rows[e1[better]]
@@ -1777,7 +1789,7 @@ def _local(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, levels, *, seed, g
 
 
 def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_perm,
-            z_stable: float = 2.576):
+            z_stable: float = 2.576, offset=None):
     """More permutations where the pair's decision hinges on the Monte Carlo error.
 
     A direction is refined when its p is within ``z_stable`` standard errors of one of
@@ -1801,7 +1813,8 @@ def _refine(pch, se, used, x, gstart, gsize, keys, gkey, levels, *, seed, max_pe
     sz = gsize[sel]
     st = np.r_[0, np.cumsum(sz)[:-1]]
     p2, se2, u2 = _change.drop_test(x[rows], st, sz, keys[sel], seed=seed,
-                                    max_perm=max_perm, levels=lv, z_stable=z_stable)
+                                    max_perm=max_perm, levels=lv, z_stable=z_stable,
+                                    offset=None if offset is None else offset[rows])
     pch, se, used = pch.copy(), se.copy(), used.copy()
     pch[sel], se[sel], used[sel] = p2, se2, u2
     return pch, se, used
