@@ -1633,8 +1633,7 @@ def _near_partner(x, tt, gstart, gsize, gkey, on, en, *, gap: float = 45.0):
 
 
 def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *, seed,
-              offset=None,
-              gap, max_perm, top=None):
+              gap, max_perm, top=None, offset=None):
     """Match the two directions' drops episode by episode (episodes14).
 
     The change test locates one drop per direction (the largest CUSUM drawdown). When a
@@ -1716,8 +1715,7 @@ def _episodes(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, used, levels, *
 
 
 def _local(x, tt, gstart, gsize, gkey, keys, on, en, pch, se, levels, *, seed, gap,
-           offset=None,
-           max_perm):
+           max_perm, offset=None):
     """The conditional, local change test of each direction where its partner dropped
     (side15).
 
