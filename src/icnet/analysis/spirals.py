@@ -2117,19 +2117,12 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
                       col["between"], mover, dropped, a_ids, b_ids, params, chain_ok,
                       col["rounds"], init, spiral_l, col["concurrence"], col["p_turn"],
                       one_l=(one_l, q_dir, p_dir, p_fwd, p_rev, ans_dir), ordered=ordered,
-                      untargeted=moved)
+                      untargeted=moved, not_one=not_one, z_spec=z_spec)
     reason = [r + (f"; {init[i]} moved first with probability {p_init[i]:.2f}"
                    if np.isfinite(p_init[i]) else "") for i, r in enumerate(reason)]
     reason = [r + (f"; not targeted (specificity): a side's service to its other clients "
                    f"dropped in the same weeks (z={z_spec[i]:.1f})" if moved[i] else "")
               for i, r in enumerate(reason)]
-    # one direction dropped, but not at the partner: the reason says so (kind none)
-    reason = [(f"only {a_ids[i] if dropped[i] == 0 else b_ids[i]}'s service dropped "
-               f"(q={q_any[i]:.2g}), but to its other clients too in the same weeks "
-               f"(z={z_spec[i]:.1f}): not targeted at "
-               f"{b_ids[i] if dropped[i] == 0 else a_ids[i]} (overload or absence, not "
-               f"retaliation)" + (r[r.index("; candidate"):] if "; candidate" in r else "")
-               if not_one[i] and kind[i] == "none" else r) for i, r in enumerate(reason)]
     out = pd.DataFrame({
         "a": a_ids, "b": b_ids, "kind": kind, "candidate": cand, "initiator": init,
         "initiator_p": p_init,
@@ -2202,9 +2195,10 @@ def _bh_nan(p_ab, p_ba):
 
 def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, b, params,
              chain, rounds, init, lagged, conc, p_turn, one_l=None, ordered=None,
-             untargeted=None):
+             untargeted=None, not_one=None, z_spec=None):
     """One sentence per tested pair: why it got its kind (a joint shift: no order between
-    the two drops, else no turns, else — ``untargeted`` — a side's drop not targeted)."""
+    the two drops, else no turns, else — ``untargeted`` — a side's drop not targeted;
+    ``none`` after one direction's drop that was not targeted — ``not_one`` — says so)."""
     out = []
     for i, k in enumerate(kind):
         if k == "one_sided" and one_l is not None and one_l[0][i]:
@@ -2248,6 +2242,11 @@ def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, 
                 f"{q_any[i]:.2g})"
         else:
             r = f"no drop in either direction (q={q_any[i]:.2g})"
+            if not_one is not None and not_one[i] and k == "none":
+                w, o = (a[i], b[i]) if dropped[i] == 0 else (b[i], a[i])
+                r = (f"only {w}'s service dropped (q={q_any[i]:.2g}), but to its other "
+                     f"clients too in the same weeks (z={z_spec[i]:.1f}): not targeted at "
+                     f"{o} (overload or absence, not retaliation)")
         if cand[i]:
             r += "; candidate: a finding at q <= " + f"{params['candidate_alpha']:g}"
         out.append(r)
