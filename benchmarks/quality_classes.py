@@ -15,6 +15,8 @@ library's default).
     python benchmarks/quality_classes.py --seeds 60 --people 150 --levels unit
     python benchmarks/quality_classes.py --seeds 60 --people 150 --levels unit \
         --seed-offset 7000000
+    python benchmarks/quality_classes.py --seeds 60 --people 150 --levels unit \
+        --seed-offset 150500 --clustered
 """
 
 from __future__ import annotations
@@ -63,8 +65,8 @@ def one(name, seed, n_people, levels=("person", "unit")):
         m["false_bad"] = m["good"] & (m["sign"] == "bad")
         m["width"] = m["satisfaction_high"] - m["satisfaction_low"]
         m["level"], m["scenario"], m["seed"] = level, name, seed
-        out.append(m[["scenario", "seed", "level", "covered", "atypical", "few", "ceiling",
-                      "heavy80", "good", "false_bad", "width"]])
+        out.append(m[["scenario", "seed", "level", "provider", "client", "covered",
+                      "atypical", "few", "ceiling", "heavy80", "good", "false_bad", "width"]])
     return pd.concat(out, ignore_index=True)
 
 
@@ -82,6 +84,32 @@ def table(r):
         row["false bad"] = f"{fb / gd:.4f} ({fb}/{gd})" if gd else "–"
         row["width"] = f"{g['width'].mean():.2f}"
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def clustered(r):
+    """Coverage per level and class, pooled over the scenarios, with its standard error
+    clustered by seed: the scenarios of one seed share the base organisation (the same
+    relations, events and rating noise), so their relations are not independent (qual18).
+    ``distinct``: relations counted once per seed."""
+    rows = []
+    for lv, g in r.groupby("level"):
+        for cls, mask in (("all", np.ones(len(g), bool)), ("atypical", g["atypical"]),
+                          ("1-5 ratings", g["few"]), ("one rater 80 %", g["heavy80"]),
+                          ("ceiling", g["ceiling"])):
+            h = g[np.asarray(mask, bool)]
+            if not len(h):
+                continue
+            cov = h["covered"].astype(float)
+            p = cov.mean()
+            dev = (cov - p).groupby(h["seed"]).sum()
+            G = len(dev)
+            se = np.sqrt((dev ** 2).sum() * G / max(G - 1, 1)) / len(h)
+            rows.append({"level": lv, "class": cls, "coverage": f"{p:.3f}",
+                         "relations": len(h),
+                         "distinct": len(h.groupby(["seed", "provider", "client"])),
+                         "seeds": G, "binomial SE": f"{np.sqrt(p * (1 - p) / len(h)):.3f}",
+                         "SE clustered by seed": f"{se:.3f}"})
     return pd.DataFrame(rows)
 
 
@@ -104,6 +132,9 @@ def main(argv=None):
                          "function at each relation's shrunk value, qual16)")
     ap.add_argument("--levels", default="person,unit",
                     help="comma-separated levels (unit alone is faster: more seeds)")
+    ap.add_argument("--clustered", action="store_true",
+                    help="also print each class pooled over the scenarios with its "
+                         "standard error clustered by seed (qual18)")
     a = ap.parse_args(argv)
     _shrink.INTERVAL, _shrink.VARIANCE = a.interval, a.variance
     _shrink.INTERVAL_VARIANCE = a.interval_variance
@@ -116,6 +147,13 @@ def main(argv=None):
     print("|" + "---|" * len(t.columns))
     for row in t.itertuples(index=False):
         print("| " + " | ".join(map(str, row)) + " |")
+    if a.clustered:
+        c = clustered(r)
+        print()
+        print("| " + " | ".join(c.columns) + " |")
+        print("|" + "---|" * len(c.columns))
+        for row in c.itertuples(index=False):
+            print("| " + " | ".join(map(str, row)) + " |")
 
 
 if __name__ == "__main__":
