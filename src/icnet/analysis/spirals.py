@@ -842,18 +842,27 @@ def _day_window_sums(key, day, n, s, qkey, lo, hi):
     """Per query i: the sums of ``n`` and ``s`` over the rows with ``key == qkey[i]`` and
     ``lo[i] <= day < hi[i]``, and over all the rows with that key (rows sorted by the
     composite key·span + day, cumulative sums, searchsorted; no loop)."""
+    return _day_windows(key, day, n, s)(qkey, lo, hi)
+
+
+def _day_windows(key, day, n, s):
+    """:func:`_day_window_sums` with the rows sorted once: a function of the queries
+    (``qkey``, ``lo``, ``hi``), for several windows over the same rows."""
     span = (int(np.max(day)) if len(day) else 0) + 2
     v = key.astype(np.int64) * span + day.astype(np.int64)
     o = np.argsort(v, kind="stable")
     v = v[o]
     cn = np.r_[0.0, np.cumsum(np.asarray(n, float)[o])]
     cs = np.r_[0.0, np.cumsum(np.asarray(s, float)[o])]
-    base = qkey.astype(np.int64) * span
-    i0 = np.searchsorted(v, base + np.clip(lo, 0, span - 1), side="left")
-    i1 = np.searchsorted(v, base + np.clip(hi, 0, span - 1), side="left")
-    a0 = np.searchsorted(v, base, side="left")
-    a1 = np.searchsorted(v, base + span - 1, side="left")
-    return cn[i1] - cn[i0], cs[i1] - cs[i0], cn[a1] - cn[a0], cs[a1] - cs[a0]
+
+    def sums(qkey, lo, hi):
+        base = qkey.astype(np.int64) * span
+        i0 = np.searchsorted(v, base + np.clip(lo, 0, span - 1), side="left")
+        i1 = np.searchsorted(v, base + np.clip(hi, 0, span - 1), side="left")
+        a0 = np.searchsorted(v, base, side="left")
+        a1 = np.searchsorted(v, base + span - 1, side="left")
+        return cn[i1] - cn[i0], cs[i1] - cs[i0], cn[a1] - cn[a0], cs[a1] - cs[a0]
+    return sums
 
 
 def _specificity(pair, d, t, z, table, summary, n, *, min_window: float | None = None,
@@ -883,8 +892,10 @@ def _specificity(pair, d, t, z, table, summary, n, *, min_window: float | None =
     own_key = pair[ok].astype(np.int64) * 2 + d[ok]
     own_day = np.floor(t[ok]).astype(np.int64)
     own_z = z[ok]
-    sp, sday = summary["p"].to_numpy(np.int64), summary["day"].to_numpy(np.int64)
-    sn, ss = summary["n"].to_numpy(float), summary["s"].to_numpy(float)
+    everyone = _day_windows(summary["p"].to_numpy(np.int64),
+                            summary["day"].to_numpy(np.int64),
+                            summary["n"].to_numpy(float), summary["s"].to_numpy(float))
+    partner = _day_windows(own_key, own_day, np.ones(len(own_z)), own_z)
     for side, x, dd in (("ab", codes // n, 0), ("ba", codes % n, 1)):
         on = out["onset_" + side].to_numpy(float)
         has = tt & np.isfinite(on)
@@ -897,9 +908,8 @@ def _specificity(pair, d, t, z, table, summary, n, *, min_window: float | None =
         for suf, start, stop in windows:
             lo = np.floor(start).astype(np.int64)
             hi = np.floor(stop).astype(np.int64) + 1
-            nw, sw, na, sa = _day_window_sums(sp, sday, sn, ss, x, lo, hi)  # x to everyone
-            nw2, sw2, na2, sa2 = _day_window_sums(own_key, own_day, np.ones(len(own_z)),
-                                                  own_z, codes * 2 + dd, lo, hi)  # x to y
+            nw, sw, na, sa = everyone(x, lo, hi)                           # x to everyone
+            nw2, sw2, na2, sa2 = partner(codes * 2 + dd, lo, hi)              # x to y
             nw, sw, na, sa = nw - nw2, sw - sw2, na - na2, sa - sa2         # x to the others
             no, so = na - nw, sa - sw
             with np.errstate(invalid="ignore", divide="ignore"):
