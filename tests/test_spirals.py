@@ -1929,3 +1929,60 @@ def test_joint_shift_reason_names_the_rule_that_failed():
                  np.zeros(1, int), np.array([None]), np.zeros(1, bool), f[:1],
                  np.array([0.003]), ordered=np.array([True]), untargeted=np.array([True]))
     assert "not targeted" in r[0] and "no turns" not in r[0], r[0]
+
+def _episode_in_a_long_drop():
+    """Provider 0 serves client 1 daily, 1 SD worse from day 100 to day 300 (a long drop
+    segment), and its three other clients every fourth day each, 2 SD worse only from day
+    100 to day 121 (a three-week overload): noise-free residuals, one tested pair (0, 1)."""
+    from icnet.analysis.spirals import _provider_days
+    n = 5
+    t_y = np.arange(365) + 0.5
+    t_o = np.concatenate([np.arange(k, 365, 4) + 0.25 for k in range(3)])
+    c_o = np.repeat([2, 3, 4], [len(np.arange(k, 365, 4)) for k in range(3)])
+    z_y = np.where((t_y >= 100) & (t_y < 301), -1.0, 0.0)
+    z_o = np.where((t_o >= 100) & (t_o < 122), -2.0, 0.0)
+    p = np.zeros(len(t_y) + len(t_o), np.int64)
+    c = np.r_[np.ones(len(t_y), np.int64), c_o]
+    t, z = np.r_[t_y, t_o], np.r_[z_y, z_o]
+    pair, d = np.minimum(p, c) * n + np.maximum(p, c), (p > c).astype(np.int64)
+    table = pd.DataFrame({"pair": [1], "tested": [True], "onset_ab": [100.0],
+                          "stop_ab": [300.0], "page_ab": [100.0], "onset_ba": [np.nan],
+                          "stop_ba": [np.nan], "page_ba": [np.nan]})
+    return pair, d, t, z, table, _provider_days(p, t, z), n
+
+
+def test_specificity_short_window_sees_an_episode_the_long_segment_dilutes():
+    # spec18 (#18): the drop window of spec14 is the drop's segment, onset to stop; a
+    # provider's three-week overload inside a 200-day segment is diluted there (the
+    # drop to the others -0.23, z = -1.9: "targeted"), as on the validity suite's
+    # overload organisations (spec16's diagnosis). The 22 days from the Page onset (and
+    # from the segment's, here the same day) see it (-2.0 against the rest, z = -8.0): the
+    # drop was not targeted at client 1
+    from icnet.analysis.spirals import _nontargeted, _specificity
+    tab = _specificity(*_episode_in_a_long_drop())
+    assert -2.7 < tab["zoth_ab"].iloc[0] < 0          # the segment: within the threshold
+    assert tab["zoth2_ab"].iloc[0] < -5                # the short window: clear
+    np.testing.assert_allclose(tab["doth2_ab"].iloc[0], -2.0, atol=1e-12)
+    np.testing.assert_allclose(tab["zoth3_ab"], tab["zoth2_ab"])
+    z, nonspec = _nontargeted(tab, 1)
+    assert nonspec[0, 0] and not nonspec[1, 0]
+    assert z[0] == tab["zoth2_ab"].iloc[0]
+    # the segment's evidence alone does not call it untargeted
+    z1, nonspec1 = _nontargeted(tab.drop(columns=[c for c in tab if c[-4:-3] in "23"
+                                                  and c[:2] in ("zo", "do", "dy")]), 1)
+    assert not nonspec1.any()
+
+
+def test_specificity_short_windows_start_at_the_page_and_the_segment_onsets():
+    # the Page window follows the Page onset (the segment's window does not); without a
+    # Page onset (NaN) it starts at the segment's onset
+    from icnet.analysis.spirals import _specificity
+    pair, d, t, z, table, summary, n = _episode_in_a_long_drop()
+    a = _specificity(pair, d, t, z, table, summary, n)
+    b = _specificity(pair, d, t, z, table.assign(page_ab=np.nan), summary, n)
+    np.testing.assert_allclose(a["zoth2_ab"], b["zoth2_ab"])
+    assert np.isnan(a["zoth2_ba"].iloc[0]) and np.isnan(a["dy2_ba"].iloc[0])
+    # a Page onset 60 days after the episode: its window misses it, the segment onset's sees it
+    c = _specificity(pair, d, t, z, table.assign(page_ab=160.0), summary, n)
+    assert abs(c["zoth2_ab"].iloc[0]) < 1 and c["zoth3_ab"].iloc[0] < -5
+    np.testing.assert_allclose(c["zoth3_ab"], a["zoth3_ab"])

@@ -52,6 +52,12 @@ _SPEC_Z = 2.7
 _SPEC_SHARE = 0.5
 _SPEC_WINDOW = 14.0
 _SPEC_MAX_WINDOW = np.inf        # the window ends at the drop's stop (no upper cap)
+# spec18: and the _SPEC_SHORT (+1) days from the drop's Page onset and from its segment's
+# onset, where a provider's overload episode (2–3 weeks) is not diluted by a long segment
+# (docs/methods/spirals-record.md, "spec18"); chosen on development seeds
+# (benchmarks/spec18_dev*.csv): of 14, 21 and 28 days from either onset, both onsets at 21
+# days caught the most overloads for one planted pair of 1,980
+_SPEC_SHORT = 21.0
 _POOL_SALT = 0x706F6F6C5F647270          # the pooled series' permutations
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
 _JITTER_SALT = 0x6A69747465725F31        # and the burst jitter's (one-sided coupling)
@@ -836,28 +842,40 @@ def _day_window_sums(key, day, n, s, qkey, lo, hi):
     """Per query i: the sums of ``n`` and ``s`` over the rows with ``key == qkey[i]`` and
     ``lo[i] <= day < hi[i]``, and over all the rows with that key (rows sorted by the
     composite key·span + day, cumulative sums, searchsorted; no loop)."""
+    return _day_windows(key, day, n, s)(qkey, lo, hi)
+
+
+def _day_windows(key, day, n, s):
+    """:func:`_day_window_sums` with the rows sorted once: a function of the queries
+    (``qkey``, ``lo``, ``hi``), for several windows over the same rows."""
     span = (int(np.max(day)) if len(day) else 0) + 2
     v = key.astype(np.int64) * span + day.astype(np.int64)
     o = np.argsort(v, kind="stable")
     v = v[o]
     cn = np.r_[0.0, np.cumsum(np.asarray(n, float)[o])]
     cs = np.r_[0.0, np.cumsum(np.asarray(s, float)[o])]
-    base = qkey.astype(np.int64) * span
-    i0 = np.searchsorted(v, base + np.clip(lo, 0, span - 1), side="left")
-    i1 = np.searchsorted(v, base + np.clip(hi, 0, span - 1), side="left")
-    a0 = np.searchsorted(v, base, side="left")
-    a1 = np.searchsorted(v, base + span - 1, side="left")
-    return cn[i1] - cn[i0], cs[i1] - cs[i0], cn[a1] - cn[a0], cs[a1] - cs[a0]
+
+    def sums(qkey, lo, hi):
+        base = qkey.astype(np.int64) * span
+        i0 = np.searchsorted(v, base + np.clip(lo, 0, span - 1), side="left")
+        i1 = np.searchsorted(v, base + np.clip(hi, 0, span - 1), side="left")
+        a0 = np.searchsorted(v, base, side="left")
+        a1 = np.searchsorted(v, base + span - 1, side="left")
+        return cn[i1] - cn[i0], cs[i1] - cs[i0], cn[a1] - cn[a0], cs[a1] - cs[a0]
+    return sums
 
 
 def _specificity(pair, d, t, z, table, summary, n, *, min_window: float | None = None,
-                 max_window: float | None = None):
-    """The specificity evidence of each tested pair (spec14): per direction x→y with a
-    drop, the window from its onset to its stop (whole days, at least ``min_window``),
-    (at most ``max_window``), and the mean residual quality of x's services to everyone
-    *but* y in the window minus
-    outside it (``doth_``), its z-score (``zoth_``: over its standard error, z having
-    unit variance) and the drop to y itself (``dy_``), added to ``table``.
+                 max_window: float | None = None, short_window: float | None = None):
+    """The specificity evidence of each tested pair (spec14, spec18): per direction x→y
+    with a drop, in three windows — its drop's segment, from its onset to its stop (whole
+    days, at least ``min_window``, at most ``max_window``), and the ``short_window`` days
+    (whole days, one more) from its Page onset (``page_``; ``…2_`` columns) and from its
+    segment's onset (``…3_``), the two estimates of when it began, where an episode shorter
+    than the segment is not diluted — the mean residual quality of x's services to everyone
+    *but* y in the window minus outside it (``doth_``), its z-score (``zoth_``: over its
+    standard error, z having unit variance) and the drop to y itself (``dy_``), added to
+    ``table``.
 
     x's services to everyone come from ``summary`` (:func:`_provider_days`); the pair's
     own from its events (``pair``, ``d``, ``t``, ``z``: every event of the table's pairs,
@@ -866,6 +884,7 @@ def _specificity(pair, d, t, z, table, summary, n, *, min_window: float | None =
     partition of pairs: the same numbers (docs/methods/spirals-record.md, "Specificity")."""
     min_window = _SPEC_WINDOW if min_window is None else min_window
     max_window = _SPEC_MAX_WINDOW if max_window is None else max_window
+    short_window = _SPEC_SHORT if short_window is None else short_window
     out = table.copy()
     tt = out["tested"].to_numpy(bool)
     codes = out["pair"].to_numpy(np.int64)
@@ -873,29 +892,34 @@ def _specificity(pair, d, t, z, table, summary, n, *, min_window: float | None =
     own_key = pair[ok].astype(np.int64) * 2 + d[ok]
     own_day = np.floor(t[ok]).astype(np.int64)
     own_z = z[ok]
-    sp, sday = summary["p"].to_numpy(np.int64), summary["day"].to_numpy(np.int64)
-    sn, ss = summary["n"].to_numpy(float), summary["s"].to_numpy(float)
+    everyone = _day_windows(summary["p"].to_numpy(np.int64),
+                            summary["day"].to_numpy(np.int64),
+                            summary["n"].to_numpy(float), summary["s"].to_numpy(float))
+    partner = _day_windows(own_key, own_day, np.ones(len(own_z)), own_z)
     for side, x, dd in (("ab", codes // n, 0), ("ba", codes % n, 1)):
         on = out["onset_" + side].to_numpy(float)
-        st = out["stop_" + side].to_numpy(float)
         has = tt & np.isfinite(on)
         on0 = np.nan_to_num(on, nan=0.0)
-        lo = np.floor(on0).astype(np.int64)
-        hi = np.floor(np.fmin(np.fmax(np.nan_to_num(st, nan=0.0), on0 + min_window),
-                              on0 + max_window)).astype(np.int64) + 1
-        nw, sw, na, sa = _day_window_sums(sp, sday, sn, ss, x, lo, hi)     # x to everyone
-        nw2, sw2, na2, sa2 = _day_window_sums(own_key, own_day, np.ones(len(own_z)), own_z,
-                                              codes * 2 + dd, lo, hi)       # x to y
-        nw, sw, na, sa = nw - nw2, sw - sw2, na - na2, sa - sa2             # x to the others
-        no, so = na - nw, sa - sw
-        with np.errstate(invalid="ignore", divide="ignore"):
-            d_oth = sw / nw - so / no
-            z_oth = d_oth / np.sqrt(1.0 / nw + 1.0 / no)
-            d_y = sw2 / nw2 - (sa2 - sw2) / (na2 - nw2)
-        good = has & (nw > 0) & (no > 0)
-        out["doth_" + side] = np.where(good, d_oth, np.nan)
-        out["zoth_" + side] = np.where(good, z_oth, np.nan)
-        out["dy_" + side] = np.where(has, d_y, np.nan)
+        st = np.nan_to_num(out["stop_" + side].to_numpy(float), nan=0.0)
+        pg = out["page_" + side].to_numpy(float) if "page_" + side in out else on0
+        pg = np.where(np.isfinite(pg), pg, on0)       # the segment's onset without a Page one
+        windows = (("", on0, np.fmin(np.fmax(st, on0 + min_window), on0 + max_window)),
+                   ("2", pg, pg + short_window), ("3", on0, on0 + short_window))
+        for suf, start, stop in windows:
+            lo = np.floor(start).astype(np.int64)
+            hi = np.floor(stop).astype(np.int64) + 1
+            nw, sw, na, sa = everyone(x, lo, hi)                           # x to everyone
+            nw2, sw2, na2, sa2 = partner(codes * 2 + dd, lo, hi)              # x to y
+            nw, sw, na, sa = nw - nw2, sw - sw2, na - na2, sa - sa2         # x to the others
+            no, so = na - nw, sa - sw
+            with np.errstate(invalid="ignore", divide="ignore"):
+                d_oth = sw / nw - so / no
+                z_oth = d_oth / np.sqrt(1.0 / nw + 1.0 / no)
+                d_y = sw2 / nw2 - (sa2 - sw2) / (na2 - nw2)
+            good = has & (nw > 0) & (no > 0)
+            out[f"doth{suf}_{side}"] = np.where(good, d_oth, np.nan)
+            out[f"zoth{suf}_{side}"] = np.where(good, z_oth, np.nan)
+            out[f"dy{suf}_{side}"] = np.where(has, d_y, np.nan)
     return out
 
 
@@ -2171,16 +2195,23 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
 def _nontargeted(tab, G):
     """Per tested pair: the lower of its two directions' specificity z-scores
     (:func:`_specificity`; NaN without a drop) and, per direction (a→b, b→a), whether its
-    drop was not targeted (z below ``-_SPEC_Z`` and the drop to the others at least
-    ``_SPEC_SHARE`` of the drop to the partner)."""
+    drop was not targeted: in any of :func:`_specificity`'s windows present in ``tab``
+    (the drop's segment; spec18: the short windows from its Page and segment onsets), z
+    below ``-_SPEC_Z`` and the drop to the others at least ``_SPEC_SHARE`` of the drop to
+    the partner."""
     if "zoth_ab" not in tab:
         return np.full(G, np.nan), np.zeros((2, G), bool)
-    zs = [tab["zoth_" + s].to_numpy(float) for s in ("ab", "ba")]
+    zmin = np.full(G, np.nan)
     nonspec = np.zeros((2, G), bool)
-    for j, (s, zo) in enumerate(zip(("ab", "ba"), zs)):
-        do, dy = tab["doth_" + s].to_numpy(float), tab["dy_" + s].to_numpy(float)
-        nonspec[j] = (zo < -_SPEC_Z) & (do <= _SPEC_SHARE * np.fmin(dy, 0.0))
-    return np.fmin(*zs), nonspec
+    for suf in ("", "2", "3"):
+        if f"zoth{suf}_ab" not in tab:
+            continue
+        for j, s in enumerate(("ab", "ba")):
+            zo = tab[f"zoth{suf}_{s}"].to_numpy(float)
+            do, dy = tab[f"doth{suf}_{s}"].to_numpy(float), tab[f"dy{suf}_{s}"].to_numpy(float)
+            nonspec[j] |= (zo < -_SPEC_Z) & (do <= _SPEC_SHARE * np.fmin(dy, 0.0))
+            zmin = np.fmin(zmin, zo)
+    return zmin, nonspec
 
 
 def _bh_nan(p_ab, p_ba):
