@@ -55,8 +55,8 @@ _SPEC_MAX_WINDOW = np.inf        # the window ends at the drop's stop (no upper 
 # spec18: and the _SPEC_SHORT (+1) days from the drop's Page onset and from its segment's
 # onset, where a provider's overload episode (2–3 weeks) is not diluted by a long segment
 # (docs/methods/spirals-record.md, "spec18"); chosen on development seeds
-# (benchmarks/spec18_dev*.csv): of 14, 21 and 28 days from either onset, both onsets at 21
-# days caught the most overloads for one planted pair of 1,980
+# (benchmarks/spec18_dev*.csv): of 14, 21 and 28 days from the Page onset and 21 from the
+# segment's, both onsets at 21 days caught the most overloads, for one planted pair of 1,980
 _SPEC_SHORT = 21.0
 _POOL_SALT = 0x706F6F6C5F647270          # the pooled series' permutations
 _TURN_SALT = 0x7475726E5F746B31          # separates the turn test's hashes from the drops
