@@ -530,10 +530,11 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
           coupling per direction (``ab``: b's response to a's bad service);
         - ``n_ab``, ``n_ba``, ``bad_ab``, ``bad_ba``: events with a quality and bad
           events per direction (int);
-        - ``specificity_z``: the specificity check (the lower of the two directions):
-          the drop of a side's service to its *other* clients in its drop's window, in
-          standard errors (< 0: its other clients were served worse too; NaN where
-          not tested);
+        - ``specificity_z``: the specificity check (the lowest over the two directions
+          and the drop's three windows — its segment, and 22 days from its Page and
+          segment onsets): the drop of a side's service to its *other* clients in the
+          window, in standard errors (< 0: its other clients were served worse too; NaN
+          where not tested);
         - ``reason``: one sentence on why the pair got its kind.
 
         Unless ``individuals=True``, the survey magnitudes of a pair with a
