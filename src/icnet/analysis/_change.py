@@ -930,8 +930,8 @@ def local_drop_test(x, gstart, gsize, lo, hi, keys, *, elo=None, ehi=None, seed:
     if not okw.any():
         return p, on, en, used
     g_all = np.repeat(np.arange(G), gsize)
-    xc = x - (np.bincount(g_all, weights=x, minlength=G) / np.maximum(gsize, 1))[g_all]
-    rc, cc = _centred(x, offset, g_all, gsize, G)
+    rc, cc = _centred(x, offset, g_all, gsize, G)     # what the permutations draw
+    xc = rc if cc is None else _centred(x, None, g_all, gsize, G)[0]   # the observed series
     keys = np.asarray(keys, np.uint64)
     width = _bucket_width(gsize)
     count = np.zeros(G, np.int64)
