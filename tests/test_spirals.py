@@ -1885,6 +1885,16 @@ def test_a_drop_targeted_at_one_client_is_not_called_untargeted(seed):
     assert not p00.reason.str.contains("not targeted").any(), p00.reason.tolist()
 
 
+def _bench_module(name):
+    """A script of benchmarks/ imported as a module (its generators are reused here)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def test_change_test_is_calibrated_on_dense_null_relations():
     # perm17 (#18): the time-local control's own noise (means of the sides' other services
     # within +-14 days, shared by neighbouring events) is autocorrelated; permuting the
@@ -1892,11 +1902,7 @@ def test_change_test_is_calibrated_on_dense_null_relations():
     # these null directions at p <= 0.05 on main, ~100 services a year per relation;
     # benchmarks/change_null16.txt). The permutations now draw the raw qualities and keep
     # the control in place
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "change_null16", Path(__file__).resolve().parents[1] / "benchmarks" / "change_null16.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = _bench_module("change_null16")
     ps = []
     for seed in range(15):
         s = icnet.retaliation_spirals(mod.ring(seed, 100), seed=seed, n_perm=199)
@@ -1906,6 +1912,38 @@ def test_change_test_is_calibrated_on_dense_null_relations():
     p = p[np.isfinite(p)]
     assert len(p) > 1000
     assert (p <= 0.05).mean() <= 0.07
+
+
+def test_joint_shift_reason_reads_the_turn_decision_not_the_nominal_p():
+    # a turn test at p=0.03 that did not survive the BH over its family (q=0.08 > 0.05)
+    # did not show turns: the reason of a pair without order must say so too (it used to
+    # read p <= 0.05 as "turns shown" and left the turns out), and it gives the q the
+    # decision used
+    from icnet.analysis.spirals import _reasons
+    f = np.zeros(2)
+    r = _reasons(np.array(["joint_shift"] * 2), np.zeros(2, bool), f, f, f + 1, f + 2,
+                 f + 1, np.zeros(2, int), np.zeros(2, int), np.array(["A"] * 2),
+                 np.array(["B"] * 2), {"turn_taking": True, "alpha": 0.05},
+                 np.zeros(2, bool), np.zeros(2, int), np.array([None] * 2),
+                 np.zeros(2, bool), f, np.array([0.03, 0.03]),
+                 ordered=np.array([False, True]), untargeted=np.zeros(2, bool),
+                 q_turn=np.array([0.08, 0.08]))
+    assert "no order" in r[0] and "no turns taken (turn test p=0.03, q=0.08)" in r[0], r[0]
+    assert "no turns taken (turn test p=0.03, q=0.08)" in r[1] and "no order" not in r[1]
+
+
+def test_joint_shift_reasons_agree_with_the_decision_on_a_ring():
+    # end to end: every joint shift whose reason says "no turns taken" has a turn-test q
+    # above alpha, and none whose q is at most alpha says it
+    import re
+    mod = _bench_module("turn_null18")
+    s = icnet.retaliation_spirals(mod.joint_ring(3, 100), seed=3, n_perm=199)
+    j = s[s["kind"] == "joint_shift"]
+    assert len(j) >= 3
+    for r in j["reason"]:
+        m = re.search(r"turn test p=([0-9.e-]+), q=([0-9.e-]+)\)", r)
+        if "no turns taken" in r:
+            assert m is not None and float(m.group(2)) > 0.05, r
 
 
 def test_joint_shift_reason_names_the_rule_that_failed():
@@ -1919,10 +1957,11 @@ def test_joint_shift_reason_names_the_rule_that_failed():
                  np.array(["B"] * 3), {"turn_taking": True, "candidate_alpha": 0.1},
                  np.zeros(3, bool), np.zeros(3, int), np.array([None] * 3),
                  np.zeros(3, bool), f, np.array([0.003, 0.21, 0.95]),
-                 ordered=np.array([False, True, False]), untargeted=np.zeros(3, bool))
+                 ordered=np.array([False, True, False]), untargeted=np.zeros(3, bool),
+                 q_turn=np.array([0.009, 0.21, 0.95]))
     assert "no order" in r[0] and "no turns taken" not in r[0], r[0]
-    assert "no turns taken (turn test p=0.21)" in r[1] and "no order" not in r[1], r[1]
-    assert "no order" in r[2] and "no turns taken (turn test p=0.95)" in r[2], r[2]
+    assert "no turns taken (turn test p=0.21, q=0.21)" in r[1] and "no order" not in r[1], r[1]
+    assert "no order" in r[2] and "no turns taken (turn test p=0.95, q=0.95)" in r[2], r[2]
     r = _reasons(np.array(["joint_shift"]), np.zeros(1, bool), f[:1], f[:1], f[:1] + 1,
                  f[:1] + 2, f[:1] + 1, np.zeros(1, int), np.zeros(1, int),
                  np.array(["A"]), np.array(["B"]), {"turn_taking": True}, np.zeros(1, bool),

@@ -2042,9 +2042,11 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
             # and the sides took turns: the turn test's p, BH over the pairs that dropped
             # both ways in one exchange (family-wise control when none is a spiral)
             fam = both & close
-            took_turns = np.zeros(len(fam), bool)
-            took_turns[fam] = _bh(p_turn[fam]) <= level
-            spiral_c = spiral_c & took_turns
+            q_turn = np.full(len(fam), np.nan)
+            q_turn[fam] = _bh(p_turn[fam])
+            spiral_c = spiral_c & (q_turn <= level)
+        else:
+            q_turn = np.full(len(both), np.nan)
         joint = both & close & ~spiral_c
         spiral_l = (q_cpl <= level) & ~joint & ~spiral_c & has_cpl
         # one side answers, the other does not: a one-sided retaliation found by the
@@ -2056,14 +2058,14 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
         # dropped in the same weeks (specificity, as for spirals below; onesided16)
         one_c = (q_any <= level) & ~spiral_c & ~joint & ~spiral_l
         one = (one_c & ~untargeted) | one_l
-        return spiral_c, spiral_l, joint, one, one_l, one_c & untargeted & ~one_l
+        return spiral_c, spiral_l, joint, one, one_l, one_c & untargeted & ~one_l, q_turn
 
     # specificity (spec14): per direction, whether its drop was shared by the side's
     # other clients (not targeted at the partner: a provider's overload, a common cause)
     z_spec, nonspec_dir = _nontargeted(tab, G)
     nonspec = nonspec_dir[0] | nonspec_dir[1]
     untargeted = np.where(ca <= cb, nonspec_dir[0], nonspec_dir[1])   # the dropped side
-    spiral_c, spiral_l, joint, one, one_l, not_one = decide(alpha)
+    spiral_c, spiral_l, joint, one, one_l, not_one, q_turn = decide(alpha)
     cand = np.logical_or.reduce(decide(params["candidate_alpha"])[:4]) & \
         ~np.logical_or.reduce((spiral_c, spiral_l, joint, one))
     # a change-test spiral with a side's drop not targeted: both dropped in one
@@ -2142,7 +2144,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
                       col["between"], mover, dropped, a_ids, b_ids, params, chain_ok,
                       col["rounds"], init, spiral_l, col["concurrence"], col["p_turn"],
                       one_l=(one_l, q_dir, p_dir, p_fwd, p_rev, ans_dir), ordered=ordered,
-                      untargeted=moved, not_one=not_one, z_spec=z_spec)
+                      untargeted=moved, not_one=not_one, z_spec=z_spec, q_turn=q_turn)
     reason = [r + (f"; {init[i]} moved first with probability {p_init[i]:.2f}"
                    if np.isfinite(p_init[i]) else "") for i, r in enumerate(reason)]
     reason = [r + (f"; not targeted (specificity): a side's service to its other clients "
@@ -2227,10 +2229,16 @@ def _bh_nan(p_ab, p_ba):
 
 def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, b, params,
              chain, rounds, init, lagged, conc, p_turn, one_l=None, ordered=None,
-             untargeted=None, not_one=None, z_spec=None):
+             untargeted=None, not_one=None, z_spec=None, q_turn=None):
     """One sentence per tested pair: why it got its kind (a joint shift: no order between
     the two drops, else no turns, else — ``untargeted`` — a side's drop not targeted;
-    ``none`` after one direction's drop that was not targeted — ``not_one`` — says so)."""
+    ``none`` after one direction's drop that was not targeted — ``not_one`` — says so).
+
+    ``q_turn`` is the turn test's q (BH over the pairs that dropped both ways in one
+    exchange; NaN outside that family): the turns count as shown when it is at most
+    ``params["alpha"]`` — the decision :func:`_finish` made, not the nominal p."""
+    q_turn = np.full(len(kind), np.nan) if q_turn is None else np.asarray(q_turn, float)
+    turns = q_turn <= params.get("alpha", 0.05)
     out = []
     for i, k in enumerate(kind):
         if k == "one_sided" and one_l is not None and one_l[0][i]:
@@ -2254,15 +2262,17 @@ def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, 
             how = "no order" if not np.isfinite(conc[i]) or conc[i] < 0 else \
                 f"bad at the same time, concurrence {conc[i]:.2f}"
             if params.get("turn_taking", False):
-                how = ("no turns taken (turn test " + (f"p={p_turn[i]:.2g}"
-                       if np.isfinite(p_turn[i]) else "not possible") + ")")
+                how = ("no turns taken (turn test " + (
+                    f"p={p_turn[i]:.2g}" + (f", q={q_turn[i]:.2g}"
+                                            if np.isfinite(q_turn[i]) else "")
+                    if np.isfinite(p_turn[i]) else "not possible") + ")")
             if untargeted is not None and untargeted[i]:
                 how = "in order, but a side's drop was not targeted"
             elif ordered is not None and not ordered[i]:
                 # no order; and the turns, when the turn test did not confirm them either
                 how = ("no order: neither side dropped first while the other still "
                        "served as usual" + (f"; {how}" if params.get("turn_taking", False)
-                                            and not p_turn[i] <= 0.05 else ""))
+                                            and not turns[i] else ""))
             r = (f"both directions dropped in one exchange (q={q_any[i]:.2g}, onsets "
                  f"{lag[i]:.0f} days apart, {how}): a shared cause, or turns too fast "
                  "to show; no evidence of retaliation")
