@@ -2,7 +2,9 @@
 
     python benchmarks/spirals_table.py benchmarks/validity_records.csv
 
-Bold: a bound of issue #18 not met."""
+Bold: a bound of issue #18 not met. "reported as any finding": planted pairs whose kind is
+`spiral`, `joint_shift` or `one_sided` (a dated finding the report and the actions name; no
+bound), "–" for records made before the column existed."""
 import sys
 from pathlib import Path
 
@@ -28,10 +30,13 @@ names = [("lock_in", "lock-in"), ("slow_escalation", "slow escalation"), ("episo
          ("episodic_two", "two episodes"), ("delay_only", "delays only"),
          ("between_units", "between units (unit level)"),
          ("one_sided", "one-sided answers (`spiral` or `one_sided`)")]
-print("| mechanism | recall | precision | initiator right (of found) | median onset error (days) |")
-print("|---|---|---|---|---|")
+ANY = "reported as any finding (spiral, joint_shift, one_sided)"
+print("| mechanism | recall | reported as any finding | precision | initiator right (of found) "
+      "| median onset error (days) |")
+print("|---|---|---|---|---|---|")
 for s, lab in names:
-    print(f"| {lab} | {v(s, 'recall')} | {v(s, 'precision')} | {v(s, 'initiator right (of found)')} | {v(s, 'median onset error (days)')} |")
+    print(f"| {lab} | {v(s, 'recall')} | {v(s, ANY)} | {v(s, 'precision')} | "
+          f"{v(s, 'initiator right (of found)')} | {v(s, 'median onset error (days)')} |")
 print()
 print("| null or confounder | orgs with a false `spiral` | with a false `spiral` or `one_sided` |")
 print("|---|---|---|")

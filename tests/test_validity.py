@@ -324,6 +324,29 @@ def test_adapter_accepts_renamed_kind(monkeypatch, gen):
     assert r.loc[0, "status"] == "ok" and r.loc[0, "n_false_spiral"] >= 0
 
 
+def test_planted_pairs_reported_as_any_finding(monkeypatch, gen):
+    # a planted spiral called joint_shift or one_sided is still a dated finding the user
+    # sees (recall counts spiral only); the scoreboard reports that share without a bound,
+    # and leaves it out for records made before the column existed
+    import icnet
+    d = gen("lock_in")
+    t = d.truth["spirals"]
+    assert len(t) >= 3
+    kinds = ["spiral", "joint_shift", "none"] + ["one_sided"] * (len(t) - 3)
+
+    def fixed(net, **kw):
+        return pd.DataFrame({"a": t["a"].to_numpy(), "b": t["b"].to_numpy(), "kind": kinds,
+                             "initiator": t["initiator"].to_numpy(), "start": t["onset"],
+                             "p": 0.01})
+    monkeypatch.setattr(icnet, "retaliation_spirals", fixed)
+    r = sb.score_organisation(d, detectors=["spirals"])
+    assert r.loc[0, "n_hit"] == 1 and r.loc[0, "n_surfaced"] == len(t) - 1
+    metric = "reported as any finding (spiral, joint_shift, one_sided)"
+    row = sb.scoreboard(r).set_index("metric").loc[metric]
+    assert row["value"] == pytest.approx((len(t) - 1) / len(t)) and row["bound"] == ""
+    assert metric not in set(sb.scoreboard(r.drop(columns="n_surfaced"))["metric"])
+
+
 # ---------------------------------------------------------------------------------------
 # the quick scoreboard slice (same organisations as benchmarks/validity.py --quick)
 

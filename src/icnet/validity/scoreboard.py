@@ -56,6 +56,7 @@ __all__ = ["ADAPTERS", "score_organisation", "scoreboard", "wilson", "poisson_in
 
 _Z = 1.959963984540054
 RETALIATION = ("spiral", "one_sided")
+SURFACED = ("spiral", "joint_shift", "one_sided")   # kinds reported as a dated finding
 
 
 def wilson(k, n, z=_Z):
@@ -113,9 +114,13 @@ def _spirals(data, net, seed, *, n_perm=199):
         found[tuple(sorted((str(a), str(b))))] = k
     hit = init_ok = n_onset = 0
     onset_err = []
+    # a planted pair the user still sees as a dated finding of some kind (a missed spiral
+    # reported as a joint shift or one-sided drop: the report and the actions name it)
+    surfaced = 0
     if truth is not None:
         for row in truth.itertuples():
             k = found.get(tuple(sorted((str(row.a), str(row.b)))))
+            surfaced += k in SURFACED
             if k is not None and k in row.accept.split("|"):
                 hit += 1
                 r = res[(res["a"].astype(str).isin([row.a, row.b])) &
@@ -135,8 +140,9 @@ def _spirals(data, net, seed, *, n_perm=199):
     # chronic conflicts / joint shifts: their kind (mutual_degradation ↔ chronic_conflict)
     return dict(level=level, n_truth=0 if truth is None else len(truth), n_hit=hit,
                 n_found=n_found, n_false=retal_false, n_false_spiral=spiral_false,
-                n_initiator_ok=init_ok, onset_err_median=float(np.median(onset_err))
-                if onset_err else np.nan, n_tested=int(len(p)),
+                n_surfaced=surfaced, n_initiator_ok=init_ok,
+                onset_err_median=float(np.median(onset_err)) if onset_err else np.nan,
+                n_tested=int(len(p)),
                 n_p01=int((p <= 0.01).sum()), n_p05=int((p <= 0.05).sum()),
                 n_p10=int((p <= 0.10).sum()))
 
@@ -384,6 +390,9 @@ def _rows(det, scen, n_people, g):
             add("precision", S("n_found") - S("n_false"), S("n_found"),
                 ">= 0.9" if det == "spirals" else "", (lambda v: v >= 0.9)
                 if det == "spirals" else None)
+            if det == "spirals" and "n_surfaced" in ok and ok["n_surfaced"].notna().all():
+                add("reported as any finding (spiral, joint_shift, one_sided)",
+                    S("n_surfaced"), S("n_truth"))
             if det == "spirals":
                 add("initiator right (of found)", S("n_initiator_ok"), S("n_hit"), ">= 0.8",
                     lambda v: v >= 0.8)
