@@ -259,3 +259,65 @@ def test_spiral_timeline_draws_no_individual_ratings_unless_asked(planta):
     ax = plot.spiral_timeline(planta, "P0009", "P0070")
     ys = np.concatenate([np.asarray(c.get_offsets())[:, 1] for c in ax.collections[:2]])
     assert len(ys) and np.isnan(ys).all()
+
+
+def test_scoreboard_draws_each_share_bound_against_its_value():
+    board = pd.DataFrame({
+        "detector": ["spirals"] * 5, "scenario": ["lock_in", "lock_in", "lock_in", "baseline",
+                                                  "baseline"],
+        "n_people": 150, "metric": ["recall", "initiator right (of found)",
+                                    "median onset error (days)", "orgs with false spiral",
+                                    "share p <= 0.05"],
+        "value": [0.78, 0.85, 0.5, 0.02, 0.04], "low": [0.72, 0.77, np.nan, 0.0, 0.03],
+        "high": [0.84, 0.9, np.nan, 0.09, 0.05],
+        "bound": [">= 0.9", ">= 0.8", "<= 14", "<= 0.05", ""],
+        "passed": ["NO", "yes", "yes", "yes", ""]})
+    ax = plot.scoreboard(board)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["spirals · lock_in · 150 · recall",
+                      "spirals · lock_in · 150 · initiator right (of found)"]
+    red = [c for c in ax.containers if c.get_label() == "not met"]
+    blue = [c for c in ax.containers if c.get_label() == "bound met"]
+    assert len(red[0].lines[0].get_xdata()) == 1 and len(blue[0].lines[0].get_xdata()) == 1
+    assert red[0].lines[0].get_xdata()[0] == pytest.approx(0.78)
+    # the bounds are drawn where they are, one per row
+    assert list(ax.collections[-1].get_offsets()[:, 0]) == [0.9, 0.8]
+    plt.close(ax.figure)
+    ax = plot.scoreboard(board, which="at most")   # the day bound is not a share: left out
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "spirals · baseline · 150 · orgs with false spiral"]
+    assert [c.get_label() for c in ax.containers] == ["bound met"]
+    plt.close(ax.figure)
+
+
+def test_scoreboard_errors():
+    with pytest.raises(icnet.errors.ParameterError, match="lacks column"):
+        plot.scoreboard(pd.DataFrame({"detector": ["x"]}))
+    board = pd.DataFrame({"detector": ["spirals"], "scenario": ["a"], "n_people": [1],
+                          "metric": ["recall"], "value": [0.5], "low": [0.4], "high": [0.6],
+                          "bound": [">= 0.9"], "passed": ["NO"]})
+    with pytest.raises(icnet.errors.ParameterError, match="which"):
+        plot.scoreboard(board, which="above")
+    with pytest.raises(icnet.errors.ParameterError, match="No row"):
+        plot.scoreboard(board, detectors=["bottlenecks"])
+    with pytest.raises(icnet.errors.ParameterError, match="No row"):
+        plot.scoreboard(board, which="at most")
+
+
+def test_scoreboard_on_a_real_board():
+    # the board of the validity suite: every failed share floor is drawn red
+    from icnet.validity import generate, scoreboard as sb
+    recs = pd.concat([sb.score_organisation(generate(n, n_people=150, seed=150000 + i),
+                                            detectors=["bottlenecks"])
+                      for n in ("deep_chain", "baseline") for i in range(2)])
+    board = sb.scoreboard(recs)
+    ax = plot.scoreboard(board)
+    floors = board["bound"].str.startswith(">=")
+    assert len(ax.get_yticklabels()) == int(floors.sum()) >= 2
+    n_miss = sum(len(c.lines[0].get_xdata()) for c in ax.containers
+                 if c.get_label() == "not met")
+    assert n_miss == int((floors & board["passed"].eq("NO")).sum())
+    plt.close(ax.figure)
+    ax = plot.scoreboard(board, which="at most")
+    assert len(ax.get_yticklabels()) == int(board["bound"].str.startswith("<=").sum()) >= 1
+    plt.close(ax.figure)

@@ -1,4 +1,5 @@
-"""Figures: the unit map, the satisfaction matrix, bottleneck components, a spiral, trends.
+"""Figures: the unit map, the satisfaction matrix, bottleneck components, a spiral, trends,
+and the validity scoreboard's bounds.
 
 Every function returns the matplotlib Axes it drew on, takes ``ax=`` to draw
 into an existing figure (a new figure is made only when ``ax`` is None), never
@@ -30,7 +31,7 @@ from .errors import ParameterError
 from .privacy import MIN_GROUP_SIZE, SURVEY_EDGE_COLUMNS, suppress
 
 __all__ = ["network_map", "satisfaction_heatmap", "bottleneck_components", "spiral_timeline",
-           "health_trend"]
+           "health_trend", "scoreboard"]
 
 _SURVEY_COLUMNS = SURVEY_EDGE_COLUMNS    # means, SDs, intervals, a rater's SD, n_eff, lfsr
 
@@ -678,5 +679,104 @@ def health_trend(net, *, freq: str = "QS", ax=None, min_group_size: int = MIN_GR
     ax.set_ylabel("mean satisfaction of the service given")
     ax.set_title(f"Served quality per unit and period (gaps: fewer than {min_group_size} "
                  "raters)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return ax
+
+
+_BOUND = r"^\s*(>=|<=|==)\s*([0-9]*\.?[0-9]+)\s*$"
+_BOARD_COLUMNS = ["detector", "scenario", "n_people", "metric", "value", "low", "high",
+                  "bound", "passed"]
+
+
+def scoreboard(board, *, detectors=None, which: str = "at least", ax=None):
+    """The bounded rows of a validity scoreboard: each measured share with its 95 %
+    interval, against its bound.
+
+    Parameters
+    ----------
+    board : DataFrame
+        The table of :func:`icnet.validity.scoreboard.scoreboard` (columns
+        ``detector``, ``scenario``, ``n_people``, ``metric``, ``value``, ``low``,
+        ``high``, ``bound``, ``passed``).
+    detectors : list of str, optional
+        Only these detectors' rows (default: all).
+    which : {"at least", "at most"}, default "at least"
+        Rows whose bound is a floor (``>= v``: recall, precision, initiator, coverage,
+        power) or a ceiling (``<= v`` and ``== 0``: false findings). Only bounds on a
+        share (v ≤ 1) are drawn; a bound in days or on an absolute error is not.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Rows top to bottom in the board's order, y tick labels "detector · scenario ·
+        people · metric"; one error bar container for the rows that meet their bound
+        (blue, label "bound met") and one for those that do not (red, "not met"), each
+        only when it has rows (``ax.containers``); the bounds are black ticks.
+
+    Raises
+    ------
+    ParameterError
+        A table without the scoreboard's columns, an unknown ``which``, or no row to draw.
+
+    See Also
+    --------
+    icnet.validity.scoreboard.scoreboard
+
+    Notes
+    -----
+    The intervals are the scoreboard's (Wilson score intervals for shares, Poisson for
+    rates; Morris, White & Crowther 2019 on reporting Monte Carlo uncertainty): a point
+    missing its bound by less than its interval's half-width is within sampling error of
+    it, one whose whole interval lies on the wrong side is not.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> board = pd.DataFrame({"detector": ["spirals", "spirals"],
+    ...                       "scenario": ["lock_in", "baseline"], "n_people": [150, 150],
+    ...                       "metric": ["recall", "orgs with false spiral"],
+    ...                       "value": [0.78, 0.0], "low": [0.72, 0.0], "high": [0.84, 0.06],
+    ...                       "bound": [">= 0.9", "<= 0.05"], "passed": ["NO", "yes"]})
+    >>> ax = scoreboard(board)
+    >>> [c.get_label() for c in ax.containers], [t.get_text() for t in ax.get_yticklabels()]
+    (['not met'], ['spirals · lock_in · 150 · recall'])
+    """
+    _check_table("validity.scoreboard.scoreboard", board, _BOARD_COLUMNS)
+    if which not in ("at least", "at most"):
+        raise ParameterError(f"which must be 'at least' or 'at most'; got {which!r}.")
+    b = board
+    if detectors is not None:
+        b = b[b["detector"].isin(list(detectors))]
+    parsed = b["bound"].astype(str).str.extract(_BOUND)
+    v = pd.to_numeric(parsed[1], errors="coerce")
+    keep = (parsed[0] == ">=") if which == "at least" else parsed[0].isin(["<=", "=="])
+    keep &= (v <= 1) & b["value"].notna()
+    b, v = b[keep.to_numpy()], v[keep.to_numpy()].to_numpy(float)
+    if not len(b):
+        raise ParameterError(f"No row of the board has a share bound of the kind {which!r}"
+                             + (f" for detectors {list(detectors)}" if detectors else "")
+                             + "; check the detectors' names and the 'bound' column.")
+    ax = _axes(ax, (8, 1.0 + 0.2 * len(b)))
+    y = np.arange(len(b))
+    val = b["value"].to_numpy(float)
+    lo = np.fmin(np.nan_to_num(b["low"].to_numpy(float), nan=val), val)
+    hi = np.fmax(np.nan_to_num(b["high"].to_numpy(float), nan=val), val)
+    miss = b["passed"].astype(str).str.lower().eq("no").to_numpy()
+    for m, colour, label in ((~miss, "tab:blue", "bound met"), (miss, "tab:red", "not met")):
+        if m.any():
+            ax.errorbar(val[m], y[m], xerr=[val[m] - lo[m], hi[m] - val[m]], fmt="o", ms=4,
+                        color=colour, elinewidth=1.2, capsize=2, label=label)
+    ax.scatter(v, y, marker="|", s=120, color="black", zorder=3, label="bound")
+    ax.set_yticks(y, [_lit(f"{r.detector} · {r.scenario} · {r.n_people} · {r.metric}")
+                      for r in b.itertuples()], fontsize=7)
+    ax.invert_yaxis()
+    left = 0.0 if which == "at most" else max(0.0, min(lo.min(), v.min()) - 0.05)
+    right = 1.01 if which == "at least" else min(1.01, max(hi.max(), v.max()) + 0.02)
+    ax.set_xlim(left, right)
+    ax.set_xlabel("measured share (95 % interval); | = bound; red = bound not met")
+    ax.set_title(f"Validity scoreboard: bounds of the kind \"{which}\"", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return ax
