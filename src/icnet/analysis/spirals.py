@@ -2262,10 +2262,10 @@ def _reasons(kind, cand, p_both, q_any, q_cpl, lag, between, first, dropped, a, 
             how = "no order" if not np.isfinite(conc[i]) or conc[i] < 0 else \
                 f"bad at the same time, concurrence {conc[i]:.2f}"
             if params.get("turn_taking", False):
-                how = ("no turns taken (turn test " + (
+                test = "not possible" if not np.isfinite(p_turn[i]) else \
                     f"p={p_turn[i]:.2g}" + (f", q={q_turn[i]:.2g}"
                                             if np.isfinite(q_turn[i]) else "")
-                    if np.isfinite(p_turn[i]) else "not possible") + ")")
+                how = f"no turns taken (turn test {test})"
             if untargeted is not None and untargeted[i]:
                 how = "in order, but a side's drop was not targeted"
             elif ordered is not None and not ordered[i]:
