@@ -1,0 +1,188 @@
+"""init19 (#18): does an *escalating* exchange template name the initiator more often?
+
+A retaliation spiral escalates: each side answers a little harder than it was served
+("worse and worse"; Andersson & Pearson 1999's incivility spiral, Glasl 1982's escalation
+stages). The shipped phase of the alternation (``spirals._turn_phase``) gives every turn
+the same effect size (delta 1.2). init15 found that most wrong initiators are pairs whose
+initiator's first turn shows no evidence: with a constant template "the partner began one
+turn later" fits as well or better. Under an escalating template the first turn is
+expected to be mild and the partner's answer harder, so a hard first visible turn fits
+"the partner answered" better than "the partner began".
+
+This script recomputes the phase posterior on pairs captured by ``init15_capture.py``
+(development seeds n*1000+500+i) with per-turn effect sizes and scores each variant, with
+and without the onsets' vote, against the generator's initiator — after the detector ran,
+as ``init15_diagnose.py`` does (the library reads no truth):
+
+    PYTHONPATH=src python benchmarks/init19_escalation.py CAPTURE.pkl OUT.csv
+
+Variants (each a set of per-turn sequences delta_0, delta_1, ..., marginalised with equal
+prior weight over the sequences, the turn length and the number of turns as the shipped
+templates are):
+
+- ``const1.2``: every turn 1.2 (the shipped templates; must reproduce ``cur``);
+- ``lin{a}_{b}``: delta_k = min(a + b k, 2.4);
+- ``mix``: the constant template and ``lin0.6_0.3`` together (escalation as one hypothesis
+  among two, not imposed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from icnet.analysis import spirals as sp  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("init15_diagnose",
+                                               ROOT / "benchmarks" / "init15_diagnose.py")
+i15 = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(i15)
+
+MAX_TURNS = 12
+
+
+def _lin(a, b, cap=2.4):
+    return tuple(min(a + b * k, cap) for k in range(MAX_TURNS))
+
+
+VARIANTS = {
+    "const1.2": [_lin(1.2, 0.0)],
+    "lin0.6_0.3": [_lin(0.6, 0.3)],
+    "lin0.8_0.2": [_lin(0.8, 0.2)],
+    "lin1.0_0.2": [_lin(1.0, 0.2)],
+    "lin0.6_0.2": [_lin(0.6, 0.2)],
+    "mix": [_lin(1.2, 0.0), _lin(0.6, 0.3)],
+    "mix3": [_lin(1.2, 0.0), _lin(0.8, 0.2), _lin(0.6, 0.3)],
+}
+
+
+def phase_escalating(X_, T_, D_, gid, G, out, cand, center, *, sequences, tail=1.5,
+                     turn_days=(7.0, 14.0, 21.0), window=28.0):
+    """P(direction 0 moved first) under alternating templates whose turn k has effect
+    size ``seq[k]`` (``seq`` one of ``sequences``), otherwise as ``spirals._turn_phase``
+    (start uniform within ``window`` days of ``center``, turn length in ``turn_days``,
+    2..12 turns, with or without a both-bad tail)."""
+    p0 = np.full(G, np.nan)
+    fin = np.isfinite(X_) & cand[gid] & np.isfinite(center[gid])
+    if not fin.any():
+        return p0
+    g, d, t, u = sp._exchange_u(X_, T_, D_, gid, G, out, fin)
+    L_ = np.asarray(turn_days, float)
+    W = int(round(window))
+    c0 = np.floor(center[g]) - W
+    keep = t >= c0
+    g, d, t, u, c0 = g[keep], d[keep], t[keep], u[keep], c0[keep]
+    day = np.floor(t - c0).astype(np.int64)
+    sel = np.flatnonzero(cand & np.isfinite(center))
+    ns = 2 * W + 1
+    m = np.isin(g, sel)
+    j = np.searchsorted(sel, g[m])
+    nd = int(max(day[m].max(initial=0) + 1, ns + MAX_TURNS * L_.max() + 1))
+    n = len(sel)
+    idx = (j * 2 + d[m]) * nd + day[m]
+
+    def cum(w):
+        c = np.zeros((n * 2, nd + 1))
+        c[:, 1:] = np.cumsum(np.bincount(idx, weights=w, minlength=n * 2 * nd)
+                             .reshape(n * 2, nd), axis=1)
+        return c.reshape(n, 2, nd + 1)
+
+    values = sorted({v for seq in sequences for v in seq})
+    C = {v: cum(v * u[m] - v * v / 2) for v in values}
+    Ct = cum(tail * u[m] - tail ** 2 / 2)
+    rows = np.arange(n)[:, None]
+    ct_end = Ct[:, :, nd].sum(axis=1)[:, None]
+    s = np.arange(ns)
+    lse = np.full((n, 2), -np.inf)
+    for f in (0, 1):
+        terms = []
+        for seq in sequences:
+            for L in L_:
+                acc = np.zeros((n, ns))
+                for k in range(MAX_TURNS):
+                    side = f if k % 2 == 0 else 1 - f
+                    lo = np.minimum(s + int(k * L), nd)
+                    hi = np.minimum(s + int((k + 1) * L), nd)
+                    M = C[seq[k]]
+                    acc = acc + M[rows, side, hi[None, :]] - M[rows, side, lo[None, :]]
+                    if k >= 1:
+                        tl = ct_end - Ct[rows, 0, hi[None, :]] - Ct[rows, 1, hi[None, :]]
+                        terms += [acc, acc + tl]
+        a = np.stack(terms, axis=2)
+        mx = a.max(axis=(1, 2))
+        lse[:, f] = mx + np.log(np.exp(a - mx[:, None, None]).sum(axis=(1, 2)))
+    p0[sel] = 1.0 / (1.0 + np.exp(np.clip(lse[:, 1] - lse[:, 0], -700, 700)))
+    return p0
+
+
+def _inputs(recs):
+    X, T, D, gid, cen = [], [], [], [], []
+    keys = ("onset_ab", "onset_ba", "stop_ab", "stop_ba")
+    out = {k: [] for k in keys}
+    for j, r in enumerate(recs):
+        e = r["events"]
+        X.append(e.x.to_numpy()), T.append(e.t.to_numpy()), D.append(e.d.to_numpy())
+        gid.append(np.full(len(e), j))
+        cen.append(r["center"])
+        for k in keys:
+            out[k].append(r["out"][k])
+    cen = np.asarray(cen, float)
+    return (np.concatenate(X), np.concatenate(T), np.concatenate(D).astype(np.int64),
+            np.concatenate(gid), len(recs), {k: np.asarray(v, float) for k, v in out.items()},
+            np.isfinite(cen), cen)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("capture")
+    ap.add_argument("out")
+    args = ap.parse_args(argv)
+    with open(args.capture, "rb") as fh:
+        recs = pickle.load(fh)
+    recs = [r for r in recs if r["hit"] and "u" in r]
+    rows = []
+    for r in recs:
+        row = r["row"]
+        pg = (row["page_ab"], row["page_ba"])
+        rows.append(dict(scenario=r["scenario"], n_people=r["n_people"], seed=r["seed"],
+                         a=r["a"], b=r["b"], true_dir=r["init_true_dir"],
+                         spiral_c=bool(np.isfinite(r["initiator_p"])),
+                         cur=0 if r["initiator"] == r["a"] else 1,
+                         scored_ok=str(r["initiator"]) == str((r["a"], r["b"])[r["init_true_dir"]]),
+                         vote=int(row["prov_first"]) if row["prov_first"] >= 0
+                         else int(pg[0] > pg[1])))
+    d = pd.DataFrame(rows)
+    vote = np.where(d.vote == 0, 1.0, -1.0) * sp._ONSET_VOTE
+    inp = _inputs(recs)
+    for name, seqs in VARIANTS.items():
+        p = phase_escalating(*inp, sequences=seqs)
+        pc = np.clip(p, 1e-12, 1 - 1e-12)
+        d[f"p_{name}"] = p
+        d[name] = np.where(np.isfinite(p), p < 0.5, d.cur).astype(int)
+        d[name + "+v"] = np.where(np.isfinite(p), np.log(pc / (1 - pc)) + vote < 0,
+                                  d.cur).astype(int)
+    d.to_csv(args.out, index=False)
+    c = d[d.spiral_c]
+    key = [c.scenario, c.n_people]
+    res = {"n": c.groupby(key).size(), "cur": (c.cur == c.true_dir).groupby(key).mean()}
+    for name in VARIANTS:
+        for s in ("", "+v"):
+            res[name + s] = (c[name + s] == c.true_dir).groupby(key).mean()
+    print("share right of the found change-test spirals (development seeds)")
+    print(pd.DataFrame(res).round(3).T.to_string())
+    tot = {k: int((c[k] == c.true_dir).sum()) for k in ["cur"] + [n + s for n in VARIANTS
+                                                                   for s in ("", "+v")]}
+    print("\nright of", len(c), "in all:", tot)
+
+
+if __name__ == "__main__":
+    main()
