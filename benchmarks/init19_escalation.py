@@ -12,7 +12,8 @@ expected to be mild and the partner's answer harder, so a hard first visible tur
 This script recomputes the phase posterior on pairs captured by ``init15_capture.py``
 (development seeds n*1000+500+i) with per-turn effect sizes and scores each variant, with
 and without the onsets' vote, against the generator's initiator — after the detector ran,
-as ``init15_diagnose.py`` does (the library reads no truth):
+as ``init15_diagnose.py`` does (the library reads no truth); it first prints the kind the
+detector gave every planted pair (what a missed spiral was reported as):
 
     PYTHONPATH=src python benchmarks/init19_escalation.py CAPTURE.pkl OUT.csv
 
@@ -148,6 +149,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     with open(args.capture, "rb") as fh:
         recs = pickle.load(fh)
+    kinds = pd.DataFrame([{k: r[k] for k in ("scenario", "n_people", "kind")} for r in recs])
+    print("kind of every planted pair (development seeds; the scoreboard's recall counts "
+          "'spiral')")
+    print(pd.crosstab([kinds.scenario, kinds.n_people], kinds.kind).to_string(), "\n")
     recs = [r for r in recs if r["hit"] and "u" in r]
     rows = []
     for r in recs:
