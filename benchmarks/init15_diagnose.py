@@ -202,6 +202,12 @@ def turn_phase_variant(X_, T_, D_, gid, G, out, cand, center, *, delta: float = 
 
 def _phase_variant(recs, **kw):
     """The phase posterior recomputed on the captured pairs (one call, pairs vectorised)."""
+    return turn_phase_variant(*phase_inputs(recs), **kw)
+
+
+def phase_inputs(recs):
+    """The phase's inputs (X, T, D, gid, G, out, cand, center) of the captured pairs, the
+    pairs stacked in order."""
     X, T, D, gid, cen = [], [], [], [], []
     keys = ("onset_ab", "onset_ba", "stop_ab", "stop_ba")
     out = {k: [] for k in keys}
@@ -214,9 +220,9 @@ def _phase_variant(recs, **kw):
             out[k].append(r["out"][k])
     G = len(recs)
     out = {k: np.asarray(v, float) for k, v in out.items()}
-    return turn_phase_variant(np.concatenate(X), np.concatenate(T),
-                          np.concatenate(D).astype(np.int64), np.concatenate(gid), G, out,
-                          np.isfinite(np.asarray(cen)), np.asarray(cen, float), **kw)
+    return (np.concatenate(X), np.concatenate(T), np.concatenate(D).astype(np.int64),
+            np.concatenate(gid), G, out, np.isfinite(np.asarray(cen)),
+            np.asarray(cen, float))
 
 
 def planted_turns(recs):

@@ -125,23 +125,6 @@ def phase_escalating(X_, T_, D_, gid, G, out, cand, center, *, sequences, tail=1
     return p0
 
 
-def _inputs(recs):
-    X, T, D, gid, cen = [], [], [], [], []
-    keys = ("onset_ab", "onset_ba", "stop_ab", "stop_ba")
-    out = {k: [] for k in keys}
-    for j, r in enumerate(recs):
-        e = r["events"]
-        X.append(e.x.to_numpy()), T.append(e.t.to_numpy()), D.append(e.d.to_numpy())
-        gid.append(np.full(len(e), j))
-        cen.append(r["center"])
-        for k in keys:
-            out[k].append(r["out"][k])
-    cen = np.asarray(cen, float)
-    return (np.concatenate(X), np.concatenate(T), np.concatenate(D).astype(np.int64),
-            np.concatenate(gid), len(recs), {k: np.asarray(v, float) for k, v in out.items()},
-            np.isfinite(cen), cen)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("capture")
@@ -167,7 +150,7 @@ def main(argv=None):
                          else int(pg[0] > pg[1])))
     d = pd.DataFrame(rows)
     vote = np.where(d.vote == 0, 1.0, -1.0) * sp._ONSET_VOTE
-    inp = _inputs(recs)
+    inp = i15.phase_inputs(recs)
     for name, seqs in VARIANTS.items():
         p = phase_escalating(*inp, sequences=seqs)
         pc = np.clip(p, 1e-12, 1 - 1e-12)
