@@ -1914,20 +1914,28 @@ def test_change_test_is_calibrated_on_dense_null_relations():
     assert (p <= 0.05).mean() <= 0.07
 
 
+def _joint_reasons(p_turn, ordered, untargeted, q_turn=None, params=None):
+    """The reasons _reasons gives joint shifts (by hand): one pair per p_turn, drops 1 day
+    apart, everything else neutral."""
+    from icnet.analysis.spirals import _reasons
+    k = len(p_turn)
+    f = np.zeros(k)
+    return _reasons(np.array(["joint_shift"] * k), np.zeros(k, bool), f, f, f + 1, f + 2,
+                    f + 1, np.zeros(k, int), np.zeros(k, int), np.array(["A"] * k),
+                    np.array(["B"] * k),
+                    params or {"turn_taking": True, "alpha": 0.05, "candidate_alpha": 0.1},
+                    np.zeros(k, bool), np.zeros(k, int), np.array([None] * k),
+                    np.zeros(k, bool), f, np.asarray(p_turn, float),
+                    ordered=np.asarray(ordered), untargeted=np.asarray(untargeted),
+                    q_turn=None if q_turn is None else np.asarray(q_turn, float))
+
+
 def test_joint_shift_reason_reads_the_turn_decision_not_the_nominal_p():
     # a turn test at p=0.03 that did not survive the BH over its family (q=0.08 > 0.05)
     # did not show turns: the reason of a pair without order must say so too (it used to
     # read p <= 0.05 as "turns shown" and left the turns out), and it gives the q the
     # decision used
-    from icnet.analysis.spirals import _reasons
-    f = np.zeros(2)
-    r = _reasons(np.array(["joint_shift"] * 2), np.zeros(2, bool), f, f, f + 1, f + 2,
-                 f + 1, np.zeros(2, int), np.zeros(2, int), np.array(["A"] * 2),
-                 np.array(["B"] * 2), {"turn_taking": True, "alpha": 0.05},
-                 np.zeros(2, bool), np.zeros(2, int), np.array([None] * 2),
-                 np.zeros(2, bool), f, np.array([0.03, 0.03]),
-                 ordered=np.array([False, True]), untargeted=np.zeros(2, bool),
-                 q_turn=np.array([0.08, 0.08]))
+    r = _joint_reasons([0.03, 0.03], [False, True], [False, False], q_turn=[0.08, 0.08])
     assert "no order" in r[0] and "no turns taken (turn test p=0.03, q=0.08)" in r[0], r[0]
     assert "no turns taken (turn test p=0.03, q=0.08)" in r[1] and "no order" not in r[1]
 
@@ -1950,24 +1958,14 @@ def test_joint_shift_reason_names_the_rule_that_failed():
     # onesided16: a joint shift whose drops were not in order read "no turns taken (turn
     # test p=0.003)" — a significant turn test given as the reason it was not a spiral.
     # The reason names what failed: no order, no turns, or both (by hand on _reasons)
-    from icnet.analysis.spirals import _reasons
-    f = np.zeros(3)
-    r = _reasons(np.array(["joint_shift"] * 3), np.zeros(3, bool), f, f, f + 1, f + 2,
-                 f + 1, np.zeros(3, int), np.zeros(3, int), np.array(["A"] * 3),
-                 np.array(["B"] * 3), {"turn_taking": True, "candidate_alpha": 0.1},
-                 np.zeros(3, bool), np.zeros(3, int), np.array([None] * 3),
-                 np.zeros(3, bool), f, np.array([0.003, 0.21, 0.95]),
-                 ordered=np.array([False, True, False]), untargeted=np.zeros(3, bool),
-                 q_turn=np.array([0.009, 0.21, 0.95]))
+    r = _joint_reasons([0.003, 0.21, 0.95], [False, True, False], [False] * 3,
+                       q_turn=[0.009, 0.21, 0.95])
     assert "no order" in r[0] and "no turns taken" not in r[0], r[0]
     assert "no turns taken (turn test p=0.21, q=0.21)" in r[1] and "no order" not in r[1], r[1]
     assert "no order" in r[2] and "no turns taken (turn test p=0.95, q=0.95)" in r[2], r[2]
-    r = _reasons(np.array(["joint_shift"]), np.zeros(1, bool), f[:1], f[:1], f[:1] + 1,
-                 f[:1] + 2, f[:1] + 1, np.zeros(1, int), np.zeros(1, int),
-                 np.array(["A"]), np.array(["B"]), {"turn_taking": True}, np.zeros(1, bool),
-                 np.zeros(1, int), np.array([None]), np.zeros(1, bool), f[:1],
-                 np.array([0.003]), ordered=np.array([True]), untargeted=np.array([True]))
+    r = _joint_reasons([0.003], [True], [True], params={"turn_taking": True})
     assert "not targeted" in r[0] and "no turns" not in r[0], r[0]
+
 
 def _episode_in_a_long_drop():
     """Provider 0 serves client 1 daily, 1 SD worse from day 100 to day 300 (a long drop
