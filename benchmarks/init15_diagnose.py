@@ -111,12 +111,15 @@ def _first_bad(u, d, lo, hi, s, thr=1.0):
 def turn_phase_variant(X_, T_, D_, gid, G, out, cand, center, *, delta: float = 1.2,
                 tail: float = 1.5, turn_days=(7.0, 14.0, 21.0), max_turns: int = 12,
                 window: float = 28.0, chunk: int = 512, starts: bool = False,
-                tau: float = 0.0):
-    """``spirals._turn_phase`` (main 9ce1c73) with two options for the diagnosis only:
+                tau: float = 0.0, sequences=None):
+    """``spirals._turn_phase`` (main 9ce1c73) with three options for the diagnosis only:
     ``delta`` a sequence (the templates' likelihoods summed over a uniform prior on the
     effect size) and ``tau`` > 0 (each turn its own severity, N(delta, tau²) a priori,
     integrated out: the conjugate normal Bayes factor of the turn's n events with sum S,
     −½ log(1 + n tau²) + ½ [tau² (S + delta/tau²)² / (1 + n tau²) − delta²/tau²]).
+    ``sequences`` (init19; instead of ``delta``, ``tau`` = 0): per-turn effect sizes, turn k
+    of a template having ``seq[k]``, the likelihoods summed over the sequences as over the
+    effect sizes.
     With a single delta and tau = 0 it is ``_turn_phase`` (checked: column d1.2)."""
     p0 = np.full(G, np.nan)
     qs = np.full((3, G), np.nan)                    # median, 10 %, 90 % of the start
@@ -149,18 +152,22 @@ def turn_phase_variant(X_, T_, D_, gid, G, out, cand, center, *, delta: float = 
                                  .reshape(n * 2, nd), axis=1)
             return c.reshape(n, 2, nd + 1)
 
-        if tau > 0:                                  # each turn its own severity
+        if sequences is not None:                    # turn k's effect size seq[k]
+            C_ = {v: cum(v * u[m] - v * v / 2) for v in sorted({x for q in sequences
+                                                                for x in q})}
+            Cs = [("seq", [C_[v] for v in q]) for q in sequences]
+        elif tau > 0:                                # each turn its own severity
             Cu, Cn = cum(u[m]), cum(np.ones(int(m.sum())))
             Cs = [("conj", Cu, Cn, dl) for dl in deltas]
         else:
-            Cs = [("fix", cum(dl * u[m] - dl ** 2 / 2)) for dl in deltas]
+            Cs = [("seq", [cum(dl * u[m] - dl ** 2 / 2)] * max_turns) for dl in deltas]
         Ct = cum(tail * u[m] - tail ** 2 / 2)
         rows = np.arange(n)[:, None]
         t2 = tau * tau
 
-        def turn(M, side, lo, hi):
-            if M[0] == "fix":
-                return M[1][rows, side, hi[None, :]] - M[1][rows, side, lo[None, :]]
+        def turn(M, side, lo, hi, k):
+            if M[0] == "seq":
+                return M[1][k][rows, side, hi[None, :]] - M[1][k][rows, side, lo[None, :]]
             S_ = M[1][rows, side, hi[None, :]] - M[1][rows, side, lo[None, :]]
             N_ = M[2][rows, side, hi[None, :]] - M[2][rows, side, lo[None, :]]
             mu = M[3]
@@ -179,7 +186,7 @@ def turn_phase_variant(X_, T_, D_, gid, G, out, cand, center, *, delta: float = 
                         side = f if k % 2 == 0 else 1 - f
                         lo = np.minimum(s + int(k * L), nd)
                         hi = np.minimum(s + int((k + 1) * L), nd)
-                        acc = acc + turn(M, side, lo, hi)
+                        acc = acc + turn(M, side, lo, hi, k)
                         if k >= 1:                   # K = k + 1 turns, without / with tail
                             tl = ct_end - Ct[rows, 0, hi[None, :]] - Ct[rows, 1, hi[None, :]]
                             terms += [acc, acc + tl]

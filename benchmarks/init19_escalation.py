@@ -66,65 +66,6 @@ VARIANTS = {
 }
 
 
-def phase_escalating(X_, T_, D_, gid, G, out, cand, center, *, sequences, tail=1.5,
-                     turn_days=(7.0, 14.0, 21.0), window=28.0):
-    """P(direction 0 moved first) under alternating templates whose turn k has effect
-    size ``seq[k]`` (``seq`` one of ``sequences``), otherwise as ``spirals._turn_phase``
-    (start uniform within ``window`` days of ``center``, turn length in ``turn_days``,
-    2..12 turns, with or without a both-bad tail)."""
-    p0 = np.full(G, np.nan)
-    fin = np.isfinite(X_) & cand[gid] & np.isfinite(center[gid])
-    if not fin.any():
-        return p0
-    g, d, t, u = sp._exchange_u(X_, T_, D_, gid, G, out, fin)
-    L_ = np.asarray(turn_days, float)
-    W = int(round(window))
-    c0 = np.floor(center[g]) - W
-    keep = t >= c0
-    g, d, t, u, c0 = g[keep], d[keep], t[keep], u[keep], c0[keep]
-    day = np.floor(t - c0).astype(np.int64)
-    sel = np.flatnonzero(cand & np.isfinite(center))
-    ns = 2 * W + 1
-    m = np.isin(g, sel)
-    j = np.searchsorted(sel, g[m])
-    nd = int(max(day[m].max(initial=0) + 1, ns + MAX_TURNS * L_.max() + 1))
-    n = len(sel)
-    idx = (j * 2 + d[m]) * nd + day[m]
-
-    def cum(w):
-        c = np.zeros((n * 2, nd + 1))
-        c[:, 1:] = np.cumsum(np.bincount(idx, weights=w, minlength=n * 2 * nd)
-                             .reshape(n * 2, nd), axis=1)
-        return c.reshape(n, 2, nd + 1)
-
-    values = sorted({v for seq in sequences for v in seq})
-    C = {v: cum(v * u[m] - v * v / 2) for v in values}
-    Ct = cum(tail * u[m] - tail ** 2 / 2)
-    rows = np.arange(n)[:, None]
-    ct_end = Ct[:, :, nd].sum(axis=1)[:, None]
-    s = np.arange(ns)
-    lse = np.full((n, 2), -np.inf)
-    for f in (0, 1):
-        terms = []
-        for seq in sequences:
-            for L in L_:
-                acc = np.zeros((n, ns))
-                for k in range(MAX_TURNS):
-                    side = f if k % 2 == 0 else 1 - f
-                    lo = np.minimum(s + int(k * L), nd)
-                    hi = np.minimum(s + int((k + 1) * L), nd)
-                    M = C[seq[k]]
-                    acc = acc + M[rows, side, hi[None, :]] - M[rows, side, lo[None, :]]
-                    if k >= 1:
-                        tl = ct_end - Ct[rows, 0, hi[None, :]] - Ct[rows, 1, hi[None, :]]
-                        terms += [acc, acc + tl]
-        a = np.stack(terms, axis=2)
-        mx = a.max(axis=(1, 2))
-        lse[:, f] = mx + np.log(np.exp(a - mx[:, None, None]).sum(axis=(1, 2)))
-    p0[sel] = 1.0 / (1.0 + np.exp(np.clip(lse[:, 1] - lse[:, 0], -700, 700)))
-    return p0
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("capture")
@@ -152,7 +93,7 @@ def main(argv=None):
     vote = np.where(d.vote == 0, 1.0, -1.0) * sp._ONSET_VOTE
     inp = i15.phase_inputs(recs)
     for name, seqs in VARIANTS.items():
-        p = phase_escalating(*inp, sequences=seqs)
+        p = i15.turn_phase_variant(*inp, sequences=seqs, max_turns=MAX_TURNS)
         pc = np.clip(p, 1e-12, 1 - 1e-12)
         d[f"p_{name}"] = p
         d[name] = np.where(np.isfinite(p), p < 0.5, d.cur).astype(int)
