@@ -291,8 +291,11 @@ def test_scoreboard_draws_each_share_bound_against_its_value():
 
 
 def test_scoreboard_errors():
-    with pytest.raises(icnet.errors.ParameterError, match="lacks column"):
+    with pytest.raises(icnet.errors.ParameterError, match=r"'board' table lacks column.*"
+                                                          r"validity\.scoreboard\.scoreboard"):
         plot.scoreboard(pd.DataFrame({"detector": ["x"]}))
+    with pytest.raises(icnet.errors.ParameterError, match="'board' parameter must be"):
+        plot.scoreboard([1, 2])
     board = pd.DataFrame({"detector": ["spirals"], "scenario": ["a"], "n_people": [1],
                           "metric": ["recall"], "value": [0.5], "low": [0.4], "high": [0.6],
                           "bound": [">= 0.9"], "passed": ["NO"]})

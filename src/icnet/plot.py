@@ -743,7 +743,14 @@ def scoreboard(board, *, detectors=None, which: str = "at least", ax=None):
     >>> [c.get_label() for c in ax.containers], [t.get_text() for t in ax.get_yticklabels()]
     (['not met'], ['spirals · lock_in · 150 · recall'])
     """
-    _check_table("validity.scoreboard.scoreboard", board, _BOARD_COLUMNS)
+    if not isinstance(board, pd.DataFrame):
+        raise ParameterError("The 'board' parameter must be the DataFrame of "
+                             "icnet.validity.scoreboard.scoreboard(records); got "
+                             f"{type(board).__name__}.")
+    missing = [c for c in _BOARD_COLUMNS if c not in board]
+    if missing:
+        raise ParameterError(f"The 'board' table lacks column(s) {missing}; pass the table "
+                             "returned by icnet.validity.scoreboard.scoreboard(records).")
     if which not in ("at least", "at most"):
         raise ParameterError(f"which must be 'at least' or 'at most'; got {which!r}.")
     b = board
