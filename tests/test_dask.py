@@ -457,6 +457,10 @@ def test_spirals_specificity_same_on_dask_for_an_overload_org(client, monkeypatc
     moved = a.reason.astype(str).str.contains("not targeted")
     assert moved.any() and (a.kind[moved] == "joint_shift").all()
     assert (moved == b.reason.astype(str).str.contains("not targeted")).all()
+    # blind19: a one-sided drop the check could not have seen is said to be so, alike
+    blind = a.reason.astype(str).str.contains("cannot be checked")
+    assert blind.any() and (a.kind[blind] == "one_sided").all()
+    assert (blind == b.reason.astype(str).str.contains("cannot be checked")).all()
 
 
 def test_spirals_at_unit_level_run_per_partition_of_pairs(client, monkeypatch):

@@ -2001,13 +2001,43 @@ def test_specificity_short_window_sees_an_episode_the_long_segment_dilutes():
     assert tab["zoth2_ab"].iloc[0] < -5                # the short window: clear
     np.testing.assert_allclose(tab["doth2_ab"].iloc[0], -2.0, atol=1e-12)
     np.testing.assert_allclose(tab["zoth3_ab"], tab["zoth2_ab"])
-    z, nonspec = _nontargeted(tab, 1)
+    z, nonspec, checkable, n_oth = _nontargeted(tab, 1)
     assert nonspec[0, 0] and not nonspec[1, 0]
     assert z[0] == tab["zoth2_ab"].iloc[0]
+    # the check could see it (a drop as deep as the one to client 1 would be z < -2.7 with
+    # the others' ~16 services in a short window); b→a has no drop: no count, not checkable
+    assert checkable[0, 0] and n_oth[0, 0] >= 10
+    assert not checkable[1, 0] and np.isnan(n_oth[1, 0])
     # the segment's evidence alone does not call it untargeted
-    z1, nonspec1 = _nontargeted(tab.drop(columns=[c for c in tab if c[-4:-3] in "23"
-                                                  and c[:2] in ("zo", "do", "dy")]), 1)
+    z1, nonspec1, *_ = _nontargeted(tab.drop(columns=[c for c in tab if c[-4:-3] in "23"
+                                                      and c[:2] in ("zo", "do", "dy")]), 1)
     assert not nonspec1.any()
+    # a table without the check's reach (made before it was recorded) claims nothing
+    old = tab.drop(columns=[c for c in tab if c.startswith(("zcap", "noth"))])
+    assert _nontargeted(old, 1)[2].all()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_one_sided_drop_of_a_side_that_serves_no_one_else_says_the_check_is_blind(seed):
+    # blind19 (#18): P00 serves only P01 and its service drops for eight weeks — an
+    # overload and a targeted drop look the same, and the specificity check has nothing
+    # to compare with: the one_sided reason says so. With P00's other clients served as
+    # usual (a targeted drop the check can see) it says nothing of the kind
+    for alone in (True, False):
+        rng = np.random.default_rng(seed)
+        ev = _ring(rng, pair_rate=150, rate=40)
+        if alone:
+            ev = ev[~((ev.provider == "P00") & (ev.client != "P01"))].reset_index(drop=True)
+        q = rng.normal(size=len(ev))
+        q[((ev.provider == "P00") & (ev.client == "P01") & (ev.t >= 150) &
+           (ev.t < 206)).to_numpy()] -= 2.0
+        s = icnet.retaliation_spirals(_ring_network(ev, q, rng), seed=seed, n_perm=199)
+        row = s[(s.a == "P00") & (s.b == "P01")].iloc[0]
+        assert row.kind == "one_sided", row.reason
+        blind = ("whether P00's drop was targeted at P01 cannot be checked: P00 served no "
+                 "other client in those weeks (an overload is not excluded)")
+        assert (blind in row.reason) == alone, row.reason
+        assert not s.reason[s.kind != "one_sided"].str.contains("cannot be checked").any()
 
 
 def test_specificity_short_windows_start_at_the_page_and_the_segment_onsets():

@@ -535,7 +535,11 @@ def retaliation_spirals(net, *, level: str | None = None, seed=0, n_perm: int = 
           segment onsets): the drop of a side's service to its *other* clients in the
           window, in standard errors (< 0: its other clients were served worse too; NaN
           where not tested);
-        - ``reason``: one sentence on why the pair got its kind.
+        - ``reason``: one sentence on why the pair got its kind; a ``one_sided`` drop
+          that the specificity check could not have seen shared with the side's other
+          clients (in no window would a drop to them as deep as the one to the partner
+          have reached its threshold: too few services to them) says so — "cannot be
+          checked …: an overload is not excluded".
 
         Unless ``individuals=True``, the survey magnitudes of a pair with a
         direction rated by fewer than ``min_group_size`` distinct people (every
@@ -875,8 +879,11 @@ def _specificity(pair, d, t, z, table, summary, n, *, min_window: float | None =
     segment's onset (``…3_``), the two estimates of when it began, where an episode shorter
     than the segment is not diluted — the mean residual quality of x's services to everyone
     *but* y in the window minus outside it (``doth_``), its z-score (``zoth_``: over its
-    standard error, z having unit variance) and the drop to y itself (``dy_``), added to
-    ``table``.
+    standard error, z having unit variance), the drop to y itself (``dy_``), x's services
+    to the others in the window (``noth_``) and the z a drop to the others as deep as the
+    drop to y would have reached there (``zcap_``: 0 without services to the others; where
+    it stays above ``-_SPEC_Z`` in every window the check could not have seen an overload),
+    added to ``table``.
 
     x's services to everyone come from ``summary`` (:func:`_provider_days`); the pair's
     own from its events (``pair``, ``d``, ``t``, ``z``: every event of the table's pairs,
@@ -917,10 +924,14 @@ def _specificity(pair, d, t, z, table, summary, n, *, min_window: float | None =
                 d_oth = sw / nw - so / no
                 z_oth = d_oth / np.sqrt(1.0 / nw + 1.0 / no)
                 d_y = sw2 / nw2 - (sa2 - sw2) / (na2 - nw2)
+                z_cap = np.fmin(d_y, 0.0) / np.sqrt(1.0 / nw + 1.0 / no)
             good = has & (nw > 0) & (no > 0)
             out[f"doth{suf}_{side}"] = np.where(good, d_oth, np.nan)
             out[f"zoth{suf}_{side}"] = np.where(good, z_oth, np.nan)
             out[f"dy{suf}_{side}"] = np.where(has, d_y, np.nan)
+            out[f"noth{suf}_{side}"] = np.where(has, nw, np.nan)
+            out[f"zcap{suf}_{side}"] = np.where(has, np.where(good, np.nan_to_num(z_cap), 0.0),
+                                                np.nan)
     return out
 
 
@@ -2062,7 +2073,7 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
 
     # specificity (spec14): per direction, whether its drop was shared by the side's
     # other clients (not targeted at the partner: a provider's overload, a common cause)
-    z_spec, nonspec_dir = _nontargeted(tab, G)
+    z_spec, nonspec_dir, checkable, n_others = _nontargeted(tab, G)
     nonspec = nonspec_dir[0] | nonspec_dir[1]
     untargeted = np.where(ca <= cb, nonspec_dir[0], nonspec_dir[1])   # the dropped side
     spiral_c, spiral_l, joint, one, one_l, not_one, q_turn = decide(alpha)
@@ -2150,6 +2161,20 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
     reason = [r + (f"; not targeted (specificity): a side's service to its other clients "
                    f"dropped in the same weeks (z={z_spec[i]:.1f})" if moved[i] else "")
               for i, r in enumerate(reason)]
+    # a one-sided drop (change test) that the specificity check could not have seen
+    # shared with the side's other clients (too few services to them in its weeks): said.
+    # Not for spirals, whose order and turns speak against a one-sided overload (there the
+    # check is blind for a quarter to a half of planted pairs: benchmarks/blind19.txt)
+    one_drop = one & ~one_l
+    blind = np.stack([one_drop & (dropped == j) & ~checkable[j] for j in (0, 1)])
+    provider = np.stack([a_ids, b_ids])
+    n_oth = np.nan_to_num(n_others, nan=0.0).astype(np.int64)
+    reason = [r + "".join(
+        f"; whether {provider[j, i]}'s drop was targeted at {provider[1 - j, i]} cannot be "
+        f"checked: {provider[j, i]} served "
+        + (f"its other clients only {n_oth[j, i]} times" if n_oth[j, i] else "no other client")
+        + " in those weeks (an overload is not excluded)" for j in (0, 1) if blind[j, i])
+        for i, r in enumerate(reason)]
     out = pd.DataFrame({
         "a": a_ids, "b": b_ids, "kind": kind, "candidate": cand, "initiator": init,
         "initiator_p": p_init,
@@ -2197,15 +2222,26 @@ def _finish(net, table, t0, alpha, params) -> pd.DataFrame:
 
 def _nontargeted(tab, G):
     """Per tested pair: the lower of its two directions' specificity z-scores
-    (:func:`_specificity`; NaN without a drop) and, per direction (a→b, b→a), whether its
+    (:func:`_specificity`; NaN without a drop); per direction (a→b, b→a), whether its
     drop was not targeted: in any of :func:`_specificity`'s windows present in ``tab``
     (the drop's segment; spec18: the short windows from its Page and segment onsets), z
     below ``-_SPEC_Z`` and the drop to the others at least ``_SPEC_SHARE`` of the drop to
-    the partner."""
+    the partner; whether the check could have seen such a drop at all (in some window a
+    drop to the others as deep as the one to the partner would have had z below
+    ``-_SPEC_Z``; True for tables without that evidence); and the most services to the
+    others in a window (NaN without a drop). Returns (z, not targeted, checkable,
+    services to the others), the last three of shape (2, G)."""
     if "zoth_ab" not in tab:
-        return np.full(G, np.nan), np.zeros((2, G), bool)
+        return np.full(G, np.nan), np.zeros((2, G), bool), np.ones((2, G), bool), \
+            np.full((2, G), np.nan)
     zmin = np.full(G, np.nan)
     nonspec = np.zeros((2, G), bool)
+    # whether the check could have seen it: a drop to the others as deep as the drop to
+    # the partner would have reached z < -_SPEC_Z in some window (and how many services
+    # to the others the windows held at most)
+    checkable = np.zeros((2, G), bool)
+    n_others = np.full((2, G), np.nan)
+    has_cap = "zcap_ab" in tab
     for suf in ("", "2", "3"):
         if f"zoth{suf}_ab" not in tab:
             continue
@@ -2214,7 +2250,12 @@ def _nontargeted(tab, G):
             do, dy = tab[f"doth{suf}_{s}"].to_numpy(float), tab[f"dy{suf}_{s}"].to_numpy(float)
             nonspec[j] |= (zo < -_SPEC_Z) & (do <= _SPEC_SHARE * np.fmin(dy, 0.0))
             zmin = np.fmin(zmin, zo)
-    return zmin, nonspec
+            if has_cap:
+                checkable[j] |= tab[f"zcap{suf}_{s}"].to_numpy(float) < -_SPEC_Z
+                n_others[j] = np.fmax(n_others[j], tab[f"noth{suf}_{s}"].to_numpy(float))
+    if not has_cap:
+        checkable[:] = True
+    return zmin, nonspec, checkable, n_others
 
 
 def _bh_nan(p_ab, p_ba):
